@@ -1,0 +1,140 @@
+"""The one interface the console uses to reach hypervisor hosts.
+
+`HostDriver` is implemented by the emulated driver (in-process fleet) and by
+the SSH driver (asyncssh + virsh). Both pass `tests/drivers/contract.py`.
+A driver is the truth about what runs now; it keeps no history.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+
+from vdctui.model import (
+    FleetEvent,
+    Host,
+    MigrationProgress,
+    MigrationResult,
+    Topology,
+    Vm,
+    VmSpec,
+)
+
+
+class DriverError(Exception):
+    """A driver could not do what it was asked. The message is one sentence."""
+
+
+class HostUnreachable(DriverError):
+    """The host does not answer (down, partitioned, or SSH failed)."""
+
+
+class NoSuchVm(DriverError):
+    pass
+
+
+class NoSuchHost(DriverError):
+    pass
+
+
+class InvalidOperation(DriverError):
+    """The hypervisor refused: wrong state, over a maximum, no capacity, ..."""
+
+
+class MigrationHandle(abc.ABC):
+    """A running migration: progress samples, abort, and its final result."""
+
+    vm: str
+    source: str
+    target: str
+
+    @abc.abstractmethod
+    def progress(self) -> MigrationProgress:
+        """The latest sample (does not wait)."""
+
+    @abc.abstractmethod
+    def updates(self) -> AsyncIterator[MigrationProgress]:
+        """Samples as they come, ending when the migration ends."""
+
+    @abc.abstractmethod
+    async def abort(self) -> None:
+        """Ask the hypervisor to abort; `wait()` then reports CANCELLED."""
+
+    @abc.abstractmethod
+    async def wait(self) -> MigrationResult:
+        """Wait for the end; never raises for a failed migration, says so."""
+
+
+class HostDriver(abc.ABC):
+    """The console's connection to its fleet of hypervisor hosts."""
+
+    backend: str = "abstract"  # "emulated" | "ssh"
+
+    # --- reads ---
+    @abc.abstractmethod
+    async def topology(self) -> Topology: ...
+
+    @abc.abstractmethod
+    async def list_hosts(self) -> list[Host]:
+        """Every host with its facts and current stats; down ones say why."""
+
+    @abc.abstractmethod
+    async def list_vms(self, host: str | None = None) -> list[Vm]:
+        """Every VM on reachable hosts (or one host's), with stats."""
+
+    @abc.abstractmethod
+    async def get_vm(self, name: str) -> Vm: ...
+
+    # --- lifecycle ---
+    @abc.abstractmethod
+    async def define(self, spec: VmSpec, host: str) -> Vm: ...
+
+    @abc.abstractmethod
+    async def undefine(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def start(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def shutdown(self, name: str) -> None:
+        """Ask the guest to shut down; it takes time (state SHUTTING_DOWN)."""
+
+    @abc.abstractmethod
+    async def destroy(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def reboot(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def suspend(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    async def resume(self, name: str) -> None: ...
+
+    # --- resize ---
+    @abc.abstractmethod
+    async def set_vcpus(self, name: str, vcpus: int) -> None: ...
+
+    @abc.abstractmethod
+    async def set_memory(self, name: str, memory_mib: int) -> None: ...
+
+    # --- migration ---
+    @abc.abstractmethod
+    async def migrate(
+        self,
+        name: str,
+        target: str,
+        *,
+        live: bool = True,
+        copy_storage: bool = False,
+        auto_converge: bool = False,
+    ) -> MigrationHandle:
+        """Start a migration; refusals (target down, no shared storage) raise."""
+
+    # --- events ---
+    @abc.abstractmethod
+    def events(self) -> AsyncIterator[FleetEvent]:
+        """Fleet events as they happen (state changes, crashes, ...)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections and background work."""

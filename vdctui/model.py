@@ -1,0 +1,355 @@
+"""The console's domain types, spoken by every layer.
+
+Frozen dataclasses and enums only: no I/O, no imports of textual, rich, SQLite
+or a driver. Sizes are in MiB (memory) and GiB (disks); rates in bytes/s;
+times in seconds (floats, UNIX time for wall-clock stamps).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class HostState(enum.StrEnum):
+    """What the driver sees of a host right now."""
+
+    UP = "up"
+    OFF = "off"  # powered off (fenced)
+    CRASHED = "crashed"  # down, known dead (fenced)
+    UNREACHABLE = "unreachable"  # may still run its VMs: not fenced
+
+
+class VmState(enum.StrEnum):
+    """libvirt's domain states, in the words `virsh domstate` prints."""
+
+    SHUTOFF = "shut off"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SHUTTING_DOWN = "in shutdown"
+    CRASHED = "crashed"
+
+    @classmethod
+    def parse(cls, text: str) -> VmState:
+        """Accept the virsh wording and short forms (`shutoff`, `shutdown`)."""
+        key = text.strip().lower().replace("_", " ").replace("-", " ")
+        aliases = {
+            "shutoff": cls.SHUTOFF,
+            "off": cls.SHUTOFF,
+            "stopped": cls.SHUTOFF,
+            "shutdown": cls.SHUTTING_DOWN,
+            "shutting down": cls.SHUTTING_DOWN,
+            "suspended": cls.PAUSED,
+        }
+        if key in aliases:
+            return aliases[key]
+        for state in cls:
+            if state.value == key:
+                return state
+        choices = ", ".join(s.name.lower() for s in cls)
+        raise ValueError(f"unknown VM state {text!r} (one of: {choices})")
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"  # read-only
+    OPERATOR = "operator"  # lifecycle, resize, migrate
+    ADMIN = "admin"  # inventory, pools, faults
+
+    def allows(self, needed: Role) -> bool:
+        order = [Role.VIEWER, Role.OPERATOR, Role.ADMIN]
+        return order.index(self) >= order.index(needed)
+
+
+class TaskState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
+
+
+class MigrationKind(enum.StrEnum):
+    LIVE = "live"
+    COLD = "cold"
+
+
+class MigrationOutcome(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class DatastoreKind(enum.StrEnum):
+    SHARED = "shared"  # SAN/NAS reached by every rack of a room
+    LOCAL = "local"  # one host's own disks
+
+
+# --- physical inventory -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    name: str
+    site: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rack:
+    name: str
+    room: str
+    site: str
+    power_budget_kw: float
+    uplink_gbps: float
+
+
+@dataclass(frozen=True, slots=True)
+class Datastore:
+    name: str
+    kind: DatastoreKind
+    capacity_gib: float
+    room: str | None = None  # shared datastores: the room whose racks reach it
+    host: str | None = None  # local datastores: the one host that has it
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    vlan: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Where everything physical is: the driver's answer to `topology()`."""
+
+    sites: tuple[Site, ...] = ()
+    rooms: tuple[Room, ...] = ()
+    racks: tuple[Rack, ...] = ()
+    datastores: tuple[Datastore, ...] = ()
+    networks: tuple[Network, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """One hypervisor host: its facts (from `nodeinfo`) and what it does now."""
+
+    name: str
+    state: HostState
+    rack: str
+    room: str
+    site: str
+    model: str
+    cpus: int  # logical CPUs (threads) the hypervisor sees
+    cores: int
+    mhz: int
+    memory_mib: int
+    nic_gbps: float
+    reserved_cpus: int = 0  # kept for the hypervisor itself
+    reserved_memory_mib: int = 0
+    datastores: tuple[str, ...] = ()  # datastores this host reaches
+    # current figures (0 when the host is not up)
+    cpu_util: float = 0.0  # 0..1 of the host's CPUs
+    memory_used_mib: int = 0
+    power_watts: float = 0.0
+    vm_count: int = 0
+    reason: str = ""  # why a host is unreachable/down, in one sentence
+
+    @property
+    def usable_cpus(self) -> int:
+        return max(self.cpus - self.reserved_cpus, 0)
+
+    @property
+    def usable_memory_mib(self) -> int:
+        return max(self.memory_mib - self.reserved_memory_mib, 0)
+
+
+# --- virtual inventory ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VmSpec:
+    """What it takes to define a VM: the input of `HostDriver.define`."""
+
+    name: str
+    vcpus: int
+    memory_mib: int
+    max_vcpus: int
+    max_memory_mib: int
+    disk_gib: float
+    datastore: str
+    network: str
+    pool: str = ""
+    workload: str = "constant:0.2"  # constant:U | walk:U | trace:NAME (emulator only)
+
+
+@dataclass(frozen=True, slots=True)
+class Vm:
+    """One VM as the driver reports it now (or as the store last saw it)."""
+
+    name: str
+    state: VmState
+    host: str | None
+    vcpus: int
+    memory_mib: int
+    max_vcpus: int
+    max_memory_mib: int
+    disk_gib: float = 0.0
+    datastore: str = ""
+    network: str = ""
+    pool: str = ""
+    uuid: str = ""
+    cpu_util: float = 0.0  # 0..1 of its vCPUs
+    memory_dirty_rate: float = 0.0  # bytes/s
+    uptime_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Flavor:
+    name: str
+    vcpus: int
+    memory_mib: int
+    disk_gib: float
+    max_vcpus: int
+    max_memory_mib: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A resource pool, vSphere-style. Zero means "none" for reservations and limits."""
+
+    name: str
+    cpu_reservation_mhz: int = 0
+    cpu_limit_mhz: int = 0
+    cpu_shares: int = 1000
+    memory_reservation_mib: int = 0
+    memory_limit_mib: int = 0
+    memory_shares: int = 1000
+    cpu_overcommit: float = 4.0
+    memory_overcommit: float = 1.0
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    pool: Pool
+    vm_count: int
+    running: int
+    vcpus: int
+    memory_mib: int
+
+
+# --- work and history ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationProgress:
+    """One sample of a migration, in `virsh domjobinfo --rawstats` field names."""
+
+    time_elapsed: int = 0  # ms
+    data_total: int = 0  # bytes
+    data_processed: int = 0
+    data_remaining: int = 0
+    memory_bps: float = 0.0  # bytes/s
+    memory_dirty_rate: float = 0.0  # pages/s, like libvirt
+    memory_iteration: int = 0
+    downtime: int = 0  # ms, expected until done then actual
+    phase: str = "setup"  # setup | precopy | stop-and-copy | copy-storage | cold | done
+
+    @property
+    def percent(self) -> float:
+        if self.data_total <= 0:
+            return 0.0
+        return min(100.0, 100.0 * self.data_processed / self.data_total)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    vm: str
+    source: str
+    target: str
+    kind: MigrationKind
+    outcome: MigrationOutcome
+    started: float
+    ended: float
+    data_processed: int = 0
+    rounds: int = 0
+    downtime_ms: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationRecord:
+    """A row of the migration history."""
+
+    id: int
+    vm: str
+    source: str
+    target: str
+    kind: MigrationKind
+    started: float
+    ended: float | None
+    data_bytes: int
+    rounds: int
+    downtime_ms: int
+    outcome: MigrationOutcome | None
+    reason: str
+    actor: str
+    task_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: int
+    kind: str  # "migrate", "create", "start", ...
+    target: str
+    state: TaskState
+    progress: float  # 0..100
+    actor: str
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    error: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    ts: float
+    actor: str
+    role: Role
+    action: str
+    target: str
+    params: dict[str, Any]
+    result: str  # "ok" | "refused" | "failed"
+    error: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditProblem:
+    """One place where the audit chain does not hold."""
+
+    record_id: int
+    problem: str  # one sentence: "row 17 was edited", "row 18 is missing", ...
+
+
+@dataclass(frozen=True, slots=True)
+class FleetEvent:
+    """Something that happened in the fleet or that reconcile noticed."""
+
+    ts: float
+    kind: str  # e.g. "vm.state", "host.state", "drift.vm-appeared", "migration.done"
+    host: str | None = None
+    vm: str | None = None
+    message: str = ""
