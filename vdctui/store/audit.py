@@ -1,0 +1,406 @@
+"""The audit log: append-only, hash-chained, verifiable, exportable.
+
+Every record stores `prev_hash` and `hash = sha256(prev_hash + canonical)`, where
+`canonical` is `json.dumps({id, ts, actor, role, action, target, params, result,
+error}, sort_keys=True, separators=(",", ":"))` with params as an object. The
+first record's prev_hash is 64 zeros. The `audit_head` table keeps the last id
+and hash, written in the same transaction as the rows, so that rows removed
+from the end of the log show too.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Any, Literal, TextIO
+
+from vdctui.model import AuditProblem, AuditRecord, Role
+from vdctui.store.base import StoreBase, to_json
+from vdctui.store.errors import StoreError
+from vdctui.store.schema import GENESIS_HASH
+
+COLUMNS = (
+    "id",
+    "ts",
+    "actor",
+    "role",
+    "action",
+    "target",
+    "params",
+    "result",
+    "error",
+    "prev_hash",
+    "hash",
+)
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit"
+_INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+MAX_PROBLEMS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """What an operator did, before the store numbers and chains it."""
+
+    actor: str
+    role: Role | str
+    action: str
+    target: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    result: str = "ok"
+    error: str = ""
+    ts: float | None = None
+
+
+def canonical(
+    record_id: int,
+    ts: float,
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    params_json: str,
+    result: str,
+    error: str,
+) -> str:
+    """The canonical text of a record; `params_json` is already canonical JSON.
+
+    Equal to json.dumps of the record's fields with sort_keys and compact
+    separators, built by hand because it is on the hot path of append and verify.
+    """
+    return (
+        f'{{"action":{_quote(action)},"actor":{_quote(actor)},"error":{_quote(error)},'
+        f'"id":{int(record_id)},"params":{params_json},"result":{_quote(result)},'
+        f'"role":{_quote(role)},"target":{_quote(target)},"ts":{float(ts)!r}}}'
+    )
+
+
+def chain_hash(prev_hash: str, text: str) -> str:
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+def _record(row: Sequence[Any]) -> AuditRecord:
+    return AuditRecord(
+        id=row[0],
+        ts=row[1],
+        actor=row[2],
+        role=Role(row[3]),
+        action=row[4],
+        target=row[5],
+        params=json.loads(row[6]),
+        result=row[7],
+        error=row[8],
+        prev_hash=row[9],
+        hash=row[10],
+    )
+
+
+def _span(first: int, last: int) -> str:
+    return f"row {first} is" if first == last else f"rows {first}–{last} are"
+
+
+class AuditStore(StoreBase):
+    """The hash-chained audit log."""
+
+    _audit_last: tuple[int, str]
+
+    def _load_audit_head(self) -> None:
+        row = self._db.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
+        self._audit_last = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+    # --- writing --------------------------------------------------------------
+
+    def append_audit(
+        self,
+        *,
+        actor: str,
+        role: Role | str,
+        action: str,
+        target: str,
+        params: Mapping[str, Any] | None = None,
+        result: str = "ok",
+        error: str = "",
+        ts: float | None = None,
+    ) -> AuditRecord:
+        """Append one record to the chain and return it."""
+        entry = AuditEntry(actor, role, action, target, params or {}, result, error, ts)
+        return self.append_audit_many([entry])[0]
+
+    def append_audit_many(
+        self, entries: Iterable[AuditEntry | Mapping[str, Any]]
+    ) -> list[AuditRecord]:
+        """Append records in one transaction (all or none) and return them in order."""
+        batch = [e if isinstance(e, AuditEntry) else AuditEntry(**e) for e in entries]
+        if not batch:
+            return []
+        try:
+            rows = self._write_chain(batch)
+        except sqlite3.IntegrityError:
+            # Someone else appended to this file since we read the head: re-read, retry once.
+            self._load_audit_head()
+            rows = self._write_chain(batch)
+        return [
+            AuditRecord(
+                id=r[0],
+                ts=r[1],
+                actor=r[2],
+                role=Role(r[3]),
+                action=r[4],
+                target=r[5],
+                params=json.loads(r[6]),
+                result=r[7],
+                error=r[8],
+                prev_hash=r[9],
+                hash=r[10],
+            )
+            for r in rows
+        ]
+
+    def _write_chain(self, batch: list[AuditEntry]) -> list[tuple[Any, ...]]:
+        last_id, last_hash = self._audit_last
+        now = self._now()
+        rows: list[tuple[Any, ...]] = []
+        for entry in batch:
+            ts = now if entry.ts is None else float(entry.ts)
+            if not math.isfinite(ts):
+                raise StoreError(f"an audit record needs a finite time, not {ts!r}")
+            role = Role(entry.role).value
+            params = to_json(dict(entry.params))
+            last_id += 1
+            text = canonical(
+                last_id,
+                ts,
+                entry.actor,
+                role,
+                entry.action,
+                entry.target,
+                params,
+                entry.result,
+                entry.error,
+            )
+            digest = chain_hash(last_hash, text)
+            rows.append(
+                (
+                    last_id,
+                    ts,
+                    entry.actor,
+                    role,
+                    entry.action,
+                    entry.target,
+                    params,
+                    entry.result,
+                    entry.error,
+                    last_hash,
+                    digest,
+                )
+            )
+            last_hash = digest
+        with self._db.atomic():
+            self._db.conn.executemany(_INSERT, rows)
+            self._db.execute(
+                "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1",
+                [last_id, last_hash],
+            )
+        self._audit_last = (last_id, last_hash)
+        return rows
+
+    # --- reading --------------------------------------------------------------
+
+    def audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        result: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[AuditRecord]:
+        """Records matching every filter given, newest first; since <= ts < until."""
+        where, params = _filters(actor, action, target, since, until, result)
+        sql = f"{_SELECT}{where} ORDER BY id DESC LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+        return [_record(r) for r in self._db.execute(sql, params)]
+
+    def count_audit(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        result: str | None = None,
+    ) -> int:
+        where, params = _filters(actor, action, target, since, until, result)
+        return int(self._db.execute(f"SELECT COUNT(*) FROM audit{where}", params).fetchone()[0])
+
+    def export_audit(
+        self,
+        fmt: Literal["csv", "json"],
+        out: TextIO,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        result: str | None = None,
+    ) -> int:
+        """Write matching records, oldest first, as CSV or a JSON array; return the count.
+
+        Streams: rows go from the cursor to `out` one at a time. Both formats carry
+        prev_hash and hash, so an export can be checked against the chain later.
+        """
+        if fmt not in ("csv", "json"):
+            raise StoreError(f"cannot export the audit log as {fmt!r} (csv or json)")
+        where, params = _filters(actor, action, target, since, until, result)
+        rows: Iterator[Sequence[Any]] = iter(
+            self._db.execute(f"{_SELECT}{where} ORDER BY id", params)
+        )
+        count = 0
+        if fmt == "csv":
+            writer = csv.writer(out)
+            writer.writerow(COLUMNS)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+            return count
+        out.write("[")
+        for row in rows:
+            item = dict(zip(COLUMNS, row, strict=True))
+            item["params"] = json.loads(row[6])
+            out.write(("\n" if count == 0 else ",\n") + json.dumps(item, sort_keys=True))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
+        return count
+
+    # --- verifying ------------------------------------------------------------
+
+    def verify_audit(self, *, max_problems: int = MAX_PROBLEMS) -> list[AuditProblem]:
+        """Walk the chain in id order and name every place it does not hold.
+
+        An intact chain gives []. Streams the rows; stops after `max_problems`.
+        """
+        problems: list[AuditProblem] = []
+        expected_id = 1
+        prev_hash = GENESIS_HASH  # the stored hash of the row before
+        prev_bad = False
+        cursor = self._db.conn.execute(f"{_SELECT} ORDER BY id")
+        for row in cursor:
+            if len(problems) >= max_problems:
+                problems.append(
+                    AuditProblem(
+                        row[0],
+                        f"verification stopped at row {row[0]} after "
+                        f"{max_problems} problems; the rest was not checked",
+                    )
+                )
+                cursor.close()
+                return problems
+            rid = row[0]
+            gap = rid != expected_id
+            if gap:
+                if rid > expected_id:
+                    problems.append(
+                        AuditProblem(
+                            expected_id,
+                            f"{_span(expected_id, rid - 1)} missing "
+                            f"(ids jump from {expected_id - 1} to {rid})",
+                        )
+                    )
+                else:
+                    problems.append(AuditProblem(rid, f"row {rid} has an id below 1"))
+            bad = not _hash_holds(row)
+            if bad:
+                problems.append(
+                    AuditProblem(
+                        rid,
+                        f"row {rid} was edited or moved: its content no longer matches its hash",
+                    )
+                )
+            elif not gap and not prev_bad and row[9] != prev_hash:
+                before = rid - 1
+                problems.append(
+                    AuditProblem(
+                        before,
+                        f"row {rid} does not follow row {before}: its "
+                        f"prev_hash is not row {before}'s hash (row {before} was "
+                        "rewritten and re-hashed, or the link was changed)",
+                    )
+                )
+            expected_id = rid + 1
+            prev_hash = row[10]
+            prev_bad = bad
+        last_id = expected_id - 1
+        problems += self._check_head(last_id, prev_hash, prev_bad)
+        return problems
+
+    def _check_head(self, last_id: int, last_hash: str, last_bad: bool) -> list[AuditProblem]:
+        head = self._db.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
+        if head is None:
+            text = "the audit head is missing, so rows removed from the end cannot be seen"
+            return [AuditProblem(last_id, text)]
+        head_id, head_hash = int(head[0]), str(head[1])
+        if head_id > last_id:
+            text = (
+                f"{_span(last_id + 1, head_id)} missing at the end "
+                f"(the head records row {head_id} as the last)"
+            )
+            return [AuditProblem(last_id + 1, text)]
+        if head_id < last_id:
+            text = (
+                f"{_span(head_id + 1, last_id)} not written by the store "
+                f"(the head records row {head_id} as the last)"
+            )
+            return [AuditProblem(head_id + 1, text)]
+        if last_id and head_hash != last_hash and not last_bad:
+            text = (
+                f"row {last_id} was rewritten and re-hashed: its hash is not the one "
+                "the head recorded"
+            )
+            return [AuditProblem(last_id, text)]
+        return []
+
+
+def _hash_holds(row: Sequence[Any]) -> bool:
+    """Whether a stored row's hash matches its content (False for any mangled value)."""
+    try:
+        return chain_hash(row[9], canonical(*row[:9])) == row[10]
+    except (TypeError, ValueError):
+        return False
+
+
+def _filters(
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    since: float | None,
+    until: float | None,
+    result: str | None,
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("actor", actor),
+        ("action", action),
+        ("target", target),
+        ("result", result),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        clauses.append("ts >= ?")
+        params.append(float(since))
+    if until is not None:
+        clauses.append("ts < ?")
+        params.append(float(until))
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params

@@ -1,0 +1,31 @@
+"""What every part of the Store shares: the database, the clock, small helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlite_utils import Database
+
+
+class StoreBase:
+    """State the mixins of `Store` rely on; `Store.__init__` fills it in."""
+
+    _db: Database
+    _clock: Callable[[], float]
+    path: str
+
+    def _now(self) -> float:
+        return float(self._clock())
+
+
+def to_json(value: Any) -> str:
+    """The canonical JSON text the store writes (sorted keys, no spaces)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with % and _ taken literally (ESCAPE '\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,269 @@
+"""Work and what came of it: tasks, the migration history, fleet events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from vdctui.model import (
+    FleetEvent,
+    MigrationKind,
+    MigrationOutcome,
+    MigrationRecord,
+    MigrationResult,
+    Task,
+    TaskState,
+)
+from vdctui.store.base import StoreBase, to_json
+from vdctui.store.errors import StoreError
+
+INTERRUPTED = "interrupted: the console stopped while it ran"
+EVENTS_KEPT = 200_000  # the events table keeps at most this many of the newest rows
+
+_TASK_SELECT = (
+    "SELECT id, kind, target, state, progress, actor, created, started, ended, error, detail "
+    "FROM tasks"
+)
+_MIGRATION_SELECT = (
+    "SELECT id, vm, source, target, kind, started, ended, data_bytes, rounds, downtime_ms, "
+    "outcome, reason, actor, task_id FROM migrations"
+)
+_ACTIVE = (TaskState.QUEUED.value, TaskState.RUNNING.value)
+
+
+def _task(row: Sequence[Any]) -> Task:
+    return Task(
+        id=row[0],
+        kind=row[1],
+        target=row[2],
+        state=TaskState(row[3]),
+        progress=row[4],
+        actor=row[5],
+        created=row[6],
+        started=row[7],
+        ended=row[8],
+        error=row[9],
+        detail=json.loads(row[10]),
+    )
+
+
+def _migration(row: Sequence[Any]) -> MigrationRecord:
+    return MigrationRecord(
+        id=row[0],
+        vm=row[1],
+        source=row[2],
+        target=row[3],
+        kind=MigrationKind(row[4]),
+        started=row[5],
+        ended=row[6],
+        data_bytes=row[7],
+        rounds=row[8],
+        downtime_ms=row[9],
+        outcome=None if row[10] is None else MigrationOutcome(row[10]),
+        reason=row[11],
+        actor=row[12],
+        task_id=row[13],
+    )
+
+
+class HistoryStore(StoreBase):
+    """Tasks, migrations and fleet events."""
+
+    events_kept: int = EVENTS_KEPT
+
+    # --- tasks ----------------------------------------------------------------
+
+    def create_task(
+        self, kind: str, target: str, actor: str, detail: dict[str, Any] | None = None
+    ) -> Task:
+        """A new queued task."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "INSERT INTO tasks (kind, target, state, progress, actor, created, detail) "
+                "VALUES (?, ?, ?, 0, ?, ?, ?)",
+                [kind, target, TaskState.QUEUED.value, actor, self._now(), to_json(detail or {})],
+            )
+        return self._task_or_raise(int(cursor.lastrowid or 0))
+
+    def update_task(
+        self,
+        task_id: int,
+        *,
+        state: TaskState | None = None,
+        progress: float | None = None,
+        error: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Task:
+        """Change a task and return it as now stored.
+
+        Going running stamps `started` (once); reaching a finished state stamps
+        `ended` and, on success, sets progress to 100 unless a progress is given.
+        `detail` is merged into the task's detail.
+        """
+        with self._db.atomic():
+            task = self._task_or_raise(task_id)
+            now = self._now()
+            started, ended = task.started, task.ended
+            new_state = task.state if state is None else TaskState(state)
+            if new_state is TaskState.RUNNING and started is None:
+                started = now
+            if new_state.finished and ended is None:
+                ended = now
+            if progress is None:
+                progress = 100.0 if new_state is TaskState.SUCCEEDED else task.progress
+            merged = {**task.detail, **(detail or {})}
+            self._db.execute(
+                "UPDATE tasks SET state = ?, progress = ?, error = ?, detail = ?, "
+                "started = ?, ended = ? WHERE id = ?",
+                [
+                    new_state.value,
+                    float(max(0.0, min(100.0, progress))),
+                    task.error if error is None else error,
+                    to_json(merged),
+                    started,
+                    ended,
+                    task_id,
+                ],
+            )
+        return self._task_or_raise(task_id)
+
+    def task(self, task_id: int) -> Task | None:
+        row = self._db.execute(f"{_TASK_SELECT} WHERE id = ?", [task_id]).fetchone()
+        return None if row is None else _task(row)
+
+    def tasks(self, *, active: bool | None = None, limit: int = 100) -> list[Task]:
+        """Tasks, newest first; active=True: queued or running, False: finished."""
+        where = ""
+        if active is not None:
+            where = f" WHERE state {'IN' if active else 'NOT IN'} (?, ?)"
+        params: list[Any] = list(_ACTIVE) if active is not None else []
+        sql = f"{_TASK_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        return [_task(r) for r in self._db.execute(sql, [*params, limit])]
+
+    def fail_interrupted_tasks(self) -> list[Task]:
+        """Fail every queued/running task a stopped console left behind; return them."""
+        with self._db.atomic():
+            ids = [
+                r[0]
+                for r in self._db.execute("SELECT id FROM tasks WHERE state IN (?, ?)", _ACTIVE)
+            ]
+            self._db.execute(
+                "UPDATE tasks SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
+                [TaskState.FAILED.value, INTERRUPTED, self._now(), *_ACTIVE],
+            )
+        return [self._task_or_raise(i) for i in ids]
+
+    def _task_or_raise(self, task_id: int) -> Task:
+        task = self.task(task_id)
+        if task is None:
+            raise StoreError(f"there is no task {task_id}")
+        return task
+
+    # --- migration history ----------------------------------------------------
+
+    def start_migration(
+        self,
+        vm: str,
+        source: str,
+        target: str,
+        kind: MigrationKind,
+        actor: str,
+        task_id: int | None = None,
+        started: float | None = None,
+    ) -> int:
+        """Record a migration that begins now (or at `started`); return its id."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "INSERT INTO migrations (vm, source, target, kind, started, actor, task_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    vm,
+                    source,
+                    target,
+                    MigrationKind(kind).value,
+                    self._now() if started is None else float(started),
+                    actor,
+                    task_id,
+                ],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_migration(self, migration_id: int, result: MigrationResult) -> MigrationRecord:
+        """Record how a migration ended; return the completed record."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "UPDATE migrations SET ended = ?, data_bytes = ?, rounds = ?, downtime_ms = ?, "
+                "outcome = ?, reason = ? WHERE id = ?",
+                [
+                    float(result.ended),
+                    result.data_processed,
+                    result.rounds,
+                    result.downtime_ms,
+                    MigrationOutcome(result.outcome).value,
+                    result.reason,
+                    migration_id,
+                ],
+            )
+            if cursor.rowcount == 0:
+                raise StoreError(f"there is no migration {migration_id}")
+        row = self._db.execute(f"{_MIGRATION_SELECT} WHERE id = ?", [migration_id]).fetchone()
+        return _migration(row)
+
+    def migrations(
+        self,
+        *,
+        vm: str | None = None,
+        host: str | None = None,
+        outcome: MigrationOutcome | None = None,
+        limit: int = 100,
+    ) -> list[MigrationRecord]:
+        """Migrations, newest (last started) first; host matches source or target."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if vm is not None:
+            clauses.append("vm = ?")
+            params.append(vm)
+        if host is not None:
+            clauses.append("(source = ? OR target = ?)")
+            params += [host, host]
+        if outcome is not None:
+            clauses.append("outcome = ?")
+            params.append(MigrationOutcome(outcome).value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{_MIGRATION_SELECT}{where} ORDER BY id DESC LIMIT ?"
+        return [_migration(r) for r in self._db.execute(sql, [*params, limit])]
+
+    # --- events ---------------------------------------------------------------
+
+    def record_events(self, events: Iterable[FleetEvent]) -> None:
+        """Append events; the oldest beyond `events_kept` are dropped."""
+        rows = [(float(e.ts), e.kind, e.host, e.vm, e.message) for e in events]
+        if not rows:
+            return
+        with self._db.atomic():
+            cursor = self._db.conn.executemany(
+                "INSERT INTO events (ts, kind, host, vm, message) VALUES (?, ?, ?, ?, ?)", rows
+            )
+            last = self._db.execute("SELECT MAX(id) FROM events").fetchone()[0]
+            if cursor.rowcount and last > self.events_kept:
+                self._db.execute("DELETE FROM events WHERE id <= ?", [last - self.events_kept])
+
+    def events(
+        self, *, host: str | None = None, vm: str | None = None, limit: int = 100
+    ) -> list[FleetEvent]:
+        """Events, newest first, optionally about one host and/or one VM."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if host is not None:
+            clauses.append("host = ?")
+            params.append(host)
+        if vm is not None:
+            clauses.append("vm = ?")
+            params.append(vm)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            f"SELECT ts, kind, host, vm, message FROM events{where} "
+            "ORDER BY ts DESC, id DESC LIMIT ?"
+        )
+        return [FleetEvent(*r) for r in self._db.execute(sql, [*params, limit])]

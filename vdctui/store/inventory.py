@@ -1,0 +1,282 @@
+"""Inventory as last seen: the physical topology, hosts and VMs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from vdctui.model import (
+    Datastore,
+    DatastoreKind,
+    Host,
+    HostState,
+    Network,
+    Rack,
+    Room,
+    Site,
+    Topology,
+    Vm,
+    VmState,
+)
+from vdctui.store.base import StoreBase, like_pattern
+from vdctui.store.errors import StoreError
+
+VM_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Vm))
+HOST_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Host))
+
+
+def _vm_row(vm: Vm, seen_at: float) -> tuple[Any, ...]:
+    return (
+        vm.name,
+        vm.state.value,
+        vm.host,
+        vm.vcpus,
+        vm.memory_mib,
+        vm.max_vcpus,
+        vm.max_memory_mib,
+        float(vm.disk_gib),
+        vm.datastore,
+        vm.network,
+        vm.pool,
+        vm.uuid,
+        float(vm.cpu_util),
+        float(vm.memory_dirty_rate),
+        float(vm.uptime_s),
+        seen_at,
+    )
+
+
+def _vm(row: Sequence[Any]) -> Vm:
+    return Vm(
+        name=row[0],
+        state=VmState(row[1]),
+        host=row[2],
+        vcpus=row[3],
+        memory_mib=row[4],
+        max_vcpus=row[5],
+        max_memory_mib=row[6],
+        disk_gib=row[7],
+        datastore=row[8],
+        network=row[9],
+        pool=row[10],
+        uuid=row[11],
+        cpu_util=row[12],
+        memory_dirty_rate=row[13],
+        uptime_s=row[14],
+    )
+
+
+def _host_row(host: Host, seen_at: float) -> tuple[Any, ...]:
+    values: list[Any] = []
+    for column in HOST_COLUMNS:
+        value = getattr(host, column)
+        if column == "state":
+            value = value.value
+        elif column == "datastores":
+            value = json.dumps(list(value))
+        values.append(value)
+    values.append(seen_at)
+    return tuple(values)
+
+
+def _host(row: Sequence[Any]) -> Host:
+    values = dict(zip(HOST_COLUMNS, row, strict=False))
+    values["state"] = HostState(values["state"])
+    values["datastores"] = tuple(json.loads(values["datastores"] or "[]"))
+    return Host(**values)
+
+
+_VM_SELECT = f"SELECT {', '.join(VM_COLUMNS)} FROM vms"
+_HOST_SELECT = f"SELECT {', '.join(HOST_COLUMNS)} FROM hosts"
+
+
+def _upsert_sql(table: str, columns: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "name")
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT(name) DO UPDATE SET {updates}"
+    )
+
+
+_VM_UPSERT = _upsert_sql("vms", (*VM_COLUMNS, "seen_at"))
+_HOST_UPSERT = _upsert_sql("hosts", (*HOST_COLUMNS, "seen_at"))
+
+
+class InventoryStore(StoreBase):
+    """Sites, rooms, racks, datastores, networks, hosts and VMs as last seen."""
+
+    # --- topology -------------------------------------------------------------
+
+    def replace_topology(self, topology: Topology) -> None:
+        """Make the stored topology exactly `topology` (order kept), in one transaction."""
+        db = self._db
+        with db.atomic():
+            for table in ("sites", "rooms", "racks", "datastores", "networks"):
+                db.execute(f"DELETE FROM {table}")
+            db.conn.executemany(
+                "INSERT INTO sites (name) VALUES (?)", [(s.name,) for s in topology.sites]
+            )
+            db.conn.executemany(
+                "INSERT INTO rooms (name, site) VALUES (?, ?)",
+                [(r.name, r.site) for r in topology.rooms],
+            )
+            db.conn.executemany(
+                "INSERT INTO racks (name, room, site, power_budget_kw, uplink_gbps) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (r.name, r.room, r.site, float(r.power_budget_kw), float(r.uplink_gbps))
+                    for r in topology.racks
+                ],
+            )
+            db.conn.executemany(
+                "INSERT INTO datastores (name, kind, capacity_gib, room, host) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (d.name, d.kind.value, float(d.capacity_gib), d.room, d.host)
+                    for d in topology.datastores
+                ],
+            )
+            db.conn.executemany(
+                "INSERT INTO networks (name, vlan) VALUES (?, ?)",
+                [(n.name, n.vlan) for n in topology.networks],
+            )
+
+    def topology(self) -> Topology:
+        """The topology as last replaced (empty before the first replace)."""
+        q = self._db.execute
+        return Topology(
+            sites=tuple(Site(r[0]) for r in q("SELECT name FROM sites ORDER BY rowid")),
+            rooms=tuple(Room(r[0], r[1]) for r in q("SELECT name, site FROM rooms ORDER BY rowid")),
+            racks=tuple(
+                Rack(*r)
+                for r in q(
+                    "SELECT name, room, site, power_budget_kw, uplink_gbps "
+                    "FROM racks ORDER BY rowid"
+                )
+            ),
+            datastores=tuple(
+                Datastore(r[0], DatastoreKind(r[1]), r[2], r[3], r[4])
+                for r in q(
+                    "SELECT name, kind, capacity_gib, room, host FROM datastores ORDER BY rowid"
+                )
+            ),
+            networks=tuple(
+                Network(r[0], r[1]) for r in q("SELECT name, vlan FROM networks ORDER BY rowid")
+            ),
+        )
+
+    # --- hosts ----------------------------------------------------------------
+
+    def upsert_hosts(self, hosts: Iterable[Host], seen_at: float | None = None) -> None:
+        """Record hosts as seen at `seen_at` (now by default); others are left alone."""
+        stamp = self._now() if seen_at is None else float(seen_at)
+        with self._db.atomic():
+            self._db.conn.executemany(_HOST_UPSERT, [_host_row(h, stamp) for h in hosts])
+
+    def remove_hosts(self, names: Iterable[str]) -> int:
+        """Forget hosts by name; return how many were removed."""
+        with self._db.atomic():
+            cursor = self._db.conn.executemany(
+                "DELETE FROM hosts WHERE name = ?", [(n,) for n in names]
+            )
+        return max(cursor.rowcount, 0)
+
+    def hosts(self) -> list[Host]:
+        """Every host, by name."""
+        return [_host(r) for r in self._db.execute(f"{_HOST_SELECT} ORDER BY name")]
+
+    def host(self, name: str) -> Host | None:
+        row = self._db.execute(f"{_HOST_SELECT} WHERE name = ?", [name]).fetchone()
+        return None if row is None else _host(row)
+
+    # --- VMs ------------------------------------------------------------------
+
+    def upsert_vms(self, vms: Iterable[Vm], seen_at: float | None = None) -> None:
+        """Record VMs as seen at `seen_at` (now by default); others are left alone."""
+        stamp = self._now() if seen_at is None else float(seen_at)
+        with self._db.atomic():
+            self._db.conn.executemany(_VM_UPSERT, [_vm_row(vm, stamp) for vm in vms])
+
+    def remove_vms(self, names: Iterable[str]) -> int:
+        """Forget VMs by name; return how many were removed."""
+        with self._db.atomic():
+            cursor = self._db.conn.executemany(
+                "DELETE FROM vms WHERE name = ?", [(n,) for n in names]
+            )
+        return max(cursor.rowcount, 0)
+
+    def vm(self, name: str) -> Vm | None:
+        row = self._db.execute(f"{_VM_SELECT} WHERE name = ?", [name]).fetchone()
+        return None if row is None else _vm(row)
+
+    def vm_seen_at(self, name: str) -> float | None:
+        """When the VM was last seen, or None if the store does not know it."""
+        row = self._db.execute("SELECT seen_at FROM vms WHERE name = ?", [name]).fetchone()
+        return None if row is None else float(row[0])
+
+    def vms(
+        self,
+        *,
+        host: str | None = None,
+        state: VmState | str | None = None,
+        pool: str | None = None,
+        text: str | None = None,
+        order_by: str = "name",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Vm]:
+        """A page of VMs matching every filter given (text: a substring of the name).
+
+        `order_by` is a Vm field; ties are broken by name so pages never overlap.
+        """
+        if order_by not in VM_COLUMNS:
+            raise StoreError(f"cannot order VMs by {order_by!r} (one of: {', '.join(VM_COLUMNS)})")
+        if limit is not None and limit < 0:
+            raise StoreError(f"limit must be zero or more, not {limit}")
+        if offset < 0:
+            raise StoreError(f"offset must be zero or more, not {offset}")
+        where, params = self._vm_filters(host, state, pool, text)
+        direction = "DESC" if descending else "ASC"
+        order = f"{order_by} {direction}"
+        if order_by != "name":
+            order += f", name {direction}"
+        sql = f"{_VM_SELECT}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+        return [_vm(r) for r in self._db.execute(sql, params)]
+
+    def count_vms(
+        self,
+        *,
+        host: str | None = None,
+        state: VmState | str | None = None,
+        pool: str | None = None,
+        text: str | None = None,
+    ) -> int:
+        """How many VMs match the same filters as `vms`."""
+        where, params = self._vm_filters(host, state, pool, text)
+        return int(self._db.execute(f"SELECT COUNT(*) FROM vms{where}", params).fetchone()[0])
+
+    @staticmethod
+    def _vm_filters(
+        host: str | None, state: VmState | str | None, pool: str | None, text: str | None
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if host is not None:
+            clauses.append("host = ?")
+            params.append(host)
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(state.value if isinstance(state, VmState) else VmState.parse(state).value)
+        if pool is not None:
+            clauses.append("pool = ?")
+            params.append(pool)
+        if text:
+            clauses.append("name LIKE ? ESCAPE '\\'")
+            params.append(like_pattern(text))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return where, params

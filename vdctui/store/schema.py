@@ -1,0 +1,248 @@
+"""The store's schema: an ordered list of forward migrations.
+
+Migration N brings a file from version N-1 to N. To change the schema, append a
+function to MIGRATIONS — never edit one that has shipped. Each migration runs
+inside the same transaction as the row that records it in `schema_version`, so
+a crash leaves the file at the old version or the new one, never between.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+from vdctui.store.errors import SchemaTooNew, StoreError
+
+Migration = Callable[[Database], None]
+
+# (vcpus, memory MiB, disk GiB, max vcpus, max memory MiB): room to resize live 2-4x
+SEED_FLAVORS: tuple[tuple[str, int, int, float, int, int], ...] = (
+    ("tiny", 1, 512, 10.0, 2, 2048),
+    ("small", 1, 2048, 20.0, 4, 8192),
+    ("medium", 2, 4096, 40.0, 8, 16384),
+    ("large", 4, 8192, 80.0, 16, 32768),
+    ("xlarge", 8, 16384, 160.0, 32, 65536),
+)
+
+GENESIS_HASH = "0" * 64
+
+
+def _inventory(db: Database) -> None:
+    db.table("sites").create({"name": str}, pk="name", not_null={"name"})
+    db.table("rooms").create({"name": str, "site": str}, pk="name", not_null={"site"})
+    db.table("racks").create(
+        {
+            "name": str,
+            "room": str,
+            "site": str,
+            "power_budget_kw": float,
+            "uplink_gbps": float,
+        },
+        pk="name",
+        not_null={"room", "site", "power_budget_kw", "uplink_gbps"},
+    )
+    db.table("datastores").create(
+        {"name": str, "kind": str, "capacity_gib": float, "room": str, "host": str},
+        pk="name",
+        not_null={"kind", "capacity_gib"},
+    )
+    db.table("networks").create({"name": str, "vlan": int}, pk="name")
+    db.table("hosts").create(
+        {
+            "name": str,
+            "state": str,
+            "rack": str,
+            "room": str,
+            "site": str,
+            "model": str,
+            "cpus": int,
+            "cores": int,
+            "mhz": int,
+            "memory_mib": int,
+            "nic_gbps": float,
+            "reserved_cpus": int,
+            "reserved_memory_mib": int,
+            "datastores": str,  # JSON list
+            "cpu_util": float,
+            "memory_used_mib": int,
+            "power_watts": float,
+            "vm_count": int,
+            "reason": str,
+            "seen_at": float,
+        },
+        pk="name",
+        not_null={"state", "rack", "room", "site", "seen_at"},
+    )
+    db.table("hosts").create_index(["rack"])
+    db.table("vms").create(
+        {
+            "name": str,
+            "state": str,
+            "host": str,
+            "vcpus": int,
+            "memory_mib": int,
+            "max_vcpus": int,
+            "max_memory_mib": int,
+            "disk_gib": float,
+            "datastore": str,
+            "network": str,
+            "pool": str,
+            "uuid": str,
+            "cpu_util": float,
+            "memory_dirty_rate": float,
+            "uptime_s": float,
+            "seen_at": float,
+        },
+        pk="name",
+        not_null={"state", "vcpus", "memory_mib", "pool", "seen_at"},
+    )
+    # (column, name): a filter plus the default order in one index walk
+    for column in ("host", "state", "pool"):
+        db.table("vms").create_index([column, "name"])
+
+
+def _pools(db: Database) -> None:
+    db.table("pools").create(
+        {
+            "name": str,
+            "cpu_reservation_mhz": int,
+            "cpu_limit_mhz": int,
+            "cpu_shares": int,
+            "memory_reservation_mib": int,
+            "memory_limit_mib": int,
+            "memory_shares": int,
+            "cpu_overcommit": float,
+            "memory_overcommit": float,
+            "description": str,
+        },
+        pk="name",
+    )
+    db.table("flavors").create(
+        {
+            "name": str,
+            "vcpus": int,
+            "memory_mib": int,
+            "disk_gib": float,
+            "max_vcpus": int,
+            "max_memory_mib": int,
+        },
+        pk="name",
+        not_null={"vcpus", "memory_mib", "disk_gib", "max_vcpus", "max_memory_mib"},
+    )
+    db.table("flavors").insert_all(
+        {
+            "name": name,
+            "vcpus": vcpus,
+            "memory_mib": memory,
+            "disk_gib": disk,
+            "max_vcpus": max_vcpus,
+            "max_memory_mib": max_memory,
+        }
+        for name, vcpus, memory, disk, max_vcpus, max_memory in SEED_FLAVORS
+    )
+
+
+def _history(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE tasks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL, target TEXT NOT NULL, state TEXT NOT NULL,
+            progress REAL NOT NULL DEFAULT 0, actor TEXT NOT NULL,
+            created REAL NOT NULL, started REAL, ended REAL,
+            error TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}')"""
+    )
+    db.table("tasks").create_index(["state"])
+    db.execute(
+        """CREATE TABLE migrations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            vm TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+            kind TEXT NOT NULL, started REAL NOT NULL, ended REAL,
+            data_bytes INTEGER NOT NULL DEFAULT 0, rounds INTEGER NOT NULL DEFAULT 0,
+            downtime_ms INTEGER NOT NULL DEFAULT 0, outcome TEXT,
+            reason TEXT NOT NULL DEFAULT '', actor TEXT NOT NULL, task_id INTEGER)"""
+    )
+    for column in ("vm", "source", "target"):
+        db.table("migrations").create_index([column])
+    db.execute(
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, kind TEXT NOT NULL,
+            host TEXT, vm TEXT, message TEXT NOT NULL DEFAULT '')"""
+    )
+    db.table("events").create_index(["ts"])
+    db.table("events").create_index(["host", "ts"])
+    db.table("events").create_index(["vm", "ts"])
+
+
+def _audit(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE audit (
+            id INTEGER PRIMARY KEY, ts REAL NOT NULL, actor TEXT NOT NULL,
+            role TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+            params TEXT NOT NULL, result TEXT NOT NULL, error TEXT NOT NULL,
+            prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"""
+    )
+    for column in ("ts", "actor", "target", "action"):
+        db.table("audit").create_index([column])
+    # The anchor that makes a deleted tail visible: updated with every append.
+    db.execute(
+        """CREATE TABLE audit_head (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            last_id INTEGER NOT NULL, last_hash TEXT NOT NULL)"""
+    )
+    db.execute("INSERT INTO audit_head (one, last_id, last_hash) VALUES (1, 0, ?)", [GENESIS_HASH])
+
+
+def migration_1(db: Database) -> None:
+    """Create everything: inventory, pools and flavors, tasks, history, audit."""
+    _inventory(db)
+    _pools(db)
+    _history(db)
+    _audit(db)
+
+
+MIGRATIONS: list[Migration] = [migration_1]
+
+
+def current_version(db: Database) -> int:
+    """The version a file is at (0 for an empty file)."""
+    if "schema_version" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: Database, path: str, migrations: list[Migration] | None = None) -> int:
+    """Bring the file up to date, one transaction per migration; return the version.
+
+    An up-to-date file is left alone; a file from a newer vdctui is refused.
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    version = current_version(db)
+    if version > len(steps):
+        raise SchemaTooNew(path, version, len(steps))
+    if version == 0 and "schema_version" not in db.table_names():
+        others = [t for t in db.table_names() if not t.startswith("sqlite_")]
+        if others:
+            raise StoreError(
+                f"{path} is an SQLite file but not a vdctui store "
+                f"(it has tables {', '.join(sorted(others)[:5])})"
+            )
+    for number in range(version + 1, len(steps) + 1):
+        step = steps[number - 1]
+        with db.atomic():
+            if number == 1:
+                db.execute(
+                    """CREATE TABLE IF NOT EXISTS schema_version (
+                        version INTEGER PRIMARY KEY, applied REAL NOT NULL,
+                        description TEXT NOT NULL)"""
+                )
+            step(db)
+            description = (step.__doc__ or step.__name__).strip().splitlines()[0]
+            db.execute(
+                "INSERT INTO schema_version (version, applied, description) VALUES (?, ?, ?)",
+                [number, time.time(), description],
+            )
+        version = number
+    return version

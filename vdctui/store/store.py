@@ -1,0 +1,72 @@
+"""`Store`: the console's memory in one SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from sqlite_utils import Database
+
+from vdctui.store.audit import AuditStore
+from vdctui.store.errors import StoreError
+from vdctui.store.history import HistoryStore
+from vdctui.store.inventory import InventoryStore
+from vdctui.store.pools import PoolStore
+from vdctui.store.schema import MIGRATIONS, Migration, migrate
+
+
+class Store(InventoryStore, PoolStore, HistoryStore, AuditStore):
+    """Inventory as last seen, pools and flavors, tasks, history and the audit log.
+
+    Synchronous, for one thread or one async loop. `Store(":memory:")` for tests.
+    Opening brings the file up to the current schema (an up-to-date file is left
+    alone); a file written by a newer vdctui raises `SchemaTooNew`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        migrations: list[Migration] | None = None,
+    ) -> None:
+        self.path = str(path)
+        self._clock = clock
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+        self._db = Database(conn)
+        try:
+            if self.path != ":memory:":
+                self._db.enable_wal()
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self.schema_version = migrate(self._db, self.path, migrations)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._load_audit_head()
+
+    @property
+    def latest_schema_version(self) -> int:
+        return len(MIGRATIONS)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
