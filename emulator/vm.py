@@ -1,0 +1,57 @@
+"""A VM as the emulator keeps it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .workload import Workload
+
+SHUT_OFF = "shut off"
+RUNNING = "running"
+PAUSED = "paused"
+IN_SHUTDOWN = "in shutdown"
+CRASHED = "crashed"
+VM_STATES = (SHUT_OFF, RUNNING, PAUSED, IN_SHUTDOWN, CRASHED)
+ACTIVE_STATES = frozenset((RUNNING, PAUSED, IN_SHUTDOWN))  # hold memory on their host
+
+
+@dataclass(slots=True)
+class Vm:
+    name: str
+    uuid: str
+    host: str
+    vcpus: int
+    memory_mib: int
+    max_vcpus: int
+    max_memory_mib: int
+    disk_gib: float
+    datastore: str
+    network: str
+    pool: str = ""
+    workload: str = "constant:0.2"
+    dirty_rate: float = 0.0  # bytes/s of memory written (at 100 % CPU if it scales)
+    dirty_scales_with_cpu: bool = False
+    state: str = SHUT_OFF
+    started_at: float | None = None
+    shutdown_at: float | None = None  # when an "in shutdown" VM reaches "shut off"
+    # runtime, not persisted
+    cpu_util: float = 0.0
+    wl: Workload = field(default_factory=lambda: Workload("constant", 0.2))
+    rng: int = 0
+    gen: int = 0  # bumps on every start/stop so stale workload updates are dropped
+    trace_offset: float = 0.0
+
+    PERSIST = (
+        "name", "uuid", "host", "vcpus", "memory_mib", "max_vcpus", "max_memory_mib",
+        "disk_gib", "datastore", "network", "pool", "workload", "dirty_rate",
+        "dirty_scales_with_cpu", "state", "started_at", "shutdown_at",
+    )
+
+    @property
+    def effective_dirty_rate(self) -> float:
+        """Bytes/s the guest dirties right now (0 unless running)."""
+        if self.state != RUNNING:
+            return 0.0
+        if self.dirty_scales_with_cpu:
+            return self.dirty_rate * self.cpu_util
+        return self.dirty_rate
