@@ -65,10 +65,14 @@ def _diurnal() -> list[float]:
     return [round(0.15 + 0.55 * max(0.0, math.sin((h - 6) / 24 * 2 * math.pi)), 3)
             for h in range(24)]
 
-def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600) -> Fleet:
-    """One site; ~8 hosts per rack (40 when large), 4-25 racks per room, pools of VMs."""
+def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600, epoch: float = 0.0) -> Fleet:
+    """One site; ~8 hosts per rack (40 when large), 4-25 racks per room, pools of VMs.
+
+    `epoch` is the virtual time the data center starts at (e.g. UNIX time now).
+    """
     rng = random.Random(seed)
     fleet = Fleet(seed=seed)
+    fleet.now = epoch
     fleet._quiet = True
     per_rack = 8 if hosts <= 512 else 40
     n_racks = max(1, math.ceil(hosts / per_rack))
