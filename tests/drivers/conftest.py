@@ -1,0 +1,45 @@
+"""Factories of the fleets the HostDriver contract runs on: one per driver."""
+
+from __future__ import annotations
+
+import pytest
+
+import emulator
+from tests.conftest import SMALL, host_with_room_for, make_busy, running_vm_on_shared_storage
+from tests.drivers.contract import ContractFleet
+from vdctui.drivers.emulated import EmulatedDriver
+from vdctui.model import VmSpec
+
+
+def emulated_contract_fleet() -> ContractFleet:
+    fleet = emulator.build_demo(**SMALL)
+    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
+    running = running_vm_on_shared_storage(fleet)
+    busy = running_vm_on_shared_storage(fleet, skip=(running,))
+    make_busy(fleet, busy)
+    stopped = next(n for n in sorted(fleet.vms) if fleet.vms[n].state == "shut off")
+
+    async def partition(host: str) -> None:
+        fleet.partition_host(host)
+
+    def spec_for(name: str) -> tuple[VmSpec, str]:
+        template = fleet.vms[running]
+        host = host_with_room_for(fleet, running)
+        return VmSpec(name=name, vcpus=1, memory_mib=512, max_vcpus=2, max_memory_mib=1024,
+                      disk_gib=10, datastore=template.datastore, network=template.network), host
+
+    return ContractFleet(driver=driver, advance=driver.advance, running_vm=running,
+                         stopped_vm=stopped,
+                         target_host=host_with_room_for(fleet, running,
+                                                        besides=(fleet.vms[busy].host,)),
+                         busy_vm=busy, partition=partition, spec_for=spec_for)
+
+
+FACTORIES = {"emulated": emulated_contract_fleet}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+async def fleet(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    contract_fleet = FACTORIES[request.param]()
+    yield contract_fleet
+    await contract_fleet.driver.close()

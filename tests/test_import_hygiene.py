@@ -1,0 +1,42 @@
+"""Nothing below the ui imports textual or rich; the emulator never imports vdctui."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import emulator
+import vdctui
+
+UI_PACKAGES = ("vdctui.ui",)
+
+
+def modules_of(package) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+
+
+HEADLESS = [m for m in modules_of(vdctui) + modules_of(emulator)
+            if not m.startswith(UI_PACKAGES)]
+
+
+def imported_after(module: str) -> set[str]:
+    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    return set(out.split())
+
+
+def test_there_are_headless_modules_to_check() -> None:
+    assert "vdctui.ops.console" in HEADLESS
+    assert "emulator.fleet" in HEADLESS
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_headless_module_imports_no_ui_toolkit(module: str) -> None:
+    loaded = imported_after(module)
+    assert not {m for m in loaded if m.split(".")[0] in ("textual", "rich")}, module
+    if module.startswith("emulator"):
+        assert not {m for m in loaded if m.split(".")[0] == "vdctui"}, module

@@ -1,0 +1,162 @@
+"""Where the console gets its fleet: the composition root for CLI and TUI.
+
+`open_console(db)` opens the console's store at `db` and the embedded emulated
+data center beside it (`vdctui.db` -> `vdctui.fleet.db`), creating the demo
+data center on first start. The fleet file is held with an exclusive lock
+while a console uses it, so two processes never overwrite each other's fleet.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import emulator
+from vdctui.drivers.emulated import EmulatedDriver
+from vdctui.ops import Console, Identity, Refused
+from vdctui.store import Store
+
+CATCH_UP_MAX_STEPS = 60
+
+
+class BackendError(Exception):
+    """The data center could not be opened; one sentence."""
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    hosts: int = 64
+    vms: int = 600
+    seed: int = 0
+
+
+def fleet_path(db: Path) -> Path:
+    """The emulated fleet's own file, beside the console's store."""
+    return db.with_name(f"{db.stem}.fleet{db.suffix or '.db'}")
+
+
+def fleet_exists(db: Path) -> bool:
+    path = fleet_path(db)
+    if not path.exists():
+        return False
+    fleet_file = emulator.FleetFile(path)
+    try:
+        return fleet_file.exists()
+    finally:
+        fleet_file.close()
+
+
+class FleetLock:
+    """An exclusive advisory lock on a fleet file, released on close."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise BackendError(
+                f"The emulated data center {self.path.parent} is in use by {holder}; "
+                "close that console or use another --db."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"vdctui pid {os.getpid()}")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def catch_up(fleet: emulator.Fleet, now: float | None = None) -> None:
+    """Let the fleet live through the wall-clock time it spent closed (coarsely)."""
+    elapsed = (time.time() if now is None else now) - fleet.now
+    if elapsed <= 0:
+        return
+    steps = min(CATCH_UP_MAX_STEPS, max(1, math.ceil(elapsed / 10)))
+    for _ in range(steps):
+        fleet.step(elapsed / steps)
+
+
+def open_fleet(db: Path, size: DemoSize, *, fresh: bool = False,
+               on_build: Callable[[Path], None] | None = None
+               ) -> tuple[emulator.Fleet, emulator.FleetFile]:
+    """Load the embedded fleet beside `db`, building the demo on first start."""
+    path = fleet_path(db)
+    if fresh and path.exists():
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    fleet_file = emulator.FleetFile(path)
+    if fleet_file.exists():
+        fleet = fleet_file.load()
+    else:
+        if on_build:
+            on_build(path)
+        # the embedded data center keeps wall-clock time
+        fleet = emulator.build_demo(seed=size.seed, hosts=size.hosts, vms=size.vms,
+                                    epoch=time.time())
+        fleet_file.save(fleet)
+    return fleet, fleet_file
+
+
+async def open_console(db: Path, *, read_only: bool = False, speed: float | None = 1.0,
+                       size: DemoSize | None = None, fresh: bool = False,
+                       on_build: Callable[[Path], None] | None = None) -> Console:
+    """The console over the embedded emulated data center at `db`."""
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
+    lock = FleetLock(fleet_path(db))
+    lock.acquire()
+    try:
+        identity = Identity.from_environment(read_only=read_only)
+        fleet, fleet_file = open_fleet(db, size or DemoSize(), fresh=fresh, on_build=on_build)
+        if speed is not None:
+            catch_up(fleet)
+        store = Store(db)
+    except (emulator.FleetError, Refused) as exc:
+        lock.release()
+        raise BackendError(str(exc)) from exc
+    except BaseException:
+        lock.release()
+        raise
+    driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
+    return Console(store, driver, identity)
+
+
+class LockedEmulatedDriver(EmulatedDriver):
+    """The embedded fleet's driver: holds the fleet file's lock until closed."""
+
+    def __init__(self, fleet: emulator.Fleet, lock: FleetLock, **kwargs: object) -> None:
+        super().__init__(fleet, **kwargs)  # type: ignore[arg-type]
+        self._lock = lock
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._lock.release()
+
+
+def emulated_fleet(console: Console) -> EmulatedDriver:
+    """The emulated driver behind a console, for the commands that run the emulator itself."""
+    if not isinstance(console.driver, EmulatedDriver):
+        raise BackendError("This command needs the embedded emulated data center.")
+    return console.driver

@@ -1,0 +1,62 @@
+"""What every subcommand shares: where the data center is, who is asking, how to print."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from vdctui.backend import BackendError, open_console
+from vdctui.ops import Console, Failed, Refused
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliContext:
+    db: Path
+    read_only: bool
+    as_json: bool
+
+    def run(self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True) -> T:
+        """Open the console, sync it with the fleet, run `body`, close; errors exit 1."""
+
+        async def session() -> T:
+            console = await open_console(self.db, read_only=self.read_only)
+            try:
+                if sync:
+                    await console.sync()
+                return await body(console)
+            finally:
+                await console.close()
+
+        try:
+            return asyncio.run(session())
+        except (Refused, Failed, BackendError) as exc:
+            fail(str(exc))
+
+
+def fail(message: str) -> NoReturn:
+    """One sentence on stderr and exit code 1: the request was refused or failed."""
+    click.echo(f"vdctui: {message}", err=True)
+    sys.exit(1)
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+
+def progress_line(text: str | None) -> None:
+    """Redraw one status line on stderr (a terminal), or print it (a log); None ends it."""
+    tty = sys.stderr.isatty()
+    if text is None:
+        if tty:
+            click.echo("", err=True)
+    elif tty:
+        click.echo(f"\r{text}".ljust(100), nl=False, err=True)
+    else:
+        click.echo(text, err=True)

@@ -1,0 +1,142 @@
+"""`vdctui emulate`: run the embedded emulated data center headless."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vdctui.backend import (
+    BackendError,
+    DemoSize,
+    emulated_fleet,
+    fleet_exists,
+    fleet_path,
+    open_console,
+)
+from vdctui.cli.context import CliContext, fail, pass_cli, progress_line
+from vdctui.units import format_duration, parse_duration_s
+
+STATUS_EVERY_S = 5.0
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration_s(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter("give a duration above zero.")
+    return seconds
+
+
+@click.command()
+@click.option("--hosts", type=click.IntRange(1, 100_000), default=64, show_default=True,
+              help="Hosts in a new data center.")
+@click.option("--vms", type=click.IntRange(0, 1_000_000), default=600, show_default=True,
+              help="VMs in a new data center.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of a new data center.")
+@click.option("--for", "duration", callback=_duration, metavar="DURATION",
+              help="Simulate this much time as fast as possible (90s, 15m, 2h, 1d), then stop. "
+                   "Without it the fleet runs in real time until Ctrl-C.")
+@click.option("--speed", type=click.FloatRange(0.01, 10_000), default=1.0, show_default=True,
+              help="Virtual seconds per wall second when running in real time.")
+@click.option("--fresh", is_flag=True, help="Throw the existing data center away and build anew.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before --fresh deletes.")
+@pass_cli
+def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | None,
+            speed: float, fresh: bool, yes: bool) -> None:
+    """Run the embedded emulated data center headless and print a summary.
+
+    The data center lives beside --db and is created on first start with
+    --hosts, --vms and --seed; later runs continue it where it was.
+    """
+    existing = fleet_exists(cli.db)
+    if fresh and existing and not yes:
+        click.confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?", abort=True)
+    if existing and not fresh and _sizes_given():
+        click.echo(f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
+                   "--vms and --seed apply to a new one (see --fresh).", err=True)
+    try:
+        summary = asyncio.run(_emulate(cli.db, cli.read_only, DemoSize(hosts, vms, seed),
+                                       duration, speed, fresh))
+    except BackendError as exc:
+        fail(str(exc))
+    _print_summary(summary)
+
+
+def _sizes_given() -> bool:
+    ctx = click.get_current_context()
+    return any(ctx.get_parameter_source(p).name == "COMMANDLINE"  # type: ignore[union-attr]
+               for p in ("hosts", "vms", "seed"))
+
+
+async def _emulate(db: Path, read_only: bool, size: DemoSize, duration: float | None,
+                   speed: float, fresh: bool) -> dict[str, Any]:
+    def building(path: Path) -> None:
+        click.echo(f"Building a data center of {size.hosts} hosts and {size.vms} VMs "
+                   f"(seed {size.seed}) in {path} ...", err=True)
+
+    console = await open_console(db, read_only=read_only, size=size, fresh=fresh,
+                                 speed=None if duration is not None else speed,
+                                 on_build=building)
+    try:
+        driver = emulated_fleet(console)
+        start = driver.fleet.summary()
+        if duration is not None:
+            await _run_fast(driver, duration)
+        else:
+            await _run_realtime(driver, speed)
+        await console.sync()
+        summary = driver.fleet.summary()
+        summary["simulated_s"] = summary.get("virtual_seconds", 0) - start.get("virtual_seconds", 0)
+        return summary
+    finally:
+        await console.close()
+
+
+async def _run_fast(driver: Any, duration: float) -> None:
+    chunk = max(duration / 20, driver.tick)
+    done = 0.0
+    while done < duration:
+        step = min(chunk, duration - done)
+        await driver.advance(step)
+        done += step
+        progress_line(f"{format_duration(done)} of {format_duration(duration)} simulated")
+    progress_line(None)
+
+
+async def _run_realtime(driver: Any, speed: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    click.echo(f"Running in real time at {speed:g}x; Ctrl-C stops.", err=True)
+    began = time.monotonic()
+    try:
+        while not stop.is_set():
+            await driver.next_step()
+            if time.monotonic() - began >= STATUS_EVERY_S:
+                began = time.monotonic()
+                s = driver.fleet.summary()
+                click.echo(f"{s['running']} of {s['vms']} VMs running, "
+                           f"{s['migrations_completed']} migrations, "
+                           f"{s['energy_kwh']:.2f} kWh", err=True)
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    click.echo(f"simulated:        {format_duration(s['simulated_s'])}")
+    click.echo(f"VMs:              {s['vms']} ({s['running']} running)")
+    click.echo(f"migrations:       {s['migrations_completed']} completed, "
+               f"{s['migrations_failed']} failed")
+    click.echo(f"host failures:    {s['host_failures']}")
+    click.echo(f"energy:           {s['energy_kwh']:.2f} kWh")

@@ -1,0 +1,43 @@
+"""`vdctui`: the command line. Global options, then one group per kind of thing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from vdctui.cli.context import CliContext
+from vdctui.cli.emulate import emulate
+from vdctui.cli.hosts import host
+from vdctui.cli.records import audit, migration, pool, task
+from vdctui.cli.vms import vm
+
+
+def default_db() -> Path:
+    """$VDCTUI_DB, else the user data dir ($XDG_DATA_HOME or ~/.local/share)/vdctui."""
+    if os.environ.get("VDCTUI_DB"):
+        return Path(os.environ["VDCTUI_DB"])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "vdctui" / "vdctui.db"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
+                   "The emulated fleet lives beside it, so two paths are two data centers.")
+@click.option("--read-only", is_flag=True, help="Viewer role: every change is refused.")
+@click.option("--json", "as_json", is_flag=True, help="Print lists as JSON arrays.")
+@click.version_option(package_name="vdctui")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool) -> None:
+    """vdctui: an operator console for a virtualized data center.
+
+    Without --inventory it drives the embedded emulated data center, created on
+    first use beside the --db file.
+    """
+    ctx.obj = CliContext(db=db or default_db(), read_only=read_only, as_json=as_json)
+
+
+for command in (emulate, host, vm, task, migration, pool, audit):
+    main.add_command(command)

@@ -1,0 +1,60 @@
+"""How the CLI prints: aligned text tables for people, JSON arrays for programs."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import click
+
+Column = tuple[str, Callable[[Any], object]]  # header, value getter
+
+
+def plain(value: Any) -> Any:
+    """A domain object as JSON-ready data: dataclasses to dicts, enums to their value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def print_json(items: Iterable[Any]) -> None:
+    click.echo(json.dumps([plain(item) for item in items], indent=2))
+
+
+def print_table(items: Sequence[Any], columns: Sequence[Column], *, empty: str) -> None:
+    if not items:
+        click.echo(empty)
+        return
+    rows = [[_cell(get(item)) for _, get in columns] for item in items]
+    headers = [header for header, _ in columns]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def print_list(items: Sequence[Any], columns: Sequence[Column], *, as_json: bool,
+               empty: str) -> None:
+    if as_json:
+        print_json(items)
+    else:
+        print_table(items, columns, empty=empty)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)

@@ -1,0 +1,176 @@
+"""`vdctui vm ...`: list, lifecycle, resize, create, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import click
+
+from vdctui.cli.context import CliContext, pass_cli, progress_line
+from vdctui.cli.output import Column, print_list
+from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
+from vdctui.ops import Console, MigrationRun
+from vdctui.units import format_bytes, format_duration, format_mib, parse_memory_mib
+
+VM_COLUMNS: list[Column] = [
+    ("name", lambda v: v.name),
+    ("state", lambda v: v.state),
+    ("host", lambda v: v.host),
+    ("pool", lambda v: v.pool or "-"),
+    ("vcpus", lambda v: v.vcpus),
+    ("memory", lambda v: format_mib(v.memory_mib)),
+    ("cpu%", lambda v: f"{100 * v.cpu_util:.0f}"),
+    ("uptime", lambda v: format_duration(v.uptime_s) if v.state is VmState.RUNNING else "-"),
+]
+
+
+def _state(_ctx: click.Context, _param: click.Parameter, value: str | None) -> VmState | None:
+    if value is None:
+        return None
+    try:
+        return VmState.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _memory(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_memory_mib(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.group()
+def vm() -> None:
+    """Virtual machines: list, start/stop, resize, create, migrate."""
+
+
+@vm.command("list")
+@click.option("--host", help="Only VMs on this host.")
+@click.option("--state", callback=_state, help="Only VMs in this state (running, shutoff, ...).")
+@click.option("--pool", help="Only VMs in this pool.")
+@pass_cli
+def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str | None) -> None:
+    """List VMs as last seen, after a sync with the fleet."""
+
+    async def body(console: Console) -> list[Vm]:
+        if host is not None:
+            console.host(host)  # an unknown host is an error, not an empty list
+        return console.vms(host=host, state=state, pool=pool)
+
+    print_list(cli.run(body), VM_COLUMNS, as_json=cli.as_json, empty="No VMs match.")
+
+
+def _lifecycle(verb: str, method: str, doc: str) -> click.Command:
+    @click.argument("name")
+    @pass_cli
+    def command(cli: CliContext, name: str) -> None:
+        async def body(console: Console) -> Vm:
+            return await getattr(console, method)(name)
+
+        done = cli.run(body)
+        click.echo(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
+
+    command.__doc__ = doc
+    return vm.command(verb)(command)
+
+
+for _verb, _method, _doc in [
+    ("start", "start_vm", "Start a VM that is shut off."),
+    ("stop", "stop_vm", "Shut a VM down cleanly (the guest takes its time)."),
+    ("destroy", "destroy_vm", "Power a VM off at once, like pulling the plug (it stays defined)."),
+    ("reboot", "reboot_vm", "Reboot a running VM."),
+    ("suspend", "suspend_vm", "Pause a running VM (it keeps its memory)."),
+    ("resume", "resume_vm", "Resume a paused VM."),
+]:
+    _lifecycle(_verb, _method, _doc)
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--vcpus", type=int, help="New number of vCPUs.")
+@click.option("--memory", callback=_memory, help="New memory size (e.g. 8GiB, 512MiB).")
+@pass_cli
+def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) -> None:
+    """Change a VM's vCPUs and/or memory, live, within its maxima and its host's room."""
+
+    async def body(console: Console) -> Vm:
+        return await console.resize_vm(name, vcpus=vcpus, memory_mib=memory)
+
+    done = cli.run(body)
+    click.echo(f"{done.name}: {done.vcpus} vCPUs, {format_mib(done.memory_mib)}")
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--flavor", required=True, help="A flavor (see the flavors in `vdctui pool list`).")
+@click.option("--pool", required=True, help="The resource pool the VMs belong to.")
+@click.option("--count", type=click.IntRange(1), default=1, show_default=True,
+              help="How many; NAME-01, NAME-02, ... when more than one.")
+@click.option("--no-start", is_flag=True, help="Define the VMs but leave them shut off.")
+@pass_cli
+def create(cli: CliContext, name: str, flavor: str, pool: str, count: int,
+           no_start: bool) -> None:
+    """Create VMs from a flavor into a pool (placed on the first host with room)."""
+
+    async def body(console: Console) -> list[Vm]:
+        return await console.create_vms(name, flavor=flavor, pool=pool, count=count,
+                                        start=not no_start)
+
+    created = cli.run(body)
+    if cli.as_json:
+        print_list(created, VM_COLUMNS, as_json=True, empty="")
+        return
+    for one in created:
+        click.echo(f"{one.name}: {one.state} on {one.host}")
+
+
+@vm.command()
+@click.argument("name")
+@click.option("--to", "target", required=True, help="The host to move to.")
+@click.option("--cold", is_flag=True, help="Move a VM that is shut off.")
+@click.option("--copy-storage", is_flag=True, help="Copy the disk too (no shared datastore).")
+@click.option("--auto-converge", is_flag=True, help="Throttle the guest if it dirties memory "
+              "faster than the link sends it.")
+@pass_cli
+def migrate(cli: CliContext, name: str, target: str, cold: bool, copy_storage: bool,
+            auto_converge: bool) -> None:
+    """Move a VM to another host, showing progress; Ctrl-C cancels it cleanly."""
+
+    async def body(console: Console) -> MigrationOutcome:
+        run = await console.migrate_vm(name, target, cold=cold, copy_storage=copy_storage,
+                                       auto_converge=auto_converge,
+                                       on_progress=None if cli.as_json else _show_progress)
+        click.echo(f"task {run.task_id}: migrating {name} {run.source} -> {target} "
+                   f"({run.kind}); Ctrl-C cancels", err=True)
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, lambda: _cancel(console, run))
+        try:
+            result = await run.wait()
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+        if not cli.as_json:
+            progress_line(None)
+        summary = (f"{name}: migration {result.outcome} after {result.rounds} rounds, "
+                   f"{format_bytes(result.data_processed)}, downtime {result.downtime_ms} ms")
+        click.echo(summary + (f": {result.reason}" if result.reason else ""))
+        return result.outcome
+
+    if cli.run(body) is not MigrationOutcome.SUCCEEDED:
+        sys.exit(1)
+
+
+def _cancel(console: Console, run: MigrationRun) -> None:
+    click.echo("\ncancelling ...", err=True)
+    asyncio.get_running_loop().create_task(console.cancel_task(run.task_id))
+
+
+def _show_progress(run: MigrationRun, p: MigrationProgress) -> None:
+    progress_line(f"{run.vm}: {p.phase:<13} {p.percent:5.1f}%  round {p.memory_iteration:<2} "
+            f"{format_bytes(p.memory_bps)}/s  left {format_bytes(p.data_remaining):>9}  "
+            f"dirty {p.memory_dirty_rate:.0f} pages/s  downtime ~{p.downtime} ms")
+

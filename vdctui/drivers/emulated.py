@@ -1,0 +1,323 @@
+"""The emulated driver: `HostDriver` over an in-process `emulator.Fleet`.
+
+The fleet's virtual clock moves in one of two ways:
+- real time (`speed` set): a background task steps it every `tick` wall
+  seconds by `tick * speed` virtual seconds, as the TUI and `vdctui emulate` do;
+- on demand (`speed=None`): it moves only when someone waits for it, as fast as
+  possible: a migration handle being awaited, or `advance(seconds)`.
+Every change is saved to the fleet's file (when it has one) before returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any, ParamSpec, TypeVar
+
+import emulator
+from vdctui.drivers.base import (
+    DriverError,
+    HostDriver,
+    HostUnreachable,
+    InvalidOperation,
+    MigrationHandle,
+    NoSuchHost,
+    NoSuchVm,
+)
+from vdctui.model import (
+    Datastore,
+    DatastoreKind,
+    FleetEvent,
+    Host,
+    HostState,
+    MigrationKind,
+    MigrationOutcome,
+    MigrationProgress,
+    MigrationResult,
+    Network,
+    Rack,
+    Room,
+    Site,
+    Topology,
+    Vm,
+    VmSpec,
+    VmState,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ERRORS: dict[type[emulator.FleetError], type[DriverError]] = {
+    emulator.HostUnreachable: HostUnreachable,
+    emulator.NoSuchVm: NoSuchVm,
+    emulator.NoSuchHost: NoSuchHost,
+    emulator.InvalidOperation: InvalidOperation,
+}
+SAVE_EVERY_S = 30.0  # wall seconds between saves of a fleet running in real time
+
+
+def translated(call: Callable[P, T]) -> Callable[P, T]:
+    """Turn the emulator's errors into the driver contract's errors."""
+
+    @functools.wraps(call)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return call(*args, **kwargs)
+        except emulator.FleetError as exc:
+            raise ERRORS.get(type(exc), DriverError)(str(exc)) from exc
+
+    return wrapper
+
+
+class EmulatedDriver(HostDriver):
+    backend = "emulated"
+
+    def __init__(
+        self,
+        fleet: emulator.Fleet,
+        *,
+        fleet_file: emulator.FleetFile | None = None,
+        speed: float | None = None,
+        tick: float = 0.25,
+    ) -> None:
+        self.fleet = fleet
+        self.fleet_file = fleet_file
+        self.speed = speed
+        self.tick = tick
+        self._stepped = asyncio.Event()
+        self._clock: asyncio.Task[None] | None = None
+        self._last_save = time.monotonic()
+
+    # --- the clock -------------------------------------------------------------
+
+    def _ensure_clock(self) -> None:
+        if self.speed is not None and self._clock is None:
+            self._clock = asyncio.get_running_loop().create_task(self._run_clock())
+
+    async def _run_clock(self) -> None:
+        assert self.speed is not None
+        while True:
+            await asyncio.sleep(self.tick)
+            self._step(self.tick * self.speed)
+            if time.monotonic() - self._last_save > SAVE_EVERY_S:
+                self.save()
+
+    def _step(self, seconds: float) -> None:
+        self.fleet.step(seconds)
+        self._stepped.set()
+        self._stepped = asyncio.Event()
+
+    async def next_step(self) -> None:
+        """Wait until the fleet has moved on by one step (making that step if on demand)."""
+        if self.speed is None:
+            self._step(self.tick)
+            await asyncio.sleep(0)
+        else:
+            self._ensure_clock()
+            await self._stepped.wait()
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock on by `seconds` of virtual time (on-demand mode)."""
+        end = self.fleet.now + seconds
+        while self.fleet.now < end - 1e-9:
+            self._step(min(self.tick, end - self.fleet.now))
+            await asyncio.sleep(0)
+
+    def save(self) -> None:
+        if self.fleet_file is not None:
+            self.fleet_file.save(self.fleet)
+        self._last_save = time.monotonic()
+
+    async def close(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock
+            self._clock = None
+        self.save()
+
+    # --- reads -----------------------------------------------------------------
+
+    async def topology(self) -> Topology:
+        f = self.fleet
+        return Topology(
+            sites=tuple(Site(s.name) for s in f.sites.values()),
+            rooms=tuple(Room(r.name, r.site) for r in f.rooms.values()),
+            racks=tuple(Rack(r.name, r.room, r.site, r.power_budget_kw, r.uplink_gbps)
+                        for r in f.racks.values()),
+            datastores=tuple(
+                Datastore(d.name, DatastoreKind(d.kind), d.capacity_gib,
+                          room=getattr(d, "room", None) or None,
+                          host=getattr(d, "host", None) or None)
+                for d in f.datastores.values()),
+            networks=tuple(Network(n.name, n.vlan) for n in f.networks.values()),
+        )
+
+    def _host(self, h: Any) -> Host:
+        if h.state == "up" and h.partitioned:
+            state, reason = HostState.UNREACHABLE, f"host {h.name} does not answer (partitioned)"
+        else:
+            state, reason = HostState(h.state), "" if h.state == "up" else f"host is {h.state}"
+        up = state is HostState.UP
+        stats = self.fleet.host_stats(h.name) if up else None
+        return Host(
+            name=h.name, state=state, rack=h.rack, room=h.room, site=h.site, model=h.model,
+            cpus=h.cpus, cores=h.cores, mhz=h.mhz, memory_mib=h.memory_mib,
+            nic_gbps=h.nic_gbps, reserved_cpus=h.reserved_cpus,
+            reserved_memory_mib=h.reserved_memory_mib,
+            datastores=tuple(self.fleet.host_datastores(h.name)),
+            cpu_util=stats.cpu_util if stats else 0.0,
+            memory_used_mib=stats.memory_used_mib if stats else 0,
+            power_watts=stats.power_watts if stats else 0.0,
+            vm_count=len(h.vm_names) if up else 0,
+            reason=reason,
+        )
+
+    def _vm(self, v: Any) -> Vm:
+        running = v.state == "running" and v.started_at is not None
+        return Vm(
+            name=v.name, state=VmState(v.state), host=v.host, vcpus=v.vcpus,
+            memory_mib=v.memory_mib, max_vcpus=v.max_vcpus, max_memory_mib=v.max_memory_mib,
+            disk_gib=v.disk_gib, datastore=v.datastore, network=v.network, pool=v.pool,
+            uuid=v.uuid, cpu_util=v.cpu_util, memory_dirty_rate=v.effective_dirty_rate,
+            uptime_s=(self.fleet.now - v.started_at) if running else 0.0,
+        )
+
+    def _answers(self, host_name: str) -> bool:
+        h = self.fleet.hosts[host_name]
+        return h.state == "up" and not h.partitioned
+
+    async def list_hosts(self) -> list[Host]:
+        return [self._host(h) for h in self.fleet.hosts.values()]
+
+    async def list_vms(self, host: str | None = None) -> list[Vm]:
+        if host is not None:
+            if host not in self.fleet.hosts:
+                raise NoSuchHost(f"There is no host named {host!r}.")
+            self._check_reachable(host)
+            return [self._vm(v) for v in self.fleet.vms_on(host)]
+        answering = {name for name in self.fleet.hosts if self._answers(name)}
+        return [self._vm(v) for v in self.fleet.vms.values() if v.host in answering]
+
+    @translated
+    def _check_reachable(self, host: str) -> None:
+        self.fleet.check_reachable(host)
+
+    @translated
+    def _find(self, name: str) -> Any:
+        vm = self.fleet.vms.get(name)
+        if vm is None:
+            raise emulator.NoSuchVm(f"There is no VM named {name!r}.")
+        self.fleet.check_reachable(vm.host)
+        return vm
+
+    async def get_vm(self, name: str) -> Vm:
+        return self._vm(self._find(name))
+
+    # --- changes ---------------------------------------------------------------
+
+    def _change(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._ensure_clock()
+        result = translated(call)(*args, **kwargs)
+        self.save()
+        return result
+
+    async def define(self, spec: VmSpec, host: str) -> Vm:
+        vm = self._change(
+            self.fleet.define_vm, spec.name, host, vcpus=spec.vcpus, memory_mib=spec.memory_mib,
+            max_vcpus=spec.max_vcpus, max_memory_mib=spec.max_memory_mib,
+            disk_gib=spec.disk_gib, datastore=spec.datastore, network=spec.network,
+            pool=spec.pool, workload=spec.workload)
+        return self._vm(vm)
+
+    async def undefine(self, name: str) -> None:
+        self._change(self.fleet.undefine_vm, name)
+
+    async def start(self, name: str) -> None:
+        self._change(self.fleet.start_vm, name)
+
+    async def shutdown(self, name: str) -> None:
+        self._change(self.fleet.shutdown_vm, name)
+
+    async def destroy(self, name: str) -> None:
+        self._change(self.fleet.destroy_vm, name)
+
+    async def reboot(self, name: str) -> None:
+        self._change(self.fleet.reboot_vm, name)
+
+    async def suspend(self, name: str) -> None:
+        self._change(self.fleet.suspend_vm, name)
+
+    async def resume(self, name: str) -> None:
+        self._change(self.fleet.resume_vm, name)
+
+    async def set_vcpus(self, name: str, vcpus: int) -> None:
+        self._change(self.fleet.set_vcpus, name, vcpus)
+
+    async def set_memory(self, name: str, memory_mib: int) -> None:
+        self._change(self.fleet.set_memory, name, memory_mib)
+
+    async def migrate(self, name: str, target: str, *, live: bool = True,
+                      copy_storage: bool = False, auto_converge: bool = False
+                      ) -> MigrationHandle:
+        job = self._change(self.fleet.migrate, name, target, live=live,
+                           copy_storage=copy_storage, auto_converge=auto_converge)
+        return EmulatedMigration(self, job)
+
+    # --- events ----------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[FleetEvent]:  # type: ignore[override]
+        seq = self.fleet.last_event_seq
+        while True:
+            for event in self.fleet.events_since(seq):
+                seq = event.seq
+                yield FleetEvent(event.ts, event.kind, host=event.host, vm=event.vm,
+                                 message=event.message)
+            await self.next_step()
+
+
+class EmulatedMigration(MigrationHandle):
+    def __init__(self, driver: EmulatedDriver, job: Any) -> None:
+        self._driver = driver
+        self._job = job
+        self.vm, self.source, self.target = job.vm, job.source, job.target
+
+    def progress(self) -> MigrationProgress:
+        info = self._job.jobinfo()
+        return MigrationProgress(
+            time_elapsed=int(info["time_elapsed"]), data_total=int(info["data_total"]),
+            data_processed=int(info["data_processed"]),
+            data_remaining=int(info["data_remaining"]), memory_bps=float(info["memory_bps"]),
+            memory_dirty_rate=float(info["memory_dirty_rate"]),
+            memory_iteration=int(info["memory_iteration"]), downtime=int(info["downtime"]),
+            phase=str(info.get("phase", "precopy")),
+        )
+
+    async def updates(self) -> AsyncIterator[MigrationProgress]:
+        while True:
+            yield self.progress()
+            if self._job.state != "running":
+                return
+            await self._driver.next_step()
+
+    async def abort(self) -> None:
+        if self._job.state == "running":
+            self._driver._change(self._driver.fleet.abort_migration, self.vm)
+
+    async def wait(self) -> MigrationResult:
+        async for _ in self.updates():
+            pass
+        self._driver.save()
+        job = self._job
+        outcome = {"completed": MigrationOutcome.SUCCEEDED,
+                   "cancelled": MigrationOutcome.CANCELLED}.get(job.state, MigrationOutcome.FAILED)
+        return MigrationResult(
+            vm=job.vm, source=job.source, target=job.target,
+            kind=MigrationKind.LIVE if job.live else MigrationKind.COLD, outcome=outcome,
+            started=job.started_at, ended=job.ended_at or self._driver.fleet.now,
+            data_processed=int(job.processed), rounds=job.rounds,
+            downtime_ms=int(job.downtime_ms), reason=job.reason,
+        )

@@ -1,0 +1,403 @@
+"""The Console: the one door through which every operator change goes.
+
+Reads come from the store (what was last seen, after `sync()`); changes go to
+the driver and are written to the audit log, refusals included. The CLI uses
+this class today and the TUI will use it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TextIO, TypeVar
+
+from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
+from vdctui.model import (
+    AuditProblem,
+    AuditRecord,
+    Flavor,
+    FleetEvent,
+    Host,
+    MigrationKind,
+    MigrationOutcome,
+    MigrationRecord,
+    MigrationResult,
+    Pool,
+    PoolUsage,
+    Task,
+    TaskState,
+    Vm,
+    VmSpec,
+    VmState,
+)
+from vdctui.ops import placement
+from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.identity import Identity
+from vdctui.ops.migration import MigrationRun, ProgressListener, follow
+from vdctui.ops.reconcile import reconcile
+from vdctui.store import Store
+
+T = TypeVar("T")
+VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+MAX_CREATE_COUNT = 1000
+
+Listener = Callable[[FleetEvent], None]
+
+
+class Console:
+    """Inventory, lifecycle, resize, create, migrate, tasks and audit, for one identity."""
+
+    def __init__(self, store: Store, driver: HostDriver, identity: Identity) -> None:
+        self.store = store
+        self.driver = driver
+        self.identity = identity
+        self._runs: dict[int, MigrationRun] = {}
+        self._listeners: list[Listener] = []
+        store.fail_interrupted_tasks()
+
+    @property
+    def backend(self) -> str:
+        return self.driver.backend
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener` with every event the console records or notices."""
+        self._listeners.append(listener)
+
+    def _emit(self, events: list[FleetEvent]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                listener(event)
+
+    # --- reads ----------------------------------------------------------------
+
+    async def sync(self) -> list[FleetEvent]:
+        """Reconcile the store with the fleet; returns the drift it found."""
+        events = await reconcile(self.store, self.driver)
+        self._emit(events)
+        return events
+
+    def hosts(self) -> list[Host]:
+        return self.store.hosts()
+
+    def host(self, name: str) -> Host:
+        host = self.store.host(name)
+        if host is None:
+            raise Refused(f"There is no host named {name!r}.")
+        return host
+
+    def vms(self, **filters: Any) -> list[Vm]:
+        return self.store.vms(**filters)
+
+    def vm(self, name: str) -> Vm:
+        vm = self.store.vm(name)
+        if vm is None:
+            raise Refused(f"There is no VM named {name!r}.")
+        return vm
+
+    def pools(self) -> list[PoolUsage]:
+        return self.store.pool_usage()
+
+    def flavors(self) -> list[Flavor]:
+        return self.store.flavors()
+
+    def tasks(self, *, active: bool | None = None, limit: int = 100) -> list[Task]:
+        return self.store.tasks(active=active, limit=limit)
+
+    def task(self, task_id: int) -> Task:
+        task = self.store.task(task_id)
+        if task is None:
+            raise Refused(f"There is no task {task_id}.")
+        return task
+
+    def migrations(self, **filters: Any) -> list[MigrationRecord]:
+        return self.store.migrations(**filters)
+
+    def audit(self, **filters: Any) -> list[AuditRecord]:
+        return self.store.audit(**filters)
+
+    def verify_audit(self) -> list[AuditProblem]:
+        return self.store.verify_audit()
+
+    def export_audit(self, fmt: str, out: TextIO, **filters: Any) -> None:
+        """Stream the audit log (oldest first) as "csv" or "json" into `out`."""
+        self.store.export_audit(fmt, out, **filters)
+
+    def events(self, **filters: Any) -> list[FleetEvent]:
+        return self.store.events(**filters)
+
+    # --- the door: check, act, audit -------------------------------------------
+
+    def _audit(self, action: str, target: str, params: dict[str, Any], result: str,
+               error: str = "") -> None:
+        self.store.append_audit(actor=self.identity.actor, role=self.identity.role,
+                                action=action, target=target, params=params,
+                                result=result, error=error)
+
+    async def _change(self, action: str, target: str, params: dict[str, Any],
+                      work: Callable[[], Awaitable[T]]) -> T:
+        """Run one change: role check, the work, one audit record whatever happens."""
+        try:
+            self.identity.check(action)
+            result = await work()
+        except Refused as exc:
+            self._audit(action, target, params, "refused", str(exc))
+            raise
+        except HostUnreachable as exc:
+            self._audit(action, target, params, "failed", str(exc))
+            raise Failed(str(exc)) from exc
+        except DriverError as exc:
+            self._audit(action, target, params, "refused", str(exc))
+            raise Refused(str(exc)) from exc
+        except Failed as exc:
+            self._audit(action, target, params, "failed", str(exc))
+            raise
+        self._audit(action, target, params, "ok")
+        return result
+
+    async def _refresh_vm(self, name: str) -> Vm:
+        vm = await self.driver.get_vm(name)
+        before = self.store.vm(name)
+        if before is not None and not vm.pool and before.pool:
+            vm = replace(vm, pool=before.pool)
+        self.store.upsert_vms([vm], time.time())
+        return vm
+
+    def _known_vm(self, name: str) -> Vm:
+        """The VM as last seen, or Refused; the driver is asked again by the action."""
+        vm = self.store.vm(name)
+        if vm is None:
+            raise Refused(f"There is no VM named {name!r}.")
+        return vm
+
+    # --- lifecycle --------------------------------------------------------------
+
+    async def _lifecycle(self, action: str, name: str,
+                         call: Callable[[str], Awaitable[None]]) -> Vm:
+        async def work() -> Vm:
+            self._known_vm(name)
+            await call(name)
+            return await self._refresh_vm(name)
+
+        return await self._change(action, name, {}, work)
+
+    async def start_vm(self, name: str) -> Vm:
+        return await self._lifecycle("vm.start", name, self.driver.start)
+
+    async def stop_vm(self, name: str) -> Vm:
+        """A clean shutdown: the guest takes its time (state "in shutdown")."""
+        return await self._lifecycle("vm.stop", name, self.driver.shutdown)
+
+    async def destroy_vm(self, name: str) -> Vm:
+        """Pull the plug: the VM is off at once (its definition stays)."""
+        return await self._lifecycle("vm.destroy", name, self.driver.destroy)
+
+    async def reboot_vm(self, name: str) -> Vm:
+        return await self._lifecycle("vm.reboot", name, self.driver.reboot)
+
+    async def suspend_vm(self, name: str) -> Vm:
+        return await self._lifecycle("vm.suspend", name, self.driver.suspend)
+
+    async def resume_vm(self, name: str) -> Vm:
+        return await self._lifecycle("vm.resume", name, self.driver.resume)
+
+    # --- resize -------------------------------------------------------------------
+
+    def check_resize(self, vm: Vm, vcpus: int | None, memory_mib: int | None) -> None:
+        """Refuse a resize outside the VM's maxima or its host's room (usable live by the TUI)."""
+        if vcpus is None and memory_mib is None:
+            raise Refused("Say what to change: --vcpus, --memory or both.")
+        if vcpus is not None and not 1 <= vcpus <= vm.max_vcpus:
+            raise Refused(f"{vm.name} can have 1 to {vm.max_vcpus} vCPUs, not {vcpus}.")
+        if memory_mib is not None and not 1 <= memory_mib <= vm.max_memory_mib:
+            raise Refused(
+                f"{vm.name} can have 1 to {vm.max_memory_mib} MiB of memory, not {memory_mib} MiB."
+            )
+        if vm.host is None or not placement.holds_resources(vm):
+            return
+        host = self.host(vm.host)
+        held = placement.allocations(self.store.vms(host=vm.host))
+        extra_vcpus = max((vcpus or vm.vcpus) - vm.vcpus, 0)
+        extra_memory = max((memory_mib or vm.memory_mib) - vm.memory_mib, 0)
+        ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
+        reason = placement.why_not_fits(host, held.get(host.name, placement.Allocation()),
+                                        extra_vcpus, extra_memory, ratios)
+        if reason:
+            raise Refused(f"{vm.name} cannot grow on {host.name}: {reason}.")
+
+    async def resize_vm(self, name: str, *, vcpus: int | None = None,
+                        memory_mib: int | None = None) -> Vm:
+        async def work() -> Vm:
+            vm = self._known_vm(name)
+            self.check_resize(vm, vcpus, memory_mib)
+            if vcpus is not None and vcpus != vm.vcpus:
+                await self.driver.set_vcpus(name, vcpus)
+            if memory_mib is not None and memory_mib != vm.memory_mib:
+                await self.driver.set_memory(name, memory_mib)
+            return await self._refresh_vm(name)
+
+        params = {"vcpus": vcpus, "memory_mib": memory_mib}
+        return await self._change("vm.resize", name, params, work)
+
+    # --- create ---------------------------------------------------------------------
+
+    def _new_names(self, name: str, count: int) -> list[str]:
+        if not VM_NAME.match(name):
+            raise Refused(f"{name!r} is not a VM name: use letters, digits, '.', '_' and '-'.")
+        if not 1 <= count <= MAX_CREATE_COUNT:
+            raise Refused(f"Create 1 to {MAX_CREATE_COUNT} VMs at a time, not {count}.")
+        width = max(2, len(str(count)))
+        names = [name] if count == 1 else [f"{name}-{i:0{width}d}" for i in range(1, count + 1)]
+        taken = [n for n in names if self.store.vm(n) is not None]
+        if taken:
+            raise Refused(f"A VM named {taken[0]!r} exists already.")
+        return names
+
+    def _spec_for(self, name: str, flavor: Flavor, pool: Pool, host: Host) -> VmSpec:
+        shared = [d.name for d in self.store.topology().datastores
+                  if d.name in host.datastores and d.kind == "shared"]
+        datastore = (shared or list(host.datastores) or [""])[0]
+        networks = self.store.topology().networks
+        return VmSpec(name=name, vcpus=flavor.vcpus, memory_mib=flavor.memory_mib,
+                      max_vcpus=flavor.max_vcpus, max_memory_mib=flavor.max_memory_mib,
+                      disk_gib=flavor.disk_gib, datastore=datastore,
+                      network=networks[0].name if networks else "", pool=pool.name)
+
+    async def create_vms(self, name: str, *, flavor: str, pool: str, count: int = 1,
+                         start: bool = True) -> list[Vm]:
+        """Define (and start) `count` VMs of a flavor in a pool, placed first-fit."""
+        params = {"flavor": flavor, "pool": pool, "count": count, "start": start}
+
+        async def work() -> list[Vm]:
+            names = self._new_names(name, count)
+            the_flavor = self.store.flavor(flavor)
+            if the_flavor is None:
+                known = ", ".join(f.name for f in self.store.flavors())
+                raise Refused(f"There is no flavor {flavor!r} (known: {known}).")
+            the_pool = self.store.pool(pool)
+            if the_pool is None:
+                known = ", ".join(p.name for p in self.store.pools())
+                raise Refused(f"There is no pool {pool!r} (known: {known}).")
+            task = self.store.create_task("create", name, self.identity.actor, params)
+            self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+            created: list[Vm] = []
+            try:
+                for index, vm_name in enumerate(names):
+                    created.append(await self._create_one(vm_name, the_flavor, the_pool, start))
+                    self.store.update_task(task.id, progress=100.0 * (index + 1) / len(names))
+            except (Refused, Failed, DriverError) as exc:
+                done = f" after creating {len(created)} of {len(names)}" if created else ""
+                self.store.update_task(task.id, state=TaskState.FAILED, error=f"{exc}{done}")
+                raise type(exc)(f"{exc}{done}") from exc
+            self.store.update_task(task.id, state=TaskState.SUCCEEDED, progress=100.0)
+            return created
+
+        return await self._change("vm.create", name, params, work)
+
+    async def _create_one(self, name: str, flavor: Flavor, pool: Pool, start: bool) -> Vm:
+        held = placement.allocations(self.store.vms())
+        host = placement.first_fit(self.store.hosts(), held, flavor.vcpus, flavor.memory_mib,
+                                   placement.Ratios.of(pool))
+        if host is None:
+            raise Refused(f"No host has room for {name} ({flavor.vcpus} vCPUs, "
+                          f"{flavor.memory_mib} MiB) in pool {pool.name}.")
+        await self.driver.define(self._spec_for(name, flavor, pool, host), host.name)
+        if start:
+            await self.driver.start(name)
+        return await self._refresh_vm(name)
+
+    # --- migration ----------------------------------------------------------------------
+
+    def _check_migration(self, vm: Vm, target: str, kind: MigrationKind) -> Host:
+        host = self.host(target)
+        if vm.host == target:
+            raise Refused(f"{vm.name} is on {target} already.")
+        if kind is MigrationKind.LIVE and vm.state not in (VmState.RUNNING, VmState.PAUSED):
+            raise Refused(f"{vm.name} is {vm.state}: a live migration needs it running "
+                          "(use --cold for a VM that is shut off).")
+        if kind is MigrationKind.COLD and vm.state is not VmState.SHUTOFF:
+            raise Refused(f"{vm.name} is {vm.state}: a cold migration needs it shut off.")
+        if kind is MigrationKind.LIVE:
+            held = placement.allocations(self.store.vms(host=target))
+            ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
+            reason = placement.why_not_fits(host, held.get(target, placement.Allocation()),
+                                            vm.vcpus, vm.memory_mib, ratios)
+            if reason:
+                raise Refused(f"{vm.name} cannot move to {target}: {reason}.")
+        elif host.state.value != "up":
+            raise Refused(f"{vm.name} cannot move to {target}: host {target} is {host.state}.")
+        return host
+
+    async def migrate_vm(self, name: str, target: str, *, cold: bool = False,
+                         copy_storage: bool = False, auto_converge: bool = False,
+                         on_progress: ProgressListener | None = None) -> MigrationRun:
+        """Start a migration and follow it in the background; `run.wait()` for its end."""
+        kind = MigrationKind.COLD if cold else MigrationKind.LIVE
+        params = {"to": target, "kind": kind.value, "copy_storage": copy_storage,
+                  "auto_converge": auto_converge}
+
+        async def work() -> MigrationRun:
+            vm = self._known_vm(name)
+            self._check_migration(vm, target, kind)
+            source = vm.host or ""
+            task = self.store.create_task("migrate", name, self.identity.actor,
+                                          {"source": source, **params})
+            record_id = self.store.start_migration(name, source, target, kind,
+                                                   self.identity.actor, task_id=task.id)
+            try:
+                handle = await self.driver.migrate(name, target, live=not cold,
+                                                   copy_storage=copy_storage,
+                                                   auto_converge=auto_converge)
+            except DriverError as exc:
+                self.store.update_task(task.id, state=TaskState.FAILED, error=str(exc))
+                now = time.time()
+                self.store.finish_migration(record_id, MigrationResult(
+                    name, source, target, kind, outcome=MigrationOutcome.FAILED,
+                    started=now, ended=now, reason=str(exc)))
+                raise
+            self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+            run = MigrationRun(task.id, record_id, name, source, target, kind, handle)
+            run.follower = asyncio.create_task(
+                follow(self.store, run, on_progress, self._migration_ended))
+            self._runs[task.id] = run
+            return run
+
+        return await self._change("vm.migrate", name, params, work)
+
+    async def _migration_ended(self, run: MigrationRun, result: MigrationResult) -> None:
+        self._runs.pop(run.task_id, None)
+        await self._refresh_vm(run.vm)
+        outcome = result.outcome.value
+        self._audit("vm.migrate.end", run.vm,
+                    {"task": run.task_id, "from": run.source, "to": run.target,
+                     "outcome": outcome, "bytes": result.data_processed,
+                     "rounds": result.rounds, "downtime_ms": result.downtime_ms},
+                    "ok" if outcome == "succeeded" else outcome, result.reason)
+        self._emit([FleetEvent(result.ended, f"migration.{outcome}", host=run.target, vm=run.vm,
+                               message=f"migration of {run.vm} {run.source} -> {run.target} "
+                                       f"{outcome}" + (f": {result.reason}" if result.reason
+                                                       else ""))])
+
+    async def cancel_task(self, task_id: int) -> None:
+        """Abort a running migration that this console started."""
+        async def work() -> None:
+            run = self._runs.get(task_id)
+            if run is None:
+                task = self.store.task(task_id)
+                if task is None:
+                    raise Refused(f"There is no task {task_id}.")
+                raise Refused(f"Task {task_id} is {task.state}; only a running migration "
+                              "started by this console can be cancelled.")
+            await run.handle.abort()
+
+        await self._change("task.cancel", str(task_id), {}, work)
+
+    async def close(self) -> None:
+        """Abort nothing: wait for running migrations to be recorded, then close the driver."""
+        for run in list(self._runs.values()):
+            if run.follower is not None:
+                await asyncio.shield(run.follower)
+        await self.driver.close()
+        self.store.close()

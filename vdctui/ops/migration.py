@@ -1,0 +1,78 @@
+"""Follow a running migration: task progress, history, and its end."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+
+from vdctui.drivers.base import MigrationHandle
+from vdctui.model import (
+    MigrationKind,
+    MigrationOutcome,
+    MigrationProgress,
+    MigrationResult,
+    TaskState,
+)
+from vdctui.store import Store
+
+TASK_STATE_OF = {
+    MigrationOutcome.SUCCEEDED: TaskState.SUCCEEDED,
+    MigrationOutcome.FAILED: TaskState.FAILED,
+    MigrationOutcome.CANCELLED: TaskState.CANCELLED,
+}
+PROGRESS_WRITES_PER_SECOND = 4.0
+
+ProgressListener = Callable[["MigrationRun", MigrationProgress], None]
+EndListener = Callable[["MigrationRun", MigrationResult], Awaitable[None]]
+
+
+@dataclass
+class MigrationRun:
+    """A migration the console started: its task, history row and driver handle."""
+
+    task_id: int
+    record_id: int
+    vm: str
+    source: str
+    target: str
+    kind: MigrationKind
+    handle: MigrationHandle
+    follower: asyncio.Task[MigrationResult] | None = None
+
+    def progress(self) -> MigrationProgress:
+        return self.handle.progress()
+
+    async def wait(self) -> MigrationResult:
+        assert self.follower is not None
+        return await asyncio.shield(self.follower)
+
+
+async def follow(
+    store: Store,
+    run: MigrationRun,
+    on_progress: ProgressListener | None,
+    on_end: EndListener,
+) -> MigrationResult:
+    """Write progress into the task as it comes, then record how it ended."""
+    last_write = 0.0
+    async for sample in run.handle.updates():
+        if on_progress:
+            on_progress(run, sample)
+        now = time.monotonic()
+        if now - last_write >= 1 / PROGRESS_WRITES_PER_SECOND:
+            store.update_task(run.task_id, progress=sample.percent, detail=asdict(sample))
+            last_write = now
+    result = await run.handle.wait()
+    store.finish_migration(run.record_id, result)
+    final = asdict(run.handle.progress())
+    store.update_task(
+        run.task_id,
+        state=TASK_STATE_OF[result.outcome],
+        progress=100.0 if result.outcome is MigrationOutcome.SUCCEEDED else None,
+        error=result.reason if result.outcome is not MigrationOutcome.SUCCEEDED else None,
+        detail=final,
+    )
+    await on_end(run, result)
+    return result
