@@ -30,8 +30,8 @@ def add_vm(f: Fleet, name: str = "vm1", host: str = "ra1", *, memory_gib: int = 
            dirty: float = 0.0, datastore: str = "san", start: bool = True,
            workload: str = "constant:0.5", vcpus: int = 2) -> None:
     f.define_vm(name, host, vcpus=vcpus, memory_mib=memory_gib * 1024, max_vcpus=8,
-                max_memory_mib=max(16384, memory_gib * 1024), disk_gib=10, datastore=datastore, network="prod",
-                workload=workload, dirty_rate=dirty)
+                max_memory_mib=max(16384, memory_gib * 1024), disk_gib=10,
+                datastore=datastore, network="prod", workload=workload, dirty_rate=dirty)
     if start:
         f.start_vm(name)
 

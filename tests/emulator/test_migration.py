@@ -125,7 +125,8 @@ def test_cross_rack_is_limited_by_the_uplink():
     f.step(0.5)
     assert cross.jobinfo()["memory_bps"] == 625_000_000
     run_until_done(f, cross)
-    assert (cross.ended_at - cross.started_at) == pytest.approx(2 * (same.ended_at - same.started_at))
+    same_s = same.ended_at - same.started_at
+    assert (cross.ended_at - cross.started_at) == pytest.approx(2 * same_s)
 
 
 def test_slow_link_slows_it(fleet):
