@@ -1,0 +1,38 @@
+"""Ctrl-C during `vdctui vm migrate` cancels the migration cleanly (a real process)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from tests.cli.conftest import Vdctui
+
+
+def test_ctrl_c_cancels_a_migration(vdctui: Vdctui) -> None:
+    vms = vdctui.json("vm", "list", "--state", "running")
+    big = max(vms, key=lambda v: v["memory_mib"])  # the slowest to move
+    hosts = [h["name"] for h in vdctui.json("host", "list") if h["name"] != big["host"]]
+    cmd = [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), "vm", "migrate", big["name"],
+           "--to", hosts[0], "--copy-storage"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    line = ""
+    while "Ctrl-C cancels" not in line:
+        assert time.monotonic() < deadline, "the migration never started"
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None, proc.communicate()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, (out, err)
+    assert "cancelled" in out
+    assert "Traceback" not in err
+    (record,) = vdctui.json("migration", "list", "--vm", big["name"])
+    assert record["outcome"] == "cancelled"
+    (after,) = [v for v in vdctui.json("vm", "list") if v["name"] == big["name"]]
+    assert (after["host"], after["state"]) == (big["host"], "running")
+    assert json.loads(vdctui("--json", "task", "list").stdout)[0]["state"] == "cancelled"

@@ -1,0 +1,3 @@
+from vdctui.cli.main import main
+
+main()
