@@ -319,3 +319,8 @@ def test_canonical_is_json_dumps(entry: AuditEntry, record_id: int) -> None:
     got = canonical(record_id, ts, entry.actor, Role(entry.role).value, entry.action,
                     entry.target, params, entry.result, entry.error)  # fmt: skip
     assert got == expected
+
+
+def test_negative_zero_time_verifies(store: Store) -> None:
+    store.append_audit(actor="a", role="viewer", action="b", target="c", params={}, ts=-0.0)
+    assert store.verify_audit() == []

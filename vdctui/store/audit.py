@@ -166,7 +166,8 @@ class AuditStore(StoreBase):
         now = self._now()
         rows: list[tuple[Any, ...]] = []
         for entry in batch:
-            ts = now if entry.ts is None else float(entry.ts)
+            # + 0.0: SQLite keeps -0.0 as 0, so the hash must be of 0.0 too
+            ts = (now if entry.ts is None else float(entry.ts)) + 0.0
             if not math.isfinite(ts):
                 raise StoreError(f"an audit record needs a finite time, not {ts!r}")
             role = Role(entry.role).value
