@@ -123,8 +123,9 @@ class Fleet(FaultOps):
         end = self.now + dt
         while self.now < end:
             chunk = end - self.now
-            if chunk > self.max_substep:
-                chunk = self.max_substep
+            limit = self._slice_limit()
+            if chunk > limit:
+                chunk = limit
                 self.now += chunk
             else:
                 self.now = end
@@ -133,6 +134,15 @@ class Fleet(FaultOps):
             self._run_due()
             if self._shutdowns and self._shutdowns[0][0] <= self.now:
                 self._run_shutdowns()
+
+    def _slice_limit(self) -> float:
+        """Fine slices while migrations or shutdowns are pending, coarse ones when quiet."""
+        if self.migrations:
+            return self.max_substep
+        limit = self.max_quiet_substep
+        if self._shutdowns:
+            limit = min(limit, max(self._shutdowns[0][0] - self.now, self.max_substep))
+        return limit
 
     def _run_due(self) -> None:
         due = self._due

@@ -46,7 +46,8 @@ class FleetState:
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.now = 0.0
-        self.max_substep = 1.0  # seconds: how finely step() slices time
+        self.max_substep = 1.0  # seconds: step() slices while migrations/shutdowns run
+        self.max_quiet_substep = 60.0  # seconds: slices otherwise (a walk moves once per slice)
         self.sites: dict[str, Site] = {}
         self.rooms: dict[str, Room] = {}
         self.racks: dict[str, Rack] = {}
