@@ -18,7 +18,7 @@ from .topology import Datastore, Host, Network, Rack, Room, Site
 from .vm import Vm
 from .workload import Trace
 
-KINDS: dict[str, tuple[type, str]] = {
+KINDS: dict[str, tuple[Any, str]] = {
     # kind -> (class, Fleet attribute); load order matters
     "site": (Site, "sites"),
     "room": (Room, "rooms"),
@@ -118,7 +118,7 @@ class FleetFile:
         fleet.fail_next = dict(meta["fail_next"])
         energy: dict[str, float] = meta["energy"]
         for kind, (cls, attr) in KINDS.items():
-            fields = cls.PERSIST
+            fields: tuple[str, ...] = cls.PERSIST
             cur = self.conn.execute(
                 "SELECT data FROM object WHERE kind = ? ORDER BY rowid", (kind,))
             for (data,) in cur:
