@@ -41,6 +41,7 @@ COLUMNS = (
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit"
 _INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 MAX_PROBLEMS = 10_000
+_ROLES = {role.value: role for role in Role}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,20 +145,9 @@ class AuditStore(StoreBase):
             # Someone else appended to this file since we read the head: re-read, retry once.
             self._load_audit_head()
             rows = self._write_chain(batch)
+        roles = _ROLES
         return [
-            AuditRecord(
-                id=r[0],
-                ts=r[1],
-                actor=r[2],
-                role=Role(r[3]),
-                action=r[4],
-                target=r[5],
-                params=json.loads(r[6]),
-                result=r[7],
-                error=r[8],
-                prev_hash=r[9],
-                hash=r[10],
-            )
+            AuditRecord(r[0], r[1], r[2], roles[r[3]], r[4], r[5], json.loads(r[6]), *r[7:])
             for r in rows
         ]
 
@@ -170,7 +160,7 @@ class AuditStore(StoreBase):
             ts = (now if entry.ts is None else float(entry.ts)) + 0.0
             if not math.isfinite(ts):
                 raise StoreError(f"an audit record needs a finite time, not {ts!r}")
-            role = Role(entry.role).value
+            role = Role(entry.role).value if entry.role not in _ROLES else str(entry.role)
             params = to_json(dict(entry.params))
             last_id += 1
             text = canonical(

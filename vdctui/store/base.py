@@ -20,9 +20,15 @@ class StoreBase:
         return float(self._clock())
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def to_json(value: Any) -> str:
-    """The canonical JSON text the store writes (sorted keys, no spaces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    """The canonical JSON text the store writes (sorted keys, no spaces).
+
+    Values JSON cannot hold are written as their str().
+    """
+    return _ENCODER.encode(value)
 
 
 def like_pattern(text: str) -> str:

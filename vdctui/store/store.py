@@ -44,6 +44,10 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore):
             if self.path != ":memory:":
                 self._db.enable_wal()
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Room for the audit indexes to grow without going to disk for every insert,
+            # and fewer, larger WAL checkpoints during bulk appends.
+            self._db.execute("PRAGMA cache_size=-65536")
+            self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self.schema_version = migrate(self._db, self.path, migrations)
         except sqlite3.DatabaseError as exc:
             conn.close()
