@@ -19,7 +19,7 @@ def modules_of(package) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 HEADLESS = [m for m in modules_of(vdctui) + modules_of(emulator)
-            if not m.startswith(UI_PACKAGES)]
+            if not m.startswith(UI_PACKAGES) and not m.endswith(".__main__")]
 
 
 def imported_after(module: str) -> set[str]:

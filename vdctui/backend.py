@@ -9,7 +9,6 @@ while a console uses it, so two processes never overwrite each other's fleet.
 from __future__ import annotations
 
 import fcntl
-import math
 import os
 import time
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.ops import Console, Identity, Refused
 from vdctui.store import Store
 
-CATCH_UP_MAX_STEPS = 60
+CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 
 
 class BackendError(Exception):
@@ -88,9 +87,12 @@ def catch_up(fleet: emulator.Fleet, now: float | None = None) -> None:
     elapsed = (time.time() if now is None else now) - fleet.now
     if elapsed <= 0:
         return
-    steps = min(CATCH_UP_MAX_STEPS, max(1, math.ceil(elapsed / 10)))
-    for _ in range(steps):
-        fleet.step(elapsed / steps)
+    fine = fleet.max_quiet_substep
+    fleet.max_quiet_substep = max(fine, elapsed / CATCH_UP_SLICES)
+    try:
+        fleet.step(elapsed)
+    finally:
+        fleet.max_quiet_substep = fine
 
 
 def open_fleet(db: Path, size: DemoSize, *, fresh: bool = False,

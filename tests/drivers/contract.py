@@ -8,6 +8,7 @@ these same tests.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from vdctui.drivers.base import (
     InvalidOperation,
     NoSuchVm,
 )
-from vdctui.model import HostState, MigrationOutcome, VmSpec, VmState
+from vdctui.model import FleetEvent, HostState, MigrationOutcome, VmSpec, VmState
 
 
 @dataclass
@@ -156,3 +157,16 @@ class HostDriverContract:
         with pytest.raises(HostUnreachable):
             await fleet.driver.get_vm(fleet.running_vm)
         assert fleet.running_vm not in {vm.name for vm in await fleet.driver.list_vms()}
+
+    async def test_events_tell_of_a_state_change(self, fleet: ContractFleet) -> None:
+        events = fleet.driver.events()
+        await fleet.driver.destroy(fleet.running_vm)
+
+        async def first_about_the_vm() -> FleetEvent:
+            async for event in events:
+                if event.vm == fleet.running_vm:
+                    return event
+            raise AssertionError("the event stream ended")
+
+        event = await asyncio.wait_for(first_about_the_vm(), timeout=10)
+        assert event.message

@@ -210,3 +210,41 @@ async def test_a_migration_to_a_partitioned_host_fails_cleanly(
 async def test_cancel_of_an_unknown_task_is_refused(console: Console) -> None:
     with pytest.raises(Refused, match="no task 999"):
         await console.cancel_task(999)
+
+
+async def test_cold_migration_moves_a_stopped_vm(console: Console, fleet: emulator.Fleet) -> None:
+    name = running_vm_on_shared_storage(fleet)
+    target = host_with_room_for(fleet, name)
+    await console.destroy_vm(name)
+    with pytest.raises(Refused, match="needs it running"):
+        await console.migrate_vm(name, target)
+    run = await console.migrate_vm(name, target, cold=True)
+    result = await run.wait()
+    assert result.outcome is MigrationOutcome.SUCCEEDED, result.reason
+    vm = console.vm(name)
+    assert (vm.host, vm.state) == (target, VmState.SHUTOFF)
+    assert console.migrations(vm=name)[0].kind.value == "cold"
+
+
+async def test_listeners_hear_drift_and_migration_ends(
+        console: Console, fleet: emulator.Fleet) -> None:
+    heard = []
+    console.subscribe(heard.append)
+    name = running_vm_on_shared_storage(fleet)
+    fleet.suspend_vm(name)
+    await console.sync()
+    run = await console.migrate_vm(name, host_with_room_for(fleet, name))
+    await run.wait()
+    assert [e.kind for e in heard] == ["drift.vm-state", "migration.succeeded"]
+
+
+async def test_tasks_left_running_by_a_crash_are_failed_on_start(
+        driver: EmulatedDriver) -> None:
+    from vdctui.store import Store
+
+    store = Store(":memory:")
+    task = store.create_task("migrate", "web-001", "alice")
+    store.update_task(task.id, state=TaskState.RUNNING)
+    console = Console(store, driver, Identity("alice", Role.ADMIN))
+    assert console.task(task.id).state is TaskState.FAILED
+    assert "interrupted" in console.task(task.id).error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from typing import Literal, TextIO
 
 import click
 
@@ -167,7 +168,7 @@ def audit_verify(cli: CliContext) -> None:
 @click.option("--output", "-o", type=click.File("w"), default="-", help="File (default stdout).")
 @pass_cli
 def audit_export(cli: CliContext, actor: str | None, action: str | None, target: str | None,
-                 fmt: str, output: click.utils.LazyFile) -> None:
+                 fmt: Literal["csv", "json"], output: TextIO) -> None:
     """Export the audit log (oldest first) as CSV or JSON."""
 
     async def body(console: Console) -> None:

@@ -269,8 +269,11 @@ class EmulatedDriver(HostDriver):
 
     # --- events ----------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[FleetEvent]:  # type: ignore[override]
-        seq = self.fleet.last_event_seq
+    def events(self) -> AsyncIterator[FleetEvent]:
+        """Events from now on (those that happen after this call)."""
+        return self._events_after(self.fleet.last_event_seq)
+
+    async def _events_after(self, seq: int) -> AsyncIterator[FleetEvent]:
         while True:
             for event in self.fleet.events_since(seq):
                 seq = event.seq

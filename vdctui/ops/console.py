@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
 from vdctui.model import (
@@ -121,7 +121,7 @@ class Console:
     def verify_audit(self) -> list[AuditProblem]:
         return self.store.verify_audit()
 
-    def export_audit(self, fmt: str, out: TextIO, **filters: Any) -> None:
+    def export_audit(self, fmt: Literal["csv", "json"], out: TextIO, **filters: Any) -> None:
         """Stream the audit log (oldest first) as "csv" or "json" into `out`."""
         self.store.export_audit(fmt, out, **filters)
 
