@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import emulator
 from tests.conftest import host_with_room_for, make_busy, running_vm_on_shared_storage
 from vdctui.drivers.emulated import EmulatedDriver
-from vdctui.model import MigrationOutcome, Role, TaskState, VmState
+from vdctui.model import MigrationKind, MigrationOutcome, Role, TaskState, VmState
 from vdctui.ops import Console, Failed, Identity, Refused
 
 
@@ -154,6 +156,8 @@ async def test_live_migration_is_recorded(console: Console, fleet: emulator.Flee
     assert (record.source, record.target, record.outcome, record.actor) == (
         source, target, MigrationOutcome.SUCCEEDED, "alice")
     assert record.data_bytes > 0 and record.rounds >= 1
+    assert abs(record.started - time.time()) < 60  # wall clock, whatever the fleet's clock
+    assert record.ended is not None and record.ended > record.started
     assert console.task(run.task_id).state is TaskState.SUCCEEDED
     actions = [a.action for a in console.audit(target=name)]
     assert actions[:2] == ["vm.migrate.end", "vm.migrate"]
@@ -245,6 +249,10 @@ async def test_tasks_left_running_by_a_crash_are_failed_on_start(
     store = Store(":memory:")
     task = store.create_task("migrate", "web-001", "alice")
     store.update_task(task.id, state=TaskState.RUNNING)
+    store.start_migration("web-001", "rk1-h01", "rk1-h02", MigrationKind.LIVE, "alice",
+                          task_id=task.id)
     console = Console(store, driver, Identity("alice", Role.ADMIN))
     assert console.task(task.id).state is TaskState.FAILED
     assert "interrupted" in console.task(task.id).error
+    (record,) = console.migrations(vm="web-001")
+    assert record.outcome is MigrationOutcome.FAILED and "interrupted" in record.reason

@@ -344,21 +344,22 @@ class Console:
             source = vm.host or ""
             task = self.store.create_task("migrate", name, self.identity.actor,
                                           {"source": source, **params})
+            started = time.time()
             record_id = self.store.start_migration(name, source, target, kind,
-                                                   self.identity.actor, task_id=task.id)
+                                                   self.identity.actor, task_id=task.id,
+                                                   started=started)
             try:
                 handle = await self.driver.migrate(name, target, live=not cold,
                                                    copy_storage=copy_storage,
                                                    auto_converge=auto_converge)
             except DriverError as exc:
                 self.store.update_task(task.id, state=TaskState.FAILED, error=str(exc))
-                now = time.time()
                 self.store.finish_migration(record_id, MigrationResult(
                     name, source, target, kind, outcome=MigrationOutcome.FAILED,
-                    started=now, ended=now, reason=str(exc)))
+                    started=started, ended=time.time(), reason=str(exc)))
                 raise
             self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
-            run = MigrationRun(task.id, record_id, name, source, target, kind, handle)
+            run = MigrationRun(started, task.id, record_id, name, source, target, kind, handle)
             run.follower = asyncio.create_task(
                 follow(self.store, run, on_progress, self._migration_ended))
             self._runs[task.id] = run

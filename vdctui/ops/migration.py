@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from vdctui.drivers.base import MigrationHandle
 from vdctui.model import (
@@ -32,6 +32,7 @@ EndListener = Callable[["MigrationRun", MigrationResult], Awaitable[None]]
 class MigrationRun:
     """A migration the console started: its task, history row and driver handle."""
 
+    started: float  # wall clock; the history keeps wall-clock times, durations from the driver
     task_id: int
     record_id: int
     vm: str
@@ -65,6 +66,8 @@ async def follow(
             store.update_task(run.task_id, progress=sample.percent, detail=asdict(sample))
             last_write = now
     result = await run.handle.wait()
+    duration = max(result.ended - result.started, 0.0)
+    result = replace(result, started=run.started, ended=run.started + duration)
     store.finish_migration(run.record_id, result)
     final = asdict(run.handle.progress())
     store.update_task(

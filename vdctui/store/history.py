@@ -142,7 +142,8 @@ class HistoryStore(StoreBase):
         return [_task(r) for r in self._db.execute(sql, [*params, limit])]
 
     def fail_interrupted_tasks(self) -> list[Task]:
-        """Fail every queued/running task a stopped console left behind; return them."""
+        """Fail every queued/running task a stopped console left behind, and close the
+        migration records it left open (the next sync shows where the VM ended up)."""
         with self._db.atomic():
             ids = [
                 r[0]
@@ -151,6 +152,10 @@ class HistoryStore(StoreBase):
             self._db.execute(
                 "UPDATE tasks SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
                 [TaskState.FAILED.value, INTERRUPTED, self._now(), *_ACTIVE],
+            )
+            self._db.execute(
+                "UPDATE migrations SET outcome = ?, reason = ?, ended = ? WHERE outcome IS NULL",
+                [MigrationOutcome.FAILED.value, INTERRUPTED, self._now()],
             )
         return [self._task_or_raise(i) for i in ids]
 
