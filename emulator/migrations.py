@@ -61,7 +61,7 @@ class MigrationOps(VmLifecycle):
         if move_disk and live and not copy_storage:
             raise self.refuse(
                 f"Host {target} does not reach datastore {v.datastore}; "
-                "migrate with copy_storage to move the disk."
+                "copy the disk along (copy-storage) to move it."
             )
         if move_disk and fenced_source:
             raise self.refuse(

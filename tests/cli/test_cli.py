@@ -61,7 +61,7 @@ def test_bad_state_is_a_usage_error(vdctui: Vdctui) -> None:
 
 def test_stop_takes_time_and_the_fleet_lives_on(vdctui: Vdctui) -> None:
     name = running_vm(vdctui)["name"]
-    result = vdctui("vm", "stop", name)
+    result = vdctui("vm", "stop", name, "--yes")
     assert result.exit_code == 0, result.output
     assert "in shutdown" in result.stdout or "shut off" in result.stdout
     vdctui("emulate", "--for", "2m")
@@ -99,7 +99,7 @@ def test_resize_memory(vdctui: Vdctui) -> None:
 
 def test_read_only_refuses_and_says_so(vdctui: Vdctui) -> None:
     name = running_vm(vdctui)["name"]
-    result = vdctui("vm", "destroy", name, read_only=True)
+    result = vdctui("vm", "destroy", name, "--yes", read_only=True)
     assert result.exit_code == 1
     assert "read-only" in result.stderr
     assert running_vm(vdctui)["state"] == "running"
@@ -161,3 +161,13 @@ def test_two_dbs_are_two_data_centers(vdctui: Vdctui, tmp_path_factory) -> None:
     assert other("emulate", "--hosts", "4", "--vms", "10", "--for", "1s").exit_code == 0
     assert len(other.json("host", "list")) == 4
     assert len(vdctui.json("host", "list")) == 8
+
+
+def test_destroy_asks_first_and_a_script_must_say_yes(vdctui: Vdctui) -> None:
+    name = running_vm(vdctui)["name"]
+    result = vdctui("vm", "destroy", name)
+    assert result.exit_code == 1
+    assert "needs confirmation: add --yes" in result.stderr
+    assert running_vm(vdctui)["name"] == name  # still running
+    assert vdctui("vm", "destroy", name, "--yes").exit_code == 0
+    assert [v["state"] for v in vdctui.json("vm", "list") if v["name"] == name] == ["shut off"]

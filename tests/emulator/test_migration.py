@@ -166,7 +166,7 @@ def test_abort_leaves_vm_on_source_running(fleet):
 
 def test_local_disk_needs_copy_storage(fleet):
     add_vm(fleet, memory_gib=2, datastore="local-ra1")
-    with pytest.raises(InvalidOperation, match="copy_storage"):
+    with pytest.raises(InvalidOperation, match="copy-storage"):
         fleet.migrate("vm1", "ra2")
     m = fleet.migrate("vm1", "ra2", copy_storage=True)
     assert m.jobinfo()["phase"] == "copy-storage"

@@ -47,6 +47,13 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def confirm(question: str) -> None:
+    """Ask at a terminal; a script must say --yes (exit 1 otherwise)."""
+    if not sys.stdin.isatty():
+        fail(f"{question.rstrip('?')} needs confirmation: add --yes when not at a terminal.")
+    click.confirm(question, abort=True, err=True)
+
+
 pass_cli = click.make_pass_decorator(CliContext)
 
 
@@ -57,6 +64,6 @@ def progress_line(text: str | None) -> None:
         if tty:
             click.echo("", err=True)
     elif tty:
-        click.echo(f"\r{text}".ljust(100), nl=False, err=True)
+        click.echo(f"\r\x1b[K{text}", nl=False, err=True)  # clear the old line, then draw
     else:
         click.echo(text, err=True)

@@ -18,7 +18,7 @@ from vdctui.backend import (
     fleet_path,
     open_console,
 )
-from vdctui.cli.context import CliContext, fail, pass_cli, progress_line
+from vdctui.cli.context import CliContext, confirm, fail, pass_cli, progress_line
 from vdctui.units import format_duration, parse_duration_s
 
 STATUS_EVERY_S = 5.0
@@ -59,7 +59,7 @@ def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | 
     """
     existing = fleet_exists(cli.db)
     if fresh and existing and not yes:
-        click.confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?", abort=True)
+        confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?")
     if existing and not fresh and _sizes_given():
         click.echo(f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
                    "--vms and --seed apply to a new one (see --fresh).", err=True)
@@ -95,7 +95,8 @@ async def _emulate(db: Path, read_only: bool, size: DemoSize, duration: float | 
             await _run_realtime(driver, speed)
         await console.sync()
         summary = driver.fleet.summary()
-        summary["simulated_s"] = summary.get("virtual_seconds", 0) - start.get("virtual_seconds", 0)
+        summary["simulated_s"] = summary["virtual_seconds"] - start["virtual_seconds"]
+        summary["run_kwh"] = summary["energy_kwh"] - start["energy_kwh"]
         return summary
     finally:
         await console.close()
@@ -139,4 +140,5 @@ def _print_summary(s: dict[str, Any]) -> None:
     click.echo(f"migrations:       {s['migrations_completed']} completed, "
                f"{s['migrations_failed']} failed")
     click.echo(f"host failures:    {s['host_failures']}")
-    click.echo(f"energy:           {s['energy_kwh']:.2f} kWh")
+    click.echo(f"energy:           {s['run_kwh']:.2f} kWh in this run, "
+               f"{s['energy_kwh']:.2f} kWh since the data center was built")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from vdctui.cli.context import CliContext, pass_cli, progress_line
+from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
 from vdctui.cli.output import Column, print_list
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
@@ -65,10 +65,13 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
     print_list(cli.run(body), VM_COLUMNS, as_json=cli.as_json, empty="No VMs match.")
 
 
-def _lifecycle(verb: str, method: str, doc: str) -> click.Command:
+def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.Command:
     @click.argument("name")
     @pass_cli
-    def command(cli: CliContext, name: str) -> None:
+    def command(cli: CliContext, name: str, yes: bool = False) -> None:
+        if disruptive and not yes:
+            confirm(f"{verb.capitalize()} VM {name}?")
+
         async def body(console: Console) -> Vm:
             return await getattr(console, method)(name)
 
@@ -76,18 +79,22 @@ def _lifecycle(verb: str, method: str, doc: str) -> click.Command:
         click.echo(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
 
     command.__doc__ = doc
+    if disruptive:
+        command = click.option("--yes", "-y", is_flag=True,
+                               help="Do not ask for confirmation.")(command)
     return vm.command(verb)(command)
 
 
-for _verb, _method, _doc in [
-    ("start", "start_vm", "Start a VM that is shut off."),
-    ("stop", "stop_vm", "Shut a VM down cleanly (the guest takes its time)."),
-    ("destroy", "destroy_vm", "Power a VM off at once, like pulling the plug (it stays defined)."),
-    ("reboot", "reboot_vm", "Reboot a running VM."),
-    ("suspend", "suspend_vm", "Pause a running VM (it keeps its memory)."),
-    ("resume", "resume_vm", "Resume a paused VM."),
+for _verb, _method, _doc, _disruptive in [
+    ("start", "start_vm", "Start a VM that is shut off.", False),
+    ("stop", "stop_vm", "Shut a VM down cleanly (the guest takes its time); asks first.", True),
+    ("destroy", "destroy_vm",
+     "Power a VM off at once, like pulling the plug (it stays defined); asks first.", True),
+    ("reboot", "reboot_vm", "Reboot a running VM; asks first.", True),
+    ("suspend", "suspend_vm", "Pause a running VM (it keeps its memory).", False),
+    ("resume", "resume_vm", "Resume a paused VM.", False),
 ]:
-    _lifecycle(_verb, _method, _doc)
+    _lifecycle(_verb, _method, _doc, disruptive=_disruptive)
 
 
 @vm.command()

@@ -57,6 +57,7 @@ ERRORS: dict[type[emulator.FleetError], type[DriverError]] = {
     emulator.InvalidOperation: InvalidOperation,
 }
 SAVE_EVERY_S = 30.0  # wall seconds between saves of a fleet running in real time
+ADVANCE_CHUNK_S = 60.0  # virtual seconds per step when advancing as fast as possible
 
 
 def translated(call: Callable[P, T]) -> Callable[P, T]:
@@ -98,11 +99,15 @@ class EmulatedDriver(HostDriver):
             self._clock = asyncio.get_running_loop().create_task(self._run_clock())
 
     async def _run_clock(self) -> None:
+        """Step by the wall time that really passed (sleeps and steps take their time)."""
         assert self.speed is not None
+        last = time.monotonic()
         while True:
             await asyncio.sleep(self.tick)
-            self._step(self.tick * self.speed)
-            if time.monotonic() - self._last_save > SAVE_EVERY_S:
+            now = time.monotonic()
+            self._step((now - last) * self.speed)
+            last = now
+            if now - self._last_save > SAVE_EVERY_S:
                 self.save()
 
     def _step(self, seconds: float) -> None:
@@ -120,10 +125,13 @@ class EmulatedDriver(HostDriver):
             await self._stepped.wait()
 
     async def advance(self, seconds: float) -> None:
-        """Move the clock on by `seconds` of virtual time (on-demand mode)."""
+        """Move the clock on by `seconds` of virtual time, as fast as possible.
+
+        The fleet slices time finely itself while migrations or shutdowns run;
+        the chunks here only keep the event loop (and Ctrl-C) responsive."""
         end = self.fleet.now + seconds
         while self.fleet.now < end - 1e-9:
-            self._step(min(self.tick, end - self.fleet.now))
+            self._step(min(ADVANCE_CHUNK_S, end - self.fleet.now))
             await asyncio.sleep(0)
 
     def save(self) -> None:
