@@ -8,10 +8,8 @@ this class today and the TUI will use it the same way.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any, Literal, TextIO, TypeVar
 
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
@@ -25,24 +23,20 @@ from vdctui.model import (
     MigrationOutcome,
     MigrationRecord,
     MigrationResult,
-    Pool,
     PoolUsage,
     Task,
     TaskState,
     Vm,
-    VmSpec,
     VmState,
 )
-from vdctui.ops import placement
+from vdctui.ops import creation, placement
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
-from vdctui.ops.reconcile import reconcile
+from vdctui.ops.reconcile import reconcile, refresh_vm
 from vdctui.store import Store
 
 T = TypeVar("T")
-VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-MAX_CREATE_COUNT = 1000
 
 Listener = Callable[[FleetEvent], None]
 
@@ -158,12 +152,7 @@ class Console:
         return result
 
     async def _refresh_vm(self, name: str) -> Vm:
-        vm = await self.driver.get_vm(name)
-        before = self.store.vm(name)
-        if before is not None and not vm.pool and before.pool:
-            vm = replace(vm, pool=before.pool)
-        self.store.upsert_vms([vm], time.time())
-        return vm
+        return await refresh_vm(self.store, self.driver, name)
 
     def _known_vm(self, name: str) -> Vm:
         """The VM as last seen, or Refused; the driver is asked again by the action."""
@@ -208,7 +197,7 @@ class Console:
     def check_resize(self, vm: Vm, vcpus: int | None, memory_mib: int | None) -> None:
         """Refuse a resize outside the VM's maxima or its host's room (usable live by the TUI)."""
         if vcpus is None and memory_mib is None:
-            raise Refused("Say what to change: --vcpus, --memory or both.")
+            raise Refused("Say what to change: vCPUs, memory or both.")
         if vcpus is not None and not 1 <= vcpus <= vm.max_vcpus:
             raise Refused(f"{vm.name} can have 1 to {vm.max_vcpus} vCPUs, not {vcpus}.")
         if memory_mib is not None and not 1 <= memory_mib <= vm.max_memory_mib:
@@ -243,70 +232,18 @@ class Console:
 
     # --- create ---------------------------------------------------------------------
 
-    def _new_names(self, name: str, count: int) -> list[str]:
-        if not VM_NAME.match(name):
-            raise Refused(f"{name!r} is not a VM name: use letters, digits, '.', '_' and '-'.")
-        if not 1 <= count <= MAX_CREATE_COUNT:
-            raise Refused(f"Create 1 to {MAX_CREATE_COUNT} VMs at a time, not {count}.")
-        width = max(2, len(str(count)))
-        names = [name] if count == 1 else [f"{name}-{i:0{width}d}" for i in range(1, count + 1)]
-        taken = [n for n in names if self.store.vm(n) is not None]
-        if taken:
-            raise Refused(f"A VM named {taken[0]!r} exists already.")
-        return names
-
-    def _spec_for(self, name: str, flavor: Flavor, pool: Pool, host: Host) -> VmSpec:
-        shared = [d.name for d in self.store.topology().datastores
-                  if d.name in host.datastores and d.kind == "shared"]
-        datastore = (shared or list(host.datastores) or [""])[0]
-        networks = self.store.topology().networks
-        return VmSpec(name=name, vcpus=flavor.vcpus, memory_mib=flavor.memory_mib,
-                      max_vcpus=flavor.max_vcpus, max_memory_mib=flavor.max_memory_mib,
-                      disk_gib=flavor.disk_gib, datastore=datastore,
-                      network=networks[0].name if networks else "", pool=pool.name)
-
     async def create_vms(self, name: str, *, flavor: str, pool: str, count: int = 1,
                          start: bool = True) -> list[Vm]:
-        """Define (and start) `count` VMs of a flavor in a pool, placed first-fit."""
+        """Define (and start) `count` VMs of a flavor in a pool, placed first-fit;
+        `count` > 1 names them NAME-01, NAME-02, ..."""
         params = {"flavor": flavor, "pool": pool, "count": count, "start": start}
 
         async def work() -> list[Vm]:
-            names = self._new_names(name, count)
-            the_flavor = self.store.flavor(flavor)
-            if the_flavor is None:
-                known = ", ".join(f.name for f in self.store.flavors())
-                raise Refused(f"There is no flavor {flavor!r} (known: {known}).")
-            the_pool = self.store.pool(pool)
-            if the_pool is None:
-                known = ", ".join(p.name for p in self.store.pools())
-                raise Refused(f"There is no pool {pool!r} (known: {known}).")
-            task = self.store.create_task("create", name, self.identity.actor, params)
-            self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
-            created: list[Vm] = []
-            try:
-                for index, vm_name in enumerate(names):
-                    created.append(await self._create_one(vm_name, the_flavor, the_pool, start))
-                    self.store.update_task(task.id, progress=100.0 * (index + 1) / len(names))
-            except (Refused, Failed, DriverError) as exc:
-                done = f" after creating {len(created)} of {len(names)}" if created else ""
-                self.store.update_task(task.id, state=TaskState.FAILED, error=f"{exc}{done}")
-                raise type(exc)(f"{exc}{done}") from exc
-            self.store.update_task(task.id, state=TaskState.SUCCEEDED, progress=100.0)
-            return created
+            order = creation.plan(self.store, name, flavor=flavor, pool=pool, count=count)
+            return await creation.carry_out(self.store, self.driver, order, self.identity.actor,
+                                            start=start)
 
         return await self._change("vm.create", name, params, work)
-
-    async def _create_one(self, name: str, flavor: Flavor, pool: Pool, start: bool) -> Vm:
-        held = placement.allocations(self.store.vms())
-        host = placement.first_fit(self.store.hosts(), held, flavor.vcpus, flavor.memory_mib,
-                                   placement.Ratios.of(pool))
-        if host is None:
-            raise Refused(f"No host has room for {name} ({flavor.vcpus} vCPUs, "
-                          f"{flavor.memory_mib} MiB) in pool {pool.name}.")
-        await self.driver.define(self._spec_for(name, flavor, pool, host), host.name)
-        if start:
-            await self.driver.start(name)
-        return await self._refresh_vm(name)
 
     # --- migration ----------------------------------------------------------------------
 

@@ -59,15 +59,19 @@ def vm_drift(
     return events, vanished
 
 
+def remembered_pool(vm: Vm, before: Vm | None) -> Vm:
+    """A driver that knows no pools (ssh) keeps the pool the console gave the VM."""
+    if not vm.pool and before is not None and before.pool:
+        return replace(vm, pool=before.pool)
+    return vm
+
+
 def keep_known_pools(store: Store, vms: dict[str, Vm], before: dict[str, Vm]) -> dict[str, Vm]:
-    """A driver that knows no pools (ssh) keeps the pool the console gave a VM;
-    a pool a driver names that the console does not know is created."""
+    """Remembered pools stay; a pool a driver names that the console does not know is created."""
     known = {pool.name for pool in store.pools()}
     result = {}
-    for name, vm in vms.items():
-        old = before.get(name)
-        if not vm.pool and old is not None and old.pool:
-            vm = replace(vm, pool=old.pool)
+    for name, found in vms.items():
+        vm = remembered_pool(found, before.get(name))
         if vm.pool and vm.pool not in known:
             store.upsert_pool(Pool(name=vm.pool, description="found on the fleet"))
             known.add(vm.pool)
@@ -97,3 +101,10 @@ async def reconcile(store: Store, driver: HostDriver) -> list[FleetEvent]:
     store.remove_vms(vanished)
     store.record_events(events)
     return events
+
+
+async def refresh_vm(store: Store, driver: HostDriver, name: str) -> Vm:
+    """Ask the driver for one VM now and remember it (after a change the console made)."""
+    vm = remembered_pool(await driver.get_vm(name), store.vm(name))
+    store.upsert_vms([vm], time.time())
+    return vm

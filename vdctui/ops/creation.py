@@ -1,0 +1,102 @@
+"""Creating VMs from a flavor into a pool: check the order, place, define, start.
+
+Placement is first-fit for now (see `placement`); the scheduler replaces it later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vdctui.drivers.base import DriverError, HostDriver
+from vdctui.model import DatastoreKind, Flavor, Host, Pool, TaskState, Topology, Vm, VmSpec
+from vdctui.ops import placement
+from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.reconcile import refresh_vm
+from vdctui.store import Store
+
+VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+MAX_COUNT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOrder:
+    """A checked request: the names to create and what they are made of."""
+
+    base_name: str
+    names: tuple[str, ...]
+    flavor: Flavor
+    pool: Pool
+
+
+def names_for(base: str, count: int) -> list[str]:
+    """`web` x1 -> [web]; `web` x3 -> [web-01, web-02, web-03]."""
+    if not VM_NAME.match(base):
+        raise Refused(f"{base!r} is not a VM name: use letters, digits, '.', '_' and '-'.")
+    if not 1 <= count <= MAX_COUNT:
+        raise Refused(f"Create 1 to {MAX_COUNT} VMs at a time, not {count}.")
+    width = max(2, len(str(count)))
+    return [base] if count == 1 else [f"{base}-{i:0{width}d}" for i in range(1, count + 1)]
+
+
+def plan(store: Store, base: str, *, flavor: str, pool: str, count: int) -> CreateOrder:
+    """Check names, flavor and pool; refuse with the reason before anything is made."""
+    names = names_for(base, count)
+    taken = next((n for n in names if store.vm(n) is not None), None)
+    if taken:
+        raise Refused(f"A VM named {taken!r} exists already.")
+    the_flavor = store.flavor(flavor)
+    if the_flavor is None:
+        known = ", ".join(f.name for f in store.flavors())
+        raise Refused(f"There is no flavor {flavor!r} (known: {known}).")
+    the_pool = store.pool(pool)
+    if the_pool is None:
+        known = ", ".join(p.name for p in store.pools())
+        raise Refused(f"There is no pool {pool!r} (known: {known}).")
+    return CreateOrder(base, tuple(names), the_flavor, the_pool)
+
+
+def spec_for(name: str, order: CreateOrder, host: Host, topology: Topology) -> VmSpec:
+    """The VM's definition on `host`: its disk on a shared datastore the host reaches
+    (so it can move later), else the host's own; the first network."""
+    kinds = {d.name: d.kind for d in topology.datastores}
+    reachable = sorted(host.datastores, key=lambda d: kinds.get(d) is not DatastoreKind.SHARED)
+    flavor = order.flavor
+    return VmSpec(name=name, vcpus=flavor.vcpus, memory_mib=flavor.memory_mib,
+                  max_vcpus=flavor.max_vcpus, max_memory_mib=flavor.max_memory_mib,
+                  disk_gib=flavor.disk_gib, datastore=reachable[0] if reachable else "",
+                  network=topology.networks[0].name if topology.networks else "",
+                  pool=order.pool.name)
+
+
+async def carry_out(store: Store, driver: HostDriver, order: CreateOrder, actor: str, *,
+                    start: bool) -> list[Vm]:
+    """Place and make every VM of the order as a task with progress; say how far it got."""
+    task = store.create_task("create", order.base_name, actor,
+                             {"flavor": order.flavor.name, "pool": order.pool.name,
+                              "count": len(order.names)})
+    store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+    hosts, topology = store.hosts(), store.topology()
+    held = placement.allocations(store.vms())
+    ratios = placement.Ratios.of(order.pool)
+    flavor = order.flavor
+    created: list[Vm] = []
+    try:
+        for name in order.names:
+            host = placement.first_fit(hosts, held, flavor.vcpus, flavor.memory_mib, ratios)
+            if host is None:
+                raise Refused(f"No host has room for {name} ({flavor.vcpus} vCPUs, "
+                              f"{flavor.memory_mib} MiB) in pool {order.pool.name}.")
+            await driver.define(spec_for(name, order, host, topology), host.name)
+            if start:
+                await driver.start(name)
+                held[host.name] = held.get(host.name, placement.Allocation()).plus(
+                    flavor.vcpus, flavor.memory_mib)
+            created.append(await refresh_vm(store, driver, name))
+            store.update_task(task.id, progress=100.0 * len(created) / len(order.names))
+    except (Refused, Failed, DriverError) as exc:
+        so_far = f" after creating {len(created)} of {len(order.names)}" if created else ""
+        store.update_task(task.id, state=TaskState.FAILED, error=f"{exc}{so_far}")
+        raise type(exc)(f"{exc}{so_far}") from exc
+    store.update_task(task.id, state=TaskState.SUCCEEDED, progress=100.0)
+    return created
