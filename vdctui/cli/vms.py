@@ -162,7 +162,8 @@ def migrate(cli: CliContext, name: str, target: str, cold: bool, copy_storage: b
             loop.remove_signal_handler(signal.SIGINT)
         if not cli.as_json:
             progress_line(None)
-        summary = (f"{name}: migration {result.outcome} after {result.rounds} rounds, "
+        rounds = f"{result.rounds} round" + ("" if result.rounds == 1 else "s")
+        summary = (f"{name}: migration {result.outcome} after {rounds}, "
                    f"{format_bytes(result.data_processed)}, downtime {result.downtime_ms} ms")
         click.echo(summary + (f": {result.reason}" if result.reason else ""))
         return result.outcome
