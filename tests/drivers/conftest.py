@@ -18,6 +18,7 @@ def emulated_contract_fleet() -> ContractFleet:
     busy = running_vm_on_shared_storage(fleet, skip=(running,))
     make_busy(fleet, busy)
     stopped = next(n for n in sorted(fleet.vms) if fleet.vms[n].state == "shut off")
+    spare = fleet.add_host("spare-h01", fleet.hosts[fleet.vms[running].host].rack)
 
     async def partition(host: str) -> None:
         fleet.partition_host(host)
@@ -32,7 +33,8 @@ def emulated_contract_fleet() -> ContractFleet:
                          stopped_vm=stopped,
                          target_host=host_with_room_for(fleet, running,
                                                         besides=(fleet.vms[busy].host,)),
-                         busy_vm=busy, partition=partition, spec_for=spec_for)
+                         busy_vm=busy, partition=partition, spec_for=spec_for,
+                         empty_host=spare.name)
 
 
 FACTORIES = {"emulated": emulated_contract_fleet}

@@ -34,6 +34,7 @@ class ContractFleet:
     busy_vm: str  # running, dirties memory faster than any link sends it
     partition: Callable[[str], Awaitable[None]]  # cut a host off the management network
     spec_for: Callable[[str], tuple[VmSpec, str]]  # a new VM's spec and a host with room
+    empty_host: str  # up, runs no VM
 
 
 async def wait_for_state(fleet: ContractFleet, name: str, state: VmState,
@@ -170,3 +171,15 @@ class HostDriverContract:
 
         event = await asyncio.wait_for(first_about_the_vm(), timeout=10)
         assert event.message
+
+    async def test_host_power_is_supported_or_refused_clearly(self, fleet: ContractFleet) -> None:
+        try:
+            await fleet.driver.power_off_host(fleet.empty_host)
+        except InvalidOperation as exc:
+            assert "cannot power" in str(exc)
+            return
+        states = {h.name: h.state for h in await fleet.driver.list_hosts()}
+        assert states[fleet.empty_host] is HostState.OFF
+        await fleet.driver.power_on_host(fleet.empty_host)
+        states = {h.name: h.state for h in await fleet.driver.list_hosts()}
+        assert states[fleet.empty_host] is HostState.UP

@@ -131,6 +131,14 @@ class HostDriver(abc.ABC):
     ) -> MigrationHandle:
         """Start a migration; refusals (target down, no shared storage) raise."""
 
+    # --- host power (out-of-band: IPMI/BMC on real hosts) ---
+    async def power_off_host(self, name: str) -> None:
+        """Power a host off (it must hold no running VMs: the caller checks)."""
+        raise InvalidOperation(f"This {self.backend} driver cannot power host {name} off.")
+
+    async def power_on_host(self, name: str) -> None:
+        raise InvalidOperation(f"This {self.backend} driver cannot power host {name} on.")
+
     # --- events ---
     @abc.abstractmethod
     def events(self) -> AsyncIterator[FleetEvent]:

@@ -275,6 +275,12 @@ class EmulatedDriver(HostDriver):
                            copy_storage=copy_storage, auto_converge=auto_converge)
         return EmulatedMigration(self, job)
 
+    async def power_off_host(self, name: str) -> None:
+        self._change(self.fleet.power_off_host, name)
+
+    async def power_on_host(self, name: str) -> None:
+        self._change(self.fleet.power_on_host, name)
+
     # --- events ----------------------------------------------------------------
 
     def events(self) -> AsyncIterator[FleetEvent]:
