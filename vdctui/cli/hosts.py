@@ -5,24 +5,10 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import Column, print_list
+from vdctui.cli.output import print_list
+from vdctui.columns import HOST_COLUMNS
 from vdctui.model import Host
 from vdctui.ops import Console
-from vdctui.units import format_mib
-
-HOST_COLUMNS: list[Column] = [
-    ("name", lambda h: h.name),
-    ("state", lambda h: h.state),
-    ("rack", lambda h: h.rack),
-    ("room", lambda h: h.room),
-    ("model", lambda h: h.model),
-    ("cpus", lambda h: h.cpus),
-    ("memory", lambda h: format_mib(h.memory_mib)),
-    ("vms", lambda h: h.vm_count),
-    ("cpu%", lambda h: f"{100 * h.cpu_util:.0f}"),
-    ("mem used", lambda h: format_mib(h.memory_used_mib)),
-    ("watts", lambda h: f"{h.power_watts:.0f}"),
-]
 
 
 @click.group()

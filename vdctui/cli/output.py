@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
 
-Column = tuple[str, Callable[[Any], object]]  # header, value getter
+from vdctui.columns import Column
 
 
 def plain(value: Any) -> Any:

@@ -3,74 +3,15 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from typing import Literal, TextIO
 
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import Column, print_list
+from vdctui.cli.output import print_list
+from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
 from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, PoolUsage, Task
 from vdctui.ops import Console
-from vdctui.units import format_bytes, format_mib
-
-
-def when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-TASK_COLUMNS: list[Column] = [
-    ("id", lambda t: t.id),
-    ("kind", lambda t: t.kind),
-    ("target", lambda t: t.target),
-    ("state", lambda t: t.state),
-    ("progress", lambda t: f"{t.progress:.0f}%"),
-    ("actor", lambda t: t.actor),
-    ("created", lambda t: when(t.created)),
-    ("error", lambda t: t.error or ""),
-]
-
-MIGRATION_COLUMNS: list[Column] = [
-    ("id", lambda m: m.id),
-    ("vm", lambda m: m.vm),
-    ("from", lambda m: m.source),
-    ("to", lambda m: m.target),
-    ("kind", lambda m: m.kind),
-    ("started", lambda m: when(m.started)),
-    ("outcome", lambda m: m.outcome or "running"),
-    ("data", lambda m: format_bytes(m.data_bytes)),
-    ("rounds", lambda m: m.rounds),
-    ("downtime", lambda m: f"{m.downtime_ms} ms"),
-    ("who", lambda m: m.actor),
-    ("reason", lambda m: m.reason),
-]
-
-POOL_COLUMNS: list[Column] = [
-    ("pool", lambda u: u.pool.name),
-    ("vms", lambda u: u.vm_count),
-    ("running", lambda u: u.running),
-    ("vcpus", lambda u: u.vcpus),
-    ("memory", lambda u: format_mib(u.memory_mib)),
-    ("cpu resv", lambda u: f"{u.pool.cpu_reservation_mhz} MHz"),
-    ("cpu limit", lambda u: f"{u.pool.cpu_limit_mhz} MHz" if u.pool.cpu_limit_mhz else "none"),
-    ("mem resv", lambda u: format_mib(u.pool.memory_reservation_mib)),
-    ("mem limit", lambda u: format_mib(u.pool.memory_limit_mib)
-     if u.pool.memory_limit_mib else "none"),
-    ("overcommit", lambda u: f"cpu {u.pool.cpu_overcommit:g}x mem {u.pool.memory_overcommit:g}x"),
-]
-
-AUDIT_COLUMNS: list[Column] = [
-    ("id", lambda a: a.id),
-    ("when", lambda a: when(a.ts)),
-    ("actor", lambda a: a.actor),
-    ("role", lambda a: a.role),
-    ("action", lambda a: a.action),
-    ("target", lambda a: a.target),
-    ("result", lambda a: a.result),
-    ("error", lambda a: a.error),
-]
 
 
 @click.command("task")

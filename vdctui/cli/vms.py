@@ -9,21 +9,11 @@ import sys
 import click
 
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
-from vdctui.cli.output import Column, print_list
+from vdctui.cli.output import print_list
+from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
-from vdctui.units import format_bytes, format_duration, format_mib, parse_memory_mib
-
-VM_COLUMNS: list[Column] = [
-    ("name", lambda v: v.name),
-    ("state", lambda v: v.state),
-    ("host", lambda v: v.host),
-    ("pool", lambda v: v.pool or "-"),
-    ("vcpus", lambda v: v.vcpus),
-    ("memory", lambda v: format_mib(v.memory_mib)),
-    ("cpu%", lambda v: f"{100 * v.cpu_util:.0f}"),
-    ("uptime", lambda v: format_duration(v.uptime_s) if v.state is VmState.RUNNING else "-"),
-]
+from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
 
 def _state(_ctx: click.Context, _param: click.Parameter, value: str | None) -> VmState | None:

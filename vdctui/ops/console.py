@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar
 
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
@@ -19,6 +20,7 @@ from vdctui.model import (
     Flavor,
     FleetEvent,
     Host,
+    HostState,
     MigrationKind,
     MigrationOutcome,
     MigrationRecord,
@@ -41,6 +43,15 @@ T = TypeVar("T")
 Listener = Callable[[FleetEvent], None]
 
 
+@dataclass(frozen=True, slots=True)
+class FleetCounts:
+    hosts: int
+    hosts_up: int
+    vms: int
+    running: int
+    tasks_running: int
+
+
 class Console:
     """Inventory, lifecycle, resize, create, migrate, tasks and audit, for one identity."""
 
@@ -55,6 +66,22 @@ class Console:
     @property
     def backend(self) -> str:
         return self.driver.backend
+
+    def attach(self, driver: HostDriver) -> None:
+        """Connect the real driver to a console opened over its store alone
+        (with a PendingDriver), so a UI can paint before the fleet answers."""
+        self.driver = driver
+
+    def counts(self) -> FleetCounts:
+        """What the header shows: hosts, VMs and work in flight, as last seen."""
+        hosts = self.store.hosts()
+        return FleetCounts(
+            hosts=len(hosts),
+            hosts_up=sum(1 for h in hosts if h.state is HostState.UP),
+            vms=self.store.count_vms(),
+            running=self.store.count_vms(state=VmState.RUNNING),
+            tasks_running=len(self.store.tasks(active=True, limit=1000)),
+        )
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` with every event the console records or notices."""

@@ -1,0 +1,99 @@
+"""The columns of every list the console shows, for the CLI's tables and the TUI's.
+
+A column is a header and a function from a domain object to what the cell says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from vdctui.model import VmState
+from vdctui.units import format_bytes, format_duration, format_mib
+
+Column = tuple[str, Callable[[Any], object]]  # header, value getter
+
+
+def when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+
+VM_COLUMNS: list[Column] = [
+    ("name", lambda v: v.name),
+    ("state", lambda v: v.state),
+    ("host", lambda v: v.host),
+    ("pool", lambda v: v.pool or "-"),
+    ("vcpus", lambda v: v.vcpus),
+    ("memory", lambda v: format_mib(v.memory_mib)),
+    ("cpu%", lambda v: f"{100 * v.cpu_util:.0f}"),
+    ("uptime", lambda v: format_duration(v.uptime_s) if v.state is VmState.RUNNING else "-"),
+]
+
+HOST_COLUMNS: list[Column] = [
+    ("name", lambda h: h.name),
+    ("state", lambda h: h.state),
+    ("rack", lambda h: h.rack),
+    ("room", lambda h: h.room),
+    ("model", lambda h: h.model),
+    ("cpus", lambda h: h.cpus),
+    ("memory", lambda h: format_mib(h.memory_mib)),
+    ("vms", lambda h: h.vm_count),
+    ("cpu%", lambda h: f"{100 * h.cpu_util:.0f}"),
+    ("mem used", lambda h: format_mib(h.memory_used_mib)),
+    ("watts", lambda h: f"{h.power_watts:.0f}"),
+]
+
+TASK_COLUMNS: list[Column] = [
+    ("id", lambda t: t.id),
+    ("kind", lambda t: t.kind),
+    ("target", lambda t: t.target),
+    ("state", lambda t: t.state),
+    ("progress", lambda t: f"{t.progress:.0f}%"),
+    ("actor", lambda t: t.actor),
+    ("created", lambda t: when(t.created)),
+    ("error", lambda t: t.error or ""),
+]
+
+MIGRATION_COLUMNS: list[Column] = [
+    ("id", lambda m: m.id),
+    ("vm", lambda m: m.vm),
+    ("from", lambda m: m.source),
+    ("to", lambda m: m.target),
+    ("kind", lambda m: m.kind),
+    ("started", lambda m: when(m.started)),
+    ("outcome", lambda m: m.outcome or "running"),
+    ("data", lambda m: format_bytes(m.data_bytes)),
+    ("rounds", lambda m: m.rounds),
+    ("downtime", lambda m: f"{m.downtime_ms} ms"),
+    ("who", lambda m: m.actor),
+    ("reason", lambda m: m.reason),
+]
+
+POOL_COLUMNS: list[Column] = [
+    ("pool", lambda u: u.pool.name),
+    ("vms", lambda u: u.vm_count),
+    ("running", lambda u: u.running),
+    ("vcpus", lambda u: u.vcpus),
+    ("memory", lambda u: format_mib(u.memory_mib)),
+    ("cpu resv", lambda u: f"{u.pool.cpu_reservation_mhz} MHz"),
+    ("cpu limit", lambda u: f"{u.pool.cpu_limit_mhz} MHz" if u.pool.cpu_limit_mhz else "none"),
+    ("mem resv", lambda u: format_mib(u.pool.memory_reservation_mib)),
+    ("mem limit", lambda u: format_mib(u.pool.memory_limit_mib)
+     if u.pool.memory_limit_mib else "none"),
+    ("overcommit", lambda u: f"cpu {u.pool.cpu_overcommit:g}x mem {u.pool.memory_overcommit:g}x"),
+]
+
+AUDIT_COLUMNS: list[Column] = [
+    ("id", lambda a: a.id),
+    ("when", lambda a: when(a.ts)),
+    ("actor", lambda a: a.actor),
+    ("role", lambda a: a.role),
+    ("action", lambda a: a.action),
+    ("target", lambda a: a.target),
+    ("result", lambda a: a.result),
+    ("error", lambda a: a.error),
+]
