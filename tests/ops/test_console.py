@@ -256,3 +256,17 @@ async def test_tasks_left_running_by_a_crash_are_failed_on_start(
     assert "interrupted" in console.task(task.id).error
     (record,) = console.migrations(vm="web-001")
     assert record.outcome is MigrationOutcome.FAILED and "interrupted" in record.reason
+
+
+async def test_migration_candidates_rank_and_explain(
+        console: Console, fleet: emulator.Fleet) -> None:
+    name = running_vm_on_shared_storage(fleet)
+    candidates = console.migration_candidates(name)
+    assert {c.host.name for c in candidates} == set(fleet.hosts) - {fleet.vms[name].host}
+    fitting = [c for c in candidates if c.reason is None]
+    assert fitting and candidates[:len(fitting)] == fitting  # the ones that fit come first
+    assert host_with_room_for(fleet, name) in {c.host.name for c in fitting}
+    fleet.partition_host(fitting[0].host.name)
+    await console.sync()
+    again = {c.host.name: c.reason for c in console.migration_candidates(name)}
+    assert "unreachable" in (again[fitting[0].host.name] or "")

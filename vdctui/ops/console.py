@@ -44,6 +44,14 @@ Listener = Callable[[FleetEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
+class Candidate:
+    """A host a VM could move to, or the reason it cannot (None when it can)."""
+
+    host: Host
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FleetCounts:
     hosts: int
     hosts_up: int
@@ -293,6 +301,29 @@ class Console:
         elif host.state.value != "up":
             raise Refused(f"{vm.name} cannot move to {target}: host {target} is {host.state}.")
         return host
+
+    def migration_candidates(self, name: str) -> list[Candidate]:
+        """Every other host for a live migration of `name`: those that fit first (most
+        free memory first), then the excluded ones with the reason each was excluded."""
+        vm = self._known_vm(name)
+        held = placement.allocations(self.store.vms())
+        ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
+        fits: list[tuple[float, Candidate]] = []
+        excluded: list[Candidate] = []
+        for host in self.store.hosts():
+            if host.name == vm.host:
+                continue
+            used = held.get(host.name, placement.Allocation())
+            reason = placement.why_not_fits(host, used, vm.vcpus, vm.memory_mib, ratios)
+            if reason is None and vm.datastore and vm.datastore not in host.datastores:
+                reason = f"host {host.name} does not reach datastore {vm.datastore}"
+            if reason is None:
+                fits.append((host.usable_memory_mib * ratios.memory - used.memory_mib,
+                             Candidate(host, None)))
+            else:
+                excluded.append(Candidate(host, reason))
+        fits.sort(key=lambda pair: (-pair[0], pair[1].host.name))
+        return [c for _, c in fits] + sorted(excluded, key=lambda c: c.host.name)
 
     async def migrate_vm(self, name: str, target: str, *, cold: bool = False,
                          copy_storage: bool = False, auto_converge: bool = False,
