@@ -51,7 +51,9 @@ class FleetFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None)
+        # one thread at a time, but not always the one that opened it (loaded in a worker)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None,
+                                    check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)

@@ -8,6 +8,7 @@ while a console uses it, so two processes never overwrite each other's fleet.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import time
@@ -18,8 +19,9 @@ from typing import IO
 
 import emulator
 from vdctui.drivers.emulated import EmulatedDriver
+from vdctui.drivers.pending import PendingDriver
 from vdctui.ops import Console, Identity, Refused
-from vdctui.store import Store
+from vdctui.store import Store, StoreError
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 
@@ -117,10 +119,9 @@ def open_fleet(db: Path, size: DemoSize, *, fresh: bool = False,
     return fleet, fleet_file
 
 
-async def open_console(db: Path, *, read_only: bool = False, speed: float | None = 1.0,
-                       size: DemoSize | None = None, fresh: bool = False,
-                       on_build: Callable[[Path], None] | None = None) -> Console:
-    """The console over the embedded emulated data center at `db`."""
+def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, FleetLock]:
+    """The console over its store alone, holding the embedded fleet's lock; it can
+    show what it last saw at once, while `attach_embedded` loads the fleet."""
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -129,18 +130,48 @@ async def open_console(db: Path, *, read_only: bool = False, speed: float | None
     lock.acquire()
     try:
         identity = Identity.from_environment(read_only=read_only)
-        fleet, fleet_file = open_fleet(db, size or DemoSize(), fresh=fresh, on_build=on_build)
-        if speed is not None:
-            catch_up(fleet)
-        store = Store(db)
-    except (emulator.FleetError, Refused) as exc:
+        console = Console(Store(db), PendingDriver(), identity)
+    except (StoreError, Refused) as exc:
         lock.release()
         raise BackendError(str(exc)) from exc
     except BaseException:
         lock.release()
         raise
-    driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
-    return Console(store, driver, identity)
+    return console, lock
+
+
+async def attach_embedded(console: Console, lock: FleetLock, db: Path, *,
+                          speed: float | None = 1.0, size: DemoSize | None = None,
+                          fresh: bool = False,
+                          on_build: Callable[[Path], None] | None = None) -> None:
+    """Load (or build) the embedded fleet in a thread and connect it to the console."""
+
+    def load() -> tuple[emulator.Fleet, emulator.FleetFile]:
+        fleet, fleet_file = open_fleet(db, size or DemoSize(), fresh=fresh, on_build=on_build)
+        if speed is not None:
+            catch_up(fleet)
+        return fleet, fleet_file
+
+    try:
+        fleet, fleet_file = await asyncio.to_thread(load)
+    except emulator.FleetError as exc:
+        raise BackendError(str(exc)) from exc
+    console.attach(LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed))
+
+
+async def open_console(db: Path, *, read_only: bool = False, speed: float | None = 1.0,
+                       size: DemoSize | None = None, fresh: bool = False,
+                       on_build: Callable[[Path], None] | None = None) -> Console:
+    """The console over the embedded emulated data center at `db`."""
+    console, lock = open_store_console(db, read_only=read_only)
+    try:
+        await attach_embedded(console, lock, db, speed=speed, size=size, fresh=fresh,
+                              on_build=on_build)
+    except BaseException:
+        console.store.close()
+        lock.release()
+        raise
+    return console
 
 
 class LockedEmulatedDriver(EmulatedDriver):
