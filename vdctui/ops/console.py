@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar
@@ -28,6 +29,7 @@ from vdctui.model import (
     PoolUsage,
     Task,
     TaskState,
+    Topology,
     Vm,
     VmState,
 )
@@ -41,6 +43,7 @@ from vdctui.store import Store
 T = TypeVar("T")
 
 Listener = Callable[[FleetEvent], None]
+HISTORY_SAMPLES = 60  # recent CPU samples kept per host, for sparklines
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,7 @@ class Console:
         self.identity = identity
         self._runs: dict[int, MigrationRun] = {}
         self._listeners: list[Listener] = []
+        self._history: dict[str, deque[float]] = {}
         store.fail_interrupted_tasks()
 
     @property
@@ -105,8 +109,26 @@ class Console:
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
         events = await reconcile(self.store, self.driver)
+        for host in self.store.hosts():
+            self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(
+                host.cpu_util)
         self._emit(events)
         return events
+
+    def host_history(self, name: str) -> list[float]:
+        """The host's CPU utilization (0..1) at each of the recent syncs, oldest first."""
+        return list(self._history.get(name, ()))
+
+    def topology(self) -> Topology:
+        return self.store.topology()
+
+    def count_vms(self, **filters: Any) -> int:
+        return self.store.count_vms(**filters)
+
+    def allocated(self) -> dict[str, placement.Allocation]:
+        """What the VMs that are not shut off hold on each host."""
+        return {host: placement.Allocation(vcpus, memory)
+                for host, (vcpus, memory) in self.store.allocated_by_host().items()}
 
     def hosts(self) -> list[Host]:
         return self.store.hosts()

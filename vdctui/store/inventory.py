@@ -260,6 +260,15 @@ class InventoryStore(StoreBase):
         where, params = self._vm_filters(host, state, pool, text)
         return int(self._db.execute(f"SELECT COUNT(*) FROM vms{where}", params).fetchone()[0])
 
+    def allocated_by_host(self) -> dict[str, tuple[int, int]]:
+        """vCPUs and MiB held on each host by its VMs that are not shut off."""
+        rows = self._db.execute(
+            "SELECT host, SUM(vcpus), SUM(memory_mib) FROM vms "
+            "WHERE host IS NOT NULL AND state != ? GROUP BY host",
+            [VmState.SHUTOFF.value],
+        )
+        return {host: (int(vcpus), int(memory)) for host, vcpus, memory in rows}
+
     @staticmethod
     def _vm_filters(
         host: str | None, state: VmState | str | None, pool: str | None, text: str | None
