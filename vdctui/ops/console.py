@@ -33,11 +33,12 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import creation, placement
+from vdctui.ops import creation, placement, pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
 from vdctui.ops.reconcile import reconcile, refresh_vm
+from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store
 
 T = TypeVar("T")
@@ -263,10 +264,16 @@ class Console:
             )
         if vm.host is None or not placement.holds_resources(vm):
             return
-        host = self.host(vm.host)
-        held = placement.allocations(self.store.vms(host=vm.host))
         extra_vcpus = max((vcpus or vm.vcpus) - vm.vcpus, 0)
         extra_memory = max((memory_mib or vm.memory_mib) - vm.memory_mib, 0)
+        the_pool = self.store.pool(vm.pool) if vm.pool else None
+        if the_pool is not None and (extra_vcpus or extra_memory):
+            pools.check_admission(the_pool, self.store.pools(), self.store.vms(),
+                                  self.store.hosts(), add_vcpus=extra_vcpus,
+                                  add_memory_mib=extra_memory, what=f"Growing {vm.name}",
+                                  maintenance=self.store.hosts_in_maintenance())
+        host = self.host(vm.host)
+        held = placement.allocations(self.store.vms(host=vm.host))
         ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
         reason = placement.why_not_fits(host, held.get(host.name, placement.Allocation()),
                                         extra_vcpus, extra_memory, ratios)
@@ -297,6 +304,8 @@ class Console:
 
         async def work() -> list[Vm]:
             order = creation.plan(self.store, name, flavor=flavor, pool=pool, count=count)
+            if start:
+                creation.admit(self.store, order)
             return await creation.carry_out(self.store, self.driver, order, self.identity.actor,
                                             start=start)
 
@@ -305,6 +314,7 @@ class Console:
     # --- migration ----------------------------------------------------------------------
 
     def _check_migration(self, vm: Vm, target: str, kind: MigrationKind) -> Host:
+        """Refuse a migration the scheduler's filters would not allow, with the filter's reason."""
         host = self.host(target)
         if vm.host == target:
             raise Refused(f"{vm.name} is on {target} already.")
@@ -314,38 +324,37 @@ class Console:
         if kind is MigrationKind.COLD and vm.state is not VmState.SHUTOFF:
             raise Refused(f"{vm.name} is {vm.state}: a cold migration needs it shut off.")
         if kind is MigrationKind.LIVE:
-            held = placement.allocations(self.store.vms(host=target))
-            ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
-            reason = placement.why_not_fits(host, held.get(target, placement.Allocation()),
-                                            vm.vcpus, vm.memory_mib, ratios)
+            answer = scheduling.placement_for(self.store, vm)
+            reason = answer.why_not(target)
             if reason:
                 raise Refused(f"{vm.name} cannot move to {target}: {reason}.")
         elif host.state.value != "up":
             raise Refused(f"{vm.name} cannot move to {target}: host {target} is {host.state}.")
+        elif self.store.in_maintenance(target):
+            raise Refused(f"{vm.name} cannot move to {target}: host {target} is in maintenance.")
         return host
 
     def migration_candidates(self, name: str) -> list[Candidate]:
-        """Every other host for a live migration of `name`: those that fit first (most
-        free memory first), then the excluded ones with the reason each was excluded."""
+        """Every other host for a live migration of `name`: those that pass the scheduler's
+        filters first (best weight first), then the excluded ones with the reason each was
+        excluded (see `placement` for the filter names and weights)."""
+        answer = self.placement(name)
+        hosts = {h.name: h for h in self.store.hosts()}
+        ranked = [Candidate(hosts[r.host], None) for r in answer.ranked]
+        excluded = [Candidate(hosts[e.host], e.reason) for e in answer.excluded
+                    if e.filter != "CurrentHostFilter"]
+        return ranked + excluded
+
+    def placement(self, name: str, policy: str = "spread") -> Placement:
+        """The scheduler's answer for moving VM `name`: ranked hosts (best first, with
+        weights and estimated watts added) and every excluded host with its filter and
+        reason. `policy` is "spread", "pack" or "power"."""
         vm = self._known_vm(name)
-        held = placement.allocations(self.store.vms())
-        ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
-        fits: list[tuple[float, Candidate]] = []
-        excluded: list[Candidate] = []
-        for host in self.store.hosts():
-            if host.name == vm.host:
-                continue
-            used = held.get(host.name, placement.Allocation())
-            reason = placement.why_not_fits(host, used, vm.vcpus, vm.memory_mib, ratios)
-            if reason is None and vm.datastore and vm.datastore not in host.datastores:
-                reason = f"host {host.name} does not reach datastore {vm.datastore}"
-            if reason is None:
-                fits.append((host.usable_memory_mib * ratios.memory - used.memory_mib,
-                             Candidate(host, None)))
-            else:
-                excluded.append(Candidate(host, reason))
-        fits.sort(key=lambda pair: (-pair[0], pair[1].host.name))
-        return [c for _, c in fits] + sorted(excluded, key=lambda c: c.host.name)
+        try:
+            weights = Weights.named(policy)
+        except ValueError as exc:
+            raise Refused(f"{exc}.") from None
+        return scheduling.placement_for(self.store, vm, weights)
 
     async def migrate_vm(self, name: str, target: str, *, cold: bool = False,
                          copy_storage: bool = False, auto_converge: bool = False,

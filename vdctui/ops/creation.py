@@ -1,6 +1,7 @@
 """Creating VMs from a flavor into a pool: check the order, place, define, start.
 
-Placement is first-fit for now (see `placement`); the scheduler replaces it later.
+Placement is the filter scheduler's (`scheduler.pick`, one FleetView kept across
+the batch); pool admission control is checked for the whole order first.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from dataclasses import dataclass
 
 from vdctui.drivers.base import DriverError, HostDriver
 from vdctui.model import DatastoreKind, Flavor, Host, Pool, TaskState, Topology, Vm, VmSpec
-from vdctui.ops import placement
+from vdctui.ops import pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.reconcile import refresh_vm
+from vdctui.ops.scheduler import PlacementRequest, Weights, pick, place
 from vdctui.store import Store
 
 VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -69,29 +71,42 @@ def spec_for(name: str, order: CreateOrder, host: Host, topology: Topology) -> V
                   pool=order.pool.name)
 
 
+def admit(store: Store, order: CreateOrder) -> None:
+    """Refuse the order if its running VMs would break a pool's limit or reservation."""
+    n = len(order.names)
+    pools.check_admission(order.pool, store.pools(), store.vms(), store.hosts(),
+                          add_vcpus=n * order.flavor.vcpus,
+                          add_memory_mib=n * order.flavor.memory_mib,
+                          what=f"Creating {n} {order.flavor.name} VM{'s' if n > 1 else ''}",
+                          maintenance=store.hosts_in_maintenance())
+
+
 async def carry_out(store: Store, driver: HostDriver, order: CreateOrder, actor: str, *,
-                    start: bool) -> list[Vm]:
+                    start: bool, weights: Weights | None = None) -> list[Vm]:
     """Place and make every VM of the order as a task with progress; say how far it got."""
     task = store.create_task("create", order.base_name, actor,
                              {"flavor": order.flavor.name, "pool": order.pool.name,
                               "count": len(order.names)})
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
-    hosts, topology = store.hosts(), store.topology()
-    held = placement.allocations(store.vms())
-    ratios = placement.Ratios.of(order.pool)
+    topology = store.topology()
+    view = scheduling.fleet_view(store)
     flavor = order.flavor
     created: list[Vm] = []
     try:
         for name in order.names:
-            host = placement.first_fit(hosts, held, flavor.vcpus, flavor.memory_mib, ratios)
-            if host is None:
+            request = PlacementRequest(name, flavor.vcpus, flavor.memory_mib,
+                                       cpu_overcommit=order.pool.cpu_overcommit,
+                                       memory_overcommit=order.pool.memory_overcommit)
+            chosen = pick(view, request, weights or Weights())
+            if chosen is None:
+                why = place(view, request).summary()
                 raise Refused(f"No host has room for {name} ({flavor.vcpus} vCPUs, "
-                              f"{flavor.memory_mib} MiB) in pool {order.pool.name}.")
+                              f"{flavor.memory_mib} MiB) in pool {order.pool.name}: {why}.")
+            host = view.hosts[view.index[chosen]]
             await driver.define(spec_for(name, order, host, topology), host.name)
             if start:
                 await driver.start(name)
-                held[host.name] = held.get(host.name, placement.Allocation()).plus(
-                    flavor.vcpus, flavor.memory_mib)
+                view.claim(host.name, flavor.vcpus, flavor.memory_mib)
             created.append(await refresh_vm(store, driver, name))
             store.update_task(task.id, progress=100.0 * len(created) / len(order.names))
     except (Refused, Failed, DriverError) as exc:

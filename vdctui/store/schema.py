@@ -202,7 +202,32 @@ def migration_1(db: Database) -> None:
     _audit(db)
 
 
-MIGRATIONS: list[Migration] = [migration_1]
+def migration_2(db: Database) -> None:
+    """Scheduling: host maintenance flags, affinity groups, HA restart priorities."""
+    db.execute(
+        """CREATE TABLE host_maintenance (
+            host TEXT PRIMARY KEY, since REAL NOT NULL, actor TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '')"""
+    )
+    db.execute(
+        """CREATE TABLE affinity_groups (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('same-host', 'different-hosts',
+                                                'different-racks')))"""
+    )
+    db.execute(
+        """CREATE TABLE affinity_members (
+            group_name TEXT NOT NULL REFERENCES affinity_groups(name) ON DELETE CASCADE,
+            vm TEXT NOT NULL, PRIMARY KEY (group_name, vm))"""
+    )
+    db.table("affinity_members").create_index(["vm"])
+    db.execute(
+        """CREATE TABLE vm_restart_priority (
+            vm TEXT PRIMARY KEY, priority INTEGER NOT NULL)"""
+    )
+
+
+MIGRATIONS: list[Migration] = [migration_1, migration_2]
 
 
 def current_version(db: Database) -> int:

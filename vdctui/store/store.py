@@ -15,10 +15,11 @@ from vdctui.store.errors import StoreError
 from vdctui.store.history import HistoryStore
 from vdctui.store.inventory import InventoryStore
 from vdctui.store.pools import PoolStore
+from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
 
 
-class Store(InventoryStore, PoolStore, HistoryStore, AuditStore):
+class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 
     Synchronous, for one thread or one async loop. `Store(":memory:")` for tests.
