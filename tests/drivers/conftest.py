@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable
+
 import pytest
 
 import emulator
@@ -37,11 +40,32 @@ def emulated_contract_fleet() -> ContractFleet:
                          empty_host=spare.name)
 
 
-FACTORIES = {"emulated": emulated_contract_fleet}
+async def ssh_contract_fleet() -> ContractFleet:
+    """The same fleet as the emulated one, its hosts behind SSH on 127.0.0.1."""
+    from tests.ssh.served import serve
+
+    base = emulated_contract_fleet()
+    emulated = base.driver
+    assert isinstance(emulated, EmulatedDriver)
+    served = await serve(emulated.fleet)
+    driver = served.driver(progress_interval_s=0.05, event_poll_s=0.5)
+
+    async def partition(host: str) -> None:
+        served.fleet.partition_host(host)
+        served.server.cut_off(host)
+
+    return ContractFleet(driver=driver, advance=emulated.advance, running_vm=base.running_vm,
+                         stopped_vm=base.stopped_vm, target_host=base.target_host,
+                         busy_vm=base.busy_vm, partition=partition, spec_for=base.spec_for,
+                         empty_host=base.empty_host)
+
+
+FACTORIES = {"emulated": emulated_contract_fleet, "ssh": ssh_contract_fleet}
 
 
 @pytest.fixture(params=sorted(FACTORIES))
 async def fleet(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    contract_fleet = FACTORIES[request.param]()
+    made: ContractFleet | Awaitable[ContractFleet] = FACTORIES[request.param]()
+    contract_fleet = await made if inspect.isawaitable(made) else made
     yield contract_fleet
     await contract_fleet.driver.close()

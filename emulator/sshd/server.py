@@ -1,0 +1,244 @@
+"""Emulated hosts behind real SSH: one asyncssh server per host on 127.0.0.1, plus a bastion.
+
+Each host listens on its own loopback port with its own host key and answers
+execs of `virsh` (see `virsh.py`). A host that is down or partitioned drops
+its connections and refuses new ones, as a dead or cut-off host would.
+
+The optional bastion accepts SSH connections and forwards `direct-tcpip`
+channels (what `ssh -J` / ProxyJump and asyncssh's `tunnel=` open) to the
+emulated hosts by *name*: a host's name means nothing outside the bastion, so
+an inventory that addresses hosts by name reaches them only through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncssh
+
+from ..errors import HostUnreachable
+from ..fleet import Fleet
+from .virsh import Virsh
+
+LOOPBACK = "127.0.0.1"
+SSH_PORT = 22
+
+
+def new_key() -> asyncssh.SSHKey:
+    return asyncssh.generate_private_key("ssh-ed25519")
+
+
+@dataclass
+class Injection:
+    host: str
+    command: str
+    why: str
+
+
+@dataclass
+class Endpoint:
+    host: str
+    port: int
+    key: asyncssh.SSHKey
+    server: Any = None  # the asyncssh acceptor
+
+
+@dataclass
+class Stats:
+    connections: int = 0
+    execs: int = 0
+    bastion_connections: int = 0
+    forwarded: int = 0
+    injections: list[Injection] = field(default_factory=list)
+
+
+class _HostServer(asyncssh.SSHServer):
+    def __init__(self, served: FleetSshServer, host: str) -> None:
+        self._served = served
+        self._host = host
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._served.stats.connections += 1
+        if not self._served.answers(self._host):
+            asyncio.get_running_loop().call_soon(conn.abort)
+        else:
+            self._served._connections.setdefault(self._host, set()).add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for conns in self._served._connections.values():
+            for conn in [c for c in conns if c.is_closed()]:
+                conns.discard(conn)
+
+
+class _BastionServer(asyncssh.SSHServer):
+    def __init__(self, served: FleetSshServer) -> None:
+        self._served = served
+        self._conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._served.stats.bastion_connections += 1
+        self._conn = conn
+
+    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str,
+                             orig_port: int) -> Any:
+        endpoint = self._served.endpoints.get(dest_host)
+        if endpoint is None or dest_port != SSH_PORT or self._conn is None:
+            raise asyncssh.ChannelOpenError(asyncssh.OPEN_CONNECT_FAILED,
+                                            f"{dest_host}:{dest_port}: no such host")
+        self._served.stats.forwarded += 1
+        return self._conn.forward_connection(LOOPBACK, endpoint.port)
+
+
+class FleetSshServer:
+    """SSH endpoints for the hosts of one fleet, all in this process's event loop.
+
+    `migration_rate`: when set, the fleet's clock is stepped by this many
+    virtual seconds per wall second while a migration runs (tests drive the
+    clock themselves otherwise; `vdctui emulate` runs it in real time).
+    """
+
+    def __init__(self, fleet: Fleet, client_keys: Iterable[asyncssh.SSHKey], *,
+                 host_keys: dict[str, asyncssh.SSHKey] | None = None,
+                 migration_rate: float | None = None, poll_s: float = 0.02) -> None:
+        self.fleet = fleet
+        self.client_keys = list(client_keys)
+        self.host_keys = dict(host_keys or {})
+        self.migration_rate = migration_rate
+        self.poll_s = poll_s
+        self.endpoints: dict[str, Endpoint] = {}
+        self.bastion: Endpoint | None = None
+        self.stats = Stats()
+        self._connections: dict[str, set[asyncssh.SSHServerConnection]] = {}
+        self._clock: asyncio.Task[None] | None = None
+        self._authorized = asyncssh.import_authorized_keys(
+            "".join(k.export_public_key().decode() for k in self.client_keys))
+
+    # --- state ---------------------------------------------------------------------------
+
+    def answers(self, host: str) -> bool:
+        h = self.fleet.hosts.get(host)
+        return h is not None and h.state == "up" and not h.partitioned
+
+    def resolve(self, address: str) -> str | None:
+        """A migration URI's host part: a host name, or 127.0.0.1:PORT of an endpoint."""
+        if address in self.fleet.hosts:
+            return address
+        host, _, port = address.rpartition(":")
+        for endpoint in self.endpoints.values():
+            if str(endpoint.port) == port and host in (LOOPBACK, "localhost", "[127.0.0.1]"):
+                return endpoint.host
+        return None
+
+    def _on_injection(self, host: str, command: str, why: str) -> None:
+        self.stats.injections.append(Injection(host, command, why))
+        self.fleet.emit("fault.shell-injection",
+                        f"Host {host} was sent a command a shell would misread: {why}.", host)
+
+    def cut_off(self, host: str) -> None:
+        """Drop the host's open connections (it went down or was partitioned)."""
+        for conn in list(self._connections.pop(host, ())):
+            conn.abort()
+
+    # --- serving ---------------------------------------------------------------------------
+
+    async def start(self, hosts: Iterable[str] | None = None) -> dict[str, int]:
+        """Listen for each host on 127.0.0.1 (ephemeral ports); return name -> port."""
+        for name in (sorted(self.fleet.hosts) if hosts is None else hosts):
+            key = self.host_keys.setdefault(name, new_key())
+            virsh = Virsh(self.fleet, name, resolve_host=self.resolve,
+                          on_injection=self._on_injection, poll_s=self.poll_s)
+            acceptor = await asyncssh.listen(
+                LOOPBACK, 0, server_host_keys=[key], authorized_client_keys=self._authorized,
+                server_factory=lambda name=name: _HostServer(self, name),
+                process_factory=lambda process, name=name, virsh=virsh:
+                    self._exec(name, virsh, process),
+                keepalive_interval=0, login_timeout=30, encoding="utf-8",
+                allow_scp=False, agent_forwarding=False, x11_forwarding=False,
+                line_editor=False)
+            port = acceptor.sockets[0].getsockname()[1]
+            self.endpoints[name] = Endpoint(name, port, key, acceptor)
+        if self.migration_rate is not None and self._clock is None:
+            self._clock = asyncio.get_running_loop().create_task(self._run_migrations())
+        return {name: e.port for name, e in self.endpoints.items()}
+
+    async def start_bastion(self, key: asyncssh.SSHKey | None = None) -> int:
+        key = key or self.host_keys.setdefault("@bastion", new_key())
+        acceptor = await asyncssh.listen(
+            LOOPBACK, 0, server_host_keys=[key], authorized_client_keys=self._authorized,
+            server_factory=lambda: _BastionServer(self), allow_scp=False,
+            agent_forwarding=False, x11_forwarding=False, login_timeout=30)
+        port = acceptor.sockets[0].getsockname()[1]
+        self.bastion = Endpoint("@bastion", port, key, acceptor)
+        return port
+
+    async def _exec(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str]
+                    ) -> None:
+        self.stats.execs += 1
+        conn = process.channel.get_connection()
+        if not self.answers(host):
+            self.cut_off(host)
+            conn.abort()
+            return
+        command = process.command
+        if not command:
+            process.stderr.write("This emulated host runs virsh commands only "
+                                 "(e.g. ssh HOST virsh list --all).\n")
+            process.exit(1)
+            return
+        stdin = ""
+        if " define " in f" {command} ":
+            stdin = await process.stdin.read()
+        try:
+            result = await virsh.run(command, stdin)
+        except HostUnreachable:
+            self.cut_off(host)
+            conn.abort()
+            return
+        except Exception as exc:  # an emulator bug: say so instead of hanging the client
+            process.stderr.write(f"error: internal error: {type(exc).__name__}: {exc}\n")
+            process.exit(1)
+            return
+        if not self.answers(host):  # cut off while the command ran (e.g. during a migration)
+            self.cut_off(host)
+            conn.abort()
+            return
+        process.stdout.write(result.stdout)
+        process.stderr.write(result.stderr)
+        process.exit(result.status)
+
+    async def _run_migrations(self) -> None:
+        tick = 0.01
+        while True:
+            if self.fleet.migrations and self.migration_rate:
+                self.fleet.step(self.migration_rate * tick)
+                for name in list(self._connections):
+                    if not self.answers(name):
+                        self.cut_off(name)
+                await asyncio.sleep(tick)
+            else:
+                await asyncio.sleep(self.poll_s)
+
+    async def close(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock
+            self._clock = None
+        for conns in self._connections.values():
+            for conn in list(conns):
+                conn.abort()
+        self._connections.clear()
+        servers = [e.server for e in self.endpoints.values()]
+        if self.bastion is not None:
+            servers.append(self.bastion.server)
+        for server in servers:
+            server.close()
+        for server in servers:
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+        self.endpoints.clear()
+        self.bastion = None

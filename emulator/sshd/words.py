@@ -1,0 +1,146 @@
+"""Splitting the command lines an emulated host receives, as a POSIX shell and virsh would.
+
+An emulated host runs no shell at all, but it notices when a real one would
+have run something more than virsh: an unquoted `;`, `|`, `&`, `<`, `>`,
+`(`, `)`, backquote, `$` or newline (or `$`/backquote inside double quotes)
+is reported as `ShellInjection`, so a quoting bug in a client shows up as an
+error and an event instead of passing silently.
+"""
+
+from __future__ import annotations
+
+SHELL_SPECIAL = set(";|&<>()`$\n")
+
+
+class ShellInjection(ValueError):
+    """The command line would make a shell do more than run one command."""
+
+
+class Unbalanced(ValueError):
+    """A quote was opened and never closed."""
+
+
+def shell_words(line: str) -> list[str]:
+    """Words of one simple command, quotes removed; refuses anything a shell would interpret."""
+    words: list[str] = []
+    word: list[str] = []
+    in_word = False
+    i = 0
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if c == "'":
+            end = line.find("'", i + 1)
+            if end < 0:
+                raise Unbalanced("unterminated single quote")
+            word.append(line[i + 1:end])
+            in_word = True
+            i = end + 1
+            continue
+        if c == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise Unbalanced("unterminated double quote")
+                d = line[i]
+                if d == '"':
+                    break
+                if d in "$`":
+                    raise ShellInjection(f"{d!r} inside double quotes would be expanded")
+                if d == "\\" and i + 1 < n and line[i + 1] in '$`"\\\n':
+                    word.append(line[i + 1])
+                    i += 2
+                    continue
+                word.append(d)
+                i += 1
+            in_word = True
+            i += 1
+            continue
+        if c == "\\":
+            if i + 1 >= n:
+                raise Unbalanced("trailing backslash")
+            if line[i + 1] != "\n":
+                word.append(line[i + 1])
+                in_word = True
+            i += 2
+            continue
+        if c in SHELL_SPECIAL:
+            raise ShellInjection(f"unquoted {c!r} would make the shell run more than one command")
+        if c in " \t":
+            if in_word:
+                words.append("".join(word))
+                word, in_word = [], False
+            i += 1
+            continue
+        if c == "#" and not in_word:
+            raise ShellInjection("an unquoted '#' would start a shell comment")
+        word.append(c)
+        in_word = True
+        i += 1
+    if in_word:
+        words.append("".join(word))
+    return words
+
+
+def virsh_commands(script: str) -> list[list[str]]:
+    """virsh's own tokenizer: commands split on unquoted `;` and newlines.
+
+    Single quotes are literal, double quotes allow backslash escapes, a
+    backslash outside quotes escapes the next character, and a `#` starting
+    a word comments out the rest of the command (like vshCommandStringGetArg).
+    """
+    commands: list[list[str]] = []
+    current: list[str] = []
+    word: list[str] = []
+    in_word = False
+    single = double = False
+    i, n = 0, len(script)
+    while i < n:
+        c = script[i]
+        if single:
+            if c == "'":
+                single = False
+            else:
+                word.append(c)
+        elif double:
+            if c == '"':
+                double = False
+            elif c == "\\" and i + 1 < n:
+                i += 1
+                word.append(script[i])
+            else:
+                word.append(c)
+        elif c == "'":
+            single, in_word = True, True
+        elif c == '"':
+            double, in_word = True, True
+        elif c == "\\" and i + 1 < n:
+            i += 1
+            word.append(script[i])
+            in_word = True
+        elif c in " \t":
+            if in_word:
+                current.append("".join(word))
+                word, in_word = [], False
+        elif c in ";\n":
+            if in_word:
+                current.append("".join(word))
+                word, in_word = [], False
+            if current:
+                commands.append(current)
+            current = []
+        elif c == "#" and not in_word:
+            while i < n and script[i] not in ";\n":
+                i += 1
+            continue
+        else:
+            word.append(c)
+            in_word = True
+        i += 1
+    if single or double:
+        raise Unbalanced("unterminated quote in the virsh command")
+    if in_word:
+        current.append("".join(word))
+    if current:
+        commands.append(current)
+    return commands

@@ -1,0 +1,148 @@
+"""Building the `virsh` command lines the SSH driver sends, and quoting them.
+
+Two layers of quoting, both POSIX single-quote style (`shlex.quote`):
+- every argument of a remote command is quoted for the remote shell, so a VM
+  named `x; touch /tmp/pwned` or `$(reboot)` is one argument, never a command;
+- the read-only poll packs several virsh commands into one virsh *script*
+  (`virsh 'nodeinfo; list --all --name; ...'`): names inside that script are
+  quoted for virsh's own tokenizer (which splits on `;` and newlines outside
+  quotes and treats single quotes like a shell does), then the whole script is
+  quoted once more for the shell.
+
+Names always follow an option (`--domain NAME`) so a name starting with `-`
+is never read as an option.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Iterable, Sequence
+
+DEFAULT_URI = "qemu:///system"
+SECTION = "@@vdctui-{nonce}:{name}@@"
+
+
+def quote(word: str) -> str:
+    """One word for a POSIX shell or virsh's tokenizer: always single-quoted when not plain."""
+    return shlex.quote(word)
+
+
+def virsh(uri: str, *args: str) -> str:
+    """`LC_ALL=C virsh -q -c URI ARGS...` as one remote shell command line."""
+    words = ["virsh", "-q", "-c", uri, *args]
+    return "LC_ALL=C " + " ".join(quote(w) for w in words)
+
+
+def virsh_script(uri: str, commands: Sequence[Sequence[str]]) -> str:
+    """Several virsh commands run by one virsh process (one exec, one libvirt connection)."""
+    script = "; ".join(" ".join(quote(w) for w in command) for command in commands)
+    return virsh(uri, script)
+
+
+class Sections:
+    """Markers between the outputs of a virsh script's commands.
+
+    Each marker carries a random nonce, so no name a host reports (which a
+    guest owner may have chosen) can fake one.
+    """
+
+    def __init__(self, nonce: str | None = None) -> None:
+        self.nonce = nonce or secrets.token_hex(8)
+
+    def marker(self, name: str) -> str:
+        return SECTION.format(nonce=self.nonce, name=name)
+
+    def echo(self, name: str) -> list[str]:
+        return ["echo", self.marker(name)]
+
+    def split(self, output: str) -> dict[str, str]:
+        """The text after each marker, up to the next one (text before the first is dropped)."""
+        found: dict[str, str] = {}
+        head = SECTION.format(nonce=self.nonce, name="")[:-2]  # "@@vdctui-NONCE:"
+        parts = output.split(head)
+        for part in parts[1:]:
+            name, sep, rest = part.partition("@@")
+            if sep:
+                found[name] = rest
+        return found
+
+
+def poll_commands(sections: Sections) -> list[list[str]]:
+    """The read-only poll of one host: facts, domains, their stats, storage pools."""
+    return [
+        sections.echo("nodeinfo"), ["nodeinfo"],
+        sections.echo("list"), ["list", "--all", "--name"],
+        sections.echo("domstats"), ["domstats", "--raw"],
+        sections.echo("pools"), ["pool-list", "--all", "--name"],
+        sections.echo("end"),
+    ]
+
+
+def dominfo_commands(sections: Sections, names: Iterable[str]) -> list[list[str]]:
+    """`dominfo` for domains whose domstats lack figures (libvirt's test driver: state only)."""
+    commands: list[list[str]] = []
+    for i, name in enumerate(names):
+        commands += [sections.echo(f"dominfo-{i}"), ["dominfo", "--domain", name]]
+    commands.append(sections.echo("end"))
+    return commands
+
+
+# --- changes: one exec each ------------------------------------------------------------
+
+LIFECYCLE = {
+    "start": ["start"],
+    "shutdown": ["shutdown"],
+    "destroy": ["destroy"],
+    "reboot": ["reboot"],
+    "suspend": ["suspend"],
+    "resume": ["resume"],
+    "undefine": ["undefine"],
+}
+
+
+def lifecycle(uri: str, action: str, name: str) -> str:
+    return virsh(uri, *LIFECYCLE[action], "--domain", name)
+
+
+def set_vcpus(uri: str, name: str, vcpus: int, *, live: bool) -> str:
+    flags = ["--live", "--config"] if live else ["--config"]
+    return virsh(uri, "setvcpus", "--domain", name, "--count", str(int(vcpus)), *flags)
+
+
+def set_memory(uri: str, name: str, memory_mib: int, *, live: bool) -> str:
+    flags = ["--live", "--config"] if live else ["--config"]
+    return virsh(uri, "setmem", "--domain", name, "--size", f"{int(memory_mib) * 1024}KiB",
+                 *flags)
+
+
+def define_from_stdin(uri: str) -> str:
+    return virsh(uri, "define", "--file", "/dev/stdin")
+
+
+def migrate(uri: str, name: str, target_uri: str, *, live: bool = True,
+            copy_storage: bool = False, auto_converge: bool = False) -> str:
+    flags = ["--live"] if live else ["--offline"]
+    flags += ["--persistent", "--undefinesource", "--p2p", "--verbose"]
+    if copy_storage:
+        flags.append("--copy-storage-all")
+    if auto_converge:
+        flags.append("--auto-converge")
+    return virsh(uri, "migrate", *flags, "--domain", name, "--desturi", target_uri)
+
+
+def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
+    extra = ["--completed"] if completed else []
+    return virsh(uri, "domjobinfo", "--domain", name, "--rawstats", *extra)
+
+
+def domjobabort(uri: str, name: str) -> str:
+    return virsh(uri, "domjobabort", "--domain", name)
+
+
+def target_uri(uri: str, target_address: str) -> str:
+    """The URI the source host dials for a p2p migration: `qemu+ssh://TARGET/system`."""
+    scheme, _, rest = uri.partition("://")
+    driver = scheme.split("+", 1)[0] or "qemu"
+    path = rest.split("/", 1)[1] if "/" in rest else "system"
+    return f"{driver}+ssh://{target_address}/{path}"

@@ -1,0 +1,426 @@
+"""The SSH driver: `HostDriver` over asyncssh and `virsh` on each host of an inventory.
+
+Reads: one exec per host per refresh (a virsh script: nodeinfo, list, domstats,
+pool-list; plus one dominfo script for hosts whose domstats lack figures, as
+libvirt's test driver does). `list_hosts` always polls; `list_vms()` right
+after it (a console sync) reuses that poll; `topology` reuses the last one.
+Changes: one exec each, exit code checked. Events: the changes this driver
+makes, and state changes seen between polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Callable
+
+from vdctui.drivers.base import (
+    HostDriver,
+    HostUnreachable,
+    InvalidOperation,
+    MigrationHandle,
+    NoSuchHost,
+    NoSuchVm,
+)
+from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.hostkeys import HostKeyBook
+from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
+from vdctui.drivers.ssh.migration import SshMigration
+from vdctui.drivers.ssh.parsers import (
+    DomInfo,
+    DomStats,
+    VirshOutputError,
+    parse_dominfo,
+    parse_domstats,
+    parse_names,
+    parse_nodeinfo,
+)
+from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
+from vdctui.drivers.ssh.snapshot import (
+    CpuSample,
+    HostSnapshot,
+    host_from_node,
+    unreachable_host,
+    vm_from_stats,
+)
+from vdctui.model import (
+    Datastore,
+    DatastoreKind,
+    FleetEvent,
+    Host,
+    Rack,
+    Room,
+    Site,
+    Topology,
+    Vm,
+    VmSpec,
+    VmState,
+)
+
+METADATA_NS = "https://github.com/vdctui/emulator"
+IMAGES = "/var/lib/libvirt/images"
+
+
+class SshDriver(HostDriver):
+    backend = "ssh"
+
+    def __init__(self, inventory: Inventory, book: HostKeyBook, *,
+                 limits: PoolLimits | None = None,
+                 on_refused: Callable[[HostUnreachable], None] | None = None,
+                 reuse_s: float = 1.0, progress_interval_s: float = 0.25,
+                 event_poll_s: float = 2.0) -> None:
+        self.inventory = inventory
+        self.pool = ConnectionPool(inventory, book, limits=limits, on_refused=on_refused)
+        self.reuse_s = reuse_s
+        self.progress_interval_s = progress_interval_s
+        self.event_poll_s = event_poll_s
+        self._hosts = {h.name: h for h in inventory.hosts}
+        self._snapshots: dict[str, HostSnapshot] = {}
+        self._cpu: dict[str, CpuSample] = {}
+        self._where: dict[str, str] = {}  # VM name -> host last seen on
+        self._changes = 0  # bumps on every change this driver makes
+        self._polled_at_change = -1
+        self._listeners: list[asyncio.Queue[FleetEvent]] = []
+        self._migrations: set[SshMigration] = set()
+
+    # --- polling -----------------------------------------------------------------------
+
+    async def _poll(self, inv: InventoryHost) -> HostSnapshot:
+        last = self._snapshots.get(inv.name)
+        try:
+            snapshot = await self._poll_answering(inv)
+        except (HostUnreachable, VirshOutputError) as exc:
+            reason = str(exc)
+            if isinstance(exc, VirshOutputError):
+                reason = f"Host {inv.name} answered with output the console cannot read: {exc}."
+            snapshot = HostSnapshot(unreachable_host(inv, reason, last.host if last else None),
+                                    taken_at=time.monotonic())
+        self._record(inv.name, last, snapshot)
+        return snapshot
+
+    async def _poll_answering(self, inv: InventoryHost) -> HostSnapshot:
+        sections = commands.Sections()
+        out = await self.pool.run(inv, commands.virsh_script(
+            inv.uri, commands.poll_commands(sections)))
+        parts = sections.split(out.stdout)
+        if "end" not in parts:
+            raise HostUnreachable(f"Host {inv.name} could not run virsh: {out.error}.")
+        if not parts.get("nodeinfo", "").strip():
+            raise HostUnreachable(f"Host {inv.name} answers but libvirt does not: {out.error}.")
+        node = parse_nodeinfo(parts["nodeinfo"])
+        names = parse_names(parts.get("list", ""))
+        stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
+        pools = tuple(parse_names(parts.get("pools", "")))
+        infos = await self._dominfos(inv, [n for n in names if n not in stats
+                                           or not stats[n].complete])
+        now = time.monotonic()
+        vms: dict[str, Vm] = {}
+        for name in names:
+            s = stats.get(name)
+            info = infos.get(name)
+            if s is None:
+                if info is None:
+                    continue  # vanished between list and domstats
+                s = DomStats(name, {"state.state": str(_state_code(info.state))})
+            cpu_ns = s.get_int("cpu.time")
+            if cpu_ns is None and info is not None:
+                cpu_ns = int(info.cpu_time_s * 1e9)
+            vms[name] = vm_from_stats(s, inv.name, pools, info,
+                                      self._cpu_util(name, cpu_ns, now, s, info))
+        return HostSnapshot(host_from_node(inv, node, vms, pools), vms, pools, now)
+
+    async def _dominfos(self, inv: InventoryHost, names: list[str]) -> dict[str, DomInfo]:
+        if not names:
+            return {}
+        sections = commands.Sections()
+        out = await self.pool.run(inv, commands.virsh_script(
+            inv.uri, commands.dominfo_commands(sections, names)))
+        parts = sections.split(out.stdout)
+        found: dict[str, DomInfo] = {}
+        for i, name in enumerate(names):
+            text = parts.get(f"dominfo-{i}", "")
+            if text.strip():
+                info = parse_dominfo(text)
+                found[name] = info
+        return found
+
+    def _cpu_util(self, name: str, cpu_ns: int | None, now: float, stats: object,
+                  info: DomInfo | None) -> float:
+        if cpu_ns is None:
+            return 0.0
+        before = self._cpu.get(name)
+        self._cpu[name] = CpuSample(cpu_ns, now)
+        vcpus = getattr(stats, "get_int", lambda k: None)("vcpu.current") or (
+            info.vcpus if info else 1)
+        if before is None or now <= before.at or cpu_ns < before.cpu_ns:
+            return 0.0
+        return max(0.0, min(1.0, (cpu_ns - before.cpu_ns) / ((now - before.at) * 1e9 * vcpus)))
+
+    def _record(self, name: str, last: HostSnapshot | None, snapshot: HostSnapshot) -> None:
+        self._snapshots[name] = snapshot
+        for vm in snapshot.vms:
+            self._where[vm] = name
+        if last is None:
+            return
+        events: list[FleetEvent] = []
+        now = time.time()
+        if last.host.state is not snapshot.host.state:
+            why = f" ({snapshot.host.reason})" if snapshot.host.reason else ""
+            events.append(FleetEvent(now, "host.state", host=name,
+                                     message=f"Host {name} is now {snapshot.host.state}{why}."))
+        if last.answered and snapshot.answered:
+            for vm_name, vm in snapshot.vms.items():
+                old = last.vms.get(vm_name)
+                if old is not None and old.state is not vm.state:
+                    events.append(FleetEvent(now, "vm.state", host=name, vm=vm_name,
+                                             message=f"VM {vm_name} is now {vm.state}."))
+        self._publish(events)
+
+    async def _poll_all(self) -> list[HostSnapshot]:
+        snapshots = await asyncio.gather(*(self._poll(h) for h in self.inventory.hosts))
+        self._polled_at_change = self._changes
+        return list(snapshots)
+
+    async def _fresh_all(self) -> list[HostSnapshot]:
+        """Every host's snapshot, reusing the last poll within `reuse_s` if nothing changed."""
+        now = time.monotonic()
+        snaps = [self._snapshots.get(h.name) for h in self.inventory.hosts]
+        if (self._polled_at_change == self._changes
+                and all(s is not None and now - s.taken_at < self.reuse_s for s in snaps)):
+            return [s for s in snaps if s is not None]
+        return await self._poll_all()
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def topology(self) -> Topology:
+        """Inventory places and the storage pools hosts reported (polls only if none did)."""
+        if len(self._snapshots) < len(self.inventory.hosts):
+            await self._poll_all()
+        snaps = [self._snapshots[h.name] for h in self.inventory.hosts]
+        sites = sorted({h.site for h in self.inventory.hosts})
+        rooms = sorted({(h.room, h.site) for h in self.inventory.hosts})
+        racks = sorted({(h.rack, h.room, h.site) for h in self.inventory.hosts})
+        reached: dict[str, list[str]] = {}
+        for snap in snaps:
+            for pool in snap.pools:
+                reached.setdefault(pool, []).append(snap.host.name)
+        datastores = []
+        for pool, hosts in sorted(reached.items()):
+            if len(hosts) > 1:
+                room = self._hosts[hosts[0]].room
+                datastores.append(Datastore(pool, DatastoreKind.SHARED, 0.0, room=room))
+            else:
+                datastores.append(Datastore(pool, DatastoreKind.LOCAL, 0.0, host=hosts[0]))
+        return Topology(
+            sites=tuple(Site(s) for s in sites),
+            rooms=tuple(Room(r, s) for r, s in rooms),
+            racks=tuple(Rack(r, room, s, 15.0, 100.0) for r, room, s in racks),
+            datastores=tuple(datastores),
+        )
+
+    async def list_hosts(self) -> list[Host]:
+        """Polls every host (one exec each); a list_vms() right after reuses this poll."""
+        return [s.host for s in await self._poll_all()]
+
+    async def list_vms(self, host: str | None = None) -> list[Vm]:
+        if host is not None:
+            inv = self._inv(host)
+            snap = await self._poll(inv)
+            if not snap.answered:
+                raise HostUnreachable(snap.host.reason)
+            return list(snap.vms.values())
+        return [vm for s in await self._fresh_all() for vm in s.vms.values()]
+
+    def _inv(self, host: str) -> InventoryHost:
+        inv = self._hosts.get(host)
+        if inv is None:
+            raise NoSuchHost(f"There is no host named {host!r} in the inventory.")
+        return inv
+
+    async def _locate(self, name: str) -> tuple[InventoryHost, Vm]:
+        """The host a VM is on now: where it was last seen, else a poll of every host."""
+        where = self._where.get(name)
+        if where is not None:
+            snap = await self._poll(self._hosts[where])
+            if not snap.answered:
+                raise HostUnreachable(snap.host.reason)
+            if name in snap.vms:
+                return self._hosts[where], snap.vms[name]
+        snaps = await self._poll_all()
+        for snap in snaps:
+            if name in snap.vms:
+                return self._hosts[snap.host.name], snap.vms[name]
+        silent = [s.host.name for s in snaps if not s.answered]
+        if silent:
+            raise HostUnreachable(f"VM {name} is not on any host that answers; "
+                                  f"{', '.join(silent)} do not answer.")
+        raise NoSuchVm(f"There is no VM named {name!r}.")
+
+    async def get_vm(self, name: str) -> Vm:
+        return (await self._locate(name))[1]
+
+    # --- changes -----------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._changes += 1
+
+    async def _run_change(self, inv: InventoryHost, command: str, what: str,
+                          vm: str | None = None, input: str | None = None) -> Completed:
+        self._changed()
+        out = await self.pool.run(inv, command, read=False, input=input)
+        self._changed()
+        if out.status != 0:
+            error = out.error
+            if "failed to get domain" in error:
+                raise NoSuchVm(f"There is no VM named {vm!r} on host {inv.name}.")
+            raise InvalidOperation(f"{what} on host {inv.name} was refused: {error}")
+        return out
+
+    async def _lifecycle(self, action: str, name: str) -> None:
+        inv, _ = await self._locate(name)
+        await self._run_change(inv, commands.lifecycle(inv.uri, action, name),
+                               f"{action.capitalize()} of VM {name}", vm=name)
+        self._publish([FleetEvent(time.time(), f"vm.{action}", host=inv.name, vm=name,
+                                  message=f"VM {name}: {action} done on {inv.name}.")])
+        if action == "undefine":
+            self._where.pop(name, None)
+
+    async def start(self, name: str) -> None:
+        await self._lifecycle("start", name)
+
+    async def shutdown(self, name: str) -> None:
+        await self._lifecycle("shutdown", name)
+
+    async def destroy(self, name: str) -> None:
+        await self._lifecycle("destroy", name)
+
+    async def reboot(self, name: str) -> None:
+        await self._lifecycle("reboot", name)
+
+    async def suspend(self, name: str) -> None:
+        await self._lifecycle("suspend", name)
+
+    async def resume(self, name: str) -> None:
+        await self._lifecycle("resume", name)
+
+    async def undefine(self, name: str) -> None:
+        await self._lifecycle("undefine", name)
+
+    async def set_vcpus(self, name: str, vcpus: int) -> None:
+        inv, vm = await self._locate(name)
+        live = vm.state in (VmState.RUNNING, VmState.PAUSED)
+        await self._run_change(inv, commands.set_vcpus(inv.uri, name, vcpus, live=live),
+                               f"Setting VM {name} to {vcpus} vCPUs", vm=name)
+
+    async def set_memory(self, name: str, memory_mib: int) -> None:
+        inv, vm = await self._locate(name)
+        live = vm.state in (VmState.RUNNING, VmState.PAUSED)
+        await self._run_change(inv, commands.set_memory(inv.uri, name, memory_mib, live=live),
+                               f"Setting VM {name} to {memory_mib} MiB", vm=name)
+
+    async def define(self, spec: VmSpec, host: str) -> Vm:
+        inv = self._inv(host)
+        await self._run_change(inv, commands.define_from_stdin(inv.uri),
+                               f"Defining VM {spec.name}", vm=spec.name,
+                               input=domain_xml(spec))
+        self._where[spec.name] = host
+        self._publish([FleetEvent(time.time(), "vm.defined", host=host, vm=spec.name,
+                                  message=f"VM {spec.name} defined on {host}.")])
+        return Vm(name=spec.name, state=VmState.SHUTOFF, host=host, vcpus=spec.vcpus,
+                  memory_mib=spec.memory_mib, max_vcpus=spec.max_vcpus,
+                  max_memory_mib=spec.max_memory_mib, disk_gib=spec.disk_gib,
+                  datastore=spec.datastore, network=spec.network, pool=spec.pool)
+
+    async def migrate(self, name: str, target: str, *, live: bool = True,
+                      copy_storage: bool = False, auto_converge: bool = False
+                      ) -> MigrationHandle:
+        target_inv = self._inv(target)
+        source, vm = await self._locate(name)
+        if source.name == target:
+            raise InvalidOperation(f"VM {name} already runs on {target}.")
+        if live and vm.state not in (VmState.RUNNING, VmState.PAUSED):
+            raise InvalidOperation(f"VM {name} must be running or paused to migrate live "
+                                   f"(it is {vm.state}).")
+        if not live and vm.state is not VmState.SHUTOFF:
+            raise InvalidOperation(f"VM {name} must be shut off for a cold migration "
+                                   f"(it is {vm.state}).")
+        target_snap = await self._poll(target_inv)
+        if not target_snap.answered:
+            raise HostUnreachable(target_snap.host.reason)
+        command = commands.migrate(
+            source.uri, name, commands.target_uri(target_inv.uri, str(target_inv.address)),
+            live=live, copy_storage=copy_storage, auto_converge=auto_converge)
+        handle = SshMigration(self, name, source, target_inv, live=live, command=command)
+        self._changed()
+        await handle.begin()
+        self._migrations.add(handle)
+        self._publish([FleetEvent(time.time(), "migration.start", host=source.name, vm=name,
+                                  message=f"Migration of {name} from {source.name} to "
+                                          f"{target} started.")])
+        return handle
+
+    def migration_ended(self, handle: SshMigration) -> None:
+        self._changed()
+        self._migrations.discard(handle)
+        self._where.pop(handle.vm, None)
+
+    # --- events --------------------------------------------------------------------------
+
+    def _publish(self, events: list[FleetEvent]) -> None:
+        for queue in self._listeners:
+            for event in events:
+                queue.put_nowait(event)
+
+    def events(self) -> AsyncIterator[FleetEvent]:
+        """Events from now on: this driver's changes at once, others as polls notice them."""
+        queue: asyncio.Queue[FleetEvent] = asyncio.Queue()
+        self._listeners.append(queue)
+        return self._events(queue)
+
+    async def _events(self, queue: asyncio.Queue[FleetEvent]) -> AsyncIterator[FleetEvent]:
+        try:
+            while True:
+                try:
+                    yield await asyncio.wait_for(queue.get(), self.event_poll_s)
+                except TimeoutError:
+                    await self._poll_all()
+        finally:
+            self._listeners.remove(queue)
+
+    async def close(self) -> None:
+        for handle in list(self._migrations):
+            await handle.cancel_exec()
+        await self.pool.close()
+
+
+def _state_code(state: VmState) -> int:
+    return {VmState.RUNNING: 1, VmState.PAUSED: 3, VmState.SHUTTING_DOWN: 4,
+            VmState.SHUTOFF: 5, VmState.CRASHED: 6}[state]
+
+
+def domain_xml(spec: VmSpec) -> str:
+    """A libvirt domain definition for a new VM (KVM, one virtio disk, one NIC)."""
+    root = ET.Element("domain", {"type": "kvm"})
+    ET.SubElement(root, "name").text = spec.name
+    meta = ET.SubElement(ET.SubElement(root, "metadata"), f"{{{METADATA_NS}}}vm", {
+        "disk_gib": f"{spec.disk_gib:g}", "datastore": spec.datastore, "pool": spec.pool,
+        "workload": spec.workload})
+    del meta
+    ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(spec.max_memory_mib * 1024)
+    ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(spec.memory_mib * 1024)
+    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec.vcpus)}).text = \
+        str(spec.max_vcpus)
+    os_node = ET.SubElement(root, "os")
+    ET.SubElement(os_node, "type", {"arch": "x86_64"}).text = "hvm"
+    devices = ET.SubElement(root, "devices")
+    disk = ET.SubElement(devices, "disk", {"type": "file", "device": "disk"})
+    ET.SubElement(disk, "driver", {"name": "qemu", "type": "qcow2"})
+    ET.SubElement(disk, "source", {"file": f"{IMAGES}/{spec.datastore}/{spec.name}.qcow2"})
+    ET.SubElement(disk, "target", {"dev": "vda", "bus": "virtio"})
+    if spec.network:
+        nic = ET.SubElement(devices, "interface", {"type": "network"})
+        ET.SubElement(nic, "source", {"network": spec.network})
+        ET.SubElement(nic, "model", {"type": "virtio"})
+    ET.register_namespace("vdctui", METADATA_NS)
+    return ET.tostring(root, encoding="unicode") + "\n"

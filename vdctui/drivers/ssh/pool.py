@@ -1,0 +1,293 @@
+"""One pooled asyncssh connection per host (and per bastion), with limits and backoff.
+
+- at most `max_channels` commands at a time on one connection;
+- at most `max_handshakes` SSH handshakes at a time per target (the first hop:
+  the bastion for hosts behind one, else the host itself);
+- keepalive on every connection; a timeout on every command;
+- after a failed connection, the host is left alone for a backoff (0.5 s,
+  doubling to 30 s) and calls fail at once with the reason;
+- reads are retried (twice) after a dropped connection; changes never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh.hostkeys import NO_KNOWN_HOSTS, Check, CheckingClient, HostKeyBook
+from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost
+
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 30.0
+READ_RETRIES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    stdout: str
+    stderr: str
+    status: int
+
+    @property
+    def error(self) -> str:
+        """The last `error: ...` line virsh printed, without the prefix (or the stderr tail)."""
+        lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
+        errors = [line.removeprefix("error:").strip() for line in lines
+                  if line.startswith("error:")]
+        text = (errors or lines or [f"exit status {self.status}"])[-1]
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    max_channels: int = 8
+    max_handshakes: int = 5
+    command_timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    keepalive_s: float = 15.0
+
+
+@dataclass
+class _Link:
+    """One SSH connection target (a host or a bastion) and its state."""
+
+    key: str
+    conn: asyncssh.SSHClientConnection | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    channels: asyncio.Semaphore | None = None
+    down_until: float = 0.0
+    backoff: float = 0.0
+    reason: str = ""
+    refusal: HostUnreachable | None = None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return "the SSH login was refused (permission denied)"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return f"its host key was not accepted ({exc.reason})"
+    if isinstance(exc, asyncssh.DisconnectError):
+        return f"SSH disconnected ({exc.reason or type(exc).__name__})"
+    if isinstance(exc, asyncssh.ChannelOpenError):
+        return f"SSH refused a channel ({exc.reason})"
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return "it did not answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "the connection was refused"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    return str(exc) or type(exc).__name__
+
+
+class ConnectionPool:
+    def __init__(self, inventory: Inventory, book: HostKeyBook, *,
+                 limits: PoolLimits | None = None,
+                 on_refused: Callable[[HostUnreachable], None] | None = None,
+                 agent_path: str | None = None) -> None:
+        self.inventory = inventory
+        self.book = book
+        self.limits = limits or PoolLimits()
+        self.on_refused = on_refused
+        self.agent_path = agent_path
+        self._links: dict[str, _Link] = {}
+        self._handshakes: dict[str, asyncio.Semaphore] = {}
+        self.handshakes_done = 0
+        self.execs_done = 0
+
+    def _link(self, key: str) -> _Link:
+        link = self._links.get(key)
+        if link is None:
+            link = self._links[key] = _Link(key, channels=asyncio.Semaphore(
+                self.limits.max_channels))
+        return link
+
+    def _handshake_gate(self, target: str) -> asyncio.Semaphore:
+        gate = self._handshakes.get(target)
+        if gate is None:
+            gate = self._handshakes[target] = asyncio.Semaphore(self.limits.max_handshakes)
+        return gate
+
+    def _options(self, address: Address, identity: Path | None) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "known_hosts": NO_KNOWN_HOSTS,
+            "server_host_key_algs": "default",
+            "keepalive_interval": self.limits.keepalive_s,
+            "keepalive_count_max": 3,
+            "connect_timeout": self.limits.connect_timeout_s,
+            "login_timeout": self.limits.connect_timeout_s,
+        }
+        if self.inventory.ssh_config is not None:
+            options["config"] = [str(self.inventory.ssh_config)]
+        else:
+            options["config"] = ()  # asyncssh then reads ~/.ssh/config if there is one
+        key = identity or self.inventory.identity
+        if key is not None:
+            options["client_keys"] = [str(key)]
+            options["agent_path"] = None
+        elif self.agent_path is not None:
+            options["agent_path"] = self.agent_path
+        if address.user:
+            options["username"] = address.user
+        if address.port:
+            options["port"] = address.port
+        return options
+
+    async def _connect(self, name: str, address: Address, identity: Path | None,
+                       tunnel: asyncssh.SSHClientConnection | None, gate_key: str
+                       ) -> asyncssh.SSHClientConnection:
+        client = CheckingClient(self.book, name)
+        options = self._options(address, identity)
+        if tunnel is not None:
+            options["tunnel"] = tunnel
+        async with self._handshake_gate(gate_key):
+            try:
+                conn = await asyncssh.connect(address.host, client_factory=lambda: client,
+                                              **options)
+            except BaseException as exc:
+                refusal = client.refusal()
+                if refusal is not None and isinstance(exc, asyncssh.Error | OSError):
+                    if self.on_refused is not None:
+                        self.on_refused(refusal)
+                    raise refusal from None
+                raise
+        self.handshakes_done += 1
+        return conn
+
+    async def _jump(self, host: InventoryHost) -> asyncssh.SSHClientConnection | None:
+        if host.jump is None:
+            return None
+        key = f"jump:{host.jump}"
+        return await self._open(self._link(key), f"bastion {host.jump}",
+                                lambda: self._connect(f"bastion {host.jump}", host.jump,  # type: ignore[arg-type]
+                                                      host.identity, None, key))
+
+    async def _open(self, link: _Link, label: str,
+                    make: Callable[[], Any]) -> asyncssh.SSHClientConnection:
+        if link.conn is not None and not link.conn.is_closed():
+            return link.conn
+        async with link.lock:
+            if link.conn is not None and not link.conn.is_closed():
+                return link.conn
+            now = time.monotonic()
+            if now < link.down_until:
+                if link.refusal is not None:
+                    raise link.refusal
+                raise HostUnreachable(f"{label} is unreachable: {link.reason} "
+                                      f"(next try in {link.down_until - now:.0f} s).")
+            try:
+                link.conn = await make()
+            except HostUnreachable as exc:
+                self._failed(link, str(exc), exc)
+                raise
+            except (TimeoutError, asyncssh.Error, OSError) as exc:
+                reason = _reason(exc)
+                self._failed(link, reason, None)
+                raise HostUnreachable(f"{label[0].upper()}{label[1:]} is unreachable: "
+                                      f"{reason}.") from None
+            link.backoff = 0.0
+            link.refusal = None
+            return link.conn
+
+    def _failed(self, link: _Link, reason: str, refusal: HostUnreachable | None) -> None:
+        link.backoff = min(BACKOFF_MAX_S, link.backoff * 2 or BACKOFF_FIRST_S)
+        link.down_until = time.monotonic() + link.backoff
+        link.reason = reason
+        link.refusal = refusal
+        link.conn = None
+
+    async def connection(self, host: InventoryHost) -> asyncssh.SSHClientConnection:
+        link = self._link(host.name)
+
+        async def make() -> asyncssh.SSHClientConnection:
+            tunnel = await self._jump(host)
+            gate = f"jump:{host.jump}" if host.jump else f"host:{host.address}"
+            return await self._connect(host.name, host.address, host.identity, tunnel, gate)
+
+        return await self._open(link, f"host {host.name}", make)
+
+    def forget(self, host: InventoryHost) -> None:
+        """Drop a host's connection (it misbehaved); the next call reconnects."""
+        link = self._links.get(host.name)
+        if link is not None and link.conn is not None:
+            link.conn.abort()
+            link.conn = None
+
+    async def run(self, host: InventoryHost, command: str, *, read: bool = True,
+                  input: str | None = None, timeout: float | None = None) -> Completed:
+        """Run one command on a host; connection trouble raises HostUnreachable."""
+        attempts = 1 + (READ_RETRIES if read else 0)
+        limit = self.limits.command_timeout_s if timeout is None else timeout
+        for attempt in range(attempts):
+            conn = await self.connection(host)
+            link = self._link(host.name)
+            assert link.channels is not None
+            try:
+                async with link.channels:
+                    result = await asyncio.wait_for(
+                        conn.run(command, input=input, check=False), limit)
+            except TimeoutError:
+                raise HostUnreachable(f"Host {host.name} did not finish a command within "
+                                      f"{limit:g} s.") from None
+            except (asyncssh.ChannelOpenError, asyncssh.ConnectionLost,
+                    asyncssh.DisconnectError, BrokenPipeError, ConnectionError) as exc:
+                self.forget(host)
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(0.05 * (attempt + 1))
+                    continue
+                raise HostUnreachable(f"Host {host.name} is unreachable: "
+                                      f"{_reason(exc)}.") from None
+            self.execs_done += 1
+            status = result.exit_status
+            if status is None:  # killed by a signal or the connection dropped mid-command
+                self.forget(host)
+                if attempt + 1 < attempts:
+                    continue
+                raise HostUnreachable(f"Host {host.name} dropped the connection during a "
+                                      "command.")
+            return Completed(_text(result.stdout), _text(result.stderr), status)
+        raise HostUnreachable(f"Host {host.name} is unreachable.")  # pragma: no cover
+
+    async def host_key(self, host: InventoryHost) -> Check:
+        """Connect only to read the key a host presents (for `host trust`); never runs anything."""
+        tunnel = await self._jump(host)
+        client = CheckingClient(self.book, host.name, accept_any=True)
+        options = self._options(host.address, host.identity)
+        if tunnel is not None:
+            options["tunnel"] = tunnel
+        try:
+            conn = await asyncssh.connect(host.address.host, client_factory=lambda: client,
+                                          **options)
+        except (TimeoutError, asyncssh.Error, OSError) as exc:
+            if client.check is None:
+                raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") \
+                    from None
+        else:
+            conn.close()
+        assert client.check is not None
+        return client.check
+
+    async def close(self) -> None:
+        conns = [link.conn for link in self._links.values() if link.conn is not None]
+        hosts_first = sorted(conns, key=lambda c: 0 if c.get_extra_info("tunnel") else 1)
+        for conn in hosts_first:
+            conn.close()
+        for conn in hosts_first:
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
+        self._links.clear()
+
+
+def _text(data: Any) -> str:
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return str(data)
