@@ -156,7 +156,9 @@ async def attach_embedded(console: Console, lock: FleetLock, db: Path, *,
         fleet, fleet_file = await asyncio.to_thread(load)
     except emulator.FleetError as exc:
         raise BackendError(str(exc)) from exc
-    console.attach(LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed))
+    driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
+    driver.start_clock()
+    console.attach(driver)
 
 
 async def open_console(db: Path, *, read_only: bool = False, speed: float | None = 1.0,
@@ -193,3 +195,21 @@ def emulated_fleet(console: Console) -> EmulatedDriver:
     if not isinstance(console.driver, EmulatedDriver):
         raise BackendError("This command needs the embedded emulated data center.")
     return console.driver
+
+
+class EmulatedClock:
+    """The embedded fleet's clock and speed, lent to a UI (which never sees the driver)."""
+
+    def __init__(self, driver: EmulatedDriver) -> None:
+        self._driver = driver
+
+    def now(self) -> float:
+        return self._driver.fleet.now
+
+    @property
+    def speed(self) -> float | None:
+        return self._driver.speed
+
+    @speed.setter
+    def speed(self, value: float | None) -> None:
+        self._driver.speed = value

@@ -28,3 +28,12 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
                 if (rack is None or h.rack == rack) and (state is None or h.state == state)]
 
     print_list(cli.run(body), HOST_COLUMNS, as_json=cli.as_json, empty="No hosts match.")
+
+
+def _add_scheduling_commands() -> None:
+    from vdctui.cli.maintenance import maintenance
+
+    host.add_command(maintenance)
+
+
+_add_scheduling_commands()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
 from vdctui.cli.emulate import emulate
 from vdctui.cli.hosts import host
@@ -22,7 +23,8 @@ def default_db() -> Path:
     return Path(data_home) / "vdctui" / "vdctui.db"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             invoke_without_command=True)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
                    "The emulated fleet lives beside it, so two paths are two data centers.")
@@ -33,11 +35,13 @@ def default_db() -> Path:
 def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool) -> None:
     """vdctui: an operator console for a virtualized data center.
 
-    Without --inventory it drives the embedded emulated data center, created on
-    first use beside the --db file.
+    Without a command it opens the console (the TUI) on the embedded emulated
+    data center, created on first use beside the --db file.
     """
     ctx.obj = CliContext(db=db or default_db(), read_only=read_only, as_json=as_json)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(console)
 
 
-for command in (emulate, host, vm, task, migration, pool, audit):
+for command in (console, emulate, host, vm, task, migration, pool, audit):
     main.add_command(command)

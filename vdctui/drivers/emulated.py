@@ -94,6 +94,10 @@ class EmulatedDriver(HostDriver):
 
     # --- the clock -------------------------------------------------------------
 
+    def start_clock(self) -> None:
+        """Run the fleet in real time from now on (when it has a speed)."""
+        self._ensure_clock()
+
     def _ensure_clock(self) -> None:
         if self.speed is not None and self._clock is None:
             self._clock = asyncio.get_running_loop().create_task(self._run_clock())

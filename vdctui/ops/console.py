@@ -8,7 +8,6 @@ this class today and the TUI will use it the same way.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import creation, placement, pools, scheduling
+from vdctui.ops import creation, maintenance, placement, pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
@@ -370,7 +369,7 @@ class Console:
             source = vm.host or ""
             task = self.store.create_task("migrate", name, self.identity.actor,
                                           {"source": source, **params})
-            started = time.time()
+            started = self.store.now()
             record_id = self.store.start_migration(name, source, target, kind,
                                                    self.identity.actor, task_id=task.id,
                                                    started=started)
@@ -382,7 +381,7 @@ class Console:
                 self.store.update_task(task.id, state=TaskState.FAILED, error=str(exc))
                 self.store.finish_migration(record_id, MigrationResult(
                     name, source, target, kind, outcome=MigrationOutcome.FAILED,
-                    started=started, ended=time.time(), reason=str(exc)))
+                    started=started, ended=self.store.now(), reason=str(exc)))
                 raise
             self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
             run = MigrationRun(started, task.id, record_id, name, source, target, kind, handle)
@@ -420,6 +419,54 @@ class Console:
             await run.handle.abort()
 
         await self._change("task.cancel", str(task_id), {}, work)
+
+    # --- maintenance -----------------------------------------------------------------
+
+    def plan_maintenance(self, host: str, *, max_per_host: int = 2,
+                         max_total: int = 4) -> maintenance.EvacuationPlan:
+        """The evacuation plan for `host` (every VM, its target, order, estimated bytes and
+        seconds; the VMs that cannot move, with why). Changes nothing."""
+        self.host(host)
+        if max_per_host < 1 or max_total < 1:
+            raise Refused("Concurrency limits are at least 1.")
+        return maintenance.plan_evacuation(self.store, host, max_per_host=max_per_host,
+                                           max_total=max_total)
+
+    async def enter_maintenance(
+        self, host: str, *, max_per_host: int = 2, max_total: int = 4,
+        on_progress: maintenance.ProgressCallback | None = None,
+        started: Callable[[maintenance.Evacuation], None] | None = None,
+    ) -> maintenance.Evacuation:
+        """Evacuate `host` and put it in maintenance. Refused before anything moves if a VM
+        cannot move (named); Failed if a move fails or `Evacuation.cancel()` is called (the
+        host then stays out of maintenance). `started` gets the Evacuation (for cancel)."""
+        params = {"max_per_host": max_per_host, "max_total": max_total}
+
+        async def work() -> maintenance.Evacuation:
+            if self.store.in_maintenance(host) and not self.store.vms(host=host):
+                raise Refused(f"Host {host} is in maintenance already.")
+            plan = self.plan_maintenance(host, max_per_host=max_per_host, max_total=max_total)
+            evacuation = await maintenance.run_evacuation(self, plan, on_progress=on_progress,
+                                                          started=started)
+            if not self.store.in_maintenance(host):
+                raise Failed(f"Host {host} did not enter maintenance: "
+                             f"{evacuation.outcome_text()}.")
+            return evacuation
+
+        return await self._change("host.maintenance.enter", host, params, work)
+
+    async def exit_maintenance(self, host: str) -> None:
+        """Bring `host` back: the scheduler and the balancer may use it again."""
+        async def work() -> None:
+            self.host(host)
+            if not self.store.in_maintenance(host):
+                raise Refused(f"Host {host} is not in maintenance.")
+            self.store.set_maintenance(host, False)
+
+        await self._change("host.maintenance.exit", host, {}, work)
+
+    def hosts_in_maintenance(self) -> set[str]:
+        return self.store.hosts_in_maintenance()
 
     async def close(self) -> None:
         """Abort nothing: wait for running migrations to be recorded, then close the driver."""

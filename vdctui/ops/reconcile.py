@@ -7,7 +7,6 @@ VMs on hosts that did not answer are kept as last seen: unknown is not gone.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -81,7 +80,7 @@ def keep_known_pools(store: Store, vms: dict[str, Vm], before: dict[str, Vm]) ->
 
 async def reconcile(store: Store, driver: HostDriver) -> list[FleetEvent]:
     """Read the fleet from the driver, record drift, and store what was seen."""
-    ts = time.time()
+    ts = store.now()
     topology = await driver.topology()
     hosts = await driver.list_hosts()
     vms = {vm.name: vm for vm in await driver.list_vms()}
@@ -106,5 +105,5 @@ async def reconcile(store: Store, driver: HostDriver) -> list[FleetEvent]:
 async def refresh_vm(store: Store, driver: HostDriver, name: str) -> Vm:
     """Ask the driver for one VM now and remember it (after a change the console made)."""
     vm = remembered_pool(await driver.get_vm(name), store.vm(name))
-    store.upsert_vms([vm], time.time())
+    store.upsert_vms([vm], store.now())
     return vm

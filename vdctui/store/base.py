@@ -19,6 +19,10 @@ class StoreBase:
     def _now(self) -> float:
         return float(self._clock())
 
+    def now(self) -> float:
+        """The store's clock (wall time, or a fixed one in tests and screenshots)."""
+        return self._now()
+
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 

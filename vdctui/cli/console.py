@@ -1,0 +1,23 @@
+"""`vdctui console` (and plain `vdctui`): open the TUI."""
+
+from __future__ import annotations
+
+import click
+
+from vdctui.backend import BackendError
+from vdctui.cli.context import CliContext, fail, pass_cli
+
+
+@click.command()
+@click.option("--speed", type=click.FloatRange(0.01, 10_000), default=1.0, show_default=True,
+              help="Virtual seconds per wall second for the emulated fleet (+/- change it).")
+@pass_cli
+def console(cli: CliContext, speed: float) -> None:
+    """Open the operator console on the embedded emulated data center."""
+    from vdctui.ui.launch import console_app  # textual loads only for the TUI
+
+    try:
+        app = console_app(cli.db, read_only=cli.read_only, speed=speed)
+    except (BackendError, ValueError) as exc:
+        fail(str(exc))
+    app.run()

@@ -1,0 +1,103 @@
+"""`vdctui host maintenance NAME [--plan | --exit]`: evacuate a host and take it out of service."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import click
+
+from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
+from vdctui.cli.output import print_json
+from vdctui.ops import Console
+from vdctui.ops.maintenance import Evacuation, EvacuationPlan
+from vdctui.units import format_bytes
+
+
+def print_plan(plan: EvacuationPlan) -> None:
+    click.echo(f"Evacuation plan for {plan.host}: {len(plan.moves)} VM(s) to move, "
+               f"~{format_bytes(plan.estimated_bytes)}, ~{plan.estimated_seconds:.0f} s "
+               f"(at most {plan.max_per_host} per host, {plan.max_total} in all)")
+    if plan.moves:
+        click.echo(f"{'#':>3}  {'VM':<24} {'TO':<20} {'KIND':<5} {'MEMORY':>9} "
+                   f"{'EST. BYTES':>10} {'EST. TIME':>9}")
+    for m in plan.moves:
+        click.echo(f"{m.order:>3}  {m.vm:<24} {m.target:<20} {m.kind.value:<5} "
+                   f"{m.memory_mib:>6} MiB {format_bytes(m.estimated_bytes):>10} "
+                   f"{m.estimated_seconds:>8.1f}s")
+    for s in plan.stuck:
+        click.echo(f"  cannot move: {s.vm}: {s.reason}")
+    if plan.stuck:
+        click.echo(f"Host {plan.host} cannot enter maintenance until these VMs are moved, "
+                   "stopped or deleted.")
+
+
+@click.command("maintenance")
+@click.argument("name")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print the evacuation plan; change nothing.")
+@click.option("--exit", "leave", is_flag=True, help="Bring the host back from maintenance.")
+@click.option("--max-per-host", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Concurrent migrations leaving or reaching one host.")
+@click.option("--max-total", type=click.IntRange(1, 256), default=4, show_default=True,
+              help="Concurrent migrations in all.")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@pass_cli
+def maintenance(cli: CliContext, name: str, plan_only: bool, leave: bool, max_per_host: int,
+                max_total: int, yes: bool) -> None:
+    """Evacuate a host (live-migrate its VMs away) and put it in maintenance.
+
+    With --plan, only print where each VM would go. Ctrl-C cancels: running
+    migrations are aborted and the host does not enter maintenance.
+    """
+    if plan_only and leave:
+        raise click.UsageError("--plan and --exit do not go together.")
+    if leave:
+        async def back(console: Console) -> None:
+            await console.exit_maintenance(name)
+
+        cli.run(back)
+        click.echo(f"Host {name} is back in service.")
+        return
+
+    async def planned(console: Console) -> EvacuationPlan:
+        return console.plan_maintenance(name, max_per_host=max_per_host, max_total=max_total)
+
+    plan = cli.run(planned)
+    if plan_only:
+        print_json([plan]) if cli.as_json else print_plan(plan)
+        return
+    if not cli.as_json:
+        print_plan(plan)
+    if not yes:
+        confirm(f"Evacuate {name} ({len(plan.moves)} VMs) and put it in maintenance?")
+
+    async def carry_out(console: Console) -> Evacuation:
+        loop = asyncio.get_running_loop()
+
+        def started(evacuation: Evacuation) -> None:
+            click.echo(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
+            loop.add_signal_handler(signal.SIGINT, lambda: _cancel(evacuation))
+
+        try:
+            return await console.enter_maintenance(
+                name, max_per_host=max_per_host, max_total=max_total, started=started,
+                on_progress=None if cli.as_json else _show)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            if not cli.as_json:
+                progress_line(None)
+
+    evacuation = cli.run(carry_out)
+    click.echo(f"Host {name} is in maintenance: {evacuation.outcome_text()}.")
+
+
+def _cancel(evacuation: Evacuation) -> None:
+    click.echo("\ncancelling ...", err=True)
+    evacuation.cancel()
+
+
+def _show(evacuation: Evacuation) -> None:
+    running = ", ".join(f"{vm} {p:.0f}%" for vm, p in sorted(evacuation.running.items()))
+    progress_line(f"{evacuation.percent:5.1f}%  {len(evacuation.done)}/{evacuation.total} moved"
+                  + (f"  running: {running}" if running else ""))

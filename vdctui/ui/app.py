@@ -1,0 +1,202 @@
+"""The operator console: a Textual app over one `Console` (vdctui.ops).
+
+The app paints from the console's store at once, connects the fleet in a
+worker, then syncs every few seconds in a worker that never overlaps itself.
+Screens read through the console and act through it; errors become one-line
+notifications, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from vdctui.model import FleetEvent, Role
+from vdctui.ops import Console, Failed, Refused
+from vdctui.ui.commands import CommandPaletteProvider
+from vdctui.ui.keymap import load_keymap
+from vdctui.ui.screens.inventory import InventoryScreen
+from vdctui.ui.screens.records import AuditScreen, MigrationsScreen, PoolsScreen, TasksScreen
+from vdctui.ui.screens.vms import VmsScreen
+
+REFRESH_S = 2.0
+SPEEDS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
+
+
+class FleetClock(Protocol):
+    """The emulated fleet's clock, as the launcher lends it (real hosts have none)."""
+
+    speed: float | None
+
+    def now(self) -> float: ...
+
+
+Connect = Callable[[], Awaitable[FleetClock | None]]
+
+
+@dataclass
+class Launch:
+    """What the app is given: a console over its store, and how to reach the fleet."""
+
+    console: Console
+    connect: Connect | None = None  # attaches the driver; None when already attached
+    clock: FleetClock | None = None  # when already attached: the fleet's clock, if it has one
+    data_center: str = ""
+    keymap_path: Path | None = None
+
+
+class VdcApp(App[None]):
+    TITLE = "vdctui"
+    CSS_PATH = "app.tcss"
+    MODES = {
+        "inventory": InventoryScreen,
+        "vms": VmsScreen,
+        "pools": PoolsScreen,
+        "tasks": TasksScreen,
+        "migrations": MigrationsScreen,
+        "audit": AuditScreen,
+    }
+    DEFAULT_MODE = "inventory"
+    COMMANDS = App.COMMANDS | {CommandPaletteProvider}
+    BINDINGS = [
+        Binding("1", "switch_mode('inventory')", "Inventory", id="screen.inventory"),
+        Binding("2", "switch_mode('vms')", "VMs", id="screen.vms"),
+        Binding("3", "switch_mode('pools')", "Pools", id="screen.pools"),
+        Binding("4", "switch_mode('tasks')", "Tasks", id="screen.tasks"),
+        Binding("5", "switch_mode('migrations')", "Migrations", id="screen.migrations"),
+        Binding("6", "switch_mode('audit')", "Audit", id="screen.audit"),
+        Binding("colon", "command_line", "Command", id="command-line"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("plus", "speed(1)", "Faster", id="clock.faster", show=False),
+        Binding("minus", "speed(-1)", "Slower", id="clock.slower", show=False),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, launch: Launch) -> None:
+        super().__init__()
+        self.ops = launch.console
+        self._connect = launch.connect
+        self.data_center = launch.data_center
+        self.clock: FleetClock | None = launch.clock
+        self.connected = launch.connect is None
+        self._syncing = False
+        self.ops.subscribe(self._on_fleet_event)
+        keymap = load_keymap(launch.keymap_path)
+        if keymap:
+            self.set_keymap(keymap)
+
+    @property
+    def read_only(self) -> bool:
+        return self.ops.identity.role is Role.VIEWER
+
+    # --- start, refresh, stop -------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._connect is not None:
+            self.connect_fleet()
+        else:
+            self.sync_fleet()
+        self.set_interval(REFRESH_S, self.sync_fleet)
+
+    @work(exclusive=True, group="connect")
+    async def connect_fleet(self) -> None:
+        assert self._connect is not None
+        self.notify("Connecting to the fleet ...", timeout=3)
+        try:
+            self.clock = await self._connect()
+        except Exception as exc:  # noqa: BLE001 - shown, and the console stays usable
+            self.notify(f"Cannot reach the fleet: {exc}", severity="error", timeout=30)
+            return
+        self.connected = True
+        self.sync_fleet()
+
+    @work(group="sync")
+    async def sync_fleet(self) -> None:
+        """Reconcile with the fleet, then repaint; skipped while one is still running."""
+        if not self.connected or self._syncing:
+            return
+        self._syncing = True
+        try:
+            await self.ops.sync()
+        except (Refused, Failed) as exc:
+            self.notify(str(exc), severity="warning")
+        finally:
+            self._syncing = False
+        self.refresh_screen()
+
+    def refresh_screen(self) -> None:
+        screen = self.screen
+        refresh: Callable[[], None] | None = getattr(screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
+        header = getattr(screen, "header", None)
+        if header is not None:
+            self.update_header(header)
+
+    def update_header(self, header: Any) -> None:
+        if not self.data_center:
+            self.data_center = ", ".join(site.name for site in self.ops.topology().sites)
+        header.data_center = self.data_center
+        header.backend = self.ops.backend
+        header.read_only = self.read_only
+        header.counts = self.ops.counts()
+        if self.clock is not None:
+            header.clock = self.clock.now()
+            header.speed = self.clock.speed
+
+    async def action_quit(self) -> None:
+        await self.ops.close()
+        self.exit()
+
+    # --- acting through the console -------------------------------------------
+
+    async def act(self, work: Awaitable[Any], done: str | None = None) -> Any:
+        """Run one console call; a refusal or failure is a notification, never a crash."""
+        try:
+            result = await work
+        except (Refused, Failed) as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return None
+        if done:
+            self.notify(done)
+        self.refresh_screen()
+        return result
+
+    def _on_fleet_event(self, event: FleetEvent) -> None:
+        if event.kind.startswith("migration."):
+            self.notify(event.message, severity="information" if event.kind.endswith(
+                "succeeded") else "warning")
+        elif event.kind == "drift.host-state":
+            self.notify(event.message, severity="warning")
+
+    # --- app-wide actions -----------------------------------------------------
+
+    def action_command_line(self) -> None:
+        from vdctui.ui.widgets.command_line import CommandLine
+
+        self.screen.query_one(CommandLine).open()
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_speed(self, direction: int) -> None:
+        if self.clock is None or self.clock.speed is None:
+            self.notify("Only the emulated fleet has a clock to speed up.", severity="warning")
+            return
+        faster = [s for s in SPEEDS if s > self.clock.speed]
+        slower = [s for s in SPEEDS if s < self.clock.speed]
+        if direction > 0 and faster:
+            self.clock.speed = faster[0]
+        elif direction < 0 and slower:
+            self.clock.speed = slower[-1]
+        self.notify(f"The fleet runs at x{self.clock.speed:g}.")
+        self.refresh_screen()

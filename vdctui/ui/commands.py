@@ -1,0 +1,234 @@
+"""The `:` command line (k9s-style) and the same actions in the command palette.
+
+`:vms state:running`, `:migrate web-012 rk2-h07`, `:resize web-012 4 8GiB`, ...
+Each command is a name, its arguments' help, and a coroutine that does it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.suggester import Suggester
+
+from vdctui.ops import Refused
+from vdctui.units import parse_memory_mib
+
+if TYPE_CHECKING:
+    from vdctui.ui.app import VdcApp
+
+Handler = Callable[["VdcApp", list[str]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str  # e.g. "VM HOST [cold]"
+    help: str
+    run: Handler
+    completes: tuple[str, ...] = ()  # what each argument completes to: "vm", "host", "flavor"...
+
+
+async def _go(mode: str, app: VdcApp, args: list[str]) -> None:
+    await app.switch_mode(mode)
+    if args:
+        apply_filter = getattr(app.screen, "apply_filter", None)
+        if apply_filter is not None:
+            apply_filter(" ".join(args))
+
+
+def _need(args: list[str], count: int, usage: str) -> None:
+    if len(args) < count:
+        raise Refused(f"Usage: :{usage}")
+
+
+async def _lifecycle(verb: str, app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, f"{verb} VM")
+    from vdctui.ui.screens.vms import run_lifecycle
+
+    await run_lifecycle(app, verb, args)
+
+
+async def _migrate(app: VdcApp, args: list[str]) -> None:
+    if len(args) == 1:
+        from vdctui.ui.dialogs import MigrateDialog
+
+        app.push_screen(MigrateDialog(app.ops, args[0]), partial(_migrate_to, app, args[0]))
+        return
+    _need(args, 2, "migrate VM HOST [cold]")
+    await _migrate_to(app, args[0], args[1], cold="cold" in args[2:])
+
+
+async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = False) -> None:
+    if target:
+        await app.act(app.ops.migrate_vm(vm, target, cold=cold),
+                      f"Migrating {vm} to {target}; see Tasks (4).")
+
+
+async def _resize(app: VdcApp, args: list[str]) -> None:
+    _need(args, 2, "resize VM VCPUS [MEMORY]")
+    try:
+        vcpus = None if args[1] == "-" else int(args[1])
+        memory = parse_memory_mib(args[2]) if len(args) > 2 else None
+    except ValueError as exc:
+        raise Refused(f"{exc}") from None
+    await app.act(app.ops.resize_vm(args[0], vcpus=vcpus, memory_mib=memory),
+                  f"{args[0]} resized.")
+
+
+async def _create(app: VdcApp, args: list[str]) -> None:
+    if len(args) < 3:
+        from vdctui.ui.dialogs import CreateDialog
+
+        app.push_screen(CreateDialog(app.ops, args[0] if args else ""))
+        return
+    count = int(args[3]) if len(args) > 3 and args[3].isdigit() else 1
+    await app.act(app.ops.create_vms(args[0], flavor=args[1], pool=args[2], count=count),
+                  f"Created {count} VM(s) named {args[0]}.")
+
+
+async def _cancel(app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, "cancel TASK")
+    if not args[0].isdigit():
+        raise Refused(f"{args[0]!r} is not a task number.")
+    await app.act(app.ops.cancel_task(int(args[0])), f"Cancelling task {args[0]}.")
+
+
+async def _speed(app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, "speed FACTOR")
+    if app.clock is None or app.clock.speed is None:
+        raise Refused("Only the emulated fleet has a clock to speed up.")
+    try:
+        factor = float(args[0].rstrip("x"))
+    except ValueError:
+        raise Refused(f"{args[0]!r} is not a speed (try 1, 10 or 60).") from None
+    if not 0.01 <= factor <= 10_000:
+        raise Refused("Give a speed between 0.01 and 10000.")
+    app.clock.speed = factor
+    app.notify(f"The fleet runs at x{factor:g}.")
+
+
+async def _quit(app: VdcApp, args: list[str]) -> None:
+    await app.action_quit()
+
+
+async def _help(app: VdcApp, args: list[str]) -> None:
+    app.action_help()
+
+
+COMMANDS: dict[str, Command] = {c.name: c for c in [
+    Command("inventory", "[filter]", "Sites, rooms, racks and hosts", partial(_go, "inventory")),
+    Command("hosts", "", "Sites, rooms, racks and hosts", partial(_go, "inventory")),
+    Command("vms", "[filter]", "Every VM (filter: web state:running host:H pool:P)",
+            partial(_go, "vms")),
+    Command("pools", "", "Resource pools", partial(_go, "pools")),
+    Command("tasks", "", "Running and recent tasks", partial(_go, "tasks")),
+    Command("migrations", "[filter]", "Migration history", partial(_go, "migrations")),
+    Command("audit", "[filter]", "The audit log", partial(_go, "audit")),
+    *[Command(verb, "VM...", f"{verb.capitalize()} VMs", partial(_lifecycle, verb), ("vm",))
+      for verb in ("start", "stop", "destroy", "reboot", "suspend", "resume")],
+    Command("migrate", "VM [HOST] [cold]", "Move a VM (no host: pick from ranked candidates)",
+            _migrate, ("vm", "host")),
+    Command("resize", "VM VCPUS|- [MEMORY]", "Change a VM's vCPUs and memory", _resize,
+            ("vm",)),
+    Command("create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create,
+            ("", "flavor", "pool")),
+    Command("cancel", "TASK", "Cancel a running migration", _cancel),
+    Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
+    Command("help", "", "Show the keys", _help),
+    Command("quit", "", "Leave the console", _quit),
+]}
+ALIASES = {"q": "quit", "vm": "vms", "host": "hosts", "task": "tasks", "mig": "migrations"}
+
+
+async def execute(app: VdcApp, line: str) -> None:
+    """Run one command line; every mistake becomes one notification."""
+    try:
+        words = shlex.split(line.strip().lstrip(":"))
+    except ValueError as exc:
+        app.notify(f"Cannot read that command: {exc}.", severity="error")
+        return
+    if not words:
+        return
+    name = ALIASES.get(words[0], words[0])
+    command = COMMANDS.get(name)
+    if command is None:
+        app.notify(f"No command {words[0]!r}; try :help or Tab to complete.", severity="error")
+        return
+    try:
+        await command.run(app, words[1:])
+    except Refused as exc:
+        app.notify(str(exc), severity="error")
+
+
+class CommandSuggester(Suggester):
+    """Completes command names, then VM, host, flavor and pool names."""
+
+    def __init__(self, app: VdcApp) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self._app = app
+
+    async def get_suggestion(self, value: str) -> str | None:
+        words = value.split(" ")
+        if len(words) == 1:
+            names = sorted(COMMANDS) + sorted(ALIASES)
+            match = next((n for n in names if n.startswith(words[0]) and n != words[0]), None)
+            return match
+        command = COMMANDS.get(ALIASES.get(words[0], words[0]))
+        position = len(words) - 2
+        if command is None or not words[-1]:
+            return None
+        kinds = command.completes
+        kind = kinds[position] if position < len(kinds) else (
+            kinds[-1] if kinds and kinds[-1] == "vm" and command.name != "migrate" else "")
+        match = self._complete(kind, words[-1])
+        return " ".join([*words[:-1], match]) if match else None
+
+    def _complete(self, kind: str, prefix: str) -> str | None:
+        console = self._app.ops
+        names: list[str]
+        if kind == "vm":
+            names = [vm.name for vm in console.vms(text=prefix, limit=50)]
+        elif kind == "host":
+            names = [host.name for host in console.hosts()]
+        elif kind == "flavor":
+            names = [flavor.name for flavor in console.flavors()]
+        elif kind == "pool":
+            names = [usage.pool.name for usage in console.pools()]
+        else:
+            return None
+        return next((n for n in sorted(names) if n.startswith(prefix) and n != prefix), None)
+
+
+class CommandPaletteProvider(Provider):
+    """The palette (ctrl+p) offers the screens and the actions of the command line."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        return [(f":{c.name} {c.args}".strip(), c.help, c.name) for c in COMMANDS.values()]
+
+    async def discover(self) -> Hits:
+        for title, help_text, name in self._entries():
+            yield DiscoveryHit(title, partial(self._start, name), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, name in self._entries():
+            score = matcher.match(f"{title} {help_text}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._start, name),
+                          help=help_text)
+
+    def _start(self, name: str) -> None:
+        """Screens open at once; commands that need arguments open the command line."""
+        from vdctui.ui.widgets.command_line import CommandLine
+
+        app: Any = self.app
+        command = COMMANDS[name]
+        if command.args and not command.args.startswith("["):
+            app.screen.query_one(CommandLine).open(f"{name} ")
+        else:
+            app.run_worker(execute(app, name))

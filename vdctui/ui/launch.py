@@ -1,0 +1,19 @@
+"""Start the console on the embedded emulated data center."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vdctui.backend import EmulatedClock, attach_embedded, emulated_fleet, open_store_console
+from vdctui.ui.app import FleetClock, Launch, VdcApp
+
+
+def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> VdcApp:
+    """The app over `db`: it paints from the store, then loads the fleet beside it."""
+    console, lock = open_store_console(db, read_only=read_only)
+
+    async def connect() -> FleetClock:
+        await attach_embedded(console, lock, db, speed=speed)
+        return EmulatedClock(emulated_fleet(console))
+
+    return VdcApp(Launch(console=console, connect=connect))

@@ -1,0 +1,56 @@
+"""What every screen has: the fleet header, a body, the footer and the command line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from vdctui.ops import Console
+from vdctui.ui.widgets.command_line import CommandLine
+from vdctui.ui.widgets.header import FleetHeader
+
+if TYPE_CHECKING:
+    from vdctui.ui.app import VdcApp
+
+
+class FleetScreen(Screen[None]):
+    """A screen of the console; subclasses compose `body()` and fill `refresh_data()`."""
+
+    @property
+    def vdc(self) -> VdcApp:
+        return cast("VdcApp", self.app)
+
+    @property
+    def ops(self) -> Console:
+        return self.vdc.ops
+
+    @property
+    def header(self) -> FleetHeader:
+        return self.query_one(FleetHeader)
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader()
+        yield from self.body()
+        yield CommandLine()
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_data()
+        self.vdc.update_header(self.header)
+
+    def refresh_data(self) -> None:
+        """Re-read what this screen shows from the console (cheap: called every sync)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the changing actions from a read-only console (ops refuses them anyway)."""
+        return not (self.vdc.read_only and action in getattr(self, "MUTATING", ()))
+
+    def act(self, work: Any, done: str | None = None) -> None:
+        """Run a console call in a worker; errors become notifications."""
+        self.run_worker(self.vdc.act(work, done), group="act")

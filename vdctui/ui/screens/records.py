@@ -1,0 +1,275 @@
+"""Pools, tasks, migrations and audit: tables of what the console remembers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, ProgressBar, Static
+
+from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS, Column
+from vdctui.model import MigrationOutcome, Task, TaskState
+from vdctui.ops import Refused
+from vdctui.ui.screens.base import FleetScreen
+from vdctui.units import format_bytes
+
+ROWS_SHOWN = 500  # the newest; older ones are a filter away
+
+
+def parse_fields(text: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """`vm:web-001 outcome:failed` -> {"vm": "web-001", "outcome": "failed"}; a bare word
+    fills the first key."""
+    fields: dict[str, str] = {}
+    for token in text.split():
+        key, colon, value = token.partition(":")
+        if not colon:
+            key, value = keys[0], token
+        if key not in keys:
+            raise Refused(f"{key!r} is not a filter here; use {', '.join(k + ':' for k in keys)}.")
+        if value:
+            fields[key] = value
+    return fields
+
+
+class RecordsScreen(FleetScreen):
+    """A title line, an optional filter, and one table."""
+
+    DEFAULT_CSS = """
+    RecordsScreen #records-status { height: auto; padding: 0 1; background: $surface; }
+    RecordsScreen #records-filter { display: none; height: 1; border: none; padding: 0 1; }
+    RecordsScreen #records-filter.-open { display: block; }
+    RecordsScreen DataTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="records.filter"),
+        Binding("escape", "clear_filter", "Clear", id="records.clear", show=False),
+    ]
+    COLUMNS: list[Column] = []
+    FILTER_KEYS: tuple[str, ...] = ()
+    TITLE_TEXT = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.items: list[Any] = []
+
+    def body(self) -> ComposeResult:
+        yield Static(self.TITLE_TEXT, id="records-status")
+        yield Input(placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS),
+                    id="records-filter")
+        yield from self.extra()
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        for header, _ in self.COLUMNS:
+            table.add_column(header.upper(), key=header)
+        yield table
+
+    def extra(self) -> ComposeResult:
+        yield from ()
+
+    @property
+    def table(self) -> DataTable[str]:
+        return self.query_one(DataTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+
+    def fetch(self, fields: dict[str, str]) -> list[Any]:
+        return []
+
+    def status(self) -> str:
+        shown = f"{len(self.items):,} shown"
+        return f"{self.TITLE_TEXT}  {shown}" + (f"  filter: {self.filter_text}"
+                                                if self.filter_text else "")
+
+    def refresh_data(self) -> None:
+        try:
+            fields = parse_fields(self.filter_text, self.FILTER_KEYS) if self.FILTER_KEYS else {}
+        except Refused as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.items = self.fetch(fields)
+        table = self.table
+        row = table.cursor_row
+        with self.app.batch_update():
+            table.clear()
+            for item in self.items:
+                table.add_row(*[_cell(get(item)) for _, get in self.COLUMNS])
+            if self.items:
+                table.move_cursor(row=min(max(row, 0), len(self.items) - 1), animate=False)
+        self.query_one("#records-status", Static).update(self.status())
+        self.after_refresh()
+
+    def after_refresh(self) -> None:
+        """Subclasses show more about the selected row."""
+
+    def current(self) -> Any | None:
+        row = self.table.cursor_row
+        return self.items[row] if 0 <= row < len(self.items) else None
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.after_refresh()
+
+    def action_filter(self) -> None:
+        if not self.FILTER_KEYS:
+            return
+        box = self.query_one("#records-filter", Input)
+        box.add_class("-open")
+        box.value = self.filter_text
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "records-filter":
+            event.input.remove_class("-open")
+            self.apply_filter(event.value)
+            self.table.focus()
+
+    def apply_filter(self, text: str) -> None:
+        self.filter_text = text.strip()
+        self.refresh_data()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#records-filter", Input)
+        box.remove_class("-open")
+        box.value = ""
+        self.apply_filter("")
+        self.table.focus()
+
+
+class PoolsScreen(RecordsScreen):
+    COLUMNS = POOL_COLUMNS
+    TITLE_TEXT = "Resource pools: reservations, limits, what they hold"
+
+    def fetch(self, fields: dict[str, str]) -> list[Any]:
+        return self.ops.pools()
+
+
+class TasksScreen(RecordsScreen):
+    """Running and recent tasks; a running migration shows its phase, rate and rounds."""
+
+    COLUMNS = TASK_COLUMNS
+    FILTER_KEYS = ("kind", "state")
+    TITLE_TEXT = "Tasks"
+    BINDINGS = [Binding("x", "cancel_task", "Cancel", id="task.cancel")]
+    MUTATING = {"cancel_task"}
+    DEFAULT_CSS = """
+    TasksScreen #task-detail { height: auto; padding: 0 1; }
+    TasksScreen ProgressBar { padding: 0 1; }
+    """
+
+    def extra(self) -> ComposeResult:
+        yield ProgressBar(total=100, show_eta=False, id="task-progress")
+        yield Static("", id="task-detail")
+
+    def fetch(self, fields: dict[str, str]) -> list[Any]:
+        tasks = self.ops.tasks(limit=ROWS_SHOWN)
+        return [t for t in tasks if all(str(getattr(t, k)) == v for k, v in fields.items())]
+
+    def after_refresh(self) -> None:
+        task: Task | None = self.current()
+        bar = self.query_one("#task-progress", ProgressBar)
+        detail = self.query_one("#task-detail", Static)
+        if task is None:
+            detail.update("No tasks yet.")
+            bar.display = False
+            return
+        bar.display = True
+        bar.update(progress=task.progress)
+        detail.update(task_detail(task))
+
+    def action_cancel_task(self) -> None:
+        task: Task | None = self.current()
+        if task is None:
+            return
+        if task.state is not TaskState.RUNNING:
+            self.notify(f"Task {task.id} is {task.state}; nothing to cancel.", severity="warning")
+            return
+        self.act(self.ops.cancel_task(task.id), f"Cancelling task {task.id} ...")
+
+
+def task_detail(task: Task) -> Text:
+    text = Text()
+    text.append(f"task {task.id} {task.kind} {task.target}: ", style="bold")
+    text.append(f"{task.state} {task.progress:.0f}%")
+    if task.error:
+        text.append(f"  {task.error}", style="red")
+    d = task.detail
+    if task.kind == "migrate" and "data_total" in d:
+        rate = float(d.get("memory_bps", 0))
+        text.append(f"\n{d.get('source', '')} -> {d.get('to', '')}  phase {d.get('phase')}  "
+                    f"round {d.get('memory_iteration')}  {format_bytes(rate)}/s  "
+                    f"left {format_bytes(float(d.get('data_remaining', 0)))} of "
+                    f"{format_bytes(float(d.get('data_total', 0)))}  dirty "
+                    f"{float(d.get('memory_dirty_rate', 0)):.0f} pages/s  "
+                    f"downtime ~{d.get('downtime')} ms")
+    return text
+
+
+class MigrationsScreen(RecordsScreen):
+    COLUMNS = MIGRATION_COLUMNS
+    FILTER_KEYS = ("vm", "host", "outcome")
+    TITLE_TEXT = "Migration history"
+
+    def fetch(self, fields: dict[str, str]) -> list[Any]:
+        outcome = fields.get("outcome")
+        if outcome is not None:
+            try:
+                fields["outcome"] = MigrationOutcome(outcome)  # type: ignore[assignment]
+            except ValueError:
+                choices = ", ".join(o.value for o in MigrationOutcome)
+                raise_refusal = f"{outcome!r} is not an outcome ({choices})."
+                self.notify(raise_refusal, severity="error")
+                return []
+        return self.ops.migrations(**fields, limit=ROWS_SHOWN)
+
+
+class AuditScreen(RecordsScreen):
+    """The audit log with the chain's state; `e` exports what the filter shows."""
+
+    COLUMNS = AUDIT_COLUMNS
+    FILTER_KEYS = ("target", "actor", "action", "result")
+    TITLE_TEXT = "Audit log"
+    BINDINGS = [
+        Binding("v", "verify", "Verify chain", id="audit.verify"),
+        Binding("e", "export('csv')", "Export CSV", id="audit.export-csv"),
+        Binding("j", "export('json')", "Export JSON", id="audit.export-json"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chain = "not verified yet (v)"
+
+    def fetch(self, fields: dict[str, str]) -> list[Any]:
+        return self.ops.audit(**fields, limit=ROWS_SHOWN)
+
+    def status(self) -> str:
+        return f"{super().status()}  chain: {self.chain}"
+
+    def action_verify(self) -> None:
+        problems = self.ops.verify_audit()
+        if problems:
+            self.chain = f"BROKEN ({len(problems)} problems; first: {problems[0].problem})"
+            self.notify(self.chain, severity="error", timeout=15)
+        else:
+            self.chain = "intact"
+            self.notify("The audit chain is intact.")
+        self.refresh_data()
+
+    def action_export(self, fmt: str) -> None:
+        fields = parse_fields(self.filter_text, self.FILTER_KEYS)
+        fields.pop("result", None)
+        path = Path.cwd() / f"vdctui-audit-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
+        try:
+            with path.open("w", newline="") as out:
+                self.ops.export_audit(fmt, out, **fields)  # type: ignore[arg-type]
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror}.", severity="error")
+            return
+        self.notify(f"Exported the audit log to {path}.")
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else str(getattr(value, "value", value))
