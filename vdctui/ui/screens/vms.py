@@ -78,8 +78,6 @@ class VmsScreen(FleetScreen):
         Binding("z", "resize", "Resize", id="vm.resize"),
         Binding("c", "create", "Create", id="vm.create"),
         Binding("o", "sort", "Sort", id="vms.sort", show=False),
-        Binding("home", "jump(0)", "Top", id="vms.top", show=False),
-        Binding("end", "jump(-1)", "Bottom", id="vms.bottom", show=False),
     ]
     MUTATING = {"lifecycle", "pause", "migrate", "resize", "create"}
 
@@ -177,11 +175,6 @@ class VmsScreen(FleetScreen):
             self.table.move_cursor(row=len(self._page) - 1)
         else:
             self.table.move_cursor(row=0)
-
-    def action_jump(self, where: int) -> None:
-        self.first_row = 0 if where == 0 else max(self._total - self.table.page_rows, 0)
-        self.refresh_data()
-        self.table.move_cursor(row=0 if where == 0 else len(self._page) - 1)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         field = SORT_FIELDS.get(str(event.column_key.value))

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
+ALL = 1 << 40  # "as far as it goes"
+
 
 class PagedTable(DataTable[object]):
+    BINDINGS = [
+        Binding("home,ctrl+home,g", "scroll_top", "Top", id="table.top", show=False),
+        Binding("end,ctrl+end,G", "scroll_bottom", "Bottom", id="table.bottom", show=False),
+    ]
+
     @dataclass
     class Edge(Message):
         """The cursor wants to go `rows` past the top (<0) or the bottom (>0) of the page."""
@@ -45,6 +53,12 @@ class PagedTable(DataTable[object]):
 
     def action_page_up(self) -> None:
         self._past_top(max(self.page_rows, 1)) or super().action_page_up()
+
+    def action_scroll_bottom(self) -> None:
+        self.post_message(self.Edge(self, ALL))
+
+    def action_scroll_top(self) -> None:
+        self.post_message(self.Edge(self, -ALL))
 
     @property
     def page_rows(self) -> int:

@@ -1,0 +1,255 @@
+"""The console's workflows, driven with Pilot like an operator at the keyboard."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Static
+
+from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
+from vdctui.model import MigrationOutcome, Role, TaskState
+from vdctui.ui.app import VdcApp
+from vdctui.ui.dialogs import ConfirmDialog, MigrateDialog, ResizeDialog
+from vdctui.ui.screens.inventory import InventoryScreen
+from vdctui.ui.screens.records import TasksScreen
+from vdctui.ui.screens.vms import VmsScreen
+
+MakeApp = Callable[..., VdcApp]
+
+
+def status(app: VdcApp) -> str:
+    return str(app.screen.query_one("#vm-status", Static).render())
+
+
+async def test_inventory_walks_down_to_a_host(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InventoryScreen)
+        await pilot.press("right", "right", "right", "down")  # room -> rack -> its first host
+        await settle(pilot)
+        assert screen.selected is not None and screen.selected[0] == "host"
+        host = screen.selected[1]
+        detail = str(screen.query_one("#detail", Static).render())
+        assert host in detail and "CPU" in detail and "Memory" in detail and "Power" in detail
+        assert screen.query_one("#host-vms").display
+
+
+async def test_filter_vms_as_you_type(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"state:shutoff")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        stopped = sum(1 for vm in fleet_of(app).vms.values() if vm.state == "shut off")
+        assert f"of {stopped}" in status(app)
+        assert screen._page and all(vm.state.value == "shut off" for vm in screen._page)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "of 40" in status(app)
+
+
+async def test_paging_past_the_bottom_of_the_page(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        rows = len(screen._page)
+        assert rows < 40  # the page is smaller than the list
+        first = screen._page[0].name
+        await pilot.press(*["down"] * rows)
+        await settle(pilot)
+        assert screen.first_row == 1 and screen._page[0].name != first
+        await pilot.press("end")
+        await settle(pilot)
+        assert screen._page[-1].name == max(fleet_of(app).vms)
+
+
+async def test_mark_two_and_start_both(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"state:shutoff", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        names = [vm.name for vm in screen._page[:2]]
+        await pilot.press("space", "space")
+        assert screen.marked == set(names)
+        await pilot.press("s")
+        await settle(pilot)
+        assert [fleet_of(app).vms[n].state for n in names] == ["running", "running"]
+
+
+async def test_destroy_asks_first(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"state:running", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        name = screen._page[0].name
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await settle(pilot)
+        assert fleet_of(app).vms[name].state == "running"
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert fleet_of(app).vms[name].state == "shut off"
+        assert app.ops.audit(limit=1)[0].action == "vm.destroy"
+
+
+async def test_migrate_from_the_ranked_candidates(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"state:running", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        vm = screen._page[0]
+        await pilot.press("m")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, MigrateDialog)
+        best = app.ops.migration_candidates(vm.name)[0]
+        assert best.reason is None
+        await pilot.press("enter")  # the highlighted option: the best-ranked host
+        await settle(pilot)
+        for _ in range(20):  # the clock moves as the migration is followed
+            if not app.ops.tasks(active=True):
+                break
+            await settle(pilot)
+        (record,) = app.ops.migrations(vm=vm.name)
+        assert record.outcome is MigrationOutcome.SUCCEEDED
+        assert fleet_of(app).vms[vm.name].host == best.host.name == record.target
+
+
+async def test_cancel_a_migration_from_the_tasks_screen(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
+                  if v.state == "running")
+        target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
+                      if c.reason is None)
+        fleet.slow_link(vm.host, 1e-6)  # a crawl: the operator has time to cancel
+        await command(pilot, f"migrate {vm.name} {target}")
+        await pilot.press("4")
+        await settle(pilot)
+        tasks = app.screen
+        assert isinstance(tasks, TasksScreen)
+        task = tasks.current()
+        assert task is not None and task.kind == "migrate" and task.state is TaskState.RUNNING
+        detail = str(tasks.query_one("#task-detail", Static).render())
+        assert "phase" in detail and "round" in detail and "left" in detail
+        await pilot.press("x")
+        await settle(pilot)
+        for _ in range(10):
+            if app.ops.task(task.id).state.finished:
+                break
+            await settle(pilot)
+        assert app.ops.task(task.id).state is TaskState.CANCELLED
+        assert fleet.vms[vm.name].host != target
+
+
+async def test_resize_dialog_refuses_a_bad_size_as_you_type(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"state:running", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        vm = screen._page[0]
+        await pilot.press("z")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ResizeDialog)
+        await pilot.press("tab", *["backspace"] * 12, *"99TiB")
+        await settle(pilot)
+        assert "can have 1 to" in str(dialog.query_one("#why", Static).render())
+        assert dialog.query_one("#ok").disabled
+        await pilot.press("escape")
+        await settle(pilot)
+        assert fleet_of(app).vms[vm.name].memory_mib == vm.memory_mib
+        await command(pilot, f"resize {vm.name} 9999")
+        assert any("can have 1 to" in n for n in notes(app))
+        assert app.ops.audit(limit=1)[0].result == "refused"
+
+
+async def test_read_only_hides_changes_and_refuses_them(make_app: MakeApp) -> None:
+    app = make_app(role=Role.VIEWER)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        assert "READ-ONLY" in str(app.screen.header.render())
+        shown = {b.binding.action for b in app.screen.active_bindings.values()
+                 if app.screen.check_action(b.binding.action.split("(")[0], ()) is not False}
+        assert not any(action.startswith("lifecycle") for action in shown)
+        vm = next(iter(sorted(fleet_of(app).vms)))
+        await command(pilot, f"destroy {vm}")
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("read-only" in n for n in notes(app))
+        assert app.ops.audit(limit=1)[0].result == "refused"
+
+
+async def test_audit_export_and_verify(make_app: MakeApp, tmp_path: Path) -> None:
+    app = make_app()
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await command(pilot, "start ghost")  # a refusal, to have something to export
+            await pilot.press("6")
+            await settle(pilot)
+            await pilot.press("v", "e")
+            await settle(pilot)
+            assert "chain: intact" in str(app.screen.query_one("#records-status",
+                                                                Static).render())
+        exported = list(tmp_path.glob("vdctui-audit-*.csv"))
+        assert len(exported) == 1 and "ghost" in exported[0].read_text()
+    finally:
+        os.chdir(cwd)
+
+
+async def test_command_line_completes_and_reports_mistakes(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"migrati", "tab")
+        await settle(pilot)
+        from vdctui.ui.widgets.command_line import CommandLine
+
+        assert app.screen.query_one(CommandLine).value == "migrations"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.current_mode == "migrations"
+        await command(pilot, "frobnicate")
+        assert any("No command 'frobnicate'" in n for n in notes(app))
+
+
+async def test_help_shows_the_keys(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert app.screen.query("HelpPanel")
