@@ -206,7 +206,8 @@ class Virsh:
 
     def cmd_echo(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
                  out: Output) -> None:
-        out.out.append(" ".join(rest))  # -q: virsh 9 prints echo without a newline
+        words = rest[1:] if rest[:1] == ["--"] else rest
+        out.out.append(" ".join(words))  # -q: virsh 9 prints echo without a newline
 
     def cmd_nodeinfo(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
                      out: Output) -> None:

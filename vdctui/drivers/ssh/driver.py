@@ -159,8 +159,8 @@ class SshDriver(HostDriver):
 
     def _record(self, name: str, last: HostSnapshot | None, snapshot: HostSnapshot) -> None:
         self._snapshots[name] = snapshot
-        for vm in snapshot.vms:
-            self._where[vm] = name
+        for vm_name in snapshot.vms:
+            self._where[vm_name] = name
         if last is None:
             return
         events: list[FleetEvent] = []
@@ -170,11 +170,11 @@ class SshDriver(HostDriver):
             events.append(FleetEvent(now, "host.state", host=name,
                                      message=f"Host {name} is now {snapshot.host.state}{why}."))
         if last.answered and snapshot.answered:
-            for vm_name, vm in snapshot.vms.items():
+            for vm_name, seen in snapshot.vms.items():
                 old = last.vms.get(vm_name)
-                if old is not None and old.state is not vm.state:
+                if old is not None and old.state is not seen.state:
                     events.append(FleetEvent(now, "vm.state", host=name, vm=vm_name,
-                                             message=f"VM {vm_name} is now {vm.state}."))
+                                             message=f"VM {vm_name} is now {seen.state}."))
         self._publish(events)
 
     async def _poll_all(self) -> list[HostSnapshot]:
