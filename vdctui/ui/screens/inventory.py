@@ -9,14 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Input, Sparkline, Static, Tree
+from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from vdctui.columns import when
 from vdctui.model import Host, HostState, Rack
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.screens.base import FleetScreen
-from vdctui.ui.widgets.bars import capacity_bar, ratio_bar
+from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
 from vdctui.units import format_mib
 
 Node = tuple[str, str]  # (kind, name): ("site", "dc1"), ("rack", "rk1"), ("host", "rk1-h01")
@@ -58,8 +58,11 @@ def host_badges(host: Host, held: Allocation) -> Text:
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
         return label
     label.append(f" {100 * host.cpu_util:3.0f}%", style="red" if host.cpu_util >= 0.9 else "dim")
-    if held.vcpus > host.usable_cpus:
-        label.append(" overcommitted", style="yellow")
+    ratio = held.vcpus / max(host.usable_cpus, 1)
+    if ratio > Ratios().cpu:
+        label.append(f" overcommitted {ratio:.1f}x", style="bold yellow")
+    elif ratio > 1:
+        label.append(f" {ratio:.1f}x", style="dim")
     if host.usable_memory_mib and held.memory_mib > 0.9 * host.usable_memory_mib:
         label.append(" mem-full", style="red")
     return label
@@ -70,7 +73,7 @@ class InventoryScreen(FleetScreen):
     InventoryScreen #inventory-tree { width: 44; border-right: solid $primary; }
     InventoryScreen #detail-pane { padding: 0 1; }
     InventoryScreen #detail { height: auto; }
-    InventoryScreen Sparkline { height: 3; margin: 1 0; }
+    InventoryScreen #spark { height: 1; margin: 1 0; }
     InventoryScreen #host-vms { height: auto; max-height: 16; }
     InventoryScreen #events { height: auto; margin-top: 1; }
     InventoryScreen #tree-filter { display: none; height: 1; border: none; }
@@ -95,7 +98,7 @@ class InventoryScreen(FleetScreen):
             yield FleetTree("fleet", id="inventory-tree")
             with VerticalScroll(id="detail-pane"):
                 yield Static("Select a site, room, rack or host.", id="detail")
-                yield Sparkline([], id="spark")
+                yield Static("", id="spark")
                 yield DataTable(id="host-vms", cursor_type="row")
                 yield Static("", id="events")
 
@@ -190,7 +193,7 @@ class InventoryScreen(FleetScreen):
 
     def _show_detail(self) -> None:
         detail = self.query_one("#detail", Static)
-        spark = self.query_one("#spark", Sparkline)
+        spark = self.query_one("#spark", Static)
         table = self.query_one("#host-vms", DataTable)
         events = self.query_one("#events", Static)
         table.clear(columns=True)
@@ -204,7 +207,8 @@ class InventoryScreen(FleetScreen):
         if kind == "host" and name in self._hosts:
             host = self._hosts[name]
             detail.update(self._host_detail(host))
-            spark.data = self.ops.host_history(name) or [0.0]
+            history = self.ops.host_history(name)
+            spark.update(Text("CPU, recent syncs: ", style="dim") + sparkline(history))
             spark.display = True
             table.display = True
             self._host_vms(table, name)
@@ -250,8 +254,7 @@ class InventoryScreen(FleetScreen):
                         f"of {rack.power_budget_kw:g} kW\n")
             text.append(f"Network NIC {host.nic_gbps:g} Gbit/s · rack uplink "
                         f"{rack.uplink_gbps:g} Gbit/s\n")
-        text.append(f"Storage {', '.join(host.datastores) or 'none'}\n")
-        text.append("\nCPU, recent syncs:", style="dim")
+        text.append(f"Storage {', '.join(host.datastores) or 'none'}")
         return text
 
     def _group_detail(self, kind: str, name: str, hosts: list[Host]) -> Text:

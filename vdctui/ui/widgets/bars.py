@@ -23,3 +23,16 @@ def capacity_bar(used: float, allocated: float, capacity: float, width: int = 30
 
 def ratio_bar(value: float, limit: float, width: int = 30) -> Text:
     return capacity_bar(value, value, limit, width)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 60) -> Text:
+    """Utilization samples (0..1) as one line of blocks, on an absolute 0-100% scale."""
+    line = Text()
+    for value in values[-width:]:
+        level = min(max(value, 0.0), 1.0)
+        line.append(SPARKS[min(int(level * len(SPARKS)), len(SPARKS) - 1)],
+                    style="red" if level >= 0.9 else "green")
+    return line or Text("no samples yet", style="dim")

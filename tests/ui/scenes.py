@@ -1,0 +1,108 @@
+"""The screens worth a picture, each reached the way an operator would reach it.
+
+Shared by the snapshot tests and `screenshots/make.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from tests.ui.conftest import command, settle
+from vdctui.ui.app import VdcApp
+
+Scene = Callable[[Pilot[None]], Awaitable[None]]
+
+
+async def _keys(pilot: Pilot[None], *keys: str) -> None:
+    await settle(pilot)
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+async def _migrate_one(pilot: Pilot[None]) -> None:
+    app: VdcApp = pilot.app  # type: ignore[assignment]
+    await settle(pilot)
+    vm = next(v for v in app.ops.vms(state="running", pool="web", limit=1))
+    target = next(c.host.name for c in app.ops.migration_candidates(vm.name) if c.reason is None)
+    await command(pilot, f"migrate {vm.name} {target}")
+    for _ in range(20):
+        if not app.ops.tasks(active=True):
+            break
+        await settle(pilot)
+    await command(pilot, "start ghost")  # a refusal in the audit log
+    await settle(pilot)
+
+
+async def inventory_host(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "right", "right", "right", "down")
+
+
+async def inventory_rack(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "right", "right")
+
+
+async def vms(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "2")
+
+
+async def vms_filtered(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "2", "slash", *"db state:running", "enter", "space", "space")
+
+
+async def migrate_dialog(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "2", "slash", *"web state:running", "enter", "m")
+
+
+async def resize_dialog(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "2", "z", "tab", *["backspace"] * 10, *"99TiB")
+
+
+async def pools(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "3")
+
+
+async def tasks(pilot: Pilot[None]) -> None:
+    await _migrate_one(pilot)
+    await _keys(pilot, "4")
+
+
+async def migrations(pilot: Pilot[None]) -> None:
+    await _migrate_one(pilot)
+    await _keys(pilot, "5")
+
+
+async def audit(pilot: Pilot[None]) -> None:
+    await _migrate_one(pilot)
+    await _keys(pilot, "6", "v")
+
+
+async def command_line(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "colon", *"migrate web-0")
+
+
+async def help_panel(pilot: Pilot[None]) -> None:
+    await _keys(pilot, "2", "question_mark")
+
+
+SCENES: dict[str, Scene] = {
+    "inventory-host": inventory_host,
+    "inventory-rack": inventory_rack,
+    "vms": vms,
+    "vms-filtered": vms_filtered,
+    "migrate-dialog": migrate_dialog,
+    "resize-dialog": resize_dialog,
+    "pools": pools,
+    "tasks": tasks,
+    "migrations": migrations,
+    "audit": audit,
+    "command-line": command_line,
+    "help": help_panel,
+}
+
+
+async def quiet(pilot: Pilot[None]) -> None:
+    """No toasts in pictures: they come and go with time."""
+    pilot.app.clear_notifications()
+    await pilot.pause()
