@@ -45,7 +45,7 @@ class VmLifecycle(FleetState):
         if not name or any(c.isspace() for c in name):
             raise self.refuse(f"VM name {name!r} must be non-empty and without spaces.")
         if name in self.vms:
-            raise self.refuse(f"A VM named {name} is already defined.")
+            return self._rehome(self.vms[name], host)
         h = self.check_reachable(host)
         max_vcpus = vcpus if max_vcpus is None else max_vcpus
         max_memory_mib = memory_mib if max_memory_mib is None else max_memory_mib
@@ -93,6 +93,28 @@ class VmLifecycle(FleetState):
         self.hosts[v.host].vm_names[v.name] = None
         self.datastores[v.datastore].used_gib += v.disk_gib
         self.touch("vm", v.name)
+
+    def _rehome(self, v: Vm, host: str) -> Vm:
+        """Define an existing VM on another host from its shared disk: allowed only when
+        its old host is fenced (powered off or crashed), so two copies can never run."""
+        old = self.hosts[v.host]
+        if old.state == "up" or v.state not in (SHUT_OFF, CRASHED):
+            raise self.refuse(f"A VM named {v.name} is already defined (on {v.host}, which is "
+                              f"{'partitioned, not fenced' if old.partitioned else old.state}).")
+        h = self.check_reachable(host)
+        if v.datastore not in self.host_datastores(host):
+            raise self.refuse(f"Host {host} does not reach datastore {v.datastore!r}.")
+        if v.max_vcpus > h.usable_cpus:
+            raise self.refuse(f"Host {host} has only {h.usable_cpus} usable CPUs for {v.name}.")
+        del old.vm_names[v.name]
+        v.host = host
+        h.vm_names[v.name] = None
+        if v.state == CRASHED:
+            self._set_state(v, SHUT_OFF, f"defined on {host} after host {old.name} was fenced")
+        self.touch("vm", v.name)
+        self.emit("vm.defined", f"VM {v.name} defined on {host} (was on fenced {old.name}).",
+                  host, v.name)
+        return v
 
     def undefine_vm(self, name: str) -> None:
         v = self.vm(name)

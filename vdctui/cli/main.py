@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from vdctui.cli.balance import balance
 from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
 from vdctui.cli.emulate import emulate
+from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
 from vdctui.cli.records import audit, migration, pool, task
 from vdctui.cli.vms import vm
@@ -43,5 +45,5 @@ def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool) ->
         ctx.invoke(console)
 
 
-for command in (console, emulate, host, vm, task, migration, pool, audit):
+for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance):
     main.add_command(command)

@@ -1,0 +1,47 @@
+"""`vdctui balance [--apply] [--threshold 1..5] [--goal spread|power]`: DRS-style moves."""
+
+from __future__ import annotations
+
+import click
+
+from vdctui.cli.context import CliContext, confirm, pass_cli
+from vdctui.cli.output import print_json
+from vdctui.ops import Console
+from vdctui.ops.balancer import Recommendation
+from vdctui.ops.balancing import apply, recommendations
+
+
+@click.command("balance")
+@click.option("--apply", "do_apply", is_flag=True, help="Carry the moves out (automatic mode).")
+@click.option("--threshold", type=click.IntRange(1, 5), default=3, show_default=True,
+              help="1 conservative ... 5 aggressive.")
+@click.option("--goal", type=click.Choice(["spread", "power"]), default="spread",
+              show_default=True, help="Spread load, or consolidate and power hosts off.")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@pass_cli
+def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: bool) -> None:
+    """Recommend migrations that relieve overloaded hosts and spread load (or free
+    hosts to power off), each with its expected gain; --apply carries them out."""
+
+    async def body(console: Console) -> Recommendation:
+        return recommendations(console, threshold=threshold, goal=goal)
+
+    rec = cli.run(body)
+    if cli.as_json and not do_apply:
+        print_json([rec])
+        return
+    for m in rec.moves:
+        click.echo(f"{m.vm}: {m.source} -> {m.target} ({m.reason}: {m.gain})")
+    click.echo(f"{len(rec.moves)} move(s); load spread {rec.spread_before:.2f} -> "
+               f"{rec.spread_after:.2f}; hosts to power off: {', '.join(rec.power_off) or 'none'}"
+               f"; ~{rec.watts_saved:.0f} W saved")
+    if not do_apply or not rec.moves and not rec.power_off:
+        return
+    if not yes:
+        confirm(f"Carry out {len(rec.moves)} move(s) and power off {len(rec.power_off)} host(s)?")
+
+    async def carry_out(console: Console) -> list[str]:
+        return await apply(console, rec)
+
+    for line in cli.run(carry_out):
+        click.echo(line)

@@ -1,0 +1,92 @@
+"""`vdctui ha ...`: watch hosts' heartbeats, fence a host, restart a failed host's VMs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+
+from vdctui.cli.context import CliContext, confirm, pass_cli
+from vdctui.cli.output import print_json
+from vdctui.ops import Console
+from vdctui.ops.ha import HaMonitor, HostFinding, RestartOutcome, fence, restart_vms_of
+
+
+@click.group()
+def ha() -> None:
+    """High availability: failed hosts and restarting their VMs elsewhere."""
+
+
+def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
+    for f in findings:
+        click.echo(f"{f.host}: {f.state}, {f.note}")
+    for o in outcomes:
+        click.echo(f"  {o.vm}: restarted on {o.target}" if o.target
+                   else f"  {o.vm}: not restarted: {o.error}")
+
+
+@ha.command("watch")
+@click.option("--interval", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds between heartbeat rounds.")
+@click.option("--missed", type=click.IntRange(1), default=3, show_default=True,
+              help="Missed heartbeats before a host is declared failed.")
+@click.option("--rounds", type=click.IntRange(1), default=6, show_default=True,
+              help="Heartbeat rounds to run, then stop.")
+@click.option("--no-restart", is_flag=True, help="Report only; restart nothing.")
+@pass_cli
+def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart: bool) -> None:
+    """Check heartbeats every INTERVAL seconds; restart the VMs of failed, fenced hosts."""
+
+    async def body(console: Console) -> list[RestartOutcome]:
+        monitor = HaMonitor(console, missed_intervals=missed, auto_restart=not no_restart)
+        everything: list[RestartOutcome] = []
+        for k in range(rounds):
+            findings, outcomes = await monitor.check()
+            everything += outcomes
+            if not cli.as_json:
+                click.echo(f"round {k + 1}: {len(findings)} host(s) not answering")
+                _print(findings, outcomes)
+            if k + 1 < rounds:
+                await asyncio.sleep(interval)
+        return everything
+
+    outcomes = cli.run(body)
+    if cli.as_json:
+        print_json(outcomes)
+
+
+@ha.command("fence")
+@click.argument("host")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@pass_cli
+def fence_host(cli: CliContext, host: str, yes: bool) -> None:
+    """Power HOST off out of band, so it is known down (its VMs stop)."""
+    if not yes:
+        confirm(f"Power off host {host} and every VM still running on it?")
+
+    async def body(console: Console) -> None:
+        await fence(console, host)
+
+    cli.run(body)
+    click.echo(f"Host {host} is powered off (fenced).")
+
+
+@ha.command("restart")
+@click.argument("host")
+@click.option("--confirmed-down", is_flag=True,
+              help="You know HOST is down (a real host the console cannot fence).")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@pass_cli
+def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None:
+    """Restart elsewhere the VMs that ran on failed HOST (refused unless it is fenced)."""
+    if confirmed_down and not yes:
+        confirm(f"Is host {host} really down? Two copies of its VMs would corrupt their disks")
+
+    async def body(console: Console) -> list[RestartOutcome]:
+        return await restart_vms_of(console, host, confirmed=confirmed_down)
+
+    outcomes = cli.run(body)
+    if cli.as_json:
+        print_json(outcomes)
+    else:
+        _print([], outcomes)

@@ -1,0 +1,80 @@
+"""The balancer over the console: recommendations from what the store last saw, and
+applying them (migrations through the console, emptied hosts powered off), audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from vdctui.model import HostState, VmState
+from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
+from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.scheduler.view import IDLE_SHARE_OF_PEAK
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+
+def _curve(peak: float) -> Callable[[float], float]:
+    """Watts at a utilization, linear from the assumed idle share of peak to peak."""
+    def watts(util: float) -> float:
+        return peak * (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util)
+    return watts
+
+
+def recommendations(console: Console, *, threshold: int = 3,
+                    goal: str = "spread") -> Recommendation:
+    """Moves (with their gain) for the fleet as last synced; changes nothing."""
+    maintenance = console.store.hosts_in_maintenance()
+    local = {d.name for d in console.store.topology().datastores if d.kind.value == "local"}
+    hosts, mhz = [], {}
+    for h in console.hosts():
+        mhz[h.name] = h.mhz
+        util = min(max(h.cpu_util, 0.0), 1.0)
+        peak = h.power_watts / (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util) \
+            if h.power_watts else 0.0
+        hosts.append(HostLoad(
+            h.name, float(h.usable_cpus * h.mhz), float(h.usable_memory_mib),
+            on=h.state is HostState.UP,
+            can_receive=h.state is HostState.UP and h.name not in maintenance,
+            power=_curve(peak)))
+    vms = [VmLoad(v.name, v.host, v.vcpus * v.cpu_util * mhz.get(v.host, 0), float(v.memory_mib),
+                  movable=v.state is VmState.RUNNING and v.datastore not in local)
+           for v in console.vms() if v.host and v.state is not VmState.SHUTOFF]
+    try:
+        return recommend(hosts, vms, threshold=threshold, goal=goal)
+    except ValueError as exc:
+        raise Refused(f"{exc}.") from None
+
+
+async def apply(console: Console, rec: Recommendation) -> list[str]:
+    """Carry out the moves one by one (each an audited migration), then power off the
+    hosts it emptied. Returns one line per step; a failed move stops the power-offs."""
+    lines: list[str] = []
+    failed = False
+    for move in rec.moves:
+        try:
+            run = await console.migrate_vm(move.vm, move.target)
+            result = await run.wait()
+            lines.append(f"{move.vm} {move.source} -> {move.target}: {result.outcome.value}")
+            failed |= result.outcome.value != "succeeded"
+        except (Refused, Failed) as exc:
+            lines.append(f"{move.vm} {move.source} -> {move.target}: refused: {exc}")
+            failed = True
+    if failed:
+        return lines + ["Hosts stay on: a move did not succeed."]
+    await console.sync()
+    for host in rec.power_off:
+        if console.store.vms(host=host):
+            lines.append(f"{host} stays on: it still holds VMs")
+            continue
+
+        async def off(name: str = host) -> None:
+            await console.driver.power_off_host(name)
+
+        try:
+            await console._change("host.power-off", host, {"reason": "consolidation"}, off)
+            lines.append(f"{host} powered off")
+        except (Refused, Failed) as exc:
+            lines.append(f"{host} stays on: {exc}")
+    return lines

@@ -1,0 +1,183 @@
+"""High availability: notice failed hosts, and restart their VMs elsewhere once fenced.
+
+A host that misses `missed_intervals` heartbeats in a row (each `check()` is one
+heartbeat round) is declared failed. Its VMs are restarted elsewhere only when
+the host is known to be down: the driver reports it powered off or crashed, the
+console fenced it itself (`fence`, out-of-band power off), or the operator
+confirmed it (`confirm_down`, for real hosts the console cannot fence). A host
+that is merely unreachable (a partition) may still run its VMs, so nothing is
+restarted and the finding says so. Restarts go by restart priority (then pool
+CPU shares, then name), through the scheduler, each audited and under one task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from vdctui.drivers.base import DriverError
+from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
+from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.scheduler import PlacementRequest, pick, place
+from vdctui.ops.scheduling import fleet_view, request_for
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+FENCED = (HostState.OFF, HostState.CRASHED)
+WAS_RUNNING = (VmState.RUNNING, VmState.PAUSED, VmState.CRASHED, VmState.SHUTTING_DOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class HostFinding:
+    host: str
+    state: HostState
+    missed: int
+    failed: bool  # declared failed (missed enough heartbeats)
+    fenced: bool  # known down: safe to restart its VMs
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RestartOutcome:
+    vm: str
+    target: str | None
+    error: str = ""
+
+
+@dataclass
+class HaMonitor:
+    """Heartbeat bookkeeping for one console; `check()` is one heartbeat round."""
+
+    console: Console
+    missed_intervals: int = 3
+    auto_restart: bool = True
+    missed: dict[str, int] = field(default_factory=dict)
+    confirmed_down: set[str] = field(default_factory=set)
+    restarted: set[str] = field(default_factory=set)  # hosts whose VMs were restarted
+    declared: set[str] = field(default_factory=set)  # hosts declared failed
+
+    async def check(self) -> tuple[list[HostFinding], list[RestartOutcome]]:
+        """Sync, count missed heartbeats, declare failures, restart what is fenced."""
+        await self.console.sync()
+        findings: list[HostFinding] = []
+        outcomes: list[RestartOutcome] = []
+        for host in self.console.hosts():
+            if host.state is HostState.UP:
+                self.missed.pop(host.name, None)
+                self.restarted.discard(host.name)
+                self.declared.discard(host.name)
+                self.confirmed_down.discard(host.name)
+                continue
+            missed = self.missed.get(host.name, 0) + 1
+            self.missed[host.name] = missed
+            failed = missed >= self.missed_intervals
+            fenced = host.state in FENCED or host.name in self.confirmed_down
+            if not failed:
+                note = f"missed {missed} of {self.missed_intervals} heartbeats"
+            elif fenced:
+                note = "failed and fenced: its VMs may restart elsewhere"
+            else:
+                note = ("failed but not fenced (it may still run its VMs): fence it or "
+                        "confirm it is down before its VMs restart")
+            findings.append(HostFinding(host.name, host.state, missed, failed, fenced, note))
+            if failed and host.name not in self.declared:
+                self.declared.add(host.name)
+                self.console._audit("ha.declare-failed", host.name,
+                                    {"missed": missed, "state": host.state.value},
+                                    "ok", note)
+            if failed and fenced and self.auto_restart and host.name not in self.restarted:
+                outcomes.extend(await restart_vms_of(self.console, host.name,
+                                                     confirmed=host.name in self.confirmed_down))
+                self.restarted.add(host.name)
+        return findings, outcomes
+
+
+async def confirm_down(monitor: HaMonitor, host: str) -> None:
+    """The operator confirms `host` is down (for hosts the console cannot fence)."""
+    async def work() -> None:
+        monitor.console.host(host)
+        monitor.confirmed_down.add(host)
+
+    await monitor.console._change("ha.confirm-down", host, {}, work)
+
+
+def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
+    """Highest restart priority first, then the pool's CPU shares, then name."""
+    priorities = console.store.restart_priorities()
+    shares = {p.name: p.cpu_shares for p in console.store.pools()}
+    return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0),
+                                      v.name))
+
+
+async def restart_vms_of(console: Console, host: str, *,
+                         confirmed: bool = False) -> list[RestartOutcome]:
+    """Restart on other hosts the VMs that were running on fenced `host`.
+
+    Refused unless the driver reports the host off/crashed or `confirmed` (the
+    operator says it is down). One task for the whole restart, one audit record
+    per VM ("ha.restart")."""
+    console.host(host)
+    await console.sync()
+    state = console.host(host).state
+    if state is HostState.UP:
+        raise Refused(f"Host {host} is up; there is nothing to restart.")
+    if state not in FENCED and not confirmed:
+        raise Refused(f"Host {host} is {state}, not known to be down: its VMs may still run "
+                      "there. Fence it (power it off) or confirm it is down first.")
+    victims = restart_order(console, [v for v in console.store.vms(host=host)
+                                      if v.state in WAS_RUNNING])
+    task = console.store.create_task("ha-restart", host, console.identity.actor,
+                                     {"vms": [v.name for v in victims], "confirmed": confirmed})
+    console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+    view = fleet_view(console.store)
+    hosts_of = {v.name: v.host for v in console.store.vms()}
+    rack_of = {h.name: h.rack for h in view.hosts}
+    outcomes: list[RestartOutcome] = []
+    for k, vm in enumerate(victims, start=1):
+        request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
+        outcome = await _restart_one(console, vm, request, view, confirmed)
+        if outcome.target:
+            hosts_of[vm.name] = outcome.target
+        outcomes.append(outcome)
+        console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
+    errors = [f"{o.vm}: {o.error}" for o in outcomes if o.error]
+    console.store.update_task(task.id, state=TaskState.FAILED if errors else TaskState.SUCCEEDED,
+                              progress=100.0, error="; ".join(errors),
+                              detail={"restarted": {o.vm: o.target for o in outcomes}})
+    return outcomes
+
+
+async def _restart_one(console: Console, vm: Vm, request: PlacementRequest, view,  # type: ignore[no-untyped-def]
+                       confirmed: bool) -> RestartOutcome:
+    target = pick(view, request)
+    params = {"from": vm.host, "confirmed": confirmed}
+
+    async def work() -> str:
+        if target is None:
+            raise Refused(f"No host can take {vm.name}: {place(view, request).summary()}.")
+        spec = VmSpec(name=vm.name, vcpus=vm.vcpus, memory_mib=vm.memory_mib,
+                      max_vcpus=vm.max_vcpus, max_memory_mib=vm.max_memory_mib,
+                      disk_gib=vm.disk_gib, datastore=vm.datastore, network=vm.network,
+                      pool=vm.pool)
+        await console.driver.define(spec, target)
+        await console.driver.start(vm.name)
+        view.claim(target, vm.vcpus, vm.memory_mib)
+        await console._refresh_vm(vm.name)
+        return target
+
+    try:
+        placed = await console._change("ha.restart", vm.name, {**params, "to": target}, work)
+    except (Refused, Failed, DriverError) as exc:
+        return RestartOutcome(vm.name, None, str(exc))
+    return RestartOutcome(vm.name, placed)
+
+
+async def fence(console: Console, host: str) -> None:
+    """Power `host` off out of band (IPMI/BMC; the emulator does it), so it is known down."""
+    async def work() -> None:
+        console.host(host)
+        await console.driver.power_off_host(host)
+        await console.sync()
+
+    await console._change("host.power-off", host, {"reason": "fence"}, work)
