@@ -213,3 +213,50 @@ class EmulatedClock:
     @speed.setter
     def speed(self, value: float | None) -> None:
         self._driver.speed = value
+
+
+# --- real hosts over SSH ------------------------------------------------------------------
+
+
+async def open_ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Console:
+    """The console over the hosts of an inventory file, reached over SSH.
+
+    Host keys are checked against the inventory's known_hosts and the keys
+    trusted in the store (`vdctui host trust`); every refused key is audited.
+    """
+    from vdctui.drivers.ssh import HostKeyBook, HostKeyRefused, InventoryError, SshDriver
+    from vdctui.drivers.ssh import load_inventory as load
+    from vdctui.store.hostkeys import TrustedHostKeys
+
+    try:
+        parsed = load(inventory)
+    except InventoryError as exc:
+        raise BackendError(str(exc)) from None
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
+    try:
+        identity = Identity.from_environment(read_only=read_only)
+        store = Store(db)
+    except (StoreError, Refused) as exc:
+        raise BackendError(str(exc)) from exc
+    trusted = TrustedHostKeys(store)
+    try:
+        book = HostKeyBook(parsed.known_hosts, trusted=trusted.keys_for)
+    except ValueError as exc:
+        store.close()
+        raise BackendError(str(exc)) from None
+    audited: set[tuple[str, str]] = set()
+
+    def refused(exc: Exception) -> None:
+        if not isinstance(exc, HostKeyRefused) or (exc.host, exc.fingerprint) in audited:
+            return
+        audited.add((exc.host, exc.fingerprint))
+        store.append_audit(actor=identity.actor, role=identity.role,
+                           action=f"host.key-{exc.verdict}", target=exc.host,
+                           params={"fingerprint": exc.fingerprint}, result="refused",
+                           error=str(exc))
+
+    driver = SshDriver(parsed, book, on_refused=refused)
+    return Console(store, driver, identity)

@@ -145,14 +145,18 @@ class FleetSshServer:
 
     # --- serving ---------------------------------------------------------------------------
 
-    async def start(self, hosts: Iterable[str] | None = None) -> dict[str, int]:
-        """Listen for each host on 127.0.0.1 (ephemeral ports); return name -> port."""
-        for name in (sorted(self.fleet.hosts) if hosts is None else hosts):
+    async def start(self, hosts: Iterable[str] | None = None, *, base_port: int = 0
+                    ) -> dict[str, int]:
+        """Listen for each host on 127.0.0.1; return name -> port.
+
+        Ports are ephemeral, or base_port, base_port + 1, ... in host name order."""
+        for index, name in enumerate(sorted(self.fleet.hosts) if hosts is None else hosts):
             key = self.host_keys.setdefault(name, new_key())
             virsh = Virsh(self.fleet, name, resolve_host=self.resolve,
                           on_injection=self._on_injection, poll_s=self.poll_s)
             acceptor = await asyncssh.listen(
-                LOOPBACK, 0, server_host_keys=[key], authorized_client_keys=self._authorized,
+                LOOPBACK, base_port + index if base_port else 0, server_host_keys=[key],
+                authorized_client_keys=self._authorized,
                 server_factory=lambda name=name: _HostServer(self, name),
                 process_factory=lambda process, name=name, virsh=virsh:
                     self._exec(name, virsh, process),
@@ -165,10 +169,10 @@ class FleetSshServer:
             self._clock = asyncio.get_running_loop().create_task(self._run_migrations())
         return {name: e.port for name, e in self.endpoints.items()}
 
-    async def start_bastion(self, key: asyncssh.SSHKey | None = None) -> int:
+    async def start_bastion(self, key: asyncssh.SSHKey | None = None, *, port: int = 0) -> int:
         key = key or self.host_keys.setdefault("@bastion", new_key())
         acceptor = await asyncssh.listen(
-            LOOPBACK, 0, server_host_keys=[key], authorized_client_keys=self._authorized,
+            LOOPBACK, port, server_host_keys=[key], authorized_client_keys=self._authorized,
             server_factory=lambda: _BastionServer(self), allow_scp=False,
             agent_forwarding=False, x11_forwarding=False, login_timeout=30)
         port = acceptor.sockets[0].getsockname()[1]

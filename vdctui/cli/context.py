@@ -11,7 +11,7 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from vdctui.backend import BackendError, open_console
+from vdctui.backend import BackendError, open_console, open_ssh_console
 from vdctui.ops import Console, Failed, Refused
 
 T = TypeVar("T")
@@ -22,12 +22,17 @@ class CliContext:
     db: Path
     read_only: bool
     as_json: bool
+    inventory: Path | None = None  # the SSH backend's inventory file, else the embedded fleet
 
     def run(self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True) -> T:
         """Open the console, sync it with the fleet, run `body`, close; errors exit 1."""
 
         async def session() -> T:
-            console = await open_console(self.db, read_only=self.read_only)
+            if self.inventory is not None:
+                console = await open_ssh_console(self.db, self.inventory,
+                                                 read_only=self.read_only)
+            else:
+                console = await open_console(self.db, read_only=self.read_only)
             try:
                 if sync:
                     await console.sync()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,17 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return seconds
 
 
+def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    host, _, port = value.rpartition(":")
+    if host != "127.0.0.1":
+        raise click.BadParameter("emulated hosts listen on loopback only: 127.0.0.1:PORT.")
+    if not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(f"{port!r} is not a port number.")
+    return int(port)
+
+
 @click.command()
 @click.option("--hosts", type=click.IntRange(1, 100_000), default=64, show_default=True,
               help="Hosts in a new data center.")
@@ -49,14 +61,28 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
               help="Virtual seconds per wall second when running in real time.")
 @click.option("--fresh", is_flag=True, help="Throw the existing data center away and build anew.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --fresh deletes.")
+@click.option("--serve-ssh", "serve_ssh", callback=_loopback, metavar="127.0.0.1:PORT",
+              help="Serve every host over SSH on 127.0.0.1 (hosts on PORT, PORT+1, ...; "
+                   "PORT 0: any free ports), answering virsh like a KVM host.")
+@click.option("--write-inventory", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.toml", help="With --serve-ssh: write an inventory for "
+              "`vdctui --inventory`, with a known_hosts file and a client key beside it.")
+@click.option("--bastion", is_flag=True, help="With --serve-ssh: one bastion on PORT; the "
+              "hosts are reachable only through it, by name.")
 @pass_cli
 def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | None,
-            speed: float, fresh: bool, yes: bool) -> None:
+            speed: float, fresh: bool, yes: bool, serve_ssh: int | None,
+            write_inventory: Path | None, bastion: bool) -> None:
     """Run the embedded emulated data center headless and print a summary.
 
     The data center lives beside --db and is created on first start with
     --hosts, --vms and --seed; later runs continue it where it was.
     """
+    if serve_ssh is None and (write_inventory or bastion):
+        fail("--write-inventory and --bastion go with --serve-ssh 127.0.0.1:PORT.")
+    if serve_ssh is not None and duration is not None:
+        fail("--serve-ssh runs in real time; leave out --for.")
+    ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion)
     existing = fleet_exists(cli.db)
     if fresh and existing and not yes:
         confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?")
@@ -65,10 +91,47 @@ def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | 
                    "--vms and --seed apply to a new one (see --fresh).", err=True)
     try:
         summary = asyncio.run(_emulate(cli.db, cli.read_only, DemoSize(hosts, vms, seed),
-                                       duration, speed, fresh))
+                                       duration, speed, fresh, ssh))
     except BackendError as exc:
         fail(str(exc))
     _print_summary(summary)
+
+
+@dataclass
+class SshServing:
+    """`--serve-ssh`: the emulated hosts behind asyncssh servers on 127.0.0.1."""
+
+    port: int
+    inventory: Path | None
+    bastion: bool
+
+    async def start(self, fleet: Any, db: Path) -> Any:
+        from emulator.sshd import FleetSshServer, SshFiles, write_inventory
+
+        keys_dir = (self.inventory.with_suffix(".keys") if self.inventory
+                    else db.with_name(f"{db.stem}.ssh"))
+        files = SshFiles(keys_dir)
+        names = sorted(fleet.hosts)
+        server = FleetSshServer(fleet, [files.client_key()], host_keys=files.host_keys(names))
+        try:
+            if self.bastion:
+                await server.start(names)
+                await server.start_bastion(files.host_keys(["@bastion"])["@bastion"],
+                                           port=self.port)
+            else:
+                await server.start(names, base_port=self.port)
+        except OSError as exc:
+            await server.close()
+            raise BackendError(f"Cannot listen on 127.0.0.1: {exc.strerror}.") from None
+        ports = sorted(e.port for e in server.endpoints.values())
+        where = (f"a bastion on 127.0.0.1:{server.bastion.port}" if server.bastion
+                 else f"127.0.0.1 ports {ports[0]}-{ports[-1]}")
+        click.echo(f"Serving {len(names)} emulated hosts over SSH via {where}.", err=True)
+        if self.inventory is not None:
+            write_inventory(self.inventory, fleet, server, files, via_bastion=self.bastion)
+            click.echo(f"Wrote {self.inventory}; try: vdctui --inventory {self.inventory} "
+                       "host list", err=True)
+        return server
 
 
 def _sizes_given() -> bool:
@@ -78,7 +141,7 @@ def _sizes_given() -> bool:
 
 
 async def _emulate(db: Path, read_only: bool, size: DemoSize, duration: float | None,
-                   speed: float, fresh: bool) -> dict[str, Any]:
+                   speed: float, fresh: bool, ssh: SshServing | None = None) -> dict[str, Any]:
     def building(path: Path) -> None:
         click.echo(f"Building a data center of {size.hosts} hosts and {size.vms} VMs "
                    f"(seed {size.seed}) in {path} ...", err=True)
@@ -91,6 +154,12 @@ async def _emulate(db: Path, read_only: bool, size: DemoSize, duration: float | 
         start = driver.fleet.summary()
         if duration is not None:
             await _run_fast(driver, duration)
+        elif ssh is not None:
+            served = await ssh.start(driver.fleet, db)
+            try:
+                await _run_realtime(driver, speed)
+            finally:
+                await served.close()
         else:
             await _run_realtime(driver, speed)
         await console.sync()

@@ -227,7 +227,17 @@ def migration_2(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [migration_1, migration_2]
+def migration_3(db: Database) -> None:
+    """SSH host keys the operator trusted (`vdctui host trust NAME`)."""
+    db.execute(
+        """CREATE TABLE trusted_host_keys (
+            host TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+            address TEXT NOT NULL, trusted_at REAL NOT NULL, actor TEXT NOT NULL,
+            PRIMARY KEY (host, key))"""
+    )
+
+
+MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3]
 
 
 def current_version(db: Database) -> int:
