@@ -14,6 +14,7 @@ from vdctui.cli.emulate import emulate
 from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
 from vdctui.cli.records import audit, migration, pool, task
+from vdctui.cli.trust import trust
 from vdctui.cli.vms import vm
 
 
@@ -32,18 +33,25 @@ def default_db() -> Path:
                    "The emulated fleet lives beside it, so two paths are two data centers.")
 @click.option("--read-only", is_flag=True, help="Viewer role: every change is refused.")
 @click.option("--json", "as_json", is_flag=True, help="Print lists as JSON arrays.")
+@click.option("--inventory", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, metavar="FILE.toml",
+              help="Manage the real (or emulated) hosts this inventory lists, over SSH, "
+                   "instead of the embedded emulated data center.")
 @click.version_option(package_name="vdctui")
 @click.pass_context
-def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool) -> None:
+def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool,
+         inventory: Path | None) -> None:
     """vdctui: an operator console for a virtualized data center.
 
     Without a command it opens the console (the TUI) on the embedded emulated
     data center, created on first use beside the --db file.
     """
-    ctx.obj = CliContext(db=db or default_db(), read_only=read_only, as_json=as_json)
+    ctx.obj = CliContext(db=db or default_db(), read_only=read_only, as_json=as_json,
+                         inventory=inventory)
     if ctx.invoked_subcommand is None:
         ctx.invoke(console)
 
 
 for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance):
     main.add_command(command)
+host.add_command(trust)
