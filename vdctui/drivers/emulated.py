@@ -56,8 +56,15 @@ ERRORS: dict[type[emulator.FleetError], type[DriverError]] = {
     emulator.NoSuchHost: NoSuchHost,
     emulator.InvalidOperation: InvalidOperation,
 }
+LIST_CHUNK = 2000  # VMs or hosts converted between two yields to the event loop
 SAVE_EVERY_S = 30.0  # wall seconds between saves of a fleet running in real time
 ADVANCE_CHUNK_S = 60.0  # virtual seconds per step when advancing as fast as possible
+
+
+async def breathe(index: int) -> None:
+    """A fleet of 100,000 VMs is listed in chunks, so a UI keeps answering meanwhile."""
+    if index % LIST_CHUNK == LIST_CHUNK - 1:
+        await asyncio.sleep(0)
 
 
 def translated(call: Callable[P, T]) -> Callable[P, T]:
@@ -203,7 +210,11 @@ class EmulatedDriver(HostDriver):
         return h.state == "up" and not h.partitioned
 
     async def list_hosts(self) -> list[Host]:
-        return [self._host(h) for h in self.fleet.hosts.values()]
+        hosts = []
+        for index, h in enumerate(list(self.fleet.hosts.values())):
+            hosts.append(self._host(h))
+            await breathe(index)
+        return hosts
 
     async def list_vms(self, host: str | None = None) -> list[Vm]:
         if host is not None:
@@ -212,7 +223,12 @@ class EmulatedDriver(HostDriver):
             self._check_reachable(host)
             return [self._vm(v) for v in self.fleet.vms_on(host)]
         answering = {name for name in self.fleet.hosts if self._answers(name)}
-        return [self._vm(v) for v in self.fleet.vms.values() if v.host in answering]
+        vms = []
+        for index, v in enumerate(list(self.fleet.vms.values())):
+            if v.host in answering:
+                vms.append(self._vm(v))
+            await breathe(index)
+        return vms
 
     @translated
     def _check_reachable(self, host: str) -> None:

@@ -36,7 +36,7 @@ from vdctui.ops import creation, maintenance, placement, pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
-from vdctui.ops.reconcile import reconcile, refresh_vm
+from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store
 
@@ -73,6 +73,7 @@ class Console:
         self._runs: dict[int, MigrationRun] = {}
         self._listeners: list[Listener] = []
         self._history: dict[str, deque[float]] = {}
+        self.reconciler = Reconciler(store)
         store.fail_interrupted_tasks()
 
     @property
@@ -108,7 +109,7 @@ class Console:
 
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
-        events = await reconcile(self.store, self.driver)
+        events = await self.reconciler.sync(self.driver)
         for host in self.store.hosts():
             self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(
                 host.cpu_util)
@@ -209,7 +210,7 @@ class Console:
         return result
 
     async def _refresh_vm(self, name: str) -> Vm:
-        return await refresh_vm(self.store, self.driver, name)
+        return await refresh_vm(self.reconciler, self.driver, name)
 
     def _known_vm(self, name: str) -> Vm:
         """The VM as last seen, or Refused; the driver is asked again by the action."""
@@ -305,8 +306,8 @@ class Console:
             order = creation.plan(self.store, name, flavor=flavor, pool=pool, count=count)
             if start:
                 creation.admit(self.store, order)
-            return await creation.carry_out(self.store, self.driver, order, self.identity.actor,
-                                            start=start)
+            return await creation.carry_out(self.reconciler, self.driver, order,
+                                            self.identity.actor, start=start)
 
         return await self._change("vm.create", name, params, work)
 

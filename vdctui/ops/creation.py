@@ -13,7 +13,7 @@ from vdctui.drivers.base import DriverError, HostDriver
 from vdctui.model import DatastoreKind, Flavor, Host, Pool, TaskState, Topology, Vm, VmSpec
 from vdctui.ops import pools, scheduling
 from vdctui.ops.errors import Failed, Refused
-from vdctui.ops.reconcile import refresh_vm
+from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import PlacementRequest, Weights, pick, place
 from vdctui.store import Store
 
@@ -81,9 +81,10 @@ def admit(store: Store, order: CreateOrder) -> None:
                           maintenance=store.hosts_in_maintenance())
 
 
-async def carry_out(store: Store, driver: HostDriver, order: CreateOrder, actor: str, *,
-                    start: bool, weights: Weights | None = None) -> list[Vm]:
+async def carry_out(reconciler: Reconciler, driver: HostDriver, order: CreateOrder,
+                    actor: str, *, start: bool, weights: Weights | None = None) -> list[Vm]:
     """Place and make every VM of the order as a task with progress; say how far it got."""
+    store = reconciler.store
     task = store.create_task("create", order.base_name, actor,
                              {"flavor": order.flavor.name, "pool": order.pool.name,
                               "count": len(order.names)})
@@ -107,7 +108,7 @@ async def carry_out(store: Store, driver: HostDriver, order: CreateOrder, actor:
             if start:
                 await driver.start(name)
                 view.claim(host.name, flavor.vcpus, flavor.memory_mib)
-            created.append(await refresh_vm(store, driver, name))
+            created.append(await refresh_vm(reconciler, driver, name))
             store.update_task(task.id, progress=100.0 * len(created) / len(order.names))
     except (Refused, Failed, DriverError) as exc:
         so_far = f" after creating {len(created)} of {len(order.names)}" if created else ""

@@ -8,6 +8,7 @@ notifications, never a crash.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ class VdcApp(App[None]):
         self.clock: FleetClock | None = launch.clock
         self.connected = launch.connect is None
         self._syncing = False
+        self._next_sync = 0.0
         self.ops.subscribe(self._on_fleet_event)
         keymap = load_keymap(launch.keymap_path)
         if keymap:
@@ -119,15 +121,18 @@ class VdcApp(App[None]):
     @work(group="sync")
     async def sync_fleet(self) -> None:
         """Reconcile with the fleet, then repaint; skipped while one is still running."""
-        if not self.connected or self._syncing:
+        if not self.connected or self._syncing or time.monotonic() < self._next_sync:
             return
         self._syncing = True
+        began = time.monotonic()
         try:
             await self.ops.sync()
         except (Refused, Failed) as exc:
             self.notify(str(exc), severity="warning")
         finally:
             self._syncing = False
+            # a big fleet takes a while to sync: leave the loop as much time again
+            self._next_sync = time.monotonic() + (time.monotonic() - began)
         self.refresh_screen()
 
     def refresh_screen(self) -> None:

@@ -112,7 +112,7 @@ class VmsScreen(FleetScreen):
     def on_mount(self) -> None:
         self.table.focus()
 
-    def on_resize(self) -> None:
+    def on_paged_table_page_resized(self) -> None:
         self.refresh_data()
 
     # --- data ---------------------------------------------------------------------

@@ -28,6 +28,15 @@ class PagedTable(DataTable[object]):
         table: PagedTable
         rows: int
 
+    @dataclass
+    class PageResized(Message):
+        """The table's height changed: the page holds a different number of rows now."""
+
+        table: PagedTable
+
+    def on_resize(self) -> None:
+        self.post_message(self.PageResized(self))
+
     def _past_bottom(self, rows: int) -> bool:
         if self.cursor_row + rows <= self.row_count - 1:
             return False
