@@ -123,6 +123,7 @@ class ConnectionPool:
             "keepalive_count_max": 3,
             "connect_timeout": self.limits.connect_timeout_s,
             "login_timeout": self.limits.connect_timeout_s,
+            "compression_algs": None,  # small text outputs: compression only costs CPU
         }
         if self.inventory.ssh_config is not None:
             options["config"] = [str(self.inventory.ssh_config)]
