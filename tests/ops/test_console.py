@@ -270,3 +270,12 @@ async def test_migration_candidates_rank_and_explain(
     await console.sync()
     again = {c.host.name: c.reason for c in console.migration_candidates(name)}
     assert "unreachable" in (again[fitting[0].host.name] or "")
+
+
+async def test_counts_for_the_header(console: Console, fleet: emulator.Fleet) -> None:
+    fleet.crash_host(sorted(fleet.hosts)[0])
+    await console.sync()
+    counts = console.counts()
+    assert (counts.hosts, counts.hosts_up) == (len(fleet.hosts), len(fleet.hosts) - 1)
+    assert counts.vms == len(console.vms())
+    assert counts.running == len(console.vms(state=VmState.RUNNING))

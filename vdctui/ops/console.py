@@ -87,10 +87,9 @@ class Console:
 
     def counts(self) -> FleetCounts:
         """What the header shows: hosts, VMs and work in flight, as last seen."""
-        hosts = self.store.hosts()
         return FleetCounts(
-            hosts=len(hosts),
-            hosts_up=sum(1 for h in hosts if h.state is HostState.UP),
+            hosts=self.store.count_hosts(),
+            hosts_up=self.store.count_hosts(state=HostState.UP),
             vms=self.store.count_vms(),
             running=self.store.count_vms(state=VmState.RUNNING),
             tasks_running=len(self.store.tasks(active=True, limit=1000)),

@@ -260,6 +260,13 @@ class InventoryStore(StoreBase):
         where, params = self._vm_filters(host, state, pool, text)
         return int(self._db.execute(f"SELECT COUNT(*) FROM vms{where}", params).fetchone()[0])
 
+    def count_hosts(self, *, state: HostState | None = None) -> int:
+        """How many hosts (in `state`, if given) the store last saw."""
+        if state is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM hosts").fetchone()[0])
+        row = self._db.execute("SELECT COUNT(*) FROM hosts WHERE state = ?", [state.value])
+        return int(row.fetchone()[0])
+
     def allocated_by_host(self) -> dict[str, tuple[int, int]]:
         """vCPUs and MiB held on each host by its VMs that are not shut off."""
         rows = self._db.execute(
