@@ -219,7 +219,12 @@ class EmulatedClock:
 
 
 async def open_ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Console:
-    """The console over the hosts of an inventory file, reached over SSH.
+    """The console over the hosts of an inventory file, reached over SSH (for the CLI)."""
+    return ssh_console(db, inventory, read_only=read_only)
+
+
+def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Console:
+    """The console over the hosts of an inventory file; it connects on its first sync.
 
     Host keys are checked against the inventory's known_hosts and the keys
     trusted in the store (`vdctui host trust`); every refused key is audited.

@@ -13,11 +13,15 @@ from vdctui.cli.context import CliContext, fail, pass_cli
               help="Virtual seconds per wall second for the emulated fleet (+/- change it).")
 @pass_cli
 def console(cli: CliContext, speed: float) -> None:
-    """Open the operator console on the embedded emulated data center."""
-    from vdctui.ui.launch import console_app  # textual loads only for the TUI
+    """Open the operator console: on the embedded emulated data center, or on the
+    hosts of --inventory over SSH."""
+    from vdctui.ui.launch import console_app, ssh_console_app  # textual only for the TUI
 
     try:
-        app = console_app(cli.db, read_only=cli.read_only, speed=speed)
+        if cli.inventory is not None:
+            app = ssh_console_app(cli.db, cli.inventory, read_only=cli.read_only)
+        else:
+            app = console_app(cli.db, read_only=cli.read_only, speed=speed)
     except (BackendError, ValueError) as exc:
         fail(str(exc))
     app.run()

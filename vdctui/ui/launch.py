@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vdctui.backend import EmulatedClock, attach_embedded, emulated_fleet, open_store_console
+from vdctui.backend import (
+    EmulatedClock,
+    attach_embedded,
+    emulated_fleet,
+    open_store_console,
+    ssh_console,
+)
 from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 
@@ -17,3 +23,9 @@ def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> Vdc
         return EmulatedClock(emulated_fleet(console))
 
     return VdcApp(Launch(console=console, connect=connect))
+
+
+def ssh_console_app(db: Path, inventory: Path, *, read_only: bool = False) -> VdcApp:
+    """The app over the hosts an inventory file lists, reached over SSH."""
+    console = ssh_console(db, inventory, read_only=read_only)
+    return VdcApp(Launch(console=console, data_center=inventory.stem))
