@@ -253,3 +253,40 @@ async def test_help_shows_the_keys(make_app: MakeApp) -> None:
         await pilot.press("question_mark")
         await settle(pilot)
         assert app.screen.query("HelpPanel")
+
+
+async def test_marked_vms_migrate_together(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "slash", *"web state:running", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        names = [vm.name for vm in screen._page[:2]]
+        await pilot.press("space", "space", "m")
+        await settle(pilot)
+        assert isinstance(app.screen, MigrateDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        for _ in range(20):
+            if not app.ops.tasks(active=True):
+                break
+            await settle(pilot)
+        targets = {fleet_of(app).vms[name].host for name in names}
+        assert len(targets) == 1
+        assert all(app.ops.migrations(vm=name) for name in names)
+
+
+async def test_audit_filter_by_time(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, "start ghost")
+        await pilot.press("6", "slash", *"since:1h", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert [a.target for a in screen.items] == ["ghost"]  # type: ignore[attr-defined]
+        await pilot.press("slash", *["backspace"] * 8, *"since:soon", "enter")
+        await settle(pilot)
+        assert any("not a duration" in n for n in notes(app))

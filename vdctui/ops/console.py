@@ -119,6 +119,10 @@ class Console:
         """The host's CPU utilization (0..1) at each of the recent syncs, oldest first."""
         return list(self._history.get(name, ()))
 
+    def store_now(self) -> float:
+        """The console's clock: what "now" is for its records."""
+        return self.store.now()
+
     def topology(self) -> Topology:
         return self.store.topology()
 

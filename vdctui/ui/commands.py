@@ -69,6 +69,7 @@ async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = Fal
                       f"Migrating {vm} to {target}; see Tasks (4).")
 
 
+
 async def _resize(app: VdcApp, args: list[str]) -> None:
     _need(args, 2, "resize VM VCPUS [MEMORY]")
     try:

@@ -68,14 +68,16 @@ class MigrateDialog(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, console: Console, vm: str) -> None:
+    def __init__(self, console: Console, vm: str, also: int = 0) -> None:
         super().__init__()
         self.ops = console
         self.vm = vm
+        self.also = also  # marked VMs that go to the same host
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Migrate {self.vm} to ...", classes="title")
+            others = f" and {self.also} more marked VM(s)" if self.also else ""
+            yield Label(f"Migrate {self.vm}{others} to ...", classes="title")
             try:
                 candidates = self.ops.migration_candidates(self.vm)
             except Refused as exc:

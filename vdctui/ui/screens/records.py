@@ -15,7 +15,7 @@ from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_
 from vdctui.model import MigrationOutcome, Task, TaskState
 from vdctui.ops import Refused
 from vdctui.ui.screens.base import FleetScreen
-from vdctui.units import format_bytes
+from vdctui.units import format_bytes, parse_duration_s
 
 ROWS_SHOWN = 500  # the newest; older ones are a filter away
 
@@ -91,7 +91,11 @@ class RecordsScreen(FleetScreen):
         except Refused as exc:
             self.notify(str(exc), severity="error")
             return
-        self.items = self.fetch(fields)
+        try:
+            self.items = self.fetch(fields)
+        except Refused as exc:
+            self.notify(str(exc), severity="error")
+            return
         table = self.table
         row = table.cursor_row
         with self.app.batch_update():
@@ -230,7 +234,7 @@ class AuditScreen(RecordsScreen):
     """The audit log with the chain's state; `e` exports what the filter shows."""
 
     COLUMNS = AUDIT_COLUMNS
-    FILTER_KEYS = ("target", "actor", "action", "result")
+    FILTER_KEYS = ("target", "actor", "action", "result", "since")
     TITLE_TEXT = "Audit log"
     BINDINGS = [
         Binding("v", "verify", "Verify chain", id="audit.verify"),
@@ -243,7 +247,17 @@ class AuditScreen(RecordsScreen):
         self.chain = "not verified yet (v)"
 
     def fetch(self, fields: dict[str, str]) -> list[Any]:
-        return self.ops.audit(**fields, limit=ROWS_SHOWN)
+        return self.ops.audit(**self._query(fields), limit=ROWS_SHOWN)
+
+    def _query(self, fields: dict[str, str]) -> dict[str, Any]:
+        """`since:2h` means the last two hours (of the console's clock)."""
+        query: dict[str, Any] = dict(fields)
+        if "since" in fields:
+            try:
+                query["since"] = self.ops.store_now() - parse_duration_s(fields["since"])
+            except ValueError as exc:
+                raise Refused(str(exc)) from None
+        return query
 
     def status(self) -> str:
         return f"{super().status()}  chain: {self.chain}"
@@ -259,7 +273,11 @@ class AuditScreen(RecordsScreen):
         self.refresh_data()
 
     def action_export(self, fmt: str) -> None:
-        fields = parse_fields(self.filter_text, self.FILTER_KEYS)
+        try:
+            fields = self._query(parse_fields(self.filter_text, self.FILTER_KEYS))
+        except Refused as exc:
+            self.notify(str(exc), severity="error")
+            return
         fields.pop("result", None)
         path = Path.cwd() / f"vdctui-audit-{time.strftime('%Y%m%d-%H%M%S')}.{fmt}"
         try:

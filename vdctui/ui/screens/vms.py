@@ -58,6 +58,17 @@ async def _apply(app: VdcApp, verb: str, names: list[str]) -> None:
         app.notify(f"{verb}: {done} of {len(names)} VM(s).")
 
 
+async def migrate_all(app: VdcApp, names: list[str], target: str | None) -> None:
+    if not target:
+        return
+    started = 0
+    for name in names:
+        if await app.act(app.ops.migrate_vm(name, target)) is not None:
+            started += 1
+    if started:
+        app.notify(f"Migrating {started} of {len(names)} VM(s) to {target}; see Tasks (4).")
+
+
 class VmsScreen(FleetScreen):
     DEFAULT_CSS = """
     VmsScreen #vm-status { height: 1; padding: 0 1; background: $surface; }
@@ -254,13 +265,14 @@ class VmsScreen(FleetScreen):
             self.action_lifecycle(verb)
 
     def action_migrate(self) -> None:
-        from vdctui.ui.commands import _migrate_to
+        """Pick a host for the VM (candidates ranked for the first marked one); every
+        marked VM then moves there, each checked on its own."""
         from vdctui.ui.dialogs import MigrateDialog
 
-        vm = self.current()
-        if vm is not None:
-            self.app.push_screen(MigrateDialog(self.ops, vm.name),
-                                 partial(_migrate_to, self.vdc, vm.name))
+        names = self.targets()
+        if names:
+            self.app.push_screen(MigrateDialog(self.ops, names[0], also=len(names) - 1),
+                                 partial(migrate_all, self.vdc, names))
 
     def action_resize(self) -> None:
         from vdctui.ui.dialogs import ResizeDialog
