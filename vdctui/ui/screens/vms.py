@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import Vm, VmState
@@ -74,7 +74,6 @@ class VmsScreen(FleetScreen):
     VmsScreen #vm-status { height: 1; padding: 0 1; background: $surface; }
     VmsScreen #vm-filter { display: none; height: 1; border: none; padding: 0 1; }
     VmsScreen #vm-filter.-open { display: block; }
-    VmsScreen PagedTable { height: 1fr; }
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="vms.filter"),
@@ -110,11 +109,7 @@ class VmsScreen(FleetScreen):
         yield Static(id="vm-status")
         yield Input(placeholder="filter: web state:running host:rk1-h01 pool:db",
                     id="vm-filter")
-        table = PagedTable(cursor_type="row", zebra_stripes=True)
-        table.add_column(" ", key="mark", width=1)
-        for header, _ in VM_COLUMNS:
-            table.add_column(header.upper(), key=header)
-        yield table
+        yield PagedTable([" "] + [header for header, _ in VM_COLUMNS])
 
     @property
     def table(self) -> PagedTable:
@@ -140,16 +135,9 @@ class VmsScreen(FleetScreen):
         self._paint()
 
     def _paint(self) -> None:
-        table = self.table
-        row = table.cursor_row
-        with self.app.batch_update():
-            table.clear()
-            for vm in self._page:
-                cells = ["●" if vm.name in self.marked else " "]
-                cells += [_cell(get(vm)) for _, get in VM_COLUMNS]
-                table.add_row(*cells, key=vm.name)
-            if self._page:
-                table.move_cursor(row=min(max(row, 0), len(self._page) - 1), animate=False)
+        rows = [["●" if vm.name in self.marked else " "]
+                + [_cell(get(vm)) for _, get in VM_COLUMNS] for vm in self._page]
+        self.table.show(rows, [vm.name in self.marked for vm in self._page])
         first = self.first_row + 1 if self._page else 0
         status = f"VMs {first:,}-{self.first_row + len(self._page):,} of {self._total:,}"
         if self.query_text:
@@ -187,10 +175,11 @@ class VmsScreen(FleetScreen):
         else:
             self.table.move_cursor(row=0)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        field = SORT_FIELDS.get(str(event.column_key.value))
-        if field:
-            self._sort_by(field)
+    def on_paged_table_header_clicked(self, event: PagedTable.HeaderClicked) -> None:
+        if event.column > 0:  # the first column is the mark
+            field = SORT_FIELDS.get(VM_COLUMNS[event.column - 1][0])
+            if field:
+                self._sort_by(field)
 
     def action_sort(self) -> None:
         fields = list(SORT_FIELDS.values())
