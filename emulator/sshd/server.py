@@ -56,22 +56,71 @@ class Stats:
     injections: list[Injection] = field(default_factory=list)
 
 
+class _Coalescing:
+    """A socket transport that sends what one event-loop turn wrote in one send().
+
+    asyncssh writes every SSH packet on its own, and a handshake or a command's
+    reply is a burst of them (key exchange reply + NEWKEYS; data, exit status,
+    EOF, close): one system call per burst instead of per packet keeps the
+    emulator's CPU for answering, which is what a host's sshd in C would do.
+    The bytes and their order are unchanged.
+    """
+
+    def __init__(self, inner: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._inner = inner
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._inner.is_closing():
+                self._inner.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._inner.close()
+
+    def abort(self) -> None:
+        self._flush()
+        self._inner.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _coalesce(conn: asyncssh.SSHServerConnection) -> None:
+    transport = getattr(conn, "_transport", None)  # set before the owner hears of the connection
+    if transport is not None and not isinstance(transport, _Coalescing):
+        conn._transport = _Coalescing(transport, asyncio.get_running_loop())  # type: ignore[assignment]
+
+
 class _HostServer(asyncssh.SSHServer):
     def __init__(self, served: FleetSshServer, host: str) -> None:
         self._served = served
         self._host = host
+        self._conn: asyncssh.SSHServerConnection | None = None
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self._served.stats.connections += 1
+        _coalesce(conn)
         if not self._served.answers(self._host):
             asyncio.get_running_loop().call_soon(conn.abort)
         else:
+            self._conn = conn
             self._served._connections.setdefault(self._host, set()).add(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        for conns in self._served._connections.values():
-            for conn in [c for c in conns if c.is_closed()]:
-                conns.discard(conn)
+        # only this connection: scanning every host's set made closing N connections O(N^2)
+        if self._conn is not None:
+            self._served._connections.get(self._host, set()).discard(self._conn)
+            self._conn = None
 
 
 class _BastionServer(asyncssh.SSHServer):

@@ -1,0 +1,88 @@
+"""The pool's algorithm preferences and per-pool key loading; the emulator's write coalescing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import emulator
+from tests.ssh.served import Served, serve
+from vdctui.drivers.ssh import HostKeyBook
+from vdctui.drivers.ssh.pool import ConnectionPool
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    result = await serve(emulator.build_demo(seed=5, hosts=3, vms=6))
+    yield result
+    await result.close()
+
+
+async def test_preferred_algorithms_are_negotiated_and_the_key_is_read_once(
+        served: Served) -> None:
+    pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
+    try:
+        for host in served.inventory.hosts:
+            out = await pool.run(host, "virsh -q list --all --name")
+            assert out.status == 0
+            conn = await pool.connection(host)
+            assert conn.get_extra_info("send_cipher") == "aes128-gcm@openssh.com"
+            assert conn.get_extra_info("recv_cipher") == "aes128-gcm@openssh.com"
+            # the kex and host key choice are not exposed; the server's key is ed25519
+            assert conn.get_extra_info("send_compression") == "none"
+        assert len(pool._keys) == 1  # one identity file, loaded once for every host
+    finally:
+        await pool.close()
+
+
+def test_preferences_reorder_asyncssh_defaults_and_yield_to_ssh_config(
+        served: Served, tmp_path: Path) -> None:
+    host = served.inventory.hosts[0]
+    pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
+    options = pool._options(host.address, None)
+    # `^` puts ours first and keeps every default after them: nothing is removed
+    assert options["kex_algs"].startswith("^curve25519-sha256")
+    assert options["encryption_algs"].startswith("^aes128-gcm@openssh.com")
+    assert options["server_host_key_algs"] == "^ssh-ed25519"
+
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  Ciphers chacha20-poly1305@openssh.com\n"
+                      "  KexAlgorithms=sntrup761x25519-sha512@openssh.com\n")
+    configured = ConnectionPool(replace(served.inventory, ssh_config=config),
+                                HostKeyBook(served.inventory.known_hosts))
+    options = configured._options(host.address, None)
+    assert "kex_algs" not in options and "encryption_algs" not in options
+    assert options["server_host_key_algs"] == "^ssh-ed25519"
+
+
+async def test_what_ssh_config_sets_is_what_is_negotiated(served: Served, tmp_path: Path) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text("Ciphers aes256-ctr\n")
+    inventory = replace(served.inventory, ssh_config=config)
+    pool = ConnectionPool(inventory, HostKeyBook(inventory.known_hosts))
+    try:
+        host = inventory.hosts[0]
+        assert (await pool.run(host, "virsh -q list --all --name")).status == 0
+        conn = await pool.connection(host)
+        assert conn.get_extra_info("send_cipher") == "aes256-ctr"
+    finally:
+        await pool.close()
+
+
+async def test_a_bad_identity_file_is_a_clear_error_each_time(served: Served,
+                                                              tmp_path: Path) -> None:
+    bad = tmp_path / "not_a_key"
+    bad.write_text("garbage\n")
+    inventory = replace(served.inventory, identity=bad)
+    pool = ConnectionPool(inventory, HostKeyBook(inventory.known_hosts))
+    try:
+        for _ in range(2):  # a failed load is not cached as a success
+            with pytest.raises(Exception, match="(?i)key"):
+                await pool.run(inventory.hosts[0], "virsh -q list --all --name")
+            pool._links.clear()
+        assert not pool._keys
+    finally:
+        await pool.close()
