@@ -290,3 +290,20 @@ async def test_audit_filter_by_time(make_app: MakeApp) -> None:
         await pilot.press("slash", *["backspace"] * 8, *"since:soon", "enter")
         await settle(pilot)
         assert any("not a duration" in n for n in notes(app))
+
+
+async def test_a_burst_after_slash_goes_into_the_filter(make_app: MakeApp) -> None:
+    """A terminal delivers `/web-0` in one read: every key must reach the filter."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        for char in "/web-0":
+            app.post_message(events.Key({"/": "slash", "-": "minus"}.get(char, char), char))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VmsScreen)
+        assert screen.query_text == "web-0"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -11,9 +13,13 @@ from textual.widgets import Footer
 from vdctui.ops import Console
 from vdctui.ui.widgets.command_line import CommandLine
 from vdctui.ui.widgets.header import FleetHeader
+from vdctui.ui.widgets.prompt import Prompt
 
 if TYPE_CHECKING:
     from vdctui.ui.app import VdcApp
+
+
+PROMPT_ACTIONS = {"filter", "command_line"}  # actions that open a line to type in
 
 
 class FleetScreen(Screen[None]):
@@ -39,6 +45,27 @@ class FleetScreen(Screen[None]):
 
     def body(self) -> ComposeResult:
         yield from ()
+
+    def on_key(self, event: events.Key) -> None:
+        """A burst like `/web` reaches the screen key by key before any binding runs, so
+        the keys that open a prompt act here at once, and the keys after them go into it."""
+        prompt = next((p for p in self.query(Prompt) if p.is_open), None)
+        if prompt is not None and not prompt.has_focus and event.is_printable:
+            assert event.character is not None
+            prompt.insert_text_at_cursor(event.character)
+        elif prompt is None and (opener := self._opener(event.key)) is not None:
+            opener()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+
+    def _opener(self, key: str) -> Callable[[], object] | None:
+        active = self.active_bindings.get(key)
+        if active is None or active.binding.action not in PROMPT_ACTIONS:
+            return None
+        action: Callable[[], object] = getattr(active.node, f"action_{active.binding.action}")
+        return action
 
     def on_screen_resume(self) -> None:
         self.refresh_data()

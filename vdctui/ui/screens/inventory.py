@@ -17,6 +17,7 @@ from vdctui.model import Host, HostState, Rack
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
+from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_mib
 
 Node = tuple[str, str]  # (kind, name): ("site", "dc1"), ("rack", "rk1"), ("host", "rk1-h01")
@@ -76,8 +77,6 @@ class InventoryScreen(FleetScreen):
     InventoryScreen #spark { height: 1; margin: 1 0; }
     InventoryScreen #host-vms { height: auto; max-height: 16; }
     InventoryScreen #events { height: auto; margin-top: 1; }
-    InventoryScreen #tree-filter { display: none; height: 1; border: none; }
-    InventoryScreen #tree-filter.-open { display: block; }
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="inventory.filter"),
@@ -93,7 +92,7 @@ class InventoryScreen(FleetScreen):
         self._built = False
 
     def body(self) -> ComposeResult:
-        yield Input(placeholder="filter hosts: name or rack substring", id="tree-filter")
+        yield Prompt(placeholder="filter hosts: name or rack substring", id="tree-filter")
         with Horizontal():
             yield FleetTree("fleet", id="inventory-tree")
             with VerticalScroll(id="detail-pane"):
@@ -307,15 +306,13 @@ class InventoryScreen(FleetScreen):
     # --- filter ------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#tree-filter", Input)
-        box.add_class("-open")
-        box.focus()
+        self.query_one("#tree-filter", Prompt).open(self.host_filter)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.input.remove_class("-open")
+        self.query_one("#tree-filter", Prompt).close()
         self.fleet_tree.focus()
 
     def apply_filter(self, text: str) -> None:
@@ -323,9 +320,9 @@ class InventoryScreen(FleetScreen):
         self._build_tree()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#tree-filter", Input)
+        box = self.query_one("#tree-filter", Prompt)
         box.value = ""
-        box.remove_class("-open")
+        box.close()
         if self.host_filter:
             self.apply_filter("")
         self.fleet_tree.focus()

@@ -15,6 +15,7 @@ from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_
 from vdctui.model import MigrationOutcome, Task, TaskState
 from vdctui.ops import Refused
 from vdctui.ui.screens.base import FleetScreen
+from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_bytes, parse_duration_s
 
 ROWS_SHOWN = 500  # the newest; older ones are a filter away
@@ -40,8 +41,6 @@ class RecordsScreen(FleetScreen):
 
     DEFAULT_CSS = """
     RecordsScreen #records-status { height: auto; padding: 0 1; background: $surface; }
-    RecordsScreen #records-filter { display: none; height: 1; border: none; padding: 0 1; }
-    RecordsScreen #records-filter.-open { display: block; }
     RecordsScreen DataTable { height: 1fr; }
     """
     BINDINGS = [
@@ -59,8 +58,8 @@ class RecordsScreen(FleetScreen):
 
     def body(self) -> ComposeResult:
         yield Static(self.TITLE_TEXT, id="records-status")
-        yield Input(placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS),
-                    id="records-filter")
+        yield Prompt(placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS),
+                     id="records-filter")
         yield from self.extra()
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
         for header, _ in self.COLUMNS:
@@ -120,14 +119,11 @@ class RecordsScreen(FleetScreen):
     def action_filter(self) -> None:
         if not self.FILTER_KEYS:
             return
-        box = self.query_one("#records-filter", Input)
-        box.add_class("-open")
-        box.value = self.filter_text
-        box.focus()
+        self.query_one("#records-filter", Prompt).open(self.filter_text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "records-filter":
-            event.input.remove_class("-open")
+            self.query_one("#records-filter", Prompt).close()
             self.apply_filter(event.value)
             self.table.focus()
 
@@ -136,8 +132,8 @@ class RecordsScreen(FleetScreen):
         self.refresh_data()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#records-filter", Input)
-        box.remove_class("-open")
+        box = self.query_one("#records-filter", Prompt)
+        box.close()
         box.value = ""
         self.apply_filter("")
         self.table.focus()

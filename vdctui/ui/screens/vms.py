@@ -16,6 +16,7 @@ from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.paged_table import PagedTable
+from vdctui.ui.widgets.prompt import Prompt
 
 if TYPE_CHECKING:
     from vdctui.ui.app import VdcApp
@@ -72,8 +73,6 @@ async def migrate_all(app: VdcApp, names: list[str], target: str | None) -> None
 class VmsScreen(FleetScreen):
     DEFAULT_CSS = """
     VmsScreen #vm-status { height: 1; padding: 0 1; background: $surface; }
-    VmsScreen #vm-filter { display: none; height: 1; border: none; padding: 0 1; }
-    VmsScreen #vm-filter.-open { display: block; }
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="vms.filter"),
@@ -107,8 +106,8 @@ class VmsScreen(FleetScreen):
 
     def body(self) -> ComposeResult:
         yield Static(id="vm-status")
-        yield Input(placeholder="filter: web state:running host:rk1-h01 pool:db",
-                    id="vm-filter")
+        yield Prompt(placeholder="filter: web state:running host:rk1-h01 pool:db",
+                     id="vm-filter")
         yield PagedTable([" "] + [header for header, _ in VM_COLUMNS])
 
     @property
@@ -194,10 +193,7 @@ class VmsScreen(FleetScreen):
     # --- filter -------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#vm-filter", Input)
-        box.add_class("-open")
-        box.value = self.query_text
-        box.focus()
+        self.query_one("#vm-filter", Prompt).open(self.query_text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "vm-filter":
@@ -206,7 +202,7 @@ class VmsScreen(FleetScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "vm-filter":
             self.apply_filter(event.value)
-            event.input.remove_class("-open")
+            self.query_one("#vm-filter", Prompt).close()
             self.table.focus()
 
     def apply_filter(self, text: str, *, quiet: bool = False) -> None:
@@ -222,9 +218,9 @@ class VmsScreen(FleetScreen):
         self.refresh_data()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#vm-filter", Input)
-        if box.has_class("-open") or self.query_text:
-            box.remove_class("-open")
+        box = self.query_one("#vm-filter", Prompt)
+        if box.is_open or self.query_text:
+            box.close()
             box.value = ""
             self.apply_filter("")
             self.table.focus()

@@ -8,13 +8,12 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from vdctui.ui.commands import CommandSuggester, execute
+from vdctui.ui.widgets.prompt import Prompt
 
 
-class CommandLine(Input):
+class CommandLine(Prompt):
     DEFAULT_CSS = """
-    CommandLine { dock: bottom; display: none; border: none; height: 1; padding: 0 1;
-                  background: $boost; }
-    CommandLine.-open { display: block; }
+    CommandLine { dock: bottom; background: $boost; }
     """
     BINDINGS = [
         Binding("escape", "close", "Close", id="command-line.close"),
@@ -28,15 +27,9 @@ class CommandLine(Input):
         app: Any = self.app
         self.suggester = CommandSuggester(app)
 
-    def open(self, text: str = "") -> None:
-        self.value = text
-        self.cursor_position = len(text)
-        self.add_class("-open")
-        self.focus()
-
     def action_close(self) -> None:
         self.value = ""
-        self.remove_class("-open")
+        self.close()
         self.screen.focus_next()
 
     def action_complete(self) -> None:
