@@ -11,24 +11,16 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
 from vdctui.model import (
-    AuditProblem,
-    AuditRecord,
-    Flavor,
     FleetEvent,
     Host,
-    HostState,
     MigrationKind,
     MigrationOutcome,
-    MigrationRecord,
     MigrationResult,
-    PoolUsage,
-    Task,
     TaskState,
-    Topology,
     Vm,
     VmState,
 )
@@ -36,6 +28,7 @@ from vdctui.ops import creation, maintenance, placement, pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
+from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store
@@ -54,16 +47,7 @@ class Candidate:
     reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class FleetCounts:
-    hosts: int
-    hosts_up: int
-    vms: int
-    running: int
-    tasks_running: int
-
-
-class Console:
+class Console(FleetReads):
     """Inventory, lifecycle, resize, create, migrate, tasks and audit, for one identity."""
 
     def __init__(self, store: Store, driver: HostDriver, identity: Identity) -> None:
@@ -84,16 +68,6 @@ class Console:
         """Connect the real driver to a console opened over its store alone
         (with a PendingDriver), so a UI can paint before the fleet answers."""
         self.driver = driver
-
-    def counts(self) -> FleetCounts:
-        """What the header shows: hosts, VMs and work in flight, as last seen."""
-        return FleetCounts(
-            hosts=self.store.count_hosts(),
-            hosts_up=self.store.count_hosts(state=HostState.UP),
-            vms=self.store.count_vms(),
-            running=self.store.count_vms(state=VmState.RUNNING),
-            tasks_running=len(self.store.tasks(active=True, limit=1000)),
-        )
 
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` with every event the console records or notices."""
@@ -118,70 +92,6 @@ class Console:
     def host_history(self, name: str) -> list[float]:
         """The host's CPU utilization (0..1) at each of the recent syncs, oldest first."""
         return list(self._history.get(name, ()))
-
-    def store_now(self) -> float:
-        """The console's clock: what "now" is for its records."""
-        return self.store.now()
-
-    def topology(self) -> Topology:
-        return self.store.topology()
-
-    def count_vms(self, **filters: Any) -> int:
-        return self.store.count_vms(**filters)
-
-    def allocated(self) -> dict[str, placement.Allocation]:
-        """What the VMs that are not shut off hold on each host."""
-        return {host: placement.Allocation(vcpus, memory)
-                for host, (vcpus, memory) in self.store.allocated_by_host().items()}
-
-    def hosts(self) -> list[Host]:
-        return self.store.hosts()
-
-    def host(self, name: str) -> Host:
-        host = self.store.host(name)
-        if host is None:
-            raise Refused(f"There is no host named {name!r}.")
-        return host
-
-    def vms(self, **filters: Any) -> list[Vm]:
-        return self.store.vms(**filters)
-
-    def vm(self, name: str) -> Vm:
-        vm = self.store.vm(name)
-        if vm is None:
-            raise Refused(f"There is no VM named {name!r}.")
-        return vm
-
-    def pools(self) -> list[PoolUsage]:
-        return self.store.pool_usage()
-
-    def flavors(self) -> list[Flavor]:
-        return self.store.flavors()
-
-    def tasks(self, *, active: bool | None = None, limit: int = 100) -> list[Task]:
-        return self.store.tasks(active=active, limit=limit)
-
-    def task(self, task_id: int) -> Task:
-        task = self.store.task(task_id)
-        if task is None:
-            raise Refused(f"There is no task {task_id}.")
-        return task
-
-    def migrations(self, **filters: Any) -> list[MigrationRecord]:
-        return self.store.migrations(**filters)
-
-    def audit(self, **filters: Any) -> list[AuditRecord]:
-        return self.store.audit(**filters)
-
-    def verify_audit(self) -> list[AuditProblem]:
-        return self.store.verify_audit()
-
-    def export_audit(self, fmt: Literal["csv", "json"], out: TextIO, **filters: Any) -> None:
-        """Stream the audit log (oldest first) as "csv" or "json" into `out`."""
-        self.store.export_audit(fmt, out, **filters)
-
-    def events(self, **filters: Any) -> list[FleetEvent]:
-        return self.store.events(**filters)
 
     # --- the door: check, act, audit -------------------------------------------
 

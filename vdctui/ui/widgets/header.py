@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from vdctui.ops.console import FleetCounts
+from vdctui.ops.reads import FleetCounts
 
 
 class FleetHeader(Static):

@@ -1,0 +1,113 @@
+"""What the console can tell without changing anything: the store's memory of the fleet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO
+
+from vdctui.model import (
+    AuditProblem,
+    AuditRecord,
+    Flavor,
+    FleetEvent,
+    Host,
+    HostState,
+    MigrationRecord,
+    PoolUsage,
+    Task,
+    Topology,
+    Vm,
+    VmState,
+)
+from vdctui.ops import placement
+from vdctui.ops.errors import Refused
+from vdctui.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCounts:
+    hosts: int
+    hosts_up: int
+    vms: int
+    running: int
+    tasks_running: int
+
+
+class FleetReads:
+    """Reads through the store (what was last seen); the Console adds the changes."""
+
+    store: Store
+
+    def counts(self) -> FleetCounts:
+        """What the header shows: hosts, VMs and work in flight, as last seen."""
+        return FleetCounts(
+            hosts=self.store.count_hosts(),
+            hosts_up=self.store.count_hosts(state=HostState.UP),
+            vms=self.store.count_vms(),
+            running=self.store.count_vms(state=VmState.RUNNING),
+            tasks_running=len(self.store.tasks(active=True, limit=1000)),
+        )
+
+    def store_now(self) -> float:
+        """The console's clock: what "now" is for its records."""
+        return self.store.now()
+
+    def topology(self) -> Topology:
+        return self.store.topology()
+
+    def count_vms(self, **filters: Any) -> int:
+        return self.store.count_vms(**filters)
+
+    def allocated(self) -> dict[str, placement.Allocation]:
+        """What the VMs that are not shut off hold on each host."""
+        return {host: placement.Allocation(vcpus, memory)
+                for host, (vcpus, memory) in self.store.allocated_by_host().items()}
+
+    def hosts(self) -> list[Host]:
+        return self.store.hosts()
+
+    def host(self, name: str) -> Host:
+        host = self.store.host(name)
+        if host is None:
+            raise Refused(f"There is no host named {name!r}.")
+        return host
+
+    def vms(self, **filters: Any) -> list[Vm]:
+        return self.store.vms(**filters)
+
+    def vm(self, name: str) -> Vm:
+        vm = self.store.vm(name)
+        if vm is None:
+            raise Refused(f"There is no VM named {name!r}.")
+        return vm
+
+    def pools(self) -> list[PoolUsage]:
+        return self.store.pool_usage()
+
+    def flavors(self) -> list[Flavor]:
+        return self.store.flavors()
+
+    def tasks(self, *, active: bool | None = None, limit: int = 100) -> list[Task]:
+        return self.store.tasks(active=active, limit=limit)
+
+    def task(self, task_id: int) -> Task:
+        task = self.store.task(task_id)
+        if task is None:
+            raise Refused(f"There is no task {task_id}.")
+        return task
+
+    def migrations(self, **filters: Any) -> list[MigrationRecord]:
+        return self.store.migrations(**filters)
+
+    def audit(self, **filters: Any) -> list[AuditRecord]:
+        return self.store.audit(**filters)
+
+    def verify_audit(self) -> list[AuditProblem]:
+        return self.store.verify_audit()
+
+    def export_audit(self, fmt: Literal["csv", "json"], out: TextIO, **filters: Any) -> None:
+        """Stream the audit log (oldest first) as "csv" or "json" into `out`."""
+        self.store.export_audit(fmt, out, **filters)
+
+    def events(self, **filters: Any) -> list[FleetEvent]:
+        return self.store.events(**filters)
