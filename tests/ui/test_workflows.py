@@ -307,3 +307,26 @@ async def test_a_burst_after_slash_goes_into_the_filter(make_app: MakeApp) -> No
         screen = app.screen
         assert isinstance(screen, VmsScreen)
         assert screen.query_text == "web-0"
+
+
+async def test_maintenance_from_the_command_line(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        host = next(h for h in sorted(fleet.hosts)
+                    if not app.ops.plan_maintenance(h).stuck and fleet.vms_on(h))
+        await command(pilot, f"maintenance {host}")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        for _ in range(30):
+            await settle(pilot)
+            if host in app.ops.hosts_in_maintenance():
+                break
+        assert host in app.ops.hosts_in_maintenance()
+        assert not [vm for vm in fleet.vms_on(host) if vm.state != "shut off"]
+        await pilot.press("1")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InventoryScreen)
+        assert "maintenance" in str(screen._badges(screen._hosts[host]))

@@ -31,6 +31,12 @@ class Command:
     help: str
     run: Handler
     completes: tuple[str, ...] = ()  # what each argument completes to: "vm", "host", "flavor"...
+    repeats: bool = False  # the last kind of argument may come again (`:start web-1 web-2`)
+
+    def completes_at(self, position: int) -> str:
+        if position < len(self.completes):
+            return self.completes[position]
+        return self.completes[-1] if self.repeats and self.completes else ""
 
 
 async def _go(mode: str, app: VdcApp, args: list[str]) -> None:
@@ -69,7 +75,6 @@ async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = Fal
                       f"Migrating {vm} to {target}; see Tasks (4).")
 
 
-
 async def _resize(app: VdcApp, args: list[str]) -> None:
     _need(args, 2, "resize VM VCPUS [MEMORY]")
     try:
@@ -97,6 +102,29 @@ async def _cancel(app: VdcApp, args: list[str]) -> None:
     if not args[0].isdigit():
         raise Refused(f"{args[0]!r} is not a task number.")
     await app.act(app.ops.cancel_task(int(args[0])), f"Cancelling task {args[0]}.")
+
+
+async def _maintenance(app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, "maintenance HOST [exit]")
+    host = args[0]
+    if args[1:2] == ["exit"]:
+        await app.act(app.ops.exit_maintenance(host), f"{host} is back in service.")
+        return
+    from vdctui.ui.dialogs import ConfirmDialog
+
+    plan = app.ops.plan_maintenance(host)
+    question = (f"Evacuate {host} ({len(plan.moves)} VMs move live) and put it in "
+                "maintenance?")
+    if plan.stuck:
+        question = (f"{host} cannot be evacuated: {len(plan.stuck)} VM(s) cannot move "
+                    f"({plan.stuck[0].vm}: {plan.stuck[0].reason}). Try anyway?")
+    app.push_screen(ConfirmDialog(question, "Evacuate"), partial(_evacuate, app, host))
+
+
+async def _evacuate(app: VdcApp, host: str, yes: bool | None) -> None:
+    if yes:
+        app.notify(f"Evacuating {host}; see Tasks (4).")
+        await app.act(app.ops.enter_maintenance(host), f"{host} is in maintenance.")
 
 
 async def _speed(app: VdcApp, args: list[str]) -> None:
@@ -130,7 +158,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("tasks", "", "Running and recent tasks", partial(_go, "tasks")),
     Command("migrations", "[filter]", "Migration history", partial(_go, "migrations")),
     Command("audit", "[filter]", "The audit log", partial(_go, "audit")),
-    *[Command(verb, "VM...", f"{verb.capitalize()} VMs", partial(_lifecycle, verb), ("vm",))
+    *[Command(verb, "VM...", f"{verb.capitalize()} VMs", partial(_lifecycle, verb), ("vm",),
+              repeats=True)
       for verb in ("start", "stop", "destroy", "reboot", "suspend", "resume")],
     Command("migrate", "VM [HOST] [cold]", "Move a VM (no host: pick from ranked candidates)",
             _migrate, ("vm", "host")),
@@ -139,6 +168,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create,
             ("", "flavor", "pool")),
     Command("cancel", "TASK", "Cancel a running migration", _cancel),
+    Command("maintenance", "HOST [exit]", "Evacuate a host into maintenance (or bring it back)",
+            _maintenance, ("host",)),
     Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
     Command("help", "", "Show the keys", _help),
     Command("quit", "", "Leave the console", _quit),
@@ -180,13 +211,9 @@ class CommandSuggester(Suggester):
             match = next((n for n in names if n.startswith(words[0]) and n != words[0]), None)
             return match
         command = COMMANDS.get(ALIASES.get(words[0], words[0]))
-        position = len(words) - 2
         if command is None or not words[-1]:
             return None
-        kinds = command.completes
-        kind = kinds[position] if position < len(kinds) else (
-            kinds[-1] if kinds and kinds[-1] == "vm" and command.name != "migrate" else "")
-        match = self._complete(kind, words[-1])
+        match = self._complete(command.completes_at(len(words) - 2), words[-1])
         return " ".join([*words[:-1], match]) if match else None
 
     def _complete(self, kind: str, prefix: str) -> str | None:

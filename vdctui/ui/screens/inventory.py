@@ -53,8 +53,10 @@ class FleetTree(Tree[Node]):
             self.move_cursor(node.parent)
 
 
-def host_badges(host: Host, held: Allocation) -> Text:
+def host_badges(host: Host, held: Allocation, maintenance: bool = False) -> Text:
     label = Text(host.name)
+    if maintenance:
+        label.append(" maintenance", style="bold magenta")
     if host.state is not HostState.UP:
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
         return label
@@ -89,6 +91,7 @@ class InventoryScreen(FleetScreen):
         self.host_filter = ""
         self._hosts: dict[str, Host] = {}
         self._held: dict[str, Allocation] = {}
+        self._maintenance: set[str] = set()
         self._built = False
 
     def body(self) -> ComposeResult:
@@ -114,6 +117,7 @@ class InventoryScreen(FleetScreen):
     def refresh_data(self) -> None:
         self._hosts = {h.name: h for h in self.ops.hosts()}
         self._held = self.ops.allocated()
+        self._maintenance = self.ops.hosts_in_maintenance()
         if not self._built or self._shape_changed():
             self._build_tree()
         else:
@@ -156,15 +160,28 @@ class InventoryScreen(FleetScreen):
                     if self.host_filter and not hosts:
                         continue
                     rack_node = room_node.add(self._rack_label(rack, hosts),
-                                              data=("rack", rack.name),
-                                              expand=bool(self.host_filter))
-                    for host in hosts:
-                        rack_node.add_leaf(host_badges(host, self._allocation(host.name)),
-                                           data=("host", host.name))
+                                              data=("rack", rack.name), allow_expand=True)
+                    if self.host_filter:  # show what matched
+                        self._add_hosts(rack_node, hosts)
+                        rack_node.expand()
         if not self._built and topology.sites:
             first = tree.root.children[0]
             tree.move_cursor(first.children[0] if first.children else first)
         self._built = bool(topology.sites)
+
+    def _add_hosts(self, rack_node: TreeNode[Node], hosts: list[Host]) -> None:
+        for host in hosts:
+            rack_node.add_leaf(self._badges(host), data=("host", host.name))
+
+    def _badges(self, host: Host) -> Text:
+        return host_badges(host, self._allocation(host.name), host.name in self._maintenance)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Node]) -> None:
+        """Hosts are added to a rack when it is first opened: 10,000 hosts cost nothing
+        until someone looks."""
+        node = event.node
+        if node.data and node.data[0] == "rack" and not node.children:
+            self._add_hosts(node, self._racks().get(node.data[1], []))
 
     def _rack_label(self, rack: Rack, hosts: list[Host]) -> Text:
         label = Text(rack.name)
@@ -178,8 +195,7 @@ class InventoryScreen(FleetScreen):
     def _relabel(self) -> None:
         for node in self._all_nodes():
             if node.data and node.data[0] == "host" and node.data[1] in self._hosts:
-                host = self._hosts[node.data[1]]
-                node.set_label(host_badges(host, self._allocation(host.name)))
+                node.set_label(self._badges(self._hosts[node.data[1]]))
 
     def _allocation(self, host: str) -> Allocation:
         return self._held.get(host, Allocation())
@@ -226,6 +242,8 @@ class InventoryScreen(FleetScreen):
         text = Text()
         text.append(f"{host.name}", style="bold")
         text.append(f"  {host.state}", style=STATE_STYLE[host.state])
+        if host.name in self._maintenance:
+            text.append("  in maintenance", style="bold magenta")
         text.append(f"  {host.model}  rack {host.rack} · {host.room} · {host.site}\n")
         if host.reason:
             text.append(f"{host.reason}\n", style="yellow")

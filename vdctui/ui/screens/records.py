@@ -214,16 +214,14 @@ class MigrationsScreen(RecordsScreen):
     TITLE_TEXT = "Migration history"
 
     def fetch(self, fields: dict[str, str]) -> list[Any]:
-        outcome = fields.get("outcome")
-        if outcome is not None:
+        query: dict[str, Any] = dict(fields)
+        if "outcome" in fields:
             try:
-                fields["outcome"] = MigrationOutcome(outcome)  # type: ignore[assignment]
+                query["outcome"] = MigrationOutcome(fields["outcome"])
             except ValueError:
                 choices = ", ".join(o.value for o in MigrationOutcome)
-                raise_refusal = f"{outcome!r} is not an outcome ({choices})."
-                self.notify(raise_refusal, severity="error")
-                return []
-        return self.ops.migrations(**fields, limit=ROWS_SHOWN)
+                raise Refused(f"{fields['outcome']!r} is not an outcome ({choices}).") from None
+        return self.ops.migrations(**query, limit=ROWS_SHOWN)
 
 
 class AuditScreen(RecordsScreen):
