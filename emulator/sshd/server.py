@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,24 @@ class Stats:
     bastion_connections: int = 0
     forwarded: int = 0
     injections: list[Injection] = field(default_factory=list)
+    handshaking: int = 0  # host connections accepted and not yet authenticated, now
+    max_handshaking: int = 0  # ... the most at any one time, over every host
+    max_channels: int = 0  # the most execs open at once on any one connection
+    stalled: int = 0  # execs held by `FleetSshServer.stalled`, open now
+
+
+@dataclass
+class Faults:
+    """Misbehaviour on demand, for tests of the client's timeouts and retries.
+
+    `stalled`: hosts whose execs never answer (each holds its channel until the
+    client closes it). `drop_after`: host -> how many of its next execs run and
+    then lose the connection before the reply is sent. `delay_s`: a slow host.
+    """
+
+    stalled: set[str] = field(default_factory=set)
+    drop_after: dict[str, int] = field(default_factory=dict)
+    delay_s: float = 0.0  # every exec waits this long before it runs
 
 
 class _Coalescing:
@@ -106,9 +124,14 @@ class _HostServer(asyncssh.SSHServer):
         self._served = served
         self._host = host
         self._conn: asyncssh.SSHServerConnection | None = None
+        self._handshaking = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-        self._served.stats.connections += 1
+        stats = self._served.stats
+        stats.connections += 1
+        stats.handshaking += 1
+        stats.max_handshaking = max(stats.max_handshaking, stats.handshaking)
+        self._handshaking = True
         _coalesce(conn)
         if not self._served.answers(self._host):
             asyncio.get_running_loop().call_soon(conn.abort)
@@ -116,7 +139,16 @@ class _HostServer(asyncssh.SSHServer):
             self._conn = conn
             self._served._connections.setdefault(self._host, set()).add(conn)
 
+    def _handshake_over(self) -> None:
+        if self._handshaking:
+            self._handshaking = False
+            self._served.stats.handshaking -= 1
+
+    def auth_completed(self) -> None:
+        self._handshake_over()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._handshake_over()
         # only this connection: scanning every host's set made closing N connections O(N^2)
         if self._conn is not None:
             self._served._connections.get(self._host, set()).discard(self._conn)
@@ -161,7 +193,11 @@ class FleetSshServer:
         self.endpoints: dict[str, Endpoint] = {}
         self.bastion: Endpoint | None = None
         self.stats = Stats()
+        self.faults = Faults()
+        self.on_exec: Callable[[str, str], None] | None = None  # (host, command) of each exec
         self._connections: dict[str, set[asyncssh.SSHServerConnection]] = {}
+        self._open_execs: dict[asyncssh.SSHConnection, int] = {}
+        self._virsh: dict[str, Virsh] = {}
         self._clock: asyncio.Task[None] | None = None
         self._authorized = asyncssh.import_authorized_keys(
             "".join(k.export_public_key().decode() for k in self.client_keys))
@@ -200,23 +236,44 @@ class FleetSshServer:
 
         Ports are ephemeral, or base_port, base_port + 1, ... in host name order."""
         for index, name in enumerate(sorted(self.fleet.hosts) if hosts is None else hosts):
-            key = self.host_keys.setdefault(name, new_key())
-            virsh = Virsh(self.fleet, name, resolve_host=self.resolve,
-                          on_injection=self._on_injection, poll_s=self.poll_s)
-            acceptor = await asyncssh.listen(
-                LOOPBACK, base_port + index if base_port else 0, server_host_keys=[key],
-                authorized_client_keys=self._authorized,
-                server_factory=lambda name=name: _HostServer(self, name),
-                process_factory=lambda process, name=name, virsh=virsh:
-                    self._exec(name, virsh, process),
-                keepalive_interval=0, login_timeout=30, encoding="utf-8",
-                allow_scp=False, agent_forwarding=False, x11_forwarding=False,
-                line_editor=False)
-            port = acceptor.sockets[0].getsockname()[1]
-            self.endpoints[name] = Endpoint(name, port, key, acceptor)
+            await self._listen(name, base_port + index if base_port else 0)
         if self.migration_rate is not None and self._clock is None:
             self._clock = asyncio.get_running_loop().create_task(self._run_migrations())
         return {name: e.port for name, e in self.endpoints.items()}
+
+    async def _listen(self, name: str, port: int) -> None:
+        key = self.host_keys.setdefault(name, new_key())
+        virsh = self._virsh.get(name)
+        if virsh is None:
+            virsh = self._virsh[name] = Virsh(self.fleet, name, resolve_host=self.resolve,
+                                              on_injection=self._on_injection,
+                                              poll_s=self.poll_s)
+        acceptor = await asyncssh.listen(
+            LOOPBACK, port, server_host_keys=[key],
+            authorized_client_keys=self._authorized,
+            server_factory=lambda: _HostServer(self, name),
+            process_factory=lambda process: self._exec(name, virsh, process),
+            keepalive_interval=0, login_timeout=30, encoding="utf-8",
+            allow_scp=False, agent_forwarding=False, x11_forwarding=False,
+            line_editor=False)
+        port = acceptor.sockets[0].getsockname()[1]
+        self.endpoints[name] = Endpoint(name, port, key, acceptor)
+
+    async def stop_host(self, name: str) -> None:
+        """Stop one host's SSH server (its sshd died): connections dropped, none accepted."""
+        endpoint = self.endpoints[name]
+        if endpoint.server is not None:
+            endpoint.server.close()
+            with contextlib.suppress(Exception):
+                await endpoint.server.wait_closed()
+            endpoint.server = None
+        self.cut_off(name)
+
+    async def restart_host(self, name: str) -> None:
+        """Start a stopped host's SSH server again, on the same port with the same key."""
+        endpoint = self.endpoints[name]
+        if endpoint.server is None:
+            await self._listen(name, endpoint.port)
 
     async def start_bastion(self, key: asyncssh.SSHKey | None = None, *, port: int = 0) -> int:
         key = key or self.host_keys.setdefault("@bastion", new_key())
@@ -232,9 +289,31 @@ class FleetSshServer:
                     ) -> None:
         self.stats.execs += 1
         conn = process.channel.get_connection()
+        if self.on_exec is not None:
+            self.on_exec(host, process.command or "")
+        open_now = self._open_execs[conn] = self._open_execs.get(conn, 0) + 1
+        self.stats.max_channels = max(self.stats.max_channels, open_now)
+        try:
+            await self._answer(host, virsh, process, conn)
+        finally:
+            left = self._open_execs.pop(conn) - 1
+            if left:
+                self._open_execs[conn] = left
+
+    async def _answer(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str],
+                      conn: asyncssh.SSHConnection) -> None:
         if not self.answers(host):
             self.cut_off(host)
             conn.abort()
+            return
+        if self.faults.delay_s:
+            await asyncio.sleep(self.faults.delay_s)
+        if host in self.faults.stalled:
+            self.stats.stalled += 1
+            try:
+                await process.channel.wait_closed()
+            finally:
+                self.stats.stalled -= 1
             return
         command = process.command
         if not command:
@@ -257,6 +336,11 @@ class FleetSshServer:
             return
         if not self.answers(host):  # cut off while the command ran (e.g. during a migration)
             self.cut_off(host)
+            conn.abort()
+            return
+        drops = self.faults.drop_after.get(host, 0)
+        if drops > 0:  # it ran; the reply is lost with the connection
+            self.faults.drop_after[host] = drops - 1
             conn.abort()
             return
         process.stdout.write(result.stdout)
@@ -285,7 +369,7 @@ class FleetSshServer:
             for conn in list(conns):
                 conn.abort()
         self._connections.clear()
-        servers = [e.server for e in self.endpoints.values()]
+        servers = [e.server for e in self.endpoints.values() if e.server is not None]
         if self.bastion is not None:
             servers.append(self.bastion.server)
         for server in servers:

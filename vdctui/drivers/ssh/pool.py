@@ -37,6 +37,7 @@ from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 READ_RETRIES = 2
+_NOT_RETRIED = " (a change: it may or may not have taken effect, and was not retried)"
 
 # Put first, ahead of asyncssh's defaults (the `^` prefix): a preference, not a restriction.
 KEX_FIRST = "^curve25519-sha256,curve25519-sha256@libssh.org"
@@ -69,6 +70,8 @@ class PoolLimits:
     command_timeout_s: float = 30.0
     connect_timeout_s: float = 10.0
     keepalive_s: float = 15.0
+    backoff_first_s: float = BACKOFF_FIRST_S  # after a failed connection; doubles each time
+    backoff_max_s: float = BACKOFF_MAX_S
 
 
 @dataclass
@@ -239,10 +242,12 @@ class ConnectionPool:
                                       f"{reason}.") from None
             link.backoff = 0.0
             link.refusal = None
+            link.reason = ""
             return link.conn
 
     def _failed(self, link: _Link, reason: str, refusal: HostUnreachable | None) -> None:
-        link.backoff = min(BACKOFF_MAX_S, link.backoff * 2 or BACKOFF_FIRST_S)
+        link.backoff = min(self.limits.backoff_max_s,
+                           link.backoff * 2 or self.limits.backoff_first_s)
         link.down_until = time.monotonic() + link.backoff
         link.reason = reason
         link.refusal = refusal
@@ -276,19 +281,21 @@ class ConnectionPool:
             assert link.channels is not None
             try:
                 async with link.channels:
-                    result = await asyncio.wait_for(
-                        conn.run(command, input=input, check=False), limit)
+                    result = await _exec(conn, command, input, limit)
             except TimeoutError:
+                unknown = "" if read else _NOT_RETRIED
                 raise HostUnreachable(f"Host {host.name} did not finish a command within "
-                                      f"{limit:g} s.") from None
+                                      f"{limit:g} s{unknown}.") from None
             except (asyncssh.ChannelOpenError, asyncssh.ConnectionLost,
                     asyncssh.DisconnectError, BrokenPipeError, ConnectionError) as exc:
                 self.forget(host)
                 if attempt + 1 < attempts:
                     await asyncio.sleep(0.05 * (attempt + 1))
                     continue
+                maybe = ("" if read or isinstance(exc, asyncssh.ChannelOpenError)
+                         else _NOT_RETRIED)
                 raise HostUnreachable(f"Host {host.name} is unreachable: "
-                                      f"{_reason(exc)}.") from None
+                                      f"{_reason(exc)}{maybe}.") from None
             self.execs_done += 1
             status = result.exit_status
             if status is None:  # killed by a signal or the connection dropped mid-command
@@ -296,7 +303,7 @@ class ConnectionPool:
                 if attempt + 1 < attempts:
                     continue
                 raise HostUnreachable(f"Host {host.name} dropped the connection during a "
-                                      "command.")
+                                      f"command{'' if read else _NOT_RETRIED}.")
             return Completed(_text(result.stdout), _text(result.stderr), status)
         raise HostUnreachable(f"Host {host.name} is unreachable.")  # pragma: no cover
 
@@ -328,6 +335,25 @@ class ConnectionPool:
             with contextlib.suppress(Exception):
                 await conn.wait_closed()
         self._links.clear()
+
+
+async def _exec(conn: asyncssh.SSHClientConnection, command: str, input: str | None,
+                limit: float) -> asyncssh.SSHCompletedProcess:
+    """One command on its own channel, within `limit` seconds.
+
+    The channel is closed when the command times out or is cancelled: asyncssh's
+    `run(timeout=)` leaves it open, so a host that stalls would pile up open
+    channels past the limit on the connection.
+    """
+    process: asyncssh.SSHClientProcess[Any] | None = None
+    try:
+        async with asyncio.timeout(limit):
+            process = await conn.create_process(command, input=input)
+            return await process.wait(check=False)
+    except BaseException:
+        if process is not None:
+            process.close()
+        raise
 
 
 def _text(data: Any) -> str:
