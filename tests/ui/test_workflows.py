@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
@@ -17,6 +18,15 @@ from vdctui.ui.screens.records import TasksScreen
 from vdctui.ui.screens.vms import VmsScreen
 
 MakeApp = Callable[..., VdcApp]
+
+
+async def vms_filtered(pilot: Pilot[None], query: str) -> VmsScreen:
+    """Open the VMs screen with a filter typed in, as an operator would."""
+    await pilot.press("2", "slash", *query, "enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, VmsScreen)
+    return screen
 
 
 def status(app: VdcApp) -> str:
@@ -77,10 +87,7 @@ async def test_mark_two_and_start_both(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"state:shutoff", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
+        screen = await vms_filtered(pilot, "state:shutoff")
         names = [vm.name for vm in screen._page[:2]]
         await pilot.press("space", "space")
         assert screen.marked == set(names)
@@ -93,10 +100,7 @@ async def test_destroy_asks_first(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"state:running", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
+        screen = await vms_filtered(pilot, "state:running")
         name = screen._page[0].name
         await pilot.press("d")
         await settle(pilot)
@@ -116,10 +120,7 @@ async def test_migrate_from_the_ranked_candidates(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"state:running", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
+        screen = await vms_filtered(pilot, "state:running")
         vm = screen._page[0]
         await pilot.press("m")
         await settle(pilot)
@@ -171,10 +172,7 @@ async def test_resize_dialog_refuses_a_bad_size_as_you_type(make_app: MakeApp) -
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"state:running", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
+        screen = await vms_filtered(pilot, "state:running")
         vm = screen._page[0]
         await pilot.press("z")
         await settle(pilot)
@@ -259,10 +257,7 @@ async def test_marked_vms_migrate_together(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "slash", *"web state:running", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
+        screen = await vms_filtered(pilot, "web state:running")
         names = [vm.name for vm in screen._page[:2]]
         await pilot.press("space", "space", "m")
         await settle(pilot)
