@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import asyncssh
 
@@ -196,7 +196,7 @@ class FleetSshServer:
         self.faults = Faults()
         self.on_exec: Callable[[str, str], None] | None = None  # (host, command) of each exec
         self._connections: dict[str, set[asyncssh.SSHServerConnection]] = {}
-        self._open_execs: dict[asyncssh.SSHConnection, int] = {}
+        self._open_execs: dict[asyncssh.SSHServerConnection, int] = {}
         self._virsh: dict[str, Virsh] = {}
         self._clock: asyncio.Task[None] | None = None
         self._authorized = asyncssh.import_authorized_keys(
@@ -288,7 +288,7 @@ class FleetSshServer:
     async def _exec(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str]
                     ) -> None:
         self.stats.execs += 1
-        conn = process.channel.get_connection()
+        conn = cast(asyncssh.SSHServerConnection, process.channel.get_connection())
         if self.on_exec is not None:
             self.on_exec(host, process.command or "")
         open_now = self._open_execs[conn] = self._open_execs.get(conn, 0) + 1
@@ -301,7 +301,7 @@ class FleetSshServer:
                 self._open_execs[conn] = left
 
     async def _answer(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str],
-                      conn: asyncssh.SSHConnection) -> None:
+                      conn: asyncssh.SSHServerConnection) -> None:
         if not self.answers(host):
             self.cut_off(host)
             conn.abort()
