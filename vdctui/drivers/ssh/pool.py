@@ -3,6 +3,8 @@
 - at most `max_channels` commands at a time on one connection;
 - at most `max_handshakes` SSH handshakes at a time per target (the first hop:
   the bastion for hosts behind one, else the host itself);
+- bastions from the inventory's `jump` or an ssh_config `ProxyJump` are opened
+  by the pool, once: every host behind one shares its connection;
 - keepalive on every connection; a timeout on every command;
 - after a failed connection, the host is left alone for a backoff (0.5 s,
   doubling to 30 s) and calls fail at once with the reason;
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
+import os
 import re
 import time
 from collections.abc import Callable
@@ -29,10 +33,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+from asyncssh.config import SSHClientConfig
 
 from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh.hostkeys import NO_KNOWN_HOSTS, Check, CheckingClient, HostKeyBook
-from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost
+from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost, parse_address
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -120,6 +125,7 @@ class ConnectionPool:
         self._handshakes: dict[str, asyncio.Semaphore] = {}
         self._keys: dict[Path, Any] = {}  # identity file -> asyncssh key pairs, read once
         self._config_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self._config_jumps: dict[Address, tuple[Address, ...]] = {}
         self.handshakes_done = 0
         self.execs_done = 0
 
@@ -209,13 +215,43 @@ class ConnectionPool:
         self.handshakes_done += 1
         return conn
 
+    def _hops(self, host: InventoryHost) -> tuple[Address, ...]:
+        """The bastions in front of a host: its `jump`, else a ProxyJump from ssh_config.
+
+        asyncssh would follow an ssh_config ProxyJump by itself, but with a new
+        bastion connection per host, checked against ~/.ssh/known_hosts rather
+        than the inventory's: the pool opens the hops itself so hosts share them.
+        """
+        if host.jump is not None:
+            return (host.jump,)
+        found = self._config_jumps.get(host.address)
+        if found is None:
+            found = self._config_jumps[host.address] = _config_jump(
+                self._config_paths(), host.address)
+        return found
+
+    def _config_paths(self) -> list[str]:
+        if self.inventory.ssh_config is not None:
+            return [str(self.inventory.ssh_config)]
+        default = Path("~/.ssh/config").expanduser()
+        return [str(default)] if os.access(default, os.R_OK) else []
+
     async def _jump(self, host: InventoryHost) -> asyncssh.SSHClientConnection | None:
-        if host.jump is None:
-            return None
-        key = f"jump:{host.jump}"
-        return await self._open(self._link(key), f"bastion {host.jump}",
-                                lambda: self._connect(f"bastion {host.jump}", host.jump,  # type: ignore[arg-type]
-                                                      host.identity, None, key))
+        hops = self._hops(host)
+        return await self._through(hops, host.identity) if hops else None
+
+    async def _through(self, hops: tuple[Address, ...], identity: Path | None
+                       ) -> asyncssh.SSHClientConnection:
+        """The shared connection to the last of `hops`, each reached through the one before."""
+        key = _jump_key(hops)
+        last = hops[-1]
+
+        async def make() -> asyncssh.SSHClientConnection:
+            tunnel = await self._through(hops[:-1], identity) if len(hops) > 1 else None
+            gate = _jump_key(hops[:-1]) if len(hops) > 1 else key
+            return await self._connect(f"bastion {last}", last, identity, tunnel, gate)
+
+        return await self._open(self._link(key), f"bastion {last}", make)
 
     async def _open(self, link: _Link, label: str,
                     make: Callable[[], Any]) -> asyncssh.SSHClientConnection:
@@ -258,7 +294,8 @@ class ConnectionPool:
 
         async def make() -> asyncssh.SSHClientConnection:
             tunnel = await self._jump(host)
-            gate = f"jump:{host.jump}" if host.jump else f"host:{host.address}"
+            hops = self._hops(host)
+            gate = _jump_key(hops) if hops else f"host:{host.address}"
             return await self._connect(host.name, host.address, host.identity, tunnel, gate)
 
         return await self._open(link, f"host {host.name}", make)
@@ -354,6 +391,37 @@ async def _exec(conn: asyncssh.SSHClientConnection, command: str, input: str | N
         if process is not None:
             process.close()
         raise
+
+
+def _jump_key(hops: tuple[Address, ...]) -> str:
+    return "jump:" + ",".join(str(hop) for hop in hops)
+
+
+def _config_jump(paths: list[str], address: Address) -> tuple[Address, ...]:
+    """The ProxyJump hops ssh_config gives for an address (none if it gives none)."""
+    if not paths:
+        return ()
+    try:
+        local_user = getpass.getuser()
+    except (KeyError, OSError):
+        local_user = ""
+    try:
+        config = SSHClientConfig.load(None, paths, False, False, False, local_user,
+                                      address.user or (), address.host, address.port or ())
+    except (ValueError, OSError) as exc:  # asyncssh's ConfigParseError is a ValueError
+        raise HostUnreachable(f"Cannot read ssh_config for {address.host}: {exc}.") from None
+    value = config.get("ProxyJump")
+    if not isinstance(value, str) or not value.strip() or value.strip().lower() == "none":
+        return ()
+    hops = []
+    for hop in value.split(","):
+        hop = hop.strip().removeprefix("ssh://")
+        try:
+            hops.append(parse_address(hop))
+        except ValueError as exc:
+            raise HostUnreachable(f"ssh_config ProxyJump {value!r} for {address.host}: "
+                                  f"{exc}.") from None
+    return tuple(hops)
 
 
 def _text(data: Any) -> str:
