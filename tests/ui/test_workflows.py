@@ -325,3 +325,26 @@ async def test_maintenance_from_the_command_line(make_app: MakeApp) -> None:
         screen = app.screen
         assert isinstance(screen, InventoryScreen)
         assert "maintenance" in str(screen._badges(screen._hosts[host]))
+
+
+async def test_quit_with_a_running_migration_asks_then_cancels_it(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
+                  if v.state == "running")
+        target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
+                      if c.reason is None)
+        fleet.slow_link(vm.host, 1e-6)
+        await command(pilot, f"migrate {vm.name} {target}")
+        await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+    from vdctui.store import Store
+
+    (record,) = Store(app.ops.store.path).migrations(vm=vm.name)  # the app closed its own
+    assert record.outcome is MigrationOutcome.CANCELLED
+    assert fleet.vms[vm.name].host != target

@@ -382,9 +382,16 @@ class Console(FleetReads):
     def hosts_in_maintenance(self) -> set[str]:
         return self.store.hosts_in_maintenance()
 
-    async def close(self) -> None:
-        """Abort nothing: wait for running migrations to be recorded, then close the driver."""
-        for run in list(self._runs.values()):
+    def running_migrations(self) -> list[MigrationRun]:
+        """The migrations this console started that have not ended yet."""
+        return list(self._runs.values())
+
+    async def close(self, *, abort_migrations: bool = False) -> None:
+        """Wait for running migrations to end and be recorded (or abort them first), then
+        close the driver and the store."""
+        for run in self.running_migrations():
+            if abort_migrations:
+                await self.cancel_task(run.task_id)
             if run.follower is not None:
                 await asyncio.shield(run.follower)
         await self.driver.close()

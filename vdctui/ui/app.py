@@ -156,8 +156,21 @@ class VdcApp(App[None]):
             header.speed = self.clock.speed
 
     async def action_quit(self) -> None:
-        await self.ops.close()
-        self.exit()
+        """Leave; migrations this console is running are cancelled first, if you agree."""
+        running = self.ops.running_migrations()
+        if not running:
+            await self._leave(True)
+            return
+        from vdctui.ui.dialogs import ConfirmDialog
+
+        question = (f"{len(running)} migration(s) started here are still running. Quit and "
+                    "cancel them? (The VMs stay where they are.)")
+        self.push_screen(ConfirmDialog(question, "Cancel and quit"), self._leave)
+
+    async def _leave(self, yes: bool | None) -> None:
+        if yes:
+            await self.ops.close(abort_migrations=True)
+            self.exit()
 
     # --- acting through the console -------------------------------------------
 
