@@ -129,6 +129,8 @@ class VdcApp(App[None]):
             await self.ops.sync()
         except (Refused, Failed) as exc:
             self.notify(str(exc), severity="warning")
+        except Exception as exc:  # noqa: BLE001 - a failed sync must not close the console
+            self.notify(f"The sync with the fleet failed: {exc}", severity="error", timeout=15)
         finally:
             self._syncing = False
             # a big fleet takes a while to sync: leave the loop as much time again
