@@ -83,7 +83,7 @@ class Console(FleetReads):
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
         events = await self.reconciler.sync(self.driver)
-        for host in self.store.hosts():
+        for host in self.reconciler.hosts:
             self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(
                 host.cpu_util)
         self._emit(events)

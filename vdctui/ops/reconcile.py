@@ -104,6 +104,7 @@ class Reconciler:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._seen: dict[str, Vm] | None = None
+        self.hosts: list[Host] = []  # as the driver reported them at the last sync
 
     def seen(self) -> dict[str, Vm]:
         if self._seen is None:
@@ -122,7 +123,7 @@ class Reconciler:
         store = self.store
         ts = store.now()
         topology = await driver.topology()
-        hosts = await driver.list_hosts()
+        hosts = self.hosts = await driver.list_hosts()
         found = {vm.name: vm for vm in await driver.list_vms()}
         before_hosts = {host.name: host for host in store.hosts()}
         before = self.seen()
