@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import zlib
 from dataclasses import dataclass
 
 from .fleet import Fleet
@@ -111,6 +112,12 @@ def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600, epoch: float = 0.
     fleet.emit("fleet.built", f"Demo fleet built: {len(host_list)} hosts, {vms} VMs.")
     return fleet
 
+def _uptime(name: str) -> float:
+    """How long a demo VM has been up when the data center is built: an hour to 45 days,
+    fixed by its name (so the seeded random sequence stays as it was)."""
+    return 3600.0 + zlib.crc32(name.encode()) % (45 * 86400)
+
+
 def _place_vms(fleet: Fleet, rng: random.Random, host_list: list[Host], count: int) -> None:
     if not host_list:
         return
@@ -149,5 +156,5 @@ def _place_vms(fleet: Fleet, rng: random.Random, host_list: list[Host], count: i
         fleet._attach(v)
         if rng.random() >= f.shut_off:
             v.state = RUNNING
-            v.started_at = fleet.now
+            v.started_at = fleet.now - _uptime(name)
             fleet._start_workload(v)
