@@ -21,7 +21,6 @@ def when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-
 VM_COLUMNS: list[Column] = [
     ("name", lambda v: v.name),
     ("state", lambda v: v.state),
