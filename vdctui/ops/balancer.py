@@ -18,6 +18,7 @@ sample, so that consolidation leaves headroom.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ class HostLoad:
     power: Callable[[float], float] = field(default=lambda u: 0.0)  # watts at util 0..1
     demand: float = 0.0  # filled in from the VMs
     memory_used: float = 0.0
+    core_capacity: float = math.inf  # one core's MHz/MIPS: the most a 1-vCPU VM can get
 
 
 @dataclass
@@ -46,6 +48,7 @@ class VmLoad:
     demand: float  # predicted CPU demand, same unit as cpu_capacity
     memory_mib: float
     movable: bool = True
+    vcpus: int = 1  # a VM gets at most vcpus x its host's core_capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +104,23 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
     powered_on: list[str] = []
     hosts_on = [h for h in hosts if h.on]
 
+    fastest_core = max((h.core_capacity for h in hosts if h.can_receive), default=math.inf)
+
     def fits(vm: VmLoad, h: HostLoad, limit: float) -> bool:
+        here = by_name.get(vm.host)
         return (h.can_receive and h.memory_used + vm.memory_mib <= h.memory_mib
-                and (h.demand + vm.demand) <= limit * h.cpu_capacity)
+                and (h.demand + vm.demand) <= limit * h.cpu_capacity
+                # its vCPUs keep headroom on the new cores, or lose nothing by the move
+                and (vm.demand <= limit * vm.vcpus * h.core_capacity
+                     or (here is not None and h.core_capacity >= here.core_capacity)))
+
+    def starved(h: HostLoad) -> list[VmLoad]:
+        """VMs that want more than target of what their vCPUs get on this host's cores,
+        when there are faster cores to move them to."""
+        if h.core_capacity >= fastest_core:
+            return []
+        return [v for v in on_host[h.name]
+                if v.movable and v.demand > target * v.vcpus * h.core_capacity]
 
     def move(vm: VmLoad, h: HostLoad, reason: str, gain: str) -> None:
         src = by_name[vm.host]
@@ -116,34 +133,44 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
         moves.append(Move(vm.name, src.name, h.name, reason, gain))
         vm.host = h.name
 
-    def best_target(vm: VmLoad, exclude: set[str]) -> HostLoad | None:
-        """The fullest host that is on and stays under target (least power added)."""
-        options = [h for h in hosts_on if h.on and h.name not in exclude and fits(vm, h, target)]
+    def best_target(vm: VmLoad, exclude: set[str], limit: float = target,
+                    min_core: float = 0.0) -> HostLoad | None:
+        """The fullest host that is on and stays under `limit` (least power added)."""
+        options = [h for h in hosts_on if h.on and h.name not in exclude
+                   and h.core_capacity >= min_core and fits(vm, h, limit)]
         if not options:
             return None
         return min(options, key=lambda h: (h.power(min((h.demand + vm.demand) / h.cpu_capacity,
                                                        1.0)) - h.power(min(_util(h), 1.0)),
                                            -_util(h), h.name))
 
-    # 1. overloads
+    # 1. overloads: hosts above target, and VMs that want more than this host's cores give
     for h in sorted(hosts, key=lambda x: -_util(x)):
-        while h.on and _util(h) > target and on_host[h.name]:
+        while h.on and on_host[h.name]:
+            squeezed = starved(h)
+            if _util(h) <= target and not squeezed:
+                break
             excess = h.demand - target * h.cpu_capacity
-            candidates = sorted((v for v in on_host[h.name] if v.movable),
-                                key=lambda v: (v.demand < excess, v.memory_mib, v.name))
+            others = [] if _util(h) <= target else sorted(
+                (v for v in on_host[h.name] if v.movable and v not in squeezed),
+                key=lambda v: (v.demand < excess, v.memory_mib, v.name))
             placed = False
-            for vm in candidates:
-                dest = best_target(vm, {h.name})
+            for vm in squeezed + others:
+                # a squeezed VM goes to faster cores; any other move just relieves the host
+                faster = math.nextafter(h.core_capacity, math.inf) if vm in squeezed else 0.0
+                dest = best_target(vm, {h.name}, target, faster)
                 if dest is None:
                     sleeping = [s for s in hosts if not s.on and s.can_receive
-                                and fits(vm, s, target)]
+                                and s.core_capacity >= faster and fits(vm, s, target)]
                     if sleeping:
                         dest = max(sleeping, key=lambda s: (s.cpu_capacity, s.name))
                         dest.on = True
                         powered_on.append(dest.name)
                         hosts_on.append(dest)
                 if dest is not None:
-                    move(vm, dest, "overload", f"brings {h.name} toward {target:.0%}")
+                    reason = (f"gives {vm.name} faster cores than {h.name}" if vm in squeezed
+                              else f"brings {h.name} toward {target:.0%}")
+                    move(vm, dest, "overload", reason)
                     placed = True
                     break
             if not placed:
@@ -151,8 +178,12 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
     # 2. consolidate or spread
     emptied: list[str] = []
     if goal == "power":
+        # Pack only up to the target less the threshold's minimum gain, so a host that
+        # received VMs has headroom before it counts as overloaded (no ping-pong), and
+        # free the hosts that take the fewest migrations first.
+        ceiling = target - min_gain
         for h in sorted((x for x in hosts if x.on and on_host[x.name]),
-                        key=lambda x: (_util(x), x.name)):
+                        key=lambda x: (len(on_host[x.name]), _util(x), x.name)):
             if max_moves is not None and len(moves) >= max_moves:
                 break
             if h.name in powered_on or not all(v.movable for v in on_host[h.name]):
@@ -162,7 +193,7 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
             exclude = {h.name, *emptied}
             ok = True
             for vm in sorted(on_host[h.name], key=lambda v: -v.demand):
-                dest = best_target(vm, exclude)
+                dest = best_target(vm, exclude, ceiling)
                 if dest is None:
                     ok = False
                     break

@@ -37,9 +37,10 @@ def recommendations(console: Console, *, threshold: int = 3,
             h.name, float(h.usable_cpus * h.mhz), float(h.usable_memory_mib),
             on=h.state is HostState.UP,
             can_receive=h.state is HostState.UP and h.name not in maintenance,
-            power=_curve(peak)))
+            power=_curve(peak), core_capacity=float(h.mhz)))
     vms = [VmLoad(v.name, v.host, v.vcpus * v.cpu_util * mhz.get(v.host, 0), float(v.memory_mib),
-                  movable=v.state is VmState.RUNNING and v.datastore not in local)
+                  movable=v.state is VmState.RUNNING and v.datastore not in local,
+                  vcpus=max(v.vcpus, 1))
            for v in console.vms() if v.host and v.state is not VmState.SHUTOFF]
     try:
         return recommend(hosts, vms, threshold=threshold, goal=goal)
