@@ -20,6 +20,7 @@ from typing import IO
 import emulator
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.drivers.pending import PendingDriver
+from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
 from vdctui.store import Store, StoreError
 
@@ -195,6 +196,20 @@ def emulated_fleet(console: Console) -> EmulatedDriver:
     if not isinstance(console.driver, EmulatedDriver):
         raise BackendError("This command needs the embedded emulated data center.")
     return console.driver
+
+
+FIXED_EPOCH = 1_795_000_000.0  # 2026-11-18 08:26:40 UTC
+
+
+def fixed_console(db: Path, *, seed: int = 0, hosts: int = 64, vms: int = 600,
+                  role: Role = Role.ADMIN) -> tuple[Console, EmulatedClock]:
+    """A console with nothing left to chance, for tests, screenshots and benchmarks: a
+    seeded demo fleet on a clock that moves only when asked, and a store that keeps the
+    fleet's time."""
+    fleet = emulator.build_demo(seed=seed, hosts=hosts, vms=vms, epoch=FIXED_EPOCH)
+    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
+    store = Store(db, clock=lambda: fleet.now)
+    return Console(store, driver, Identity("operator", role)), EmulatedClock(driver)
 
 
 class EmulatedClock:

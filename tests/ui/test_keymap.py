@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from tests.ui.conftest import SIZE, settle
+from vdctui.backend import fixed_console
 from vdctui.ui.app import Launch, VdcApp
-from vdctui.ui.fixed import fixed_console
 from vdctui.ui.keymap import load_keymap
 
 
@@ -27,8 +27,8 @@ def test_a_bad_keymap_names_the_file(tmp_path: Path) -> None:
 async def test_a_remapped_key_opens_the_vms(tmp_path: Path) -> None:
     path = tmp_path / "keymap.toml"
     path.write_text('"screen.vms" = "v"\n')
-    app = VdcApp(Launch(console=fixed_console(tmp_path / "vdctui.db", hosts=4, vms=10),
-                        keymap_path=path))
+    console, clock = fixed_console(tmp_path / "vdctui.db", hosts=4, vms=10)
+    app = VdcApp(Launch(console=console, clock=clock, keymap_path=path))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("v")
