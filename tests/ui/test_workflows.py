@@ -348,3 +348,42 @@ async def test_quit_with_a_running_migration_asks_then_cancels_it(make_app: Make
     (record,) = Store(app.ops.store.path).migrations(vm=vm.name)  # the app closed its own
     assert record.outcome is MigrationOutcome.CANCELLED
     assert fleet.vms[vm.name].host != target
+
+
+async def test_fence_a_cut_off_host_then_restart_its_vms(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        host = next(h for h in sorted(fleet.hosts)
+                    if any(v.state == "running" for v in fleet.vms_on(h)))
+        running = [v.name for v in fleet.vms_on(host) if v.state == "running"]
+        fleet.partition_host(host)  # cut off: it may still run its VMs
+        await app.ops.sync()
+        await command(pilot, f"restart-vms {host}")
+        assert any("not fenced" in n or "may still" in n for n in notes(app)), notes(app)
+        assert all(fleet.vms[name].host == host for name in running)  # never two copies
+        await command(pilot, f"fence {host}")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert fleet.hosts[host].state == "off"
+        await command(pilot, f"restart-vms {host}")
+        moved = [name for name in running if fleet.vms[name].host != host]
+        assert moved and all(fleet.vms[name].state == "running" for name in moved)
+
+
+async def test_balance_shows_its_moves_and_applies_them(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, "balance power 5")  # the seeded fleet has hosts to empty
+        assert isinstance(app.screen, ConfirmDialog)
+        before = len(app.ops.migrations(limit=1000))
+        await pilot.press("y")
+        for _ in range(30):
+            await settle(pilot)
+            if not app.ops.tasks(active=True):
+                break
+        assert len(app.ops.migrations(limit=1000)) > before
+        assert any(h.state == "off" for h in fleet_of(app).hosts.values())

@@ -127,6 +127,65 @@ async def _evacuate(app: VdcApp, host: str, yes: bool | None) -> None:
         await app.act(app.ops.enter_maintenance(host), f"{host} is in maintenance.")
 
 
+async def _balance(app: VdcApp, args: list[str]) -> None:
+    """`:balance [spread|power] [1..5]`: show the recommended moves, apply them if asked."""
+    from vdctui.ops.balancing import recommendations
+    from vdctui.ui.dialogs import ConfirmDialog
+
+    goal = next((a for a in args if a in ("spread", "power")), "spread")
+    level = next((int(a) for a in args if a.isdigit()), 3)
+    if not 1 <= level <= 5:
+        raise Refused("The threshold goes from 1 (conservative) to 5 (aggressive).")
+    rec = recommendations(app.ops, threshold=level, goal=goal)
+    if not rec.moves and not rec.power_off:
+        app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced.")
+        return
+    shown = "; ".join(f"{m.vm} {m.source}->{m.target}" for m in rec.moves[:5])
+    more = f" and {len(rec.moves) - 5} more" if len(rec.moves) > 5 else ""
+    question = (f"{len(rec.moves)} move(s): {shown}{more}. Load spread "
+                f"{rec.spread_before:.2f} -> {rec.spread_after:.2f}; power off "
+                f"{len(rec.power_off)} host(s), ~{rec.watts_saved:.0f} W saved. Apply?")
+    app.push_screen(ConfirmDialog(question, "Apply"), partial(_apply_balance, app, rec))
+
+
+async def _apply_balance(app: VdcApp, rec: object, yes: bool | None) -> None:
+    from vdctui.ops.balancing import apply
+
+    if yes:
+        app.notify("Balancing; see Tasks (4).")
+        lines = await app.act(apply(app.ops, rec))  # type: ignore[arg-type]
+        if lines:
+            app.notify("\n".join(lines[-5:]), timeout=10)
+
+
+async def _fence(app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, "fence HOST")
+    from vdctui.ops.ha import fence
+    from vdctui.ui.dialogs import ConfirmDialog
+
+    question = (f"Power {args[0]} off out of band? Every VM on it stops; then its VMs "
+                "can be restarted elsewhere (:restart-vms).")
+    app.push_screen(ConfirmDialog(question, "Power off"),
+                    partial(_confirmed_call, app, fence(app.ops, args[0]),
+                            f"{args[0]} is powered off (fenced)."))
+
+
+async def _restart_vms(app: VdcApp, args: list[str]) -> None:
+    _need(args, 1, "restart-vms HOST")
+    from vdctui.ops.ha import restart_vms_of
+
+    outcomes = await app.act(restart_vms_of(app.ops, args[0]))
+    if outcomes is not None:
+        app.notify(f"{len(outcomes)} VM(s) of {args[0]} handled; see Tasks (4) and Audit (6).")
+
+
+async def _confirmed_call(app: VdcApp, work: Any, done: str, yes: bool | None) -> None:
+    if yes:
+        await app.act(work, done)
+    else:
+        work.close()  # never awaited: say so to Python
+
+
 async def _speed(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "speed FACTOR")
     if app.clock is None or app.clock.speed is None:
@@ -170,6 +229,11 @@ COMMANDS: dict[str, Command] = {c.name: c for c in [
     Command("cancel", "TASK", "Cancel a running migration", _cancel),
     Command("maintenance", "HOST [exit]", "Evacuate a host into maintenance (or bring it back)",
             _maintenance, ("host",)),
+    Command("balance", "[spread|power] [1..5]", "Recommended moves with their gain; apply them",
+            _balance),
+    Command("fence", "HOST", "Power a failed host off out of band (HA)", _fence, ("host",)),
+    Command("restart-vms", "HOST", "Restart a fenced host's VMs elsewhere (HA)", _restart_vms,
+            ("host",)),
     Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
     Command("help", "", "Show the keys", _help),
     Command("quit", "", "Leave the console", _quit),
