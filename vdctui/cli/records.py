@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
 from vdctui.cli.output import print_list
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
-from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, PoolUsage, Task
+from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, Pool, PoolUsage, Task
 from vdctui.ops import Console
+from vdctui.units import format_mib, parse_memory_mib
 
 
 @click.command("task")
@@ -44,16 +45,84 @@ def migration(cli: CliContext, verb: str, vm: str | None, host: str | None, limi
                empty="No migrations recorded.")
 
 
-@click.command("pool")
-@click.argument("verb", type=click.Choice(["list"]), default="list")
+@click.group("pool", invoke_without_command=True)
+@click.pass_context
+def pool(ctx: click.Context) -> None:
+    """Resource pools: list them (the default), create one, set its reservations."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(pool_list)
+
+
+@pool.command("list")
 @pass_cli
-def pool(cli: CliContext, verb: str) -> None:
+def pool_list(cli: CliContext) -> None:
     """Resource pools with their reservations, limits and what they hold."""
 
     async def body(console: Console) -> list[PoolUsage]:
         return console.pools()
 
     print_list(cli.run(body), POOL_COLUMNS, as_json=cli.as_json, empty="No pools.")
+
+
+def _pool_settings(f):  # type: ignore[no-untyped-def]
+    sizes = click.option
+    f = sizes("--cpu-reservation", "cpu_reservation_mhz", type=click.IntRange(0),
+              help="MHz guaranteed to the pool.")(f)
+    f = sizes("--cpu-limit", "cpu_limit_mhz", type=click.IntRange(0),
+              help="MHz the pool may use at most (0: none).")(f)
+    f = sizes("--memory-reservation", "memory_reservation_mib", callback=_memory_or_none,
+              help="Memory guaranteed to the pool (8GiB ...).")(f)
+    f = sizes("--memory-limit", "memory_limit_mib", callback=_memory_or_none,
+              help="Memory the pool may use at most (0: none).")(f)
+    f = sizes("--cpu-shares", type=click.IntRange(1), help="Relative CPU priority.")(f)
+    f = sizes("--memory-shares", type=click.IntRange(1), help="Relative memory priority.")(f)
+    f = sizes("--cpu-overcommit", type=click.FloatRange(1), help="vCPUs per CPU, at most.")(f)
+    f = sizes("--memory-overcommit", type=click.FloatRange(1),
+              help="Memory overcommit ratio, at most.")(f)
+    return f
+
+
+def _memory_or_none(_ctx: click.Context, _param: click.Parameter, value: str | None
+                    ) -> int | None:
+    if value is None or value.strip() == "0":
+        return None if value is None else 0
+    try:
+        return parse_memory_mib(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _set_pool(cli: CliContext, name: str, create: bool, settings: dict[str, Any]) -> None:
+    changes = {key: value for key, value in settings.items() if value is not None}
+
+    async def body(console: Console) -> Pool:
+        return await console.set_pool(name, create=create, **changes)
+
+    done = cli.run(body)
+    memory_limit = format_mib(done.memory_limit_mib) if done.memory_limit_mib else "none"
+    click.echo(f"pool {done.name}: cpu {done.cpu_reservation_mhz} MHz reserved, limit "
+               f"{done.cpu_limit_mhz or 'none'}; memory "
+               f"{format_mib(done.memory_reservation_mib)} reserved, limit {memory_limit}")
+
+
+@pool.command("create")
+@click.argument("name")
+@_pool_settings
+@pass_cli
+def pool_create(cli: CliContext, name: str, **settings: Any) -> None:
+    """Create a pool (then create VMs into it with `vm create --pool NAME`)."""
+    _set_pool(cli, name, True, settings)
+
+
+@pool.command("set")
+@click.argument("name")
+@_pool_settings
+@pass_cli
+def pool_set(cli: CliContext, name: str, **settings: Any) -> None:
+    """Change a pool's reservations, limits, shares or overcommit ratios (admin)."""
+    if all(value is None for value in settings.values()):
+        raise click.UsageError("Say what to change (see --help).")
+    _set_pool(cli, name, False, settings)
 
 
 @click.group()

@@ -172,3 +172,20 @@ def _show_progress(run: MigrationRun, p: MigrationProgress) -> None:
             f"{format_bytes(p.memory_bps)}/s  left {format_bytes(p.data_remaining):>9}  "
             f"dirty {p.memory_dirty_rate:.0f} pages/s  downtime ~{p.downtime} ms")
 
+
+
+@vm.command()
+@click.argument("group")
+@click.argument("members", nargs=-1, required=True)
+@click.option("--kind", type=click.Choice(["same-host", "different-hosts", "different-racks"]),
+              required=True, help="Keep the VMs together, apart, or in different racks.")
+@pass_cli
+def affinity(cli: CliContext, group: str, members: tuple[str, ...], kind: str) -> None:
+    """Put VMs in an affinity group the scheduler honours from now on (create, migrate,
+    evacuate, HA restart); running VMs are not moved by it."""
+
+    async def body(console: Console) -> None:
+        await console.set_affinity_group(group, kind, list(members))
+
+    cli.run(body)
+    click.echo(f"affinity group {group}: {kind} for {', '.join(members)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
@@ -20,6 +20,7 @@ from vdctui.model import (
     MigrationKind,
     MigrationOutcome,
     MigrationResult,
+    Pool,
     TaskState,
     Vm,
     VmState,
@@ -333,6 +334,47 @@ class Console(FleetReads):
             await run.handle.abort()
 
         await self._change("task.cancel", str(task_id), {}, work)
+
+    # --- pools and affinity --------------------------------------------------------------
+
+    async def set_pool(self, name: str, *, create: bool = False, **settings: Any) -> Pool:
+        """Create a pool or change its reservations, limits, shares or overcommit ratios;
+        refused if they contradict themselves or the fleet cannot reserve them."""
+        async def work() -> Pool:
+            current = self.store.pool(name)
+            if current is None and not create:
+                known = ", ".join(p.name for p in self.store.pools())
+                raise Refused(f"There is no pool {name!r} (known: {known}).")
+            if current is not None and create:
+                raise Refused(f"A pool named {name!r} exists already.")
+            if not creation.VM_NAME.match(name):
+                raise Refused(f"{name!r} is not a pool name: use letters, digits, '.', '_', '-'.")
+            unknown = set(settings) - set(Pool.__dataclass_fields__) - {"name"}
+            if unknown:
+                raise Refused(f"Pools have no setting {sorted(unknown)[0]!r}.")
+            pool = replace(current or Pool(name=name), **settings)
+            pools.check_pool_settings(pool, self.store.pools(), self.store.hosts(),
+                                      self.store.hosts_in_maintenance())
+            self.store.upsert_pool(pool)
+            return pool
+
+        action = "pool.create" if create else "pool.update"
+        return await self._change(action, name, dict(settings), work)
+
+    async def set_affinity_group(self, name: str, kind: str, members: list[str]) -> None:
+        """Keep VMs on the same host, on different hosts, or on different racks; the
+        scheduler honours it for every placement from now on (running VMs stay put)."""
+        async def work() -> None:
+            for vm in members:
+                self._known_vm(vm)
+            if len(members) < 2:
+                raise Refused("An affinity group needs at least two VMs.")
+            try:
+                self.store.upsert_affinity_group(name, kind, members)
+            except ValueError as exc:
+                raise Refused(f"{str(exc).capitalize()}.") from None
+
+        await self._change("affinity.update", name, {"kind": kind, "members": members}, work)
 
     # --- maintenance -----------------------------------------------------------------
 

@@ -33,6 +33,7 @@ NEEDED_ROLE: dict[str, Role] = {
     "ha.restart": Role.OPERATOR,
     "ha.confirm-down": Role.ADMIN,
     "pool.update": Role.ADMIN,
+    "pool.create": Role.ADMIN,
     "pool.delete": Role.ADMIN,
     "inventory.sync": Role.VIEWER,
     "fault.inject": Role.ADMIN,
