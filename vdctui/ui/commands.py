@@ -166,7 +166,7 @@ async def _fence(app: VdcApp, args: list[str]) -> None:
     question = (f"Power {args[0]} off out of band? Every VM on it stops; then its VMs "
                 "can be restarted elsewhere (:restart-vms).")
     app.push_screen(ConfirmDialog(question, "Power off"),
-                    partial(_confirmed_call, app, fence(app.ops, args[0]),
+                    partial(_confirmed_call, app, partial(fence, app.ops, args[0]),
                             f"{args[0]} is powered off (fenced)."))
 
 
@@ -179,11 +179,10 @@ async def _restart_vms(app: VdcApp, args: list[str]) -> None:
         app.notify(f"{len(outcomes)} VM(s) of {args[0]} handled; see Tasks (4) and Audit (6).")
 
 
-async def _confirmed_call(app: VdcApp, work: Any, done: str, yes: bool | None) -> None:
+async def _confirmed_call(app: VdcApp, work: Callable[[], Awaitable[object]], done: str,
+                          yes: bool | None) -> None:
     if yes:
-        await app.act(work, done)
-    else:
-        work.close()  # never awaited: say so to Python
+        await app.act(work(), done)
 
 
 async def _speed(app: VdcApp, args: list[str]) -> None:
