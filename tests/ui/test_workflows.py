@@ -29,6 +29,20 @@ async def vms_filtered(pilot: Pilot[None], query: str) -> VmsScreen:
     return screen
 
 
+async def start_a_slow_migration(pilot: Pilot[None]):  # type: ignore[no-untyped-def]
+    """Migrate the first running VM to its best host over a crawling link (it will still
+    be running when the test acts on it); returns the VM and the target."""
+    app: VdcApp = pilot.app  # type: ignore[assignment]
+    fleet = fleet_of(app)
+    vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
+              if v.state == "running")
+    target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
+                  if c.reason is None)
+    fleet.slow_link(vm.host, 1e-6)
+    await command(pilot, f"migrate {vm.name} {target}")
+    return vm, target
+
+
 def status(app: VdcApp) -> str:
     return str(app.screen.query_one("#vm-status", Static).render())
 
@@ -144,12 +158,7 @@ async def test_cancel_a_migration_from_the_tasks_screen(make_app: MakeApp) -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         fleet = fleet_of(app)
-        vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
-                  if v.state == "running")
-        target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
-                      if c.reason is None)
-        fleet.slow_link(vm.host, 1e-6)  # a crawl: the operator has time to cancel
-        await command(pilot, f"migrate {vm.name} {target}")
+        vm, target = await start_a_slow_migration(pilot)
         await pilot.press("4")
         await settle(pilot)
         tasks = app.screen
@@ -332,12 +341,7 @@ async def test_quit_with_a_running_migration_asks_then_cancels_it(make_app: Make
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         fleet = fleet_of(app)
-        vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
-                  if v.state == "running")
-        target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
-                      if c.reason is None)
-        fleet.slow_link(vm.host, 1e-6)
-        await command(pilot, f"migrate {vm.name} {target}")
+        vm, target = await start_a_slow_migration(pilot)
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)
