@@ -280,3 +280,74 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
 
     driver = SshDriver(parsed, book, on_refused=refused)
     return Console(store, driver, identity)
+
+
+async def trust_host_key(db: Path, inventory_path: Path, name: str, *, read_only: bool,
+                         show: Callable[[str], None],
+                         ask: Callable[[str], None] | None) -> str:
+    """Fetch host `name`'s SSH key, show its fingerprint, and (after `ask`, which raises to
+    say no) trust it in the store; a changed key is refused. Every outcome is audited."""
+    from vdctui.drivers.base import HostUnreachable
+    from vdctui.drivers.ssh import HostKeyBook, InventoryError, Verdict, fingerprint
+    from vdctui.drivers.ssh import load_inventory as load
+    from vdctui.drivers.ssh.hostkeys import public_text
+    from vdctui.drivers.ssh.pool import ConnectionPool
+    from vdctui.model import Role
+    from vdctui.ops import Identity, Refused
+    from vdctui.store import Store, StoreError
+    from vdctui.store.hostkeys import TrustedHostKeys
+
+    try:
+        inventory = load(inventory_path)
+        identity = Identity.from_environment(read_only=read_only)
+    except (InventoryError, Refused) as exc:
+        raise BackendError(str(exc)) from None
+    host = inventory.host(name)
+    if host is None:
+        raise BackendError(f"There is no host named {name!r} in {inventory_path}.")
+    try:
+        store = Store(db)
+    except StoreError as exc:
+        raise BackendError(str(exc)) from None
+    try:
+        trusted = TrustedHostKeys(store)
+
+        def audit(action: str, result: str, params: dict[str, str], error: str = "") -> None:
+            store.append_audit(actor=identity.actor, role=identity.role, action=action,
+                               target=name, params=params, result=result, error=error)
+
+        if not identity.role.allows(Role.ADMIN):
+            message = f"Trusting a host key needs the admin role; you are {identity.role}."
+            audit("host.trust", "refused", {}, message)
+            raise BackendError(message)
+        try:
+            book = HostKeyBook(inventory.known_hosts, trusted=trusted.keys_for)
+        except ValueError as exc:
+            raise BackendError(str(exc)) from None
+        pool = ConnectionPool(inventory, book)
+        try:
+            check = await pool.host_key(host)
+        except (HostUnreachable, BackendError) as exc:
+            raise BackendError(str(exc)) from None
+        finally:
+            await pool.close()
+        print_ = fingerprint(check.key)
+        params = {"fingerprint": print_, "address": str(host.address)}
+        if check.verdict is Verdict.KNOWN:
+            return f"Host {name}'s key {print_} is already trusted."
+        if check.verdict is not Verdict.UNKNOWN:
+            message = (f"Host {name} presents a {check.verdict} key {print_}, not the one on "
+                       "record; refused (remove the old key from known_hosts if the host was "
+                       "really reinstalled).")
+            audit(f"host.key-{check.verdict}", "refused", params, message)
+            raise BackendError(message)
+        show(f"Host {name} ({host.address}) presents {check.key.get_algorithm()} key "
+             f"{print_}.")
+        if ask is not None:
+            ask(f"Trust this key for host {name}?")
+        trusted.trust(name, public_text(check.key), print_, str(host.address), identity.actor,
+                      time.time())
+        audit("host.trust", "ok", params)
+        return f"Trusted host {name}'s key {print_}."
+    finally:
+        store.close()
