@@ -7,6 +7,7 @@ import random
 import zlib
 from dataclasses import dataclass
 
+from .errors import InvalidOperation
 from .fleet import Fleet
 from .topology import SHARED, Host
 from .vm import RUNNING, Vm
@@ -141,7 +142,8 @@ def _place_vms(fleet: Fleet, rng: random.Random, host_list: list[Host], count: i
             if free[idx] >= mem:
                 break
         else:
-            raise ValueError(f"The demo fleet has no host with room for {name}.")
+            raise InvalidOperation(f"The demo fleet has no host with room for {name}: "
+                                   "give it more hosts or fewer VMs.")
         free[idx] -= mem
         h = host_list[idx]
         if f.pool == "dev" and rng.random() < 0.3:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,10 @@ def fleet_exists(db: Path) -> bool:
     path = fleet_path(db)
     if not path.exists():
         return False
-    fleet_file = emulator.FleetFile(path)
+    try:
+        fleet_file = emulator.FleetFile(path)
+    except sqlite3.DatabaseError:
+        return True  # something is there; opening it says what is wrong
     try:
         return fleet_file.exists()
     finally:
@@ -157,6 +161,9 @@ async def attach_embedded(console: Console, lock: FleetLock, db: Path, *,
         fleet, fleet_file = await asyncio.to_thread(load)
     except emulator.FleetError as exc:
         raise BackendError(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise BackendError(f"Cannot open the emulated data center {fleet_path(db)}: {exc}; "
+                           "move it away or use another --db.") from exc
     driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
     driver.start_clock()
     console.attach(driver)

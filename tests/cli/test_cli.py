@@ -171,3 +171,16 @@ def test_destroy_asks_first_and_a_script_must_say_yes(vdctui: Vdctui) -> None:
     assert running_vm(vdctui)["name"] == name  # still running
     assert vdctui("vm", "destroy", name, "--yes").exit_code == 0
     assert [v["state"] for v in vdctui.json("vm", "list") if v["name"] == name] == ["shut off"]
+
+
+def test_a_demo_too_big_for_its_hosts_is_one_sentence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = Vdctui(tmp_path / "dc.db")("emulate", "--hosts", "1", "--vms", "5000", "--for", "1s")
+    assert result.exit_code == 1
+    assert "more hosts or fewer VMs" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_damaged_fleet_file_is_one_sentence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "dc.fleet.db").write_text("not a database")
+    result = Vdctui(tmp_path / "dc.db")("host", "list")
+    assert result.exit_code == 1
+    assert "Cannot open the emulated data center" in result.stderr
