@@ -44,6 +44,9 @@ class CliContext:
             return asyncio.run(session())
         except (Refused, Failed, BackendError) as exc:
             fail(str(exc))
+        except KeyboardInterrupt:
+            click.echo("vdctui: interrupted.", err=True)
+            sys.exit(130)
 
 
 def fail(message: str) -> NoReturn:
