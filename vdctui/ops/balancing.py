@@ -74,7 +74,7 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
             await console.driver.power_off_host(name)
 
         try:
-            await console._change("host.power-off", host, {"reason": "consolidation"}, off)
+            await console.change("host.power-off", host, {"reason": "consolidation"}, off)
             lines.append(f"{host} powered off")
         except (Refused, Failed) as exc:
             lines.append(f"{host} stays on: {exc}")

@@ -96,34 +96,37 @@ class Console(FleetReads):
 
     # --- the door: check, act, audit -------------------------------------------
 
-    def _audit(self, action: str, target: str, params: dict[str, Any], result: str,
-               error: str = "") -> None:
+    def record_audit(self, action: str, target: str, params: dict[str, Any], result: str,
+                     error: str = "") -> None:
+        """One audit record as this identity (for steps inside a change, e.g. HA)."""
         self.store.append_audit(actor=self.identity.actor, role=self.identity.role,
                                 action=action, target=target, params=params,
                                 result=result, error=error)
 
-    async def _change(self, action: str, target: str, params: dict[str, Any],
-                      work: Callable[[], Awaitable[T]]) -> T:
-        """Run one change: role check, the work, one audit record whatever happens."""
+    async def change(self, action: str, target: str, params: dict[str, Any],
+                     work: Callable[[], Awaitable[T]]) -> T:
+        """The door every change goes through, here and in the ops services (HA,
+        balancing, maintenance): role check, the work, one audit record whatever happens."""
         try:
             self.identity.check(action)
             result = await work()
         except Refused as exc:
-            self._audit(action, target, params, "refused", str(exc))
+            self.record_audit(action, target, params, "refused", str(exc))
             raise
         except HostUnreachable as exc:
-            self._audit(action, target, params, "failed", str(exc))
+            self.record_audit(action, target, params, "failed", str(exc))
             raise Failed(str(exc)) from exc
         except DriverError as exc:
-            self._audit(action, target, params, "refused", str(exc))
+            self.record_audit(action, target, params, "refused", str(exc))
             raise Refused(str(exc)) from exc
         except Failed as exc:
-            self._audit(action, target, params, "failed", str(exc))
+            self.record_audit(action, target, params, "failed", str(exc))
             raise
-        self._audit(action, target, params, "ok")
+        self.record_audit(action, target, params, "ok")
         return result
 
-    async def _refresh_vm(self, name: str) -> Vm:
+    async def refresh_vm(self, name: str) -> Vm:
+        """Read one VM from the driver now and remember it (after a change)."""
         return await refresh_vm(self.reconciler, self.driver, name)
 
     def _known_vm(self, name: str) -> Vm:
@@ -140,9 +143,9 @@ class Console(FleetReads):
         async def work() -> Vm:
             self._known_vm(name)
             await call(name)
-            return await self._refresh_vm(name)
+            return await self.refresh_vm(name)
 
-        return await self._change(action, name, {}, work)
+        return await self.change(action, name, {}, work)
 
     async def start_vm(self, name: str) -> Vm:
         return await self._lifecycle("vm.start", name, self.driver.start)
@@ -203,10 +206,10 @@ class Console(FleetReads):
                 await self.driver.set_vcpus(name, vcpus)
             if memory_mib is not None and memory_mib != vm.memory_mib:
                 await self.driver.set_memory(name, memory_mib)
-            return await self._refresh_vm(name)
+            return await self.refresh_vm(name)
 
         params = {"vcpus": vcpus, "memory_mib": memory_mib}
-        return await self._change("vm.resize", name, params, work)
+        return await self.change("vm.resize", name, params, work)
 
     # --- create ---------------------------------------------------------------------
 
@@ -223,7 +226,7 @@ class Console(FleetReads):
             return await creation.carry_out(self.reconciler, self.driver, order,
                                             self.identity.actor, start=start)
 
-        return await self._change("vm.create", name, params, work)
+        return await self.change("vm.create", name, params, work)
 
     # --- migration ----------------------------------------------------------------------
 
@@ -305,13 +308,13 @@ class Console(FleetReads):
             self._runs[task.id] = run
             return run
 
-        return await self._change("vm.migrate", name, params, work)
+        return await self.change("vm.migrate", name, params, work)
 
     async def _migration_ended(self, run: MigrationRun, result: MigrationResult) -> None:
         self._runs.pop(run.task_id, None)
-        await self._refresh_vm(run.vm)
+        await self.refresh_vm(run.vm)
         outcome = result.outcome.value
-        self._audit("vm.migrate.end", run.vm,
+        self.record_audit("vm.migrate.end", run.vm,
                     {"task": run.task_id, "from": run.source, "to": run.target,
                      "outcome": outcome, "bytes": result.data_processed,
                      "rounds": result.rounds, "downtime_ms": result.downtime_ms},
@@ -333,7 +336,7 @@ class Console(FleetReads):
                               "started by this console can be cancelled.")
             await run.handle.abort()
 
-        await self._change("task.cancel", str(task_id), {}, work)
+        await self.change("task.cancel", str(task_id), {}, work)
 
     # --- pools and affinity --------------------------------------------------------------
 
@@ -359,7 +362,7 @@ class Console(FleetReads):
             return pool
 
         action = "pool.create" if create else "pool.update"
-        return await self._change(action, name, dict(settings), work)
+        return await self.change(action, name, dict(settings), work)
 
     async def set_affinity_group(self, name: str, kind: str, members: list[str]) -> None:
         """Keep VMs on the same host, on different hosts, or on different racks; the
@@ -374,7 +377,7 @@ class Console(FleetReads):
             except ValueError as exc:
                 raise Refused(f"{str(exc).capitalize()}.") from None
 
-        await self._change("affinity.update", name, {"kind": kind, "members": members}, work)
+        await self.change("affinity.update", name, {"kind": kind, "members": members}, work)
 
     # --- maintenance -----------------------------------------------------------------
 
@@ -409,7 +412,7 @@ class Console(FleetReads):
                              f"{evacuation.outcome_text()}.")
             return evacuation
 
-        return await self._change("host.maintenance.enter", host, params, work)
+        return await self.change("host.maintenance.enter", host, params, work)
 
     async def exit_maintenance(self, host: str) -> None:
         """Bring `host` back: the scheduler and the balancer may use it again."""
@@ -419,7 +422,7 @@ class Console(FleetReads):
                 raise Refused(f"Host {host} is not in maintenance.")
             self.store.set_maintenance(host, False)
 
-        await self._change("host.maintenance.exit", host, {}, work)
+        await self.change("host.maintenance.exit", host, {}, work)
 
     def hosts_in_maintenance(self) -> set[str]:
         return self.store.hosts_in_maintenance()

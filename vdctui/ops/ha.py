@@ -83,7 +83,7 @@ class HaMonitor:
             findings.append(HostFinding(host.name, host.state, missed, failed, fenced, note))
             if failed and host.name not in self.declared:
                 self.declared.add(host.name)
-                self.console._audit("ha.declare-failed", host.name,
+                self.console.record_audit("ha.declare-failed", host.name,
                                     {"missed": missed, "state": host.state.value},
                                     "ok", note)
             if failed and fenced and self.auto_restart and host.name not in self.restarted:
@@ -99,7 +99,7 @@ async def confirm_down(monitor: HaMonitor, host: str) -> None:
         monitor.console.host(host)
         monitor.confirmed_down.add(host)
 
-    await monitor.console._change("ha.confirm-down", host, {}, work)
+    await monitor.console.change("ha.confirm-down", host, {}, work)
 
 
 def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
@@ -163,11 +163,11 @@ async def _restart_one(console: Console, vm: Vm, request: PlacementRequest, view
         await console.driver.define(spec, target)
         await console.driver.start(vm.name)
         view.claim(target, vm.vcpus, vm.memory_mib)
-        await console._refresh_vm(vm.name)
+        await console.refresh_vm(vm.name)
         return target
 
     try:
-        placed = await console._change("ha.restart", vm.name, {**params, "to": target}, work)
+        placed = await console.change("ha.restart", vm.name, {**params, "to": target}, work)
     except (Refused, Failed, DriverError) as exc:
         return RestartOutcome(vm.name, None, str(exc))
     return RestartOutcome(vm.name, placed)
@@ -180,4 +180,4 @@ async def fence(console: Console, host: str) -> None:
         await console.driver.power_off_host(host)
         await console.sync()
 
-    await console._change("host.power-off", host, {"reason": "fence"}, work)
+    await console.change("host.power-off", host, {"reason": "fence"}, work)
