@@ -23,8 +23,10 @@ def big_db(hosts: int = 10_000, vms: int = 100_000) -> Path:
         console = await open_console(db, size=DemoSize(hosts, vms, 0), speed=None)
         await console.sync()
         await console.close()
-        print(f"setup: built and synced {hosts:,} hosts / {vms:,} VMs in "
-              f"{time.perf_counter() - began:.1f} s ({db})")
+        print(
+            f"setup: built and synced {hosts:,} hosts / {vms:,} VMs in "
+            f"{time.perf_counter() - began:.1f} s ({db})"
+        )
 
     asyncio.run(build())
     return db

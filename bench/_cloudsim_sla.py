@@ -68,8 +68,9 @@ class Fleet:
         return lo + (self.curves[rows, i + 1] - lo) * (u - i)
 
 
-def _state(fleet: Fleet, mem_vm: np.ndarray, mem_host: np.ndarray, kind: np.ndarray,
-           demand: np.ndarray) -> tuple[np.ndarray, ...]:
+def _state(
+    fleet: Fleet, mem_vm: np.ndarray, mem_host: np.ndarray, kind: np.ndarray, demand: np.ndarray
+) -> tuple[np.ndarray, ...]:
     """kind: 0 resident, 1 migrating out (on its source), 2 migrating in (on its target).
     Returns host allocated, host requested, host utilization, the VM members' allocation,
     requested, and per-host flags (capped, oversubscribed, receiving)."""
@@ -82,12 +83,16 @@ def _state(fleet: Fleet, mem_vm: np.ndarray, mem_host: np.ndarray, kind: np.ndar
     required = np.where(incoming, capped * 0.1, capped)
     total_required = np.bincount(mem_host, required, n)
     over = total_required > fleet.capacity
-    scale = np.where(over, fleet.capacity / np.where(total_required > 0, total_required, 1.0),
-                     1.0)[mem_host]
+    scale = np.where(over, fleet.capacity / np.where(total_required > 0, total_required, 1.0), 1.0)[
+        mem_host
+    ]
     over_m = over[mem_host]
     alloc = np.where(outgoing, capped * 0.9, np.where(incoming, capped * 0.1, capped))
-    alloc_over = np.floor(np.where(outgoing, capped * scale * 0.9,
-                                   np.where(incoming, capped * 0.1 * scale, capped * scale)))
+    alloc_over = np.floor(
+        np.where(
+            outgoing, capped * scale * 0.9, np.where(incoming, capped * 0.1 * scale, capped * scale)
+        )
+    )
     alloc = np.where(over_m, alloc_over, alloc)
     contribution = np.where(outgoing, alloc / 0.9, alloc)
     host_alloc = np.bincount(mem_host, contribution, n)
@@ -99,9 +104,17 @@ def _state(fleet: Fleet, mem_vm: np.ndarray, mem_host: np.ndarray, kind: np.ndar
     return host_alloc, host_req, util, alloc, d, over, capped_host, receiving
 
 
-def interval(fleet: Fleet, before: np.ndarray, after: np.ndarray, ram_mb: np.ndarray,
-             d0: np.ndarray, d1: np.ndarray, totals: Totals,
-             migration_mb_s: float = 62.5, length: float = INTERVAL_S) -> None:
+def interval(
+    fleet: Fleet,
+    before: np.ndarray,
+    after: np.ndarray,
+    ram_mb: np.ndarray,
+    d0: np.ndarray,
+    d1: np.ndarray,
+    totals: Totals,
+    migration_mb_s: float = 62.5,
+    length: float = INTERVAL_S,
+) -> None:
     """Add one interval [t, t + length) to `totals`. `before`/`after`: each VM's host
     index before and after the migrations decided at t (equal: no migration); d0, d1:
     the VMs' demand (MIPS) at t and t + length."""
@@ -128,7 +141,8 @@ def interval(fleet: Fleet, before: np.ndarray, after: np.ndarray, ram_mb: np.nda
         dem_start = d0 + (d1 - d0) * (start / length)
         dem_end = d0 + (d1 - d0) * (end / length)
         h_alloc, h_req, u_start, alloc, req, over, capped, receiving = _state(
-            fleet, mem_vm, mem_host, kind, dem_start)
+            fleet, mem_vm, mem_host, kind, dem_start
+        )
         u_end = _state(fleet, mem_vm, mem_host, kind, dem_end)[2]
         active = h_alloc > 0
         violated = active & (h_alloc < h_req)

@@ -66,9 +66,16 @@ def make_hosts(n: int, ram_mb: float = HOST_RAM_MB) -> list[HostLoad]:
     hosts = []
     for i in range(n):
         capacity, curve = HOST_MODELS[i % 2]
-        hosts.append(HostLoad(f"h{i:03d}", capacity, ram_mb, on=False,
-                              power=lambda u, c=curve: power_at(c, u),
-                              core_capacity=PE_MIPS[i % 2]))
+        hosts.append(
+            HostLoad(
+                f"h{i:03d}",
+                capacity,
+                ram_mb,
+                on=False,
+                power=lambda u, c=curve: power_at(c, u),
+                core_capacity=PE_MIPS[i % 2],
+            )
+        )
     return hosts
 
 
@@ -77,22 +84,34 @@ def make_vms(traces: list[list[float]]) -> list[tuple[float, float]]:
     return [VM_TYPES[i // block] for i in range(len(traces))]
 
 
-def run(traces: list[list[float]], n_hosts: int, policy: str, threshold: int,
-        window: int, ram: str = "strict") -> dict[str, float]:
+def run(
+    traces: list[list[float]],
+    n_hosts: int,
+    policy: str,
+    threshold: int,
+    window: int,
+    ram: str = "strict",
+) -> dict[str, float]:
     """policy: "npa" (all on at full power), "static" (initial placement, no migration),
     "balancer" (ours). SLA and energy are measured as CloudSim does (bench/_cloudsim_sla)."""
     steps = min(len(t) for t in traces)
     types = make_vms(traces)
     if policy == "npa":
         watts = sum(power_at(HOST_MODELS[i % 2][1], 1.0) for i in range(n_hosts))
-        return {"energy_kwh": watts * (steps - 1) * INTERVAL_S / 3.6e6, "slatah": 0.0,
-                "pdm": 0.0, "migrations": 0}
+        return {
+            "energy_kwh": watts * (steps - 1) * INTERVAL_S / 3.6e6,
+            "slatah": 0.0,
+            "pdm": 0.0,
+            "migrations": 0,
+        }
     # "cloudsim": CloudSim 3.0.3 asks 0 MB for a running VM whose cloudlet has a null RAM
     # model (as in its PlanetLab examples), so RAM only bounds the first placement there.
     hosts = make_hosts(n_hosts, HOST_RAM_MB if ram == "strict" else math.inf)
     index = {h.name: i for i, h in enumerate(hosts)}
-    fleet = sla.Fleet(np.array([PE_MIPS[i % 2] for i in range(n_hosts)]),
-                      np.array([HOST_MODELS[i % 2][1] for i in range(n_hosts)]))
+    fleet = sla.Fleet(
+        np.array([PE_MIPS[i % 2] for i in range(n_hosts)]),
+        np.array([HOST_MODELS[i % 2][1] for i in range(n_hosts)]),
+    )
     mips = np.array([m for m, _ in types])
     ram_mb = np.array([r for _, r in types])
     util = np.array([t[:steps] for t in traces], dtype=float).T / 100.0  # [step, vm]
@@ -114,15 +133,21 @@ def run(traces: list[list[float]], n_hosts: int, policy: str, threshold: int,
             rec = recommend(hosts, vms, threshold=threshold, goal="power")
             migrations += len(rec.moves)
         after = np.array([index[vm.host] for vm in vms])
-        sla.interval(fleet, before, after, ram_mb, demand, mips * util[t + 1], totals,
-                     MIGRATION_MB_S)
-    return {"energy_kwh": totals.energy_j / 3.6e6, "slatah": totals.slatah(),
-            "pdm": totals.pdm(), "migrations": migrations,
-            **{f"slatah {k}": v / totals.active_s for k, v in (totals.by_cause or {}).items()}}
+        sla.interval(
+            fleet, before, after, ram_mb, demand, mips * util[t + 1], totals, MIGRATION_MB_S
+        )
+    return {
+        "energy_kwh": totals.energy_j / 3.6e6,
+        "slatah": totals.slatah(),
+        "pdm": totals.pdm(),
+        "migrations": migrations,
+        **{f"slatah {k}": v / totals.active_s for k, v in (totals.by_cause or {}).items()},
+    }
 
 
-def initial_placement(hosts: list[HostLoad], types: list[tuple[float, float]],
-                      predicted: list[float], threshold: int) -> list[VmLoad]:
+def initial_placement(
+    hosts: list[HostLoad], types: list[tuple[float, float]], predicted: list[float], threshold: int
+) -> list[VmLoad]:
     """Best-fit decreasing by predicted demand, under the threshold's target, powering
     hosts on (the bigger model first) as needed."""
     target = THRESHOLDS[threshold][0]
@@ -134,9 +159,13 @@ def initial_placement(hosts: list[HostLoad], types: list[tuple[float, float]],
     for k in order:
         ram = types[k][1]
         room = [h for h in hosts if h.memory_used + ram <= min(h.memory_mib, HOST_RAM_MB)]
-        fitting = [h for h in room if h.on
-                   and h.demand + predicted[k] <= target * h.cpu_capacity
-                   and predicted[k] <= target * h.core_capacity]
+        fitting = [
+            h
+            for h in room
+            if h.on
+            and h.demand + predicted[k] <= target * h.cpu_capacity
+            and predicted[k] <= target * h.core_capacity
+        ]
         if fitting:
             h = min(fitting, key=lambda x: x.cpu_capacity - x.demand)
         else:
@@ -159,35 +188,56 @@ def reference_rows(readme: Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--traces", type=Path, required=True)
-    parser.add_argument("--reference", type=Path, default=None,
-                        help="A README with CloudSim's result table to print beside ours.")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="A README with CloudSim's result table to print beside ours.",
+    )
     parser.add_argument("--hosts", type=int, default=800)
     parser.add_argument("--threshold", type=int, default=3, choices=sorted(THRESHOLDS))
-    parser.add_argument("--ram", choices=["strict", "cloudsim"], default="strict",
-                        help="strict: VMs hold their RAM on a host (4096 MB); cloudsim: RAM "
-                             "does not bound consolidation, as in CloudSim's examples.")
-    parser.add_argument("--window", type=int, default=3,
-                        help="Samples over which a VM's demand is predicted as its peak.")
+    parser.add_argument(
+        "--ram",
+        choices=["strict", "cloudsim"],
+        default="strict",
+        help="strict: VMs hold their RAM on a host (4096 MB); cloudsim: RAM "
+        "does not bound consolidation, as in CloudSim's examples.",
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=3,
+        help="Samples over which a VM's demand is predicted as its peak.",
+    )
     args = parser.parse_args()
     traces = load_traces(args.traces)
-    print(f"{len(traces)} VMs, {min(len(t) for t in traces)} samples, {args.hosts} hosts, "
-          f"RAM model {args.ram}, threshold {args.threshold}, window {args.window}")
+    print(
+        f"{len(traces)} VMs, {min(len(t) for t in traces)} samples, {args.hosts} hosts, "
+        f"RAM model {args.ram}, threshold {args.threshold}, window {args.window}"
+    )
     print("| policy | energy kWh | SLATAH | PDM | SLAV | ESV (energy x SLAV) | migrations |")
     print("|---|---|---|---|---|---|---|")
-    runs = [("NPA (ours, check: 2410.8)", "npa"), ("no migrations (ours)", "static"),
-            (f"vdctui balancer, threshold {args.threshold}", "balancer")]
+    runs = [
+        ("NPA (ours, check: 2410.8)", "npa"),
+        ("no migrations (ours)", "static"),
+        (f"vdctui balancer, threshold {args.threshold}", "balancer"),
+    ]
     notes: list[str] = []
     for label, policy in runs:
         t0 = time.perf_counter()
         r = run(traces, args.hosts, policy, args.threshold, args.window, args.ram)
         slav = r["slatah"] * r["pdm"]
-        print(f"| {label} | {r['energy_kwh']:.2f} | {100 * r['slatah']:.4f}% | "
-              f"{100 * r['pdm']:.3f}% | {100 * slav:.7f}% | {r['energy_kwh'] * slav:.7f} | "
-              f"{int(r['migrations']):,} |  ({time.perf_counter() - t0:.1f} s)")
+        print(
+            f"| {label} | {r['energy_kwh']:.2f} | {100 * r['slatah']:.4f}% | "
+            f"{100 * r['pdm']:.3f}% | {100 * slav:.7f}% | {r['energy_kwh'] * slav:.7f} | "
+            f"{int(r['migrations']):,} |  ({time.perf_counter() - t0:.1f} s)"
+        )
         causes = {k[7:]: v for k, v in r.items() if k.startswith("slatah ")}
         if causes:
-            notes.append(f"{label}: SLATAH time with " + ", ".join(
-                f"{k} {100 * v:.2f}%" for k, v in causes.items()))
+            notes.append(
+                f"{label}: SLATAH time with "
+                + ", ".join(f"{k} {100 * v:.2f}%" for k, v in causes.items())
+            )
     for note in notes:
         print(note)
     if args.reference:

@@ -1,6 +1,6 @@
 """How the emulator scales: build, step, save and load a large fleet.
 
-    python bench/emulator_scale.py [--hosts 10000] [--vms 100000] [--steps 20]
+python bench/emulator_scale.py [--hosts 10000] [--vms 100000] [--steps 20]
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def main() -> None:
 
     t = time.perf_counter()
     fleet = build_demo(seed=0, hosts=args.hosts, vms=args.vms)
-    print(f"build_demo(hosts={args.hosts}, vms={args.vms}): {time.perf_counter() - t:.2f} s "
-          f"({len(fleet.racks)} racks, {len(fleet.rooms)} rooms)")
+    print(
+        f"build_demo(hosts={args.hosts}, vms={args.vms}): {time.perf_counter() - t:.2f} s "
+        f"({len(fleet.racks)} racks, {len(fleet.rooms)} rooms)"
+    )
 
     times = []
     for _ in range(args.steps):
@@ -34,8 +36,10 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     times.sort()
     p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-    print(f"step(1.0): median {statistics.median(times) * 1000:.1f} ms, "
-          f"p95 {p95 * 1000:.1f} ms over {args.steps} steps")
+    print(
+        f"step(1.0): median {statistics.median(times) * 1000:.1f} ms, "
+        f"p95 {p95 * 1000:.1f} ms over {args.steps} steps"
+    )
 
     hosts = sorted(fleet.hosts)
     running = [v for v in fleet.vms.values() if v.state == "running"][:50]
@@ -59,14 +63,15 @@ def main() -> None:
         ff = FleetFile(path)
         t = time.perf_counter()
         ff.save(fleet, full=True)
-        print(f"full save: {time.perf_counter() - t:.2f} s, "
-              f"{path.stat().st_size / 1e6:.1f} MB")
+        print(f"full save: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB")
         name = next(v.name for v in fleet.vms.values() if v.state == "running")
         fleet.suspend_vm(name)
         t = time.perf_counter()
         rows = ff.save(fleet)
-        print(f"incremental save after one operator change ({rows} row): "
-              f"{(time.perf_counter() - t) * 1000:.1f} ms")
+        print(
+            f"incremental save after one operator change ({rows} row): "
+            f"{(time.perf_counter() - t) * 1000:.1f} ms"
+        )
         t = time.perf_counter()
         loaded = FleetFile(path).load()
         print(f"load: {time.perf_counter() - t:.2f} s ({len(loaded.vms)} VMs)")

@@ -26,12 +26,26 @@ def fleet(n: int, rng: random.Random) -> tuple[list[Host], set[str], dict[str, f
         cpus, memory = SIZES[i % len(SIZES)]
         room = f"room-{i % 2}"
         state = HostState.CRASHED if rng.random() < 0.01 else HostState.UP
-        hosts.append(Host(
-            name=f"host-{i:05d}", state=state, rack=f"rack-{i // 40:04d}", room=room,
-            site="site", model=f"m{cpus}", cpus=cpus, cores=cpus // 2, mhz=2900,
-            memory_mib=memory, nic_gbps=25.0, reserved_cpus=2, reserved_memory_mib=8192,
-            datastores=(f"san-{room}", f"local-host-{i:05d}"),
-            cpu_util=rng.random() * 0.5, power_watts=150 + rng.random() * 100))
+        hosts.append(
+            Host(
+                name=f"host-{i:05d}",
+                state=state,
+                rack=f"rack-{i // 40:04d}",
+                room=room,
+                site="site",
+                model=f"m{cpus}",
+                cpus=cpus,
+                cores=cpus // 2,
+                mhz=2900,
+                memory_mib=memory,
+                nic_gbps=25.0,
+                reserved_cpus=2,
+                reserved_memory_mib=8192,
+                datastores=(f"san-{room}", f"local-host-{i:05d}"),
+                cpu_util=rng.random() * 0.5,
+                power_watts=150 + rng.random() * 100,
+            )
+        )
     maintenance = {h.name for h in hosts if rng.random() < 0.01}
     budgets = {h.rack: 15.0 for h in hosts}
     return hosts, maintenance, budgets
@@ -50,10 +64,15 @@ def main() -> None:
     requests = []
     for k in range(args.placements):
         vcpus, memory = FLAVORS[k % len(FLAVORS)]
-        requests.append(PlacementRequest(f"vm-{k}", vcpus, memory,
-                                         datastore=f"san-room-{k % 2}",
-                                         avoid_racks=frozenset({f"rack-{k % 250:04d}"})
-                                         if k % 10 == 0 else frozenset()))
+        requests.append(
+            PlacementRequest(
+                f"vm-{k}",
+                vcpus,
+                memory,
+                datastore=f"san-room-{k % 2}",
+                avoid_racks=frozenset({f"rack-{k % 250:04d}"}) if k % 10 == 0 else frozenset(),
+            )
+        )
     t0 = time.perf_counter()
     view = FleetView(hosts, maintenance=maintenance, rack_budgets_kw=budgets)
     t1 = time.perf_counter()
@@ -61,17 +80,25 @@ def main() -> None:
     for req in requests:
         host = pick(view, req, weights)
         if host is not None:
-            view.claim(host, req.vcpus, req.memory_mib,
-                       float(view.watts_per_cpu[view.index[host]]) * req.vcpus)
+            view.claim(
+                host,
+                req.vcpus,
+                req.memory_mib,
+                float(view.watts_per_cpu[view.index[host]]) * req.vcpus,
+            )
             placed += 1
     t2 = time.perf_counter()
     explained = place(view, requests[0], weights)
     t3 = time.perf_counter()
     print(f"fleet view of {args.hosts:,} hosts built in {t1 - t0:.3f} s")
-    print(f"{placed:,} of {args.placements:,} placements ({args.policy}) in {t2 - t1:.3f} s "
-          f"({1e6 * (t2 - t1) / max(args.placements, 1):.0f} us each)")
-    print(f"one explained placement: {len(explained.ranked):,} ranked, "
-          f"{len(explained.excluded):,} excluded, in {t3 - t2:.3f} s")
+    print(
+        f"{placed:,} of {args.placements:,} placements ({args.policy}) in {t2 - t1:.3f} s "
+        f"({1e6 * (t2 - t1) / max(args.placements, 1):.0f} us each)"
+    )
+    print(
+        f"one explained placement: {len(explained.ranked):,} ranked, "
+        f"{len(explained.excluded):,} excluded, in {t3 - t2:.3f} s"
+    )
 
 
 if __name__ == "__main__":

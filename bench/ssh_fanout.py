@@ -56,10 +56,27 @@ def script_refresh(inventory: Inventory) -> float:
         line = commands.virsh_script(host.uri, commands.poll_commands(sections))
         address = host.address
         subprocess.run(
-            ["ssh", "-F", "/dev/null", "-i", str(inventory.identity), "-p", str(address.port),
-             "-o", f"UserKnownHostsFile={inventory.known_hosts}", "-o", "BatchMode=yes",
-             "-o", "IdentitiesOnly=yes", f"{address.user}@{address.host}", line],
-            check=True, capture_output=True, env={**os.environ, "SSH_AUTH_SOCK": ""})
+            [
+                "ssh",
+                "-F",
+                "/dev/null",
+                "-i",
+                str(inventory.identity),
+                "-p",
+                str(address.port),
+                "-o",
+                f"UserKnownHostsFile={inventory.known_hosts}",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                f"{address.user}@{address.host}",
+                line,
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "SSH_AUTH_SOCK": ""},
+        )
     return time.perf_counter() - began
 
 
@@ -68,16 +85,35 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=500)
     parser.add_argument("--vms", type=int, default=2000)
     parser.add_argument("--script-hosts", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each side of the 50-host comparison; medians are compared")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each side of the 50-host comparison; medians are compared",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vdctui-fanout-") as tmp:
         path = Path(tmp) / "inv.toml"
         server = subprocess.Popen(
-            [sys.executable, "-m", "vdctui", "--db", f"{tmp}/emu.db", "emulate",
-             "--hosts", str(args.hosts), "--vms", str(args.vms), "--serve-ssh", "127.0.0.1:0",
-             "--write-inventory", str(path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "vdctui",
+                "--db",
+                f"{tmp}/emu.db",
+                "emulate",
+                "--hosts",
+                str(args.hosts),
+                "--vms",
+                str(args.vms),
+                "--serve-ssh",
+                "127.0.0.1:0",
+                "--write-inventory",
+                str(path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             deadline = time.monotonic() + 300
             while not path.exists():
@@ -87,9 +123,11 @@ def main() -> None:
             time.sleep(0.5)
             inventory = load_inventory(path)
             took, up, vms, execs = asyncio.run(refresh(inventory))
-            print(f"console refresh, {len(inventory.hosts)} hosts (cold, connections included): "
-                  f"{took:.2f} s  ({up} up, {vms} VMs, {execs} execs)  target < 3 s")
-            few = replace(inventory, hosts=inventory.hosts[:args.script_hosts])
+            print(
+                f"console refresh, {len(inventory.hosts)} hosts (cold, connections included): "
+                f"{took:.2f} s  ({up} up, {vms} VMs, {execs} execs)  target < 3 s"
+            )
+            few = replace(inventory, hosts=inventory.hosts[: args.script_hosts])
             # The emulator is still closing the 500 connections above (~0.1 s of its CPU):
             # let it finish so that neither of the timings below pays for that teardown.
             time.sleep(QUIET_S)
@@ -98,15 +136,19 @@ def main() -> None:
                 runs.append(asyncio.run(refresh(few)))
                 time.sleep(QUIET_S / 4)
             took_few = statistics.median(r[0] for r in runs)
-            print(f"console refresh, first {len(few.hosts)} hosts (cold): {took_few:.3f} s "
-                  f"median of {len(runs)} ({', '.join(f'{r[0]:.3f}' for r in runs)}; "
-                  f"{runs[-1][1]} up)")
+            print(
+                f"console refresh, first {len(few.hosts)} hosts (cold): {took_few:.3f} s "
+                f"median of {len(runs)} ({', '.join(f'{r[0]:.3f}' for r in runs)}; "
+                f"{runs[-1][1]} up)"
+            )
             time.sleep(QUIET_S)
             shells = [script_refresh(few) for _ in range(args.repeat)]
             shell = statistics.median(shells)
-            print(f"shell script, first {len(few.hosts)} hosts (ssh + virsh per host, "
-                  f"sequential): {shell:.2f} s median of {len(shells)} "
-                  f"({', '.join(f'{t:.2f}' for t in shells)})")
+            print(
+                f"shell script, first {len(few.hosts)} hosts (ssh + virsh per host, "
+                f"sequential): {shell:.2f} s median of {len(shells)} "
+                f"({', '.join(f'{t:.2f}' for t in shells)})"
+            )
             print(f"ratio: console is {shell / took_few:.1f}x faster (target >= 20x)")
         finally:
             os.kill(server.pid, signal.SIGINT)

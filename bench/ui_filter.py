@@ -66,21 +66,29 @@ async def measure(db: Path) -> None:
         sorts = [await timed("o") for _ in range(8)]
     lock.release()
     ms = [1000 * t for t in direct]
-    print(f"filter query + table redraw, measured in the app: median "
-          f"{statistics.median(ms):.1f} ms, max {max(ms):.1f} ms over {len(ms)} queries")
+    print(
+        f"filter query + table redraw, measured in the app: median "
+        f"{statistics.median(ms):.1f} ms, max {max(ms):.1f} ms over {len(ms)} queries"
+    )
     base = 1000 * statistics.median(idle)
     ms = [1000 * t for t in keystrokes]
     print(f"harness alone (a key that only moves the filter's cursor): median {base:.1f} ms")
-    print(f"filter keystroke -> repainted table: median {statistics.median(ms):.1f} ms "
-          f"({statistics.median(ms) - base:.1f} ms beyond the harness), max {max(ms):.1f} ms "
-          f"over {len(ms)} keys (target < 100 ms); last: {typed_status}")
+    print(
+        f"filter keystroke -> repainted table: median {statistics.median(ms):.1f} ms "
+        f"({statistics.median(ms) - base:.1f} ms beyond the harness), max {max(ms):.1f} ms "
+        f"over {len(ms)} keys (target < 100 ms); last: {typed_status}"
+    )
     ms = [1000 * t for t in pages]
-    print(f"page down (state:running): median {statistics.median(ms):.1f} ms "
-          f"({statistics.median(ms) - base:.1f} ms beyond the harness), max {max(ms):.1f} ms "
-          f"over {len(ms)} pages")
-    print(f"end / home: {1000 * ends[0]:.1f} ms / {1000 * ends[1]:.1f} ms; "
-          f"sort by each column: median {1000 * statistics.median(sorts):.1f} ms, "
-          f"max {1000 * max(sorts):.1f} ms")
+    print(
+        f"page down (state:running): median {statistics.median(ms):.1f} ms "
+        f"({statistics.median(ms) - base:.1f} ms beyond the harness), max {max(ms):.1f} ms "
+        f"over {len(ms)} pages"
+    )
+    print(
+        f"end / home: {1000 * ends[0]:.1f} ms / {1000 * ends[1]:.1f} ms; "
+        f"sort by each column: median {1000 * statistics.median(sorts):.1f} ms, "
+        f"max {1000 * max(sorts):.1f} ms"
+    )
 
 
 async def _never() -> None:

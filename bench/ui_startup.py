@@ -49,9 +49,13 @@ async def child(db: Path, began: float, wait_for_sync: bool) -> None:
 
 def run_once(db: Path, wait_for_sync: bool) -> dict[str, float]:
     began = time.time()
-    out = subprocess.run([sys.executable, __file__, "--child", str(db), str(began)]
-                         + (["--sync"] if wait_for_sync else []),
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(db), str(began)]
+        + (["--sync"] if wait_for_sync else []),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -70,12 +74,16 @@ def main() -> None:
 
     db = big_db(args.hosts, args.vms)
     paints = [run_once(db, False)["painted"] for _ in range(args.runs)]
-    print(f"first painted inventory ({args.hosts:,} hosts, {args.vms:,} VMs): median "
-          f"{statistics.median(paints):.2f} s, min {min(paints):.2f} s, max {max(paints):.2f} s "
-          f"over {args.runs} runs (target < 1.5 s)")
+    print(
+        f"first painted inventory ({args.hosts:,} hosts, {args.vms:,} VMs): median "
+        f"{statistics.median(paints):.2f} s, min {min(paints):.2f} s, max {max(paints):.2f} s "
+        f"over {args.runs} runs (target < 1.5 s)"
+    )
     full = run_once(db, True)
-    print(f"fleet loaded and first sync done: {full['synced']:.1f} s after start; "
-          f"peak RSS {full['peak_mib']:.0f} MiB (target < 500 MB)")
+    print(
+        f"fleet loaded and first sync done: {full['synced']:.1f} s after start; "
+        f"peak RSS {full['peak_mib']:.0f} MiB (target < 500 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ async def run_realtime(
             on_tick(fleet)
 
 
-def run_fast(fleet: Fleet, seconds: float, tick: float = 1.0,
-             on_tick: Callable[[Fleet], None] | None = None) -> None:
+def run_fast(
+    fleet: Fleet, seconds: float, tick: float = 1.0, on_tick: Callable[[Fleet], None] | None = None
+) -> None:
     """Advance the fleet by `seconds` virtual seconds as fast as the CPU allows."""
     end = fleet.now + seconds
     while fleet.now < end:

@@ -14,6 +14,7 @@ from .vm import RUNNING, Vm
 
 GIB_MIB = 1024
 
+
 @dataclass(frozen=True, slots=True)
 class HostModel:
     name: str
@@ -27,17 +28,49 @@ class HostModel:
     reserved_gib: int
     local_gib: float
 
+
 HOST_MODELS = (
     # 2 x 16-core 2.9 GHz (Xeon Gold 6326-class), 25 GbE
-    HostModel("r650-2x16c-256g", 32, 64, 2900, 256, 25.0,
-              (112, 158, 182, 205, 229, 254, 281, 311, 344, 382, 427), 2, 8, 1788),
-    HostModel("r650-2x16c-512g", 32, 64, 2900, 512, 25.0,
-              (121, 168, 193, 216, 241, 266, 294, 324, 358, 397, 443), 2, 12, 3576),
+    HostModel(
+        "r650-2x16c-256g",
+        32,
+        64,
+        2900,
+        256,
+        25.0,
+        (112, 158, 182, 205, 229, 254, 281, 311, 344, 382, 427),
+        2,
+        8,
+        1788,
+    ),
+    HostModel(
+        "r650-2x16c-512g",
+        32,
+        64,
+        2900,
+        512,
+        25.0,
+        (121, 168, 193, 216, 241, 266, 294, 324, 358, 397, 443),
+        2,
+        12,
+        3576,
+    ),
     # 2 x 32-core 2.8 GHz (EPYC 7543-class), 100 GbE
-    HostModel("r7525-2x32c-1t", 64, 128, 2800, 1024, 100.0,
-              (146, 212, 248, 284, 321, 359, 399, 442, 489, 541, 598), 4, 16, 7153),
+    HostModel(
+        "r7525-2x32c-1t",
+        64,
+        128,
+        2800,
+        1024,
+        100.0,
+        (146, 212, 248, 284, 321, 359, 399, 442, 489, 541, 598),
+        4,
+        16,
+        7153,
+    ),
 )
 MODEL_MIX = (0, 0, 0, 0, 1, 1, 1, 2, 2, 0)  # 50 % small, 30 % medium, 20 % large
+
 
 @dataclass(frozen=True, slots=True)
 class Flavor:
@@ -53,19 +86,33 @@ class Flavor:
     dirty_mib_s: float  # at 100 % CPU
     shut_off: float  # fraction defined but not running
 
+
 FLAVORS = (
-    Flavor("web", 0.35, 2, 4, 4, 8, 40, "prod", ("walk:0.3", "trace:diurnal", "constant:0.2"),
-           64.0, 0.03),
+    Flavor(
+        "web",
+        0.35,
+        2,
+        4,
+        4,
+        8,
+        40,
+        "prod",
+        ("walk:0.3", "trace:diurnal", "constant:0.2"),
+        64.0,
+        0.03,
+    ),
     Flavor("db", 0.10, 8, 32, 16, 64, 200, "prod", ("walk:0.5", "trace:diurnal"), 256.0, 0.02),
-    Flavor("batch", 0.20, 16, 16, 32, 32, 100, "prod", ("trace:nightly", "walk:0.7"),
-           512.0, 0.10),
+    Flavor("batch", 0.20, 16, 16, 32, 32, 100, "prod", ("trace:nightly", "walk:0.7"), 512.0, 0.10),
     Flavor("dev", 0.25, 2, 2, 4, 8, 20, "dev", ("constant:0.05", "walk:0.1"), 16.0, 0.30),
     Flavor("infra", 0.10, 4, 8, 4, 16, 60, "mgmt", ("constant:0.1",), 24.0, 0.02),
 )
 
+
 def _diurnal() -> list[float]:
-    return [round(0.15 + 0.55 * max(0.0, math.sin((h - 6) / 24 * 2 * math.pi)), 3)
-            for h in range(24)]
+    return [
+        round(0.15 + 0.55 * max(0.0, math.sin((h - 6) / 24 * 2 * math.pi)), 3) for h in range(24)
+    ]
+
 
 def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600, epoch: float = 0.0) -> Fleet:
     """One site; ~8 hosts per rack (40 when large), 4-25 racks per room, pools of VMs.
@@ -97,21 +144,37 @@ def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600, epoch: float = 0.
     hw = len(str(per_rack))
     for r in range(n_racks):
         rack = f"rk{r + 1:0{rw}d}"
-        fleet.add_rack(rack, rooms[r // per_room], power_budget_kw=12.0 if per_rack <= 8 else 24.0,
-                       uplink_gbps=100.0 if per_rack <= 8 else 400.0)
+        fleet.add_rack(
+            rack,
+            rooms[r // per_room],
+            power_budget_kw=12.0 if per_rack <= 8 else 24.0,
+            uplink_gbps=100.0 if per_rack <= 8 else 400.0,
+        )
         for k in range(min(per_rack, hosts - r * per_rack)):
             m = HOST_MODELS[MODEL_MIX[(r * per_rack + k) % len(MODEL_MIX)]]
-            host_list.append(fleet.add_host(
-                f"{rack}-h{k + 1:0{max(hw, 2)}d}", rack, model=m.name, cores=m.cores,
-                threads=m.threads, mhz=m.mhz, memory_mib=m.memory_gib * GIB_MIB,
-                nic_gbps=m.nic_gbps, power_curve=m.curve, reserved_cpus=m.reserved_cpus,
-                reserved_memory_mib=m.reserved_gib * GIB_MIB, local_datastore_gib=m.local_gib))
+            host_list.append(
+                fleet.add_host(
+                    f"{rack}-h{k + 1:0{max(hw, 2)}d}",
+                    rack,
+                    model=m.name,
+                    cores=m.cores,
+                    threads=m.threads,
+                    mhz=m.mhz,
+                    memory_mib=m.memory_gib * GIB_MIB,
+                    nic_gbps=m.nic_gbps,
+                    power_curve=m.curve,
+                    reserved_cpus=m.reserved_cpus,
+                    reserved_memory_mib=m.reserved_gib * GIB_MIB,
+                    local_datastore_gib=m.local_gib,
+                )
+            )
     _place_vms(fleet, rng, host_list, vms)
     for h in host_list:
         fleet.refresh_host(h)
     fleet._quiet = False
     fleet.emit("fleet.built", f"Demo fleet built: {len(host_list)} hosts, {vms} VMs.")
     return fleet
+
 
 def _uptime(name: str) -> float:
     """How long a demo VM has been up when the data center is built: an hour to 45 days,
@@ -142,19 +205,31 @@ def _place_vms(fleet: Fleet, rng: random.Random, host_list: list[Host], count: i
             if free[idx] >= mem:
                 break
         else:
-            raise InvalidOperation(f"The demo fleet has no host with room for {name}: "
-                                   "give it more hosts or fewer VMs.")
+            raise InvalidOperation(
+                f"The demo fleet has no host with room for {name}: give it more hosts or fewer VMs."
+            )
         free[idx] -= mem
         h = host_list[idx]
         if f.pool == "dev" and rng.random() < 0.3:
             ds = fleet._host_local[h.name]
         else:
             ds = shared[h.room][0 if f.pool in ("db", "batch") else rng.randrange(2)]
-        v = Vm(name=name, uuid=fleet.vm_uuid(name), host=h.name, vcpus=f.vcpus,
-               memory_mib=mem, max_vcpus=f.max_vcpus, max_memory_mib=f.max_memory_gib * GIB_MIB,
-               disk_gib=float(f.disk_gib), datastore=ds, network=f.network, pool=f.pool,
-               workload=rng.choice(f.workloads), dirty_rate=f.dirty_mib_s * 1048576.0,
-               dirty_scales_with_cpu=True)
+        v = Vm(
+            name=name,
+            uuid=fleet.vm_uuid(name),
+            host=h.name,
+            vcpus=f.vcpus,
+            memory_mib=mem,
+            max_vcpus=f.max_vcpus,
+            max_memory_mib=f.max_memory_gib * GIB_MIB,
+            disk_gib=float(f.disk_gib),
+            datastore=ds,
+            network=f.network,
+            pool=f.pool,
+            workload=rng.choice(f.workloads),
+            dirty_rate=f.dirty_mib_s * 1048576.0,
+            dirty_scales_with_cpu=True,
+        )
         fleet._attach(v)
         if rng.random() >= f.shut_off:
             v.state = RUNNING

@@ -42,8 +42,9 @@ class Fleet(FaultOps):
         self.touch("room", name)
         return r
 
-    def add_rack(self, name: str, room: str, *, power_budget_kw: float = 15.0,
-                 uplink_gbps: float = 100.0) -> Rack:
+    def add_rack(
+        self, name: str, room: str, *, power_budget_kw: float = 15.0, uplink_gbps: float = 100.0
+    ) -> Rack:
         self._new(self.racks, name, "rack")
         self._need(self.rooms, room, "room")
         r = Rack(name, room, self.rooms[room].site, float(power_budget_kw), float(uplink_gbps))
@@ -52,10 +53,19 @@ class Fleet(FaultOps):
         return r
 
     def add_host(
-        self, name: str, rack: str, *, model: str = "generic", cores: int = 32,
-        threads: int = 64, mhz: int = 2900, memory_mib: int = 262144, nic_gbps: float = 25.0,
+        self,
+        name: str,
+        rack: str,
+        *,
+        model: str = "generic",
+        cores: int = 32,
+        threads: int = 64,
+        mhz: int = 2900,
+        memory_mib: int = 262144,
+        nic_gbps: float = 25.0,
         power_curve: Sequence[float] = (120, 170, 196, 220, 246, 272, 300, 331, 365, 405, 452),
-        reserved_cpus: int = 2, reserved_memory_mib: int = 8192,
+        reserved_cpus: int = 2,
+        reserved_memory_mib: int = 8192,
         local_datastore_gib: float = 0.0,
     ) -> Host:
         """Add a host (up, idle) to a rack, with an optional local datastore `local-<name>`."""
@@ -64,8 +74,21 @@ class Fleet(FaultOps):
         if min(cores, threads, mhz, memory_mib) <= 0 or nic_gbps <= 0:
             raise self.refuse(f"Host {name} needs positive cores, threads, MHz, memory and NIC.")
         r = self.racks[rack]
-        h = Host(name, rack, r.room, r.site, model, cores, threads, mhz, memory_mib,
-                 float(nic_gbps), check_curve(power_curve), reserved_cpus, reserved_memory_mib)
+        h = Host(
+            name,
+            rack,
+            r.room,
+            r.site,
+            model,
+            cores,
+            threads,
+            mhz,
+            memory_mib,
+            float(nic_gbps),
+            check_curve(power_curve),
+            reserved_cpus,
+            reserved_memory_mib,
+        )
         self._attach_host(h)
         if local_datastore_gib > 0:
             self.add_datastore(f"local-{name}", LOCAL, local_datastore_gib, host=name)
@@ -77,8 +100,15 @@ class Fleet(FaultOps):
         self.refresh_host(h)
         self.touch("host", h.name)
 
-    def add_datastore(self, name: str, kind: str, capacity_gib: float, *,
-                      room: str | None = None, host: str | None = None) -> Datastore:
+    def add_datastore(
+        self,
+        name: str,
+        kind: str,
+        capacity_gib: float,
+        *,
+        room: str | None = None,
+        host: str | None = None,
+    ) -> Datastore:
         """A shared datastore belongs to a room (all its racks reach it); a local one to a host."""
         self._new(self.datastores, name, "datastore")
         if kind == SHARED:
@@ -214,10 +244,14 @@ class Fleet(FaultOps):
         """Everything observable, for comparing two fleets (determinism tests)."""
         return {
             "now": self.now,
-            "hosts": {n: (h.state, h.partitioned, h.power_watts, h.energy_at(self.now))
-                      for n, h in self.hosts.items()},
-            "vms": {n: (v.host, v.state, v.vcpus, v.memory_mib, v.datastore, v.cpu_util)
-                    for n, v in self.vms.items()},
+            "hosts": {
+                n: (h.state, h.partitioned, h.power_watts, h.energy_at(self.now))
+                for n, h in self.hosts.items()
+            },
+            "vms": {
+                n: (v.host, v.state, v.vcpus, v.memory_mib, v.datastore, v.cpu_util)
+                for n, v in self.vms.items()
+            },
             "migrations": {n: m.jobinfo() for n, m in self.migrations.items()},
             "summary": self.summary(),
         }

@@ -71,10 +71,19 @@ class VmLifecycle(FleetState):
         if dirty_rate < 0:
             raise self.refuse(f"VM {name} cannot have a negative dirty rate.")
         v = Vm(
-            name=name, uuid=uuid or self.vm_uuid(name), host=host, vcpus=vcpus,
-            memory_mib=memory_mib, max_vcpus=max_vcpus, max_memory_mib=max_memory_mib,
-            disk_gib=float(disk_gib), datastore=datastore, network=network, pool=pool,
-            workload=workload, dirty_rate=float(dirty_rate),
+            name=name,
+            uuid=uuid or self.vm_uuid(name),
+            host=host,
+            vcpus=vcpus,
+            memory_mib=memory_mib,
+            max_vcpus=max_vcpus,
+            max_memory_mib=max_memory_mib,
+            disk_gib=float(disk_gib),
+            datastore=datastore,
+            network=network,
+            pool=pool,
+            workload=workload,
+            dirty_rate=float(dirty_rate),
             dirty_scales_with_cpu=dirty_scales_with_cpu,
         )
         self._attach(v)
@@ -99,8 +108,10 @@ class VmLifecycle(FleetState):
         its old host is fenced (powered off or crashed), so two copies can never run."""
         old = self.hosts[v.host]
         if old.state == "up" or v.state not in (SHUT_OFF, CRASHED):
-            raise self.refuse(f"A VM named {v.name} is already defined (on {v.host}, which is "
-                              f"{'partitioned, not fenced' if old.partitioned else old.state}).")
+            raise self.refuse(
+                f"A VM named {v.name} is already defined (on {v.host}, which is "
+                f"{'partitioned, not fenced' if old.partitioned else old.state})."
+            )
         h = self.check_reachable(host)
         if v.datastore not in self.host_datastores(host):
             raise self.refuse(f"Host {host} does not reach datastore {v.datastore!r}.")
@@ -112,8 +123,9 @@ class VmLifecycle(FleetState):
         if v.state == CRASHED:
             self._set_state(v, SHUT_OFF, f"defined on {host} after host {old.name} was fenced")
         self.touch("vm", v.name)
-        self.emit("vm.defined", f"VM {v.name} defined on {host} (was on fenced {old.name}).",
-                  host, v.name)
+        self.emit(
+            "vm.defined", f"VM {v.name} defined on {host} (was on fenced {old.name}).", host, v.name
+        )
         return v
 
     def undefine_vm(self, name: str) -> None:

@@ -42,9 +42,7 @@ class MigrationOps(VmLifecycle):
                 f"VM {name} must be running or paused to migrate live (it is {v.state})."
             )
         if not live and v.state != SHUT_OFF and not fenced_source:
-            raise self.refuse(
-                f"VM {name} must be shut off for a cold migration (it is {v.state})."
-            )
+            raise self.refuse(f"VM {name} must be shut off for a cold migration (it is {v.state}).")
         if max_rounds < 1 or max_downtime_ms <= 0:
             raise self.refuse("Migration needs at least 1 round and a downtime limit above 0 ms.")
         if max(v.vcpus, v.max_vcpus) > tgt.usable_cpus:
@@ -72,12 +70,20 @@ class MigrationOps(VmLifecycle):
         if move_disk or (copy_storage and target_datastore):
             dest_ds = self._pick_datastore(v, target, target_datastore)
         m = Migration(
-            id=self._next_migration_id, vm=name, source=v.host, target=target, live=live,
-            started_at=self.now, memory_bytes=v.memory_mib * MIB,
+            id=self._next_migration_id,
+            vm=name,
+            source=v.host,
+            target=target,
+            live=live,
+            started_at=self.now,
+            memory_bytes=v.memory_mib * MIB,
             disk_bytes=int(v.disk_gib * GIB) if dest_ds != v.datastore else 0,
-            copy_storage=dest_ds != v.datastore, target_datastore=dest_ds,
-            auto_converge=auto_converge, max_downtime_ms=float(max_downtime_ms),
-            max_rounds=max_rounds, links=self._links(v.host, target),
+            copy_storage=dest_ds != v.datastore,
+            target_datastore=dest_ds,
+            auto_converge=auto_converge,
+            max_downtime_ms=float(max_downtime_ms),
+            max_rounds=max_rounds,
+            links=self._links(v.host, target),
         )
         self._next_migration_id += 1
         reason = self.fail_next.pop(name, None)
@@ -89,8 +95,12 @@ class MigrationOps(VmLifecycle):
         m.begin()
         self.migrations[name] = m
         kind = "live" if live else "cold"
-        self.emit("migration.start", f"{kind.capitalize()} migration of {name} from "
-                  f"{m.source} to {target} started.", m.source, name)
+        self.emit(
+            "migration.start",
+            f"{kind.capitalize()} migration of {name} from {m.source} to {target} started.",
+            m.source,
+            name,
+        )
         if m.state == "running" and m.phase == "cold" and m.disk_bytes == 0:
             m.finish("completed")
             self._settle(m)
@@ -168,16 +178,29 @@ class MigrationOps(VmLifecycle):
             self.refresh_host(src)
             self.refresh_host(self.hosts[m.target])
             info = m.jobinfo()
-            self.emit("migration.done", f"VM {v.name} moved from {m.source} to {m.target} "
-                      f"in {info['time_elapsed'] / 1000:.1f} s ({m.rounds} rounds, "
-                      f"downtime {info['downtime']} ms).", m.target, v.name)
+            self.emit(
+                "migration.done",
+                f"VM {v.name} moved from {m.source} to {m.target} "
+                f"in {info['time_elapsed'] / 1000:.1f} s ({m.rounds} rounds, "
+                f"downtime {info['downtime']} ms).",
+                m.target,
+                v.name,
+            )
         elif m.state == "failed":
             self.migrations_failed += 1
-            self.emit("migration.failed", f"Migration of {v.name} to {m.target} failed: "
-                      f"{m.reason}", m.source, v.name)
+            self.emit(
+                "migration.failed",
+                f"Migration of {v.name} to {m.target} failed: {m.reason}",
+                m.source,
+                v.name,
+            )
         else:
-            self.emit("migration.cancelled", f"Migration of {v.name} to {m.target} was aborted; "
-                      "it stays on the source.", m.source, v.name)
+            self.emit(
+                "migration.cancelled",
+                f"Migration of {v.name} to {m.target} was aborted; it stays on the source.",
+                m.source,
+                v.name,
+            )
 
     def abort_migration(self, name: str) -> None:
         """Cancel a running migration: the VM stays on its source, as it was."""

@@ -52,8 +52,7 @@ class FleetFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         # one thread at a time, but not always the one that opened it (loaded in a worker)
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None,
-                                    check_same_thread=False)
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
@@ -69,8 +68,11 @@ class FleetFile:
         """Write changed objects (or all), the clock, counters, faults and energy; return rows."""
         full = full or fleet._all_dirty or not self.exists()
         if full:
-            rows = [_row(kind, obj) for kind, (_, attr) in KINDS.items()
-                    for obj in getattr(fleet, attr).values()]
+            rows = [
+                _row(kind, obj)
+                for kind, (_, attr) in KINDS.items()
+                for obj in getattr(fleet, attr).values()
+            ]
             deleted: list[tuple[str, str]] = []
         else:
             rows = []
@@ -82,8 +84,13 @@ class FleetFile:
         meta = {
             "seed": fleet.seed,
             "now": fleet.now,
-            "counters": [fleet.migrations_completed, fleet.migrations_failed,
-                         fleet.host_failures, fleet._next_migration_id, fleet._event_seq],
+            "counters": [
+                fleet.migrations_completed,
+                fleet.migrations_failed,
+                fleet.host_failures,
+                fleet._next_migration_id,
+                fleet._event_seq,
+            ],
             "fail_next": fleet.fail_next,
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
@@ -95,8 +102,10 @@ class FleetFile:
                 c.execute("DELETE FROM object")
             c.executemany(UPSERT, rows)
             c.executemany("DELETE FROM object WHERE kind = ? AND name = ?", deleted)
-            c.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                          [(k, json.dumps(v)) for k, v in meta.items()])
+            c.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [(k, json.dumps(v)) for k, v in meta.items()],
+            )
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -115,14 +124,20 @@ class FleetFile:
         fleet = Fleet(seed=int(meta["seed"]))
         fleet._quiet = True
         fleet.now = float(meta["now"])
-        (fleet.migrations_completed, fleet.migrations_failed, fleet.host_failures,
-         fleet._next_migration_id, fleet._event_seq) = meta["counters"]
+        (
+            fleet.migrations_completed,
+            fleet.migrations_failed,
+            fleet.host_failures,
+            fleet._next_migration_id,
+            fleet._event_seq,
+        ) = meta["counters"]
         fleet.fail_next = dict(meta["fail_next"])
         energy: dict[str, float] = meta["energy"]
         for kind, (cls, attr) in KINDS.items():
             fields: tuple[str, ...] = cls.PERSIST
             cur = self.conn.execute(
-                "SELECT data FROM object WHERE kind = ? ORDER BY rowid", (kind,))
+                "SELECT data FROM object WHERE kind = ? ORDER BY rowid", (kind,)
+            )
             for (data,) in cur:
                 obj = cls(**dict(zip(fields, json.loads(data), strict=True)))
                 if kind == "host":

@@ -88,9 +88,22 @@ class Host:
     vm_names: dict[str, None] = field(default_factory=dict)  # ordered set of its VMs
 
     PERSIST = (
-        "name", "rack", "room", "site", "model", "cores", "threads", "mhz", "memory_mib",
-        "nic_gbps", "power_curve", "reserved_cpus", "reserved_memory_mib", "state",
-        "partitioned", "nic_factor",
+        "name",
+        "rack",
+        "room",
+        "site",
+        "model",
+        "cores",
+        "threads",
+        "mhz",
+        "memory_mib",
+        "nic_gbps",
+        "power_curve",
+        "reserved_cpus",
+        "reserved_memory_mib",
+        "state",
+        "partitioned",
+        "nic_factor",
     )
 
     @property

@@ -42,9 +42,23 @@ class Vm:
     trace_offset: float = 0.0
 
     PERSIST = (
-        "name", "uuid", "host", "vcpus", "memory_mib", "max_vcpus", "max_memory_mib",
-        "disk_gib", "datastore", "network", "pool", "workload", "dirty_rate",
-        "dirty_scales_with_cpu", "state", "started_at", "shutdown_at",
+        "name",
+        "uuid",
+        "host",
+        "vcpus",
+        "memory_mib",
+        "max_vcpus",
+        "max_memory_mib",
+        "disk_gib",
+        "datastore",
+        "network",
+        "pool",
+        "workload",
+        "dirty_rate",
+        "dirty_scales_with_cpu",
+        "state",
+        "started_at",
+        "shutdown_at",
     )
 
     @property

@@ -37,20 +37,28 @@ def running_vm_on_shared_storage(fleet: emulator.Fleet, *, skip: tuple[str, ...]
     """A running VM whose disk is on a shared datastore, by name order."""
     for name in sorted(fleet.vms):
         vm = fleet.vms[name]
-        if (vm.state == "running" and name not in skip
-                and fleet.datastores[vm.datastore].kind == "shared"):
+        if (
+            vm.state == "running"
+            and name not in skip
+            and fleet.datastores[vm.datastore].kind == "shared"
+        ):
             return name
     raise AssertionError("the demo fleet has no running VM on shared storage")
 
 
-def host_with_room_for(fleet: emulator.Fleet, vm_name: str, *, besides: tuple[str, ...] = ()
-                       ) -> str:
+def host_with_room_for(
+    fleet: emulator.Fleet, vm_name: str, *, besides: tuple[str, ...] = ()
+) -> str:
     """Another up host that reaches the VM's datastore and has memory for it."""
     vm = fleet.vms[vm_name]
     for name in sorted(fleet.hosts):
-        if (name != vm.host and name not in besides and fleet.hosts[name].state == "up"
-                and vm.datastore in fleet.host_datastores(name)
-                and fleet.memory_free_mib(name) >= vm.memory_mib):
+        if (
+            name != vm.host
+            and name not in besides
+            and fleet.hosts[name].state == "up"
+            and vm.datastore in fleet.host_datastores(name)
+            and fleet.memory_free_mib(name) >= vm.memory_mib
+        ):
             return name
     raise AssertionError(f"no host has room for {vm_name}")
 

@@ -18,14 +18,18 @@ def modules_of(package) -> list[str]:  # type: ignore[no-untyped-def]
     return [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 
 
-HEADLESS = [m for m in modules_of(vdctui) + modules_of(emulator)
-            if not m.startswith(UI_PACKAGES) and not m.endswith(".__main__")]
+HEADLESS = [
+    m
+    for m in modules_of(vdctui) + modules_of(emulator)
+    if not m.startswith(UI_PACKAGES) and not m.endswith(".__main__")
+]
 
 
 def imported_after(module: str) -> set[str]:
     code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     return set(out.split())
 
 

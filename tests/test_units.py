@@ -7,10 +7,19 @@ from hypothesis import strategies as st
 from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
 
 
-@pytest.mark.parametrize(("text", "mib"), [
-    ("512", 512), ("512MiB", 512), ("512m", 512), ("8GiB", 8192), ("8G", 8192),
-    ("1.5GiB", 1536), ("2TiB", 2 * 1024 * 1024), (" 4 GiB ", 4096),
-])
+@pytest.mark.parametrize(
+    ("text", "mib"),
+    [
+        ("512", 512),
+        ("512MiB", 512),
+        ("512m", 512),
+        ("8GiB", 8192),
+        ("8G", 8192),
+        ("1.5GiB", 1536),
+        ("2TiB", 2 * 1024 * 1024),
+        (" 4 GiB ", 4096),
+    ],
+)
 def test_memory_sizes(text: str, mib: int) -> None:
     assert parse_memory_mib(text) == mib
 
@@ -21,10 +30,18 @@ def test_bad_memory_sizes_say_so(text: str) -> None:
         parse_memory_mib(text)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1h30m", 5400), ("1d", 86400),
-    ("250ms", 0.25),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90", 90),
+        ("90s", 90),
+        ("15m", 900),
+        ("2h", 7200),
+        ("1h30m", 5400),
+        ("1d", 86400),
+        ("250ms", 0.25),
+    ],
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration_s(text) == pytest.approx(seconds)
 

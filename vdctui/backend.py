@@ -102,9 +102,9 @@ def catch_up(fleet: emulator.Fleet, now: float | None = None) -> None:
         fleet.max_quiet_substep = fine
 
 
-def open_fleet(db: Path, size: DemoSize, *, fresh: bool = False,
-               on_build: Callable[[Path], None] | None = None
-               ) -> tuple[emulator.Fleet, emulator.FleetFile]:
+def open_fleet(
+    db: Path, size: DemoSize, *, fresh: bool = False, on_build: Callable[[Path], None] | None = None
+) -> tuple[emulator.Fleet, emulator.FleetFile]:
     """Load the embedded fleet beside `db`, building the demo on first start."""
     path = fleet_path(db)
     if fresh and path.exists():
@@ -118,8 +118,9 @@ def open_fleet(db: Path, size: DemoSize, *, fresh: bool = False,
         if on_build:
             on_build(path)
         # the embedded data center keeps wall-clock time
-        fleet = emulator.build_demo(seed=size.seed, hosts=size.hosts, vms=size.vms,
-                                    epoch=time.time())
+        fleet = emulator.build_demo(
+            seed=size.seed, hosts=size.hosts, vms=size.vms, epoch=time.time()
+        )
         fleet_file.save(fleet)
     return fleet, fleet_file
 
@@ -145,10 +146,16 @@ def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, F
     return console, lock
 
 
-async def attach_embedded(console: Console, lock: FleetLock, db: Path, *,
-                          speed: float | None = 1.0, size: DemoSize | None = None,
-                          fresh: bool = False,
-                          on_build: Callable[[Path], None] | None = None) -> None:
+async def attach_embedded(
+    console: Console,
+    lock: FleetLock,
+    db: Path,
+    *,
+    speed: float | None = 1.0,
+    size: DemoSize | None = None,
+    fresh: bool = False,
+    on_build: Callable[[Path], None] | None = None,
+) -> None:
     """Load (or build) the embedded fleet in a thread and connect it to the console."""
 
     def load() -> tuple[emulator.Fleet, emulator.FleetFile]:
@@ -162,21 +169,30 @@ async def attach_embedded(console: Console, lock: FleetLock, db: Path, *,
     except emulator.FleetError as exc:
         raise BackendError(str(exc)) from exc
     except sqlite3.DatabaseError as exc:
-        raise BackendError(f"Cannot open the emulated data center {fleet_path(db)}: {exc}; "
-                           "move it away or use another --db.") from exc
+        raise BackendError(
+            f"Cannot open the emulated data center {fleet_path(db)}: {exc}; "
+            "move it away or use another --db."
+        ) from exc
     driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
     driver.start_clock()
     console.attach(driver)
 
 
-async def open_console(db: Path, *, read_only: bool = False, speed: float | None = 1.0,
-                       size: DemoSize | None = None, fresh: bool = False,
-                       on_build: Callable[[Path], None] | None = None) -> Console:
+async def open_console(
+    db: Path,
+    *,
+    read_only: bool = False,
+    speed: float | None = 1.0,
+    size: DemoSize | None = None,
+    fresh: bool = False,
+    on_build: Callable[[Path], None] | None = None,
+) -> Console:
     """The console over the embedded emulated data center at `db`."""
     console, lock = open_store_console(db, read_only=read_only)
     try:
-        await attach_embedded(console, lock, db, speed=speed, size=size, fresh=fresh,
-                              on_build=on_build)
+        await attach_embedded(
+            console, lock, db, speed=speed, size=size, fresh=fresh, on_build=on_build
+        )
     except BaseException:
         console.store.close()
         lock.release()
@@ -208,8 +224,9 @@ def emulated_fleet(console: Console) -> EmulatedDriver:
 FIXED_EPOCH = 1_795_000_000.0  # 2026-11-18 08:26:40 UTC
 
 
-def fixed_console(db: Path, *, seed: int = 0, hosts: int = 64, vms: int = 600,
-                  role: Role = Role.ADMIN) -> tuple[Console, EmulatedClock]:
+def fixed_console(
+    db: Path, *, seed: int = 0, hosts: int = 64, vms: int = 600, role: Role = Role.ADMIN
+) -> tuple[Console, EmulatedClock]:
     """A console with nothing left to chance, for tests, screenshots and benchmarks: a
     seeded demo fleet on a clock that moves only when asked, and a store that keeps the
     fleet's time."""
@@ -280,18 +297,29 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
         if not isinstance(exc, HostKeyRefused) or (exc.host, exc.fingerprint) in audited:
             return
         audited.add((exc.host, exc.fingerprint))
-        store.append_audit(actor=identity.actor, role=identity.role,
-                           action=f"host.key-{exc.verdict}", target=exc.host,
-                           params={"fingerprint": exc.fingerprint}, result="refused",
-                           error=str(exc))
+        store.append_audit(
+            actor=identity.actor,
+            role=identity.role,
+            action=f"host.key-{exc.verdict}",
+            target=exc.host,
+            params={"fingerprint": exc.fingerprint},
+            result="refused",
+            error=str(exc),
+        )
 
     driver = SshDriver(parsed, book, on_refused=refused)
     return Console(store, driver, identity)
 
 
-async def trust_host_key(db: Path, inventory_path: Path, name: str, *, read_only: bool,
-                         show: Callable[[str], None],
-                         ask: Callable[[str], None] | None) -> str:
+async def trust_host_key(
+    db: Path,
+    inventory_path: Path,
+    name: str,
+    *,
+    read_only: bool,
+    show: Callable[[str], None],
+    ask: Callable[[str], None] | None,
+) -> str:
     """Fetch host `name`'s SSH key, show its fingerprint, and (after `ask`, which raises to
     say no) trust it in the store; a changed key is refused. Every outcome is audited."""
     from vdctui.drivers.base import HostUnreachable
@@ -320,8 +348,15 @@ async def trust_host_key(db: Path, inventory_path: Path, name: str, *, read_only
         trusted = TrustedHostKeys(store)
 
         def audit(action: str, result: str, params: dict[str, str], error: str = "") -> None:
-            store.append_audit(actor=identity.actor, role=identity.role, action=action,
-                               target=name, params=params, result=result, error=error)
+            store.append_audit(
+                actor=identity.actor,
+                role=identity.role,
+                action=action,
+                target=name,
+                params=params,
+                result=result,
+                error=error,
+            )
 
         if not identity.role.allows(Role.ADMIN):
             message = f"Trusting a host key needs the admin role; you are {identity.role}."
@@ -343,17 +378,19 @@ async def trust_host_key(db: Path, inventory_path: Path, name: str, *, read_only
         if check.verdict is Verdict.KNOWN:
             return f"Host {name}'s key {print_} is already trusted."
         if check.verdict is not Verdict.UNKNOWN:
-            message = (f"Host {name} presents a {check.verdict} key {print_}, not the one on "
-                       "record; refused (remove the old key from known_hosts if the host was "
-                       "really reinstalled).")
+            message = (
+                f"Host {name} presents a {check.verdict} key {print_}, not the one on "
+                "record; refused (remove the old key from known_hosts if the host was "
+                "really reinstalled)."
+            )
             audit(f"host.key-{check.verdict}", "refused", params, message)
             raise BackendError(message)
-        show(f"Host {name} ({host.address}) presents {check.key.get_algorithm()} key "
-             f"{print_}.")
+        show(f"Host {name} ({host.address}) presents {check.key.get_algorithm()} key {print_}.")
         if ask is not None:
             ask(f"Trust this key for host {name}?")
-        trusted.trust(name, public_text(check.key), print_, str(host.address), identity.actor,
-                      time.time())
+        trusted.trust(
+            name, public_text(check.key), print_, str(host.address), identity.actor, time.time()
+        )
         audit("host.trust", "ok", params)
         return f"Trusted host {name}'s key {print_}."
     finally:

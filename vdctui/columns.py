@@ -81,8 +81,10 @@ POOL_COLUMNS: list[Column] = [
     ("cpu resv", lambda u: f"{u.pool.cpu_reservation_mhz} MHz"),
     ("cpu limit", lambda u: f"{u.pool.cpu_limit_mhz} MHz" if u.pool.cpu_limit_mhz else "none"),
     ("mem resv", lambda u: format_mib(u.pool.memory_reservation_mib)),
-    ("mem limit", lambda u: format_mib(u.pool.memory_limit_mib)
-     if u.pool.memory_limit_mib else "none"),
+    (
+        "mem limit",
+        lambda u: format_mib(u.pool.memory_limit_mib) if u.pool.memory_limit_mib else "none",
+    ),
     ("overcommit", lambda u: f"cpu {u.pool.cpu_overcommit:g}x mem {u.pool.memory_overcommit:g}x"),
 ]
 

@@ -4,5 +4,13 @@ from .files import SshFiles, write_inventory
 from .server import Endpoint, Faults, FleetSshServer, Injection, new_key
 from .virsh import Virsh
 
-__all__ = ["Endpoint", "Faults", "FleetSshServer", "Injection", "SshFiles", "Virsh", "new_key",
-           "write_inventory"]
+__all__ = [
+    "Endpoint",
+    "Faults",
+    "FleetSshServer",
+    "Injection",
+    "SshFiles",
+    "Virsh",
+    "new_key",
+    "write_inventory",
+]

@@ -54,8 +54,15 @@ def known_hosts_line(host: str, port: int, key: asyncssh.SSHKey) -> str:
     return f"{pattern} {key.export_public_key().decode().strip()}\n"
 
 
-def write_inventory(path: Path, fleet: Fleet, served: FleetSshServer, files: SshFiles, *,
-                    user: str = "vdctui", via_bastion: bool = False) -> None:
+def write_inventory(
+    path: Path,
+    fleet: Fleet,
+    served: FleetSshServer,
+    files: SshFiles,
+    *,
+    user: str = "vdctui",
+    via_bastion: bool = False,
+) -> None:
     """An inventory TOML for the served hosts, with their known_hosts and the client key."""
     lines = [
         "# Written by `vdctui emulate --serve-ssh`: emulated hosts on 127.0.0.1.",

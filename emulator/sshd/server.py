@@ -164,12 +164,14 @@ class _BastionServer(asyncssh.SSHServer):
         self._served.stats.bastion_connections += 1
         self._conn = conn
 
-    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str,
-                             orig_port: int) -> Any:
+    def connection_requested(
+        self, dest_host: str, dest_port: int, orig_host: str, orig_port: int
+    ) -> Any:
         endpoint = self._served.endpoints.get(dest_host)
         if endpoint is None or dest_port != SSH_PORT or self._conn is None:
-            raise asyncssh.ChannelOpenError(asyncssh.OPEN_CONNECT_FAILED,
-                                            f"{dest_host}:{dest_port}: no such host")
+            raise asyncssh.ChannelOpenError(
+                asyncssh.OPEN_CONNECT_FAILED, f"{dest_host}:{dest_port}: no such host"
+            )
         self._served.stats.forwarded += 1
         return self._conn.forward_connection(LOOPBACK, endpoint.port)
 
@@ -182,9 +184,15 @@ class FleetSshServer:
     clock themselves otherwise; `vdctui emulate` runs it in real time).
     """
 
-    def __init__(self, fleet: Fleet, client_keys: Iterable[asyncssh.SSHKey], *,
-                 host_keys: dict[str, asyncssh.SSHKey] | None = None,
-                 migration_rate: float | None = None, poll_s: float = 0.02) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        client_keys: Iterable[asyncssh.SSHKey],
+        *,
+        host_keys: dict[str, asyncssh.SSHKey] | None = None,
+        migration_rate: float | None = None,
+        poll_s: float = 0.02,
+    ) -> None:
         self.fleet = fleet
         self.client_keys = list(client_keys)
         self.host_keys = dict(host_keys or {})
@@ -200,7 +208,8 @@ class FleetSshServer:
         self._virsh: dict[str, Virsh] = {}
         self._clock: asyncio.Task[None] | None = None
         self._authorized = asyncssh.import_authorized_keys(
-            "".join(k.export_public_key().decode() for k in self.client_keys))
+            "".join(k.export_public_key().decode() for k in self.client_keys)
+        )
 
     # --- state ---------------------------------------------------------------------------
 
@@ -220,8 +229,11 @@ class FleetSshServer:
 
     def _on_injection(self, host: str, command: str, why: str) -> None:
         self.stats.injections.append(Injection(host, command, why))
-        self.fleet.emit("fault.shell-injection",
-                        f"Host {host} was sent a command a shell would misread: {why}.", host)
+        self.fleet.emit(
+            "fault.shell-injection",
+            f"Host {host} was sent a command a shell would misread: {why}.",
+            host,
+        )
 
     def cut_off(self, host: str) -> None:
         """Drop the host's open connections (it went down or was partitioned)."""
@@ -230,8 +242,9 @@ class FleetSshServer:
 
     # --- serving ---------------------------------------------------------------------------
 
-    async def start(self, hosts: Iterable[str] | None = None, *, base_port: int = 0
-                    ) -> dict[str, int]:
+    async def start(
+        self, hosts: Iterable[str] | None = None, *, base_port: int = 0
+    ) -> dict[str, int]:
         """Listen for each host on 127.0.0.1; return name -> port.
 
         Ports are ephemeral, or base_port, base_port + 1, ... in host name order."""
@@ -245,17 +258,28 @@ class FleetSshServer:
         key = self.host_keys.setdefault(name, new_key())
         virsh = self._virsh.get(name)
         if virsh is None:
-            virsh = self._virsh[name] = Virsh(self.fleet, name, resolve_host=self.resolve,
-                                              on_injection=self._on_injection,
-                                              poll_s=self.poll_s)
+            virsh = self._virsh[name] = Virsh(
+                self.fleet,
+                name,
+                resolve_host=self.resolve,
+                on_injection=self._on_injection,
+                poll_s=self.poll_s,
+            )
         acceptor = await asyncssh.listen(
-            LOOPBACK, port, server_host_keys=[key],
+            LOOPBACK,
+            port,
+            server_host_keys=[key],
             authorized_client_keys=self._authorized,
             server_factory=lambda: _HostServer(self, name),
             process_factory=lambda process: self._exec(name, virsh, process),
-            keepalive_interval=0, login_timeout=30, encoding="utf-8",
-            allow_scp=False, agent_forwarding=False, x11_forwarding=False,
-            line_editor=False)
+            keepalive_interval=0,
+            login_timeout=30,
+            encoding="utf-8",
+            allow_scp=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            line_editor=False,
+        )
         port = acceptor.sockets[0].getsockname()[1]
         self.endpoints[name] = Endpoint(name, port, key, acceptor)
 
@@ -278,15 +302,21 @@ class FleetSshServer:
     async def start_bastion(self, key: asyncssh.SSHKey | None = None, *, port: int = 0) -> int:
         key = key or self.host_keys.setdefault("@bastion", new_key())
         acceptor = await asyncssh.listen(
-            LOOPBACK, port, server_host_keys=[key], authorized_client_keys=self._authorized,
-            server_factory=lambda: _BastionServer(self), allow_scp=False,
-            agent_forwarding=False, x11_forwarding=False, login_timeout=30)
+            LOOPBACK,
+            port,
+            server_host_keys=[key],
+            authorized_client_keys=self._authorized,
+            server_factory=lambda: _BastionServer(self),
+            allow_scp=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            login_timeout=30,
+        )
         port = acceptor.sockets[0].getsockname()[1]
         self.bastion = Endpoint("@bastion", port, key, acceptor)
         return port
 
-    async def _exec(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str]
-                    ) -> None:
+    async def _exec(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str]) -> None:
         self.stats.execs += 1
         conn = cast(asyncssh.SSHServerConnection, process.channel.get_connection())
         if self.on_exec is not None:
@@ -300,8 +330,13 @@ class FleetSshServer:
             if left:
                 self._open_execs[conn] = left
 
-    async def _answer(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str],
-                      conn: asyncssh.SSHServerConnection) -> None:
+    async def _answer(
+        self,
+        host: str,
+        virsh: Virsh,
+        process: asyncssh.SSHServerProcess[str],
+        conn: asyncssh.SSHServerConnection,
+    ) -> None:
         if not self.answers(host):
             self.cut_off(host)
             conn.abort()
@@ -317,8 +352,9 @@ class FleetSshServer:
             return
         command = process.command
         if not command:
-            process.stderr.write("This emulated host runs virsh commands only "
-                                 "(e.g. ssh HOST virsh list --all).\n")
+            process.stderr.write(
+                "This emulated host runs virsh commands only (e.g. ssh HOST virsh list --all).\n"
+            )
             process.exit(1)
             return
         stdin = ""

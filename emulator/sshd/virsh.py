@@ -32,8 +32,12 @@ VALUED = {
     "dominfo": {"domain"},
     "domstate": {"domain"},
     "dumpxml": {"domain"},
-    "start": {"domain"}, "shutdown": {"domain"}, "destroy": {"domain"},
-    "reboot": {"domain"}, "suspend": {"domain"}, "resume": {"domain"},
+    "start": {"domain"},
+    "shutdown": {"domain"},
+    "destroy": {"domain"},
+    "reboot": {"domain"},
+    "suspend": {"domain"},
+    "resume": {"domain"},
     "undefine": {"domain"},
     "setvcpus": {"domain", "count"},
     "setmem": {"domain", "size"},
@@ -46,15 +50,31 @@ VALUED = {
     "echo": set(),
 }
 ORDER = {
-    "dominfo": ["domain"], "domstate": ["domain"], "dumpxml": ["domain"],
-    "start": ["domain"], "shutdown": ["domain"], "destroy": ["domain"], "reboot": ["domain"],
-    "suspend": ["domain"], "resume": ["domain"], "undefine": ["domain"],
-    "setvcpus": ["domain", "count"], "setmem": ["domain", "size"], "define": ["file"],
-    "migrate": ["domain", "desturi", "migrateuri"], "domjobinfo": ["domain"],
+    "dominfo": ["domain"],
+    "domstate": ["domain"],
+    "dumpxml": ["domain"],
+    "start": ["domain"],
+    "shutdown": ["domain"],
+    "destroy": ["domain"],
+    "reboot": ["domain"],
+    "suspend": ["domain"],
+    "resume": ["domain"],
+    "undefine": ["domain"],
+    "setvcpus": ["domain", "count"],
+    "setmem": ["domain", "size"],
+    "define": ["file"],
+    "migrate": ["domain", "desturi", "migrateuri"],
+    "domjobinfo": ["domain"],
     "domjobabort": ["domain"],
 }
-VERBS = {"start": "started", "shutdown": "is being shutdown", "destroy": "destroyed",
-         "reboot": "is being rebooted", "suspend": "suspended", "resume": "resumed"}
+VERBS = {
+    "start": "started",
+    "shutdown": "is being shutdown",
+    "destroy": "destroyed",
+    "reboot": "is being rebooted",
+    "suspend": "suspended",
+    "resume": "resumed",
+}
 
 
 class VirshError(Exception):
@@ -86,10 +106,15 @@ class Virsh:
     told of any command line a real shell would have run more of.
     """
 
-    def __init__(self, fleet: Fleet, host: str, *,
-                 resolve_host: Callable[[str], str | None] | None = None,
-                 on_injection: Callable[[str, str, str], None] | None = None,
-                 poll_s: float = 0.02) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        host: str,
+        *,
+        resolve_host: Callable[[str], str | None] | None = None,
+        on_injection: Callable[[str, str, str], None] | None = None,
+        poll_s: float = 0.02,
+    ) -> None:
         self.fleet = fleet
         self.host = host
         self.resolve_host = resolve_host or (lambda address: address)
@@ -199,18 +224,21 @@ class Virsh:
         except HostUnreachable:
             raise
         except FleetError as exc:
-            raise VirshError(f"Failed to {verb} domain '{name}'",
-                             f"Requested operation is not valid: {exc}") from None
+            raise VirshError(
+                f"Failed to {verb} domain '{name}'", f"Requested operation is not valid: {exc}"
+            ) from None
 
     # --- reads ---------------------------------------------------------------------------
 
-    def cmd_echo(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                 out: Output) -> None:
+    def cmd_echo(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         words = rest[1:] if rest[:1] == ["--"] else rest
         out.out.append(" ".join(words))  # -q: virsh 9 prints echo without a newline
 
-    def cmd_nodeinfo(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_nodeinfo(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         h = self.fleet.hosts[self.host]
         sockets = 2 if h.cores % 2 == 0 else 1
         rows = [
@@ -228,8 +256,9 @@ class Virsh:
     def _vms(self) -> list[Vm]:
         return self.fleet.vms_on(self.host)
 
-    def cmd_list(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                 out: Output) -> None:
+    def cmd_list(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         vms = [v for v in self._vms() if "all" in flags or v.state != SHUT_OFF]
         if "inactive" in flags:
             vms = [v for v in vms if v.state == SHUT_OFF]
@@ -249,8 +278,9 @@ class Virsh:
             return 0
         return int(max(self.fleet.now - v.started_at, 0.0) * v.vcpus * v.cpu_util * 1e9)
 
-    def cmd_domstats(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_domstats(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         vms = [self._domain({"domain": n}) for n in rest] if rest else self._vms()
         for v in vms:
             active = v.state != SHUT_OFF
@@ -260,8 +290,11 @@ class Virsh:
                 f"state.reason={STATE_REASONS[v.state]}",
             ]
             if active:
-                lines += [f"cpu.time={cpu}", f"cpu.user={int(cpu * 0.8)}",
-                          f"cpu.system={cpu - int(cpu * 0.8)}"]
+                lines += [
+                    f"cpu.time={cpu}",
+                    f"cpu.user={int(cpu * 0.8)}",
+                    f"cpu.system={cpu - int(cpu * 0.8)}",
+                ]
             lines += [
                 f"balloon.current={v.memory_mib * 1024}",
                 f"balloon.maximum={v.max_memory_mib * 1024}",
@@ -274,8 +307,9 @@ class Virsh:
             ]
             out.out.append(f"Domain: '{v.name}'\n" + "".join(f"  {x}\n" for x in lines) + "\n")
 
-    def cmd_dominfo(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                    out: Output) -> None:
+    def cmd_dominfo(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         rows = [
             ("Id:", str(self._ids().get(v.name, "-"))),
@@ -298,86 +332,102 @@ class Virsh:
         ]
         out.out.extend(f"{k:<15} {val}\n" for k, val in rows)
 
-    def cmd_domstate(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_domstate(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         out.out.append(f"{self._domain(opts).state}\n")
 
-    def cmd_dumpxml(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                    out: Output) -> None:
+    def cmd_dumpxml(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         out.out.append(domain_xml(self._domain(opts), self._ids()))
 
-    def cmd_pool_list(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                      out: Output) -> None:
+    def cmd_pool_list(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         for name in self.fleet.host_datastores(self.host):
             out.out.append(f"{name:<20}\n" if "name" in flags else f" {name:<20} active   no\n")
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def _lifecycle(self, verb: str, call: Callable[[str], None], opts: dict[str, str],
-                   out: Output) -> None:
+    def _lifecycle(
+        self, verb: str, call: Callable[[str], None], opts: dict[str, str], out: Output
+    ) -> None:
         v = self._domain(opts)
         self._change(verb, v.name, lambda: call(v.name))
         # -q: virsh prints nothing on success
 
-    def cmd_start(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                  out: Output) -> None:
+    def cmd_start(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         if v.state == RUNNING or v.state == PAUSED or v.state == IN_SHUTDOWN:
             raise VirshError(f"Domain '{v.name}' is already active")
         self._lifecycle("start", self.fleet.start_vm, opts, out)
 
-    def cmd_shutdown(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_shutdown(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("shutdown", self.fleet.shutdown_vm, opts, out)
 
-    def cmd_destroy(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                    out: Output) -> None:
+    def cmd_destroy(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("destroy", self.fleet.destroy_vm, opts, out)
 
-    def cmd_reboot(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                   out: Output) -> None:
+    def cmd_reboot(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("reboot", self.fleet.reboot_vm, opts, out)
 
-    def cmd_suspend(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                    out: Output) -> None:
+    def cmd_suspend(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("suspend", self.fleet.suspend_vm, opts, out)
 
-    def cmd_resume(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                   out: Output) -> None:
+    def cmd_resume(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("resume", self.fleet.resume_vm, opts, out)
 
-    def cmd_undefine(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_undefine(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         self._lifecycle("undefine", self.fleet.undefine_vm, opts, out)
 
-    def cmd_setvcpus(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                     out: Output) -> None:
+    def cmd_setvcpus(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         try:
             count = int(opts.get("count", ""))
         except ValueError:
-            raise VirshError("Numeric value for <count> option is malformed or out of range") \
-                from None
+            raise VirshError(
+                "Numeric value for <count> option is malformed or out of range"
+            ) from None
         self._change("set vcpus of", v.name, lambda: self.fleet.set_vcpus(v.name, count))
 
-    def cmd_setmem(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                   out: Output) -> None:
+    def cmd_setmem(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         size = opts.get("size", "")
-        units = {"KiB": 1, "K": 1, "k": 1, "MiB": 1024, "M": 1024, "GiB": 1024 ** 2, "G": 1024 ** 2}
+        units = {"KiB": 1, "K": 1, "k": 1, "MiB": 1024, "M": 1024, "GiB": 1024**2, "G": 1024**2}
         number = size.rstrip("KMGikB")
-        unit = size[len(number):] or "KiB"
+        unit = size[len(number) :] or "KiB"
         try:
             kib = int(number) * units[unit]
         except (ValueError, KeyError):
             raise VirshError("memory size has to be a number") from None
         self._change("set memory of", v.name, lambda: self.fleet.set_memory(v.name, kib // 1024))
 
-    def cmd_define(self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str,
-                   out: Output) -> None:
+    def cmd_define(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         if opts.get("file") not in ("/dev/stdin", "-"):
-            raise VirshError(f"Failed to open file '{opts.get('file', '')}': No such file or "
-                             "directory")
+            raise VirshError(
+                f"Failed to open file '{opts.get('file', '')}': No such file or directory"
+            )
         spec = parse_domain_xml(stdin)
         name = spec.pop("name")
         try:
@@ -385,13 +435,15 @@ class Virsh:
         except HostUnreachable:
             raise
         except FleetError as exc:
-            raise VirshError(f"Failed to define domain from {opts['file']}",
-                             f"XML error: {exc}") from None
+            raise VirshError(
+                f"Failed to define domain from {opts['file']}", f"XML error: {exc}"
+            ) from None
 
     # --- migration -------------------------------------------------------------------------
 
-    async def cmd_migrate(self, opts: dict[str, str], flags: set[str], rest: list[str],
-                          stdin: str, out: Output) -> None:
+    async def cmd_migrate(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         uri = opts.get("desturi", "")
         address = uri.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
@@ -400,12 +452,17 @@ class Virsh:
             raise VirshError(f"operation failed: Failed to connect to remote libvirt URI {uri}")
         live = "offline" not in flags
         try:
-            job = self.fleet.migrate(v.name, target, live=live,
-                                     copy_storage="copy-storage-all" in flags,
-                                     auto_converge="auto-converge" in flags)
+            job = self.fleet.migrate(
+                v.name,
+                target,
+                live=live,
+                copy_storage="copy-storage-all" in flags,
+                auto_converge="auto-converge" in flags,
+            )
         except HostUnreachable as exc:
-            raise VirshError(f"operation failed: Failed to connect to remote libvirt URI "
-                             f"{uri}: {exc}") from None
+            raise VirshError(
+                f"operation failed: Failed to connect to remote libvirt URI {uri}: {exc}"
+            ) from None
         except FleetError as exc:
             raise VirshError(f"Requested operation is not valid: {exc}") from None
         while job.state == "running":
@@ -425,8 +482,9 @@ class Virsh:
                 return job
         return None
 
-    def cmd_domjobinfo(self, opts: dict[str, str], flags: set[str], rest: list[str],
-                       stdin: str, out: Output) -> None:
+    def cmd_domjobinfo(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         name = opts.get("domain", "")
         v = self.fleet.vms.get(name)
         job = self._job(name, "completed" in flags) if v is not None else None
@@ -457,11 +515,13 @@ class Virsh:
         }
         if job.auto_converge:
             fields["auto_converge_throttle"] = int(job.throttle * 100)
-        out.out.append(f"Job type: {job_type}\n\n" + "".join(f"{k}: {val}\n"
-                                                             for k, val in fields.items()))
+        out.out.append(
+            f"Job type: {job_type}\n\n" + "".join(f"{k}: {val}\n" for k, val in fields.items())
+        )
 
-    def cmd_domjobabort(self, opts: dict[str, str], flags: set[str], rest: list[str],
-                        stdin: str, out: Output) -> None:
+    def cmd_domjobabort(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
         v = self._domain(opts)
         if v.name not in self.fleet.migrations:
             raise VirshError("Requested operation is not valid: no job is active on the domain")
@@ -477,14 +537,22 @@ def domain_xml(v: Vm, ids: dict[str, int]) -> str:
     root = ET.Element("domain", {"type": "kvm"})
     ET.SubElement(root, "name").text = v.name
     ET.SubElement(root, "uuid").text = v.uuid
-    meta = ET.SubElement(ET.SubElement(root, "metadata"), f"{{{METADATA_NS}}}vm", {
-        "disk_gib": f"{v.disk_gib:g}", "datastore": v.datastore, "pool": v.pool,
-        "workload": v.workload})
+    meta = ET.SubElement(
+        ET.SubElement(root, "metadata"),
+        f"{{{METADATA_NS}}}vm",
+        {
+            "disk_gib": f"{v.disk_gib:g}",
+            "datastore": v.datastore,
+            "pool": v.pool,
+            "workload": v.workload,
+        },
+    )
     meta.tail = None
     ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(v.max_memory_mib * 1024)
     ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(v.memory_mib * 1024)
-    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(v.vcpus)}).text = \
-        str(v.max_vcpus)
+    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(v.vcpus)}).text = str(
+        v.max_vcpus
+    )
     devices = ET.SubElement(root, "devices")
     disk = ET.SubElement(devices, "disk", {"type": "file", "device": "disk"})
     ET.SubElement(disk, "source", {"file": f"{IMAGES}/{v.datastore}/{v.name}.qcow2"})
@@ -495,7 +563,7 @@ def domain_xml(v: Vm, ids: dict[str, int]) -> str:
     ET.register_namespace("vdctui", METADATA_NS)
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")
-    return text.replace("<domain type=\"kvm\">", f"<domain type='kvm'{ident}>", 1) + "\n"
+    return text.replace('<domain type="kvm">', f"<domain type='kvm'{ident}>", 1) + "\n"
 
 
 def parse_domain_xml(text: str) -> dict[str, Any]:
@@ -510,7 +578,7 @@ def parse_domain_xml(text: str) -> dict[str, Any]:
         if node is None or not (node.text or "").strip():
             return None
         unit = node.get("unit", "KiB")
-        factor = {"KiB": 1, "MiB": 1024, "GiB": 1024 ** 2}.get(unit)
+        factor = {"KiB": 1, "MiB": 1024, "GiB": 1024**2}.get(unit)
         if factor is None:
             raise VirshError(f"XML error: unsupported unit {unit!r}")
         return int((node.text or "0").strip()) * factor
@@ -536,12 +604,17 @@ def parse_domain_xml(text: str) -> dict[str, Any]:
     if meta is not None:
         datastore = meta.get("datastore", "")
     elif source is not None:
-        datastore = source.get("file", "").rsplit("/", 2)[-2] if "/" in source.get("file", "") \
-            else ""
+        datastore = (
+            source.get("file", "").rsplit("/", 2)[-2] if "/" in source.get("file", "") else ""
+        )
     nic = root.find("devices/interface/source")
     spec: dict[str, Any] = {
-        "name": name, "vcpus": vcpus, "memory_mib": memory // 1024, "max_vcpus": max_vcpus,
-        "max_memory_mib": max_memory // 1024, "datastore": datastore,
+        "name": name,
+        "vcpus": vcpus,
+        "memory_mib": memory // 1024,
+        "max_vcpus": max_vcpus,
+        "max_memory_mib": max_memory // 1024,
+        "datastore": datastore,
         "network": nic.get("network", "") if nic is not None else "",
         "uuid": (root.findtext("uuid") or "").strip(),
     }

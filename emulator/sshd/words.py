@@ -33,7 +33,7 @@ def shell_words(line: str) -> list[str]:
             end = line.find("'", i + 1)
             if end < 0:
                 raise Unbalanced("unterminated single quote")
-            word.append(line[i + 1:end])
+            word.append(line[i + 1 : end])
             in_word = True
             i = end + 1
             continue

@@ -73,8 +73,12 @@ def test_stop_takes_time_and_the_fleet_lives_on(vdctui: Vdctui) -> None:
 
 def test_bad_input_is_one_sentence_and_an_audit_record(vdctui: Vdctui) -> None:
     name = running_vm(vdctui)["name"]
-    for args in (["vm", "resize", name, "--vcpus", "-3"], ["vm", "resize", name, "--vcpus", "4096"],
-                 ["vm", "start", "ghost"], ["vm", "migrate", name, "--to", "atlantis"]):
+    for args in (
+        ["vm", "resize", name, "--vcpus", "-3"],
+        ["vm", "resize", name, "--vcpus", "4096"],
+        ["vm", "start", "ghost"],
+        ["vm", "migrate", name, "--to", "atlantis"],
+    ):
         result = vdctui(*args)
         assert result.exit_code == 1, args
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -107,8 +111,9 @@ def test_read_only_refuses_and_says_so(vdctui: Vdctui) -> None:
 
 
 def test_create_count(vdctui: Vdctui) -> None:
-    result = vdctui("--json", "vm", "create", "cache", "--flavor", "small", "--pool", "web",
-                    "--count", "2")
+    result = vdctui(
+        "--json", "vm", "create", "cache", "--flavor", "small", "--pool", "web", "--count", "2"
+    )
     assert result.exit_code == 0, result.output
     assert [v["name"] for v in json.loads(result.stdout)] == ["cache-01", "cache-02"]
     assert len(vdctui.json("vm", "list", "--pool", "web")) >= 2
@@ -125,7 +130,10 @@ def test_migrate_and_history(vdctui: Vdctui) -> None:
     assert "succeeded" in result.stdout
     (record,) = vdctui.json("migration", "list", "--vm", vm["name"])
     assert (record["source"], record["target"], record["outcome"]) == (
-        vm["host"], target, "succeeded")
+        vm["host"],
+        target,
+        "succeeded",
+    )
     tasks = vdctui.json("task", "list")
     assert tasks[0]["kind"] == "migrate" and tasks[0]["state"] == "succeeded"
 

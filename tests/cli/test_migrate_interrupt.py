@@ -15,8 +15,19 @@ def test_ctrl_c_cancels_a_migration(vdctui: Vdctui) -> None:
     vms = vdctui.json("vm", "list", "--state", "running")
     big = max(vms, key=lambda v: v["memory_mib"])  # the slowest to move
     hosts = [h["name"] for h in vdctui.json("host", "list") if h["name"] != big["host"]]
-    cmd = [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), "vm", "migrate", big["name"],
-           "--to", hosts[0], "--copy-storage"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vdctui",
+        "--db",
+        str(vdctui.db),
+        "vm",
+        "migrate",
+        big["name"],
+        "--to",
+        hosts[0],
+        "--copy-storage",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     deadline = time.monotonic() + 30

@@ -29,15 +29,28 @@ def emulated_contract_fleet() -> ContractFleet:
     def spec_for(name: str) -> tuple[VmSpec, str]:
         template = fleet.vms[running]
         host = host_with_room_for(fleet, running)
-        return VmSpec(name=name, vcpus=1, memory_mib=512, max_vcpus=2, max_memory_mib=1024,
-                      disk_gib=10, datastore=template.datastore, network=template.network), host
+        return VmSpec(
+            name=name,
+            vcpus=1,
+            memory_mib=512,
+            max_vcpus=2,
+            max_memory_mib=1024,
+            disk_gib=10,
+            datastore=template.datastore,
+            network=template.network,
+        ), host
 
-    return ContractFleet(driver=driver, advance=driver.advance, running_vm=running,
-                         stopped_vm=stopped,
-                         target_host=host_with_room_for(fleet, running,
-                                                        besides=(fleet.vms[busy].host,)),
-                         busy_vm=busy, partition=partition, spec_for=spec_for,
-                         empty_host=spare.name)
+    return ContractFleet(
+        driver=driver,
+        advance=driver.advance,
+        running_vm=running,
+        stopped_vm=stopped,
+        target_host=host_with_room_for(fleet, running, besides=(fleet.vms[busy].host,)),
+        busy_vm=busy,
+        partition=partition,
+        spec_for=spec_for,
+        empty_host=spare.name,
+    )
 
 
 async def ssh_contract_fleet() -> ContractFleet:
@@ -54,10 +67,17 @@ async def ssh_contract_fleet() -> ContractFleet:
         served.fleet.partition_host(host)
         served.server.cut_off(host)
 
-    return ContractFleet(driver=driver, advance=emulated.advance, running_vm=base.running_vm,
-                         stopped_vm=base.stopped_vm, target_host=base.target_host,
-                         busy_vm=base.busy_vm, partition=partition, spec_for=base.spec_for,
-                         empty_host=base.empty_host)
+    return ContractFleet(
+        driver=driver,
+        advance=emulated.advance,
+        running_vm=base.running_vm,
+        stopped_vm=base.stopped_vm,
+        target_host=base.target_host,
+        busy_vm=base.busy_vm,
+        partition=partition,
+        spec_for=base.spec_for,
+        empty_host=base.empty_host,
+    )
 
 
 FACTORIES = {"emulated": emulated_contract_fleet, "ssh": ssh_contract_fleet}

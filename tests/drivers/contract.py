@@ -37,8 +37,9 @@ class ContractFleet:
     empty_host: str  # up, runs no VM
 
 
-async def wait_for_state(fleet: ContractFleet, name: str, state: VmState,
-                         seconds: float = 120) -> None:
+async def wait_for_state(
+    fleet: ContractFleet, name: str, state: VmState, seconds: float = 120
+) -> None:
     waited = 0.0
     while (await fleet.driver.get_vm(name)).state is not state:
         if waited >= seconds:

@@ -20,18 +20,47 @@ def small_fleet(seed: int = 1, nic_gbps: float = 10.0, uplink_gbps: float = 40.0
     for rack in ("ra", "rb"):
         f.add_rack(rack, "room1", power_budget_kw=10, uplink_gbps=uplink_gbps)
         for i in (1, 2):
-            f.add_host(f"{rack}{i}", rack, cores=16, threads=32, mhz=2000, memory_mib=65536,
-                       nic_gbps=nic_gbps, power_curve=CURVE, reserved_cpus=2,
-                       reserved_memory_mib=4096, local_datastore_gib=1000)
+            f.add_host(
+                f"{rack}{i}",
+                rack,
+                cores=16,
+                threads=32,
+                mhz=2000,
+                memory_mib=65536,
+                nic_gbps=nic_gbps,
+                power_curve=CURVE,
+                reserved_cpus=2,
+                reserved_memory_mib=4096,
+                local_datastore_gib=1000,
+            )
     return f
 
 
-def add_vm(f: Fleet, name: str = "vm1", host: str = "ra1", *, memory_gib: int = 4,
-           dirty: float = 0.0, datastore: str = "san", start: bool = True,
-           workload: str = "constant:0.5", vcpus: int = 2) -> None:
-    f.define_vm(name, host, vcpus=vcpus, memory_mib=memory_gib * 1024, max_vcpus=8,
-                max_memory_mib=max(16384, memory_gib * 1024), disk_gib=10,
-                datastore=datastore, network="prod", workload=workload, dirty_rate=dirty)
+def add_vm(
+    f: Fleet,
+    name: str = "vm1",
+    host: str = "ra1",
+    *,
+    memory_gib: int = 4,
+    dirty: float = 0.0,
+    datastore: str = "san",
+    start: bool = True,
+    workload: str = "constant:0.5",
+    vcpus: int = 2,
+) -> None:
+    f.define_vm(
+        name,
+        host,
+        vcpus=vcpus,
+        memory_mib=memory_gib * 1024,
+        max_vcpus=8,
+        max_memory_mib=max(16384, memory_gib * 1024),
+        disk_gib=10,
+        datastore=datastore,
+        network="prod",
+        workload=workload,
+        dirty_rate=dirty,
+    )
     if start:
         f.start_vm(name)
 

@@ -110,7 +110,8 @@ def test_persistence_round_trip(tmp_path):
     assert set(g.vms) == set(f.vms) and "new-001" in g.vms
     assert g.vms[v.name].vcpus == v.max_vcpus
     assert {n: (x.host, x.state, x.datastore, x.uuid) for n, x in g.vms.items()} == {
-        n: (x.host, x.state, x.datastore, x.uuid) for n, x in f.vms.items()}
+        n: (x.host, x.state, x.datastore, x.uuid) for n, x in f.vms.items()
+    }
     assert g.hosts["rk1-h02"].partitioned and g.racks["rk2"].uplink_factor == 0.5
     assert g.energy_j == pytest.approx(energy)
     assert g.fail_next == {"new-001": "boom"}

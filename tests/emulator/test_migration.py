@@ -8,8 +8,17 @@ from emulator import HostUnreachable, InvalidOperation
 
 from .conftest import GIB, add_vm, small_fleet
 
-RAWSTATS = {"time_elapsed", "data_total", "data_processed", "data_remaining", "memory_bps",
-            "memory_dirty_rate", "memory_iteration", "downtime", "phase"}
+RAWSTATS = {
+    "time_elapsed",
+    "data_total",
+    "data_processed",
+    "data_remaining",
+    "memory_bps",
+    "memory_dirty_rate",
+    "memory_iteration",
+    "downtime",
+    "phase",
+}
 
 
 def run_until_done(f, m, limit: float = 3600.0) -> None:

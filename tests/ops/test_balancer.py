@@ -11,8 +11,12 @@ def hosts(n: int) -> list[HostLoad]:
 
 
 def test_an_overloaded_host_is_relieved_and_idle_hosts_are_emptied() -> None:
-    vms = [VmLoad("a", "h0", 500, 512), VmLoad("b", "h0", 450, 512),
-           VmLoad("c", "h1", 100, 512), VmLoad("d", "h2", 100, 512)]
+    vms = [
+        VmLoad("a", "h0", 500, 512),
+        VmLoad("b", "h0", 450, 512),
+        VmLoad("c", "h1", 100, 512),
+        VmLoad("d", "h2", 100, 512),
+    ]
     rec = recommend(hosts(3), vms, threshold=3, goal="power")
     load: dict[str, float] = {}
     for vm in vms:
@@ -26,6 +30,7 @@ def test_an_overloaded_host_is_relieved_and_idle_hosts_are_emptied() -> None:
 def test_spread_narrows_the_gap_and_a_conservative_threshold_moves_less() -> None:
     def fleet() -> list[VmLoad]:
         return [VmLoad(f"v{i}", "h0", 70, 256) for i in range(10)]
+
     aggressive = recommend(hosts(2), fleet(), threshold=5, goal="spread")
     conservative = recommend(hosts(2), fleet(), threshold=1, goal="spread")
     assert aggressive.spread_after < aggressive.spread_before
@@ -34,7 +39,8 @@ def test_spread_narrows_the_gap_and_a_conservative_threshold_moves_less() -> Non
 
 
 async def test_recommendations_from_the_console_change_nothing(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     before = fleet.snapshot()
     rec = recommendations(console, threshold=5, goal="power")
     assert fleet.snapshot() == before

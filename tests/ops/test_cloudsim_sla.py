@@ -25,8 +25,9 @@ def fleet(*pe: float) -> sla.Fleet:
     return sla.Fleet(np.array(pe), np.array([FLAT] * len(pe)))
 
 
-def one(f: sla.Fleet, before: list[int], after: list[int], ram: list[float],
-        demand: list[float]) -> sla.Totals:
+def one(
+    f: sla.Fleet, before: list[int], after: list[int], ram: list[float], demand: list[float]
+) -> sla.Totals:
     totals = sla.Totals()
     d = np.array(demand)
     sla.interval(f, np.array(before), np.array(after), np.array(ram), d, d, totals)

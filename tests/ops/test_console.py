@@ -22,7 +22,8 @@ async def test_sync_stores_what_the_fleet_runs(console: Console, fleet: emulator
 
 
 async def test_changes_behind_the_consoles_back_are_drift(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     fleet.destroy_vm(name)
     events = await console.sync()
@@ -32,7 +33,8 @@ async def test_changes_behind_the_consoles_back_are_drift(
 
 
 async def test_vms_on_an_unreachable_host_are_kept_as_last_seen(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     host = fleet.vms[name].host
     fleet.partition_host(host)
@@ -43,13 +45,18 @@ async def test_vms_on_an_unreachable_host_are_kept_as_last_seen(
 
 
 async def test_lifecycle_goes_to_the_fleet_and_the_audit_log(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     vm = await console.suspend_vm(name)
     assert vm.state is VmState.PAUSED and fleet.vms[name].state == "paused"
     record = last_audit(console)
     assert (record.action, record.target, record.result, record.actor) == (
-        "vm.suspend", name, "ok", "alice")
+        "vm.suspend",
+        name,
+        "ok",
+        "alice",
+    )
     await console.resume_vm(name)
     assert console.vm(name).state is VmState.RUNNING
 
@@ -89,13 +96,19 @@ async def test_resize_within_the_maxima(console: Console, fleet: emulator.Fleet)
     assert resized.vcpus == vm.max_vcpus == fleet.vms[name].vcpus
 
 
-@pytest.mark.parametrize(("vcpus", "memory", "reason"), [
-    (0, None, "1 to"), (10_000, None, "1 to"), (None, -5, "1 to"), (None, 10**9, "1 to"),
-    (None, None, "Say what to change"),
-])
+@pytest.mark.parametrize(
+    ("vcpus", "memory", "reason"),
+    [
+        (0, None, "1 to"),
+        (10_000, None, "1 to"),
+        (None, -5, "1 to"),
+        (None, 10**9, "1 to"),
+        (None, None, "Say what to change"),
+    ],
+)
 async def test_bad_resizes_are_refused_and_change_nothing(
-        console: Console, fleet: emulator.Fleet, vcpus: int | None, memory: int | None,
-        reason: str) -> None:
+    console: Console, fleet: emulator.Fleet, vcpus: int | None, memory: int | None, reason: str
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     before = (fleet.vms[name].vcpus, fleet.vms[name].memory_mib)
     with pytest.raises(Refused, match=reason):
@@ -105,7 +118,8 @@ async def test_bad_resizes_are_refused_and_change_nothing(
 
 
 async def test_resize_beyond_the_hosts_room_is_refused(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     vm = fleet.vms[name]
     host = fleet.hosts[vm.host]
@@ -123,14 +137,18 @@ async def test_create_places_and_starts_vms(console: Console) -> None:
     assert (task.kind, task.state, task.progress) == ("create", TaskState.SUCCEEDED, 100.0)
 
 
-@pytest.mark.parametrize(("name", "flavor", "pool", "count", "reason"), [
-    ("bad name!", "small", "web", 1, "not a VM name"),
-    ("ok", "galactic", "web", 1, "no flavor"),
-    ("ok", "small", "nowhere", 1, "no pool"),
-    ("ok", "small", "web", 0, "1 to"),
-])
-async def test_bad_creates_are_refused(console: Console, name: str, flavor: str, pool: str,
-                                       count: int, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "flavor", "pool", "count", "reason"),
+    [
+        ("bad name!", "small", "web", 1, "not a VM name"),
+        ("ok", "galactic", "web", 1, "no flavor"),
+        ("ok", "small", "nowhere", 1, "no pool"),
+        ("ok", "small", "web", 0, "1 to"),
+    ],
+)
+async def test_bad_creates_are_refused(
+    console: Console, name: str, flavor: str, pool: str, count: int, reason: str
+) -> None:
     before = len(console.vms())
     with pytest.raises(Refused, match=reason):
         await console.create_vms(name, flavor=flavor, pool=pool, count=count)
@@ -154,7 +172,11 @@ async def test_live_migration_is_recorded(console: Console, fleet: emulator.Flee
     assert console.vm(name).host == target
     (record,) = console.migrations(vm=name)
     assert (record.source, record.target, record.outcome, record.actor) == (
-        source, target, MigrationOutcome.SUCCEEDED, "alice")
+        source,
+        target,
+        MigrationOutcome.SUCCEEDED,
+        "alice",
+    )
     assert record.data_bytes > 0 and record.rounds >= 1
     assert abs(record.started - time.time()) < 60  # wall clock, whatever the fleet's clock
     assert record.ended is not None and record.ended > record.started
@@ -164,7 +186,8 @@ async def test_live_migration_is_recorded(console: Console, fleet: emulator.Flee
 
 
 async def test_a_cancelled_migration_leaves_the_vm_home(
-        console: Console, fleet: emulator.Fleet, driver: EmulatedDriver) -> None:
+    console: Console, fleet: emulator.Fleet, driver: EmulatedDriver
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     make_busy(fleet, name)
     source, target = fleet.vms[name].host, host_with_room_for(fleet, name)
@@ -179,7 +202,8 @@ async def test_a_cancelled_migration_leaves_the_vm_home(
 
 
 async def test_a_migration_that_cannot_converge_fails_with_a_reason(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     make_busy(fleet, name)
     run = await console.migrate_vm(name, host_with_room_for(fleet, name))
@@ -202,7 +226,8 @@ async def test_bad_migrations_are_refused(console: Console, fleet: emulator.Flee
 
 
 async def test_a_migration_to_a_partitioned_host_fails_cleanly(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     target = host_with_room_for(fleet, name)
     fleet.partition_host(target)
@@ -231,7 +256,8 @@ async def test_cold_migration_moves_a_stopped_vm(console: Console, fleet: emulat
 
 
 async def test_listeners_hear_drift_and_migration_ends(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     heard = []
     console.subscribe(heard.append)
     name = running_vm_on_shared_storage(fleet)
@@ -242,15 +268,15 @@ async def test_listeners_hear_drift_and_migration_ends(
     assert [e.kind for e in heard] == ["drift.vm-state", "migration.succeeded"]
 
 
-async def test_tasks_left_running_by_a_crash_are_failed_on_start(
-        driver: EmulatedDriver) -> None:
+async def test_tasks_left_running_by_a_crash_are_failed_on_start(driver: EmulatedDriver) -> None:
     from vdctui.store import Store
 
     store = Store(":memory:")
     task = store.create_task("migrate", "web-001", "alice")
     store.update_task(task.id, state=TaskState.RUNNING)
-    store.start_migration("web-001", "rk1-h01", "rk1-h02", MigrationKind.LIVE, "alice",
-                          task_id=task.id)
+    store.start_migration(
+        "web-001", "rk1-h01", "rk1-h02", MigrationKind.LIVE, "alice", task_id=task.id
+    )
     console = Console(store, driver, Identity("alice", Role.ADMIN))
     assert console.task(task.id).state is TaskState.FAILED
     assert "interrupted" in console.task(task.id).error
@@ -259,12 +285,13 @@ async def test_tasks_left_running_by_a_crash_are_failed_on_start(
 
 
 async def test_migration_candidates_rank_and_explain(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     candidates = console.migration_candidates(name)
     assert {c.host.name for c in candidates} == set(fleet.hosts) - {fleet.vms[name].host}
     fitting = [c for c in candidates if c.reason is None]
-    assert fitting and candidates[:len(fitting)] == fitting  # the ones that fit come first
+    assert fitting and candidates[: len(fitting)] == fitting  # the ones that fit come first
     assert host_with_room_for(fleet, name) in {c.host.name for c in fitting}
     fleet.partition_host(fitting[0].host.name)
     await console.sync()

@@ -10,9 +10,15 @@ from vdctui.ops.ha import HaMonitor, fence, restart_vms_of
 
 def busy_host(fleet: emulator.Fleet) -> str:
     """The host with the most running VMs on shared storage (ties by name)."""
+
     def movable(h: str) -> int:
-        return sum(1 for n in fleet.hosts[h].vm_names if fleet.vms[n].state == "running"
-                   and fleet.datastores[fleet.vms[n].datastore].kind == "shared")
+        return sum(
+            1
+            for n in fleet.hosts[h].vm_names
+            if fleet.vms[n].state == "running"
+            and fleet.datastores[fleet.vms[n].datastore].kind == "shared"
+        )
+
     return max(sorted(fleet.hosts), key=movable)
 
 
@@ -21,10 +27,14 @@ def running_on(fleet: emulator.Fleet, host: str) -> list[str]:
 
 
 async def test_a_crashed_host_has_its_vms_restarted_once_declared_failed(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host = busy_host(fleet)
-    victims = [n for n in running_on(fleet, host)
-               if fleet.datastores[fleet.vms[n].datastore].kind == "shared"]
+    victims = [
+        n
+        for n in running_on(fleet, host)
+        if fleet.datastores[fleet.vms[n].datastore].kind == "shared"
+    ]
     console.store.set_restart_priority(victims[-1], 10)
     fleet.crash_host(host)
     monitor = HaMonitor(console, missed_intervals=3)
@@ -49,7 +59,8 @@ async def test_a_crashed_host_has_its_vms_restarted_once_declared_failed(
 
 
 async def test_a_partitioned_host_is_not_restarted_until_fenced(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host = busy_host(fleet)
     victims = running_on(fleet, host)
     fleet.partition_host(host)
@@ -71,7 +82,8 @@ async def test_a_partitioned_host_is_not_restarted_until_fenced(
 
 
 def test_the_emulator_refuses_a_second_copy_while_the_old_host_is_not_fenced(
-        fleet: emulator.Fleet) -> None:
+    fleet: emulator.Fleet,
+) -> None:
     host = busy_host(fleet)
     name = running_on(fleet, host)[0]
     other = next(h for h in sorted(fleet.hosts) if h != host)

@@ -13,12 +13,14 @@ def plans(console: Console):  # type: ignore[no-untyped-def]
 
 
 def movable_host(console: Console) -> str:
-    return next(name for name, plan in sorted(plans(console).items())
-                if plan.moves and not plan.stuck)
+    return next(
+        name for name, plan in sorted(plans(console).items()) if plan.moves and not plan.stuck
+    )
 
 
 async def test_a_plan_changes_nothing_and_names_what_cannot_move(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     before = fleet.snapshot()
     audit_before = len(console.audit(limit=1000))
     every = plans(console)
@@ -37,13 +39,15 @@ async def test_a_plan_changes_nothing_and_names_what_cannot_move(
     assert any(p.stuck for p in every.values())
 
 
-async def test_entering_maintenance_empties_the_host(console: Console,
-                                                     fleet: emulator.Fleet) -> None:
+async def test_entering_maintenance_empties_the_host(
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host = movable_host(console)
     plan = console.plan_maintenance(host, max_per_host=1)
     seen: list[float] = []
-    evacuation = await console.enter_maintenance(host, max_per_host=1,
-                                                 on_progress=lambda e: seen.append(e.percent))
+    evacuation = await console.enter_maintenance(
+        host, max_per_host=1, on_progress=lambda e: seen.append(e.percent)
+    )
     assert sorted(evacuation.done) == sorted(m.vm for m in plan.moves)
     assert fleet.hosts[host].vm_names == {}
     assert console.store.in_maintenance(host)
@@ -64,7 +68,8 @@ async def test_entering_maintenance_empties_the_host(console: Console,
 
 
 async def test_a_host_with_vms_that_cannot_move_is_refused_before_anything_moves(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host, plan = next((n, p) for n, p in sorted(plans(console).items()) if p.stuck)
     before = fleet.snapshot()
     with pytest.raises(Refused, match=plan.stuck[0].vm):
@@ -74,8 +79,9 @@ async def test_a_host_with_vms_that_cannot_move_is_refused_before_anything_moves
     assert console.audit(limit=1)[0].result == "refused"
 
 
-async def test_cancel_aborts_and_the_host_stays_in_service(console: Console,
-                                                           fleet: emulator.Fleet) -> None:
+async def test_cancel_aborts_and_the_host_stays_in_service(
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host = movable_host(console)
 
     def cancel_on_first_progress(evacuation) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +98,8 @@ async def test_cancel_aborts_and_the_host_stays_in_service(console: Console,
 
 
 async def test_a_failed_move_keeps_the_host_out_of_maintenance_and_names_the_vm(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     host = movable_host(console)
     plan = console.plan_maintenance(host)
     live = next(m.vm for m in plan.moves if m.kind.value == "live")

@@ -11,18 +11,45 @@ from vdctui.ops import Console, Refused
 from vdctui.ops.scheduler import PACK, SPREAD, FleetView, PlacementRequest, pick, place
 
 
-def host(name: str, *, rack: str = "r1", state: HostState = HostState.UP, cpus: int = 16,
-         memory: int = 65536, datastores: tuple[str, ...] = ("san",), watts: float = 200.0,
-         util: float = 0.2) -> Host:
-    return Host(name=name, state=state, rack=rack, room="room", site="site", model="m",
-                cpus=cpus, cores=cpus // 2, mhz=2000, memory_mib=memory, nic_gbps=10.0,
-                datastores=datastores, power_watts=watts if state is HostState.UP else 0.0,
-                cpu_util=util)
+def host(
+    name: str,
+    *,
+    rack: str = "r1",
+    state: HostState = HostState.UP,
+    cpus: int = 16,
+    memory: int = 65536,
+    datastores: tuple[str, ...] = ("san",),
+    watts: float = 200.0,
+    util: float = 0.2,
+) -> Host:
+    return Host(
+        name=name,
+        state=state,
+        rack=rack,
+        room="room",
+        site="site",
+        model="m",
+        cpus=cpus,
+        cores=cpus // 2,
+        mhz=2000,
+        memory_mib=memory,
+        nic_gbps=10.0,
+        datastores=datastores,
+        power_watts=watts if state is HostState.UP else 0.0,
+        cpu_util=util,
+    )
 
 
 def vm(name: str, host_name: str, vcpus: int = 2, memory: int = 4096) -> Vm:
-    return Vm(name=name, state=VmState.RUNNING, host=host_name, vcpus=vcpus, memory_mib=memory,
-              max_vcpus=vcpus, max_memory_mib=memory)
+    return Vm(
+        name=name,
+        state=VmState.RUNNING,
+        host=host_name,
+        vcpus=vcpus,
+        memory_mib=memory,
+        max_vcpus=vcpus,
+        max_memory_mib=memory,
+    )
 
 
 def test_every_excluded_host_names_the_filter_that_excluded_it() -> None:
@@ -37,17 +64,31 @@ def test_every_excluded_host_names_the_filter_that_excluded_it() -> None:
         host("h-ok", rack="r3"),
         host("i-hot", rack="hot"),
     ]
-    view = FleetView(hosts, [vm("peer", "g-peer", memory=1024)], maintenance=["b-maint"],
-                     rack_budgets_kw={"hot": 0.05})
-    request = PlacementRequest("web", vcpus=4, memory_mib=16384, datastore="san",
-                               current_host="c-current", avoid_hosts=frozenset({"g-peer"}),
-                               cpu_overcommit=1.0)
+    view = FleetView(
+        hosts,
+        [vm("peer", "g-peer", memory=1024)],
+        maintenance=["b-maint"],
+        rack_budgets_kw={"hot": 0.05},
+    )
+    request = PlacementRequest(
+        "web",
+        vcpus=4,
+        memory_mib=16384,
+        datastore="san",
+        current_host="c-current",
+        avoid_hosts=frozenset({"g-peer"}),
+        cpu_overcommit=1.0,
+    )
     answer = place(view, request)
     assert [r.host for r in answer.ranked] == ["h-ok"]
     assert {e.host: e.filter for e in answer.excluded} == {
-        "a-down": "ComputeFilter", "b-maint": "MaintenanceFilter",
-        "c-current": "CurrentHostFilter", "d-local": "DatastoreFilter", "e-full": "RamFilter",
-        "f-cpu": "CoreFilter", "g-peer": "AntiAffinityHostFilter",
+        "a-down": "ComputeFilter",
+        "b-maint": "MaintenanceFilter",
+        "c-current": "CurrentHostFilter",
+        "d-local": "DatastoreFilter",
+        "e-full": "RamFilter",
+        "f-cpu": "CoreFilter",
+        "g-peer": "AntiAffinityHostFilter",
         "i-hot": "RackPowerFilter",
     }
     assert "crashed" in (answer.why_not("a-down") or "")
@@ -91,19 +132,37 @@ def test_claims_are_seen_by_the_next_placement() -> None:
 def test_pick_agrees_with_place_on_random_fleets() -> None:
     rng = random.Random(5)
     for _ in range(30):
-        hosts = [host(f"h{i}", rack=f"r{i % 3}", cpus=rng.choice([4, 8, 16]),
-                      memory=rng.choice([8192, 16384, 65536]),
-                      state=rng.choice([HostState.UP] * 5 + [HostState.OFF]),
-                      datastores=rng.choice([("san",), ("san", "nas"), ("nas",)]),
-                      watts=rng.uniform(100, 300), util=rng.random()) for i in range(12)]
-        vms = [vm(f"v{k}", f"h{rng.randrange(12)}", rng.choice([1, 2, 4]),
-                  rng.choice([1024, 4096])) for k in range(20)]
-        view = FleetView(hosts, vms, maintenance=[f"h{rng.randrange(12)}"],
-                         rack_budgets_kw={"r0": rng.uniform(0.1, 2.0)})
-        request = PlacementRequest("x", rng.choice([1, 2, 8]), rng.choice([2048, 8192]),
-                                   datastore=rng.choice(["", "san", "nas"]),
-                                   avoid_racks=frozenset({"r1"}) if rng.random() < 0.3
-                                   else frozenset(), cpu_overcommit=rng.choice([1.0, 4.0]))
+        hosts = [
+            host(
+                f"h{i}",
+                rack=f"r{i % 3}",
+                cpus=rng.choice([4, 8, 16]),
+                memory=rng.choice([8192, 16384, 65536]),
+                state=rng.choice([HostState.UP] * 5 + [HostState.OFF]),
+                datastores=rng.choice([("san",), ("san", "nas"), ("nas",)]),
+                watts=rng.uniform(100, 300),
+                util=rng.random(),
+            )
+            for i in range(12)
+        ]
+        vms = [
+            vm(f"v{k}", f"h{rng.randrange(12)}", rng.choice([1, 2, 4]), rng.choice([1024, 4096]))
+            for k in range(20)
+        ]
+        view = FleetView(
+            hosts,
+            vms,
+            maintenance=[f"h{rng.randrange(12)}"],
+            rack_budgets_kw={"r0": rng.uniform(0.1, 2.0)},
+        )
+        request = PlacementRequest(
+            "x",
+            rng.choice([1, 2, 8]),
+            rng.choice([2048, 8192]),
+            datastore=rng.choice(["", "san", "nas"]),
+            avoid_racks=frozenset({"r1"}) if rng.random() < 0.3 else frozenset(),
+            cpu_overcommit=rng.choice([1.0, 4.0]),
+        )
         for weights in (SPREAD, PACK):
             answer = place(view, request, weights)
             assert pick(view, request, weights) == answer.best
@@ -111,7 +170,8 @@ def test_pick_agrees_with_place_on_random_fleets() -> None:
 
 
 async def test_migration_to_a_host_in_maintenance_is_refused_with_the_reason(
-        console: Console, fleet: emulator.Fleet) -> None:
+    console: Console, fleet: emulator.Fleet
+) -> None:
     name = running_vm_on_shared_storage(fleet)
     candidates = [c.host.name for c in console.migration_candidates(name) if c.reason is None]
     target = candidates[0]
@@ -122,8 +182,7 @@ async def test_migration_to_a_host_in_maintenance_is_refused_with_the_reason(
     assert "maintenance" in (reasons[target] or "")
 
 
-async def test_anti_affinity_groups_keep_vms_apart(console: Console,
-                                                   fleet: emulator.Fleet) -> None:
+async def test_anti_affinity_groups_keep_vms_apart(console: Console, fleet: emulator.Fleet) -> None:
     a = running_vm_on_shared_storage(fleet)
     b = running_vm_on_shared_storage(fleet, skip=(a,))
     console.store.upsert_affinity_group("pair", "different-hosts", [a, b])
@@ -149,8 +208,11 @@ async def test_pool_limits_refuse_a_create_and_a_resize(console: Console) -> Non
     with pytest.raises(Refused, match="over its limit"):
         await console.create_vms("big", flavor="small", pool="web")
     assert console.audit(limit=1)[0].result == "refused"
-    running = next(v for v in console.vms(pool="web") if v.state is VmState.RUNNING
-                   and v.max_memory_mib >= v.memory_mib + 2048)
+    running = next(
+        v
+        for v in console.vms(pool="web")
+        if v.state is VmState.RUNNING and v.max_memory_mib >= v.memory_mib + 2048
+    )
     with pytest.raises(Refused, match="over its limit"):
         await console.resize_vm(running.name, memory_mib=running.memory_mib + 2048)
     await console.create_vms("fits", flavor="tiny", pool="web")  # 512 MiB fits under the limit
@@ -158,11 +220,13 @@ async def test_pool_limits_refuse_a_create_and_a_resize(console: Console) -> Non
 
 async def test_a_reservation_keeps_memory_for_its_pool(console: Console) -> None:
     free = sum(h.usable_memory_mib for h in console.hosts()) - sum(
-        v.memory_mib for v in console.vms() if v.state is not VmState.SHUTOFF)
+        v.memory_mib for v in console.vms() if v.state is not VmState.SHUTOFF
+    )
     db = {u.pool.name: u for u in console.pools()}["db"].pool
     held_db = sum(v.memory_mib for v in console.vms(pool="db") if v.state is not VmState.SHUTOFF)
-    console.store.upsert_pool(Pool(**{**_fields(db),
-                                      "memory_reservation_mib": held_db + free - 1024}))
+    console.store.upsert_pool(
+        Pool(**{**_fields(db), "memory_reservation_mib": held_db + free - 1024})
+    )
     with pytest.raises(Refused, match="reserved for pool db"):
         await console.create_vms("web-x", flavor="small", pool="web")
     await console.create_vms("web-y", flavor="tiny", pool="web")  # 512 MiB is still unreserved
@@ -170,4 +234,5 @@ async def test_a_reservation_keeps_memory_for_its_pool(console: Console) -> None
 
 def _fields(pool: Pool) -> dict[str, object]:
     from dataclasses import asdict
+
     return asdict(pool)

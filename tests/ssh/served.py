@@ -45,9 +45,13 @@ class ServedSshDriver(SshDriver):
             await self.served.close()
 
 
-async def serve(fleet: emulator.Fleet, *, bastion: bool = False,
-                hosts: list[str] | None = None,
-                migration_rate: float | None = MIGRATION_RATE) -> Served:
+async def serve(
+    fleet: emulator.Fleet,
+    *,
+    bastion: bool = False,
+    hosts: list[str] | None = None,
+    migration_rate: float | None = MIGRATION_RATE,
+) -> Served:
     directory = Path(tempfile.mkdtemp(prefix="vdctui-ssh-"))
     files = SshFiles(directory / "keys")
     server = FleetSshServer(fleet, [files.client_key()], migration_rate=migration_rate)

@@ -24,9 +24,25 @@ def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     tmp = tmp_path_factory.mktemp("serve")
     inventory = tmp / "inv.toml"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vdctui", "--db", str(tmp / "emu.db"), "emulate", "--hosts", "3",
-         "--vms", "9", "--serve-ssh", "127.0.0.1:0", "--write-inventory", str(inventory)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "vdctui",
+            "--db",
+            str(tmp / "emu.db"),
+            "emulate",
+            "--hosts",
+            "3",
+            "--vms",
+            "9",
+            "--serve-ssh",
+            "127.0.0.1:0",
+            "--write-inventory",
+            str(inventory),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not inventory.exists():
@@ -84,12 +100,14 @@ def test_unknown_key_then_trust_then_changed_key(emulated: Path, tmp_path: Path)
     assert found[names[0]]["state"] == "unreachable"
     assert f"vdctui host trust {names[0]}" in str(found[names[0]]["reason"])
     assert "CHANGED" in str(found[names[1]]["reason"])
-    code, out = cli("--db", str(db), "--inventory", str(inventory), "host", "trust", names[0],
-                    "--yes")
+    code, out = cli(
+        "--db", str(db), "--inventory", str(inventory), "host", "trust", names[0], "--yes"
+    )
     assert code == 0 and "Trusted" in out, out
     assert hosts(db, inventory)[names[0]]["state"] == "up"
-    code, out = cli("--db", str(db), "--inventory", str(inventory), "host", "trust", names[1],
-                    "--yes")
+    code, out = cli(
+        "--db", str(db), "--inventory", str(inventory), "host", "trust", names[1], "--yes"
+    )
     assert code == 1 and "refused" in out
     assert hosts(db, inventory)[names[1]]["state"] == "unreachable"
     code, out = cli("--db", str(db), "--json", "audit", "list")

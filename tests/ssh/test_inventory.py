@@ -46,17 +46,21 @@ def test_a_good_inventory(tmp_path: Path) -> None:
     assert (first.line, second.line) == (4, 13)
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("rack = \"a02\"\n", ""), r"line 13: host 'kvm-02' has no 'rack'"),
-    (("address = \"kvm-02-alias\"", "address = \"kvm-02:99999\""), r"line 18: address .*port"),
-    (("uri = \"qemu:///system\"", "uri = 7"), r"line 11: 'uri' must be a non-empty string"),
-    (("jump = \"ops@bastion.example.net\"", "jupm = \"x\""), r"line 10: unknown host key 'jupm'"),
-    (("name = \"kvm-02\"", "name = \"kvm-01\""), r"line 14: host 'kvm-01' is listed twice"),
-    (("identity = ", "identiti = "), r"line 2: unknown key 'identiti'"),
-    (("site = \"par1\"\nroom", "site = \"par1\nroom"), r"line 6.*not valid TOML"),
-])
-def test_a_bad_inventory_names_the_line_and_key(tmp_path: Path, change: tuple[str, str],
-                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('rack = "a02"\n', ""), r"line 13: host 'kvm-02' has no 'rack'"),
+        (('address = "kvm-02-alias"', 'address = "kvm-02:99999"'), r"line 18: address .*port"),
+        (('uri = "qemu:///system"', "uri = 7"), r"line 11: 'uri' must be a non-empty string"),
+        (('jump = "ops@bastion.example.net"', 'jupm = "x"'), r"line 10: unknown host key 'jupm'"),
+        (('name = "kvm-02"', 'name = "kvm-01"'), r"line 14: host 'kvm-01' is listed twice"),
+        (("identity = ", "identiti = "), r"line 2: unknown key 'identiti'"),
+        (('site = "par1"\nroom', 'site = "par1\nroom'), r"line 6.*not valid TOML"),
+    ],
+)
+def test_a_bad_inventory_names_the_line_and_key(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
     old, new = change
     assert old in GOOD
     with pytest.raises(InventoryError, match=expected):

@@ -28,7 +28,8 @@ SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exist
 
 pytestmark = pytest.mark.skipif(
     SSHD is None or shutil.which("virsh") is None or os.geteuid() != 0,
-    reason="needs openssh-server, libvirt-clients and root (sshd's privilege separation)")
+    reason="needs openssh-server, libvirt-clients and root (sshd's privilege separation)",
+)
 
 
 def free_port() -> int:
@@ -60,8 +61,9 @@ StrictModes no
 PermitRootLogin prohibit-password
 """)
     Path("/run/sshd").mkdir(exist_ok=True)
-    proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(tmp_path / "sshd_config")],
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(SSHD), "-D", "-e", "-f", str(tmp_path / "sshd_config")], stderr=subprocess.PIPE
+    )
     try:
         for _ in range(100):
             try:
@@ -69,22 +71,31 @@ PermitRootLogin prohibit-password
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stderr.read().decode() if proc.stderr else "") \
-                        from None
+                    raise AssertionError(
+                        proc.stderr.read().decode() if proc.stderr else ""
+                    ) from None
                 await asyncio.sleep(0.05)
-        yield InventoryHost(name="real-01", site="s", room="r", rack="k",
-                            address=Address("127.0.0.1", "root", port),
-                            identity=tmp_path / "client_key", uri="test:///default")
+        yield InventoryHost(
+            name="real-01",
+            site="s",
+            room="r",
+            rack="k",
+            address=Address("127.0.0.1", "root", port),
+            identity=tmp_path / "client_key",
+            uri="test:///default",
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-async def test_console_lists_a_real_host_and_acts_on_it(real_host: InventoryHost,
-                                                         tmp_path: Path) -> None:
+async def test_console_lists_a_real_host_and_acts_on_it(
+    real_host: InventoryHost, tmp_path: Path
+) -> None:
     assert real_host.identity is not None
-    inventory = Inventory(tmp_path / "inventory.toml", (real_host,),
-                          known_hosts=tmp_path / "known_hosts")
+    inventory = Inventory(
+        tmp_path / "inventory.toml", (real_host,), known_hosts=tmp_path / "known_hosts"
+    )
     driver = SshDriver(inventory, HostKeyBook(inventory.known_hosts))
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
     try:
@@ -98,14 +109,19 @@ async def test_console_lists_a_real_host_and_acts_on_it(real_host: InventoryHost
         assert vm.uuid == "6695eb01-f6a4-8304-79aa-97f2502e193f"
         await driver.suspend("test")  # exit status 0 from the real virsh
         await driver.destroy("test")
-        for name in (f"x; touch {marker}", f"$(touch {marker})", f"`touch {marker}`",
-                     f"a\ntouch {marker}"):
+        for name in (
+            f"x; touch {marker}",
+            f"$(touch {marker})",
+            f"`touch {marker}`",
+            f"a\ntouch {marker}",
+        ):
             with pytest.raises(NoSuchVm):
                 await driver.start(name)
             # the driver refuses unknown names before sending them; send one anyway, as a
             # stale view would, through the real remote shell
-            out = await driver.pool.run(real_host, commands.lifecycle(real_host.uri, "start",
-                                                                      name), read=False)
+            out = await driver.pool.run(
+                real_host, commands.lifecycle(real_host.uri, "start", name), read=False
+            )
             assert out.status == 1 and "failed to get domain" in out.error
     finally:
         await driver.close()

@@ -128,18 +128,27 @@ def test_jobinfo_progress() -> None:
     assert parse_jobinfo("Job type: 0\n\n").fields == {}
 
 
-@pytest.mark.parametrize("text", [
-    "", "CPU(s): many\nMemory size: 1 KiB\n", "CPU(s): 4\nMemory size: 12 GiB\n",
-    "CPU(s): 0\nMemory size: 0 KiB\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "CPU(s): many\nMemory size: 1 KiB\n",
+        "CPU(s): 4\nMemory size: 12 GiB\n",
+        "CPU(s): 0\nMemory size: 0 KiB\n",
+    ],
+)
 def test_bad_nodeinfo_is_a_clear_error(text: str) -> None:
     with pytest.raises(VirshOutputError):
         parse_nodeinfo(text)
 
 
-@pytest.mark.parametrize("text", [
-    "  state.state=1\n", "Domain: 'x'\n  no equals sign\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  state.state=1\n",
+        "Domain: 'x'\n  no equals sign\n",
+    ],
+)
 def test_bad_domstats_is_a_clear_error(text: str) -> None:
     with pytest.raises(VirshOutputError):
         parse_domstats(text)
@@ -170,13 +179,20 @@ def test_parsers_never_crash(text: str) -> None:
 
 field_key = st.from_regex(r"[a-z][a-z0-9_.]{0,20}", fullmatch=True)
 field_value = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
-domain_name = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1,
-                      max_size=30).filter(lambda s: s.strip() == s)
+domain_name = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=30
+).filter(lambda s: s.strip() == s)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(domain_name, st.integers(0, 7),
-                          st.dictionaries(field_key, field_value, max_size=8)), max_size=5))
+@given(
+    st.lists(
+        st.tuples(
+            domain_name, st.integers(0, 7), st.dictionaries(field_key, field_value, max_size=8)
+        ),
+        max_size=5,
+    )
+)
 def test_domstats_round_trip(domains: list[tuple[str, int, dict[str, str]]]) -> None:
     """What virsh would print for these domains parses back to the same fields."""
     text = ""
@@ -186,14 +202,19 @@ def test_domstats_round_trip(domains: list[tuple[str, int, dict[str, str]]]) -> 
     parsed = parse_domstats(text)
     assert [s.name for s in parsed] == [d[0] for d in domains]
     for stats, (_, state, fields) in zip(parsed, domains, strict=True):
-        assert stats.fields == {k: v.rstrip() for k, v in
-                                {**fields, "state.state": str(state)}.items()}
+        assert stats.fields == {
+            k: v.rstrip() for k, v in {**fields, "state.state": str(state)}.items()
+        }
         assert stats.state in VmState
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.from_regex(r"[a-z_]{1,20}", fullmatch=True),
-                       st.integers(0, 2**63), max_size=12), st.integers(0, 5))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z_]{1,20}", fullmatch=True), st.integers(0, 2**63), max_size=12
+    ),
+    st.integers(0, 5),
+)
 def test_jobinfo_round_trip(fields: dict[str, int], job_type: int) -> None:
     text = f"Job type: {job_type}\n\n" + "".join(f"{k}: {v}\n" for k, v in fields.items())
     info = parse_jobinfo(text)

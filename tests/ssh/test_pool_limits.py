@@ -18,12 +18,16 @@ async def test_at_most_max_channels_execs_at_once_on_one_connection() -> None:
     served.server.faults.delay_s = 0.05  # slow enough for the execs to pile up
     host = served.inventory.hosts[0]
     try:
-        for limits, expected in ((PoolLimits(), 8), (PoolLimits(max_channels=3), 3),
-                                 (PoolLimits(max_channels=12), 12)):
+        for limits, expected in (
+            (PoolLimits(), 8),
+            (PoolLimits(max_channels=3), 3),
+            (PoolLimits(max_channels=12), 12),
+        ):
             served.server.stats.max_channels = 0
             connections = served.server.stats.connections
-            pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts),
-                                  limits=limits)
+            pool = ConnectionPool(
+                served.inventory, HostKeyBook(served.inventory.known_hosts), limits=limits
+            )
             try:
                 results = await asyncio.gather(*(pool.run(host, LIST) for _ in range(30)))
             finally:
@@ -39,13 +43,17 @@ async def test_at_most_max_handshakes_at_once_through_one_bastion() -> None:
     fleet = emulator.build_demo(seed=3, hosts=12, vms=12)
     served = await serve(fleet, bastion=True)
     try:
-        for limits, expected in ((PoolLimits(), 5), (PoolLimits(max_handshakes=2), 2),
-                                 (PoolLimits(max_handshakes=8), 8)):
+        for limits, expected in (
+            (PoolLimits(), 5),
+            (PoolLimits(max_handshakes=2), 2),
+            (PoolLimits(max_handshakes=8), 8),
+        ):
             stats = served.server.stats
             stats.max_handshaking = 0
             bastions = stats.bastion_connections
-            driver = SshDriver(served.inventory, HostKeyBook(served.inventory.known_hosts),
-                               limits=limits)
+            driver = SshDriver(
+                served.inventory, HostKeyBook(served.inventory.known_hosts), limits=limits
+            )
             try:
                 hosts = await driver.list_hosts()
             finally:

@@ -21,8 +21,7 @@ async def served() -> AsyncIterator[Served]:
     await result.close()
 
 
-async def test_preferred_algorithms_are_negotiated_and_the_key_is_read_once(
-        served: Served) -> None:
+async def test_preferred_algorithms_are_negotiated_and_the_key_is_read_once(served: Served) -> None:
     pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
     try:
         for host in served.inventory.hosts:
@@ -39,7 +38,8 @@ async def test_preferred_algorithms_are_negotiated_and_the_key_is_read_once(
 
 
 def test_preferences_reorder_asyncssh_defaults_and_yield_to_ssh_config(
-        served: Served, tmp_path: Path) -> None:
+    served: Served, tmp_path: Path
+) -> None:
     host = served.inventory.hosts[0]
     pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
     options = pool._options(host.address, None)
@@ -49,10 +49,13 @@ def test_preferences_reorder_asyncssh_defaults_and_yield_to_ssh_config(
     assert options["server_host_key_algs"] == "^ssh-ed25519"
 
     config = tmp_path / "ssh_config"
-    config.write_text("Host *\n  Ciphers chacha20-poly1305@openssh.com\n"
-                      "  KexAlgorithms=sntrup761x25519-sha512@openssh.com\n")
-    configured = ConnectionPool(replace(served.inventory, ssh_config=config),
-                                HostKeyBook(served.inventory.known_hosts))
+    config.write_text(
+        "Host *\n  Ciphers chacha20-poly1305@openssh.com\n"
+        "  KexAlgorithms=sntrup761x25519-sha512@openssh.com\n"
+    )
+    configured = ConnectionPool(
+        replace(served.inventory, ssh_config=config), HostKeyBook(served.inventory.known_hosts)
+    )
     options = configured._options(host.address, None)
     assert "kex_algs" not in options and "encryption_algs" not in options
     assert options["server_host_key_algs"] == "^ssh-ed25519"
@@ -72,8 +75,9 @@ async def test_what_ssh_config_sets_is_what_is_negotiated(served: Served, tmp_pa
         await pool.close()
 
 
-async def test_a_bad_identity_file_is_a_clear_error_each_time(served: Served,
-                                                              tmp_path: Path) -> None:
+async def test_a_bad_identity_file_is_a_clear_error_each_time(
+    served: Served, tmp_path: Path
+) -> None:
     bad = tmp_path / "not_a_key"
     bad.write_text("garbage\n")
     inventory = replace(served.inventory, identity=bad)

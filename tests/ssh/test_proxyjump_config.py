@@ -25,10 +25,12 @@ async def test_proxyjump_from_ssh_config_shares_one_bastion_connection() -> None
         "    User vdctui\n"
         f"Host {' '.join(names)}\n"
         "    ProxyJump emu-bastion\n"
-        "    User vdctui\n")
+        "    User vdctui\n"
+    )
     # no `jump` and no user in the inventory: only the ssh_config says how to get there
-    hosts = tuple(replace(h, jump=None, address=replace(h.address, user=None))
-                  for h in served.inventory.hosts)
+    hosts = tuple(
+        replace(h, jump=None, address=replace(h.address, user=None)) for h in served.inventory.hosts
+    )
     inventory = replace(served.inventory, hosts=hosts, ssh_config=config)
     driver = SshDriver(inventory, HostKeyBook(inventory.known_hosts))
     stats = served.server.stats
@@ -55,8 +57,9 @@ async def test_a_bad_ssh_config_is_a_per_host_error_not_a_crash() -> None:
     driver = SshDriver(inventory, HostKeyBook(inventory.known_hosts))
     try:
         seen = await driver.list_hosts()
-        assert all(h.state is HostState.UNREACHABLE and "ssh_config" in h.reason
-                   for h in seen), [h.reason for h in seen]
+        assert all(h.state is HostState.UNREACHABLE and "ssh_config" in h.reason for h in seen), [
+            h.reason for h in seen
+        ]
     finally:
         await driver.close()
         await served.close()

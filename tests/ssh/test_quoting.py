@@ -13,12 +13,34 @@ from emulator.sshd.words import ShellInjection, shell_words, virsh_commands
 from vdctui.drivers.ssh import commands
 
 HOSTILE = [
-    "x; touch /tmp/pwned", "$(reboot)", "`reboot`", "a\nreboot", "it's", 'say "hi"',
-    "-rf", "--all", "a;b|c&d", "$HOME", "~root", "*", "#comment", "back\\slash", " lead",
-    "trail ", "tab\there", "'", "''", "\"", "\\", "ünïcode ✓",
+    "x; touch /tmp/pwned",
+    "$(reboot)",
+    "`reboot`",
+    "a\nreboot",
+    "it's",
+    'say "hi"',
+    "-rf",
+    "--all",
+    "a;b|c&d",
+    "$HOME",
+    "~root",
+    "*",
+    "#comment",
+    "back\\slash",
+    " lead",
+    "trail ",
+    "tab\there",
+    "'",
+    "''",
+    '"',
+    "\\",
+    "ünïcode ✓",
 ]
-names = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
-                min_size=1, max_size=40)
+names = st.text(
+    alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=40,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -44,8 +66,13 @@ def test_a_name_in_a_virsh_script_survives_both_tokenizers(batch: list[str]) -> 
 
 
 def test_the_emulated_shell_reports_what_a_real_one_would_run() -> None:
-    for line in ("virsh start x; touch /tmp/pwned", "virsh start $(reboot)",
-                 "virsh start `reboot`", "virsh start a\nreboot", 'virsh start "$(id)"'):
+    for line in (
+        "virsh start x; touch /tmp/pwned",
+        "virsh start $(reboot)",
+        "virsh start `reboot`",
+        "virsh start a\nreboot",
+        'virsh start "$(id)"',
+    ):
         with pytest.raises(ShellInjection):
             shell_words(line)
 

@@ -24,8 +24,12 @@ async def served() -> AsyncIterator[Served]:
 
 
 def driver_for(served: Served, **limits: float) -> SshDriver:
-    return SshDriver(served.inventory, HostKeyBook(served.inventory.known_hosts),
-                     limits=PoolLimits(**limits), reuse_s=0.0)  # type: ignore[arg-type]
+    return SshDriver(
+        served.inventory,
+        HostKeyBook(served.inventory.known_hosts),
+        limits=PoolLimits(**limits),
+        reuse_s=0.0,
+    )  # type: ignore[arg-type]
 
 
 async def states(driver: SshDriver) -> dict[str, tuple[HostState, str]]:
@@ -169,8 +173,9 @@ async def test_a_host_that_never_finishes_the_handshake_times_out(served: Served
     first = served.inventory.hosts[0]
     mute = replace(first, name="mute-01", address=replace(first.address, port=port))
     inventory = replace(served.inventory, hosts=(*served.inventory.hosts, mute))
-    driver = SshDriver(inventory, HostKeyBook(inventory.known_hosts),
-                       limits=PoolLimits(connect_timeout_s=0.5))
+    driver = SshDriver(
+        inventory, HostKeyBook(inventory.known_hosts), limits=PoolLimits(connect_timeout_s=0.5)
+    )
     try:
         began = time.monotonic()
         seen = await states(driver)

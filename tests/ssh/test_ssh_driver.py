@@ -39,15 +39,22 @@ def free_port() -> int:
 
 async def test_hostile_names_never_run_anything(served: Served, tmp_path: Path) -> None:
     marker = tmp_path / f"pwned-{uuid.uuid4().hex}"
-    hostile = [f"x;touch${{IFS}}{marker}", f"$(touch${{IFS}}{marker})", f"`touch${{IFS}}{marker}`",
-               "it's", "-rf", "a|b&c>d"]
+    hostile = [
+        f"x;touch${{IFS}}{marker}",
+        f"$(touch${{IFS}}{marker})",
+        f"`touch${{IFS}}{marker}`",
+        "it's",
+        "-rf",
+        "a|b&c>d",
+    ]
     fleet = served.fleet
     template = fleet.vms[running_vm_on_shared_storage(fleet)]
     driver = served.driver()
     try:
         for name in hostile:
-            fleet.define_vm(name, template.host, vcpus=1, memory_mib=256,
-                            datastore=template.datastore)
+            fleet.define_vm(
+                name, template.host, vcpus=1, memory_mib=256, datastore=template.datastore
+            )
         listed = {vm.name: vm for vm in await driver.list_vms()}
         for name in hostile:
             assert listed[name].state is VmState.SHUTOFF
@@ -116,10 +123,14 @@ async def test_a_changed_host_key_is_always_refused(served: Served, tmp_path: Pa
 
 async def test_an_unreachable_host_does_not_stop_the_rest(served: Served) -> None:
     inventory = served.inventory
-    dead = replace(inventory.hosts[0], name="dead-01",
-                   address=replace(inventory.hosts[0].address, port=free_port()))
-    driver = SshDriver(replace(inventory, hosts=(*inventory.hosts, dead)),
-                       HostKeyBook(inventory.known_hosts))
+    dead = replace(
+        inventory.hosts[0],
+        name="dead-01",
+        address=replace(inventory.hosts[0].address, port=free_port()),
+    )
+    driver = SshDriver(
+        replace(inventory, hosts=(*inventory.hosts, dead)), HostKeyBook(inventory.known_hosts)
+    )
     try:
         hosts = {h.name: h for h in await driver.list_hosts()}
         assert hosts["dead-01"].state is HostState.UNREACHABLE
@@ -137,8 +148,9 @@ async def test_hosts_behind_a_bastion() -> None:
     served = await serve(fleet, bastion=True)
     driver = served.driver()
     try:
-        assert all(h.jump is not None and h.address.host in fleet.hosts
-                   for h in served.inventory.hosts)
+        assert all(
+            h.jump is not None and h.address.host in fleet.hosts for h in served.inventory.hosts
+        )
         hosts = await driver.list_hosts()
         assert [h.state for h in hosts] == [HostState.UP] * 4
         assert served.server.stats.bastion_connections == 1  # one shared bastion connection
@@ -180,13 +192,31 @@ async def test_openssh_client_talks_to_an_emulated_host(served: Served) -> None:
     host = served.inventory.hosts[0]
     port = served.server.endpoints[host.name].port
     proc = await asyncio.create_subprocess_exec(
-        "ssh", "-F", "/dev/null", "-i", str(served.files.client_key_path), "-p", str(port),
-        "-o", f"UserKnownHostsFile={served.files.known_hosts_path}",
-        "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-        "vdctui@127.0.0.1", "virsh", "-q", "list", "--all", "--name",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "SSH_AUTH_SOCK": ""})
+        "ssh",
+        "-F",
+        "/dev/null",
+        "-i",
+        str(served.files.client_key_path),
+        "-p",
+        str(port),
+        "-o",
+        f"UserKnownHostsFile={served.files.known_hosts_path}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "IdentitiesOnly=yes",
+        "vdctui@127.0.0.1",
+        "virsh",
+        "-q",
+        "list",
+        "--all",
+        "--name",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "SSH_AUTH_SOCK": ""},
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    assert sorted(out.decode().split()) == sorted(
-        v.name for v in served.fleet.vms_on(host.name))
+    assert sorted(out.decode().split()) == sorted(v.name for v in served.fleet.vms_on(host.name))

@@ -202,11 +202,22 @@ def test_allocated_by_host_counts_what_is_not_shut_off(store) -> None:  # type: 
     from vdctui.model import Vm, VmState
 
     def vm(name: str, host: str, state: VmState, vcpus: int, memory: int) -> Vm:
-        return Vm(name=name, state=state, host=host, vcpus=vcpus, memory_mib=memory,
-                  max_vcpus=vcpus, max_memory_mib=memory)
+        return Vm(
+            name=name,
+            state=state,
+            host=host,
+            vcpus=vcpus,
+            memory_mib=memory,
+            max_vcpus=vcpus,
+            max_memory_mib=memory,
+        )
 
-    store.upsert_vms([vm("a", "h1", VmState.RUNNING, 2, 1024),
-                      vm("b", "h1", VmState.PAUSED, 4, 512),
-                      vm("c", "h1", VmState.SHUTOFF, 8, 8192),
-                      vm("d", "h2", VmState.SHUTOFF, 1, 1)])
+    store.upsert_vms(
+        [
+            vm("a", "h1", VmState.RUNNING, 2, 1024),
+            vm("b", "h1", VmState.PAUSED, 4, 512),
+            vm("c", "h1", VmState.SHUTOFF, 8, 8192),
+            vm("d", "h2", VmState.SHUTOFF, 1, 1),
+        ]
+    )
     assert store.allocated_by_host() == {"h1": (6, 1536)}

@@ -31,7 +31,9 @@ def test_empty_file_gets_every_table(db_path: Path) -> None:
         assert names >= TABLES
         rows = store._db.execute("SELECT version, description FROM schema_version").fetchall()
         assert rows[0] == (
-            1, "Create everything: inventory, pools and flavors, tasks, history, audit.")
+            1,
+            "Create everything: inventory, pools and flavors, tasks, history, audit.",
+        )
         assert [r[0] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
 
 

@@ -34,10 +34,8 @@ async def start_a_slow_migration(pilot: Pilot[None]):  # type: ignore[no-untyped
     be running when the test acts on it); returns the VM and the target."""
     app: VdcApp = pilot.app  # type: ignore[assignment]
     fleet = fleet_of(app)
-    vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name)
-              if v.state == "running")
-    target = next(c.host.name for c in app.ops.migration_candidates(vm.name)
-                  if c.reason is None)
+    vm = next(v for v in sorted(fleet.vms.values(), key=lambda v: v.name) if v.state == "running")
+    target = next(c.host.name for c in app.ops.migration_candidates(vm.name) if c.reason is None)
     fleet.slow_link(vm.host, 1e-6)
     await command(pilot, f"migrate {vm.name} {target}")
     return vm, target
@@ -206,8 +204,11 @@ async def test_read_only_hides_changes_and_refuses_them(make_app: MakeApp) -> No
         await pilot.press("2")
         await settle(pilot)
         assert "READ-ONLY" in str(app.screen.header.render())
-        shown = {b.binding.action for b in app.screen.active_bindings.values()
-                 if app.screen.check_action(b.binding.action.split("(")[0], ()) is not False}
+        shown = {
+            b.binding.action
+            for b in app.screen.active_bindings.values()
+            if app.screen.check_action(b.binding.action.split("(")[0], ()) is not False
+        }
         assert not any(action.startswith("lifecycle") for action in shown)
         vm = next(iter(sorted(fleet_of(app).vms)))
         await command(pilot, f"destroy {vm}")
@@ -229,8 +230,7 @@ async def test_audit_export_and_verify(make_app: MakeApp, tmp_path: Path) -> Non
             await settle(pilot)
             await pilot.press("v", "e")
             await settle(pilot)
-            assert "chain: intact" in str(app.screen.query_one("#records-status",
-                                                                Static).render())
+            assert "chain: intact" in str(app.screen.query_one("#records-status", Static).render())
         exported = list(tmp_path.glob("vdctui-audit-*.csv"))
         assert len(exported) == 1 and "ghost" in exported[0].read_text()
     finally:
@@ -318,8 +318,11 @@ async def test_maintenance_from_the_command_line(make_app: MakeApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         fleet = fleet_of(app)
-        host = next(h for h in sorted(fleet.hosts)
-                    if not app.ops.plan_maintenance(h).stuck and fleet.vms_on(h))
+        host = next(
+            h
+            for h in sorted(fleet.hosts)
+            if not app.ops.plan_maintenance(h).stuck and fleet.vms_on(h)
+        )
         await command(pilot, f"maintenance {host}")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
@@ -359,8 +362,9 @@ async def test_fence_a_cut_off_host_then_restart_its_vms(make_app: MakeApp) -> N
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         fleet = fleet_of(app)
-        host = next(h for h in sorted(fleet.hosts)
-                    if any(v.state == "running" for v in fleet.vms_on(h)))
+        host = next(
+            h for h in sorted(fleet.hosts) if any(v.state == "running" for v in fleet.vms_on(h))
+        )
         running = [v.name for v in fleet.vms_on(host) if v.state == "running"]
         fleet.partition_host(host)  # cut off: it may still run its VMs
         await app.ops.sync()

@@ -13,10 +13,20 @@ from vdctui.ops.balancing import apply, recommendations
 
 @click.command("balance")
 @click.option("--apply", "do_apply", is_flag=True, help="Carry the moves out (automatic mode).")
-@click.option("--threshold", type=click.IntRange(1, 5), default=3, show_default=True,
-              help="1 conservative ... 5 aggressive.")
-@click.option("--goal", type=click.Choice(["spread", "power"]), default="spread",
-              show_default=True, help="Spread load, or consolidate and power hosts off.")
+@click.option(
+    "--threshold",
+    type=click.IntRange(1, 5),
+    default=3,
+    show_default=True,
+    help="1 conservative ... 5 aggressive.",
+)
+@click.option(
+    "--goal",
+    type=click.Choice(["spread", "power"]),
+    default="spread",
+    show_default=True,
+    help="Spread load, or consolidate and power hosts off.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
 def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: bool) -> None:
@@ -32,9 +42,11 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
         return
     for m in rec.moves:
         click.echo(f"{m.vm}: {m.source} -> {m.target} ({m.reason}: {m.gain})")
-    click.echo(f"{len(rec.moves)} move(s); load spread {rec.spread_before:.2f} -> "
-               f"{rec.spread_after:.2f}; hosts to power off: {', '.join(rec.power_off) or 'none'}"
-               f"; ~{rec.watts_saved:.0f} W saved")
+    click.echo(
+        f"{len(rec.moves)} move(s); load spread {rec.spread_before:.2f} -> "
+        f"{rec.spread_after:.2f}; hosts to power off: {', '.join(rec.power_off) or 'none'}"
+        f"; ~{rec.watts_saved:.0f} W saved"
+    )
     if not do_apply or not rec.moves and not rec.power_off:
         return
     if not yes:

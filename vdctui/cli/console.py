@@ -9,8 +9,13 @@ from vdctui.cli.context import CliContext, fail, pass_cli
 
 
 @click.command()
-@click.option("--speed", type=click.FloatRange(0.01, 10_000), default=1.0, show_default=True,
-              help="Virtual seconds per wall second for the emulated fleet (+/- change it).")
+@click.option(
+    "--speed",
+    type=click.FloatRange(0.01, 10_000),
+    default=1.0,
+    show_default=True,
+    help="Virtual seconds per wall second for the emulated fleet (+/- change it).",
+)
 @pass_cli
 def console(cli: CliContext, speed: float) -> None:
     """Open the operator console: on the embedded emulated data center, or on the

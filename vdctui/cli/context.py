@@ -29,8 +29,7 @@ class CliContext:
 
         async def session() -> T:
             if self.inventory is not None:
-                console = await open_ssh_console(self.db, self.inventory,
-                                                 read_only=self.read_only)
+                console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
                 console = await open_console(self.db, read_only=self.read_only)
             try:

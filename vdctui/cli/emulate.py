@@ -49,30 +49,72 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
 
 @click.command()
-@click.option("--hosts", type=click.IntRange(1, 100_000), default=64, show_default=True,
-              help="Hosts in a new data center.")
-@click.option("--vms", type=click.IntRange(0, 1_000_000), default=600, show_default=True,
-              help="VMs in a new data center.")
+@click.option(
+    "--hosts",
+    type=click.IntRange(1, 100_000),
+    default=64,
+    show_default=True,
+    help="Hosts in a new data center.",
+)
+@click.option(
+    "--vms",
+    type=click.IntRange(0, 1_000_000),
+    default=600,
+    show_default=True,
+    help="VMs in a new data center.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of a new data center.")
-@click.option("--for", "duration", callback=_duration, metavar="DURATION",
-              help="Simulate this much time as fast as possible (90s, 15m, 2h, 1d), then stop. "
-                   "Without it the fleet runs in real time until Ctrl-C.")
-@click.option("--speed", type=click.FloatRange(0.01, 10_000), default=1.0, show_default=True,
-              help="Virtual seconds per wall second when running in real time.")
+@click.option(
+    "--for",
+    "duration",
+    callback=_duration,
+    metavar="DURATION",
+    help="Simulate this much time as fast as possible (90s, 15m, 2h, 1d), then stop. "
+    "Without it the fleet runs in real time until Ctrl-C.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(0.01, 10_000),
+    default=1.0,
+    show_default=True,
+    help="Virtual seconds per wall second when running in real time.",
+)
 @click.option("--fresh", is_flag=True, help="Throw the existing data center away and build anew.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --fresh deletes.")
-@click.option("--serve-ssh", "serve_ssh", callback=_loopback, metavar="127.0.0.1:PORT",
-              help="Serve every host over SSH on 127.0.0.1 (hosts on PORT, PORT+1, ...; "
-                   "PORT 0: any free ports), answering virsh like a KVM host.")
-@click.option("--write-inventory", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="FILE.toml", help="With --serve-ssh: write an inventory for "
-              "`vdctui --inventory`, with a known_hosts file and a client key beside it.")
-@click.option("--bastion", is_flag=True, help="With --serve-ssh: one bastion on PORT; the "
-              "hosts are reachable only through it, by name.")
+@click.option(
+    "--serve-ssh",
+    "serve_ssh",
+    callback=_loopback,
+    metavar="127.0.0.1:PORT",
+    help="Serve every host over SSH on 127.0.0.1 (hosts on PORT, PORT+1, ...; "
+    "PORT 0: any free ports), answering virsh like a KVM host.",
+)
+@click.option(
+    "--write-inventory",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.toml",
+    help="With --serve-ssh: write an inventory for "
+    "`vdctui --inventory`, with a known_hosts file and a client key beside it.",
+)
+@click.option(
+    "--bastion",
+    is_flag=True,
+    help="With --serve-ssh: one bastion on PORT; the hosts are reachable only through it, by name.",
+)
 @pass_cli
-def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | None,
-            speed: float, fresh: bool, yes: bool, serve_ssh: int | None,
-            write_inventory: Path | None, bastion: bool) -> None:
+def emulate(
+    cli: CliContext,
+    hosts: int,
+    vms: int,
+    seed: int,
+    duration: float | None,
+    speed: float,
+    fresh: bool,
+    yes: bool,
+    serve_ssh: int | None,
+    write_inventory: Path | None,
+    bastion: bool,
+) -> None:
     """Run the embedded emulated data center headless and print a summary.
 
     The data center lives beside --db and is created on first start with
@@ -87,11 +129,15 @@ def emulate(cli: CliContext, hosts: int, vms: int, seed: int, duration: float | 
     if fresh and existing and not yes:
         confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?")
     if existing and not fresh and _sizes_given():
-        click.echo(f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
-                   "--vms and --seed apply to a new one (see --fresh).", err=True)
+        click.echo(
+            f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
+            "--vms and --seed apply to a new one (see --fresh).",
+            err=True,
+        )
     try:
-        summary = asyncio.run(_emulate(cli.db, cli.read_only, DemoSize(hosts, vms, seed),
-                                       duration, speed, fresh, ssh))
+        summary = asyncio.run(
+            _emulate(cli.db, cli.read_only, DemoSize(hosts, vms, seed), duration, speed, fresh, ssh)
+        )
     except BackendError as exc:
         fail(str(exc))
     _print_summary(summary)
@@ -108,47 +154,73 @@ class SshServing:
     async def start(self, fleet: Any, db: Path) -> Any:
         from emulator.sshd import FleetSshServer, SshFiles, write_inventory
 
-        keys_dir = (self.inventory.with_suffix(".keys") if self.inventory
-                    else db.with_name(f"{db.stem}.ssh"))
+        keys_dir = (
+            self.inventory.with_suffix(".keys")
+            if self.inventory
+            else db.with_name(f"{db.stem}.ssh")
+        )
         files = SshFiles(keys_dir)
         names = sorted(fleet.hosts)
         server = FleetSshServer(fleet, [files.client_key()], host_keys=files.host_keys(names))
         try:
             if self.bastion:
                 await server.start(names)
-                await server.start_bastion(files.host_keys(["@bastion"])["@bastion"],
-                                           port=self.port)
+                await server.start_bastion(
+                    files.host_keys(["@bastion"])["@bastion"], port=self.port
+                )
             else:
                 await server.start(names, base_port=self.port)
         except OSError as exc:
             await server.close()
             raise BackendError(f"Cannot listen on 127.0.0.1: {exc.strerror}.") from None
         ports = sorted(e.port for e in server.endpoints.values())
-        where = (f"a bastion on 127.0.0.1:{server.bastion.port}" if server.bastion
-                 else f"127.0.0.1 ports {ports[0]}-{ports[-1]}")
+        where = (
+            f"a bastion on 127.0.0.1:{server.bastion.port}"
+            if server.bastion
+            else f"127.0.0.1 ports {ports[0]}-{ports[-1]}"
+        )
         click.echo(f"Serving {len(names)} emulated hosts over SSH via {where}.", err=True)
         if self.inventory is not None:
             write_inventory(self.inventory, fleet, server, files, via_bastion=self.bastion)
-            click.echo(f"Wrote {self.inventory}; try: vdctui --inventory {self.inventory} "
-                       "host list", err=True)
+            click.echo(
+                f"Wrote {self.inventory}; try: vdctui --inventory {self.inventory} host list",
+                err=True,
+            )
         return server
 
 
 def _sizes_given() -> bool:
     ctx = click.get_current_context()
-    return any(ctx.get_parameter_source(p).name == "COMMANDLINE"  # type: ignore[union-attr]
-               for p in ("hosts", "vms", "seed"))
+    return any(
+        ctx.get_parameter_source(p).name == "COMMANDLINE"  # type: ignore[union-attr]
+        for p in ("hosts", "vms", "seed")
+    )
 
 
-async def _emulate(db: Path, read_only: bool, size: DemoSize, duration: float | None,
-                   speed: float, fresh: bool, ssh: SshServing | None = None) -> dict[str, Any]:
+async def _emulate(
+    db: Path,
+    read_only: bool,
+    size: DemoSize,
+    duration: float | None,
+    speed: float,
+    fresh: bool,
+    ssh: SshServing | None = None,
+) -> dict[str, Any]:
     def building(path: Path) -> None:
-        click.echo(f"Building a data center of {size.hosts} hosts and {size.vms} VMs "
-                   f"(seed {size.seed}) in {path} ...", err=True)
+        click.echo(
+            f"Building a data center of {size.hosts} hosts and {size.vms} VMs "
+            f"(seed {size.seed}) in {path} ...",
+            err=True,
+        )
 
-    console = await open_console(db, read_only=read_only, size=size, fresh=fresh,
-                                 speed=None if duration is not None else speed,
-                                 on_build=building)
+    console = await open_console(
+        db,
+        read_only=read_only,
+        size=size,
+        fresh=fresh,
+        speed=None if duration is not None else speed,
+        on_build=building,
+    )
     try:
         driver = emulated_fleet(console)
         start = driver.fleet.summary()
@@ -195,9 +267,12 @@ async def _run_realtime(driver: Any, speed: float) -> None:
             if time.monotonic() - began >= STATUS_EVERY_S:
                 began = time.monotonic()
                 s = driver.fleet.summary()
-                click.echo(f"{s['running']} of {s['vms']} VMs running, "
-                           f"{s['migrations_completed']} migrations, "
-                           f"{s['energy_kwh']:.2f} kWh", err=True)
+                click.echo(
+                    f"{s['running']} of {s['vms']} VMs running, "
+                    f"{s['migrations_completed']} migrations, "
+                    f"{s['energy_kwh']:.2f} kWh",
+                    err=True,
+                )
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         loop.remove_signal_handler(signal.SIGTERM)
@@ -206,8 +281,11 @@ async def _run_realtime(driver: Any, speed: float) -> None:
 def _print_summary(s: dict[str, Any]) -> None:
     click.echo(f"simulated:        {format_duration(s['simulated_s'])}")
     click.echo(f"VMs:              {s['vms']} ({s['running']} running)")
-    click.echo(f"migrations:       {s['migrations_completed']} completed, "
-               f"{s['migrations_failed']} failed")
+    click.echo(
+        f"migrations:       {s['migrations_completed']} completed, {s['migrations_failed']} failed"
+    )
     click.echo(f"host failures:    {s['host_failures']}")
-    click.echo(f"energy:           {s['run_kwh']:.2f} kWh in this run, "
-               f"{s['energy_kwh']:.2f} kWh since the data center was built")
+    click.echo(
+        f"energy:           {s['run_kwh']:.2f} kWh in this run, "
+        f"{s['energy_kwh']:.2f} kWh since the data center was built"
+    )

@@ -21,17 +21,35 @@ def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
     for f in findings:
         click.echo(f"{f.host}: {f.state}, {f.note}")
     for o in outcomes:
-        click.echo(f"  {o.vm}: restarted on {o.target}" if o.target
-                   else f"  {o.vm}: not restarted: {o.error}")
+        click.echo(
+            f"  {o.vm}: restarted on {o.target}"
+            if o.target
+            else f"  {o.vm}: not restarted: {o.error}"
+        )
 
 
 @ha.command("watch")
-@click.option("--interval", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds between heartbeat rounds.")
-@click.option("--missed", type=click.IntRange(1), default=3, show_default=True,
-              help="Missed heartbeats before a host is declared failed.")
-@click.option("--rounds", type=click.IntRange(1), default=6, show_default=True,
-              help="Heartbeat rounds to run, then stop.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between heartbeat rounds.",
+)
+@click.option(
+    "--missed",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Missed heartbeats before a host is declared failed.",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(1),
+    default=6,
+    show_default=True,
+    help="Heartbeat rounds to run, then stop.",
+)
 @click.option("--no-restart", is_flag=True, help="Report only; restart nothing.")
 @pass_cli
 def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart: bool) -> None:
@@ -73,8 +91,11 @@ def fence_host(cli: CliContext, host: str, yes: bool) -> None:
 
 @ha.command("restart")
 @click.argument("host")
-@click.option("--confirmed-down", is_flag=True,
-              help="You know HOST is down (a real host the console cannot fence).")
+@click.option(
+    "--confirmed-down",
+    is_flag=True,
+    help="You know HOST is down (a real host the console cannot fence).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
 def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None:

@@ -24,8 +24,11 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
     """List hosts with their facts and what they do now."""
 
     async def body(console: Console) -> list[Host]:
-        return [h for h in console.hosts()
-                if (rack is None or h.rack == rack) and (state is None or h.state == state)]
+        return [
+            h
+            for h in console.hosts()
+            if (rack is None or h.rack == rack) and (state is None or h.state == state)
+        ]
 
     print_list(cli.run(body), HOST_COLUMNS, as_json=cli.as_json, empty="No hosts match.")
 

@@ -26,28 +26,37 @@ def default_db() -> Path:
     return Path(data_home) / "vdctui" / "vdctui.db"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
-             invoke_without_command=True)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
-                   "The emulated fleet lives beside it, so two paths are two data centers.")
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
+    "The emulated fleet lives beside it, so two paths are two data centers.",
+)
 @click.option("--read-only", is_flag=True, help="Viewer role: every change is refused.")
 @click.option("--json", "as_json", is_flag=True, help="Print lists as JSON arrays.")
-@click.option("--inventory", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              default=None, metavar="FILE.toml",
-              help="Manage the real (or emulated) hosts this inventory lists, over SSH, "
-                   "instead of the embedded emulated data center.")
+@click.option(
+    "--inventory",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="FILE.toml",
+    help="Manage the real (or emulated) hosts this inventory lists, over SSH, "
+    "instead of the embedded emulated data center.",
+)
 @click.version_option(package_name="vdctui")
 @click.pass_context
-def main(ctx: click.Context, db: Path | None, read_only: bool, as_json: bool,
-         inventory: Path | None) -> None:
+def main(
+    ctx: click.Context, db: Path | None, read_only: bool, as_json: bool, inventory: Path | None
+) -> None:
     """vdctui: an operator console for a virtualized data center.
 
     Without a command it opens the console (the TUI) on the embedded emulated
     data center, created on first use beside the --db file.
     """
-    ctx.obj = CliContext(db=db or default_db(), read_only=read_only, as_json=as_json,
-                         inventory=inventory)
+    ctx.obj = CliContext(
+        db=db or default_db(), read_only=read_only, as_json=as_json, inventory=inventory
+    )
     if ctx.invoked_subcommand is None:
         ctx.invoke(console)
 

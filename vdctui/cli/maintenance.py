@@ -15,36 +15,62 @@ from vdctui.units import format_bytes
 
 
 def print_plan(plan: EvacuationPlan) -> None:
-    click.echo(f"Evacuation plan for {plan.host}: {len(plan.moves)} VM(s) to move, "
-               f"~{format_bytes(plan.estimated_bytes)}, ~{plan.estimated_seconds:.0f} s "
-               f"(at most {plan.max_per_host} per host, {plan.max_total} in all)")
+    click.echo(
+        f"Evacuation plan for {plan.host}: {len(plan.moves)} VM(s) to move, "
+        f"~{format_bytes(plan.estimated_bytes)}, ~{plan.estimated_seconds:.0f} s "
+        f"(at most {plan.max_per_host} per host, {plan.max_total} in all)"
+    )
     if plan.moves:
-        click.echo(f"{'#':>3}  {'VM':<24} {'TO':<20} {'KIND':<5} {'MEMORY':>9} "
-                   f"{'EST. BYTES':>10} {'EST. TIME':>9}")
+        click.echo(
+            f"{'#':>3}  {'VM':<24} {'TO':<20} {'KIND':<5} {'MEMORY':>9} "
+            f"{'EST. BYTES':>10} {'EST. TIME':>9}"
+        )
     for m in plan.moves:
-        click.echo(f"{m.order:>3}  {m.vm:<24} {m.target:<20} {m.kind.value:<5} "
-                   f"{m.memory_mib:>6} MiB {format_bytes(m.estimated_bytes):>10} "
-                   f"{m.estimated_seconds:>8.1f}s")
+        click.echo(
+            f"{m.order:>3}  {m.vm:<24} {m.target:<20} {m.kind.value:<5} "
+            f"{m.memory_mib:>6} MiB {format_bytes(m.estimated_bytes):>10} "
+            f"{m.estimated_seconds:>8.1f}s"
+        )
     for s in plan.stuck:
         click.echo(f"  cannot move: {s.vm}: {s.reason}")
     if plan.stuck:
-        click.echo(f"Host {plan.host} cannot enter maintenance until these VMs are moved, "
-                   "stopped or deleted.")
+        click.echo(
+            f"Host {plan.host} cannot enter maintenance until these VMs are moved, "
+            "stopped or deleted."
+        )
 
 
 @click.command("maintenance")
 @click.argument("name")
-@click.option("--plan", "plan_only", is_flag=True,
-              help="Print the evacuation plan; change nothing.")
+@click.option(
+    "--plan", "plan_only", is_flag=True, help="Print the evacuation plan; change nothing."
+)
 @click.option("--exit", "leave", is_flag=True, help="Bring the host back from maintenance.")
-@click.option("--max-per-host", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Concurrent migrations leaving or reaching one host.")
-@click.option("--max-total", type=click.IntRange(1, 256), default=4, show_default=True,
-              help="Concurrent migrations in all.")
+@click.option(
+    "--max-per-host",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Concurrent migrations leaving or reaching one host.",
+)
+@click.option(
+    "--max-total",
+    type=click.IntRange(1, 256),
+    default=4,
+    show_default=True,
+    help="Concurrent migrations in all.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
-def maintenance(cli: CliContext, name: str, plan_only: bool, leave: bool, max_per_host: int,
-                max_total: int, yes: bool) -> None:
+def maintenance(
+    cli: CliContext,
+    name: str,
+    plan_only: bool,
+    leave: bool,
+    max_per_host: int,
+    max_total: int,
+    yes: bool,
+) -> None:
     """Evacuate a host (live-migrate its VMs away) and put it in maintenance.
 
     With --plan, only print where each VM would go. Ctrl-C cancels: running
@@ -53,6 +79,7 @@ def maintenance(cli: CliContext, name: str, plan_only: bool, leave: bool, max_pe
     if plan_only and leave:
         raise click.UsageError("--plan and --exit do not go together.")
     if leave:
+
         async def back(console: Console) -> None:
             await console.exit_maintenance(name)
 
@@ -81,8 +108,12 @@ def maintenance(cli: CliContext, name: str, plan_only: bool, leave: bool, max_pe
 
         try:
             return await console.enter_maintenance(
-                name, max_per_host=max_per_host, max_total=max_total, started=started,
-                on_progress=None if cli.as_json else _show)
+                name,
+                max_per_host=max_per_host,
+                max_total=max_total,
+                started=started,
+                on_progress=None if cli.as_json else _show,
+            )
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             if not cli.as_json:
@@ -99,5 +130,7 @@ def _cancel(evacuation: Evacuation) -> None:
 
 def _show(evacuation: Evacuation) -> None:
     running = ", ".join(f"{vm} {p:.0f}%" for vm, p in sorted(evacuation.running.items()))
-    progress_line(f"{evacuation.percent:5.1f}%  {len(evacuation.done)}/{evacuation.total} moved"
-                  + (f"  running: {running}" if running else ""))
+    progress_line(
+        f"{evacuation.percent:5.1f}%  {len(evacuation.done)}/{evacuation.total} moved"
+        + (f"  running: {running}" if running else "")
+    )

@@ -42,8 +42,9 @@ def print_table(items: Sequence[Any], columns: Sequence[Column], *, empty: str) 
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def print_list(items: Sequence[Any], columns: Sequence[Column], *, as_json: bool,
-               empty: str) -> None:
+def print_list(
+    items: Sequence[Any], columns: Sequence[Column], *, as_json: bool, empty: str
+) -> None:
     if as_json:
         print_json(items)
     else:

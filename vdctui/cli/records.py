@@ -41,8 +41,12 @@ def migration(cli: CliContext, verb: str, vm: str | None, host: str | None, limi
     async def body(console: Console) -> list[MigrationRecord]:
         return console.migrations(vm=vm, host=host, limit=limit)
 
-    print_list(cli.run(body, sync=False), MIGRATION_COLUMNS, as_json=cli.as_json,
-               empty="No migrations recorded.")
+    print_list(
+        cli.run(body, sync=False),
+        MIGRATION_COLUMNS,
+        as_json=cli.as_json,
+        empty="No migrations recorded.",
+    )
 
 
 @click.group("pool", invoke_without_command=True)
@@ -66,24 +70,40 @@ def pool_list(cli: CliContext) -> None:
 
 def _pool_settings(f):  # type: ignore[no-untyped-def]
     sizes = click.option
-    f = sizes("--cpu-reservation", "cpu_reservation_mhz", type=click.IntRange(0),
-              help="MHz guaranteed to the pool.")(f)
-    f = sizes("--cpu-limit", "cpu_limit_mhz", type=click.IntRange(0),
-              help="MHz the pool may use at most (0: none).")(f)
-    f = sizes("--memory-reservation", "memory_reservation_mib", callback=_memory_or_none,
-              help="Memory guaranteed to the pool (8GiB ...).")(f)
-    f = sizes("--memory-limit", "memory_limit_mib", callback=_memory_or_none,
-              help="Memory the pool may use at most (0: none).")(f)
+    f = sizes(
+        "--cpu-reservation",
+        "cpu_reservation_mhz",
+        type=click.IntRange(0),
+        help="MHz guaranteed to the pool.",
+    )(f)
+    f = sizes(
+        "--cpu-limit",
+        "cpu_limit_mhz",
+        type=click.IntRange(0),
+        help="MHz the pool may use at most (0: none).",
+    )(f)
+    f = sizes(
+        "--memory-reservation",
+        "memory_reservation_mib",
+        callback=_memory_or_none,
+        help="Memory guaranteed to the pool (8GiB ...).",
+    )(f)
+    f = sizes(
+        "--memory-limit",
+        "memory_limit_mib",
+        callback=_memory_or_none,
+        help="Memory the pool may use at most (0: none).",
+    )(f)
     f = sizes("--cpu-shares", type=click.IntRange(1), help="Relative CPU priority.")(f)
     f = sizes("--memory-shares", type=click.IntRange(1), help="Relative memory priority.")(f)
     f = sizes("--cpu-overcommit", type=click.FloatRange(1), help="vCPUs per CPU, at most.")(f)
-    f = sizes("--memory-overcommit", type=click.FloatRange(1),
-              help="Memory overcommit ratio, at most.")(f)
+    f = sizes(
+        "--memory-overcommit", type=click.FloatRange(1), help="Memory overcommit ratio, at most."
+    )(f)
     return f
 
 
-def _memory_or_none(_ctx: click.Context, _param: click.Parameter, value: str | None
-                    ) -> int | None:
+def _memory_or_none(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
     if value is None or value.strip() == "0":
         return None if value is None else 0
     try:
@@ -100,9 +120,11 @@ def _set_pool(cli: CliContext, name: str, create: bool, settings: dict[str, Any]
 
     done = cli.run(body)
     memory_limit = format_mib(done.memory_limit_mib) if done.memory_limit_mib else "none"
-    click.echo(f"pool {done.name}: cpu {done.cpu_reservation_mhz} MHz reserved, limit "
-               f"{done.cpu_limit_mhz or 'none'}; memory "
-               f"{format_mib(done.memory_reservation_mib)} reserved, limit {memory_limit}")
+    click.echo(
+        f"pool {done.name}: cpu {done.cpu_reservation_mhz} MHz reserved, limit "
+        f"{done.cpu_limit_mhz or 'none'}; memory "
+        f"{format_mib(done.memory_reservation_mib)} reserved, limit {memory_limit}"
+    )
 
 
 @pool.command("create")
@@ -141,15 +163,20 @@ def _audit_filters(f):  # type: ignore[no-untyped-def]
 @_audit_filters
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
 @pass_cli
-def audit_list(cli: CliContext, actor: str | None, action: str | None, target: str | None,
-               limit: int) -> None:
+def audit_list(
+    cli: CliContext, actor: str | None, action: str | None, target: str | None, limit: int
+) -> None:
     """The newest audit records first."""
 
     async def body(console: Console) -> list[AuditRecord]:
         return console.audit(actor=actor, action=action, target=target, limit=limit)
 
-    print_list(cli.run(body, sync=False), AUDIT_COLUMNS, as_json=cli.as_json,
-               empty="The audit log is empty.")
+    print_list(
+        cli.run(body, sync=False),
+        AUDIT_COLUMNS,
+        as_json=cli.as_json,
+        empty="The audit log is empty.",
+    )
 
 
 @audit.command("verify")
@@ -173,12 +200,19 @@ def audit_verify(cli: CliContext) -> None:
 
 @audit.command("export")
 @_audit_filters
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
 @click.option("--output", "-o", type=click.File("w"), default="-", help="File (default stdout).")
 @pass_cli
-def audit_export(cli: CliContext, actor: str | None, action: str | None, target: str | None,
-                 fmt: Literal["csv", "json"], output: TextIO) -> None:
+def audit_export(
+    cli: CliContext,
+    actor: str | None,
+    action: str | None,
+    target: str | None,
+    fmt: Literal["csv", "json"],
+    output: TextIO,
+) -> None:
     """Export the audit log (oldest first) as CSV or JSON."""
 
     async def body(console: Console) -> None:

@@ -23,9 +23,16 @@ def trust(cli: CliContext, name: str, yes: bool) -> None:
     if cli.inventory is None:
         fail("`host trust` needs --inventory FILE.toml (the embedded data center has no keys).")
     try:
-        message = asyncio.run(trust_host_key(
-            cli.db, cli.inventory, name, read_only=cli.read_only,
-            show=lambda line: click.echo(line, err=True), ask=None if yes else confirm))
+        message = asyncio.run(
+            trust_host_key(
+                cli.db,
+                cli.inventory,
+                name,
+                read_only=cli.read_only,
+                show=lambda line: click.echo(line, err=True),
+                ask=None if yes else confirm,
+            )
+        )
     except BackendError as exc:
         fail(str(exc))
     click.echo(message)

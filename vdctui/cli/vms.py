@@ -70,16 +70,21 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
 
     command.__doc__ = doc
     if disruptive:
-        command = click.option("--yes", "-y", is_flag=True,
-                               help="Do not ask for confirmation.")(command)
+        command = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(
+            command
+        )
     return vm.command(verb)(command)
 
 
 for _verb, _method, _doc, _disruptive in [
     ("start", "start_vm", "Start a VM that is shut off.", False),
     ("stop", "stop_vm", "Shut a VM down cleanly (the guest takes its time); asks first.", True),
-    ("destroy", "destroy_vm",
-     "Power a VM off at once, like pulling the plug (it stays defined); asks first.", True),
+    (
+        "destroy",
+        "destroy_vm",
+        "Power a VM off at once, like pulling the plug (it stays defined); asks first.",
+        True,
+    ),
     ("reboot", "reboot_vm", "Reboot a running VM; asks first.", True),
     ("suspend", "suspend_vm", "Pause a running VM (it keeps its memory).", False),
     ("resume", "resume_vm", "Resume a paused VM.", False),
@@ -106,17 +111,22 @@ def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) ->
 @click.argument("name")
 @click.option("--flavor", required=True, help="A flavor (see the flavors in `vdctui pool list`).")
 @click.option("--pool", required=True, help="The resource pool the VMs belong to.")
-@click.option("--count", type=click.IntRange(1), default=1, show_default=True,
-              help="How many; NAME-01, NAME-02, ... when more than one.")
+@click.option(
+    "--count",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="How many; NAME-01, NAME-02, ... when more than one.",
+)
 @click.option("--no-start", is_flag=True, help="Define the VMs but leave them shut off.")
 @pass_cli
-def create(cli: CliContext, name: str, flavor: str, pool: str, count: int,
-           no_start: bool) -> None:
+def create(cli: CliContext, name: str, flavor: str, pool: str, count: int, no_start: bool) -> None:
     """Create VMs from a flavor into a pool (placed on the first host with room)."""
 
     async def body(console: Console) -> list[Vm]:
-        return await console.create_vms(name, flavor=flavor, pool=pool, count=count,
-                                        start=not no_start)
+        return await console.create_vms(
+            name, flavor=flavor, pool=pool, count=count, start=not no_start
+        )
 
     created = cli.run(body)
     if cli.as_json:
@@ -131,19 +141,31 @@ def create(cli: CliContext, name: str, flavor: str, pool: str, count: int,
 @click.option("--to", "target", required=True, help="The host to move to.")
 @click.option("--cold", is_flag=True, help="Move a VM that is shut off.")
 @click.option("--copy-storage", is_flag=True, help="Copy the disk too (no shared datastore).")
-@click.option("--auto-converge", is_flag=True, help="Throttle the guest if it dirties memory "
-              "faster than the link sends it.")
+@click.option(
+    "--auto-converge",
+    is_flag=True,
+    help="Throttle the guest if it dirties memory faster than the link sends it.",
+)
 @pass_cli
-def migrate(cli: CliContext, name: str, target: str, cold: bool, copy_storage: bool,
-            auto_converge: bool) -> None:
+def migrate(
+    cli: CliContext, name: str, target: str, cold: bool, copy_storage: bool, auto_converge: bool
+) -> None:
     """Move a VM to another host, showing progress; Ctrl-C cancels it cleanly."""
 
     async def body(console: Console) -> MigrationOutcome:
-        run = await console.migrate_vm(name, target, cold=cold, copy_storage=copy_storage,
-                                       auto_converge=auto_converge,
-                                       on_progress=None if cli.as_json else _show_progress)
-        click.echo(f"task {run.task_id}: migrating {name} {run.source} -> {target} "
-                   f"({run.kind}); Ctrl-C cancels", err=True)
+        run = await console.migrate_vm(
+            name,
+            target,
+            cold=cold,
+            copy_storage=copy_storage,
+            auto_converge=auto_converge,
+            on_progress=None if cli.as_json else _show_progress,
+        )
+        click.echo(
+            f"task {run.task_id}: migrating {name} {run.source} -> {target} "
+            f"({run.kind}); Ctrl-C cancels",
+            err=True,
+        )
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, lambda: _cancel(console, run))
         try:
@@ -153,8 +175,10 @@ def migrate(cli: CliContext, name: str, target: str, cold: bool, copy_storage: b
         if not cli.as_json:
             progress_line(None)
         rounds = f"{result.rounds} round" + ("" if result.rounds == 1 else "s")
-        summary = (f"{name}: migration {result.outcome} after {rounds}, "
-                   f"{format_bytes(result.data_processed)}, downtime {result.downtime_ms} ms")
+        summary = (
+            f"{name}: migration {result.outcome} after {rounds}, "
+            f"{format_bytes(result.data_processed)}, downtime {result.downtime_ms} ms"
+        )
         click.echo(summary + (f": {result.reason}" if result.reason else ""))
         return result.outcome
 
@@ -168,17 +192,22 @@ def _cancel(console: Console, run: MigrationRun) -> None:
 
 
 def _show_progress(run: MigrationRun, p: MigrationProgress) -> None:
-    progress_line(f"{run.vm}: {p.phase:<13} {p.percent:5.1f}%  round {p.memory_iteration:<2} "
-            f"{format_bytes(p.memory_bps)}/s  left {format_bytes(p.data_remaining):>9}  "
-            f"dirty {p.memory_dirty_rate:.0f} pages/s  downtime ~{p.downtime} ms")
-
+    progress_line(
+        f"{run.vm}: {p.phase:<13} {p.percent:5.1f}%  round {p.memory_iteration:<2} "
+        f"{format_bytes(p.memory_bps)}/s  left {format_bytes(p.data_remaining):>9}  "
+        f"dirty {p.memory_dirty_rate:.0f} pages/s  downtime ~{p.downtime} ms"
+    )
 
 
 @vm.command()
 @click.argument("group")
 @click.argument("members", nargs=-1, required=True)
-@click.option("--kind", type=click.Choice(["same-host", "different-hosts", "different-racks"]),
-              required=True, help="Keep the VMs together, apart, or in different racks.")
+@click.option(
+    "--kind",
+    type=click.Choice(["same-host", "different-hosts", "different-racks"]),
+    required=True,
+    help="Keep the VMs together, apart, or in different racks.",
+)
 @pass_cli
 def affinity(cli: CliContext, group: str, members: tuple[str, ...], kind: str) -> None:
     """Put VMs in an affinity group the scheduler honours from now on (create, migrate,

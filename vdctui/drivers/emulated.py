@@ -165,13 +165,20 @@ class EmulatedDriver(HostDriver):
         return Topology(
             sites=tuple(Site(s.name) for s in f.sites.values()),
             rooms=tuple(Room(r.name, r.site) for r in f.rooms.values()),
-            racks=tuple(Rack(r.name, r.room, r.site, r.power_budget_kw, r.uplink_gbps)
-                        for r in f.racks.values()),
+            racks=tuple(
+                Rack(r.name, r.room, r.site, r.power_budget_kw, r.uplink_gbps)
+                for r in f.racks.values()
+            ),
             datastores=tuple(
-                Datastore(d.name, DatastoreKind(d.kind), d.capacity_gib,
-                          room=getattr(d, "room", None) or None,
-                          host=getattr(d, "host", None) or None)
-                for d in f.datastores.values()),
+                Datastore(
+                    d.name,
+                    DatastoreKind(d.kind),
+                    d.capacity_gib,
+                    room=getattr(d, "room", None) or None,
+                    host=getattr(d, "host", None) or None,
+                )
+                for d in f.datastores.values()
+            ),
             networks=tuple(Network(n.name, n.vlan) for n in f.networks.values()),
         )
 
@@ -183,9 +190,18 @@ class EmulatedDriver(HostDriver):
         up = state is HostState.UP
         stats = self.fleet.host_stats(h.name) if up else None
         return Host(
-            name=h.name, state=state, rack=h.rack, room=h.room, site=h.site, model=h.model,
-            cpus=h.cpus, cores=h.cores, mhz=h.mhz, memory_mib=h.memory_mib,
-            nic_gbps=h.nic_gbps, reserved_cpus=h.reserved_cpus,
+            name=h.name,
+            state=state,
+            rack=h.rack,
+            room=h.room,
+            site=h.site,
+            model=h.model,
+            cpus=h.cpus,
+            cores=h.cores,
+            mhz=h.mhz,
+            memory_mib=h.memory_mib,
+            nic_gbps=h.nic_gbps,
+            reserved_cpus=h.reserved_cpus,
             reserved_memory_mib=h.reserved_memory_mib,
             datastores=tuple(self.fleet.host_datastores(h.name)),
             cpu_util=stats.cpu_util if stats else 0.0,
@@ -198,10 +214,20 @@ class EmulatedDriver(HostDriver):
     def _vm(self, v: Any) -> Vm:
         running = v.state == "running" and v.started_at is not None
         return Vm(
-            name=v.name, state=VmState(v.state), host=v.host, vcpus=v.vcpus,
-            memory_mib=v.memory_mib, max_vcpus=v.max_vcpus, max_memory_mib=v.max_memory_mib,
-            disk_gib=v.disk_gib, datastore=v.datastore, network=v.network, pool=v.pool,
-            uuid=v.uuid, cpu_util=v.cpu_util, memory_dirty_rate=v.effective_dirty_rate,
+            name=v.name,
+            state=VmState(v.state),
+            host=v.host,
+            vcpus=v.vcpus,
+            memory_mib=v.memory_mib,
+            max_vcpus=v.max_vcpus,
+            max_memory_mib=v.max_memory_mib,
+            disk_gib=v.disk_gib,
+            datastore=v.datastore,
+            network=v.network,
+            pool=v.pool,
+            uuid=v.uuid,
+            cpu_util=v.cpu_util,
+            memory_dirty_rate=v.effective_dirty_rate,
             uptime_s=(self.fleet.now - v.started_at) if running else 0.0,
         )
 
@@ -255,10 +281,19 @@ class EmulatedDriver(HostDriver):
 
     async def define(self, spec: VmSpec, host: str) -> Vm:
         vm = self._change(
-            self.fleet.define_vm, spec.name, host, vcpus=spec.vcpus, memory_mib=spec.memory_mib,
-            max_vcpus=spec.max_vcpus, max_memory_mib=spec.max_memory_mib,
-            disk_gib=spec.disk_gib, datastore=spec.datastore, network=spec.network,
-            pool=spec.pool, workload=spec.workload)
+            self.fleet.define_vm,
+            spec.name,
+            host,
+            vcpus=spec.vcpus,
+            memory_mib=spec.memory_mib,
+            max_vcpus=spec.max_vcpus,
+            max_memory_mib=spec.max_memory_mib,
+            disk_gib=spec.disk_gib,
+            datastore=spec.datastore,
+            network=spec.network,
+            pool=spec.pool,
+            workload=spec.workload,
+        )
         return self._vm(vm)
 
     async def undefine(self, name: str) -> None:
@@ -288,11 +323,23 @@ class EmulatedDriver(HostDriver):
     async def set_memory(self, name: str, memory_mib: int) -> None:
         self._change(self.fleet.set_memory, name, memory_mib)
 
-    async def migrate(self, name: str, target: str, *, live: bool = True,
-                      copy_storage: bool = False, auto_converge: bool = False
-                      ) -> MigrationHandle:
-        job = self._change(self.fleet.migrate, name, target, live=live,
-                           copy_storage=copy_storage, auto_converge=auto_converge)
+    async def migrate(
+        self,
+        name: str,
+        target: str,
+        *,
+        live: bool = True,
+        copy_storage: bool = False,
+        auto_converge: bool = False,
+    ) -> MigrationHandle:
+        job = self._change(
+            self.fleet.migrate,
+            name,
+            target,
+            live=live,
+            copy_storage=copy_storage,
+            auto_converge=auto_converge,
+        )
         return EmulatedMigration(self, job)
 
     async def power_off_host(self, name: str) -> None:
@@ -311,8 +358,9 @@ class EmulatedDriver(HostDriver):
         while True:
             for event in self.fleet.events_since(seq):
                 seq = event.seq
-                yield FleetEvent(event.ts, event.kind, host=event.host, vm=event.vm,
-                                 message=event.message)
+                yield FleetEvent(
+                    event.ts, event.kind, host=event.host, vm=event.vm, message=event.message
+                )
             await self.next_step()
 
 
@@ -325,11 +373,14 @@ class EmulatedMigration(MigrationHandle):
     def progress(self) -> MigrationProgress:
         info = self._job.jobinfo()
         return MigrationProgress(
-            time_elapsed=int(info["time_elapsed"]), data_total=int(info["data_total"]),
+            time_elapsed=int(info["time_elapsed"]),
+            data_total=int(info["data_total"]),
             data_processed=int(info["data_processed"]),
-            data_remaining=int(info["data_remaining"]), memory_bps=float(info["memory_bps"]),
+            data_remaining=int(info["data_remaining"]),
+            memory_bps=float(info["memory_bps"]),
             memory_dirty_rate=float(info["memory_dirty_rate"]),
-            memory_iteration=int(info["memory_iteration"]), downtime=int(info["downtime"]),
+            memory_iteration=int(info["memory_iteration"]),
+            downtime=int(info["downtime"]),
             phase=str(info.get("phase", "precopy")),
         )
 
@@ -349,12 +400,20 @@ class EmulatedMigration(MigrationHandle):
             pass
         self._driver.save()
         job = self._job
-        outcome = {"completed": MigrationOutcome.SUCCEEDED,
-                   "cancelled": MigrationOutcome.CANCELLED}.get(job.state, MigrationOutcome.FAILED)
+        outcome = {
+            "completed": MigrationOutcome.SUCCEEDED,
+            "cancelled": MigrationOutcome.CANCELLED,
+        }.get(job.state, MigrationOutcome.FAILED)
         return MigrationResult(
-            vm=job.vm, source=job.source, target=job.target,
-            kind=MigrationKind.LIVE if job.live else MigrationKind.COLD, outcome=outcome,
-            started=job.started_at, ended=job.ended_at or self._driver.fleet.now,
-            data_processed=int(job.processed), rounds=job.rounds,
-            downtime_ms=int(job.downtime_ms), reason=job.reason,
+            vm=job.vm,
+            source=job.source,
+            target=job.target,
+            kind=MigrationKind.LIVE if job.live else MigrationKind.COLD,
+            outcome=outcome,
+            started=job.started_at,
+            ended=job.ended_at or self._driver.fleet.now,
+            data_processed=int(job.processed),
+            rounds=job.rounds,
+            downtime_ms=int(job.downtime_ms),
+            reason=job.reason,
         )

@@ -60,9 +60,15 @@ class PendingDriver(HostDriver):
     async def set_memory(self, name: str, memory_mib: int) -> None:
         self._wait()
 
-    async def migrate(self, name: str, target: str, *, live: bool = True,
-                      copy_storage: bool = False, auto_converge: bool = False
-                      ) -> MigrationHandle:
+    async def migrate(
+        self,
+        name: str,
+        target: str,
+        *,
+        live: bool = True,
+        copy_storage: bool = False,
+        auto_converge: bool = False,
+    ) -> MigrationHandle:
         self._wait()
 
     def events(self) -> AsyncIterator[FleetEvent]:

@@ -24,7 +24,11 @@ from dataclasses import dataclass, field
 
 # threshold -> (target utilization, minimum spread gain as a share of capacity)
 THRESHOLDS: dict[int, tuple[float, float]] = {
-    1: (0.70, 0.20), 2: (0.75, 0.15), 3: (0.80, 0.10), 4: (0.85, 0.05), 5: (0.90, 0.02),
+    1: (0.70, 0.20),
+    2: (0.75, 0.15),
+    3: (0.80, 0.10),
+    4: (0.85, 0.05),
+    5: (0.90, 0.02),
 }
 
 
@@ -81,8 +85,14 @@ def _stddev(values: Sequence[float]) -> float:
     return float((sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5)
 
 
-def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: int = 3,
-              goal: str = "power", max_moves: int | None = None) -> Recommendation:
+def recommend(
+    hosts: Sequence[HostLoad],
+    vms: Sequence[VmLoad],
+    *,
+    threshold: int = 3,
+    goal: str = "power",
+    max_moves: int | None = None,
+) -> Recommendation:
     """What to move (and power off/on) to relieve overloads and then save power or spread."""
     if threshold not in THRESHOLDS:
         raise ValueError(f"threshold must be 1 to 5, not {threshold}")
@@ -108,19 +118,27 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
 
     def fits(vm: VmLoad, h: HostLoad, limit: float) -> bool:
         here = by_name.get(vm.host)
-        return (h.can_receive and h.memory_used + vm.memory_mib <= h.memory_mib
-                and (h.demand + vm.demand) <= limit * h.cpu_capacity
-                # its vCPUs keep headroom on the new cores, or lose nothing by the move
-                and (vm.demand <= limit * vm.vcpus * h.core_capacity
-                     or (here is not None and h.core_capacity >= here.core_capacity)))
+        return (
+            h.can_receive
+            and h.memory_used + vm.memory_mib <= h.memory_mib
+            and (h.demand + vm.demand) <= limit * h.cpu_capacity
+            # its vCPUs keep headroom on the new cores, or lose nothing by the move
+            and (
+                vm.demand <= limit * vm.vcpus * h.core_capacity
+                or (here is not None and h.core_capacity >= here.core_capacity)
+            )
+        )
 
     def starved(h: HostLoad) -> list[VmLoad]:
         """VMs that want more than target of what their vCPUs get on this host's cores,
         when there are faster cores to move them to."""
         if h.core_capacity >= fastest_core:
             return []
-        return [v for v in on_host[h.name]
-                if v.movable and v.demand > target * v.vcpus * h.core_capacity]
+        return [
+            v
+            for v in on_host[h.name]
+            if v.movable and v.demand > target * v.vcpus * h.core_capacity
+        ]
 
     def move(vm: VmLoad, h: HostLoad, reason: str, gain: str) -> None:
         src = by_name[vm.host]
@@ -133,16 +151,26 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
         moves.append(Move(vm.name, src.name, h.name, reason, gain))
         vm.host = h.name
 
-    def best_target(vm: VmLoad, exclude: set[str], limit: float = target,
-                    min_core: float = 0.0) -> HostLoad | None:
+    def best_target(
+        vm: VmLoad, exclude: set[str], limit: float = target, min_core: float = 0.0
+    ) -> HostLoad | None:
         """The fullest host that is on and stays under `limit` (least power added)."""
-        options = [h for h in hosts_on if h.on and h.name not in exclude
-                   and h.core_capacity >= min_core and fits(vm, h, limit)]
+        options = [
+            h
+            for h in hosts_on
+            if h.on and h.name not in exclude and h.core_capacity >= min_core and fits(vm, h, limit)
+        ]
         if not options:
             return None
-        return min(options, key=lambda h: (h.power(min((h.demand + vm.demand) / h.cpu_capacity,
-                                                       1.0)) - h.power(min(_util(h), 1.0)),
-                                           -_util(h), h.name))
+        return min(
+            options,
+            key=lambda h: (
+                h.power(min((h.demand + vm.demand) / h.cpu_capacity, 1.0))
+                - h.power(min(_util(h), 1.0)),
+                -_util(h),
+                h.name,
+            ),
+        )
 
     # 1. overloads: hosts above target, and VMs that want more than this host's cores give
     for h in sorted(hosts, key=lambda x: -_util(x)):
@@ -151,25 +179,39 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
             if _util(h) <= target and not squeezed:
                 break
             excess = h.demand - target * h.cpu_capacity
-            others = [] if _util(h) <= target else sorted(
-                (v for v in on_host[h.name] if v.movable and v not in squeezed),
-                key=lambda v: (v.demand < excess, v.memory_mib, v.name))
+            others = (
+                []
+                if _util(h) <= target
+                else sorted(
+                    (v for v in on_host[h.name] if v.movable and v not in squeezed),
+                    key=lambda v: (v.demand < excess, v.memory_mib, v.name),
+                )
+            )
             placed = False
             for vm in squeezed + others:
                 # a squeezed VM goes to faster cores; any other move just relieves the host
                 faster = math.nextafter(h.core_capacity, math.inf) if vm in squeezed else 0.0
                 dest = best_target(vm, {h.name}, target, faster)
                 if dest is None:
-                    sleeping = [s for s in hosts if not s.on and s.can_receive
-                                and s.core_capacity >= faster and fits(vm, s, target)]
+                    sleeping = [
+                        s
+                        for s in hosts
+                        if not s.on
+                        and s.can_receive
+                        and s.core_capacity >= faster
+                        and fits(vm, s, target)
+                    ]
                     if sleeping:
                         dest = max(sleeping, key=lambda s: (s.cpu_capacity, s.name))
                         dest.on = True
                         powered_on.append(dest.name)
                         hosts_on.append(dest)
                 if dest is not None:
-                    reason = (f"gives {vm.name} faster cores than {h.name}" if vm in squeezed
-                              else f"brings {h.name} toward {target:.0%}")
+                    reason = (
+                        f"gives {vm.name} faster cores than {h.name}"
+                        if vm in squeezed
+                        else f"brings {h.name} toward {target:.0%}"
+                    )
                     move(vm, dest, "overload", reason)
                     placed = True
                     break
@@ -182,8 +224,10 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
         # received VMs has headroom before it counts as overloaded (no ping-pong), and
         # free the hosts that take the fewest migrations first.
         ceiling = target - min_gain
-        for h in sorted((x for x in hosts if x.on and on_host[x.name]),
-                        key=lambda x: (len(on_host[x.name]), _util(x), x.name)):
+        for h in sorted(
+            (x for x in hosts if x.on and on_host[x.name]),
+            key=lambda x: (len(on_host[x.name]), _util(x), x.name),
+        ):
             if max_moves is not None and len(moves) >= max_moves:
                 break
             if h.name in powered_on or not all(v.movable for v in on_host[h.name]):
@@ -227,14 +271,21 @@ def recommend(hosts: Sequence[HostLoad], vms: Sequence[VmLoad], *, threshold: in
             for vm in sorted(on_host[hi.name], key=lambda v: (v.memory_mib, v.name)):
                 if not vm.movable or not fits(vm, lo, target):
                     continue
-                new_gap = abs((hi.demand - vm.demand) / hi.cpu_capacity
-                              - (lo.demand + vm.demand) / lo.cpu_capacity)
+                new_gap = abs(
+                    (hi.demand - vm.demand) / hi.cpu_capacity
+                    - (lo.demand + vm.demand) / lo.cpu_capacity
+                )
                 if gap - new_gap >= min_gain and (best is None or new_gap < best[1]):
                     best = (vm, new_gap)
             if best is None:
                 break
             move(best[0], lo, "spread", f"narrows the load gap {gap:.0%} -> {best[1]:.0%}")
     watts_after = sum(h.power(min(_util(h), 1.0)) for h in hosts if h.on)
-    return Recommendation(tuple(moves), tuple(emptied), tuple(powered_on),
-                          watts_before - watts_after, spread_before,
-                          _stddev([_util(h) for h in hosts if h.on]))
+    return Recommendation(
+        tuple(moves),
+        tuple(emptied),
+        tuple(powered_on),
+        watts_before - watts_after,
+        spread_before,
+        _stddev([_util(h) for h in hosts if h.on]),
+    )

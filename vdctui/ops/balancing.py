@@ -17,13 +17,16 @@ if TYPE_CHECKING:
 
 def _curve(peak: float) -> Callable[[float], float]:
     """Watts at a utilization, linear from the assumed idle share of peak to peak."""
+
     def watts(util: float) -> float:
         return peak * (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util)
+
     return watts
 
 
-def recommendations(console: Console, *, threshold: int = 3,
-                    goal: str = "spread") -> Recommendation:
+def recommendations(
+    console: Console, *, threshold: int = 3, goal: str = "spread"
+) -> Recommendation:
     """Moves (with their gain) for the fleet as last synced; changes nothing."""
     maintenance = console.store.hosts_in_maintenance()
     local = {d.name for d in console.store.topology().datastores if d.kind.value == "local"}
@@ -31,17 +34,34 @@ def recommendations(console: Console, *, threshold: int = 3,
     for h in console.hosts():
         mhz[h.name] = h.mhz
         util = min(max(h.cpu_util, 0.0), 1.0)
-        peak = h.power_watts / (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util) \
-            if h.power_watts else 0.0
-        hosts.append(HostLoad(
-            h.name, float(h.usable_cpus * h.mhz), float(h.usable_memory_mib),
-            on=h.state is HostState.UP,
-            can_receive=h.state is HostState.UP and h.name not in maintenance,
-            power=_curve(peak), core_capacity=float(h.mhz)))
-    vms = [VmLoad(v.name, v.host, v.vcpus * v.cpu_util * mhz.get(v.host, 0), float(v.memory_mib),
-                  movable=v.state is VmState.RUNNING and v.datastore not in local,
-                  vcpus=max(v.vcpus, 1))
-           for v in console.vms() if v.host and v.state is not VmState.SHUTOFF]
+        peak = (
+            h.power_watts / (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util)
+            if h.power_watts
+            else 0.0
+        )
+        hosts.append(
+            HostLoad(
+                h.name,
+                float(h.usable_cpus * h.mhz),
+                float(h.usable_memory_mib),
+                on=h.state is HostState.UP,
+                can_receive=h.state is HostState.UP and h.name not in maintenance,
+                power=_curve(peak),
+                core_capacity=float(h.mhz),
+            )
+        )
+    vms = [
+        VmLoad(
+            v.name,
+            v.host,
+            v.vcpus * v.cpu_util * mhz.get(v.host, 0),
+            float(v.memory_mib),
+            movable=v.state is VmState.RUNNING and v.datastore not in local,
+            vcpus=max(v.vcpus, 1),
+        )
+        for v in console.vms()
+        if v.host and v.state is not VmState.SHUTOFF
+    ]
     try:
         return recommend(hosts, vms, threshold=threshold, goal=goal)
     except ValueError as exc:

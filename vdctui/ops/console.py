@@ -85,8 +85,7 @@ class Console(FleetReads):
         """Reconcile the store with the fleet; returns the drift it found."""
         events = await self.reconciler.sync(self.driver)
         for host in self.reconciler.hosts:
-            self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(
-                host.cpu_util)
+            self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(host.cpu_util)
         self._emit(events)
         return events
 
@@ -96,15 +95,23 @@ class Console(FleetReads):
 
     # --- the door: check, act, audit -------------------------------------------
 
-    def record_audit(self, action: str, target: str, params: dict[str, Any], result: str,
-                     error: str = "") -> None:
+    def record_audit(
+        self, action: str, target: str, params: dict[str, Any], result: str, error: str = ""
+    ) -> None:
         """One audit record as this identity (for steps inside a change, e.g. HA)."""
-        self.store.append_audit(actor=self.identity.actor, role=self.identity.role,
-                                action=action, target=target, params=params,
-                                result=result, error=error)
+        self.store.append_audit(
+            actor=self.identity.actor,
+            role=self.identity.role,
+            action=action,
+            target=target,
+            params=params,
+            result=result,
+            error=error,
+        )
 
-    async def change(self, action: str, target: str, params: dict[str, Any],
-                     work: Callable[[], Awaitable[T]]) -> T:
+    async def change(
+        self, action: str, target: str, params: dict[str, Any], work: Callable[[], Awaitable[T]]
+    ) -> T:
         """The door every change goes through, here and in the ops services (HA,
         balancing, maintenance): role check, the work, one audit record whatever happens."""
         try:
@@ -138,8 +145,9 @@ class Console(FleetReads):
 
     # --- lifecycle --------------------------------------------------------------
 
-    async def _lifecycle(self, action: str, name: str,
-                         call: Callable[[str], Awaitable[None]]) -> Vm:
+    async def _lifecycle(
+        self, action: str, name: str, call: Callable[[str], Awaitable[None]]
+    ) -> Vm:
         async def work() -> Vm:
             self._known_vm(name)
             await call(name)
@@ -185,20 +193,28 @@ class Console(FleetReads):
         extra_memory = max((memory_mib or vm.memory_mib) - vm.memory_mib, 0)
         the_pool = self.store.pool(vm.pool) if vm.pool else None
         if the_pool is not None and (extra_vcpus or extra_memory):
-            pools.check_admission(the_pool, self.store.pools(), self.store.vms(),
-                                  self.store.hosts(), add_vcpus=extra_vcpus,
-                                  add_memory_mib=extra_memory, what=f"Growing {vm.name}",
-                                  maintenance=self.store.hosts_in_maintenance())
+            pools.check_admission(
+                the_pool,
+                self.store.pools(),
+                self.store.vms(),
+                self.store.hosts(),
+                add_vcpus=extra_vcpus,
+                add_memory_mib=extra_memory,
+                what=f"Growing {vm.name}",
+                maintenance=self.store.hosts_in_maintenance(),
+            )
         host = self.host(vm.host)
         held = placement.allocations(self.store.vms(host=vm.host))
         ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
-        reason = placement.why_not_fits(host, held.get(host.name, placement.Allocation()),
-                                        extra_vcpus, extra_memory, ratios)
+        reason = placement.why_not_fits(
+            host, held.get(host.name, placement.Allocation()), extra_vcpus, extra_memory, ratios
+        )
         if reason:
             raise Refused(f"{vm.name} cannot grow on {host.name}: {reason}.")
 
-    async def resize_vm(self, name: str, *, vcpus: int | None = None,
-                        memory_mib: int | None = None) -> Vm:
+    async def resize_vm(
+        self, name: str, *, vcpus: int | None = None, memory_mib: int | None = None
+    ) -> Vm:
         async def work() -> Vm:
             vm = self._known_vm(name)
             self.check_resize(vm, vcpus, memory_mib)
@@ -213,8 +229,9 @@ class Console(FleetReads):
 
     # --- create ---------------------------------------------------------------------
 
-    async def create_vms(self, name: str, *, flavor: str, pool: str, count: int = 1,
-                         start: bool = True) -> list[Vm]:
+    async def create_vms(
+        self, name: str, *, flavor: str, pool: str, count: int = 1, start: bool = True
+    ) -> list[Vm]:
         """Define (and start) `count` VMs of a flavor in a pool, placed first-fit;
         `count` > 1 names them NAME-01, NAME-02, ..."""
         params = {"flavor": flavor, "pool": pool, "count": count, "start": start}
@@ -223,8 +240,9 @@ class Console(FleetReads):
             order = creation.plan(self.store, name, flavor=flavor, pool=pool, count=count)
             if start:
                 creation.admit(self.store, order)
-            return await creation.carry_out(self.reconciler, self.driver, order,
-                                            self.identity.actor, start=start)
+            return await creation.carry_out(
+                self.reconciler, self.driver, order, self.identity.actor, start=start
+            )
 
         return await self.change("vm.create", name, params, work)
 
@@ -236,8 +254,10 @@ class Console(FleetReads):
         if vm.host == target:
             raise Refused(f"{vm.name} is on {target} already.")
         if kind is MigrationKind.LIVE and vm.state not in (VmState.RUNNING, VmState.PAUSED):
-            raise Refused(f"{vm.name} is {vm.state}: a live migration needs it running "
-                          "(use --cold for a VM that is shut off).")
+            raise Refused(
+                f"{vm.name} is {vm.state}: a live migration needs it running "
+                "(use --cold for a VM that is shut off)."
+            )
         if kind is MigrationKind.COLD and vm.state is not VmState.SHUTOFF:
             raise Refused(f"{vm.name} is {vm.state}: a cold migration needs it shut off.")
         if kind is MigrationKind.LIVE:
@@ -258,8 +278,11 @@ class Console(FleetReads):
         answer = self.placement(name)
         hosts = {h.name: h for h in self.store.hosts()}
         ranked = [Candidate(hosts[r.host], None) for r in answer.ranked]
-        excluded = [Candidate(hosts[e.host], e.reason) for e in answer.excluded
-                    if e.filter != "CurrentHostFilter"]
+        excluded = [
+            Candidate(hosts[e.host], e.reason)
+            for e in answer.excluded
+            if e.filter != "CurrentHostFilter"
+        ]
         return ranked + excluded
 
     def placement(self, name: str, policy: str = "spread") -> Placement:
@@ -273,38 +296,65 @@ class Console(FleetReads):
             raise Refused(f"{exc}.") from None
         return scheduling.placement_for(self.store, vm, weights)
 
-    async def migrate_vm(self, name: str, target: str, *, cold: bool = False,
-                         copy_storage: bool = False, auto_converge: bool = False,
-                         on_progress: ProgressListener | None = None) -> MigrationRun:
+    async def migrate_vm(
+        self,
+        name: str,
+        target: str,
+        *,
+        cold: bool = False,
+        copy_storage: bool = False,
+        auto_converge: bool = False,
+        on_progress: ProgressListener | None = None,
+    ) -> MigrationRun:
         """Start a migration and follow it in the background; `run.wait()` for its end."""
         kind = MigrationKind.COLD if cold else MigrationKind.LIVE
-        params = {"to": target, "kind": kind.value, "copy_storage": copy_storage,
-                  "auto_converge": auto_converge}
+        params = {
+            "to": target,
+            "kind": kind.value,
+            "copy_storage": copy_storage,
+            "auto_converge": auto_converge,
+        }
 
         async def work() -> MigrationRun:
             vm = self._known_vm(name)
             self._check_migration(vm, target, kind)
             source = vm.host or ""
-            task = self.store.create_task("migrate", name, self.identity.actor,
-                                          {"source": source, **params})
+            task = self.store.create_task(
+                "migrate", name, self.identity.actor, {"source": source, **params}
+            )
             started = self.store.now()
-            record_id = self.store.start_migration(name, source, target, kind,
-                                                   self.identity.actor, task_id=task.id,
-                                                   started=started)
+            record_id = self.store.start_migration(
+                name, source, target, kind, self.identity.actor, task_id=task.id, started=started
+            )
             try:
-                handle = await self.driver.migrate(name, target, live=not cold,
-                                                   copy_storage=copy_storage,
-                                                   auto_converge=auto_converge)
+                handle = await self.driver.migrate(
+                    name,
+                    target,
+                    live=not cold,
+                    copy_storage=copy_storage,
+                    auto_converge=auto_converge,
+                )
             except DriverError as exc:
                 self.store.update_task(task.id, state=TaskState.FAILED, error=str(exc))
-                self.store.finish_migration(record_id, MigrationResult(
-                    name, source, target, kind, outcome=MigrationOutcome.FAILED,
-                    started=started, ended=self.store.now(), reason=str(exc)))
+                self.store.finish_migration(
+                    record_id,
+                    MigrationResult(
+                        name,
+                        source,
+                        target,
+                        kind,
+                        outcome=MigrationOutcome.FAILED,
+                        started=started,
+                        ended=self.store.now(),
+                        reason=str(exc),
+                    ),
+                )
                 raise
             self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
             run = MigrationRun(started, task.id, record_id, name, source, target, kind, handle)
             run.follower = asyncio.create_task(
-                follow(self.store, run, on_progress, self._migration_ended))
+                follow(self.store, run, on_progress, self._migration_ended)
+            )
             self._runs[task.id] = run
             return run
 
@@ -314,26 +364,47 @@ class Console(FleetReads):
         self._runs.pop(run.task_id, None)
         await self.refresh_vm(run.vm)
         outcome = result.outcome.value
-        self.record_audit("vm.migrate.end", run.vm,
-                    {"task": run.task_id, "from": run.source, "to": run.target,
-                     "outcome": outcome, "bytes": result.data_processed,
-                     "rounds": result.rounds, "downtime_ms": result.downtime_ms},
-                    "ok" if outcome == "succeeded" else outcome, result.reason)
-        self._emit([FleetEvent(result.ended, f"migration.{outcome}", host=run.target, vm=run.vm,
-                               message=f"migration of {run.vm} {run.source} -> {run.target} "
-                                       f"{outcome}" + (f": {result.reason}" if result.reason
-                                                       else ""))])
+        self.record_audit(
+            "vm.migrate.end",
+            run.vm,
+            {
+                "task": run.task_id,
+                "from": run.source,
+                "to": run.target,
+                "outcome": outcome,
+                "bytes": result.data_processed,
+                "rounds": result.rounds,
+                "downtime_ms": result.downtime_ms,
+            },
+            "ok" if outcome == "succeeded" else outcome,
+            result.reason,
+        )
+        self._emit(
+            [
+                FleetEvent(
+                    result.ended,
+                    f"migration.{outcome}",
+                    host=run.target,
+                    vm=run.vm,
+                    message=f"migration of {run.vm} {run.source} -> {run.target} "
+                    f"{outcome}" + (f": {result.reason}" if result.reason else ""),
+                )
+            ]
+        )
 
     async def cancel_task(self, task_id: int) -> None:
         """Abort a running migration that this console started."""
+
         async def work() -> None:
             run = self._runs.get(task_id)
             if run is None:
                 task = self.store.task(task_id)
                 if task is None:
                     raise Refused(f"There is no task {task_id}.")
-                raise Refused(f"Task {task_id} is {task.state}; only a running migration "
-                              "started by this console can be cancelled.")
+                raise Refused(
+                    f"Task {task_id} is {task.state}; only a running migration "
+                    "started by this console can be cancelled."
+                )
             await run.handle.abort()
 
         await self.change("task.cancel", str(task_id), {}, work)
@@ -343,6 +414,7 @@ class Console(FleetReads):
     async def set_pool(self, name: str, *, create: bool = False, **settings: Any) -> Pool:
         """Create a pool or change its reservations, limits, shares or overcommit ratios;
         refused if they contradict themselves or the fleet cannot reserve them."""
+
         async def work() -> Pool:
             current = self.store.pool(name)
             if current is None and not create:
@@ -356,8 +428,9 @@ class Console(FleetReads):
             if unknown:
                 raise Refused(f"Pools have no setting {sorted(unknown)[0]!r}.")
             pool = replace(current or Pool(name=name), **settings)
-            pools.check_pool_settings(pool, self.store.pools(), self.store.hosts(),
-                                      self.store.hosts_in_maintenance())
+            pools.check_pool_settings(
+                pool, self.store.pools(), self.store.hosts(), self.store.hosts_in_maintenance()
+            )
             self.store.upsert_pool(pool)
             return pool
 
@@ -367,6 +440,7 @@ class Console(FleetReads):
     async def set_affinity_group(self, name: str, kind: str, members: list[str]) -> None:
         """Keep VMs on the same host, on different hosts, or on different racks; the
         scheduler honours it for every placement from now on (running VMs stay put)."""
+
         async def work() -> None:
             for vm in members:
                 self._known_vm(vm)
@@ -381,18 +455,24 @@ class Console(FleetReads):
 
     # --- maintenance -----------------------------------------------------------------
 
-    def plan_maintenance(self, host: str, *, max_per_host: int = 2,
-                         max_total: int = 4) -> maintenance.EvacuationPlan:
+    def plan_maintenance(
+        self, host: str, *, max_per_host: int = 2, max_total: int = 4
+    ) -> maintenance.EvacuationPlan:
         """The evacuation plan for `host` (every VM, its target, order, estimated bytes and
         seconds; the VMs that cannot move, with why). Changes nothing."""
         self.host(host)
         if max_per_host < 1 or max_total < 1:
             raise Refused("Concurrency limits are at least 1.")
-        return maintenance.plan_evacuation(self.store, host, max_per_host=max_per_host,
-                                           max_total=max_total)
+        return maintenance.plan_evacuation(
+            self.store, host, max_per_host=max_per_host, max_total=max_total
+        )
 
     async def enter_maintenance(
-        self, host: str, *, max_per_host: int = 2, max_total: int = 4,
+        self,
+        host: str,
+        *,
+        max_per_host: int = 2,
+        max_total: int = 4,
         on_progress: maintenance.ProgressCallback | None = None,
         started: Callable[[maintenance.Evacuation], None] | None = None,
     ) -> maintenance.Evacuation:
@@ -405,17 +485,18 @@ class Console(FleetReads):
             if self.store.in_maintenance(host) and not self.store.vms(host=host):
                 raise Refused(f"Host {host} is in maintenance already.")
             plan = self.plan_maintenance(host, max_per_host=max_per_host, max_total=max_total)
-            evacuation = await maintenance.run_evacuation(self, plan, on_progress=on_progress,
-                                                          started=started)
+            evacuation = await maintenance.run_evacuation(
+                self, plan, on_progress=on_progress, started=started
+            )
             if not self.store.in_maintenance(host):
-                raise Failed(f"Host {host} did not enter maintenance: "
-                             f"{evacuation.outcome_text()}.")
+                raise Failed(f"Host {host} did not enter maintenance: {evacuation.outcome_text()}.")
             return evacuation
 
         return await self.change("host.maintenance.enter", host, params, work)
 
     async def exit_maintenance(self, host: str) -> None:
         """Bring `host` back: the scheduler and the balancer may use it again."""
+
         async def work() -> None:
             self.host(host)
             if not self.store.in_maintenance(host):

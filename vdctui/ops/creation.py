@@ -64,30 +64,51 @@ def spec_for(name: str, order: CreateOrder, host: Host, topology: Topology) -> V
     kinds = {d.name: d.kind for d in topology.datastores}
     reachable = sorted(host.datastores, key=lambda d: kinds.get(d) is not DatastoreKind.SHARED)
     flavor = order.flavor
-    return VmSpec(name=name, vcpus=flavor.vcpus, memory_mib=flavor.memory_mib,
-                  max_vcpus=flavor.max_vcpus, max_memory_mib=flavor.max_memory_mib,
-                  disk_gib=flavor.disk_gib, datastore=reachable[0] if reachable else "",
-                  network=topology.networks[0].name if topology.networks else "",
-                  pool=order.pool.name)
+    return VmSpec(
+        name=name,
+        vcpus=flavor.vcpus,
+        memory_mib=flavor.memory_mib,
+        max_vcpus=flavor.max_vcpus,
+        max_memory_mib=flavor.max_memory_mib,
+        disk_gib=flavor.disk_gib,
+        datastore=reachable[0] if reachable else "",
+        network=topology.networks[0].name if topology.networks else "",
+        pool=order.pool.name,
+    )
 
 
 def admit(store: Store, order: CreateOrder) -> None:
     """Refuse the order if its running VMs would break a pool's limit or reservation."""
     n = len(order.names)
-    pools.check_admission(order.pool, store.pools(), store.vms(), store.hosts(),
-                          add_vcpus=n * order.flavor.vcpus,
-                          add_memory_mib=n * order.flavor.memory_mib,
-                          what=f"Creating {n} {order.flavor.name} VM{'s' if n > 1 else ''}",
-                          maintenance=store.hosts_in_maintenance())
+    pools.check_admission(
+        order.pool,
+        store.pools(),
+        store.vms(),
+        store.hosts(),
+        add_vcpus=n * order.flavor.vcpus,
+        add_memory_mib=n * order.flavor.memory_mib,
+        what=f"Creating {n} {order.flavor.name} VM{'s' if n > 1 else ''}",
+        maintenance=store.hosts_in_maintenance(),
+    )
 
 
-async def carry_out(reconciler: Reconciler, driver: HostDriver, order: CreateOrder,
-                    actor: str, *, start: bool, weights: Weights | None = None) -> list[Vm]:
+async def carry_out(
+    reconciler: Reconciler,
+    driver: HostDriver,
+    order: CreateOrder,
+    actor: str,
+    *,
+    start: bool,
+    weights: Weights | None = None,
+) -> list[Vm]:
     """Place and make every VM of the order as a task with progress; say how far it got."""
     store = reconciler.store
-    task = store.create_task("create", order.base_name, actor,
-                             {"flavor": order.flavor.name, "pool": order.pool.name,
-                              "count": len(order.names)})
+    task = store.create_task(
+        "create",
+        order.base_name,
+        actor,
+        {"flavor": order.flavor.name, "pool": order.pool.name, "count": len(order.names)},
+    )
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
     topology = store.topology()
     view = scheduling.fleet_view(store)
@@ -95,14 +116,20 @@ async def carry_out(reconciler: Reconciler, driver: HostDriver, order: CreateOrd
     created: list[Vm] = []
     try:
         for name in order.names:
-            request = PlacementRequest(name, flavor.vcpus, flavor.memory_mib,
-                                       cpu_overcommit=order.pool.cpu_overcommit,
-                                       memory_overcommit=order.pool.memory_overcommit)
+            request = PlacementRequest(
+                name,
+                flavor.vcpus,
+                flavor.memory_mib,
+                cpu_overcommit=order.pool.cpu_overcommit,
+                memory_overcommit=order.pool.memory_overcommit,
+            )
             chosen = pick(view, request, weights or Weights())
             if chosen is None:
                 why = place(view, request).summary()
-                raise Refused(f"No host has room for {name} ({flavor.vcpus} vCPUs, "
-                              f"{flavor.memory_mib} MiB) in pool {order.pool.name}: {why}.")
+                raise Refused(
+                    f"No host has room for {name} ({flavor.vcpus} vCPUs, "
+                    f"{flavor.memory_mib} MiB) in pool {order.pool.name}: {why}."
+                )
             host = view.hosts[view.index[chosen]]
             await driver.define(spec_for(name, order, host, topology), host.name)
             if start:

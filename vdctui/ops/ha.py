@@ -78,23 +78,33 @@ class HaMonitor:
             elif fenced:
                 note = "failed and fenced: its VMs may restart elsewhere"
             else:
-                note = ("failed but not fenced (it may still run its VMs): fence it or "
-                        "confirm it is down before its VMs restart")
+                note = (
+                    "failed but not fenced (it may still run its VMs): fence it or "
+                    "confirm it is down before its VMs restart"
+                )
             findings.append(HostFinding(host.name, host.state, missed, failed, fenced, note))
             if failed and host.name not in self.declared:
                 self.declared.add(host.name)
-                self.console.record_audit("ha.declare-failed", host.name,
-                                    {"missed": missed, "state": host.state.value},
-                                    "ok", note)
+                self.console.record_audit(
+                    "ha.declare-failed",
+                    host.name,
+                    {"missed": missed, "state": host.state.value},
+                    "ok",
+                    note,
+                )
             if failed and fenced and self.auto_restart and host.name not in self.restarted:
-                outcomes.extend(await restart_vms_of(self.console, host.name,
-                                                     confirmed=host.name in self.confirmed_down))
+                outcomes.extend(
+                    await restart_vms_of(
+                        self.console, host.name, confirmed=host.name in self.confirmed_down
+                    )
+                )
                 self.restarted.add(host.name)
         return findings, outcomes
 
 
 async def confirm_down(monitor: HaMonitor, host: str) -> None:
     """The operator confirms `host` is down (for hosts the console cannot fence)."""
+
     async def work() -> None:
         monitor.console.host(host)
         monitor.confirmed_down.add(host)
@@ -106,12 +116,12 @@ def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
     """Highest restart priority first, then the pool's CPU shares, then name."""
     priorities = console.store.restart_priorities()
     shares = {p.name: p.cpu_shares for p in console.store.pools()}
-    return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0),
-                                      v.name))
+    return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0), v.name))
 
 
-async def restart_vms_of(console: Console, host: str, *,
-                         confirmed: bool = False) -> list[RestartOutcome]:
+async def restart_vms_of(
+    console: Console, host: str, *, confirmed: bool = False
+) -> list[RestartOutcome]:
     """Restart on other hosts the VMs that were running on fenced `host`.
 
     Refused unless the driver reports the host off/crashed or `confirmed` (the
@@ -123,12 +133,19 @@ async def restart_vms_of(console: Console, host: str, *,
     if state is HostState.UP:
         raise Refused(f"Host {host} is up; there is nothing to restart.")
     if state not in FENCED and not confirmed:
-        raise Refused(f"Host {host} is {state}, not known to be down: its VMs may still run "
-                      "there. Fence it (power it off) or confirm it is down first.")
-    victims = restart_order(console, [v for v in console.store.vms(host=host)
-                                      if v.state in WAS_RUNNING])
-    task = console.store.create_task("ha-restart", host, console.identity.actor,
-                                     {"vms": [v.name for v in victims], "confirmed": confirmed})
+        raise Refused(
+            f"Host {host} is {state}, not known to be down: its VMs may still run "
+            "there. Fence it (power it off) or confirm it is down first."
+        )
+    victims = restart_order(
+        console, [v for v in console.store.vms(host=host) if v.state in WAS_RUNNING]
+    )
+    task = console.store.create_task(
+        "ha-restart",
+        host,
+        console.identity.actor,
+        {"vms": [v.name for v in victims], "confirmed": confirmed},
+    )
     console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
     view = fleet_view(console.store)
     hosts_of = {v.name: v.host for v in console.store.vms()}
@@ -142,24 +159,40 @@ async def restart_vms_of(console: Console, host: str, *,
         outcomes.append(outcome)
         console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
     errors = [f"{o.vm}: {o.error}" for o in outcomes if o.error]
-    console.store.update_task(task.id, state=TaskState.FAILED if errors else TaskState.SUCCEEDED,
-                              progress=100.0, error="; ".join(errors),
-                              detail={"restarted": {o.vm: o.target for o in outcomes}})
+    console.store.update_task(
+        task.id,
+        state=TaskState.FAILED if errors else TaskState.SUCCEEDED,
+        progress=100.0,
+        error="; ".join(errors),
+        detail={"restarted": {o.vm: o.target for o in outcomes}},
+    )
     return outcomes
 
 
-async def _restart_one(console: Console, vm: Vm, request: PlacementRequest, view,  # type: ignore[no-untyped-def]
-                       confirmed: bool) -> RestartOutcome:
+async def _restart_one(
+    console: Console,
+    vm: Vm,
+    request: PlacementRequest,
+    view,  # type: ignore[no-untyped-def]
+    confirmed: bool,
+) -> RestartOutcome:
     target = pick(view, request)
     params = {"from": vm.host, "confirmed": confirmed}
 
     async def work() -> str:
         if target is None:
             raise Refused(f"No host can take {vm.name}: {place(view, request).summary()}.")
-        spec = VmSpec(name=vm.name, vcpus=vm.vcpus, memory_mib=vm.memory_mib,
-                      max_vcpus=vm.max_vcpus, max_memory_mib=vm.max_memory_mib,
-                      disk_gib=vm.disk_gib, datastore=vm.datastore, network=vm.network,
-                      pool=vm.pool)
+        spec = VmSpec(
+            name=vm.name,
+            vcpus=vm.vcpus,
+            memory_mib=vm.memory_mib,
+            max_vcpus=vm.max_vcpus,
+            max_memory_mib=vm.max_memory_mib,
+            disk_gib=vm.disk_gib,
+            datastore=vm.datastore,
+            network=vm.network,
+            pool=vm.pool,
+        )
         await console.driver.define(spec, target)
         await console.driver.start(vm.name)
         view.claim(target, vm.vcpus, vm.memory_mib)
@@ -175,6 +208,7 @@ async def _restart_one(console: Console, vm: Vm, request: PlacementRequest, view
 
 async def fence(console: Console, host: str) -> None:
     """Power `host` off out of band (IPMI/BMC; the emulator does it), so it is known down."""
+
     async def work() -> None:
         console.host(host)
         await console.driver.power_off_host(host)

@@ -93,12 +93,18 @@ def estimate_move(vm: Vm, source: Host, target: Host) -> tuple[int, float]:
     if vm.state is VmState.SHUTOFF or bandwidth <= 0:
         return 0, 0.0
     ratio = min(vm.memory_dirty_rate / bandwidth, 0.95)
-    total = memory * (1 - ratio ** MAX_ROUNDS) / (1 - ratio)
+    total = memory * (1 - ratio**MAX_ROUNDS) / (1 - ratio)
     return int(total), total / bandwidth
 
 
-def plan_evacuation(store: Store, host_name: str, *, weights: Weights = SPREAD,
-                    max_per_host: int = 2, max_total: int = 4) -> EvacuationPlan:
+def plan_evacuation(
+    store: Store,
+    host_name: str,
+    *,
+    weights: Weights = SPREAD,
+    max_per_host: int = 2,
+    max_total: int = 4,
+) -> EvacuationPlan:
     """Where each VM of `host_name` would go, in order (largest memory first, so the
     hardest moves get the emptiest targets), and the VMs that cannot go, with why."""
     host = store.host(host_name)
@@ -125,19 +131,22 @@ def plan_evacuation(store: Store, host_name: str, *, weights: Weights = SPREAD,
         hosts_of[vm.name] = target.name
         kind = MigrationKind.COLD if vm.state is VmState.SHUTOFF else MigrationKind.LIVE
         size, seconds = estimate_move(vm, host, target)
-        moves.append(PlannedMove(len(moves) + 1, vm.name, target.name, kind, vm.memory_mib,
-                                 size, seconds))
+        moves.append(
+            PlannedMove(len(moves) + 1, vm.name, target.name, kind, vm.memory_mib, size, seconds)
+        )
     return EvacuationPlan(host_name, tuple(moves), tuple(stuck), max_per_host, max_total)
 
 
 FILTER_WORDS = {
-    "RamFilter": "no host has memory for it", "CoreFilter": "no host has vCPUs for it",
+    "RamFilter": "no host has memory for it",
+    "CoreFilter": "no host has vCPUs for it",
     "AffinityFilter": "its affinity group keeps it on this host",
     "AntiAffinityHostFilter": "its anti-affinity group leaves no host",
     "AntiAffinityRackFilter": "its anti-affinity group leaves no rack",
     "ComputeFilter": "no other host is up",
     "MaintenanceFilter": "the other hosts are in maintenance",
-    "RackPowerFilter": "no rack has power left", "NetworkFilter": "its network is unknown",
+    "RackPowerFilter": "no rack has power left",
+    "NetworkFilter": "its network is unknown",
 }
 UNAVAILABLE = {"ComputeFilter", "MaintenanceFilter"}
 
@@ -190,8 +199,9 @@ class Evacuation:
     def outcome_text(self) -> str:
         parts = [f"{len(self.done)} of {self.total} VMs moved"]
         if self.failed:
-            parts.append("failed: " + "; ".join(f"{vm} ({why})" for vm, why in
-                                                 sorted(self.failed.items())))
+            parts.append(
+                "failed: " + "; ".join(f"{vm} ({why})" for vm, why in sorted(self.failed.items()))
+            )
         if self.cancelled:
             parts.append("cancelled")
         return ", ".join(parts)
@@ -206,22 +216,31 @@ def refuse_stuck(plan: EvacuationPlan) -> None:
     if plan.stuck:
         names = "; ".join(f"{s.vm}: {s.reason}" for s in plan.stuck)
         n = len(plan.stuck)
-        raise Refused(f"Host {plan.host} cannot enter maintenance: {n} VM"
-                      f"{'s' if n > 1 else ''} cannot move ({names}). Move, stop or "
-                      "delete them first.")
+        raise Refused(
+            f"Host {plan.host} cannot enter maintenance: {n} VM"
+            f"{'s' if n > 1 else ''} cannot move ({names}). Move, stop or "
+            "delete them first."
+        )
 
 
-async def run_evacuation(console: Console, plan: EvacuationPlan, *,
-                         on_progress: ProgressCallback | None = None,
-                         started: Callable[[Evacuation], None] | None = None) -> Evacuation:
+async def run_evacuation(
+    console: Console,
+    plan: EvacuationPlan,
+    *,
+    on_progress: ProgressCallback | None = None,
+    started: Callable[[Evacuation], None] | None = None,
+) -> Evacuation:
     """Carry out `plan` through the console (each move its own audited migration task),
     under one "maintenance" task; the host is flagged at once so nothing new lands on it,
     and stays flagged only if every VM left. Raises Failed when the host is not empty."""
     store = console.store
     refuse_stuck(plan)
-    task = store.create_task("maintenance", plan.host, console.identity.actor,
-                             {"moves": len(plan.moves), "max_per_host": plan.max_per_host,
-                              "max_total": plan.max_total})
+    task = store.create_task(
+        "maintenance",
+        plan.host,
+        console.identity.actor,
+        {"moves": len(plan.moves), "max_per_host": plan.max_per_host, "max_total": plan.max_total},
+    )
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
     store.set_maintenance(plan.host, True, actor=console.identity.actor, reason="entering")
     evacuation = Evacuation(plan, task.id)
@@ -236,8 +255,9 @@ async def run_evacuation(console: Console, plan: EvacuationPlan, *,
             on_progress(evacuation)
 
     async def move(planned: PlannedMove) -> None:
-        target_lane = per_target.setdefault(planned.target,
-                                            asyncio.Semaphore(max(plan.max_per_host, 1)))
+        target_lane = per_target.setdefault(
+            planned.target, asyncio.Semaphore(max(plan.max_per_host, 1))
+        )
         async with lanes, target_lane:
             if evacuation.cancelled:
                 return
@@ -269,9 +289,11 @@ async def run_evacuation(console: Console, plan: EvacuationPlan, *,
     return evacuation
 
 
-async def _start_move(console: Console, planned: PlannedMove, evacuation: Evacuation,
-                      report: Callable[[], None]) -> MigrationRun | None:
+async def _start_move(
+    console: Console, planned: PlannedMove, evacuation: Evacuation, report: Callable[[], None]
+) -> MigrationRun | None:
     """Start one planned migration; if the target no longer fits, ask the scheduler again."""
+
     def progress(_run: MigrationRun, sample: MigrationProgress) -> None:
         if planned.vm in evacuation.running:
             evacuation.running[planned.vm] = sample.percent
@@ -279,8 +301,7 @@ async def _start_move(console: Console, planned: PlannedMove, evacuation: Evacua
 
     cold = planned.kind is MigrationKind.COLD
     try:
-        return await console.migrate_vm(planned.vm, planned.target, cold=cold,
-                                        on_progress=progress)
+        return await console.migrate_vm(planned.vm, planned.target, cold=cold, on_progress=progress)
     except (Refused, Failed) as first:
         vm = console.store.vm(planned.vm)
         if vm is None:
@@ -313,5 +334,6 @@ async def _finish(console: Console, evacuation: Evacuation) -> None:
     if left:
         text += f"; still on {host}: {', '.join(left)}"
     state = TaskState.CANCELLED if evacuation.cancelled else TaskState.FAILED
-    store.update_task(evacuation.task_id, state=state,
-                      error=f"host {host} did not enter maintenance: {text}")
+    store.update_task(
+        evacuation.task_id, state=state, error=f"host {host} did not enter maintenance: {text}"
+    )

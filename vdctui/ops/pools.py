@@ -43,9 +43,11 @@ def demand_by_pool(vms: Iterable[Vm], hosts: Iterable[Host]) -> dict[str, PoolDe
         if not holds_resources(vm):
             continue
         d = found.get(vm.pool, PoolDemand())
-        found[vm.pool] = PoolDemand(d.vcpus + vm.vcpus,
-                                    d.cpu_mhz + vm.vcpus * mhz.get(vm.host or "", default),
-                                    d.memory_mib + vm.memory_mib)
+        found[vm.pool] = PoolDemand(
+            d.vcpus + vm.vcpus,
+            d.cpu_mhz + vm.vcpus * mhz.get(vm.host or "", default),
+            d.memory_mib + vm.memory_mib,
+        )
     return found
 
 
@@ -59,9 +61,17 @@ def fleet_capacity(hosts: Iterable[Host], maintenance: set[str]) -> tuple[float,
     return cpu, memory
 
 
-def check_admission(pool: Pool, pools: Iterable[Pool], vms: Iterable[Vm], hosts: Iterable[Host],
-                    *, add_vcpus: int, add_memory_mib: int, what: str,
-                    maintenance: set[str] | None = None) -> None:
+def check_admission(
+    pool: Pool,
+    pools: Iterable[Pool],
+    vms: Iterable[Vm],
+    hosts: Iterable[Host],
+    *,
+    add_vcpus: int,
+    add_memory_mib: int,
+    what: str,
+    maintenance: set[str] | None = None,
+) -> None:
     """Refuse (with the reason) if `what` adding vCPUs/memory to `pool` breaks a pool's
     limit or another pool's reservation."""
     host_list = list(hosts)
@@ -72,17 +82,22 @@ def check_admission(pool: Pool, pools: Iterable[Pool], vms: Iterable[Vm], hosts:
     if pool.memory_limit_mib and mine.memory_mib + add_memory_mib > pool.memory_limit_mib:
         raise Refused(
             f"{what} would give pool {pool.name} {mine.memory_mib + add_memory_mib} MiB of "
-            f"memory, over its limit of {pool.memory_limit_mib} MiB.")
+            f"memory, over its limit of {pool.memory_limit_mib} MiB."
+        )
     if pool.cpu_limit_mhz and mine.cpu_mhz + add_vcpus * mhz > pool.cpu_limit_mhz:
         raise Refused(
             f"{what} would give pool {pool.name} {mine.cpu_mhz + add_vcpus * mhz:.0f} MHz of "
-            f"CPU, over its limit of {pool.cpu_limit_mhz} MHz.")
+            f"CPU, over its limit of {pool.cpu_limit_mhz} MHz."
+        )
     if add_memory_mib <= 0:
         return
     _, capacity = fleet_capacity(host_list, maintenance or set())
     held = sum(d.memory_mib for d in demand.values())
-    owed = {p.name: p.memory_reservation_mib - demand.get(p.name, PoolDemand()).memory_mib
-            for p in pools if p.name != pool.name and p.memory_reservation_mib}
+    owed = {
+        p.name: p.memory_reservation_mib - demand.get(p.name, PoolDemand()).memory_mib
+        for p in pools
+        if p.name != pool.name and p.memory_reservation_mib
+    }
     owed = {name: left for name, left in owed.items() if left > 0}
     free_now = capacity - held
     if owed and free_now - add_memory_mib < sum(owed.values()):
@@ -90,20 +105,35 @@ def check_admission(pool: Pool, pools: Iterable[Pool], vms: Iterable[Vm], hosts:
         raise Refused(
             f"{what} would use memory reserved for pool {names} "
             f"({sum(owed.values())} MiB reserved and unused, {max(free_now, 0)} MiB "
-            "free in the fleet).")
+            "free in the fleet)."
+        )
 
 
-def check_pool_settings(pool: Pool, pools: Iterable[Pool], hosts: Iterable[Host],
-                        maintenance: set[str] | None = None) -> None:
+def check_pool_settings(
+    pool: Pool, pools: Iterable[Pool], hosts: Iterable[Host], maintenance: set[str] | None = None
+) -> None:
     """Refuse pool settings that contradict themselves or that the fleet cannot reserve."""
     if pool.cpu_limit_mhz and pool.cpu_reservation_mhz > pool.cpu_limit_mhz:
-        raise Refused(f"Pool {pool.name}'s CPU reservation ({pool.cpu_reservation_mhz} MHz) "
-                      f"is above its limit ({pool.cpu_limit_mhz} MHz).")
+        raise Refused(
+            f"Pool {pool.name}'s CPU reservation ({pool.cpu_reservation_mhz} MHz) "
+            f"is above its limit ({pool.cpu_limit_mhz} MHz)."
+        )
     if pool.memory_limit_mib and pool.memory_reservation_mib > pool.memory_limit_mib:
-        raise Refused(f"Pool {pool.name}'s memory reservation ({pool.memory_reservation_mib} "
-                      f"MiB) is above its limit ({pool.memory_limit_mib} MiB).")
-    if min(pool.cpu_reservation_mhz, pool.cpu_limit_mhz, pool.memory_reservation_mib,
-           pool.memory_limit_mib) < 0 or pool.cpu_shares < 1 or pool.memory_shares < 1:
+        raise Refused(
+            f"Pool {pool.name}'s memory reservation ({pool.memory_reservation_mib} "
+            f"MiB) is above its limit ({pool.memory_limit_mib} MiB)."
+        )
+    if (
+        min(
+            pool.cpu_reservation_mhz,
+            pool.cpu_limit_mhz,
+            pool.memory_reservation_mib,
+            pool.memory_limit_mib,
+        )
+        < 0
+        or pool.cpu_shares < 1
+        or pool.memory_shares < 1
+    ):
         raise Refused("Reservations and limits cannot be negative; shares are at least 1.")
     if pool.cpu_overcommit < 1 or pool.memory_overcommit < 1:
         raise Refused("Overcommit ratios are at least 1.")
@@ -112,8 +142,10 @@ def check_pool_settings(pool: Pool, pools: Iterable[Pool], hosts: Iterable[Host]
     cpu_reserved = sum(p.cpu_reservation_mhz for p in others)
     memory_reserved = sum(p.memory_reservation_mib for p in others)
     if cpu_reserved > cpu:
-        raise Refused(f"Pools would reserve {cpu_reserved} MHz of CPU; the fleet has "
-                      f"{cpu:.0f} MHz.")
+        raise Refused(
+            f"Pools would reserve {cpu_reserved} MHz of CPU; the fleet has {cpu:.0f} MHz."
+        )
     if memory_reserved > memory:
-        raise Refused(f"Pools would reserve {memory_reserved} MiB of memory; the fleet has "
-                      f"{memory} MiB.")
+        raise Refused(
+            f"Pools would reserve {memory_reserved} MiB of memory; the fleet has {memory} MiB."
+        )

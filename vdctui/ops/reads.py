@@ -60,8 +60,10 @@ class FleetReads:
 
     def allocated(self) -> dict[str, placement.Allocation]:
         """What the VMs that are not shut off hold on each host."""
-        return {host: placement.Allocation(vcpus, memory)
-                for host, (vcpus, memory) in self.store.allocated_by_host().items()}
+        return {
+            host: placement.Allocation(vcpus, memory)
+            for host, (vcpus, memory) in self.store.allocated_by_host().items()
+        }
 
     def hosts(self) -> list[Host]:
         return self.store.hosts()

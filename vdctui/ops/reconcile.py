@@ -21,8 +21,14 @@ def host_drift(before: dict[str, Host], now: Iterable[Host], ts: float) -> list[
     for host in now:
         old = before.get(host.name)
         if old is None:
-            events.append(FleetEvent(ts, "drift.host-appeared", host=host.name,
-                                     message=f"host {host.name} appeared ({host.state})"))
+            events.append(
+                FleetEvent(
+                    ts,
+                    "drift.host-appeared",
+                    host=host.name,
+                    message=f"host {host.name} appeared ({host.state})",
+                )
+            )
         elif old.state is not host.state:
             why = f": {host.reason}" if host.reason else ""
             message = f"host {host.name} went {old.state} -> {host.state}{why}"
@@ -38,22 +44,49 @@ def vm_drift(
     for name, vm in now.items():
         old = before.get(name)
         if old is None:
-            events.append(FleetEvent(ts, "drift.vm-appeared", host=vm.host, vm=name,
-                                     message=f"VM {name} appeared on {vm.host} ({vm.state})"))
+            events.append(
+                FleetEvent(
+                    ts,
+                    "drift.vm-appeared",
+                    host=vm.host,
+                    vm=name,
+                    message=f"VM {name} appeared on {vm.host} ({vm.state})",
+                )
+            )
             continue
         if old.host != vm.host:
-            events.append(FleetEvent(ts, "drift.vm-moved", host=vm.host, vm=name,
-                                     message=f"VM {name} is on {vm.host}, was on {old.host}"))
+            events.append(
+                FleetEvent(
+                    ts,
+                    "drift.vm-moved",
+                    host=vm.host,
+                    vm=name,
+                    message=f"VM {name} is on {vm.host}, was on {old.host}",
+                )
+            )
         if old.state is not vm.state:
-            events.append(FleetEvent(ts, "drift.vm-state", host=vm.host, vm=name,
-                                     message=f"VM {name} went {old.state} -> {vm.state}"))
+            events.append(
+                FleetEvent(
+                    ts,
+                    "drift.vm-state",
+                    host=vm.host,
+                    vm=name,
+                    message=f"VM {name} went {old.state} -> {vm.state}",
+                )
+            )
     vanished = [
-        name for name, old in before.items()
+        name
+        for name, old in before.items()
         if name not in now and (old.host is None or old.host in answered)
     ]
     events.extend(
-        FleetEvent(ts, "drift.vm-vanished", host=before[name].host, vm=name,
-                   message=f"VM {name} is no longer on {before[name].host}")
+        FleetEvent(
+            ts,
+            "drift.vm-vanished",
+            host=before[name].host,
+            vm=name,
+            message=f"VM {name} is no longer on {before[name].host}",
+        )
         for name in vanished
     )
     return events, vanished
@@ -85,9 +118,22 @@ CHUNK = 2000  # rows handled between two yields to the event loop
 def material(vm: Vm) -> tuple[object, ...]:
     """What counts as a change worth writing: every inventory field, CPU by whole
     percents, uptime by the minute, the dirty rate by the MB/s."""
-    return (vm.state, vm.host, vm.vcpus, vm.memory_mib, vm.max_vcpus, vm.max_memory_mib,
-            vm.disk_gib, vm.datastore, vm.network, vm.pool, vm.uuid, round(vm.cpu_util, 2),
-            int(vm.uptime_s // 60), round(vm.memory_dirty_rate, -6))
+    return (
+        vm.state,
+        vm.host,
+        vm.vcpus,
+        vm.memory_mib,
+        vm.max_vcpus,
+        vm.max_memory_mib,
+        vm.disk_gib,
+        vm.datastore,
+        vm.network,
+        vm.pool,
+        vm.uuid,
+        round(vm.cpu_util, 2),
+        int(vm.uptime_s // 60),
+        round(vm.memory_dirty_rate, -6),
+    )
 
 
 async def breathe(index: int) -> None:
@@ -144,7 +190,7 @@ class Reconciler:
         store.replace_topology(topology)
         store.upsert_hosts(hosts, ts)
         for start in range(0, len(changed), CHUNK):
-            store.upsert_vms(changed[start:start + CHUNK], ts)
+            store.upsert_vms(changed[start : start + CHUNK], ts)
             await asyncio.sleep(0)
         store.remove_vms(vanished)
         store.record_events(events)

@@ -20,15 +20,17 @@ def fleet_view(store: Store, *, vms: Iterable[Vm] | None = None) -> FleetView:
     """Hosts and what they hold as last seen, with maintenance flags and rack budgets."""
     topology = store.topology()
     return FleetView(
-        store.hosts(), store.vms() if vms is None else vms,
+        store.hosts(),
+        store.vms() if vms is None else vms,
         maintenance=store.hosts_in_maintenance(),
         rack_budgets_kw={r.name: r.power_budget_kw for r in topology.racks},
         networks=[n.name for n in topology.networks] if topology.networks else None,
     )
 
 
-def affinity_constraints(store: Store, vm: str, hosts_of: dict[str, str | None],
-                         rack_of: dict[str, str]) -> tuple[str, frozenset[str], frozenset[str]]:
+def affinity_constraints(
+    store: Store, vm: str, hosts_of: dict[str, str | None], rack_of: dict[str, str]
+) -> tuple[str, frozenset[str], frozenset[str]]:
     """(same host, hosts to avoid, racks to avoid) from the groups `vm` belongs to,
     given where the other members run now."""
     same = ""
@@ -46,8 +48,13 @@ def affinity_constraints(store: Store, vm: str, hosts_of: dict[str, str | None],
     return same, frozenset(avoid_hosts), frozenset(avoid_racks)
 
 
-def request_for(store: Store, vm: Vm, *, hosts_of: dict[str, str | None] | None = None,
-                rack_of: dict[str, str] | None = None) -> PlacementRequest:
+def request_for(
+    store: Store,
+    vm: Vm,
+    *,
+    hosts_of: dict[str, str | None] | None = None,
+    rack_of: dict[str, str] | None = None,
+) -> PlacementRequest:
     """A placement request for `vm` as it is (its current host excluded)."""
     pool = store.pool(vm.pool) if vm.pool else None
     ratios = Ratios.of(pool)
@@ -57,10 +64,19 @@ def request_for(store: Store, vm: Vm, *, hosts_of: dict[str, str | None] | None 
         rack_of = {h.name: h.rack for h in store.hosts()}
     same, avoid_hosts, avoid_racks = affinity_constraints(store, vm.name, hosts_of, rack_of)
     return PlacementRequest(
-        vm=vm.name, vcpus=vm.vcpus, memory_mib=vm.memory_mib, datastore=vm.datastore,
-        network=vm.network, cpu_overcommit=ratios.cpu, memory_overcommit=ratios.memory,
-        current_host=vm.host or "", same_host=same, avoid_hosts=avoid_hosts,
-        avoid_racks=avoid_racks, expected_util=vm.cpu_util if vm.cpu_util > 0 else 0.5)
+        vm=vm.name,
+        vcpus=vm.vcpus,
+        memory_mib=vm.memory_mib,
+        datastore=vm.datastore,
+        network=vm.network,
+        cpu_overcommit=ratios.cpu,
+        memory_overcommit=ratios.memory,
+        current_host=vm.host or "",
+        same_host=same,
+        avoid_hosts=avoid_hosts,
+        avoid_racks=avoid_racks,
+        expected_util=vm.cpu_util if vm.cpu_util > 0 else 0.5,
+    )
 
 
 def placement_for(store: Store, vm: Vm, weights: Weights = SPREAD) -> Placement:

@@ -25,19 +25,23 @@ class TrustedHostKeys:
 
     def keys_for(self, host: str) -> list[str]:
         rows = self._store._db.execute(
-            "SELECT key FROM trusted_host_keys WHERE host = ? ORDER BY trusted_at", [host])
+            "SELECT key FROM trusted_host_keys WHERE host = ? ORDER BY trusted_at", [host]
+        )
         return [row[0] for row in rows.fetchall()]
 
     def all(self) -> list[TrustedKey]:
         rows = self._store._db.execute(
             "SELECT host, key, fingerprint, address, trusted_at, actor FROM trusted_host_keys "
-            "ORDER BY host, trusted_at")
+            "ORDER BY host, trusted_at"
+        )
         return [TrustedKey(*row) for row in rows.fetchall()]
 
-    def trust(self, host: str, key: str, fingerprint: str, address: str, actor: str,
-              now: float) -> None:
+    def trust(
+        self, host: str, key: str, fingerprint: str, address: str, actor: str, now: float
+    ) -> None:
         with self._store._db.atomic():
             self._store._db.execute(
                 "INSERT OR IGNORE INTO trusted_host_keys "
                 "(host, key, fingerprint, address, trusted_at, actor) VALUES (?, ?, ?, ?, ?, ?)",
-                [host, key, fingerprint, address, now, actor])
+                [host, key, fingerprint, address, now, actor],
+            )

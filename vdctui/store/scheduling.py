@@ -28,7 +28,8 @@ class SchedulingStore(StoreBase):
                 self._db.execute(
                     "INSERT INTO host_maintenance (host, since, actor, reason) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(host) DO UPDATE SET reason = excluded.reason",
-                    [host, self._now(), actor, reason])
+                    [host, self._now(), actor, reason],
+                )
             else:
                 self._db.execute("DELETE FROM host_maintenance WHERE host = ?", [host])
 
@@ -47,11 +48,14 @@ class SchedulingStore(StoreBase):
         with self._db.atomic():
             self._db.execute(
                 "INSERT INTO affinity_groups (name, kind) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind", [name, kind])
+                "ON CONFLICT(name) DO UPDATE SET kind = excluded.kind",
+                [name, kind],
+            )
             self._db.execute("DELETE FROM affinity_members WHERE group_name = ?", [name])
             for vm in dict.fromkeys(members):
                 self._db.execute(
-                    "INSERT INTO affinity_members (group_name, vm) VALUES (?, ?)", [name, vm])
+                    "INSERT INTO affinity_members (group_name, vm) VALUES (?, ?)", [name, vm]
+                )
 
     def delete_affinity_group(self, name: str) -> bool:
         with self._db.atomic():
@@ -62,17 +66,27 @@ class SchedulingStore(StoreBase):
     def affinity_groups(self, vm: str | None = None) -> list[AffinityGroup]:
         """Every group (or those `vm` belongs to), with their members."""
         if vm is None:
-            names = [r[0] for r in self._db.execute(
-                "SELECT name FROM affinity_groups ORDER BY name")]
+            names = [
+                r[0] for r in self._db.execute("SELECT name FROM affinity_groups ORDER BY name")
+            ]
         else:
-            names = [r[0] for r in self._db.execute(
-                "SELECT group_name FROM affinity_members WHERE vm = ? ORDER BY group_name", [vm])]
+            names = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT group_name FROM affinity_members WHERE vm = ? ORDER BY group_name", [vm]
+                )
+            ]
         groups = []
         for name in names:
-            row = self._db.execute("SELECT kind FROM affinity_groups WHERE name = ?",
-                                   [name]).fetchone()
-            members = tuple(r[0] for r in self._db.execute(
-                "SELECT vm FROM affinity_members WHERE group_name = ? ORDER BY vm", [name]))
+            row = self._db.execute(
+                "SELECT kind FROM affinity_groups WHERE name = ?", [name]
+            ).fetchone()
+            members = tuple(
+                r[0]
+                for r in self._db.execute(
+                    "SELECT vm FROM affinity_members WHERE group_name = ? ORDER BY vm", [name]
+                )
+            )
             groups.append(AffinityGroup(name, row[0], members))
         return groups
 
@@ -81,8 +95,12 @@ class SchedulingStore(StoreBase):
         with self._db.atomic():
             self._db.execute(
                 "INSERT INTO vm_restart_priority (vm, priority) VALUES (?, ?) "
-                "ON CONFLICT(vm) DO UPDATE SET priority = excluded.priority", [vm, priority])
+                "ON CONFLICT(vm) DO UPDATE SET priority = excluded.priority",
+                [vm, priority],
+            )
 
     def restart_priorities(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._db.execute(
-            "SELECT vm, priority FROM vm_restart_priority")}
+        return {
+            r[0]: int(r[1])
+            for r in self._db.execute("SELECT vm, priority FROM vm_restart_priority")
+        }

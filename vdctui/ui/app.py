@@ -165,8 +165,10 @@ class VdcApp(App[None]):
             return
         from vdctui.ui.dialogs import ConfirmDialog
 
-        question = (f"{len(running)} migration(s) started here are still running. Quit and "
-                    "cancel them? (The VMs stay where they are.)")
+        question = (
+            f"{len(running)} migration(s) started here are still running. Quit and "
+            "cancel them? (The VMs stay where they are.)"
+        )
         self.push_screen(ConfirmDialog(question, "Cancel and quit"), self._leave)
 
     async def _leave(self, yes: bool | None) -> None:
@@ -190,8 +192,10 @@ class VdcApp(App[None]):
 
     def _on_fleet_event(self, event: FleetEvent) -> None:
         if event.kind.startswith("migration."):
-            self.notify(event.message, severity="information" if event.kind.endswith(
-                "succeeded") else "warning")
+            self.notify(
+                event.message,
+                severity="information" if event.kind.endswith("succeeded") else "warning",
+            )
         elif event.kind == "drift.host-state":
             self.notify(event.message, severity="warning")
 

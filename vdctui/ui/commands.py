@@ -71,8 +71,9 @@ async def _migrate(app: VdcApp, args: list[str]) -> None:
 
 async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = False) -> None:
     if target:
-        await app.act(app.ops.migrate_vm(vm, target, cold=cold),
-                      f"Migrating {vm} to {target}; see Tasks (4).")
+        await app.act(
+            app.ops.migrate_vm(vm, target, cold=cold), f"Migrating {vm} to {target}; see Tasks (4)."
+        )
 
 
 async def _resize(app: VdcApp, args: list[str]) -> None:
@@ -82,8 +83,7 @@ async def _resize(app: VdcApp, args: list[str]) -> None:
         memory = parse_memory_mib(args[2]) if len(args) > 2 else None
     except ValueError as exc:
         raise Refused(f"{exc}") from None
-    await app.act(app.ops.resize_vm(args[0], vcpus=vcpus, memory_mib=memory),
-                  f"{args[0]} resized.")
+    await app.act(app.ops.resize_vm(args[0], vcpus=vcpus, memory_mib=memory), f"{args[0]} resized.")
 
 
 async def _create(app: VdcApp, args: list[str]) -> None:
@@ -93,8 +93,10 @@ async def _create(app: VdcApp, args: list[str]) -> None:
         app.push_screen(CreateDialog(app.ops, args[0] if args else ""))
         return
     count = int(args[3]) if len(args) > 3 and args[3].isdigit() else 1
-    await app.act(app.ops.create_vms(args[0], flavor=args[1], pool=args[2], count=count),
-                  f"Created {count} VM(s) named {args[0]}.")
+    await app.act(
+        app.ops.create_vms(args[0], flavor=args[1], pool=args[2], count=count),
+        f"Created {count} VM(s) named {args[0]}.",
+    )
 
 
 async def _cancel(app: VdcApp, args: list[str]) -> None:
@@ -113,11 +115,12 @@ async def _maintenance(app: VdcApp, args: list[str]) -> None:
     from vdctui.ui.dialogs import ConfirmDialog
 
     plan = app.ops.plan_maintenance(host)
-    question = (f"Evacuate {host} ({len(plan.moves)} VMs move live) and put it in "
-                "maintenance?")
+    question = f"Evacuate {host} ({len(plan.moves)} VMs move live) and put it in maintenance?"
     if plan.stuck:
-        question = (f"{host} cannot be evacuated: {len(plan.stuck)} VM(s) cannot move "
-                    f"({plan.stuck[0].vm}: {plan.stuck[0].reason}). Try anyway?")
+        question = (
+            f"{host} cannot be evacuated: {len(plan.stuck)} VM(s) cannot move "
+            f"({plan.stuck[0].vm}: {plan.stuck[0].reason}). Try anyway?"
+        )
     app.push_screen(ConfirmDialog(question, "Evacuate"), partial(_evacuate, app, host))
 
 
@@ -142,9 +145,11 @@ async def _balance(app: VdcApp, args: list[str]) -> None:
         return
     shown = "; ".join(f"{m.vm} {m.source}->{m.target}" for m in rec.moves[:5])
     more = f" and {len(rec.moves) - 5} more" if len(rec.moves) > 5 else ""
-    question = (f"{len(rec.moves)} move(s): {shown}{more}. Load spread "
-                f"{rec.spread_before:.2f} -> {rec.spread_after:.2f}; power off "
-                f"{len(rec.power_off)} host(s), ~{rec.watts_saved:.0f} W saved. Apply?")
+    question = (
+        f"{len(rec.moves)} move(s): {shown}{more}. Load spread "
+        f"{rec.spread_before:.2f} -> {rec.spread_after:.2f}; power off "
+        f"{len(rec.power_off)} host(s), ~{rec.watts_saved:.0f} W saved. Apply?"
+    )
     app.push_screen(ConfirmDialog(question, "Apply"), partial(_apply_balance, app, rec))
 
 
@@ -163,11 +168,19 @@ async def _fence(app: VdcApp, args: list[str]) -> None:
     from vdctui.ops.ha import fence
     from vdctui.ui.dialogs import ConfirmDialog
 
-    question = (f"Power {args[0]} off out of band? Every VM on it stops; then its VMs "
-                "can be restarted elsewhere (:restart-vms).")
-    app.push_screen(ConfirmDialog(question, "Power off"),
-                    partial(_confirmed_call, app, partial(fence, app.ops, args[0]),
-                            f"{args[0]} is powered off (fenced)."))
+    question = (
+        f"Power {args[0]} off out of band? Every VM on it stops; then its VMs "
+        "can be restarted elsewhere (:restart-vms)."
+    )
+    app.push_screen(
+        ConfirmDialog(question, "Power off"),
+        partial(
+            _confirmed_call,
+            app,
+            partial(fence, app.ops, args[0]),
+            f"{args[0]} is powered off (fenced).",
+        ),
+    )
 
 
 async def _restart_vms(app: VdcApp, args: list[str]) -> None:
@@ -179,8 +192,9 @@ async def _restart_vms(app: VdcApp, args: list[str]) -> None:
         app.notify(f"{len(outcomes)} VM(s) of {args[0]} handled; see Tasks (4) and Audit (6).")
 
 
-async def _confirmed_call(app: VdcApp, work: Callable[[], Awaitable[object]], done: str,
-                          yes: bool | None) -> None:
+async def _confirmed_call(
+    app: VdcApp, work: Callable[[], Awaitable[object]], done: str, yes: bool | None
+) -> None:
     if yes:
         await app.act(work(), done)
 
@@ -207,36 +221,74 @@ async def _help(app: VdcApp, args: list[str]) -> None:
     app.action_help()
 
 
-COMMANDS: dict[str, Command] = {c.name: c for c in [
-    Command("inventory", "[filter]", "Sites, rooms, racks and hosts", partial(_go, "inventory")),
-    Command("hosts", "", "Sites, rooms, racks and hosts", partial(_go, "inventory")),
-    Command("vms", "[filter]", "Every VM (filter: web state:running host:H pool:P)",
-            partial(_go, "vms")),
-    Command("pools", "", "Resource pools", partial(_go, "pools")),
-    Command("tasks", "", "Running and recent tasks", partial(_go, "tasks")),
-    Command("migrations", "[filter]", "Migration history", partial(_go, "migrations")),
-    Command("audit", "[filter]", "The audit log", partial(_go, "audit")),
-    *[Command(verb, "VM...", f"{verb.capitalize()} VMs", partial(_lifecycle, verb), ("vm",),
-              repeats=True)
-      for verb in ("start", "stop", "destroy", "reboot", "suspend", "resume")],
-    Command("migrate", "VM [HOST] [cold]", "Move a VM (no host: pick from ranked candidates)",
-            _migrate, ("vm", "host")),
-    Command("resize", "VM VCPUS|- [MEMORY]", "Change a VM's vCPUs and memory", _resize,
-            ("vm",)),
-    Command("create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create,
-            ("", "flavor", "pool")),
-    Command("cancel", "TASK", "Cancel a running migration", _cancel),
-    Command("maintenance", "HOST [exit]", "Evacuate a host into maintenance (or bring it back)",
-            _maintenance, ("host",)),
-    Command("balance", "[spread|power] [1..5]", "Recommended moves with their gain; apply them",
-            _balance),
-    Command("fence", "HOST", "Power a failed host off out of band (HA)", _fence, ("host",)),
-    Command("restart-vms", "HOST", "Restart a fenced host's VMs elsewhere (HA)", _restart_vms,
-            ("host",)),
-    Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
-    Command("help", "", "Show the keys", _help),
-    Command("quit", "", "Leave the console", _quit),
-]}
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in [
+        Command(
+            "inventory", "[filter]", "Sites, rooms, racks and hosts", partial(_go, "inventory")
+        ),
+        Command("hosts", "", "Sites, rooms, racks and hosts", partial(_go, "inventory")),
+        Command(
+            "vms",
+            "[filter]",
+            "Every VM (filter: web state:running host:H pool:P)",
+            partial(_go, "vms"),
+        ),
+        Command("pools", "", "Resource pools", partial(_go, "pools")),
+        Command("tasks", "", "Running and recent tasks", partial(_go, "tasks")),
+        Command("migrations", "[filter]", "Migration history", partial(_go, "migrations")),
+        Command("audit", "[filter]", "The audit log", partial(_go, "audit")),
+        *[
+            Command(
+                verb,
+                "VM...",
+                f"{verb.capitalize()} VMs",
+                partial(_lifecycle, verb),
+                ("vm",),
+                repeats=True,
+            )
+            for verb in ("start", "stop", "destroy", "reboot", "suspend", "resume")
+        ],
+        Command(
+            "migrate",
+            "VM [HOST] [cold]",
+            "Move a VM (no host: pick from ranked candidates)",
+            _migrate,
+            ("vm", "host"),
+        ),
+        Command(
+            "resize", "VM VCPUS|- [MEMORY]", "Change a VM's vCPUs and memory", _resize, ("vm",)
+        ),
+        Command(
+            "create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create, ("", "flavor", "pool")
+        ),
+        Command("cancel", "TASK", "Cancel a running migration", _cancel),
+        Command(
+            "maintenance",
+            "HOST [exit]",
+            "Evacuate a host into maintenance (or bring it back)",
+            _maintenance,
+            ("host",),
+        ),
+        Command(
+            "balance",
+            "[spread|power] [1..5]",
+            "Recommended moves with their gain; apply them",
+            _balance,
+        ),
+        Command("fence", "HOST", "Power a failed host off out of band (HA)", _fence, ("host",)),
+        Command(
+            "restart-vms",
+            "HOST",
+            "Restart a fenced host's VMs elsewhere (HA)",
+            _restart_vms,
+            ("host",),
+        ),
+        Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
+        Command("help", "", "Show the keys", _help),
+        Command("quit", "", "Leave the console", _quit),
+    ]
+}
 ALIASES = {"q": "quit", "vm": "vms", "host": "hosts", "task": "tasks", "mig": "migrations"}
 
 
@@ -310,8 +362,9 @@ class CommandPaletteProvider(Provider):
         for title, help_text, name in self._entries():
             score = matcher.match(f"{title} {help_text}")
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._start, name),
-                          help=help_text)
+                yield Hit(
+                    score, matcher.highlight(title), partial(self._start, name), help=help_text
+                )
 
     def _start(self, name: str) -> None:
         """Screens open at once; commands that need arguments open the command line."""

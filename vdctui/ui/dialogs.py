@@ -63,9 +63,12 @@ class ConfirmDialog(ModalScreen[bool]):
 class MigrateDialog(ModalScreen[str | None]):
     """Hosts ranked by placement; excluded ones greyed out with the reason."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="MigrateDialog") + """
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="MigrateDialog")
+        + """
     MigrateDialog OptionList { height: auto; max-height: 20; }
     """
+    )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, console: Console, vm: str, also: int = 0) -> None:
@@ -89,15 +92,17 @@ class MigrateDialog(ModalScreen[str | None]):
                 line = Text(f"{h.name:<14}", style="bold" if c.reason is None else "dim")
                 if c.reason is None:
                     free = h.usable_memory_mib - h.memory_used_mib
-                    line.append(f" {h.rack:<6} cpu {100 * h.cpu_util:3.0f}%  "
-                                f"{format_mib(free)} free")
+                    line.append(
+                        f" {h.rack:<6} cpu {100 * h.cpu_util:3.0f}%  {format_mib(free)} free"
+                    )
                 else:
                     line.append(f" excluded: {c.reason}", style="dim")
                 options.append(Option(line, id=h.name, disabled=c.reason is not None))
             yield OptionList(*options)
             fits = sum(1 for c in candidates if c.reason is None)
-            yield Static(f"{fits} of {len(candidates)} hosts can take it. Enter moves it live; "
-                         "Esc cancels.")
+            yield Static(
+                f"{fits} of {len(candidates)} hosts can take it. Enter moves it live; Esc cancels."
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -120,9 +125,11 @@ class ResizeDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         vm = self.vm
         with Vertical():
-            yield Label(f"Resize {vm.name} (now {vm.vcpus} vCPUs, {format_mib(vm.memory_mib)}; "
-                        f"at most {vm.max_vcpus}, {format_mib(vm.max_memory_mib)})",
-                        classes="title")
+            yield Label(
+                f"Resize {vm.name} (now {vm.vcpus} vCPUs, {format_mib(vm.memory_mib)}; "
+                f"at most {vm.max_vcpus}, {format_mib(vm.max_memory_mib)})",
+                classes="title",
+            )
             yield Input(str(vm.vcpus), placeholder="vCPUs", id="vcpus")
             yield Input(f"{vm.memory_mib}MiB", placeholder="memory, e.g. 8GiB", id="memory")
             yield Static("", classes="why", id="why")
@@ -170,9 +177,10 @@ class ResizeDialog(ModalScreen[None]):
             return
         app: Any = self.app
         self.dismiss(None)
-        await app.act(self.ops.resize_vm(self.vm.name, vcpus=wanted[0],
-                                             memory_mib=wanted[1]),
-                      f"{self.vm.name}: {wanted[0]} vCPUs, {format_mib(wanted[1])}.")
+        await app.act(
+            self.ops.resize_vm(self.vm.name, vcpus=wanted[0], memory_mib=wanted[1]),
+            f"{self.vm.name}: {wanted[0]} vCPUs, {format_mib(wanted[1])}.",
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -189,13 +197,14 @@ class CreateDialog(ModalScreen[None]):
         self.initial_name = name
 
     def compose(self) -> ComposeResult:
-        flavors = [(f"{f.name} ({f.vcpus} vCPU, {format_mib(f.memory_mib)})", f.name)
-                   for f in self.ops.flavors()]
+        flavors = [
+            (f"{f.name} ({f.vcpus} vCPU, {format_mib(f.memory_mib)})", f.name)
+            for f in self.ops.flavors()
+        ]
         pools = [(u.pool.name, u.pool.name) for u in self.ops.pools()]
         with Vertical():
             yield Label("Create VMs", classes="title")
-            yield Input(self.initial_name, placeholder="name (count > 1: NAME-01, ...)",
-                        id="name")
+            yield Input(self.initial_name, placeholder="name (count > 1: NAME-01, ...)", id="name")
             yield Select(flavors, prompt="flavor", id="flavor")
             yield Select(pools, prompt="pool", id="pool")
             yield Input("1", placeholder="count", id="count")
@@ -219,9 +228,10 @@ class CreateDialog(ModalScreen[None]):
         name = self.query_one("#name", Input).value.strip()
         app: Any = self.app
         self.dismiss(None)
-        await app.act(self.ops.create_vms(name, flavor=str(flavor), pool=str(pool),
-                                              count=int(count_text)),
-                      f"Created {count_text} VM(s) named {name}.")
+        await app.act(
+            self.ops.create_vms(name, flavor=str(flavor), pool=str(pool), count=int(count_text)),
+            f"Created {count_text} VM(s) named {name}.",
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

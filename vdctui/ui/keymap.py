@@ -1,8 +1,8 @@
 """A user keymap: binding ids to keys, from a small TOML file.
 
-    # ~/.config/vdctui/keymap.toml
-    "screen.vms" = "v"
-    "vm.destroy" = "ctrl+d"
+# ~/.config/vdctui/keymap.toml
+"screen.vms" = "v"
+"vm.destroy" = "ctrl+d"
 """
 
 from __future__ import annotations
@@ -29,5 +29,5 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
         raise ValueError(f"The keymap {path} cannot be read: {exc}.") from exc
     bad = [key for key, value in data.items() if not isinstance(value, str)]
     if bad:
-        raise ValueError(f"The keymap {path}: {bad[0]!r} must map to keys like \"ctrl+d\".")
+        raise ValueError(f'The keymap {path}: {bad[0]!r} must map to keys like "ctrl+d".')
     return {str(key): str(value) for key, value in data.items()}

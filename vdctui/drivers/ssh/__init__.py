@@ -5,5 +5,15 @@ from vdctui.drivers.ssh.hostkeys import HostKeyBook, HostKeyRefused, Verdict, fi
 from vdctui.drivers.ssh.inventory import Inventory, InventoryError, InventoryHost, load_inventory
 from vdctui.drivers.ssh.pool import PoolLimits
 
-__all__ = ["HostKeyBook", "HostKeyRefused", "Inventory", "InventoryError", "InventoryHost",
-           "PoolLimits", "SshDriver", "Verdict", "fingerprint", "load_inventory"]
+__all__ = [
+    "HostKeyBook",
+    "HostKeyRefused",
+    "Inventory",
+    "InventoryError",
+    "InventoryHost",
+    "PoolLimits",
+    "SshDriver",
+    "Verdict",
+    "fingerprint",
+    "load_inventory",
+]

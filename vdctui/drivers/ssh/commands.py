@@ -71,10 +71,14 @@ class Sections:
 def poll_commands(sections: Sections) -> list[list[str]]:
     """The read-only poll of one host: facts, domains, their stats, storage pools."""
     return [
-        sections.echo("nodeinfo"), ["nodeinfo"],
-        sections.echo("list"), ["list", "--all", "--name"],
-        sections.echo("domstats"), ["domstats", "--raw"],
-        sections.echo("pools"), ["pool-list", "--all", "--name"],
+        sections.echo("nodeinfo"),
+        ["nodeinfo"],
+        sections.echo("list"),
+        ["list", "--all", "--name"],
+        sections.echo("domstats"),
+        ["domstats", "--raw"],
+        sections.echo("pools"),
+        ["pool-list", "--all", "--name"],
         sections.echo("end"),
     ]
 
@@ -112,16 +116,22 @@ def set_vcpus(uri: str, name: str, vcpus: int, *, live: bool) -> str:
 
 def set_memory(uri: str, name: str, memory_mib: int, *, live: bool) -> str:
     flags = ["--live", "--config"] if live else ["--config"]
-    return virsh(uri, "setmem", "--domain", name, "--size", f"{int(memory_mib) * 1024}KiB",
-                 *flags)
+    return virsh(uri, "setmem", "--domain", name, "--size", f"{int(memory_mib) * 1024}KiB", *flags)
 
 
 def define_from_stdin(uri: str) -> str:
     return virsh(uri, "define", "--file", "/dev/stdin")
 
 
-def migrate(uri: str, name: str, target_uri: str, *, live: bool = True,
-            copy_storage: bool = False, auto_converge: bool = False) -> str:
+def migrate(
+    uri: str,
+    name: str,
+    target_uri: str,
+    *,
+    live: bool = True,
+    copy_storage: bool = False,
+    auto_converge: bool = False,
+) -> str:
     flags = ["--live"] if live else ["--offline"]
     flags += ["--persistent", "--undefinesource", "--p2p", "--verbose"]
     if copy_storage:

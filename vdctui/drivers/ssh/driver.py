@@ -65,11 +65,17 @@ IMAGES = "/var/lib/libvirt/images"
 class SshDriver(HostDriver):
     backend = "ssh"
 
-    def __init__(self, inventory: Inventory, book: HostKeyBook, *,
-                 limits: PoolLimits | None = None,
-                 on_refused: Callable[[HostUnreachable], None] | None = None,
-                 reuse_s: float = 1.0, progress_interval_s: float = 0.25,
-                 event_poll_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        book: HostKeyBook,
+        *,
+        limits: PoolLimits | None = None,
+        on_refused: Callable[[HostUnreachable], None] | None = None,
+        reuse_s: float = 1.0,
+        progress_interval_s: float = 0.25,
+        event_poll_s: float = 2.0,
+    ) -> None:
         self.inventory = inventory
         self.pool = ConnectionPool(inventory, book, limits=limits, on_refused=on_refused)
         self.reuse_s = reuse_s
@@ -94,15 +100,18 @@ class SshDriver(HostDriver):
             reason = str(exc)
             if isinstance(exc, VirshOutputError):
                 reason = f"Host {inv.name} answered with output the console cannot read: {exc}."
-            snapshot = HostSnapshot(unreachable_host(inv, reason, last.host if last else None),
-                                    taken_at=time.monotonic())
+            snapshot = HostSnapshot(
+                unreachable_host(inv, reason, last.host if last else None),
+                taken_at=time.monotonic(),
+            )
         self._record(inv.name, last, snapshot)
         return snapshot
 
     async def _poll_answering(self, inv: InventoryHost) -> HostSnapshot:
         sections = commands.Sections()
-        out = await self.pool.run(inv, commands.virsh_script(
-            inv.uri, commands.poll_commands(sections)))
+        out = await self.pool.run(
+            inv, commands.virsh_script(inv.uri, commands.poll_commands(sections))
+        )
         parts = sections.split(out.stdout)
         if "end" not in parts:
             raise HostUnreachable(f"Host {inv.name} could not run virsh: {out.error}.")
@@ -112,8 +121,9 @@ class SshDriver(HostDriver):
         names = parse_names(parts.get("list", ""))
         stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
         pools = tuple(parse_names(parts.get("pools", "")))
-        infos = await self._dominfos(inv, [n for n in names if n not in stats
-                                           or not stats[n].complete])
+        infos = await self._dominfos(
+            inv, [n for n in names if n not in stats or not stats[n].complete]
+        )
         now = time.monotonic()
         vms: dict[str, Vm] = {}
         for name in names:
@@ -126,16 +136,18 @@ class SshDriver(HostDriver):
             cpu_ns = s.get_int("cpu.time")
             if cpu_ns is None and info is not None:
                 cpu_ns = int(info.cpu_time_s * 1e9)
-            vms[name] = vm_from_stats(s, inv.name, pools, info,
-                                      self._cpu_util(name, cpu_ns, now, s, info))
+            vms[name] = vm_from_stats(
+                s, inv.name, pools, info, self._cpu_util(name, cpu_ns, now, s, info)
+            )
         return HostSnapshot(host_from_node(inv, node, vms, pools), vms, pools, now)
 
     async def _dominfos(self, inv: InventoryHost, names: list[str]) -> dict[str, DomInfo]:
         if not names:
             return {}
         sections = commands.Sections()
-        out = await self.pool.run(inv, commands.virsh_script(
-            inv.uri, commands.dominfo_commands(sections, names)))
+        out = await self.pool.run(
+            inv, commands.virsh_script(inv.uri, commands.dominfo_commands(sections, names))
+        )
         parts = sections.split(out.stdout)
         found: dict[str, DomInfo] = {}
         for i, name in enumerate(names):
@@ -145,14 +157,16 @@ class SshDriver(HostDriver):
                 found[name] = info
         return found
 
-    def _cpu_util(self, name: str, cpu_ns: int | None, now: float, stats: object,
-                  info: DomInfo | None) -> float:
+    def _cpu_util(
+        self, name: str, cpu_ns: int | None, now: float, stats: object, info: DomInfo | None
+    ) -> float:
         if cpu_ns is None:
             return 0.0
         before = self._cpu.get(name)
         self._cpu[name] = CpuSample(cpu_ns, now)
         vcpus = getattr(stats, "get_int", lambda k: None)("vcpu.current") or (
-            info.vcpus if info else 1)
+            info.vcpus if info else 1
+        )
         if before is None or now <= before.at or cpu_ns < before.cpu_ns:
             return 0.0
         return max(0.0, min(1.0, (cpu_ns - before.cpu_ns) / ((now - before.at) * 1e9 * vcpus)))
@@ -167,14 +181,27 @@ class SshDriver(HostDriver):
         now = time.time()
         if last.host.state is not snapshot.host.state:
             why = f" ({snapshot.host.reason})" if snapshot.host.reason else ""
-            events.append(FleetEvent(now, "host.state", host=name,
-                                     message=f"Host {name} is now {snapshot.host.state}{why}."))
+            events.append(
+                FleetEvent(
+                    now,
+                    "host.state",
+                    host=name,
+                    message=f"Host {name} is now {snapshot.host.state}{why}.",
+                )
+            )
         if last.answered and snapshot.answered:
             for vm_name, seen in snapshot.vms.items():
                 old = last.vms.get(vm_name)
                 if old is not None and old.state is not seen.state:
-                    events.append(FleetEvent(now, "vm.state", host=name, vm=vm_name,
-                                             message=f"VM {vm_name} is now {seen.state}."))
+                    events.append(
+                        FleetEvent(
+                            now,
+                            "vm.state",
+                            host=name,
+                            vm=vm_name,
+                            message=f"VM {vm_name} is now {seen.state}.",
+                        )
+                    )
         self._publish(events)
 
     async def _poll_all(self) -> list[HostSnapshot]:
@@ -186,8 +213,9 @@ class SshDriver(HostDriver):
         """Every host's snapshot, reusing the last poll within `reuse_s` if nothing changed."""
         now = time.monotonic()
         snaps = [self._snapshots.get(h.name) for h in self.inventory.hosts]
-        if (self._polled_at_change == self._changes
-                and all(s is not None and now - s.taken_at < self.reuse_s for s in snaps)):
+        if self._polled_at_change == self._changes and all(
+            s is not None and now - s.taken_at < self.reuse_s for s in snaps
+        ):
             return [s for s in snaps if s is not None]
         return await self._poll_all()
 
@@ -253,8 +281,9 @@ class SshDriver(HostDriver):
                 return self._hosts[snap.host.name], snap.vms[name]
         silent = [s.host.name for s in snaps if not s.answered]
         if silent:
-            raise HostUnreachable(f"VM {name} is not on any host that answers; "
-                                  f"{', '.join(silent)} do not answer.")
+            raise HostUnreachable(
+                f"VM {name} is not on any host that answers; {', '.join(silent)} do not answer."
+            )
         raise NoSuchVm(f"There is no VM named {name!r}.")
 
     async def get_vm(self, name: str) -> Vm:
@@ -265,8 +294,14 @@ class SshDriver(HostDriver):
     def _changed(self) -> None:
         self._changes += 1
 
-    async def _run_change(self, inv: InventoryHost, command: str, what: str,
-                          vm: str | None = None, input: str | None = None) -> Completed:
+    async def _run_change(
+        self,
+        inv: InventoryHost,
+        command: str,
+        what: str,
+        vm: str | None = None,
+        input: str | None = None,
+    ) -> Completed:
         self._changed()
         out = await self.pool.run(inv, command, read=False, input=input)
         self._changed()
@@ -279,10 +314,23 @@ class SshDriver(HostDriver):
 
     async def _lifecycle(self, action: str, name: str) -> None:
         inv, _ = await self._locate(name)
-        await self._run_change(inv, commands.lifecycle(inv.uri, action, name),
-                               f"{action.capitalize()} of VM {name}", vm=name)
-        self._publish([FleetEvent(time.time(), f"vm.{action}", host=inv.name, vm=name,
-                                  message=f"VM {name}: {action} done on {inv.name}.")])
+        await self._run_change(
+            inv,
+            commands.lifecycle(inv.uri, action, name),
+            f"{action.capitalize()} of VM {name}",
+            vm=name,
+        )
+        self._publish(
+            [
+                FleetEvent(
+                    time.time(),
+                    f"vm.{action}",
+                    host=inv.name,
+                    vm=name,
+                    message=f"VM {name}: {action} done on {inv.name}.",
+                )
+            ]
+        )
         if action == "undefine":
             self._where.pop(name, None)
 
@@ -310,54 +358,105 @@ class SshDriver(HostDriver):
     async def set_vcpus(self, name: str, vcpus: int) -> None:
         inv, vm = await self._locate(name)
         live = vm.state in (VmState.RUNNING, VmState.PAUSED)
-        await self._run_change(inv, commands.set_vcpus(inv.uri, name, vcpus, live=live),
-                               f"Setting VM {name} to {vcpus} vCPUs", vm=name)
+        await self._run_change(
+            inv,
+            commands.set_vcpus(inv.uri, name, vcpus, live=live),
+            f"Setting VM {name} to {vcpus} vCPUs",
+            vm=name,
+        )
 
     async def set_memory(self, name: str, memory_mib: int) -> None:
         inv, vm = await self._locate(name)
         live = vm.state in (VmState.RUNNING, VmState.PAUSED)
-        await self._run_change(inv, commands.set_memory(inv.uri, name, memory_mib, live=live),
-                               f"Setting VM {name} to {memory_mib} MiB", vm=name)
+        await self._run_change(
+            inv,
+            commands.set_memory(inv.uri, name, memory_mib, live=live),
+            f"Setting VM {name} to {memory_mib} MiB",
+            vm=name,
+        )
 
     async def define(self, spec: VmSpec, host: str) -> Vm:
         inv = self._inv(host)
-        await self._run_change(inv, commands.define_from_stdin(inv.uri),
-                               f"Defining VM {spec.name}", vm=spec.name,
-                               input=domain_xml(spec))
+        await self._run_change(
+            inv,
+            commands.define_from_stdin(inv.uri),
+            f"Defining VM {spec.name}",
+            vm=spec.name,
+            input=domain_xml(spec),
+        )
         self._where[spec.name] = host
-        self._publish([FleetEvent(time.time(), "vm.defined", host=host, vm=spec.name,
-                                  message=f"VM {spec.name} defined on {host}.")])
-        return Vm(name=spec.name, state=VmState.SHUTOFF, host=host, vcpus=spec.vcpus,
-                  memory_mib=spec.memory_mib, max_vcpus=spec.max_vcpus,
-                  max_memory_mib=spec.max_memory_mib, disk_gib=spec.disk_gib,
-                  datastore=spec.datastore, network=spec.network, pool=spec.pool)
+        self._publish(
+            [
+                FleetEvent(
+                    time.time(),
+                    "vm.defined",
+                    host=host,
+                    vm=spec.name,
+                    message=f"VM {spec.name} defined on {host}.",
+                )
+            ]
+        )
+        return Vm(
+            name=spec.name,
+            state=VmState.SHUTOFF,
+            host=host,
+            vcpus=spec.vcpus,
+            memory_mib=spec.memory_mib,
+            max_vcpus=spec.max_vcpus,
+            max_memory_mib=spec.max_memory_mib,
+            disk_gib=spec.disk_gib,
+            datastore=spec.datastore,
+            network=spec.network,
+            pool=spec.pool,
+        )
 
-    async def migrate(self, name: str, target: str, *, live: bool = True,
-                      copy_storage: bool = False, auto_converge: bool = False
-                      ) -> MigrationHandle:
+    async def migrate(
+        self,
+        name: str,
+        target: str,
+        *,
+        live: bool = True,
+        copy_storage: bool = False,
+        auto_converge: bool = False,
+    ) -> MigrationHandle:
         target_inv = self._inv(target)
         source, vm = await self._locate(name)
         if source.name == target:
             raise InvalidOperation(f"VM {name} already runs on {target}.")
         if live and vm.state not in (VmState.RUNNING, VmState.PAUSED):
-            raise InvalidOperation(f"VM {name} must be running or paused to migrate live "
-                                   f"(it is {vm.state}).")
+            raise InvalidOperation(
+                f"VM {name} must be running or paused to migrate live (it is {vm.state})."
+            )
         if not live and vm.state is not VmState.SHUTOFF:
-            raise InvalidOperation(f"VM {name} must be shut off for a cold migration "
-                                   f"(it is {vm.state}).")
+            raise InvalidOperation(
+                f"VM {name} must be shut off for a cold migration (it is {vm.state})."
+            )
         target_snap = await self._poll(target_inv)
         if not target_snap.answered:
             raise HostUnreachable(target_snap.host.reason)
         command = commands.migrate(
-            source.uri, name, commands.target_uri(target_inv.uri, str(target_inv.address)),
-            live=live, copy_storage=copy_storage, auto_converge=auto_converge)
+            source.uri,
+            name,
+            commands.target_uri(target_inv.uri, str(target_inv.address)),
+            live=live,
+            copy_storage=copy_storage,
+            auto_converge=auto_converge,
+        )
         handle = SshMigration(self, name, source, target_inv, live=live, command=command)
         self._changed()
         await handle.begin()
         self._migrations.add(handle)
-        self._publish([FleetEvent(time.time(), "migration.start", host=source.name, vm=name,
-                                  message=f"Migration of {name} from {source.name} to "
-                                          f"{target} started.")])
+        self._publish(
+            [
+                FleetEvent(
+                    time.time(),
+                    "migration.start",
+                    host=source.name,
+                    vm=name,
+                    message=f"Migration of {name} from {source.name} to {target} started.",
+                )
+            ]
+        )
         return handle
 
     def migration_ended(self, handle: SshMigration) -> None:
@@ -395,22 +494,35 @@ class SshDriver(HostDriver):
 
 
 def _state_code(state: VmState) -> int:
-    return {VmState.RUNNING: 1, VmState.PAUSED: 3, VmState.SHUTTING_DOWN: 4,
-            VmState.SHUTOFF: 5, VmState.CRASHED: 6}[state]
+    return {
+        VmState.RUNNING: 1,
+        VmState.PAUSED: 3,
+        VmState.SHUTTING_DOWN: 4,
+        VmState.SHUTOFF: 5,
+        VmState.CRASHED: 6,
+    }[state]
 
 
 def domain_xml(spec: VmSpec) -> str:
     """A libvirt domain definition for a new VM (KVM, one virtio disk, one NIC)."""
     root = ET.Element("domain", {"type": "kvm"})
     ET.SubElement(root, "name").text = spec.name
-    meta = ET.SubElement(ET.SubElement(root, "metadata"), f"{{{METADATA_NS}}}vm", {
-        "disk_gib": f"{spec.disk_gib:g}", "datastore": spec.datastore, "pool": spec.pool,
-        "workload": spec.workload})
+    meta = ET.SubElement(
+        ET.SubElement(root, "metadata"),
+        f"{{{METADATA_NS}}}vm",
+        {
+            "disk_gib": f"{spec.disk_gib:g}",
+            "datastore": spec.datastore,
+            "pool": spec.pool,
+            "workload": spec.workload,
+        },
+    )
     del meta
     ET.SubElement(root, "memory", {"unit": "KiB"}).text = str(spec.max_memory_mib * 1024)
     ET.SubElement(root, "currentMemory", {"unit": "KiB"}).text = str(spec.memory_mib * 1024)
-    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec.vcpus)}).text = \
-        str(spec.max_vcpus)
+    ET.SubElement(root, "vcpu", {"placement": "static", "current": str(spec.vcpus)}).text = str(
+        spec.max_vcpus
+    )
     os_node = ET.SubElement(root, "os")
     ET.SubElement(os_node, "type", {"arch": "x86_64"}).text = "hvm"
     devices = ET.SubElement(root, "devices")

@@ -47,13 +47,17 @@ class HostKeyRefused(HostUnreachable):
         self.key = key
         self.fingerprint = fingerprint(key)
         if verdict is Verdict.UNKNOWN:
-            message = (f"Host {host} presented an unknown host key {self.fingerprint}; "
-                       f"check it and run `vdctui host trust {host}` to accept it.")
+            message = (
+                f"Host {host} presented an unknown host key {self.fingerprint}; "
+                f"check it and run `vdctui host trust {host}` to accept it."
+            )
         elif verdict is Verdict.REVOKED:
             message = f"Host {host} presented a revoked host key {self.fingerprint}; refused."
         else:
-            message = (f"Host {host} presented a CHANGED host key {self.fingerprint}, not the "
-                       "one on record; refused (someone may be impersonating it).")
+            message = (
+                f"Host {host} presented a CHANGED host key {self.fingerprint}, not the "
+                "one on record; refused (someone may be impersonating it)."
+            )
         super().__init__(message)
 
 
@@ -70,8 +74,9 @@ class HostKeyBook:
     the inventory host `name` (from its store).
     """
 
-    def __init__(self, known_hosts: Path | None = None,
-                 trusted: Callable[[str], Sequence[str]] | None = None) -> None:
+    def __init__(
+        self, known_hosts: Path | None = None, trusted: Callable[[str], Sequence[str]] | None = None
+    ) -> None:
         self.known_hosts_path = known_hosts
         self._trusted = trusted or (lambda name: ())
         self._known: asyncssh.SSHKnownHosts | None = None
@@ -81,8 +86,9 @@ class HostKeyBook:
             except (OSError, ValueError) as exc:
                 raise ValueError(f"Cannot read known_hosts {known_hosts}: {exc}.") from None
 
-    def check(self, name: str, host: str, addr: str, port: int | None,
-              key: asyncssh.SSHKey) -> Check:
+    def check(
+        self, name: str, host: str, addr: str, port: int | None, key: asyncssh.SSHKey
+    ) -> Check:
         presented = public_text(key)
         on_record: list[str] = []
         revoked: list[str] = []
@@ -109,8 +115,9 @@ class CheckingClient(asyncssh.SSHClient):
         self._accept_any = accept_any
         self.check: Check | None = None
 
-    def validate_host_public_key(self, host: str, addr: str, port: int,
-                                 key: asyncssh.SSHKey) -> bool:
+    def validate_host_public_key(
+        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    ) -> bool:
         self.check = self._book.check(self._name, host, addr, port, key)
         return self._accept_any or self.check.verdict is Verdict.KNOWN
 
@@ -122,4 +129,7 @@ class CheckingClient(asyncssh.SSHClient):
 
 # known_hosts for asyncssh that holds nothing: every key goes to validate_host_public_key
 NO_KNOWN_HOSTS: tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]] = (
-    [], [], [])
+    [],
+    [],
+    [],
+)

@@ -117,8 +117,11 @@ class Inventory:
 
 def _lines_of_hosts(text: str) -> list[tuple[int, int]]:
     """(first, last) line numbers of each `[[hosts]]` table, in order."""
-    starts = [i + 1 for i, line in enumerate(text.splitlines())
-              if re.match(r"\s*\[\[\s*hosts\s*\]\]", line)]
+    starts = [
+        i + 1
+        for i, line in enumerate(text.splitlines())
+        if re.match(r"\s*\[\[\s*hosts\s*\]\]", line)
+    ]
     total = len(text.splitlines())
     ends = [s - 1 for s in starts[1:]] + [total]
     return list(zip(starts, ends, strict=True))
@@ -158,8 +161,10 @@ def load_inventory(path: Path) -> Inventory:
 
     for key in data:
         if key not in TOP_LEVEL:
-            raise InventoryError(f"{path} line {top_line(key)}: unknown key {key!r} "
-                                 f"(expected {', '.join(TOP_LEVEL)}).")
+            raise InventoryError(
+                f"{path} line {top_line(key)}: unknown key {key!r} "
+                f"(expected {', '.join(TOP_LEVEL)})."
+            )
     paths: dict[str, Path | None] = {}
     for key in ("known_hosts", "ssh_config", "identity"):
         value = data.get(key)
@@ -175,12 +180,14 @@ def load_inventory(path: Path) -> Inventory:
     for index, raw in enumerate(raw_hosts):
         first, last = spans[index] if index < len(spans) else (1, len(top_lines))
         hosts.append(_host(path, text, base, raw, first, last, seen))
-    return Inventory(path, tuple(hosts), paths["known_hosts"], paths["ssh_config"],
-                     paths["identity"])
+    return Inventory(
+        path, tuple(hosts), paths["known_hosts"], paths["ssh_config"], paths["identity"]
+    )
 
 
-def _host(path: Path, text: str, base: Path, raw: Any, first: int, last: int,
-          seen: dict[str, int]) -> InventoryHost:
+def _host(
+    path: Path, text: str, base: Path, raw: Any, first: int, last: int, seen: dict[str, int]
+) -> InventoryHost:
     if not isinstance(raw, dict):
         raise InventoryError(f"{path} line {first}: each host must be a [[hosts]] table.")
 
@@ -193,20 +200,24 @@ def _host(path: Path, text: str, base: Path, raw: Any, first: int, last: int,
     for key in REQUIRED:
         if key not in raw:
             label = f" {raw['name']!r}" if isinstance(raw.get("name"), str) else ""
-            raise InventoryError(f"{path} line {first}: host{label} has no {key!r} "
-                                 f"(every host needs {', '.join(REQUIRED)}).")
+            raise InventoryError(
+                f"{path} line {first}: host{label} has no {key!r} "
+                f"(every host needs {', '.join(REQUIRED)})."
+            )
     for key in REQUIRED + OPTIONAL_STR:
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise InventoryError(f"{where(key)}: {key!r} must be a non-empty string.")
     for key in OPTIONAL_NUM:
         value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or value < 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
             raise InventoryError(f"{where(key)}: {key!r} must be a number of at least 0.")
     name = raw["name"]
     if name in seen:
-        raise InventoryError(f"{where('name')}: host {name!r} is listed twice "
-                             f"(first on line {seen[name]}).")
+        raise InventoryError(
+            f"{where('name')}: host {name!r} is listed twice (first on line {seen[name]})."
+        )
     seen[name] = _key_line(text, "name", first, last)
     try:
         address = parse_address(raw["address"])
@@ -215,8 +226,7 @@ def _host(path: Path, text: str, base: Path, raw: Any, first: int, last: int,
         if "port" in raw and address.port is None:
             address = Address(address.host, address.user, _port(str(int(raw["port"]))))
     except ValueError as exc:
-        raise InventoryError(f"{where('address')}: address {raw['address']!r}: {exc}.") \
-            from None
+        raise InventoryError(f"{where('address')}: address {raw['address']!r}: {exc}.") from None
     jump: Address | None = None
     if "jump" in raw:
         try:
@@ -224,10 +234,17 @@ def _host(path: Path, text: str, base: Path, raw: Any, first: int, last: int,
         except ValueError as exc:
             raise InventoryError(f"{where('jump')}: jump {raw['jump']!r}: {exc}.") from None
     return InventoryHost(
-        name=name, site=raw["site"], room=raw["room"], rack=raw["rack"], address=address,
-        jump=jump, identity=_path(base, raw["identity"]) if "identity" in raw else None,
-        uri=raw.get("uri", DEFAULT_URI), model=raw.get("model", ""),
+        name=name,
+        site=raw["site"],
+        room=raw["room"],
+        rack=raw["rack"],
+        address=address,
+        jump=jump,
+        identity=_path(base, raw["identity"]) if "identity" in raw else None,
+        uri=raw.get("uri", DEFAULT_URI),
+        model=raw.get("model", ""),
         nic_gbps=float(raw.get("nic_gbps", 10.0)),
         reserved_cpus=int(raw.get("reserved_cpus", 0)),
-        reserved_memory_mib=int(raw.get("reserved_memory_mib", 0)), line=first,
+        reserved_memory_mib=int(raw.get("reserved_memory_mib", 0)),
+        line=first,
     )

@@ -22,8 +22,16 @@ MIGRATION_TIMEOUT_S = 24 * 3600.0
 
 
 class SshMigration(MigrationHandle):
-    def __init__(self, driver: SshDriver, vm: str, source: InventoryHost,
-                 target: InventoryHost, *, live: bool, command: str) -> None:
+    def __init__(
+        self,
+        driver: SshDriver,
+        vm: str,
+        source: InventoryHost,
+        target: InventoryHost,
+        *,
+        live: bool,
+        command: str,
+    ) -> None:
         self._driver = driver
         self.vm, self.source, self.target = vm, source.name, target.name
         self._source = source
@@ -37,8 +45,11 @@ class SshMigration(MigrationHandle):
 
     async def begin(self) -> None:
         """Start the exec; raise if the hypervisor refuses before a job even starts."""
-        self._exec = asyncio.get_running_loop().create_task(self._driver.pool.run(
-            self._source, self._command, read=False, timeout=MIGRATION_TIMEOUT_S))
+        self._exec = asyncio.get_running_loop().create_task(
+            self._driver.pool.run(
+                self._source, self._command, read=False, timeout=MIGRATION_TIMEOUT_S
+            )
+        )
         while not self._exec.done():
             sample = await self._sample()
             if sample is not None and sample.phase != "setup":
@@ -49,13 +60,15 @@ class SshMigration(MigrationHandle):
             exc = self._exec.exception()
             raise exc if isinstance(exc, DriverError) else DriverError(str(exc))
         if done.status != 0:
-            raise InvalidOperation(f"Migration of {self.vm} to {self.target} was refused: "
-                                   f"{done.error}")
+            raise InvalidOperation(
+                f"Migration of {self.vm} to {self.target} was refused: {done.error}"
+            )
 
     async def _sample(self, completed: bool = False) -> MigrationProgress | None:
         try:
             out = await self._driver.pool.run(
-                self._source, commands.domjobinfo(self._source.uri, self.vm, completed=completed))
+                self._source, commands.domjobinfo(self._source.uri, self.vm, completed=completed)
+            )
         except HostUnreachable:
             return None
         if out.status != 0:
@@ -89,9 +102,9 @@ class SshMigration(MigrationHandle):
         if self._exec is None or self._exec.done():
             return
         self._aborted = True
-        out = await self._driver.pool.run(self._source,
-                                          commands.domjobabort(self._source.uri, self.vm),
-                                          read=False)
+        out = await self._driver.pool.run(
+            self._source, commands.domjobabort(self._source.uri, self.vm), read=False
+        )
         if out.status != 0 and not self._exec.done():
             self._aborted = False
             raise InvalidOperation(f"Could not abort the migration of {self.vm}: {out.error}")
@@ -117,10 +130,17 @@ class SshMigration(MigrationHandle):
             reason = reason or (done.error if done is not None else "the migration failed")
         self._driver.migration_ended(self)
         self._result = MigrationResult(
-            vm=self.vm, source=self.source, target=self.target,
-            kind=MigrationKind.LIVE if self._live else MigrationKind.COLD, outcome=outcome,
-            started=self._started, ended=time.time(), data_processed=sample.data_processed,
-            rounds=sample.memory_iteration, downtime_ms=sample.downtime, reason=reason,
+            vm=self.vm,
+            source=self.source,
+            target=self.target,
+            kind=MigrationKind.LIVE if self._live else MigrationKind.COLD,
+            outcome=outcome,
+            started=self._started,
+            ended=time.time(),
+            data_processed=sample.data_processed,
+            rounds=sample.memory_iteration,
+            downtime_ms=sample.downtime,
+            reason=reason,
         )
         return self._result
 

@@ -158,8 +158,10 @@ class DomStats:
     @property
     def complete(self) -> bool:
         """Has the figures a Vm needs (KVM prints them; the test driver only state)."""
-        return all(k in self.fields for k in ("vcpu.current", "vcpu.maximum",
-                                              "balloon.current", "balloon.maximum"))
+        return all(
+            k in self.fields
+            for k in ("vcpu.current", "vcpu.maximum", "balloon.current", "balloon.maximum")
+        )
 
 
 def parse_domstats(text: str) -> list[DomStats]:
@@ -171,7 +173,7 @@ def parse_domstats(text: str) -> list[DomStats]:
         if not line.strip():
             continue
         if line.startswith("Domain: '") and line.endswith("'") and len(line) > len("Domain: '"):
-            current = DomStats(line[len("Domain: '"):-1])
+            current = DomStats(line[len("Domain: '") : -1])
             found.append(current)
             continue
         if current is None:
@@ -208,7 +210,9 @@ def parse_dominfo(text: str) -> DomInfo:
         raise VirshOutputError(f"dominfo State is {f['State']!r}") from None
     cpu_time = f.get("CPU time", "0s").rstrip("s") or "0"
     return DomInfo(
-        name=f["Name"], uuid=f.get("UUID", ""), state=state,
+        name=f["Name"],
+        uuid=f.get("UUID", ""),
+        state=state,
         vcpus=_int(f["CPU(s)"], "dominfo CPU(s)"),
         cpu_time_s=_float(cpu_time, "dominfo CPU time"),
         max_memory_mib=_kib_to_mib(f["Max memory"], "dominfo Max memory"),
@@ -242,11 +246,14 @@ class JobInfo:
         else:
             phase = "done" if self.job_type != JOB_NONE else "setup"
         return MigrationProgress(
-            time_elapsed=int(num("time_elapsed")), data_total=int(num("data_total")),
+            time_elapsed=int(num("time_elapsed")),
+            data_total=int(num("data_total")),
             data_processed=int(num("data_processed")),
-            data_remaining=int(num("data_remaining")), memory_bps=num("memory_bps"),
+            data_remaining=int(num("data_remaining")),
+            memory_bps=num("memory_bps"),
             memory_dirty_rate=num("memory_dirty_rate"),
-            memory_iteration=int(num("memory_iteration")), downtime=int(num("downtime")),
+            memory_iteration=int(num("memory_iteration")),
+            downtime=int(num("downtime")),
             phase=phase,
         )
 

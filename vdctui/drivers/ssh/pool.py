@@ -48,8 +48,9 @@ _NOT_RETRIED = " (a change: it may or may not have taken effect, and was not ret
 KEX_FIRST = "^curve25519-sha256,curve25519-sha256@libssh.org"
 CIPHERS_FIRST = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
 HOST_KEYS_FIRST = "^ssh-ed25519"
-_CONFIG_ALGS = re.compile(r"^\s*(kexalgorithms|ciphers|hostkeyalgorithms)\b",
-                          re.IGNORECASE | re.MULTILINE)
+_CONFIG_ALGS = re.compile(
+    r"^\s*(kexalgorithms|ciphers|hostkeyalgorithms)\b", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,9 @@ class Completed:
     def error(self) -> str:
         """The last `error: ...` line virsh printed, without the prefix (or the stderr tail)."""
         lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
-        errors = [line.removeprefix("error:").strip() for line in lines
-                  if line.startswith("error:")]
+        errors = [
+            line.removeprefix("error:").strip() for line in lines if line.startswith("error:")
+        ]
         text = (errors or lines or [f"exit status {self.status}"])[-1]
         return text
 
@@ -112,10 +114,15 @@ def _reason(exc: BaseException) -> str:
 
 
 class ConnectionPool:
-    def __init__(self, inventory: Inventory, book: HostKeyBook, *,
-                 limits: PoolLimits | None = None,
-                 on_refused: Callable[[HostUnreachable], None] | None = None,
-                 agent_path: str | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        book: HostKeyBook,
+        *,
+        limits: PoolLimits | None = None,
+        on_refused: Callable[[HostUnreachable], None] | None = None,
+        agent_path: str | None = None,
+    ) -> None:
         self.inventory = inventory
         self.book = book
         self.limits = limits or PoolLimits()
@@ -132,8 +139,9 @@ class ConnectionPool:
     def _link(self, key: str) -> _Link:
         link = self._links.get(key)
         if link is None:
-            link = self._links[key] = _Link(key, channels=asyncio.Semaphore(
-                self.limits.max_channels))
+            link = self._links[key] = _Link(
+                key, channels=asyncio.Semaphore(self.limits.max_channels)
+            )
         return link
 
     def _handshake_gate(self, target: str) -> asyncio.Semaphore:
@@ -161,8 +169,11 @@ class ConnectionPool:
         return found
 
     def _options(self, address: Address, identity: Path | None) -> dict[str, Any]:
-        config_paths = ((str(self.inventory.ssh_config),) if self.inventory.ssh_config
-                        is not None else ("~/.ssh/config",))
+        config_paths = (
+            (str(self.inventory.ssh_config),)
+            if self.inventory.ssh_config is not None
+            else ("~/.ssh/config",)
+        )
         configured = self._config_algorithms(config_paths)
         options: dict[str, Any] = {
             "known_hosts": NO_KNOWN_HOSTS,
@@ -176,8 +187,9 @@ class ConnectionPool:
             options["kex_algs"] = KEX_FIRST
         if "ciphers" not in configured:
             options["encryption_algs"] = CIPHERS_FIRST
-        options["server_host_key_algs"] = ("default" if "hostkeyalgorithms" in configured
-                                           else HOST_KEYS_FIRST)
+        options["server_host_key_algs"] = (
+            "default" if "hostkeyalgorithms" in configured else HOST_KEYS_FIRST
+        )
         if self.inventory.ssh_config is not None:
             options["config"] = [str(self.inventory.ssh_config)]
         else:
@@ -194,17 +206,23 @@ class ConnectionPool:
             options["port"] = address.port
         return options
 
-    async def _connect(self, name: str, address: Address, identity: Path | None,
-                       tunnel: asyncssh.SSHClientConnection | None, gate_key: str
-                       ) -> asyncssh.SSHClientConnection:
+    async def _connect(
+        self,
+        name: str,
+        address: Address,
+        identity: Path | None,
+        tunnel: asyncssh.SSHClientConnection | None,
+        gate_key: str,
+    ) -> asyncssh.SSHClientConnection:
         client = CheckingClient(self.book, name)
         options = self._options(address, identity)
         if tunnel is not None:
             options["tunnel"] = tunnel
         async with self._handshake_gate(gate_key):
             try:
-                conn = await asyncssh.connect(address.host, client_factory=lambda: client,
-                                              **options)
+                conn = await asyncssh.connect(
+                    address.host, client_factory=lambda: client, **options
+                )
             except BaseException as exc:
                 refusal = client.refusal()
                 if refusal is not None and isinstance(exc, asyncssh.Error | OSError):
@@ -227,7 +245,8 @@ class ConnectionPool:
         found = self._config_jumps.get(host.address)
         if found is None:
             found = self._config_jumps[host.address] = _config_jump(
-                self._config_paths(), host.address)
+                self._config_paths(), host.address
+            )
         return found
 
     def _config_paths(self) -> list[str]:
@@ -240,8 +259,9 @@ class ConnectionPool:
         hops = self._hops(host)
         return await self._through(hops, host.identity) if hops else None
 
-    async def _through(self, hops: tuple[Address, ...], identity: Path | None
-                       ) -> asyncssh.SSHClientConnection:
+    async def _through(
+        self, hops: tuple[Address, ...], identity: Path | None
+    ) -> asyncssh.SSHClientConnection:
         """The shared connection to the last of `hops`, each reached through the one before."""
         key = _jump_key(hops)
         last = hops[-1]
@@ -253,8 +273,9 @@ class ConnectionPool:
 
         return await self._open(self._link(key), f"bastion {last}", make)
 
-    async def _open(self, link: _Link, label: str,
-                    make: Callable[[], Any]) -> asyncssh.SSHClientConnection:
+    async def _open(
+        self, link: _Link, label: str, make: Callable[[], Any]
+    ) -> asyncssh.SSHClientConnection:
         if link.conn is not None and not link.conn.is_closed():
             return link.conn
         async with link.lock:
@@ -264,8 +285,10 @@ class ConnectionPool:
             if now < link.down_until:
                 if link.refusal is not None:
                     raise link.refusal
-                raise HostUnreachable(f"{label} is unreachable: {link.reason} "
-                                      f"(next try in {link.down_until - now:.0f} s).")
+                raise HostUnreachable(
+                    f"{label} is unreachable: {link.reason} "
+                    f"(next try in {link.down_until - now:.0f} s)."
+                )
             try:
                 link.conn = await make()
             except HostUnreachable as exc:
@@ -274,16 +297,18 @@ class ConnectionPool:
             except (TimeoutError, asyncssh.Error, OSError) as exc:
                 reason = _reason(exc)
                 self._failed(link, reason, None)
-                raise HostUnreachable(f"{label[0].upper()}{label[1:]} is unreachable: "
-                                      f"{reason}.") from None
+                raise HostUnreachable(
+                    f"{label[0].upper()}{label[1:]} is unreachable: {reason}."
+                ) from None
             link.backoff = 0.0
             link.refusal = None
             link.reason = ""
             return link.conn
 
     def _failed(self, link: _Link, reason: str, refusal: HostUnreachable | None) -> None:
-        link.backoff = min(self.limits.backoff_max_s,
-                           link.backoff * 2 or self.limits.backoff_first_s)
+        link.backoff = min(
+            self.limits.backoff_max_s, link.backoff * 2 or self.limits.backoff_first_s
+        )
         link.down_until = time.monotonic() + link.backoff
         link.reason = reason
         link.refusal = refusal
@@ -307,8 +332,15 @@ class ConnectionPool:
             link.conn.abort()
             link.conn = None
 
-    async def run(self, host: InventoryHost, command: str, *, read: bool = True,
-                  input: str | None = None, timeout: float | None = None) -> Completed:
+    async def run(
+        self,
+        host: InventoryHost,
+        command: str,
+        *,
+        read: bool = True,
+        input: str | None = None,
+        timeout: float | None = None,
+    ) -> Completed:
         """Run one command on a host; connection trouble raises HostUnreachable."""
         attempts = 1 + (READ_RETRIES if read else 0)
         limit = self.limits.command_timeout_s if timeout is None else timeout
@@ -321,26 +353,34 @@ class ConnectionPool:
                     result = await _exec(conn, command, input, limit)
             except TimeoutError:
                 unknown = "" if read else _NOT_RETRIED
-                raise HostUnreachable(f"Host {host.name} did not finish a command within "
-                                      f"{limit:g} s{unknown}.") from None
-            except (asyncssh.ChannelOpenError, asyncssh.ConnectionLost,
-                    asyncssh.DisconnectError, BrokenPipeError, ConnectionError) as exc:
+                raise HostUnreachable(
+                    f"Host {host.name} did not finish a command within {limit:g} s{unknown}."
+                ) from None
+            except (
+                asyncssh.ChannelOpenError,
+                asyncssh.ConnectionLost,
+                asyncssh.DisconnectError,
+                BrokenPipeError,
+                ConnectionError,
+            ) as exc:
                 self.forget(host)
                 if attempt + 1 < attempts:
                     await asyncio.sleep(0.05 * (attempt + 1))
                     continue
-                maybe = ("" if read or isinstance(exc, asyncssh.ChannelOpenError)
-                         else _NOT_RETRIED)
-                raise HostUnreachable(f"Host {host.name} is unreachable: "
-                                      f"{_reason(exc)}{maybe}.") from None
+                maybe = "" if read or isinstance(exc, asyncssh.ChannelOpenError) else _NOT_RETRIED
+                raise HostUnreachable(
+                    f"Host {host.name} is unreachable: {_reason(exc)}{maybe}."
+                ) from None
             self.execs_done += 1
             status = result.exit_status
             if status is None:  # killed by a signal or the connection dropped mid-command
                 self.forget(host)
                 if attempt + 1 < attempts:
                     continue
-                raise HostUnreachable(f"Host {host.name} dropped the connection during a "
-                                      f"command{'' if read else _NOT_RETRIED}.")
+                raise HostUnreachable(
+                    f"Host {host.name} dropped the connection during a "
+                    f"command{'' if read else _NOT_RETRIED}."
+                )
             return Completed(_text(result.stdout), _text(result.stderr), status)
         raise HostUnreachable(f"Host {host.name} is unreachable.")  # pragma: no cover
 
@@ -352,12 +392,12 @@ class ConnectionPool:
         if tunnel is not None:
             options["tunnel"] = tunnel
         try:
-            conn = await asyncssh.connect(host.address.host, client_factory=lambda: client,
-                                          **options)
+            conn = await asyncssh.connect(
+                host.address.host, client_factory=lambda: client, **options
+            )
         except (TimeoutError, asyncssh.Error, OSError) as exc:
             if client.check is None:
-                raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") \
-                    from None
+                raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
         else:
             conn.close()
         assert client.check is not None
@@ -374,8 +414,9 @@ class ConnectionPool:
         self._links.clear()
 
 
-async def _exec(conn: asyncssh.SSHClientConnection, command: str, input: str | None,
-                limit: float) -> asyncssh.SSHCompletedProcess:
+async def _exec(
+    conn: asyncssh.SSHClientConnection, command: str, input: str | None, limit: float
+) -> asyncssh.SSHCompletedProcess:
     """One command on its own channel, within `limit` seconds.
 
     The channel is closed when the command times out or is cancelled: asyncssh's
@@ -406,8 +447,17 @@ def _config_jump(paths: list[str], address: Address) -> tuple[Address, ...]:
     except (KeyError, OSError):
         local_user = ""
     try:
-        config = SSHClientConfig.load(None, paths, False, False, False, local_user,
-                                      address.user or (), address.host, address.port or ())
+        config = SSHClientConfig.load(
+            None,
+            paths,
+            False,
+            False,
+            False,
+            local_user,
+            address.user or (),
+            address.host,
+            address.port or (),
+        )
     except (ValueError, OSError) as exc:  # asyncssh's ConfigParseError is a ValueError
         raise HostUnreachable(f"Cannot read ssh_config for {address.host}: {exc}.") from None
     value = config.get("ProxyJump")
@@ -419,8 +469,9 @@ def _config_jump(paths: list[str], address: Address) -> tuple[Address, ...]:
         try:
             hops.append(parse_address(hop))
         except ValueError as exc:
-            raise HostUnreachable(f"ssh_config ProxyJump {value!r} for {address.host}: "
-                                  f"{exc}.") from None
+            raise HostUnreachable(
+                f"ssh_config ProxyJump {value!r} for {address.host}: {exc}."
+            ) from None
     return tuple(hops)
 
 

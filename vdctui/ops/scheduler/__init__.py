@@ -1,11 +1,11 @@
 """The filter scheduler: where a VM may run, best host first, and why not elsewhere.
 
-    view = FleetView(hosts, vms, maintenance=..., rack_budgets_kw=...)
-    answer = place(view, PlacementRequest("web-01", vcpus=2, memory_mib=4096))
-    answer.ranked      # candidates, best first, with weights and estimated watts
-    answer.excluded    # every other host with the filter that excluded it and why
-    host = pick(view, request)   # the best host only (fast path for batches)
-    view.claim(host, 2, 4096)    # count it before the next placement
+view = FleetView(hosts, vms, maintenance=..., rack_budgets_kw=...)
+answer = place(view, PlacementRequest("web-01", vcpus=2, memory_mib=4096))
+answer.ranked      # candidates, best first, with weights and estimated watts
+answer.excluded    # every other host with the filter that excluded it and why
+host = pick(view, request)   # the best host only (fast path for batches)
+view.claim(host, 2, 4096)    # count it before the next placement
 """
 
 from __future__ import annotations
@@ -18,8 +18,19 @@ from vdctui.ops.scheduler.view import FleetView
 from vdctui.ops.scheduler.weighers import PACK, POWER, SPREAD, Weights, watts_increase, weigh
 
 __all__ = [
-    "FILTERS", "PACK", "POWER", "SPREAD", "Exclusion", "FleetView", "HostFilter", "Placement",
-    "PlacementRequest", "RankedHost", "Weights", "pick", "place",
+    "FILTERS",
+    "PACK",
+    "POWER",
+    "SPREAD",
+    "Exclusion",
+    "FleetView",
+    "HostFilter",
+    "Placement",
+    "PlacementRequest",
+    "RankedHost",
+    "Weights",
+    "pick",
+    "place",
 ]
 
 
@@ -34,15 +45,16 @@ def place(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD)
     for host_filter in FILTERS:
         passes = host_filter.passes(view, request)
         dropped = np.flatnonzero(remaining & ~passes)
-        excluded.extend(Exclusion(view.names[i], host_filter.name,
-                                  host_filter.reason(view, request, int(i))) for i in dropped)
+        excluded.extend(
+            Exclusion(view.names[i], host_filter.name, host_filter.reason(view, request, int(i)))
+            for i in dropped
+        )
         remaining &= passes
     idx = np.flatnonzero(remaining)
     scores = weigh(view, request, idx, weights)
     watts = watts_increase(view, request, idx)
     order = np.lexsort((idx, -scores))  # best weight first, then name order
-    ranked = tuple(RankedHost(view.names[idx[k]], float(scores[k]), float(watts[k]))
-                   for k in order)
+    ranked = tuple(RankedHost(view.names[idx[k]], float(scores[k]), float(watts[k])) for k in order)
     excluded.sort(key=lambda e: e.host)
     return Placement(request, ranked, tuple(excluded))
 

@@ -40,14 +40,18 @@ def _state_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
 
 def _cpu_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
     cap = view.usable_cpus[i] * req.cpu_overcommit
-    return (f"host {view.names[i]} has {cap - view.held_vcpus[i]:g} of {cap:g} vCPUs free "
-            f"(overcommit {req.cpu_overcommit:g}x), {req.vcpus} needed")
+    return (
+        f"host {view.names[i]} has {cap - view.held_vcpus[i]:g} of {cap:g} vCPUs free "
+        f"(overcommit {req.cpu_overcommit:g}x), {req.vcpus} needed"
+    )
 
 
 def _memory_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
     cap = view.usable_memory[i] * req.memory_overcommit
-    return (f"host {view.names[i]} has {cap - view.held_memory[i]:.0f} MiB of memory free, "
-            f"{req.memory_mib} MiB needed")
+    return (
+        f"host {view.names[i]} has {cap - view.held_memory[i]:.0f} MiB of memory free, "
+        f"{req.memory_mib} MiB needed"
+    )
 
 
 def _rack_power(view: FleetView, req: PlacementRequest) -> BoolArray:
@@ -60,8 +64,10 @@ def _rack_power(view: FleetView, req: PlacementRequest) -> BoolArray:
 def _rack_power_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
     rack = view.rack_names[view.rack_of[i]]
     free = view.rack_free_watts[view.rack_of[i]]
-    return (f"rack {rack} has {max(free, 0):.0f} W of its power budget left, up to "
-            f"{view.watts_per_cpu[i] * req.vcpus:.0f} W needed")
+    return (
+        f"rack {rack} has {max(free, 0):.0f} W of its power budget left, up to "
+        f"{view.watts_per_cpu[i] * req.vcpus:.0f} W needed"
+    )
 
 
 def _all(view: FleetView) -> BoolArray:
@@ -100,28 +106,46 @@ def _network(view: FleetView, req: PlacementRequest) -> BoolArray:
 
 FILTERS: tuple[HostFilter, ...] = (
     HostFilter("ComputeFilter", lambda v, r: v.up, _state_reason),
-    HostFilter("MaintenanceFilter", lambda v, r: ~v.maintenance,
-               lambda v, r, i: f"host {v.names[i]} is in maintenance"),
-    HostFilter("CurrentHostFilter",
-               lambda v, r: _all_but(v, r.current_host) if r.current_host else _all(v),
-               lambda v, r, i: f"{r.vm} runs on {v.names[i]} already",
-               lambda r: bool(r.current_host)),
-    HostFilter("DatastoreFilter",
-               lambda v, r: v.reaches(r.datastore) if r.datastore else _all(v),
-               lambda v, r, i: f"host {v.names[i]} does not reach datastore {r.datastore}"),
-    HostFilter("NetworkFilter", _network,
-               lambda v, r, i: f"network {r.network} is not known on host {v.names[i]}",
-               lambda r: bool(r.network)),
-    HostFilter("AffinityFilter", _same_host,
-               lambda v, r, i: f"its affinity group runs on {r.same_host}",
-               lambda r: bool(r.same_host)),
-    HostFilter("AntiAffinityHostFilter",
-               lambda v, r: ~_one(v, r.avoid_hosts) if r.avoid_hosts else _all(v),
-               lambda v, r, i: f"host {v.names[i]} runs a VM of its anti-affinity group",
-               lambda r: bool(r.avoid_hosts)),
-    HostFilter("AntiAffinityRackFilter", _avoid_racks,
-               lambda v, r, i: f"rack {v.hosts[i].rack} holds a VM of its anti-affinity group",
-               lambda r: bool(r.avoid_racks)),
+    HostFilter(
+        "MaintenanceFilter",
+        lambda v, r: ~v.maintenance,
+        lambda v, r, i: f"host {v.names[i]} is in maintenance",
+    ),
+    HostFilter(
+        "CurrentHostFilter",
+        lambda v, r: _all_but(v, r.current_host) if r.current_host else _all(v),
+        lambda v, r, i: f"{r.vm} runs on {v.names[i]} already",
+        lambda r: bool(r.current_host),
+    ),
+    HostFilter(
+        "DatastoreFilter",
+        lambda v, r: v.reaches(r.datastore) if r.datastore else _all(v),
+        lambda v, r, i: f"host {v.names[i]} does not reach datastore {r.datastore}",
+    ),
+    HostFilter(
+        "NetworkFilter",
+        _network,
+        lambda v, r, i: f"network {r.network} is not known on host {v.names[i]}",
+        lambda r: bool(r.network),
+    ),
+    HostFilter(
+        "AffinityFilter",
+        _same_host,
+        lambda v, r, i: f"its affinity group runs on {r.same_host}",
+        lambda r: bool(r.same_host),
+    ),
+    HostFilter(
+        "AntiAffinityHostFilter",
+        lambda v, r: ~_one(v, r.avoid_hosts) if r.avoid_hosts else _all(v),
+        lambda v, r, i: f"host {v.names[i]} runs a VM of its anti-affinity group",
+        lambda r: bool(r.avoid_hosts),
+    ),
+    HostFilter(
+        "AntiAffinityRackFilter",
+        _avoid_racks,
+        lambda v, r, i: f"rack {v.hosts[i].rack} holds a VM of its anti-affinity group",
+        lambda r: bool(r.avoid_racks),
+    ),
     HostFilter("CoreFilter", lambda v, r: free_vcpus(v, r) >= r.vcpus, _cpu_reason),
     HostFilter("RamFilter", lambda v, r: free_memory(v, r) >= r.memory_mib, _memory_reason),
     HostFilter("RackPowerFilter", _rack_power, _rack_power_reason),

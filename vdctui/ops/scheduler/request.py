@@ -71,6 +71,7 @@ class Placement:
         counts: dict[str, int] = {}
         for exclusion in self.excluded:
             counts[exclusion.filter] = counts.get(exclusion.filter, 0) + 1
-        parts = ", ".join(f"{n} by {name}" for name, n in sorted(counts.items(),
-                                                                 key=lambda kv: -kv[1]))
+        parts = ", ".join(
+            f"{n} by {name}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])
+        )
         return f"no host passes the filters ({parts})" if parts else "there are no hosts"

@@ -45,11 +45,13 @@ class FleetView:
         n = len(self.hosts)
         self.up: BoolArray = np.array([h.state is HostState.UP for h in self.hosts], dtype=bool)
         in_maintenance = set(maintenance)
-        self.maintenance: BoolArray = np.array([h.name in in_maintenance for h in self.hosts],
-                                               dtype=bool)
+        self.maintenance: BoolArray = np.array(
+            [h.name in in_maintenance for h in self.hosts], dtype=bool
+        )
         self.usable_cpus: FloatArray = np.array([h.usable_cpus for h in self.hosts], dtype=float)
-        self.usable_memory: FloatArray = np.array([h.usable_memory_mib for h in self.hosts],
-                                                  dtype=float)
+        self.usable_memory: FloatArray = np.array(
+            [h.usable_memory_mib for h in self.hosts], dtype=float
+        )
         self.inverse_cpus: FloatArray = 1.0 / np.maximum(self.usable_cpus, 1.0)
         self.inverse_memory: FloatArray = 1.0 / np.maximum(self.usable_memory, 1.0)
         self.held_vcpus: FloatArray = np.zeros(n)
@@ -65,7 +67,8 @@ class FleetView:
         self.rack_of = np.array([rack_index[h.rack] for h in self.hosts], dtype=np.int64)
         budgets = rack_budgets_kw or {}
         self.rack_free_watts: FloatArray = np.array(
-            [1000.0 * budgets[r] if r in budgets else np.inf for r in self.rack_names])
+            [1000.0 * budgets[r] if r in budgets else np.inf for r in self.rack_names]
+        )
         for h in self.hosts:
             self.rack_free_watts[rack_index[h.rack]] -= h.power_watts
         self.networks: frozenset[str] | None = None if networks is None else frozenset(networks)

@@ -23,13 +23,14 @@ class Weights:
 
     @classmethod
     def named(cls, name: str) -> Weights:
-        """"spread" (default), "pack" (fill hosts up) or "power" (least watts added)."""
+        """ "spread" (default), "pack" (fill hosts up) or "power" (least watts added)."""
         presets = {"spread": SPREAD, "pack": PACK, "power": POWER}
         try:
             return presets[name]
         except KeyError:
-            raise ValueError(f"unknown placement policy {name!r} (one of: "
-                             f"{', '.join(presets)})") from None
+            raise ValueError(
+                f"unknown placement policy {name!r} (one of: {', '.join(presets)})"
+            ) from None
 
 
 SPREAD = Weights(ram=1.0, cpu=1.0, power=0.5)
@@ -53,8 +54,7 @@ def watts_increase(view: FleetView, req: PlacementRequest, idx: np.ndarray) -> F
     return result
 
 
-def weigh(view: FleetView, req: PlacementRequest, idx: np.ndarray,
-          weights: Weights) -> FloatArray:
+def weigh(view: FleetView, req: PlacementRequest, idx: np.ndarray, weights: Weights) -> FloatArray:
     """Combined weight of the candidate hosts `idx` (higher is better)."""
     total: FloatArray = np.zeros(len(idx))
     if weights.ram:  # the share of the host's memory left free (overcommit counted)

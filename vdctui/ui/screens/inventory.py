@@ -21,8 +21,12 @@ from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_mib
 
 Node = tuple[str, str]  # (kind, name): ("site", "dc1"), ("rack", "rk1"), ("host", "rk1-h01")
-STATE_STYLE = {HostState.UP: "green", HostState.OFF: "dim", HostState.CRASHED: "bold red",
-               HostState.UNREACHABLE: "bold yellow"}
+STATE_STYLE = {
+    HostState.UP: "green",
+    HostState.OFF: "dim",
+    HostState.CRASHED: "bold red",
+    HostState.UNREACHABLE: "bold yellow",
+}
 HOST_VMS_SHOWN = 200
 
 
@@ -150,17 +154,22 @@ class InventoryScreen(FleetScreen):
         tree.clear()
         by_rack = self._racks()
         for site in topology.sites:
-            site_node = tree.root.add(Text(site.name, style="bold"), data=("site", site.name),
-                                      expand=True)
+            site_node = tree.root.add(
+                Text(site.name, style="bold"), data=("site", site.name), expand=True
+            )
             for room in (r for r in topology.rooms if r.site == site.name):
-                room_node = site_node.add(room.name, data=("room", room.name),
-                                          expand=bool(self.host_filter) or len(topology.rooms) < 4)
+                room_node = site_node.add(
+                    room.name,
+                    data=("room", room.name),
+                    expand=bool(self.host_filter) or len(topology.rooms) < 4,
+                )
                 for rack in (k for k in topology.racks if k.room == room.name):
                     hosts = by_rack.get(rack.name, [])
                     if self.host_filter and not hosts:
                         continue
-                    rack_node = room_node.add(self._rack_label(rack, hosts),
-                                              data=("rack", rack.name), allow_expand=True)
+                    rack_node = room_node.add(
+                        self._rack_label(rack, hosts), data=("rack", rack.name), allow_expand=True
+                    )
                     if self.host_filter:  # show what matched
                         self._add_hosts(rack_node, hosts)
                         rack_node.expand()
@@ -186,8 +195,10 @@ class InventoryScreen(FleetScreen):
     def _rack_label(self, rack: Rack, hosts: list[Host]) -> Text:
         label = Text(rack.name)
         watts = sum(h.power_watts for h in hosts)
-        label.append(f" {watts / 1000:.1f}/{rack.power_budget_kw:g} kW",
-                     style="red" if watts > rack.power_budget_kw * 1000 else "dim")
+        label.append(
+            f" {watts / 1000:.1f}/{rack.power_budget_kw:g} kW",
+            style="red" if watts > rack.power_budget_kw * 1000 else "dim",
+        )
         if any(h.state is not HostState.UP for h in hosts):
             label.append(" !", style="bold red")
         return label
@@ -228,8 +239,13 @@ class InventoryScreen(FleetScreen):
             table.display = True
             self._host_vms(table, name)
             recent = self.ops.events(host=name, limit=8)
-            events.update(Text("\n".join(f"{when(e.ts)}  {e.message}" for e in recent)
-                               or "No events recorded for this host.", style="dim"))
+            events.update(
+                Text(
+                    "\n".join(f"{when(e.ts)}  {e.message}" for e in recent)
+                    or "No events recorded for this host.",
+                    style="dim",
+                )
+            )
         else:
             detail.update(self._group_detail(kind, name, hosts))
             if kind == "rack":
@@ -247,30 +263,38 @@ class InventoryScreen(FleetScreen):
         text.append(f"  {host.model}  rack {host.rack} · {host.room} · {host.site}\n")
         if host.reason:
             text.append(f"{host.reason}\n", style="yellow")
-        text.append(f"{host.cores} cores / {host.cpus} threads @ {host.mhz} MHz · "
-                    f"{format_mib(host.memory_mib)} · NIC {host.nic_gbps:g} Gbit/s · "
-                    f"reserved {host.reserved_cpus} CPUs, "
-                    f"{format_mib(host.reserved_memory_mib)}\n\n")
+        text.append(
+            f"{host.cores} cores / {host.cpus} threads @ {host.mhz} MHz · "
+            f"{format_mib(host.memory_mib)} · NIC {host.nic_gbps:g} Gbit/s · "
+            f"reserved {host.reserved_cpus} CPUs, "
+            f"{format_mib(host.reserved_memory_mib)}\n\n"
+        )
         cpu_capacity = host.usable_cpus * ratios.cpu
         used_vcpus = host.cpu_util * host.cpus
         text.append("CPU     ")
         text.append(capacity_bar(used_vcpus, held.vcpus, cpu_capacity))
-        text.append(f"  {100 * host.cpu_util:.0f}% busy · {held.vcpus} vCPUs on "
-                    f"{host.usable_cpus} CPUs ({held.vcpus / max(host.usable_cpus, 1):.1f}x, "
-                    f"limit {ratios.cpu:g}x)\n")
+        text.append(
+            f"  {100 * host.cpu_util:.0f}% busy · {held.vcpus} vCPUs on "
+            f"{host.usable_cpus} CPUs ({held.vcpus / max(host.usable_cpus, 1):.1f}x, "
+            f"limit {ratios.cpu:g}x)\n"
+        )
         text.append("Memory  ")
         text.append(capacity_bar(host.memory_used_mib, held.memory_mib, host.usable_memory_mib))
-        text.append(f"  {format_mib(host.memory_used_mib)} used of "
-                    f"{format_mib(host.usable_memory_mib)}\n")
+        text.append(
+            f"  {format_mib(host.memory_used_mib)} used of {format_mib(host.usable_memory_mib)}\n"
+        )
         rack = next((r for r in self.ops.topology().racks if r.name == host.rack), None)
         if rack is not None:
             rack_watts = sum(h.power_watts for h in self._hosts.values() if h.rack == rack.name)
             text.append("Power   ")
             text.append(ratio_bar(rack_watts, rack.power_budget_kw * 1000))
-            text.append(f"  this host {host.power_watts:.0f} W · rack {rack_watts / 1000:.2f} "
-                        f"of {rack.power_budget_kw:g} kW\n")
-            text.append(f"Network NIC {host.nic_gbps:g} Gbit/s · rack uplink "
-                        f"{rack.uplink_gbps:g} Gbit/s\n")
+            text.append(
+                f"  this host {host.power_watts:.0f} W · rack {rack_watts / 1000:.2f} "
+                f"of {rack.power_budget_kw:g} kW\n"
+            )
+            text.append(
+                f"Network NIC {host.nic_gbps:g} Gbit/s · rack uplink {rack.uplink_gbps:g} Gbit/s\n"
+            )
         text.append(f"Storage {', '.join(host.datastores) or 'none'}")
         return text
 
@@ -295,8 +319,9 @@ class InventoryScreen(FleetScreen):
         if kind == "rack":
             rack = next((r for r in self.ops.topology().racks if r.name == name), None)
             if rack is not None:
-                text.append(f" of {rack.power_budget_kw:g} kW budget · uplink "
-                            f"{rack.uplink_gbps:g} Gbit/s")
+                text.append(
+                    f" of {rack.power_budget_kw:g} kW budget · uplink {rack.uplink_gbps:g} Gbit/s"
+                )
         down = [h for h in hosts if h.state is not HostState.UP]
         if down:
             text.append("\n\nNot up: ", style="bold red")
@@ -308,18 +333,28 @@ class InventoryScreen(FleetScreen):
             table.add_column(header)
         for host in hosts:
             held = self._allocation(host.name)
-            table.add_row(host.name, host.state.value, f"{100 * host.cpu_util:.0f}",
-                          f"{held.vcpus}/{host.usable_cpus}",
-                          f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",
-                          f"{host.power_watts:.0f}")
+            table.add_row(
+                host.name,
+                host.state.value,
+                f"{100 * host.cpu_util:.0f}",
+                f"{held.vcpus}/{host.usable_cpus}",
+                f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",
+                f"{host.power_watts:.0f}",
+            )
 
     def _host_vms(self, table: DataTable[str], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)
         for header in ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%"):
             table.add_column(header)
         for vm in vms:
-            table.add_row(vm.name, vm.state.value, vm.pool or "-", str(vm.vcpus),
-                          format_mib(vm.memory_mib), f"{100 * vm.cpu_util:.0f}")
+            table.add_row(
+                vm.name,
+                vm.state.value,
+                vm.pool or "-",
+                str(vm.vcpus),
+                format_mib(vm.memory_mib),
+                f"{100 * vm.cpu_util:.0f}",
+            )
 
     # --- filter ------------------------------------------------------------------------------
 
@@ -347,5 +382,6 @@ class InventoryScreen(FleetScreen):
 
 
 def _within(host: Host, kind: str, name: str) -> bool:
-    return {"site": host.site, "room": host.room, "rack": host.rack,
-            "host": host.name}.get(kind) == name
+    return {"site": host.site, "room": host.room, "rack": host.rack, "host": host.name}.get(
+        kind
+    ) == name

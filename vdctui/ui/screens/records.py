@@ -58,8 +58,9 @@ class RecordsScreen(FleetScreen):
 
     def body(self) -> ComposeResult:
         yield Static(self.TITLE_TEXT, id="records-status")
-        yield Prompt(placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS),
-                     id="records-filter")
+        yield Prompt(
+            placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS), id="records-filter"
+        )
         yield from self.extra()
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
         for header, _ in self.COLUMNS:
@@ -81,8 +82,9 @@ class RecordsScreen(FleetScreen):
 
     def status(self) -> str:
         shown = f"{len(self.items):,} shown"
-        return f"{self.TITLE_TEXT}  {shown}" + (f"  filter: {self.filter_text}"
-                                                if self.filter_text else "")
+        return f"{self.TITLE_TEXT}  {shown}" + (
+            f"  filter: {self.filter_text}" if self.filter_text else ""
+        )
 
     def refresh_data(self) -> None:
         try:
@@ -199,12 +201,14 @@ def task_detail(task: Task) -> Text:
     d = task.detail
     if task.kind == "migrate" and "data_total" in d:
         rate = float(d.get("memory_bps", 0))
-        text.append(f"\n{d.get('source', '')} -> {d.get('to', '')}  phase {d.get('phase')}  "
-                    f"round {d.get('memory_iteration')}  {format_bytes(rate)}/s  "
-                    f"left {format_bytes(float(d.get('data_remaining', 0)))} of "
-                    f"{format_bytes(float(d.get('data_total', 0)))}  dirty "
-                    f"{float(d.get('memory_dirty_rate', 0)):.0f} pages/s  "
-                    f"downtime ~{d.get('downtime')} ms")
+        text.append(
+            f"\n{d.get('source', '')} -> {d.get('to', '')}  phase {d.get('phase')}  "
+            f"round {d.get('memory_iteration')}  {format_bytes(rate)}/s  "
+            f"left {format_bytes(float(d.get('data_remaining', 0)))} of "
+            f"{format_bytes(float(d.get('data_total', 0)))}  dirty "
+            f"{float(d.get('memory_dirty_rate', 0)):.0f} pages/s  "
+            f"downtime ~{d.get('downtime')} ms"
+        )
     return text
 
 

@@ -21,12 +21,25 @@ from vdctui.ui.widgets.prompt import Prompt
 if TYPE_CHECKING:
     from vdctui.ui.app import VdcApp
 
-SORT_FIELDS = {"name": "name", "state": "state", "host": "host", "pool": "pool",
-               "vcpus": "vcpus", "memory": "memory_mib", "cpu%": "cpu_util",
-               "uptime": "uptime_s"}
+SORT_FIELDS = {
+    "name": "name",
+    "state": "state",
+    "host": "host",
+    "pool": "pool",
+    "vcpus": "vcpus",
+    "memory": "memory_mib",
+    "cpu%": "cpu_util",
+    "uptime": "uptime_s",
+}
 DISRUPTIVE = {"stop", "destroy", "reboot"}
-LIFECYCLE = {"start": "start_vm", "stop": "stop_vm", "destroy": "destroy_vm",
-             "reboot": "reboot_vm", "suspend": "suspend_vm", "resume": "resume_vm"}
+LIFECYCLE = {
+    "start": "start_vm",
+    "stop": "stop_vm",
+    "destroy": "destroy_vm",
+    "reboot": "reboot_vm",
+    "suspend": "suspend_vm",
+    "resume": "resume_vm",
+}
 
 
 async def run_lifecycle(app: VdcApp, verb: str, names: list[str]) -> None:
@@ -38,8 +51,9 @@ async def run_lifecycle(app: VdcApp, verb: str, names: list[str]) -> None:
         question = f"{verb.capitalize()} {what}?"
         if verb == "destroy":
             question += " They lose power at once, like pulling the plug."
-        app.push_screen(ConfirmDialog(question, verb.capitalize()),
-                        partial(_confirmed, app, verb, names))
+        app.push_screen(
+            ConfirmDialog(question, verb.capitalize()), partial(_confirmed, app, verb, names)
+        )
         return
     await _apply(app, verb, names)
 
@@ -106,8 +120,7 @@ class VmsScreen(FleetScreen):
 
     def body(self) -> ComposeResult:
         yield Static(id="vm-status")
-        yield Prompt(placeholder="filter: web state:running host:rk1-h01 pool:db",
-                     id="vm-filter")
+        yield Prompt(placeholder="filter: web state:running host:rk1-h01 pool:db", id="vm-filter")
         yield PagedTable([" "] + [header for header, _ in VM_COLUMNS])
 
     @property
@@ -128,14 +141,20 @@ class VmsScreen(FleetScreen):
         self._total = self.ops.count_vms(**filters)
         page_rows = self.table.page_rows
         self.first_row = max(0, min(self.first_row, self._total - page_rows))
-        self._page = self.ops.vms(**filters, order_by=self.sort_field,
-                                      descending=self.descending, limit=page_rows,
-                                      offset=self.first_row)
+        self._page = self.ops.vms(
+            **filters,
+            order_by=self.sort_field,
+            descending=self.descending,
+            limit=page_rows,
+            offset=self.first_row,
+        )
         self._paint()
 
     def _paint(self) -> None:
-        rows = [["●" if vm.name in self.marked else " "]
-                + [_cell(get(vm)) for _, get in VM_COLUMNS] for vm in self._page]
+        rows = [
+            ["●" if vm.name in self.marked else " "] + [_cell(get(vm)) for _, get in VM_COLUMNS]
+            for vm in self._page
+        ]
         self.table.show(rows, [vm.name in self.marked for vm in self._page])
         first = self.first_row + 1 if self._page else 0
         status = f"VMs {first:,}-{self.first_row + len(self._page):,} of {self._total:,}"
@@ -256,8 +275,10 @@ class VmsScreen(FleetScreen):
 
         names = self.targets()
         if names:
-            self.app.push_screen(MigrateDialog(self.ops, names[0], also=len(names) - 1),
-                                 partial(migrate_all, self.vdc, names))
+            self.app.push_screen(
+                MigrateDialog(self.ops, names[0], also=len(names) - 1),
+                partial(migrate_all, self.vdc, names),
+            )
 
     def action_resize(self) -> None:
         from vdctui.ui.dialogs import ResizeDialog

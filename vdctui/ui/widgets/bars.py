@@ -33,6 +33,8 @@ def sparkline(values: list[float], width: int = 60) -> Text:
     line = Text()
     for value in values[-width:]:
         level = min(max(value, 0.0), 1.0)
-        line.append(SPARKS[min(int(level * len(SPARKS)), len(SPARKS) - 1)],
-                    style="red" if level >= 0.9 else "green")
+        line.append(
+            SPARKS[min(int(level * len(SPARKS)), len(SPARKS) - 1)],
+            style="red" if level >= 0.9 else "green",
+        )
     return line or Text("no samples yet", style="dim")

@@ -32,8 +32,12 @@ class PagedTable(Widget, can_focus=True):
     PagedTable > .paged-table--odd { background: $surface; }
     PagedTable > .paged-table--marked { color: $warning; }
     """
-    COMPONENT_CLASSES = {"paged-table--header", "paged-table--cursor", "paged-table--odd",
-                         "paged-table--marked"}
+    COMPONENT_CLASSES = {
+        "paged-table--header",
+        "paged-table--cursor",
+        "paged-table--odd",
+        "paged-table--marked",
+    }
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", id="table.down", show=False),
         Binding("up,k", "cursor_up", "Up", id="table.up", show=False),
@@ -79,8 +83,9 @@ class PagedTable(Widget, can_focus=True):
         """Replace the page; column widths fit the headers and this page's cells."""
         self._rows = rows
         self._marked = marked or [False] * len(rows)
-        self._widths = [max([len(h)] + [len(r[i]) for r in rows])
-                        for i, h in enumerate(self.headers)]
+        self._widths = [
+            max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(self.headers)
+        ]
         self.cursor_row = min(max(self.cursor_row, 0), max(len(rows) - 1, 0))
         self.refresh()
 
@@ -119,8 +124,7 @@ class PagedTable(Widget, can_focus=True):
                 style = "paged-table--odd" if row % 2 else ""
         else:
             return Strip.blank(width, self.rich_style)
-        look: Style = self.rich_style + (self.get_component_rich_style(style) if style
-                                         else Style())
+        look: Style = self.rich_style + (self.get_component_rich_style(style) if style else Style())
         return Strip([Segment(text[:width].ljust(width), look)], width)
 
     def on_resize(self) -> None:
