@@ -59,10 +59,12 @@ def fleet_exists(db: Path) -> bool:
 
 
 class FleetLock:
-    """An exclusive advisory lock on a fleet file, released on close."""
+    """An exclusive advisory lock on a fleet file, released on close. `owner` is the
+    file the operator named (the console's --db), which a refusal names."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: Path | None = None) -> None:
         self.path = path.with_name(path.name + ".lock")
+        self.owner = owner or path
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -74,7 +76,7 @@ class FleetLock:
             holder = handle.read().strip() or "another process"
             handle.close()
             raise BackendError(
-                f"The emulated data center {self.path.parent} is in use by {holder}; "
+                f"The data center {self.owner} is in use by {holder}; "
                 "close that console or use another --db."
             ) from None
         handle.seek(0)
@@ -132,7 +134,7 @@ def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, F
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
-    lock = FleetLock(fleet_path(db))
+    lock = FleetLock(fleet_path(db), owner=db)
     lock.acquire()
     try:
         identity = Identity.from_environment(read_only=read_only)

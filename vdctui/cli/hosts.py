@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import print_list
+from vdctui.cli.output import nothing_matches, print_list
 from vdctui.columns import HOST_COLUMNS
 from vdctui.model import Host
 from vdctui.ops import Console
@@ -30,7 +30,8 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
             if (rack is None or h.rack == rack) and (state is None or h.state == state)
         ]
 
-    print_list(cli.run(body), HOST_COLUMNS, as_json=cli.as_json, empty="No hosts match.")
+    empty = nothing_matches("host", {"rack": rack, "state": state}, empty="No hosts.")
+    print_list(cli.run(body), HOST_COLUMNS, as_json=cli.as_json, empty=empty)
 
 
 def _add_scheduling_commands() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,24 +28,59 @@ def default_db() -> Path:
     return Path(data_home) / "vdctui" / "vdctui.db"
 
 
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("--db",),
+        {
+            "type": click.Path(dir_okay=False, path_type=Path),
+            "default": None,
+            "help": "The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
+            "The emulated fleet lives beside it, so two paths are two data centers.",
+        },
+    ),
+    (("--read-only",), {"is_flag": True, "help": "Viewer role: every change is refused."}),
+    (("--json", "as_json"), {"is_flag": True, "help": "Print lists as JSON arrays."}),
+    (
+        ("--inventory",),
+        {
+            "type": click.Path(dir_okay=False, exists=True, path_type=Path),
+            "default": None,
+            "metavar": "FILE.toml",
+            "help": "Manage the real (or emulated) hosts this inventory lists, over SSH, "
+            "instead of the embedded emulated data center.",
+        },
+    ),
+)
+
+
+def _override(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the subcommand: it wins over the same one before it."""
+    if value is None or value is False:
+        return
+    cli = ctx.find_object(CliContext)
+    if cli is not None and param.name is not None:
+        setattr(cli, param.name, value)
+
+
+def accept_global_options(group: click.Group) -> None:
+    """Let every command under `group` take the global options too (`vm list --json`)."""
+    for command in group.commands.values():
+        command.params.extend(
+            click.Option(list(decls), expose_value=False, callback=_override, **settings)
+            for decls, settings in GLOBAL_OPTIONS
+        )
+        if isinstance(command, click.Group):
+            accept_global_options(command)
+
+
+def _global_options(f: Callable[..., None]) -> Callable[..., None]:
+    for decls, settings in reversed(GLOBAL_OPTIONS):
+        f = click.option(*decls, **settings)(f)
+    return f
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The console's SQLite file (default: ~/.local/share/vdctui/vdctui.db). "
-    "The emulated fleet lives beside it, so two paths are two data centers.",
-)
-@click.option("--read-only", is_flag=True, help="Viewer role: every change is refused.")
-@click.option("--json", "as_json", is_flag=True, help="Print lists as JSON arrays.")
-@click.option(
-    "--inventory",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    metavar="FILE.toml",
-    help="Manage the real (or emulated) hosts this inventory lists, over SSH, "
-    "instead of the embedded emulated data center.",
-)
+@_global_options
 @click.version_option(package_name="vdctui")
 @click.pass_context
 def main(
@@ -64,3 +101,4 @@ def main(
 for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance):
     main.add_command(command)
 host.add_command(trust)
+accept_global_options(main)

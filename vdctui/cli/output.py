@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Iterable, Sequence
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import click
@@ -49,6 +50,27 @@ def print_list(
         print_json(items)
     else:
         print_table(items, columns, empty=empty)
+
+
+def nothing_matches(noun: str, filters: Mapping[str, object], *, empty: str) -> str:
+    """What an empty list says: `empty` when nothing filtered it, else which filter matched
+    nothing (`No VM matches --pool db --state running.`), as the operator would retype it."""
+    given = [
+        _as_option(name, value) for name, value in filters.items() if value not in (None, False)
+    ]
+    if not given:
+        return empty
+    return f"No {noun} matches {' '.join(given)}."
+
+
+def _as_option(name: str, value: object) -> str:
+    option = "--" + name.replace("_", "-")
+    if value is True:
+        return option
+    text = str(value.value if isinstance(value, enum.Enum) else value)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return f"{option} {shlex.quote(text)}"
 
 
 def _cell(value: object) -> str:

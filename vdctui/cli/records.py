@@ -8,10 +8,10 @@ from typing import Any, Literal, TextIO
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import print_list
+from vdctui.cli.output import nothing_matches, print_list
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
 from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, Pool, PoolUsage, Task
-from vdctui.ops import Console
+from vdctui.ops import Console, Refused
 from vdctui.units import format_mib, parse_memory_mib
 
 
@@ -26,7 +26,12 @@ def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
     async def body(console: Console) -> list[Task]:
         return console.tasks(active=True if active else None, limit=limit)
 
-    print_list(cli.run(body, sync=False), TASK_COLUMNS, as_json=cli.as_json, empty="No tasks.")
+    print_list(
+        cli.run(body, sync=False),
+        TASK_COLUMNS,
+        as_json=cli.as_json,
+        empty=nothing_matches("task", {"active": active}, empty="No tasks."),
+    )
 
 
 @click.command("migration")
@@ -39,14 +44,36 @@ def migration(cli: CliContext, verb: str, vm: str | None, host: str | None, limi
     """The migration history (`vdctui migration list [--vm NAME]`)."""
 
     async def body(console: Console) -> list[MigrationRecord]:
-        return console.migrations(vm=vm, host=host, limit=limit)
+        found = console.migrations(vm=vm, host=host, limit=limit)
+        if not found:
+            await _known(console, vm=vm, host=host)  # no such VM or host is an error
+        return found
 
     print_list(
         cli.run(body, sync=False),
         MIGRATION_COLUMNS,
         as_json=cli.as_json,
-        empty="No migrations recorded.",
+        empty=nothing_matches(
+            "migration", {"vm": vm, "host": host}, empty="No migrations recorded."
+        ),
     )
+
+
+async def _known(console: Console, *, vm: str | None, host: str | None) -> None:
+    """Refuse (no such VM / host) unless each name given is one the fleet knows; a
+    store that has not synced yet is synced first, as it may not know them yet."""
+
+    def check() -> None:
+        if vm is not None:
+            console.vm(vm)
+        if host is not None:
+            console.host(host)
+
+    try:
+        check()
+    except Refused:
+        await console.sync()
+        check()
 
 
 @click.group("pool", invoke_without_command=True)
@@ -175,7 +202,11 @@ def audit_list(
         cli.run(body, sync=False),
         AUDIT_COLUMNS,
         as_json=cli.as_json,
-        empty="The audit log is empty.",
+        empty=nothing_matches(
+            "audit record",
+            {"actor": actor, "action": action, "target": target},
+            empty="The audit log is empty.",
+        ),
     )
 
 

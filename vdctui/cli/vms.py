@@ -9,7 +9,7 @@ import sys
 import click
 
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
-from vdctui.cli.output import print_list
+from vdctui.cli.output import nothing_matches, print_list
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
@@ -52,7 +52,9 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
             console.host(host)  # an unknown host is an error, not an empty list
         return console.vms(host=host, state=state, pool=pool)
 
-    print_list(cli.run(body), VM_COLUMNS, as_json=cli.as_json, empty="No VMs match.")
+    filters = {"host": host, "state": state, "pool": pool}
+    empty = nothing_matches("VM", filters, empty="No VMs.")
+    print_list(cli.run(body), VM_COLUMNS, as_json=cli.as_json, empty=empty)
 
 
 def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.Command:
