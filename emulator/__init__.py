@@ -4,7 +4,7 @@ It never imports vdctui; the console's emulated driver adapts it.
 """
 
 from .clock import run_fast, run_realtime
-from .demo import HOST_MODELS, HostModel, build_demo
+from .demo import HOST_MODELS, HostModel, build_demo, demo_vms_for
 from .errors import FleetError, HostUnreachable, InvalidOperation, NoSuchHost, NoSuchVm
 from .fleet import Fleet
 from .migration import Migration
@@ -44,6 +44,7 @@ __all__ = [
     "Vm",
     "Workload",
     "build_demo",
+    "demo_vms_for",
     "open_fleet",
     "parse_workload",
     "power_at",

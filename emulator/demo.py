@@ -114,11 +114,25 @@ def _diurnal() -> list[float]:
     ]
 
 
-def build_demo(seed: int = 0, hosts: int = 64, vms: int = 600, epoch: float = 0.0) -> Fleet:
+DEMO_HOSTS, DEMO_VMS = 64, 600  # the default demo; other sizes keep its VMs per host
+
+
+def demo_vms_for(hosts: int) -> int:
+    """How many VMs a demo of `hosts` hosts holds when not told: the default demo's
+    density (600 VMs on 64 hosts), which fits any number of hosts."""
+    return max(1, round(hosts * DEMO_VMS / DEMO_HOSTS))
+
+
+def build_demo(
+    seed: int = 0, hosts: int = DEMO_HOSTS, vms: int | None = None, epoch: float = 0.0
+) -> Fleet:
     """One site; ~8 hosts per rack (40 when large), 4-25 racks per room, pools of VMs.
 
-    `epoch` is the virtual time the data center starts at (e.g. UNIX time now).
+    `vms` defaults to `demo_vms_for(hosts)`. `epoch` is the virtual time the data
+    center starts at (e.g. UNIX time now).
     """
+    if vms is None:
+        vms = demo_vms_for(hosts)
     rng = random.Random(seed)
     fleet = Fleet(seed=seed)
     fleet.now = epoch

@@ -35,8 +35,12 @@ class BackendError(Exception):
 @dataclass(frozen=True)
 class DemoSize:
     hosts: int = 64
-    vms: int = 600
+    vms: int | None = None  # None: the default demo's VMs per host (600 on 64 hosts)
     seed: int = 0
+
+    @property
+    def vm_count(self) -> int:
+        return emulator.demo_vms_for(self.hosts) if self.vms is None else self.vms
 
 
 def fleet_path(db: Path) -> Path:
@@ -121,7 +125,7 @@ def open_fleet(
             on_build(path)
         # the embedded data center keeps wall-clock time
         fleet = emulator.build_demo(
-            seed=size.seed, hosts=size.hosts, vms=size.vms, epoch=time.time()
+            seed=size.seed, hosts=size.hosts, vms=size.vm_count, epoch=time.time()
         )
         fleet_file.save(fleet)
     return fleet, fleet_file

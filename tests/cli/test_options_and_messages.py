@@ -133,3 +133,11 @@ async def test_the_in_use_message_names_the_db_file(tmp_path: Path) -> None:
         await holder.close()
     assert result.exit_code == 1
     assert f"{db} is in use by vdctui pid" in result.stderr
+
+
+def test_emulate_sized_by_hosts_alone_fits(tmp_path: Path) -> None:
+    cli = Vdctui(tmp_path / "dc.db")
+    result = cli("emulate", "--hosts", "8", "--for", "1s")
+    assert result.exit_code == 0, result.output
+    assert "8 hosts and 75 VMs" in result.stderr
+    assert len(cli.json("vm", "list")) == 75

@@ -59,9 +59,8 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 @click.option(
     "--vms",
     type=click.IntRange(0, 1_000_000),
-    default=600,
-    show_default=True,
-    help="VMs in a new data center.",
+    default=None,
+    help="VMs in a new data center  [default: 600 on 64 hosts, as many per host on others]",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of a new data center.")
 @click.option(
@@ -105,7 +104,7 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 def emulate(
     cli: CliContext,
     hosts: int,
-    vms: int,
+    vms: int | None,
     seed: int,
     duration: float | None,
     speed: float,
@@ -208,7 +207,7 @@ async def _emulate(
 ) -> dict[str, Any]:
     def building(path: Path) -> None:
         click.echo(
-            f"Building a data center of {size.hosts} hosts and {size.vms} VMs "
+            f"Building a data center of {size.hosts} hosts and {size.vm_count} VMs "
             f"(seed {size.seed}) in {path} ...",
             err=True,
         )
