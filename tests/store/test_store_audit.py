@@ -239,7 +239,19 @@ def test_export_csv(store: Store) -> None:
     assert [r["id"] for r in rows] == ["2", "4", "6"]
     first = store.audit(target=rows[0]["target"], actor="bob")[-1]
     assert json.loads(rows[0]["params"]) == first.params
-    assert rows[0]["hash"] == first.hash and float(rows[0]["ts"]) == first.ts
+    assert rows[0]["hash"] == first.hash and float(rows[0]["ts_epoch"]) == first.ts
+    assert rows[0]["ts"] == "1970-01-01T00:16:42.000000Z"  # ISO 8601 UTC for people
+
+
+def test_export_csv_time_is_iso_8601_utc(store: Store) -> None:
+    store.append_audit(actor="a", role="admin", action="x", target="y", ts=1_700_000_000.25)
+    store.append_audit(actor="a", role="admin", action="x", target="y", ts=1e15)
+    out = io.StringIO()
+    store.export_audit("csv", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["ts"] == "2023-11-14T22:13:20.250000Z"
+    assert rows[1]["ts"] == ""  # beyond year 9999: not a date, the epoch column keeps it
+    assert float(rows[1]["ts_epoch"]) == 1e15
 
 
 def test_export_json(store: Store) -> None:
@@ -251,6 +263,7 @@ def test_export_json(store: Store) -> None:
     assert [d["id"] for d in data] == [r.id for r in records]
     assert data[0]["params"] == records[0].params and data[0]["role"] == "operator"
     assert data[-1]["hash"] == records[-1].hash
+    assert data[0]["ts"] == 1001.0 and data[0]["time"] == "1970-01-01T00:16:41.000000Z"
     empty = io.StringIO()
     assert store.export_audit("json", empty, actor="nobody") == 0
     assert json.loads(empty.getvalue()) == []

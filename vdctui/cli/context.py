@@ -13,6 +13,7 @@ import click
 
 from vdctui.backend import BackendError, open_console, open_ssh_console
 from vdctui.ops import Console, Failed, Refused
+from vdctui.store import StoreError
 
 T = TypeVar("T")
 
@@ -41,7 +42,7 @@ class CliContext:
 
         try:
             return asyncio.run(session())
-        except (Refused, Failed, BackendError) as exc:
+        except (Refused, Failed, BackendError, StoreError) as exc:
             fail(str(exc))
         except KeyboardInterrupt:
             click.echo("vdctui: interrupted.", err=True)

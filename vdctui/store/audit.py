@@ -17,6 +17,7 @@ import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal, TextIO
 
@@ -24,6 +25,7 @@ from vdctui.model import AuditProblem, AuditRecord, Role
 from vdctui.store.base import StoreBase, to_json
 from vdctui.store.errors import StoreError
 from vdctui.store.schema import GENESIS_HASH
+from vdctui.store.txn import immediate, retrying
 
 COLUMNS = (
     "id",
@@ -101,6 +103,44 @@ def _record(row: Sequence[Any]) -> AuditRecord:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """An entry checked and put in canonical form, before it gets an id."""
+
+    ts: float | None
+    fields: tuple[str, str, str, str, str, str, str]  # actor, role, action, target, params...
+
+
+def _checked(entry: AuditEntry) -> _Checked:
+    ts = None
+    if entry.ts is not None:
+        # + 0.0: SQLite keeps -0.0 as 0, so the hash must be of 0.0 too
+        ts = float(entry.ts) + 0.0
+        if not math.isfinite(ts):
+            raise StoreError(f"an audit record needs a finite time, not {ts!r}")
+    role = str(entry.role) if entry.role in _ROLES else Role(entry.role).value
+    params = to_json(dict(entry.params))
+    fields = (entry.actor, role, entry.action, entry.target, params, entry.result, entry.error)
+    return _Checked(ts, fields)
+
+
+def iso_utc(ts: float) -> str:
+    """ISO 8601 in UTC with microseconds ("2023-11-14T22:13:20.250000Z"); "" beyond dates."""
+    try:
+        moment = datetime.fromtimestamp(float(ts), UTC)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return ""
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """The last id and hash, from the head (or from the rows, if the head row is gone)."""
+    row = conn.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
+    if row is None:
+        row = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
 def _span(first: int, last: int) -> str:
     return f"row {first} is" if first == last else f"rows {first}–{last} are"
 
@@ -108,11 +148,8 @@ def _span(first: int, last: int) -> str:
 class AuditStore(StoreBase):
     """The hash-chained audit log."""
 
-    _audit_last: tuple[int, str]
-
-    def _load_audit_head(self) -> None:
-        row = self._db.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
-        self._audit_last = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    def _open_audit(self) -> None:
+        """What the audit log does when the store opens (nothing yet)."""
 
     # --- writing --------------------------------------------------------------
 
@@ -135,69 +172,44 @@ class AuditStore(StoreBase):
     def append_audit_many(
         self, entries: Iterable[AuditEntry | Mapping[str, Any]]
     ) -> list[AuditRecord]:
-        """Append records in one transaction (all or none) and return them in order."""
-        batch = [e if isinstance(e, AuditEntry) else AuditEntry(**e) for e in entries]
+        """Append records in one transaction (all or none) and return them in order.
+
+        The head is read inside the write transaction, so appends from several
+        processes (or connections) stay one linear chain.
+        """
+        batch = [_checked(e if isinstance(e, AuditEntry) else AuditEntry(**e)) for e in entries]
         if not batch:
             return []
-        try:
-            rows = self._write_chain(batch)
-        except sqlite3.IntegrityError:
-            # Someone else appended to this file since we read the head: re-read, retry once.
-            self._load_audit_head()
-            rows = self._write_chain(batch)
+        rows = retrying(
+            self._db.conn,
+            self.path,
+            "Recording the audit record",
+            lambda: self._write_chain(batch),
+        )
         roles = _ROLES
         return [
-            AuditRecord(r[0], r[1], r[2], roles[r[3]], r[4], r[5], json.loads(r[6]), *r[7:])
+            AuditRecord(r[0], r[1], r[2], roles[r[3]], r[4], r[5], json.loads(r[6]), *r[7:11])
             for r in rows
         ]
 
-    def _write_chain(self, batch: list[AuditEntry]) -> list[tuple[Any, ...]]:
-        last_id, last_hash = self._audit_last
-        now = self._now()
-        rows: list[tuple[Any, ...]] = []
-        for entry in batch:
-            # + 0.0: SQLite keeps -0.0 as 0, so the hash must be of 0.0 too
-            ts = (now if entry.ts is None else float(entry.ts)) + 0.0
-            if not math.isfinite(ts):
-                raise StoreError(f"an audit record needs a finite time, not {ts!r}")
-            role = Role(entry.role).value if entry.role not in _ROLES else str(entry.role)
-            params = to_json(dict(entry.params))
-            last_id += 1
-            text = canonical(
-                last_id,
-                ts,
-                entry.actor,
-                role,
-                entry.action,
-                entry.target,
-                params,
-                entry.result,
-                entry.error,
-            )
-            digest = chain_hash(last_hash, text)
-            rows.append(
-                (
-                    last_id,
-                    ts,
-                    entry.actor,
-                    role,
-                    entry.action,
-                    entry.target,
-                    params,
-                    entry.result,
-                    entry.error,
-                    last_hash,
-                    digest,
-                )
-            )
-            last_hash = digest
-        with self._db.atomic():
-            self._db.conn.executemany(_INSERT, rows)
-            self._db.execute(
-                "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE one = 1",
+    def _write_chain(self, batch: list[_Checked]) -> list[tuple[Any, ...]]:
+        conn = self._db.conn
+        with immediate(conn):
+            last_id, last_hash = _head(conn)
+            now = self._now() + 0.0
+            rows: list[tuple[Any, ...]] = []
+            for entry in batch:
+                ts = now if entry.ts is None else entry.ts
+                last_id += 1
+                text = canonical(last_id, ts, *entry.fields)
+                digest = chain_hash(last_hash, text)
+                rows.append((last_id, ts, *entry.fields, last_hash, digest))
+                last_hash = digest
+            conn.executemany(_INSERT, rows)
+            conn.execute(
+                "INSERT OR REPLACE INTO audit_head (one, last_id, last_hash) VALUES (1, ?, ?)",
                 [last_id, last_hash],
             )
-        self._audit_last = (last_id, last_hash)
         return rows
 
     # --- reading --------------------------------------------------------------
@@ -249,6 +261,8 @@ class AuditStore(StoreBase):
 
         Streams: rows go from the cursor to `out` one at a time. Both formats carry
         prev_hash and hash, so an export can be checked against the chain later.
+        Times: CSV's `ts` is ISO 8601 UTC and `ts_epoch` the exact number the hash
+        covers; JSON has `ts` (the number) and `time` (ISO 8601 UTC).
         """
         if fmt not in ("csv", "json"):
             raise StoreError(f"cannot export the audit log as {fmt!r} (csv or json)")
@@ -259,15 +273,16 @@ class AuditStore(StoreBase):
         count = 0
         if fmt == "csv":
             writer = csv.writer(out)
-            writer.writerow(COLUMNS)
+            writer.writerow((*COLUMNS, "ts_epoch"))
             for row in rows:
-                writer.writerow(row)
+                writer.writerow((row[0], iso_utc(row[1]), *row[2:], repr(float(row[1]))))
                 count += 1
             return count
         out.write("[")
         for row in rows:
             item = dict(zip(COLUMNS, row, strict=True))
             item["params"] = json.loads(row[6])
+            item["time"] = iso_utc(row[1])
             out.write(("\n" if count == 0 else ",\n") + json.dumps(item, sort_keys=True))
             count += 1
         out.write("\n]\n" if count else "]\n")

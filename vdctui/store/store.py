@@ -18,6 +18,9 @@ from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
 
+# How long a writer waits for another process's write transaction, per try (see txn.py).
+BUSY_TIMEOUT_S = 5.0
+
 
 class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
@@ -33,11 +36,12 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         *,
         clock: Callable[[], float] = time.time,
         migrations: list[Migration] | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> None:
         self.path = str(path)
         self._clock = clock
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=busy_timeout_s, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
         self._db = Database(conn)
@@ -56,7 +60,7 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         except BaseException:
             conn.close()
             raise
-        self._load_audit_head()
+        self._open_audit()
 
     @property
     def latest_schema_version(self) -> int:

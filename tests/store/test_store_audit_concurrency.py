@@ -1,0 +1,74 @@
+"""Appends from many processes stay one linear chain (real processes, not threads)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from vdctui.model import Role
+from vdctui.store import Store, StoreError
+
+PROCESSES = 8
+APPENDS = 500
+
+
+def _append_many(path: str, worker: int, count: int, start: multiprocessing.Event) -> None:
+    """One process: `count` audited changes, each its own append (as the console does)."""
+    store = Store(path)
+    start.wait(60)
+    try:
+        for i in range(count):
+            store.append_audit(
+                actor=f"worker-{worker}",
+                role=Role.OPERATOR,
+                action="vm.start",
+                target=f"vm-{worker}-{i}",
+                params={"i": i},
+            )
+    finally:
+        store.close()
+
+
+def test_eight_processes_append_one_linear_chain(db_path: Path) -> None:
+    Store(db_path).close()  # the file exists before the writers race
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [
+        context.Process(target=_append_many, args=(str(db_path), w, APPENDS, start))
+        for w in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(240)
+    codes = [worker.exitcode for worker in workers]
+    assert codes == [0] * PROCESSES
+    with Store(db_path) as store:
+        assert store.count_audit() == PROCESSES * APPENDS
+        assert store.verify_audit() == []
+        for w in range(PROCESSES):
+            mine = store.audit(actor=f"worker-{w}")
+            # each process's own records are in the order it wrote them
+            assert [r.params["i"] for r in reversed(mine)] == list(range(APPENDS))
+
+
+def test_a_writer_that_holds_the_file_too_long_is_one_sentence(db_path: Path) -> None:
+    store = Store(db_path, busy_timeout_s=0.2)
+    blocker = sqlite3.connect(db_path)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.append_audit(actor="a", role="admin", action="x", target="y")
+    finally:
+        blocker.rollback()
+        blocker.close()
+    message = str(caught.value)
+    assert "locked" not in message and "another process" in message and "\n" not in message
+    assert store.count_audit() == 0
+    assert store.append_audit(actor="a", role="admin", action="x", target="y").id == 1
+    assert store.verify_audit() == []
+    store.close()
