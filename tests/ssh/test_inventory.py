@@ -82,3 +82,12 @@ def test_bad_addresses(text: str) -> None:
 
 def test_ipv6_address() -> None:
     assert parse_address("root@[::1]:22") == Address("::1", "root", 22)
+
+
+def test_migration_is_chosen_per_host(tmp_path: Path) -> None:
+    text = GOOD.replace('uri = "qemu:///system"', 'uri = "qemu:///system"\nmigration = "direct"')
+    inventory = load_inventory(write(tmp_path, text))
+    assert [h.migration for h in inventory.hosts] == ["direct", "p2p"]
+    bad = GOOD.replace('uri = "qemu:///system"', 'migration = "tunnelled"')
+    with pytest.raises(InventoryError, match=r"line 11: migration 'tunnelled' is not one of"):
+        load_inventory(write(tmp_path, bad))

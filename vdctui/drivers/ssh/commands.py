@@ -131,9 +131,12 @@ def migrate(
     live: bool = True,
     copy_storage: bool = False,
     auto_converge: bool = False,
+    p2p: bool = True,
 ) -> str:
+    """`virsh migrate`: peer-to-peer (the source's libvirtd dials the target) or
+    client-managed (this virsh, on the source host, drives both libvirtds)."""
     flags = ["--live"] if live else ["--offline"]
-    flags += ["--persistent", "--undefinesource", "--p2p", "--verbose"]
+    flags += ["--persistent", "--undefinesource", *(["--p2p"] if p2p else []), "--verbose"]
     if copy_storage:
         flags.append("--copy-storage-all")
     if auto_converge:

@@ -441,6 +441,7 @@ class SshDriver(HostDriver):
             live=live,
             copy_storage=copy_storage,
             auto_converge=auto_converge,
+            p2p=source.migration == "p2p",
         )
         handle = SshMigration(self, name, source, target_inv, live=live, command=command)
         self._changed()

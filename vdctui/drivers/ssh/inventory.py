@@ -14,6 +14,8 @@ address = "root@10.0.0.11:22"        # or an ssh_config alias
 jump = "ops@bastion.example.net"     # optional, like ProxyJump
 identity = "~/.ssh/kvm_key"          # optional, overrides the default
 uri = "qemu:///system"               # optional libvirt URI on the host
+migration = "p2p"                    # optional: "p2p" (the source's libvirtd dials the
+                                     # target) or "direct" (the source's virsh drives both)
 ```
 
 A bad file raises `InventoryError` naming the file, the line and the key.
@@ -30,7 +32,8 @@ from typing import Any
 from vdctui.drivers.ssh.commands import DEFAULT_URI
 
 REQUIRED = ("name", "site", "room", "rack", "address")
-OPTIONAL_STR = ("jump", "identity", "uri", "model", "user")
+OPTIONAL_STR = ("jump", "identity", "uri", "model", "user", "migration")
+MIGRATION_KINDS = ("p2p", "direct")
 OPTIONAL_NUM = ("nic_gbps", "reserved_cpus", "reserved_memory_mib", "port")
 TOP_LEVEL = ("known_hosts", "ssh_config", "identity", "hosts")
 
@@ -97,6 +100,7 @@ class InventoryHost:
     nic_gbps: float = 10.0
     reserved_cpus: int = 0
     reserved_memory_mib: int = 0
+    migration: str = "p2p"  # how a live migration from this host is driven (MIGRATION_KINDS)
     line: int = 0
 
 
@@ -227,6 +231,12 @@ def _host(
             address = Address(address.host, address.user, _port(str(int(raw["port"]))))
     except ValueError as exc:
         raise InventoryError(f"{where('address')}: address {raw['address']!r}: {exc}.") from None
+    migration = raw.get("migration", "p2p")
+    if migration not in MIGRATION_KINDS:
+        raise InventoryError(
+            f"{where('migration')}: migration {migration!r} is not one of "
+            f"{', '.join(MIGRATION_KINDS)}."
+        )
     jump: Address | None = None
     if "jump" in raw:
         try:
@@ -246,5 +256,6 @@ def _host(
         nic_gbps=float(raw.get("nic_gbps", 10.0)),
         reserved_cpus=int(raw.get("reserved_cpus", 0)),
         reserved_memory_mib=int(raw.get("reserved_memory_mib", 0)),
+        migration=migration,
         line=first,
     )

@@ -1,0 +1,98 @@
+"""Tiny lab guests: a 36-byte multiboot image that halts, and its domain XML.
+
+The image is a multiboot header followed by `cli; hlt; jmp $-1`: QEMU boots it
+as a `<kernel>` and the guest idles at ~0 % CPU. Optionally, random data is
+preloaded into guest memory (QEMU's `loader` device) so that a live migration
+moves real bytes and lasts long enough to watch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+HALT_IMAGE = bytes.fromhex(
+    "02b0ad1b00000100fe4f51e4000010000000100000000000000000002000100 0faf4ebfd".replace(" ", "")
+)
+LOAD_ADDRESS = 0x1000000  # 16 MiB: above the image and the BIOS areas
+
+
+def write_halt_image(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "halt.mb"
+    if not path.exists() or path.read_bytes() != HALT_IMAGE:
+        path.write_bytes(HALT_IMAGE)
+    return path
+
+
+def dirty_image(directory: Path, mib: int) -> Path:
+    """`mib` MiB of random bytes (made once per size, kept in the lab's state)."""
+    path = directory / f"dirty-{mib}.bin"
+    if not path.exists() or path.stat().st_size != mib << 20:
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as out:
+            for _ in range(mib):
+                out.write(os.urandom(1 << 20))
+        tmp.rename(path)
+    return path
+
+
+def vm_uuid(name: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.md5(name.encode()).digest(), version=4))
+
+
+def domain_xml(
+    name: str,
+    image: Path,
+    *,
+    accel: str = "kvm",
+    memory_mib: int = 64,
+    max_memory_mib: int | None = None,
+    vcpus: int = 1,
+    max_vcpus: int = 4,
+    dirty: Path | None = None,
+    bridge: str = "br0",
+) -> str:
+    """A tiny VM: no disk, one virtio NIC on `bridge`, VNC on 127.0.0.1, a balloon."""
+    max_memory_mib = max_memory_mib or memory_mib
+    qemu_ns, extra = "", ""
+    if dirty is not None:
+        qemu_ns = " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+        loader = f"loader,file={dirty},addr={LOAD_ADDRESS:#x},force-raw=on"
+        extra = (
+            "  <qemu:commandline>\n"
+            "    <qemu:arg value='-device'/>\n"
+            f"    <qemu:arg value={quoteattr(loader)}/>\n"
+            "  </qemu:commandline>\n"
+        )
+    return f"""<domain type='{accel if accel == "kvm" else "qemu"}'{qemu_ns}>
+  <name>{name}</name>
+  <uuid>{vm_uuid(name)}</uuid>
+  <memory unit='MiB'>{max_memory_mib}</memory>
+  <currentMemory unit='MiB'>{memory_mib}</currentMemory>
+  <vcpu placement='static' current='{vcpus}'>{max_vcpus}</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{image}</kernel>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'>
+      <source bridge='{bridge}'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>
+    <video><model type='vga' vram='16384' heads='1'/></video>
+    <memballoon model='virtio'/>
+  </devices>
+{extra}</domain>
+"""
