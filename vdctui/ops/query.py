@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vdctui.model import VmState
+from vdctui.model import Vm, VmState
 from vdctui.ops.errors import Refused
 
 KEYS = ("state", "host", "pool")
@@ -23,6 +23,16 @@ class VmQuery:
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for `Console.vms`/`count_vms`."""
         return {"text": self.text, "state": self.state, "host": self.host, "pool": self.pool}
+
+    def matches(self, vm: Vm) -> bool:
+        """Whether the store would list `vm` under this filter (the name substring is
+        case-insensitive, like SQLite's LIKE)."""
+        return (
+            (self.text is None or self.text.lower() in vm.name.lower())
+            and (self.state is None or vm.state is self.state)
+            and (self.host is None or vm.host == self.host)
+            and (self.pool is None or vm.pool == self.pool)
+        )
 
 
 def parse_vm_query(text: str) -> VmQuery:

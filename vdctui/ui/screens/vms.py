@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +21,7 @@ from vdctui.ui.widgets.prompt import Prompt
 if TYPE_CHECKING:
     from vdctui.ui.app import VdcApp
 
-SORT_FIELDS = {
+SORT_FIELDS = {  # a column's heading -> the Vm field it sorts by
     "name": "name",
     "state": "state",
     "host": "host",
@@ -31,6 +31,14 @@ SORT_FIELDS = {
     "cpu%": "cpu_util",
     "uptime": "uptime_s",
 }
+SORT_COLUMNS: list[str | None] = [SORT_FIELDS.get(heading) for heading, _ in VM_COLUMNS]
+
+
+def sort_heading(field: str) -> str:
+    """The heading of the column a field sorts (what the operator reads, not `memory_mib`)."""
+    return next((heading for heading, f in SORT_FIELDS.items() if f == field), field)
+
+
 DISRUPTIVE = {"stop", "destroy", "reboot"}
 LIFECYCLE = {
     "start": "start_vm",
@@ -92,6 +100,7 @@ class VmsScreen(FleetScreen):
         Binding("slash", "filter", "Filter", id="vms.filter"),
         Binding("escape", "clear_filter", "Clear", id="vms.clear", show=False),
         Binding("space", "mark", "Mark", id="vm.mark"),
+        Binding("u", "unmark_all", "Unmark all", id="vms.unmark-all", show=False),
         Binding("s", "lifecycle('start')", "Start", id="vm.start"),
         Binding("x", "lifecycle('stop')", "Stop", id="vm.stop"),
         Binding("d", "lifecycle('destroy')", "Destroy", id="vm.destroy", show=False),
@@ -100,7 +109,8 @@ class VmsScreen(FleetScreen):
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
         Binding("z", "resize", "Resize", id="vm.resize"),
         Binding("c", "create", "Create", id="vm.create"),
-        Binding("o", "sort", "Sort", id="vms.sort", show=False),
+        Binding("o", "sort", "Sort by next column", id="vms.sort", show=False),
+        Binding("O", "reverse_sort", "Reverse sort", id="vms.sort-reverse", show=False),
     ]
     MUTATING = {"lifecycle", "pause", "migrate", "resize", "create"}
 
@@ -117,6 +127,7 @@ class VmsScreen(FleetScreen):
         self._query = VmQuery()
         self._total = 0
         self._page: list[Vm] = []
+        self._marked_vms: list[Vm] = []
 
     def body(self) -> ComposeResult:
         yield Static(id="vm-status")
@@ -131,83 +142,145 @@ class VmsScreen(FleetScreen):
         self.table.focus()
 
     def on_paged_table_page_resized(self) -> None:
-        self.refresh_data()
+        self._read()
 
     # --- data ---------------------------------------------------------------------
 
     def refresh_data(self) -> None:
-        """Read the page under the cursor (and the count) for the current filter."""
-        filters = self._query.filters()
-        self._total = self.ops.count_vms(**filters)
+        """Re-read the page (after a sync): the cursor stays on its VM when a live sort
+        (CPU, uptime) moves it, as long as it is still near the page."""
+        before = self.current()
+        self._read()
+        if before is None:
+            return
+        page_rows = self.table.page_rows
+        if self._page_index(before.name) is None and self._total > len(self._page):
+            start = max(0, self.first_row - page_rows)
+            window = self.ops.vms(**self._list_args(), limit=3 * page_rows, offset=start)
+            at = next((i for i, vm in enumerate(window) if vm.name == before.name), None)
+            if at is not None:
+                cursor = min(self.table.cursor_row, start + at)
+                self.first_row = start + at - cursor
+                self._read()
+        row = self._page_index(before.name)
+        if row is not None:
+            self.table.move_cursor(row=row)
+
+    def _page_index(self, name: str) -> int | None:
+        return next((i for i, vm in enumerate(self._page) if vm.name == name), None)
+
+    def _list_args(self) -> dict[str, Any]:
+        return {**self._query.filters(), "order_by": self.sort_field, "descending": self.descending}
+
+    def _read(self) -> None:
+        """Read the page at `first_row` (and the count) for the current filter and sort."""
+        self._total = self.ops.count_vms(**self._query.filters())
         page_rows = self.table.page_rows
         self.first_row = max(0, min(self.first_row, self._total - page_rows))
-        self._page = self.ops.vms(
-            **filters,
-            order_by=self.sort_field,
-            descending=self.descending,
-            limit=page_rows,
-            offset=self.first_row,
-        )
+        self._page = self.ops.vms(**self._list_args(), limit=page_rows, offset=self.first_row)
+        self._marked_vms = self._still_there(self.marked)
         self._paint()
+
+    def _still_there(self, names: set[str]) -> list[Vm]:
+        """The marked VMs as last seen; a VM that is gone loses its mark."""
+        found = []
+        for name in sorted(names):
+            try:
+                found.append(self.ops.vm(name))
+            except Refused:
+                self.marked.discard(name)
+        return found
 
     def _paint(self) -> None:
         rows = [
             ["●" if vm.name in self.marked else " "] + [_cell(get(vm)) for _, get in VM_COLUMNS]
             for vm in self._page
         ]
+        self.table.sorted_by = (1 + SORT_COLUMNS.index(self.sort_field), self.descending)
         self.table.show(rows, [vm.name in self.marked for vm in self._page])
         first = self.first_row + 1 if self._page else 0
         status = f"VMs {first:,}-{self.first_row + len(self._page):,} of {self._total:,}"
         if self.query_text:
             status += f"  filter: {self.query_text}"
-        status += f"  sorted by {self.sort_field}{' desc' if self.descending else ''}"
+        status += f"  sorted by {sort_heading(self.sort_field)} {'▼' if self.descending else '▲'}"
         if self.marked:
             status += f"  {len(self.marked)} marked"
+            hidden = len(self.marked) - len(self.visible_marked())
+            if hidden:
+                status += f", {hidden} hidden by the filter"
+            status += " (u unmarks all)"
         self.query_one("#vm-status", Static).update(status)
 
     def current(self) -> Vm | None:
         row = self.table.cursor_row
         return self._page[row] if 0 <= row < len(self._page) else None
 
+    def visible_marked(self) -> list[str]:
+        """The marked VMs the filter shows."""
+        return [vm.name for vm in self._marked_vms if self._query.matches(vm)]
+
     def targets(self) -> list[str]:
-        """The marked VMs, else the one under the cursor."""
+        """The marked VMs the operator can see, else (nothing marked) the one under the
+        cursor. Marked VMs the filter hides are never acted on."""
         if self.marked:
-            return sorted(self.marked)
+            return self.visible_marked()
         vm = self.current()
         return [vm.name] if vm else []
+
+    def _say_hidden(self, names: list[str]) -> None:
+        hidden = len(self.marked) - len(names)
+        if not hidden:
+            return
+        if names:
+            self.notify(
+                f"Acting on the {len(names)} marked VM(s) you can see; {hidden} marked VMs "
+                "hidden by the filter are left alone."
+            )
+        else:
+            self.notify(
+                f"The {hidden} marked VM(s) are all hidden by the filter: clear it (Esc) to "
+                "act on them, or unmark them (u).",
+                severity="warning",
+            )
 
     # --- paging and sorting -----------------------------------------------------------
 
     def on_paged_table_edge(self, event: PagedTable.Edge) -> None:
-        before = self.first_row
-        last_page = self._total - self.table.page_rows
-        self.first_row = max(0, min(self.first_row + event.rows, last_page))
-        if self.first_row != before:
-            self.refresh_data()
-            moved = self.first_row - before
-            rest = event.rows - moved
-            if rest:  # at the very top or bottom of the list: the cursor goes to the edge
-                self.table.move_cursor(row=0 if rest < 0 else len(self._page) - 1)
-        elif event.rows > 0:
-            self.table.move_cursor(row=len(self._page) - 1)
-        else:
-            self.table.move_cursor(row=0)
+        """Turn the page so that the row the cursor asked for is on it; a page move keeps
+        the cursor where it was on the screen, a row move brings the next row in."""
+        if not self._total:
+            return
+        page_rows = self.table.page_rows
+        target = max(0, min(self.first_row + self.table.cursor_row + event.rows, self._total - 1))
+        self.first_row = max(0, min(self.first_row + event.rows, self._total - page_rows))
+        self._read()
+        self.table.move_cursor(row=target - self.first_row)
 
     def on_paged_table_header_clicked(self, event: PagedTable.HeaderClicked) -> None:
         if event.column > 0:  # the first column is the mark
-            field = SORT_FIELDS.get(VM_COLUMNS[event.column - 1][0])
-            if field:
-                self._sort_by(field)
+            self._sort_by(SORT_COLUMNS[event.column - 1])
 
     def action_sort(self) -> None:
-        fields = list(SORT_FIELDS.values())
-        self._sort_by(fields[(fields.index(self.sort_field) + 1) % len(fields)])
+        """Sort by the next column, ascending."""
+        fields = [f for f in SORT_COLUMNS if f is not None]
+        after = SORT_COLUMNS.index(self.sort_field)
+        following = [f for f in SORT_COLUMNS[after + 1 :] if f is not None]
+        self.descending = False
+        self.sort_field = (following or fields)[0]
+        self.first_row = 0
+        self._read()
 
-    def _sort_by(self, field: str) -> None:
+    def action_reverse_sort(self) -> None:
+        self._sort_by(self.sort_field)
+
+    def _sort_by(self, field: str | None) -> None:
+        """Sort by `field`; the column it already sorts by is reversed."""
+        if field is None:
+            return
         self.descending = not self.descending if field == self.sort_field else False
         self.sort_field = field
         self.first_row = 0
-        self.refresh_data()
+        self._read()
 
     # --- filter -------------------------------------------------------------------------
 
@@ -234,7 +307,7 @@ class VmsScreen(FleetScreen):
             return
         self.query_text = text
         self.first_row = 0
-        self.refresh_data()
+        self._read()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#vm-filter", Prompt)
@@ -244,8 +317,7 @@ class VmsScreen(FleetScreen):
             self.apply_filter("")
             self.table.focus()
         elif self.marked:
-            self.marked.clear()
-            self._paint()
+            self.action_unmark_all()
 
     # --- acting --------------------------------------------------------------------------
 
@@ -254,11 +326,18 @@ class VmsScreen(FleetScreen):
         if vm is None:
             return
         self.marked.symmetric_difference_update({vm.name})
+        self._marked_vms = self._still_there(self.marked)
         self._paint()
         self.table.action_cursor_down()
 
+    def action_unmark_all(self) -> None:
+        self.marked.clear()
+        self._marked_vms = []
+        self._paint()
+
     def action_lifecycle(self, verb: str) -> None:
         names = self.targets()
+        self._say_hidden(names)
         if names:
             self.run_worker(run_lifecycle(self.vdc, verb, names), group="act")
 
@@ -274,6 +353,7 @@ class VmsScreen(FleetScreen):
         from vdctui.ui.dialogs import MigrateDialog
 
         names = self.targets()
+        self._say_hidden(names)
         if names:
             self.app.push_screen(
                 MigrateDialog(self.ops, names[0], also=len(names) - 1),

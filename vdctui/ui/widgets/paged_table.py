@@ -52,7 +52,8 @@ class PagedTable(Widget, can_focus=True):
 
     @dataclass
     class Edge(Message):
-        """The cursor wants to go `rows` past the top (<0) or the bottom (>0) of the page."""
+        """The cursor wants to move `rows` (down; up when <0), which leaves the page: the
+        owner of the list turns the page and puts the cursor on the row it asked for."""
 
         table: PagedTable
         rows: int
@@ -76,6 +77,16 @@ class PagedTable(Widget, can_focus=True):
         self._rows: list[list[str]] = []
         self._marked: list[bool] = []
         self._widths = [len(h) for h in self.headers]
+        self.sorted_by: tuple[int, bool] | None = None
+        """The column the list is sorted by, and whether it is descending."""
+
+    def headers_shown(self) -> list[str]:
+        """The headings as drawn: upper case, the sorted column with its direction."""
+        shown = [h.upper() for h in self.headers]
+        if self.sorted_by is not None:
+            column, descending = self.sorted_by
+            shown[column] += " ▼" if descending else " ▲"
+        return shown
 
     # --- contents ------------------------------------------------------------------
 
@@ -84,7 +95,7 @@ class PagedTable(Widget, can_focus=True):
         self._rows = rows
         self._marked = marked or [False] * len(rows)
         self._widths = [
-            max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(self.headers)
+            max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(self.headers_shown())
         ]
         self.cursor_row = min(max(self.cursor_row, 0), max(len(rows) - 1, 0))
         self.refresh()
@@ -112,7 +123,7 @@ class PagedTable(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            text, style = self._line([h.upper() for h in self.headers]), "paged-table--header"
+            text, style = self._line(self.headers_shown()), "paged-table--header"
         elif y - 1 < len(self._rows):
             row = y - 1
             text = self._line(self._rows[row])
@@ -155,13 +166,13 @@ class PagedTable(Widget, can_focus=True):
     def _past_bottom(self, rows: int) -> bool:
         if self.cursor_row + rows <= self.row_count - 1:
             return False
-        self.post_message(self.Edge(self, self.cursor_row + rows - (self.row_count - 1)))
+        self.post_message(self.Edge(self, rows))
         return True
 
     def _past_top(self, rows: int) -> bool:
         if self.cursor_row - rows >= 0:
             return False
-        self.post_message(self.Edge(self, self.cursor_row - rows))
+        self.post_message(self.Edge(self, -rows))
         return True
 
     def action_cursor_down(self) -> None:
