@@ -13,7 +13,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.suggester import Suggester
 
 from vdctui.ops import Refused
 from vdctui.units import parse_memory_mib
@@ -47,13 +46,18 @@ async def _go(mode: str, app: VdcApp, args: list[str]) -> None:
             apply_filter(" ".join(args))
 
 
-def _need(args: list[str], count: int, usage: str) -> None:
+def usage(name: str) -> str:
+    command = COMMANDS[name]
+    return f"Usage: :{name} {command.args}".rstrip() + "."
+
+
+def _need(args: list[str], count: int, name: str) -> None:
     if len(args) < count:
-        raise Refused(f"Usage: :{usage}")
+        raise Refused(usage(name))
 
 
 async def _lifecycle(verb: str, app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, f"{verb} VM")
+    _need(args, 1, verb)
     from vdctui.ui.screens.vms import run_lifecycle
 
     await run_lifecycle(app, verb, args)
@@ -65,7 +69,7 @@ async def _migrate(app: VdcApp, args: list[str]) -> None:
 
         app.push_screen(MigrateDialog(app.ops, args[0]), partial(_migrate_to, app, args[0]))
         return
-    _need(args, 2, "migrate VM HOST [cold]")
+    _need(args, 2, "migrate")
     await _migrate_to(app, args[0], args[1], cold="cold" in args[2:])
 
 
@@ -77,13 +81,21 @@ async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = Fal
 
 
 async def _resize(app: VdcApp, args: list[str]) -> None:
-    _need(args, 2, "resize VM VCPUS [MEMORY]")
+    """`:resize VM VCPUS [MEMORY]`, `:resize VM - MEMORY` or `:resize VM MEMORY`."""
+    _need(args, 2, "resize")
+    vm, sizes = args[0], args[1:]
+    if len(sizes) == 1 and not sizes[0].isdigit() and sizes[0] != "-":
+        sizes = ["-", sizes[0]]  # a size with a unit: the memory alone
+    if len(sizes) > 2:
+        raise Refused(usage("resize"))
+    if sizes[0] != "-" and not sizes[0].isdigit():
+        raise Refused(f"{sizes[0]!r} is not a number of vCPUs. {usage('resize')}")
     try:
-        vcpus = None if args[1] == "-" else int(args[1])
-        memory = parse_memory_mib(args[2]) if len(args) > 2 else None
+        memory = parse_memory_mib(sizes[1]) if len(sizes) > 1 else None
     except ValueError as exc:
-        raise Refused(f"{exc}") from None
-    await app.act(app.ops.resize_vm(args[0], vcpus=vcpus, memory_mib=memory), f"{args[0]} resized.")
+        raise Refused(f"{exc} {usage('resize')}") from None
+    vcpus = None if sizes[0] == "-" else int(sizes[0])
+    await app.act(app.ops.resize_vm(vm, vcpus=vcpus, memory_mib=memory), f"{vm} resized.")
 
 
 async def _create(app: VdcApp, args: list[str]) -> None:
@@ -100,14 +112,14 @@ async def _create(app: VdcApp, args: list[str]) -> None:
 
 
 async def _cancel(app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, "cancel TASK")
+    _need(args, 1, "cancel")
     if not args[0].isdigit():
         raise Refused(f"{args[0]!r} is not a task number.")
     await app.act(app.ops.cancel_task(int(args[0])), f"Cancelling task {args[0]}.")
 
 
 async def _maintenance(app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, "maintenance HOST [exit]")
+    _need(args, 1, "maintenance")
     host = args[0]
     if args[1:2] == ["exit"]:
         await app.act(app.ops.exit_maintenance(host), f"{host} is back in service.")
@@ -164,7 +176,7 @@ async def _apply_balance(app: VdcApp, rec: object, yes: bool | None) -> None:
 
 
 async def _fence(app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, "fence HOST")
+    _need(args, 1, "fence")
     from vdctui.ops.ha import fence
     from vdctui.ui.dialogs import ConfirmDialog
 
@@ -184,7 +196,7 @@ async def _fence(app: VdcApp, args: list[str]) -> None:
 
 
 async def _restart_vms(app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, "restart-vms HOST")
+    _need(args, 1, "restart-vms")
     from vdctui.ops.ha import restart_vms_of
 
     outcomes = await app.act(restart_vms_of(app.ops, args[0]))
@@ -200,7 +212,7 @@ async def _confirmed_call(
 
 
 async def _speed(app: VdcApp, args: list[str]) -> None:
-    _need(args, 1, "speed FACTOR")
+    _need(args, 1, "speed")
     if app.clock is None or app.clock.speed is None:
         raise Refused("Only the emulated fleet has a clock to speed up.")
     try:
@@ -257,7 +269,11 @@ COMMANDS: dict[str, Command] = {
             ("vm", "host"),
         ),
         Command(
-            "resize", "VM VCPUS|- [MEMORY]", "Change a VM's vCPUs and memory", _resize, ("vm",)
+            "resize",
+            "VM VCPUS|- [MEMORY]",
+            "Change a VM's vCPUs and memory (e.g. 4 8GiB, or - 8GiB for memory alone)",
+            _resize,
+            ("vm",),
         ),
         Command(
             "create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create, ("", "flavor", "pool")
@@ -292,59 +308,24 @@ COMMANDS: dict[str, Command] = {
 ALIASES = {"q": "quit", "vm": "vms", "host": "hosts", "task": "tasks", "mig": "migrations"}
 
 
-async def execute(app: VdcApp, line: str) -> None:
-    """Run one command line; every mistake becomes one notification."""
+async def execute(app: VdcApp, line: str) -> str | None:
+    """Run one command line. A line that cannot run returns why, in one sentence (the
+    caller shows it); what the console refuses is notified by `app.act`."""
     try:
         words = shlex.split(line.strip().lstrip(":"))
     except ValueError as exc:
-        app.notify(f"Cannot read that command: {exc}.", severity="error")
-        return
+        return f"Cannot read that command: {exc}."
     if not words:
-        return
+        return None
     name = ALIASES.get(words[0], words[0])
     command = COMMANDS.get(name)
     if command is None:
-        app.notify(f"No command {words[0]!r}; try :help or Tab to complete.", severity="error")
-        return
+        return f"No command {words[0]!r}; Tab completes, ctrl+a lists them."
     try:
         await command.run(app, words[1:])
     except Refused as exc:
-        app.notify(str(exc), severity="error")
-
-
-class CommandSuggester(Suggester):
-    """Completes command names, then VM, host, flavor and pool names."""
-
-    def __init__(self, app: VdcApp) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-        self._app = app
-
-    async def get_suggestion(self, value: str) -> str | None:
-        words = value.split(" ")
-        if len(words) == 1:
-            names = sorted(COMMANDS) + sorted(ALIASES)
-            match = next((n for n in names if n.startswith(words[0]) and n != words[0]), None)
-            return match
-        command = COMMANDS.get(ALIASES.get(words[0], words[0]))
-        if command is None or not words[-1]:
-            return None
-        match = self._complete(command.completes_at(len(words) - 2), words[-1])
-        return " ".join([*words[:-1], match]) if match else None
-
-    def _complete(self, kind: str, prefix: str) -> str | None:
-        console = self._app.ops
-        names: list[str]
-        if kind == "vm":
-            names = [vm.name for vm in console.vms(text=prefix, limit=50)]
-        elif kind == "host":
-            names = [host.name for host in console.hosts()]
-        elif kind == "flavor":
-            names = [flavor.name for flavor in console.flavors()]
-        elif kind == "pool":
-            names = [usage.pool.name for usage in console.pools()]
-        else:
-            return None
-        return next((n for n in sorted(names) if n.startswith(prefix) and n != prefix), None)
+        return str(exc)
+    return None
 
 
 class CommandPaletteProvider(Provider):
@@ -375,4 +356,10 @@ class CommandPaletteProvider(Provider):
         if command.args and not command.args.startswith("["):
             app.screen.query_one(CommandLine).open(f"{name} ")
         else:
-            app.run_worker(execute(app, name))
+            app.run_worker(self._run(name))
+
+    async def _run(self, name: str) -> None:
+        app: Any = self.app
+        error = await execute(app, name)
+        if error is not None:
+            app.notify(error, severity="error")
