@@ -23,6 +23,7 @@ from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.drivers.pending import PendingDriver
 from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
+from vdctui.ops.actions import Action
 from vdctui.store import Store, StoreError
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
@@ -131,6 +132,39 @@ def open_fleet(
     return fleet, fleet_file
 
 
+def open_store(db: Path) -> Store:
+    """The console's store at `db` (its folder created), or one sentence."""
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
+    try:
+        return Store(db)
+    except StoreError as exc:
+        raise BackendError(str(exc)) from exc
+
+
+def identity_for(store: Store, *, read_only: bool = False) -> Identity:
+    """This process's OS user with the role the store gives it, lowered by `read_only`,
+    $VDCTUI_ROLE, or a store file it cannot write."""
+    try:
+        return Identity.of_process(
+            store.operator_role, read_only=read_only, writable=store.writable, where=store.path
+        )
+    except Refused as exc:
+        raise BackendError(str(exc)) from exc
+
+
+def store_console(db: Path, *, read_only: bool = False) -> Console:
+    """A console over the store alone (no fleet): for records, roles, and role checks."""
+    store = open_store(db)
+    try:
+        return Console(store, PendingDriver(), identity_for(store, read_only=read_only))
+    except BaseException:
+        store.close()
+        raise
+
+
 def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, FleetLock]:
     """The console over its store alone, holding the embedded fleet's lock; it can
     show what it last saw at once, while `attach_embedded` loads the fleet."""
@@ -141,11 +175,7 @@ def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, F
     lock = FleetLock(fleet_path(db), owner=db)
     lock.acquire()
     try:
-        identity = Identity.from_environment(read_only=read_only)
-        console = Console(Store(db), PendingDriver(), identity)
-    except (StoreError, Refused) as exc:
-        lock.release()
-        raise BackendError(str(exc)) from exc
+        console = store_console(db, read_only=read_only)
     except BaseException:
         lock.release()
         raise
@@ -286,11 +316,12 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
         db.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
+    store = open_store(db)
     try:
-        identity = Identity.from_environment(read_only=read_only)
-        store = Store(db)
-    except (StoreError, Refused) as exc:
-        raise BackendError(str(exc)) from exc
+        identity = identity_for(store, read_only=read_only)
+    except BackendError:
+        store.close()
+        raise
     trusted = TrustedHostKeys(store)
     try:
         book = HostKeyBook(parsed.known_hosts, trusted=trusted.keys_for)
@@ -303,18 +334,17 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
         if not isinstance(exc, HostKeyRefused) or (exc.host, exc.fingerprint) in audited:
             return
         audited.add((exc.host, exc.fingerprint))
-        store.append_audit(
-            actor=identity.actor,
-            role=identity.role,
-            action=f"host.key-{exc.verdict}",
-            target=exc.host,
-            params={"fingerprint": exc.fingerprint},
-            result="refused",
-            error=str(exc),
+        console.record_audit(
+            Action.host_key(exc.verdict),
+            exc.host,
+            {"fingerprint": exc.fingerprint},
+            "refused",
+            str(exc),
         )
 
     driver = SshDriver(parsed, book, on_refused=refused)
-    return Console(store, driver, identity)
+    console = Console(store, driver, identity)
+    return console
 
 
 async def trust_host_key(
@@ -327,47 +357,26 @@ async def trust_host_key(
     ask: Callable[[str], None] | None,
 ) -> str:
     """Fetch host `name`'s SSH key, show its fingerprint, and (after `ask`, which raises to
-    say no) trust it in the store; a changed key is refused. Every outcome is audited."""
+    say no) trust it in the store; a changed key is refused. Every outcome is audited; the
+    role is checked before the host is asked anything."""
     from vdctui.drivers.base import HostUnreachable
     from vdctui.drivers.ssh import HostKeyBook, InventoryError, Verdict, fingerprint
     from vdctui.drivers.ssh import load_inventory as load
     from vdctui.drivers.ssh.hostkeys import public_text
     from vdctui.drivers.ssh.pool import ConnectionPool
-    from vdctui.model import Role
-    from vdctui.ops import Identity, Refused
-    from vdctui.store import Store, StoreError
     from vdctui.store.hostkeys import TrustedHostKeys
 
     try:
         inventory = load(inventory_path)
-        identity = Identity.from_environment(read_only=read_only)
-    except (InventoryError, Refused) as exc:
+    except InventoryError as exc:
         raise BackendError(str(exc)) from None
     host = inventory.host(name)
     if host is None:
         raise BackendError(f"There is no host named {name!r} in {inventory_path}.")
+    console = store_console(db, read_only=read_only)
     try:
-        store = Store(db)
-    except StoreError as exc:
-        raise BackendError(str(exc)) from None
-    try:
-        trusted = TrustedHostKeys(store)
-
-        def audit(action: str, result: str, params: dict[str, str], error: str = "") -> None:
-            store.append_audit(
-                actor=identity.actor,
-                role=identity.role,
-                action=action,
-                target=name,
-                params=params,
-                result=result,
-                error=error,
-            )
-
-        if not identity.role.allows(Role.ADMIN):
-            message = f"Trusting a host key needs the admin role; you are {identity.role}."
-            audit("host.trust", "refused", {}, message)
-            raise BackendError(message)
+        console.require(Action.HOST_TRUST, name)
+        trusted = TrustedHostKeys(console.store)
         try:
             book = HostKeyBook(inventory.known_hosts, trusted=trusted.keys_for)
         except ValueError as exc:
@@ -389,15 +398,25 @@ async def trust_host_key(
                 "record; refused (remove the old key from known_hosts if the host was "
                 "really reinstalled)."
             )
-            audit(f"host.key-{check.verdict}", "refused", params, message)
+            console.record_audit(Action.host_key(check.verdict), name, params, "refused", message)
             raise BackendError(message)
         show(f"Host {name} ({host.address}) presents {check.key.get_algorithm()} key {print_}.")
         if ask is not None:
             ask(f"Trust this key for host {name}?")
-        trusted.trust(
-            name, public_text(check.key), print_, str(host.address), identity.actor, time.time()
-        )
-        audit("host.trust", "ok", params)
+
+        async def work() -> None:
+            trusted.trust(
+                name,
+                public_text(check.key),
+                print_,
+                str(host.address),
+                console.identity.actor,
+                time.time(),
+            )
+
+        await console.change(Action.HOST_TRUST, name, params, work)
         return f"Trusted host {name}'s key {print_}."
+    except Refused as exc:
+        raise BackendError(str(exc)) from None
     finally:
-        store.close()
+        console.store.close()

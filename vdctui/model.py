@@ -61,6 +61,16 @@ class Role(enum.StrEnum):
         return order.index(self) >= order.index(needed)
 
 
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """An OS user's role in one data center, as an admin set it."""
+
+    name: str
+    role: Role
+    set_by: str
+    set_at: float
+
+
 class TaskState(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

@@ -11,7 +11,7 @@ from typing import NoReturn, TypeVar
 
 import click
 
-from vdctui.backend import BackendError, open_console, open_ssh_console
+from vdctui.backend import BackendError, open_console, open_ssh_console, store_console
 from vdctui.ops import Console, Failed, Refused
 from vdctui.store import StoreError
 
@@ -25,14 +25,21 @@ class CliContext:
     as_json: bool
     inventory: Path | None = None  # the SSH backend's inventory file, else the embedded fleet
 
-    def run(self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True) -> T:
-        """Open the console, sync it with the fleet, run `body`, close; errors exit 1."""
+    def run(
+        self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True, fleet: bool = True
+    ) -> T:
+        """Open the console, sync it with the fleet, run `body`, close; errors exit 1.
+        `fleet=False`: the store alone (roles, records), without the fleet or its lock."""
 
         async def session() -> T:
-            if self.inventory is not None:
+            if not fleet:
+                console = store_console(self.db, read_only=self.read_only)
+            elif self.inventory is not None:
                 console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
                 console = await open_console(self.db, read_only=self.read_only)
+            if console.identity.note:
+                click.echo(f"vdctui: {console.identity.note}", err=True)
             try:
                 if sync:
                     await console.sync()

@@ -15,6 +15,7 @@ from vdctui.cli.context import CliContext
 from vdctui.cli.emulate import emulate
 from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
+from vdctui.cli.operators import operator
 from vdctui.cli.records import audit, migration, pool, task
 from vdctui.cli.trust import trust
 from vdctui.cli.vms import vm
@@ -98,7 +99,7 @@ def main(
         ctx.invoke(console)
 
 
-for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance):
+for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance, operator):
     main.add_command(command)
 host.add_command(trust)
 accept_global_options(main)

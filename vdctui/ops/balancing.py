@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vdctui.model import HostState, VmState
+from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler.view import IDLE_SHARE_OF_PEAK
@@ -94,7 +95,7 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
             await console.driver.power_off_host(name)
 
         try:
-            await console.change("host.power-off", host, {"reason": "consolidation"}, off)
+            await console.change(Action.HOST_POWER_OFF, host, {"reason": "consolidation"}, off)
             lines.append(f"{host} powered off")
         except (Refused, Failed) as exc:
             lines.append(f"{host} stays on: {exc}")

@@ -26,6 +26,7 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops import creation, maintenance, placement, pools, scheduling
+from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import MigrationRun, ProgressListener, follow
@@ -59,7 +60,8 @@ class Console(FleetReads):
         self._listeners: list[Listener] = []
         self._history: dict[str, deque[float]] = {}
         self.reconciler = Reconciler(store)
-        store.fail_interrupted_tasks()
+        if store.writable:
+            store.fail_interrupted_tasks()
 
     @property
     def backend(self) -> str:
@@ -96,25 +98,40 @@ class Console(FleetReads):
     # --- the door: check, act, audit -------------------------------------------
 
     def record_audit(
-        self, action: str, target: str, params: dict[str, Any], result: str, error: str = ""
+        self, action: Action, target: str, params: dict[str, Any], result: str, error: str = ""
     ) -> None:
-        """One audit record as this identity (for steps inside a change, e.g. HA)."""
+        """One audit record as this identity (for steps inside a change, e.g. HA). A
+        store this user cannot write keeps no record (the refusal is still said)."""
+        if not self.store.writable:
+            return
         self.store.append_audit(
             actor=self.identity.actor,
             role=self.identity.role,
-            action=action,
+            action=action.id if isinstance(action, Action) else f"unknown:{action}",
             target=target,
             params=params,
             result=result,
             error=error,
         )
 
+    def require(self, action: Action, target: str, params: dict[str, Any] | None = None) -> None:
+        """Refuse (and audit the refusal) when this identity may not do `action`; for the
+        services whose work starts before their first change (a task row, a plan)."""
+        try:
+            self.identity.check(action)
+        except Refused as exc:
+            self.record_audit(action, target, params or {}, "refused", str(exc))
+            raise
+
     async def change(
-        self, action: str, target: str, params: dict[str, Any], work: Callable[[], Awaitable[T]]
+        self, action: Action, target: str, params: dict[str, Any], work: Callable[[], Awaitable[T]]
     ) -> T:
         """The door every change goes through, here and in the ops services (HA,
-        balancing, maintenance): role check, the work, one audit record whatever happens."""
+        balancing, maintenance): role check, the work, one audit record whatever happens.
+        Only registered actions (`Action`) pass; anything else is refused."""
         try:
+            if not isinstance(action, Action) or not action.is_change:
+                raise Refused(f"{getattr(action, 'id', action)!r} is not a change; refused.")
             self.identity.check(action)
             result = await work()
         except Refused as exc:
@@ -146,7 +163,7 @@ class Console(FleetReads):
     # --- lifecycle --------------------------------------------------------------
 
     async def _lifecycle(
-        self, action: str, name: str, call: Callable[[str], Awaitable[None]]
+        self, action: Action, name: str, call: Callable[[str], Awaitable[None]]
     ) -> Vm:
         async def work() -> Vm:
             self._known_vm(name)
@@ -156,24 +173,24 @@ class Console(FleetReads):
         return await self.change(action, name, {}, work)
 
     async def start_vm(self, name: str) -> Vm:
-        return await self._lifecycle("vm.start", name, self.driver.start)
+        return await self._lifecycle(Action.VM_START, name, self.driver.start)
 
     async def stop_vm(self, name: str) -> Vm:
         """A clean shutdown: the guest takes its time (state "in shutdown")."""
-        return await self._lifecycle("vm.stop", name, self.driver.shutdown)
+        return await self._lifecycle(Action.VM_STOP, name, self.driver.shutdown)
 
     async def destroy_vm(self, name: str) -> Vm:
         """Pull the plug: the VM is off at once (its definition stays)."""
-        return await self._lifecycle("vm.destroy", name, self.driver.destroy)
+        return await self._lifecycle(Action.VM_DESTROY, name, self.driver.destroy)
 
     async def reboot_vm(self, name: str) -> Vm:
-        return await self._lifecycle("vm.reboot", name, self.driver.reboot)
+        return await self._lifecycle(Action.VM_REBOOT, name, self.driver.reboot)
 
     async def suspend_vm(self, name: str) -> Vm:
-        return await self._lifecycle("vm.suspend", name, self.driver.suspend)
+        return await self._lifecycle(Action.VM_SUSPEND, name, self.driver.suspend)
 
     async def resume_vm(self, name: str) -> Vm:
-        return await self._lifecycle("vm.resume", name, self.driver.resume)
+        return await self._lifecycle(Action.VM_RESUME, name, self.driver.resume)
 
     # --- resize -------------------------------------------------------------------
 
@@ -225,7 +242,7 @@ class Console(FleetReads):
             return await self.refresh_vm(name)
 
         params = {"vcpus": vcpus, "memory_mib": memory_mib}
-        return await self.change("vm.resize", name, params, work)
+        return await self.change(Action.VM_RESIZE, name, params, work)
 
     # --- create ---------------------------------------------------------------------
 
@@ -244,7 +261,7 @@ class Console(FleetReads):
                 self.reconciler, self.driver, order, self.identity.actor, start=start
             )
 
-        return await self.change("vm.create", name, params, work)
+        return await self.change(Action.VM_CREATE, name, params, work)
 
     # --- migration ----------------------------------------------------------------------
 
@@ -358,14 +375,14 @@ class Console(FleetReads):
             self._runs[task.id] = run
             return run
 
-        return await self.change("vm.migrate", name, params, work)
+        return await self.change(Action.VM_MIGRATE, name, params, work)
 
     async def _migration_ended(self, run: MigrationRun, result: MigrationResult) -> None:
         self._runs.pop(run.task_id, None)
         await self.refresh_vm(run.vm)
         outcome = result.outcome.value
         self.record_audit(
-            "vm.migrate.end",
+            Action.VM_MIGRATE_END,
             run.vm,
             {
                 "task": run.task_id,
@@ -407,7 +424,7 @@ class Console(FleetReads):
                 )
             await run.handle.abort()
 
-        await self.change("task.cancel", str(task_id), {}, work)
+        await self.change(Action.TASK_CANCEL, str(task_id), {}, work)
 
     # --- pools and affinity --------------------------------------------------------------
 
@@ -434,7 +451,7 @@ class Console(FleetReads):
             self.store.upsert_pool(pool)
             return pool
 
-        action = "pool.create" if create else "pool.update"
+        action = Action.POOL_CREATE if create else Action.POOL_UPDATE
         return await self.change(action, name, dict(settings), work)
 
     async def set_affinity_group(self, name: str, kind: str, members: list[str]) -> None:
@@ -451,7 +468,7 @@ class Console(FleetReads):
             except ValueError as exc:
                 raise Refused(f"{str(exc).capitalize()}.") from None
 
-        await self.change("affinity.update", name, {"kind": kind, "members": members}, work)
+        await self.change(Action.AFFINITY_UPDATE, name, {"kind": kind, "members": members}, work)
 
     # --- maintenance -----------------------------------------------------------------
 
@@ -492,7 +509,7 @@ class Console(FleetReads):
                 raise Failed(f"Host {host} did not enter maintenance: {evacuation.outcome_text()}.")
             return evacuation
 
-        return await self.change("host.maintenance.enter", host, params, work)
+        return await self.change(Action.MAINTENANCE_ENTER, host, params, work)
 
     async def exit_maintenance(self, host: str) -> None:
         """Bring `host` back: the scheduler and the balancer may use it again."""
@@ -503,7 +520,7 @@ class Console(FleetReads):
                 raise Refused(f"Host {host} is not in maintenance.")
             self.store.set_maintenance(host, False)
 
-        await self.change("host.maintenance.exit", host, {}, work)
+        await self.change(Action.MAINTENANCE_EXIT, host, {}, work)
 
     def hosts_in_maintenance(self) -> set[str]:
         return self.store.hosts_in_maintenance()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
+from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
@@ -86,7 +87,7 @@ class HaMonitor:
             if failed and host.name not in self.declared:
                 self.declared.add(host.name)
                 self.console.record_audit(
-                    "ha.declare-failed",
+                    Action.HA_DECLARE_FAILED,
                     host.name,
                     {"missed": missed, "state": host.state.value},
                     "ok",
@@ -109,7 +110,7 @@ async def confirm_down(monitor: HaMonitor, host: str) -> None:
         monitor.console.host(host)
         monitor.confirmed_down.add(host)
 
-    await monitor.console.change("ha.confirm-down", host, {}, work)
+    await monitor.console.change(Action.HA_CONFIRM_DOWN, host, {}, work)
 
 
 def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
@@ -200,7 +201,7 @@ async def _restart_one(
         return target
 
     try:
-        placed = await console.change("ha.restart", vm.name, {**params, "to": target}, work)
+        placed = await console.change(Action.HA_RESTART, vm.name, {**params, "to": target}, work)
     except (Refused, Failed, DriverError) as exc:
         return RestartOutcome(vm.name, None, str(exc))
     return RestartOutcome(vm.name, placed)
@@ -214,4 +215,4 @@ async def fence(console: Console, host: str) -> None:
         await console.driver.power_off_host(host)
         await console.sync()
 
-    await console.change("host.power-off", host, {"reason": "fence"}, work)
+    await console.change(Action.HOST_POWER_OFF, host, {"reason": "fence"}, work)

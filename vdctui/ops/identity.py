@@ -1,71 +1,129 @@
-"""Who is at the console and what they may do."""
+"""Who is at the console and what they may do.
+
+The actor is the OS user of the process, by uid (not $LOGNAME or $USER, which
+anyone can set). The role is the one an admin gave that user in the store
+(`vdctui operator set`); a user not listed is a viewer. `$VDCTUI_ROLE` and
+`--read-only` can lower it, never raise it, and a user who cannot write the
+store's file is a viewer whatever the store says.
+"""
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vdctui.model import Role
+from vdctui.model import Operator, Role
+from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
 
-# What each kind of change needs. Reads need nothing beyond viewer.
-NEEDED_ROLE: dict[str, Role] = {
-    "vm.start": Role.OPERATOR,
-    "vm.stop": Role.OPERATOR,
-    "vm.destroy": Role.OPERATOR,
-    "vm.reboot": Role.OPERATOR,
-    "vm.suspend": Role.OPERATOR,
-    "vm.resume": Role.OPERATOR,
-    "vm.resize": Role.OPERATOR,
-    "vm.create": Role.OPERATOR,
-    "vm.delete": Role.OPERATOR,
-    "vm.migrate": Role.OPERATOR,
-    "task.cancel": Role.OPERATOR,
-    "host.maintenance.enter": Role.OPERATOR,
-    "host.maintenance.exit": Role.OPERATOR,
-    "affinity.update": Role.OPERATOR,
-    "affinity.delete": Role.OPERATOR,
-    "vm.restart-priority": Role.OPERATOR,
-    "balance.apply": Role.OPERATOR,
-    "host.power-off": Role.ADMIN,
-    "host.power-on": Role.ADMIN,
-    "ha.restart": Role.OPERATOR,
-    "ha.confirm-down": Role.ADMIN,
-    "pool.update": Role.ADMIN,
-    "pool.create": Role.ADMIN,
-    "pool.delete": Role.ADMIN,
-    "inventory.sync": Role.VIEWER,
-    "fault.inject": Role.ADMIN,
-}
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+ROLE_VARIABLE = "VDCTUI_ROLE"
+
+
+def os_user() -> str:
+    """The name of the process's real user (its uid), or uid-N when it has none."""
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid-{uid}"
+
+
+def role_asked_for() -> Role | None:
+    """The role $VDCTUI_ROLE asks for (None when unset); Refused when it names no role."""
+    raw = os.environ.get(ROLE_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        return Role(raw.lower())
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise Refused(f"{ROLE_VARIABLE}={raw!r} is not a role (one of: {choices}).") from None
+
+
+def lower(role: Role, other: Role) -> Role:
+    """The lesser of two roles."""
+    return role if other.allows(role) else other
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
     actor: str
     role: Role
+    note: str = ""  # why the role is lower than the store says (shown once), or ""
 
     @classmethod
-    def from_environment(cls, *, read_only: bool = False) -> Identity:
-        """The OS user; role from VDCTUI_ROLE (default admin), viewer if read-only."""
-        try:
-            actor = getpass.getuser()
-        except (KeyError, OSError):
-            actor = f"uid-{os.getuid()}"
+    def of_process(
+        cls,
+        stored_role: Callable[[str], Role | None],
+        *,
+        read_only: bool = False,
+        writable: bool = True,
+        where: str = "",
+    ) -> Identity:
+        """This process's OS user with the role `stored_role` gives it (viewer when
+        unlisted), lowered by `read_only`, $VDCTUI_ROLE, or a store it cannot write."""
+        actor = os_user()
+        role = stored_role(actor) or Role.VIEWER
+        notes: list[str] = []
+        asked = role_asked_for()
+        if asked is not None:
+            if role.allows(asked):
+                role = asked
+            else:
+                notes.append(
+                    f"{ROLE_VARIABLE}={asked} cannot raise your role: {actor} is {role} "
+                    "(an admin sets roles with `vdctui operator set`)."
+                )
         if read_only:
-            return cls(actor, Role.VIEWER)
-        raw = os.environ.get("VDCTUI_ROLE", Role.ADMIN.value)
-        try:
-            role = Role(raw.strip().lower())
-        except ValueError:
-            choices = ", ".join(r.value for r in Role)
-            raise Refused(f"VDCTUI_ROLE={raw!r} is not a role (one of: {choices}).") from None
-        return cls(actor, role)
+            role = Role.VIEWER
+        if not writable:
+            role = Role.VIEWER
+            notes.append(
+                f"{actor} cannot write {where}: this console is read-only "
+                "(ask for the data center's group to change things)."
+            )
+        return cls(actor, role, " ".join(notes))
 
-    def check(self, action: str) -> None:
-        """Raise Refused when this identity may not do `action`."""
-        needed = NEEDED_ROLE.get(action, Role.ADMIN)
-        if not self.role.allows(needed):
-            if self.role is Role.VIEWER:
-                raise Refused(f"{action} needs the {needed} role; this console is read-only.")
-            raise Refused(f"{action} needs the {needed} role; {self.actor} is {self.role}.")
+    def check(self, action: Action) -> None:
+        """Raise Refused when this identity may not do `action` (or it is no Action)."""
+        if not isinstance(action, Action):
+            raise Refused(f"{action!r} is not an action this console knows; refused.")
+        needed = action.role
+        if self.role.allows(needed):
+            return
+        if self.role is Role.VIEWER:
+            raise Refused(
+                f"{action.what} needs the {needed} role; this console is read-only "
+                f"({self.actor} is a viewer)."
+            )
+        raise Refused(f"{action.what} needs the {needed} role; {self.actor} is {self.role}.")
+
+
+OS_USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$")
+
+
+async def set_operator_role(console: Console, name: str, role: Role) -> Operator:
+    """Give OS user `name` a role in this data center (admins only; audited). Refused for
+    a name this host does not know as a user, or if no admin would be left."""
+
+    async def work() -> Operator:
+        if not OS_USER_NAME.match(name):
+            raise Refused(f"{name!r} is not a user name.")
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            raise Refused(f"There is no user named {name!r} on this host.") from None
+        try:
+            console.store.set_operator_role(name, role, actor=console.identity.actor)
+        except ValueError as exc:
+            raise Refused(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        return next(o for o in console.store.operators() if o.name == name)
+
+    return await console.change(Action.OPERATOR_SET, name, {"role": role.value}, work)

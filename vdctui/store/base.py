@@ -15,6 +15,7 @@ class StoreBase:
     _db: Database
     _clock: Callable[[], float]
     path: str
+    writable: bool = True  # False: this process may only read the file
 
     def _now(self) -> float:
         return float(self._clock())

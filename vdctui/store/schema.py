@@ -8,6 +8,9 @@ a crash leaves the file at the old version or the new one, never between.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pwd
 import time
 from collections.abc import Callable
 
@@ -237,7 +240,36 @@ def migration_3(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3]
+def _file_owner(db: Database) -> str:
+    """The OS user who owns the store's file (the process's user for a new or in-memory
+    store): the first admin."""
+    uid = os.getuid()
+    for _seq, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            with contextlib.suppress(OSError):
+                uid = os.stat(file).st_uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid-{uid}"
+
+
+def migration_4(db: Database) -> None:
+    """Operators' roles; the OS user who owns the file is the first admin."""
+    db.execute(
+        """CREATE TABLE operators (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+            set_by TEXT NOT NULL, set_at REAL NOT NULL)"""
+    )
+    owner = _file_owner(db)
+    db.execute(
+        "INSERT INTO operators (name, role, set_by, set_at) VALUES (?, 'admin', ?, ?)",
+        [owner, owner, time.time()],
+    )
+
+
+MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3, migration_4]
 
 
 def current_version(db: Database) -> int:
@@ -248,31 +280,46 @@ def current_version(db: Database) -> int:
     return int(row[0] or 0)
 
 
-def migrate(db: Database, path: str, migrations: list[Migration] | None = None) -> int:
+def migrate(
+    db: Database,
+    path: str,
+    migrations: list[Migration] | None = None,
+    *,
+    writable: bool = True,
+) -> int:
     """Bring the file up to date, one transaction per migration; return the version.
 
-    An up-to-date file is left alone; a file from a newer vdctui is refused.
+    An up-to-date file is left alone; a file from a newer vdctui is refused. Safe
+    when many processes open a new file at once: each step takes the write lock
+    (BEGIN IMMEDIATE) and reads the version again under it, so one process creates
+    and the others find it done.
     """
     steps = MIGRATIONS if migrations is None else migrations
     version = current_version(db)
     if version > len(steps):
         raise SchemaTooNew(path, version, len(steps))
-    if version == 0 and "schema_version" not in db.table_names():
-        others = [t for t in db.table_names() if not t.startswith("sqlite_")]
-        if others:
-            raise StoreError(
-                f"{path} is an SQLite file but not a vdctui store "
-                f"(it has tables {', '.join(sorted(others)[:5])})"
-            )
-    for number in range(version + 1, len(steps) + 1):
-        step = steps[number - 1]
-        with db.atomic():
+    if version == len(steps):
+        return version
+    if not writable:
+        raise StoreError(
+            f"{path} is at schema version {version} and this vdctui needs {len(steps)}; "
+            "you cannot write it, so someone who can must open it once with this vdctui"
+        )
+    while version < len(steps):
+        with db.atomic():  # BEGIN IMMEDIATE: the version read below cannot go stale
+            version = current_version(db)
+            if version >= len(steps):
+                break
+            if version == 0:
+                _refuse_foreign(db, path)
+            number = version + 1
             if number == 1:
                 db.execute(
                     """CREATE TABLE IF NOT EXISTS schema_version (
                         version INTEGER PRIMARY KEY, applied REAL NOT NULL,
                         description TEXT NOT NULL)"""
                 )
+            step = steps[number - 1]
             step(db)
             description = (step.__doc__ or step.__name__).strip().splitlines()[0]
             db.execute(
@@ -280,4 +327,16 @@ def migrate(db: Database, path: str, migrations: list[Migration] | None = None) 
                 [number, time.time(), description],
             )
         version = number
-    return version
+    return current_version(db)
+
+
+def _refuse_foreign(db: Database, path: str) -> None:
+    """Refuse an SQLite file that has tables but is not a vdctui store."""
+    if "schema_version" in db.table_names():
+        return
+    others = [t for t in db.table_names() if not t.startswith("sqlite_")]
+    if others:
+        raise StoreError(
+            f"{path} is an SQLite file but not a vdctui store "
+            f"(it has tables {', '.join(sorted(others)[:5])})"
+        )

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from sqlite_utils import Database
-
 from vdctui.store.audit import AuditStore
+from vdctui.store.connection import connect
 from vdctui.store.errors import StoreError
 from vdctui.store.history import HistoryStore
 from vdctui.store.inventory import InventoryStore
+from vdctui.store.operators import OperatorStore
 from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
@@ -22,7 +22,7 @@ from vdctui.store.schema import MIGRATIONS, Migration, migrate
 BUSY_TIMEOUT_S = 5.0
 
 
-class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore):
+class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore, OperatorStore):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 
     Synchronous, for one thread or one async loop. `Store(":memory:")` for tests.
@@ -41,19 +41,17 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         self.path = str(path)
         self._clock = clock
         try:
-            conn = sqlite3.connect(self.path, timeout=busy_timeout_s, check_same_thread=False)
+            self._db, self.writable = connect(self.path, busy_timeout_s)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
-        self._db = Database(conn)
+        conn = self._db.conn
         try:
-            if self.path != ":memory:":
-                self._db.enable_wal()
             self._db.execute("PRAGMA synchronous=NORMAL")
             # Room for the audit indexes to grow without going to disk for every insert,
             # and fewer, larger WAL checkpoints during bulk appends.
             self._db.execute("PRAGMA cache_size=-65536")
             self._db.execute("PRAGMA wal_autocheckpoint=10000")
-            self.schema_version = migrate(self._db, self.path, migrations)
+            self.schema_version = migrate(self._db, self.path, migrations, writable=self.writable)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"cannot open the store {self.path}: {exc}") from exc

@@ -1,0 +1,108 @@
+"""Every change an operator can make, in one typed place: its name (as the audit log
+writes it), the role it needs, and what it is in the operator's words.
+
+The Console's door (`Console.change`) and its audit (`Console.record_audit`) take
+`Action` members only, so an action without a role cannot exist: mypy refuses a
+string, and the door refuses at run time whatever is not an `Action`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from vdctui.model import Role
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    name: str  # as written in the audit log, e.g. "vm.migrate"
+    role: Role  # the least role that may do it
+    what: str  # the operator's words, for refusals: "Migrating a VM"
+    change: bool = True  # False: a record of something seen or ended, not a request
+
+
+class Action(enum.Enum):
+    """The registry. Add a member here to add a change; its role comes with it."""
+
+    VM_START = ActionSpec("vm.start", Role.OPERATOR, "Starting a VM")
+    VM_STOP = ActionSpec("vm.stop", Role.OPERATOR, "Stopping a VM")
+    VM_DESTROY = ActionSpec("vm.destroy", Role.OPERATOR, "Powering a VM off")
+    VM_REBOOT = ActionSpec("vm.reboot", Role.OPERATOR, "Rebooting a VM")
+    VM_SUSPEND = ActionSpec("vm.suspend", Role.OPERATOR, "Suspending a VM")
+    VM_RESUME = ActionSpec("vm.resume", Role.OPERATOR, "Resuming a VM")
+    VM_RESIZE = ActionSpec("vm.resize", Role.OPERATOR, "Resizing a VM")
+    VM_CREATE = ActionSpec("vm.create", Role.OPERATOR, "Creating VMs")
+    VM_MIGRATE = ActionSpec("vm.migrate", Role.OPERATOR, "Migrating a VM")
+    VM_MIGRATE_END = ActionSpec(
+        "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
+    )
+    TASK_CANCEL = ActionSpec("task.cancel", Role.OPERATOR, "Cancelling a task")
+    MAINTENANCE_ENTER = ActionSpec(
+        "host.maintenance.enter", Role.OPERATOR, "Putting a host in maintenance"
+    )
+    MAINTENANCE_EXIT = ActionSpec(
+        "host.maintenance.exit", Role.OPERATOR, "Taking a host out of maintenance"
+    )
+    AFFINITY_UPDATE = ActionSpec("affinity.update", Role.OPERATOR, "Changing an affinity group")
+    BALANCE_APPLY = ActionSpec("balance.apply", Role.OPERATOR, "Applying the balancer's moves")
+    HOST_POWER_OFF = ActionSpec("host.power-off", Role.ADMIN, "Powering a host off")
+    HA_WATCH_RESTART = ActionSpec(
+        "ha.watch", Role.OPERATOR, "Watching hosts with automatic restarts"
+    )
+    HA_RESTART_HOST = ActionSpec("ha.restart-host", Role.OPERATOR, "Restarting a failed host's VMs")
+    HA_RESTART = ActionSpec("ha.restart", Role.OPERATOR, "Restarting a VM elsewhere")
+    HA_CONFIRM_DOWN = ActionSpec("ha.confirm-down", Role.ADMIN, "Confirming a host is down")
+    HA_DECLARE_FAILED = ActionSpec(
+        "ha.declare-failed", Role.VIEWER, "Declaring a host failed", change=False
+    )
+    POOL_CREATE = ActionSpec("pool.create", Role.ADMIN, "Creating a pool")
+    POOL_UPDATE = ActionSpec("pool.update", Role.ADMIN, "Changing a pool")
+    HOST_TRUST = ActionSpec("host.trust", Role.ADMIN, "Trusting a host key")
+    HOST_KEY_UNKNOWN = ActionSpec(
+        "host.key-unknown", Role.VIEWER, "An unknown host key", change=False
+    )
+    HOST_KEY_CHANGED = ActionSpec(
+        "host.key-changed", Role.VIEWER, "A changed host key", change=False
+    )
+    HOST_KEY_REVOKED = ActionSpec(
+        "host.key-revoked", Role.VIEWER, "A revoked host key", change=False
+    )
+    OPERATOR_SET = ActionSpec("operator.set", Role.ADMIN, "Setting an operator's role")
+    EMULATE_FRESH = ActionSpec(
+        "emulate.fresh", Role.ADMIN, "Throwing the emulated data center away"
+    )
+    EMULATE_RUN = ActionSpec("emulate.run", Role.OPERATOR, "Running the emulated data center")
+
+    @property
+    def id(self) -> str:
+        """The action's name as the audit log writes it."""
+        return self.value.name
+
+    @property
+    def role(self) -> Role:
+        return self.value.role
+
+    @property
+    def what(self) -> str:
+        return self.value.what
+
+    @property
+    def is_change(self) -> bool:
+        return self.value.change
+
+    @classmethod
+    def named(cls, name: str) -> Action | None:
+        """The action an audit name stands for, or None when none does."""
+        return _BY_NAME.get(name)
+
+    @classmethod
+    def host_key(cls, verdict: str) -> Action:
+        """The record of a host key refused with `verdict` (unknown, changed, revoked)."""
+        action = _BY_NAME.get(f"host.key-{verdict}")
+        if action is None:
+            raise ValueError(f"no host key verdict {verdict!r}")
+        return action
+
+
+_BY_NAME: dict[str, Action] = {a.id: a for a in Action}

@@ -1,0 +1,116 @@
+"""Opening the store's SQLite file so that many processes can share it.
+
+Reads never wait (WAL). Every write transaction starts with BEGIN IMMEDIATE, so
+it takes the write lock before it reads anything and waits for it (a bounded
+busy timeout) instead of failing half-way; past the bound it is one sentence
+(`StoreBusy`), never "database is locked". A user who cannot write the file
+gets a read-only connection (`writable` is False).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+from vdctui.store.txn import StoreBusy, busy_sentence, is_busy
+
+T = TypeVar("T")
+
+
+def retry_busy(path: str, attempt: Callable[[], T], *, waited_s: float) -> T:
+    """Run `attempt` again (with a short backoff) while the file is busy, up to
+    `waited_s` seconds; then StoreBusy. For statements SQLite's busy handler does
+    not cover (changing the journal mode, a snapshot gone stale)."""
+    deadline = time.monotonic() + waited_s
+    pause = 0.005
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(busy_sentence(path, waited_s, "The change")) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
+
+class SharedDatabase(Database):
+    """A sqlite-utils Database whose transactions take the write lock first."""
+
+    path: str = ""
+    busy_timeout_s: float = 5.0
+
+    @contextlib.contextmanager
+    def atomic(self) -> Generator[Database, None, None]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:  # a savepoint inside the open transaction
+                yield db
+            return
+        retry_busy(
+            self.path, lambda: self.conn.execute("BEGIN IMMEDIATE"), waited_s=self.busy_timeout_s
+        )
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            retry_busy(self.path, lambda: self.conn.execute("COMMIT"), waited_s=self.busy_timeout_s)
+        except BaseException:
+            self.rollback()
+            raise
+
+
+def can_write(path: str) -> bool:
+    """Whether this process may write the store at `path` (and its journal beside it)."""
+    if path == ":memory:":
+        return True
+    file = Path(path)
+    folder = file.parent
+    if file.exists() and not os.access(file, os.W_OK):
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def connect(path: str, busy_timeout_s: float) -> tuple[SharedDatabase, bool]:
+    """Open `path` for many processes; returns the database and whether it is writable.
+    A file this process cannot write is opened read-only (sqlite3.Error on failure)."""
+    writable = can_write(path)
+    if writable:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=busy_timeout_s)
+    else:
+        conn = _read_only(path, busy_timeout_s)
+    db = SharedDatabase(conn)
+    db.path = path
+    db.busy_timeout_s = busy_timeout_s
+    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+    if writable and path != ":memory:":
+        retry_busy(path, db.enable_wal, waited_s=busy_timeout_s)
+    if not writable:
+        conn.execute("PRAGMA query_only=1")
+    return db, writable
+
+
+def _read_only(path: str, busy_timeout_s: float) -> sqlite3.Connection:
+    """A read-only connection. Without write access to the folder SQLite cannot make the
+    WAL's shared-memory file; when no writer has one open, read the file as it is."""
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, check_same_thread=False, timeout=busy_timeout_s
+    )
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        if Path(f"{path}-wal").exists():
+            raise
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    return conn
