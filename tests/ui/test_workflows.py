@@ -259,7 +259,9 @@ async def test_help_shows_the_keys(make_app: MakeApp) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
-        assert app.screen.query("HelpPanel")
+        from vdctui.ui.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_marked_vms_migrate_together(make_app: MakeApp) -> None:

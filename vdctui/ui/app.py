@@ -17,16 +17,20 @@ from typing import Any, Protocol
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.widget import AwaitMount
 
 from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ui.commands import CommandPaletteProvider
 from vdctui.ui.keymap import load_keymap
+from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
 from vdctui.ui.screens.records import AuditScreen, MigrationsScreen, PoolsScreen, TasksScreen
 from vdctui.ui.screens.vms import VmsScreen
+from vdctui.ui.widgets.header import FleetHeader
 
 REFRESH_S = 2.0
+STALE_S = 30.0  # a last good sync older than this (or 3 syncs' time) is stale
 SPEEDS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 
 
@@ -50,6 +54,7 @@ class Launch:
     clock: FleetClock | None = None  # when already attached: the fleet's clock, if it has one
     data_center: str = ""
     keymap_path: Path | None = None
+    wall_clock: Callable[[], float] = time.time  # when syncs end, for their age in the header
 
 
 class VdcApp(App[None]):
@@ -74,9 +79,11 @@ class VdcApp(App[None]):
         Binding("6", "switch_mode('audit')", "Audit", id="screen.audit"),
         Binding("colon", "command_line", "Command", id="command-line"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+a", "list_commands", "Commands", id="commands.list", show=False),
         Binding("plus", "speed(1)", "Faster", id="clock.faster", show=False),
         Binding("minus", "speed(-1)", "Slower", id="clock.slower", show=False),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("escape", "back", "Back", id="back", show=False),
     ]
 
     def __init__(self, launch: Launch) -> None:
@@ -85,9 +92,14 @@ class VdcApp(App[None]):
         self._connect = launch.connect
         self.data_center = launch.data_center
         self.clock: FleetClock | None = launch.clock
+        self._wall_clock = launch.wall_clock
         self.connected = launch.connect is None
         self._syncing = False
         self._next_sync = 0.0
+        self.synced_at: float | None = None  # when the last good sync ended (time.time())
+        self.sync_error: str | None = None  # why the last sync failed, if it did
+        self._sync_took = 0.0
+        self._visited: list[str] = []  # the screens (modes) left, for Esc to go back
         self.ops.subscribe(self._on_fleet_event)
         keymap = load_keymap(launch.keymap_path)
         if keymap:
@@ -105,6 +117,18 @@ class VdcApp(App[None]):
         else:
             self.sync_fleet()
         self.set_interval(REFRESH_S, self.sync_fleet)
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """The header's age of the last sync moves even when no sync ends."""
+        screen = self.fleet_screen
+        if screen is not None:
+            screen.header.now = self._wall_clock()
+
+    @property
+    def fleet_screen(self) -> FleetScreen | None:
+        """The screen of the fleet on view (under any dialog)."""
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, FleetScreen)), None)
 
     @work(exclusive=True, group="connect")
     async def connect_fleet(self) -> None:
@@ -128,31 +152,38 @@ class VdcApp(App[None]):
         try:
             await self.ops.sync()
         except (Refused, Failed) as exc:
+            self.sync_error = str(exc)
             self.notify(str(exc), severity="warning")
         except Exception as exc:  # noqa: BLE001 - a failed sync must not close the console
+            self.sync_error = f"{exc}"
             self.notify(f"The sync with the fleet failed: {exc}", severity="error", timeout=15)
+        else:
+            self.synced_at = self._wall_clock()
+            self.sync_error = None
         finally:
             self._syncing = False
+            self._sync_took = time.monotonic() - began
             # a big fleet takes a while to sync: leave the loop as much time again
-            self._next_sync = time.monotonic() + (time.monotonic() - began)
+            self._next_sync = time.monotonic() + self._sync_took
         self.refresh_screen()
 
     def refresh_screen(self) -> None:
-        screen = self.screen
-        refresh: Callable[[], None] | None = getattr(screen, "refresh_data", None)
-        if refresh is not None:
-            refresh()
-        header = getattr(screen, "header", None)
-        if header is not None:
-            self.update_header(header)
+        screen = self.fleet_screen
+        if screen is not None:
+            screen.refresh_data()
+            self.update_header(screen.header)
 
-    def update_header(self, header: Any) -> None:
+    def update_header(self, header: FleetHeader) -> None:
         if not self.data_center:
             self.data_center = ", ".join(site.name for site in self.ops.topology().sites)
         header.data_center = self.data_center
         header.backend = self.ops.backend
         header.read_only = self.read_only
         header.counts = self.ops.counts()
+        header.synced_at = self.synced_at
+        header.sync_error = self.sync_error
+        header.stale_after = max(STALE_S, 3 * self._sync_took)
+        header.now = self._wall_clock()
         if self.clock is not None:
             header.clock = self.clock.now()
             header.speed = self.clock.speed
@@ -207,10 +238,39 @@ class VdcApp(App[None]):
         self.screen.query_one(CommandLine).open()
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        """Help for the screen underneath: its keys, its filter, the `:` commands."""
+        from vdctui.ui.help import HelpScreen, help_for
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
         else:
-            self.action_show_help_panel()
+            self.push_screen(HelpScreen(help_for(self.screen)))
+
+    def action_list_commands(self) -> None:
+        """ctrl+a: every `:` command; the one chosen opens the command line."""
+        from vdctui.ui.help import CommandsDialog
+
+        self.push_screen(CommandsDialog(), self._start_command)
+
+    def _start_command(self, name: str | None) -> None:
+        from vdctui.ui.widgets.command_line import CommandLine
+
+        if name:
+            self.screen.query_one(CommandLine).open(f"{name} ")
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        if self.current_mode and mode != self.current_mode:
+            self._visited = [m for m in self._visited if m != self.current_mode]
+            self._visited.append(self.current_mode)
+        return super().switch_mode(mode)
+
+    async def action_back(self) -> None:
+        """Esc (once the screen has no filter or marks to clear): the screen seen before."""
+        while self._visited:
+            mode = self._visited.pop()
+            if mode != self.current_mode:
+                await super().switch_mode(mode)
+                return
 
     def action_speed(self, direction: int) -> None:
         if self.clock is None or self.clock.speed is None:

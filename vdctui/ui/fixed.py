@@ -11,4 +11,5 @@ from vdctui.ui.app import Launch, VdcApp
 
 def fixed_app(db: Path, **options: object) -> VdcApp:
     console, clock = fixed_console(db, **options)  # type: ignore[arg-type]
-    return VdcApp(Launch(console=console, clock=clock))
+    # the wall clock is the fleet's too, so the header's "synced ... ago" holds still
+    return VdcApp(Launch(console=console, clock=clock, wall_clock=clock.now))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -374,6 +375,8 @@ class InventoryScreen(FleetScreen):
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#tree-filter", Prompt)
+        if not box.is_open and not self.host_filter:
+            raise SkipAction()  # nothing to clear: Esc goes back (the app's binding)
         box.value = ""
         box.close()
         if self.host_filter:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.text import Text
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, ProgressBar, Static
@@ -86,17 +87,20 @@ class RecordsScreen(FleetScreen):
             f"  filter: {self.filter_text}" if self.filter_text else ""
         )
 
+    def _rows_for(self, text: str) -> list[Any]:
+        """The rows a filter shows; a filter that does not parse is refused."""
+        fields = parse_fields(text, self.FILTER_KEYS) if self.FILTER_KEYS else {}
+        return self.fetch(fields)
+
     def refresh_data(self) -> None:
         try:
-            fields = parse_fields(self.filter_text, self.FILTER_KEYS) if self.FILTER_KEYS else {}
+            self.items = self._rows_for(self.filter_text)
         except Refused as exc:
             self.notify(str(exc), severity="error")
             return
-        try:
-            self.items = self.fetch(fields)
-        except Refused as exc:
-            self.notify(str(exc), severity="error")
-            return
+        self._show()
+
+    def _show(self) -> None:
         table = self.table
         row = table.cursor_row
         with self.app.batch_update():
@@ -123,18 +127,32 @@ class RecordsScreen(FleetScreen):
             return
         self.query_one("#records-filter", Prompt).open(self.filter_text)
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "records-filter":
+            self.apply_filter(event.value, quiet=True)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "records-filter":
             self.query_one("#records-filter", Prompt).close()
             self.apply_filter(event.value)
             self.table.focus()
 
-    def apply_filter(self, text: str) -> None:
+    def apply_filter(self, text: str, *, quiet: bool = False) -> None:
+        """Filter as you type; a half-typed `since:` says what is wrong only on Enter."""
+        try:
+            self.items = self._rows_for(text.strip())
+        except Refused as exc:
+            if not quiet:
+                self.notify(str(exc), severity="error")
+            return
         self.filter_text = text.strip()
-        self.refresh_data()
+        self._show()
 
     def action_clear_filter(self) -> None:
+        """Esc: closes the filter line and clears the filter; with none, Esc goes back."""
         box = self.query_one("#records-filter", Prompt)
+        if not box.is_open and not self.filter_text:
+            raise SkipAction()
         box.close()
         box.value = ""
         self.apply_filter("")

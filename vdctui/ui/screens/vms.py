@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -318,6 +319,8 @@ class VmsScreen(FleetScreen):
             self.table.focus()
         elif self.marked:
             self.action_unmark_all()
+        else:
+            raise SkipAction()  # nothing to clear: Esc goes back (the app's binding)
 
     # --- acting --------------------------------------------------------------------------
 

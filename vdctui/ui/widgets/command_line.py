@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
+from textual.widgets.input import Selection
 
 from vdctui.ui.commands import Command, execute
 from vdctui.ui.completion import SHOWN, CommandSuggester, Completion, complete, completed_line
@@ -56,7 +57,9 @@ class CommandLine(Vertical):
         self._failed: tuple[str, str] | None = None  # the line that could not run, and why
 
     def compose(self) -> ComposeResult:
-        yield CommandInput(placeholder=":command  (Tab completes, Enter runs, Esc closes)")
+        yield CommandInput(
+            placeholder=":command  (Tab completes, Enter runs, Esc closes)", select_on_focus=False
+        )
         yield Static("", id="command-hint")
 
     def on_mount(self) -> None:
@@ -97,6 +100,7 @@ class CommandLine(Vertical):
     def say_error(self, line: str, error: str) -> None:
         """Reopen with the line that failed and why, in red."""
         self.open(line)
+        self.input.selection = Selection.cursor(len(line))  # to be fixed, not retyped
         self._failed = (line, error)
         self._show_hint(line)
 

@@ -1,4 +1,8 @@
-"""The top line: data center, backend, fleet clock and counts, read-only state."""
+"""The top line: data center, backend, fleet clock and counts, the last sync, read-only state.
+
+Until the first sync with the fleet is done it says "syncing…"; then when the last one
+succeeded and how long ago; "STALE" (with the age, and why) once syncs stop succeeding.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from vdctui.ops.reads import FleetCounts
+from vdctui.units import format_duration
 
 
 class FleetHeader(Static):
@@ -28,6 +33,14 @@ class FleetHeader(Static):
     """Virtual seconds per wall second, for an emulated fleet."""
     counts: reactive[FleetCounts | None] = reactive(None)
     read_only: reactive[bool] = reactive(False)
+    synced_at: reactive[float | None] = reactive(None)
+    """When the last sync that succeeded ended (UNIX seconds, the console's clock)."""
+    sync_error: reactive[str | None] = reactive(None)
+    """Why the last sync failed; None when it succeeded (or none ended yet)."""
+    stale_after: reactive[float] = reactive(30.0)
+    """Seconds after which the last good sync is too old to trust."""
+    now: reactive[float] = reactive(0.0)
+    """The console's clock, ticking, for the age of the sync."""
 
     def render(self) -> Text:
         line = Text()
@@ -47,6 +60,26 @@ class FleetHeader(Static):
             line.append(f"  VMs {c.running:,}/{c.vms:,} running")
             if c.tasks_running:
                 line.append(f"  tasks {c.tasks_running} running", style="yellow")
+        line.append_text(self._sync_state())
         if self.read_only:
             line.append("  READ-ONLY", style="bold reverse yellow")
         return line
+
+    def _sync_state(self) -> Text:
+        if self.synced_at is None:
+            if self.sync_error:
+                return Text(f"  sync failing: {self.sync_error}", style="bold red")
+            return Text("  syncing…", style="yellow")
+        stamp = datetime.fromtimestamp(self.synced_at, UTC).strftime("%H:%M:%S")
+        age = max(self.now - self.synced_at, 0.0)
+        if self.sync_error or age > self.stale_after:
+            why = f" ({self.sync_error})" if self.sync_error else ""
+            return Text(
+                f"  STALE: last sync {stamp}, {_age(age)} ago{why}",
+                style="bold red",
+            )
+        return Text(f"  synced {stamp} ({_age(age)} ago)", style="dim")
+
+
+def _age(seconds: float) -> str:
+    return f"{int(seconds)}s" if seconds < 60 else format_duration(seconds)
