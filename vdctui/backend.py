@@ -223,12 +223,19 @@ async def open_console(
     fresh: bool = False,
     on_build: Callable[[Path], None] | None = None,
 ) -> Console:
-    """The console over the embedded emulated data center at `db`."""
+    """The console over the embedded emulated data center at `db`. `fresh` throws the
+    fleet away first: only for an admin (checked, and a refusal audited, before)."""
     console, lock = open_store_console(db, read_only=read_only)
     try:
+        if fresh and fleet_exists(db):
+            console.require(Action.EMULATE_FRESH, str(fleet_path(db)))
         await attach_embedded(
             console, lock, db, speed=speed, size=size, fresh=fresh, on_build=on_build
         )
+    except Refused as exc:
+        console.store.close()
+        lock.release()
+        raise BackendError(str(exc)) from None
     except BaseException:
         console.store.close()
         lock.release()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from vdctui.cli.context import CliContext, confirm, pass_cli
+from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json
 from vdctui.ops import Console
+from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
-from vdctui.ops.balancing import apply, recommendations
+from vdctui.ops.balancing import Applied, apply_moves, recommendations
 
 
 @click.command("balance")
@@ -33,6 +34,9 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     """Recommend migrations that relieve overloaded hosts and spread load (or free
     hosts to power off), each with its expected gain; --apply carries them out."""
 
+    if do_apply:
+        cli.require(Action.BALANCE_APPLY, "fleet")
+
     async def body(console: Console) -> Recommendation:
         return recommendations(console, threshold=threshold, goal=goal)
 
@@ -52,8 +56,11 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     if not yes:
         confirm(f"Carry out {len(rec.moves)} move(s) and power off {len(rec.power_off)} host(s)?")
 
-    async def carry_out(console: Console) -> list[str]:
-        return await apply(console, rec)
+    async def carry_out(console: Console) -> Applied:
+        return await apply_moves(console, rec)
 
-    for line in cli.run(carry_out):
+    applied = cli.run(carry_out)
+    for line in applied.lines:
         click.echo(line)
+    if applied.steps and not applied.done:
+        fail(f"None of the {applied.steps} step(s) was carried out.")

@@ -7,12 +7,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from vdctui.backend import BackendError, open_console, open_ssh_console, store_console
 from vdctui.ops import Console, Failed, Refused
+from vdctui.ops.actions import Action
 from vdctui.store import StoreError
 
 T = TypeVar("T")
@@ -24,6 +25,16 @@ class CliContext:
     read_only: bool
     as_json: bool
     inventory: Path | None = None  # the SSH backend's inventory file, else the embedded fleet
+    noted: bool = False  # the identity's note (a lowered role) was said
+
+    def require(self, action: Action, target: str, params: dict[str, Any] | None = None) -> None:
+        """Before a changing command does anything (asks, plans, starts a task): exit 1
+        with one sentence, audited, when this user's role does not allow `action`."""
+
+        async def check(console: Console) -> None:
+            console.require(action, target, params)
+
+        self.run(check, sync=False, fleet=False)
 
     def run(
         self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True, fleet: bool = True
@@ -38,7 +49,8 @@ class CliContext:
                 console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
                 console = await open_console(self.db, read_only=self.read_only)
-            if console.identity.note:
+            if console.identity.note and not self.noted:
+                self.noted = True
                 click.echo(f"vdctui: {console.identity.note}", err=True)
             try:
                 if sync:

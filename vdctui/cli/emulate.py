@@ -20,6 +20,7 @@ from vdctui.backend import (
     open_console,
 )
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli, progress_line
+from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
 
 STATUS_EVERY_S = 5.0
@@ -125,6 +126,8 @@ def emulate(
         fail("--serve-ssh runs in real time; leave out --for.")
     ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion)
     existing = fleet_exists(cli.db)
+    if fresh and existing:
+        cli.require(Action.EMULATE_FRESH, str(fleet_path(cli.db)))
     if fresh and existing and not yes:
         confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?")
     if existing and not fresh and _sizes_given():

@@ -6,9 +6,10 @@ import asyncio
 
 import click
 
-from vdctui.cli.context import CliContext, confirm, pass_cli
+from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json
 from vdctui.ops import Console
+from vdctui.ops.actions import Action
 from vdctui.ops.ha import HaMonitor, HostFinding, RestartOutcome, fence, restart_vms_of
 
 
@@ -54,6 +55,8 @@ def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
 @pass_cli
 def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart: bool) -> None:
     """Check heartbeats every INTERVAL seconds; restart the VMs of failed, fenced hosts."""
+    if not no_restart:
+        cli.require(Action.HA_WATCH_RESTART, "fleet")
 
     async def body(console: Console) -> list[RestartOutcome]:
         monitor = HaMonitor(console, missed_intervals=missed, auto_restart=not no_restart)
@@ -71,6 +74,8 @@ def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart
     outcomes = cli.run(body)
     if cli.as_json:
         print_json(outcomes)
+    if outcomes and not any(o.target for o in outcomes):
+        fail(f"None of the {len(outcomes)} VM(s) to restart was restarted.")
 
 
 @ha.command("fence")
@@ -79,6 +84,7 @@ def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart
 @pass_cli
 def fence_host(cli: CliContext, host: str, yes: bool) -> None:
     """Power HOST off out of band, so it is known down (its VMs stop)."""
+    cli.require(Action.HOST_POWER_OFF, host, {"reason": "fence"})
     if not yes:
         confirm(f"Power off host {host} and every VM still running on it?")
 
@@ -100,6 +106,7 @@ def fence_host(cli: CliContext, host: str, yes: bool) -> None:
 @pass_cli
 def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None:
     """Restart elsewhere the VMs that ran on failed HOST (refused unless it is fenced)."""
+    cli.require(Action.HA_RESTART_HOST, host, {"confirmed": confirmed_down})
     if confirmed_down and not yes:
         confirm(f"Is host {host} really down? Two copies of its VMs would corrupt their disks")
 
@@ -111,3 +118,5 @@ def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None
         print_json(outcomes)
     else:
         _print([], outcomes)
+    if outcomes and not any(o.target for o in outcomes):
+        fail(f"None of the {len(outcomes)} VM(s) of {host} was restarted.")

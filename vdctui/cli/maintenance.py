@@ -10,6 +10,7 @@ import click
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
 from vdctui.cli.output import print_json
 from vdctui.ops import Console
+from vdctui.ops.actions import Action
 from vdctui.ops.maintenance import Evacuation, EvacuationPlan
 from vdctui.units import format_bytes
 
@@ -78,6 +79,8 @@ def maintenance(
     """
     if plan_only and leave:
         raise click.UsageError("--plan and --exit do not go together.")
+    if not plan_only:
+        cli.require(Action.MAINTENANCE_EXIT if leave else Action.MAINTENANCE_ENTER, name)
     if leave:
 
         async def back(console: Console) -> None:

@@ -13,6 +13,7 @@ from vdctui.cli.output import nothing_matches, print_list
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
+from vdctui.ops.actions import Action
 from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
 
@@ -58,10 +59,13 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
 
 
 def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.Command:
+    action = Action[f"VM_{verb.upper()}"]  # a verb without an action fails at import
+
     @click.argument("name")
     @pass_cli
     def command(cli: CliContext, name: str, yes: bool = False) -> None:
         if disruptive and not yes:
+            cli.require(action, name)  # refused before it asks
             confirm(f"{verb.capitalize()} VM {name}?")
 
         async def body(console: Console) -> Vm:

@@ -4,6 +4,7 @@ applying them (migrations through the console, emptied hosts powered off), audit
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vdctui.model import HostState, VmState
@@ -69,22 +70,49 @@ def recommendations(
         raise Refused(f"{exc}.") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What carrying out a recommendation did: one line per step, and how many worked."""
+
+    lines: list[str]
+    steps: int
+    done: int
+
+
 async def apply(console: Console, rec: Recommendation) -> list[str]:
     """Carry out the moves one by one (each an audited migration), then power off the
     hosts it emptied. Returns one line per step; a failed move stops the power-offs."""
+    return (await apply_moves(console, rec)).lines
+
+
+async def apply_moves(console: Console, rec: Recommendation) -> Applied:
+    """`apply`, through the door as one "balance.apply" change (role checked before the
+    first move), with the count of steps that worked."""
+    params = {"moves": len(rec.moves), "power_off": list(rec.power_off)}
+
+    async def work() -> Applied:
+        return await _carry_out(console, rec)
+
+    return await console.change(Action.BALANCE_APPLY, "fleet", params, work)
+
+
+async def _carry_out(console: Console, rec: Recommendation) -> Applied:
     lines: list[str] = []
     failed = False
+    done = 0
     for move in rec.moves:
         try:
             run = await console.migrate_vm(move.vm, move.target)
             result = await run.wait()
             lines.append(f"{move.vm} {move.source} -> {move.target}: {result.outcome.value}")
             failed |= result.outcome.value != "succeeded"
+            done += result.outcome.value == "succeeded"
         except (Refused, Failed) as exc:
             lines.append(f"{move.vm} {move.source} -> {move.target}: refused: {exc}")
             failed = True
+    steps = len(rec.moves) + len(rec.power_off)
     if failed:
-        return lines + ["Hosts stay on: a move did not succeed."]
+        return Applied(lines + ["Hosts stay on: a move did not succeed."], steps, done)
     await console.sync()
     for host in rec.power_off:
         if console.store.vms(host=host):
@@ -97,6 +125,7 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
         try:
             await console.change(Action.HOST_POWER_OFF, host, {"reason": "consolidation"}, off)
             lines.append(f"{host} powered off")
+            done += 1
         except (Refused, Failed) as exc:
             lines.append(f"{host} stays on: {exc}")
-    return lines
+    return Applied(lines, steps, done)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -36,6 +37,10 @@ from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store
 
 T = TypeVar("T")
+
+# The change whose work is running (set by the door; tests check drivers are changed
+# only while it is set, i.e. never around the door).
+IN_CHANGE: ContextVar[Action | None] = ContextVar("IN_CHANGE", default=None)
 
 Listener = Callable[[FleetEvent], None]
 HISTORY_SAMPLES = 60  # recent CPU samples kept per host, for sparklines
@@ -133,7 +138,11 @@ class Console(FleetReads):
             if not isinstance(action, Action) or not action.is_change:
                 raise Refused(f"{getattr(action, 'id', action)!r} is not a change; refused.")
             self.identity.check(action)
-            result = await work()
+            entered = IN_CHANGE.set(action)
+            try:
+                result = await work()
+            finally:
+                IN_CHANGE.reset(entered)
         except Refused as exc:
             self.record_audit(action, target, params, "refused", str(exc))
             raise

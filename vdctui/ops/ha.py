@@ -59,7 +59,11 @@ class HaMonitor:
     declared: set[str] = field(default_factory=set)  # hosts declared failed
 
     async def check(self) -> tuple[list[HostFinding], list[RestartOutcome]]:
-        """Sync, count missed heartbeats, declare failures, restart what is fenced."""
+        """Sync, count missed heartbeats, declare failures, restart what is fenced.
+        With automatic restarts, refused (audited) before anything for a role that may
+        not restart VMs."""
+        if self.auto_restart:
+            self.console.require(Action.HA_WATCH_RESTART, "fleet")
         await self.console.sync()
         findings: list[HostFinding] = []
         outcomes: list[RestartOutcome] = []
@@ -126,8 +130,16 @@ async def restart_vms_of(
     """Restart on other hosts the VMs that were running on fenced `host`.
 
     Refused unless the driver reports the host off/crashed or `confirmed` (the
-    operator says it is down). One task for the whole restart, one audit record
-    per VM ("ha.restart")."""
+    operator says it is down). One "ha.restart-host" change (the role checked before
+    anything, a task for the whole restart), one audit record per VM ("ha.restart")."""
+
+    async def work() -> list[RestartOutcome]:
+        return await _restart_all(console, host, confirmed)
+
+    return await console.change(Action.HA_RESTART_HOST, host, {"confirmed": confirmed}, work)
+
+
+async def _restart_all(console: Console, host: str, confirmed: bool) -> list[RestartOutcome]:
     console.host(host)
     await console.sync()
     state = console.host(host).state
