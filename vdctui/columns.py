@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vdctui.model import VmState
-from vdctui.units import format_bytes, format_duration, format_mib
+from vdctui.units import (
+    UNKNOWN,
+    format_bytes,
+    format_duration,
+    format_mib,
+    format_percent,
+    format_watts,
+)
 
 Column = tuple[str, Callable[[Any], object]]  # header, value getter
 
@@ -21,6 +28,10 @@ def when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def uptime(seconds: float | None) -> str:
+    return UNKNOWN if seconds is None else format_duration(seconds)
+
+
 VM_COLUMNS: list[Column] = [
     ("name", lambda v: v.name),
     ("state", lambda v: v.state),
@@ -28,8 +39,8 @@ VM_COLUMNS: list[Column] = [
     ("pool", lambda v: v.pool or "-"),
     ("vcpus", lambda v: v.vcpus),
     ("memory", lambda v: format_mib(v.memory_mib)),
-    ("cpu%", lambda v: f"{100 * v.cpu_util:.0f}"),
-    ("uptime", lambda v: format_duration(v.uptime_s) if v.state is VmState.RUNNING else "-"),
+    ("cpu%", lambda v: format_percent(v.cpu_util) if v.state is VmState.RUNNING else "-"),
+    ("uptime", lambda v: uptime(v.uptime_s) if v.state is VmState.RUNNING else "-"),
 ]
 
 HOST_COLUMNS: list[Column] = [
@@ -41,9 +52,9 @@ HOST_COLUMNS: list[Column] = [
     ("cpus", lambda h: h.cpus),
     ("memory", lambda h: format_mib(h.memory_mib)),
     ("vms", lambda h: h.vm_count),
-    ("cpu%", lambda h: f"{100 * h.cpu_util:.0f}"),
+    ("cpu%", lambda h: format_percent(h.cpu_util)),
     ("mem used", lambda h: format_mib(h.memory_used_mib)),
-    ("watts", lambda h: f"{h.power_watts:.0f}"),
+    ("watts", lambda h: format_watts(h.power_watts)),
 ]
 
 TASK_COLUMNS: list[Column] = [

@@ -166,10 +166,10 @@ class Host:
     reserved_cpus: int = 0  # kept for the hypervisor itself
     reserved_memory_mib: int = 0
     datastores: tuple[str, ...] = ()  # datastores this host reaches
-    # current figures (0 when the host is not up)
-    cpu_util: float = 0.0  # 0..1 of the host's CPUs
+    # current figures (0 when the host is not up; None: the driver cannot read it)
+    cpu_util: float | None = 0.0  # 0..1 of the host's CPUs
     memory_used_mib: int = 0
-    power_watts: float = 0.0
+    power_watts: float | None = 0.0  # None without a BMC that says
     vm_count: int = 0
     reason: str = ""  # why a host is unreachable/down, in one sentence
 
@@ -183,6 +183,26 @@ class Host:
 
 
 # --- virtual inventory ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    """A VM's network interface, as `virsh domiflist` shows it."""
+
+    name: str  # the host-side device ("vnet3"), "-" while the VM is off
+    kind: str  # bridge | network | direct | user | ...
+    source: str  # the bridge or network it is plugged into
+    model: str = ""
+    mac: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Disk:
+    """A VM's disk, from `domstats` `block.N.*`."""
+
+    name: str  # the guest device ("vda")
+    path: str = ""
+    capacity_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +237,15 @@ class Vm:
     network: str = ""
     pool: str = ""
     uuid: str = ""
-    cpu_util: float = 0.0  # 0..1 of its vCPUs
+    cpu_util: float | None = 0.0  # 0..1 of its vCPUs; None: not measured yet
     memory_dirty_rate: float = 0.0  # bytes/s
-    uptime_s: float = 0.0
+    uptime_s: float | None = 0.0  # None: the hypervisor does not say
+    state_reason: str = ""  # libvirt's reason, in virsh's words: "migrating", "booted"
+    memory_used_mib: int | None = None  # what the guest holds on its host (balloon.rss)
+    nics: tuple[Nic, ...] = ()
+    disks: tuple[Disk, ...] = ()
+    persistent: bool | None = None  # defined beyond this run (None: not known)
+    autostart: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

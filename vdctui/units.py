@@ -45,6 +45,18 @@ def format_bytes(n: float) -> str:
     return format_mib(n / 1024 / 1024) if n >= 1024 * 1024 else f"{n:.0f} B"
 
 
+UNKNOWN = "—"  # what a table shows for a figure the console does not know (never 0)
+
+
+def format_percent(share: float | None) -> str:
+    """0.42 -> '42', None (not known) -> '—'."""
+    return UNKNOWN if share is None else f"{100 * share:.0f}"
+
+
+def format_watts(watts: float | None) -> str:
+    return UNKNOWN if watts is None else f"{watts:.0f}"
+
+
 def format_duration(seconds: float) -> str:
     """3725 -> '1h02m', 95 -> '1m35s', 4.2 -> '4.2s'."""
     if seconds < 60:

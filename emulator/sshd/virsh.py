@@ -17,6 +17,7 @@ from ..errors import FleetError, HostUnreachable, NoSuchVm
 from ..fleet import Fleet
 from ..migration import Migration
 from ..vm import CRASHED, IN_SHUTDOWN, PAUSED, RUNNING, SHUT_OFF, Vm
+from .virsh_host import HostCommands, interfaces
 from .words import ShellInjection, Unbalanced, shell_words, virsh_commands
 
 STATE_CODES = {RUNNING: 1, PAUSED: 3, IN_SHUTDOWN: 4, SHUT_OFF: 5, CRASHED: 6}
@@ -46,6 +47,8 @@ VALUED = {
     "domjobinfo": {"domain"},
     "domjobabort": {"domain"},
     "nodeinfo": set(),
+    "nodememstats": set(),
+    "domiflist": {"domain"},
     "pool-list": set(),
     "echo": set(),
 }
@@ -66,6 +69,7 @@ ORDER = {
     "migrate": ["domain", "desturi", "migrateuri"],
     "domjobinfo": ["domain"],
     "domjobabort": ["domain"],
+    "domiflist": ["domain"],
 }
 VERBS = {
     "start": "started",
@@ -98,7 +102,7 @@ class Output:
     err: list[str] = field(default_factory=list)
 
 
-class Virsh:
+class Virsh(HostCommands):
     """The virsh of one emulated host of `fleet`.
 
     `resolve_host(address)` maps the host part of a migration URI to a fleet host
@@ -262,6 +266,8 @@ class Virsh:
         vms = [v for v in self._vms() if "all" in flags or v.state != SHUT_OFF]
         if "inactive" in flags:
             vms = [v for v in vms if v.state == SHUT_OFF]
+        if "transient" in flags or "autostart" in flags:
+            vms = []  # emulated VMs are all persistent, none starts with its host
         if "name" in flags:
             out.out.extend(f"{v.name}\n" for v in vms)
             return
@@ -282,6 +288,7 @@ class Virsh:
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
         vms = [self._domain({"domain": n}) for n in rest] if rest else self._vms()
+        ids = self._ids()
         for v in vms:
             active = v.state != SHUT_OFF
             cpu = self._cpu_time_ns(v)
@@ -298,6 +305,10 @@ class Virsh:
             lines += [
                 f"balloon.current={v.memory_mib * 1024}",
                 f"balloon.maximum={v.max_memory_mib * 1024}",
+            ]
+            if active:
+                lines.append(f"balloon.rss={v.memory_mib * 1024}")
+            lines += [
                 f"vcpu.current={v.vcpus}",
                 f"vcpu.maximum={v.max_vcpus}",
                 "block.count=1",
@@ -305,6 +316,9 @@ class Virsh:
                 f"block.0.path={IMAGES}/{v.datastore}/{v.name}.qcow2",
                 f"block.0.capacity={int(v.disk_gib * GIB)}",
             ]
+            nics = interfaces(v, ids) if active else []
+            lines.append(f"net.count={len(nics)}")
+            lines += [f"net.{i}.name={nic[0]}" for i, nic in enumerate(nics)]
             out.out.append(f"Domain: '{v.name}'\n" + "".join(f"  {x}\n" for x in lines) + "\n")
 
     def cmd_dominfo(

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.guests import dirty_image, domain_xml, write_halt_image
+from tests.lab.guests import (
+    dirty_image,
+    disk_image,
+    domain_xml,
+    write_halt_image,
+    write_spin_image,
+)
 from tests.lab.hosts import PACKAGES, LabError, alive, missing_programs
 from tests.lab.inventory import write_inventory
 from tests.lab.lab import Lab
@@ -105,8 +111,10 @@ class Guests:
         max_memory_mib: int | None = None,
         dirty_mib: int = 0,
         vcpus: int = 1,
+        disk: bool = False,
+        spin: bool = False,
     ) -> str:
-        image = write_halt_image(self.lab.images)
+        image = (write_spin_image if spin else write_halt_image)(self.lab.images)
         dirty = dirty_image(self.lab.images, dirty_mib) if dirty_mib else None
         xml = domain_xml(
             name,
@@ -116,6 +124,7 @@ class Guests:
             max_memory_mib=max_memory_mib,
             vcpus=vcpus,
             dirty=dirty,
+            disk=disk_image(self.lab.images, name) if disk else None,
         )
         self.made.append(name)
         self.lab.virsh(host, "define", "/dev/stdin", input=xml)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import quoteattr
 HALT_IMAGE = bytes.fromhex(
     "02b0ad1b00000100fe4f51e4000010000000100000000000000000002000100 0faf4ebfd".replace(" ", "")
 )
+SPIN_IMAGE = HALT_IMAGE[:32] + bytes.fromhex("ebfe9090")  # `jmp $`: one vCPU at 100 %
 LOAD_ADDRESS = 0x1000000  # 16 MiB: above the image and the BIOS areas
 
 
@@ -25,6 +26,22 @@ def write_halt_image(directory: Path) -> Path:
     path = directory / "halt.mb"
     if not path.exists() or path.read_bytes() != HALT_IMAGE:
         path.write_bytes(HALT_IMAGE)
+    return path
+
+
+def write_spin_image(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "spin.mb"
+    if not path.exists() or path.read_bytes() != SPIN_IMAGE:
+        path.write_bytes(SPIN_IMAGE)
+    return path
+
+
+def disk_image(directory: Path, name: str, mib: int = 1) -> Path:
+    """A small raw disk (sparse) the guest never touches: something for `block.*`."""
+    path = directory / f"disk-{name}.img"
+    with open(path, "wb") as out:
+        out.truncate(mib << 20)
     return path
 
 
@@ -54,6 +71,7 @@ def domain_xml(
     vcpus: int = 1,
     max_vcpus: int = 4,
     dirty: Path | None = None,
+    disk: Path | None = None,
     bridge: str = "br0",
 ) -> str:
     """A tiny VM: no disk, one virtio NIC on `bridge`, VNC on 127.0.0.1, a balloon."""
@@ -84,7 +102,7 @@ def domain_xml(
   <on_crash>destroy</on_crash>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <interface type='bridge'>
+{_disk(disk)}    <interface type='bridge'>
       <source bridge='{bridge}'/>
       <model type='virtio'/>
     </interface>
@@ -96,3 +114,15 @@ def domain_xml(
   </devices>
 {extra}</domain>
 """
+
+
+def _disk(path: Path | None) -> str:
+    if path is None:
+        return ""
+    return (
+        "    <disk type='file' device='disk'>\n"
+        "      <driver name='qemu' type='raw'/>\n"
+        f"      <source file={quoteattr(str(path))}/>\n"
+        "      <target dev='vda' bus='virtio'/>\n"
+        "    </disk>\n"
+    )

@@ -221,3 +221,46 @@ def test_jobinfo_round_trip(fields: dict[str, int], job_type: int) -> None:
     assert info.job_type == job_type and info.fields == {k: str(v) for k, v in fields.items()}
     progress = info.progress()
     assert progress.data_processed == fields.get("data_processed", 0)
+
+
+# --- verbatim from real libvirt 9.0 hosts (../shared/lab/virsh-misc.txt) -------------------
+
+REAL_NODEMEMSTATS = """total  :             24683656 KiB
+free   :             23751464 KiB
+buffers:                 6968 KiB
+cached :               461084 KiB
+"""
+REAL_DOMIFLIST = """ Interface   Type     Source   Model    MAC
+-----------------------------------------------------------
+ vnet5       bridge   br0      virtio   52:54:00:86:ba:af
+"""
+
+
+def test_nodememstats_gives_the_machines_memory() -> None:
+    from vdctui.drivers.ssh.parsers import parse_nodememstats
+
+    assert parse_nodememstats(REAL_NODEMEMSTATS) == 24683656 // 1024
+    with pytest.raises(VirshOutputError):
+        parse_nodememstats("free   :  12 KiB\n")
+
+
+def test_domiflist_with_and_without_its_header() -> None:
+    from vdctui.drivers.ssh.parsers import parse_domiflist
+    from vdctui.model import Nic
+
+    nic = Nic("vnet5", "bridge", "br0", "virtio", "52:54:00:86:ba:af")
+    assert parse_domiflist(REAL_DOMIFLIST) == (nic,)
+    assert parse_domiflist(REAL_DOMIFLIST.split("\n", 2)[2]) == (nic,)
+    assert parse_domiflist("") == ()
+    with pytest.raises(VirshOutputError):
+        parse_domiflist(" vnet5 bridge br0\n")
+
+
+def test_state_reasons_in_virshs_words() -> None:
+    from vdctui.drivers.ssh.parsers import state_reason
+
+    assert state_reason(3, 2) == "migrating"
+    assert state_reason(3, 11) == "starting up"
+    assert state_reason(1, 2) == "migrated"
+    assert state_reason(5, 2) == "destroyed"
+    assert state_reason(1, 99) == "" and state_reason(None, 1) == ""

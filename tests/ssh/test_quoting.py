@@ -54,7 +54,7 @@ def test_a_name_is_one_shell_word(name: str) -> None:
 @given(st.lists(names, min_size=1, max_size=4))
 def test_a_name_in_a_virsh_script_survives_both_tokenizers(batch: list[str]) -> None:
     sections = commands.Sections("n0nce")
-    line = commands.virsh_script("qemu:///system", commands.dominfo_commands(sections, batch))
+    line = commands.virsh_script("qemu:///system", commands.detail_commands(sections, batch))
     words = shell_words(line)
     assert words[:5] == ["LC_ALL=C", "virsh", "-q", "-c", "qemu:///system"] and len(words) == 6
     parsed = virsh_commands(words[5])

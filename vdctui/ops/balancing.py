@@ -35,7 +35,7 @@ def recommendations(
     hosts, mhz = [], {}
     for h in console.hosts():
         mhz[h.name] = h.mhz
-        util = min(max(h.cpu_util, 0.0), 1.0)
+        util = min(max(h.cpu_util or 0.0, 0.0), 1.0)
         peak = (
             h.power_watts / (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util)
             if h.power_watts
@@ -56,7 +56,7 @@ def recommendations(
         VmLoad(
             v.name,
             v.host,
-            v.vcpus * v.cpu_util * mhz.get(v.host, 0),
+            v.vcpus * (v.cpu_util or 0.0) * mhz.get(v.host, 0),
             float(v.memory_mib),
             movable=v.state is VmState.RUNNING and v.datastore not in local,
             vcpus=max(v.vcpus, 1),

@@ -92,7 +92,9 @@ class Console(FleetReads):
         """Reconcile the store with the fleet; returns the drift it found."""
         events = await self.reconciler.sync(self.driver)
         for host in self.reconciler.hosts:
-            self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES)).append(host.cpu_util)
+            if host.cpu_util is not None:  # an unknown figure is no sample
+                samples = self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES))
+                samples.append(host.cpu_util)
         self._emit(events)
         return events
 

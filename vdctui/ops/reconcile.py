@@ -130,8 +130,14 @@ def material(vm: Vm) -> tuple[object, ...]:
         vm.network,
         vm.pool,
         vm.uuid,
-        round(vm.cpu_util, 2),
-        int(vm.uptime_s // 60),
+        None if vm.cpu_util is None else round(vm.cpu_util, 2),
+        None if vm.uptime_s is None else int(vm.uptime_s // 60),
+        vm.state_reason,
+        vm.memory_used_mib,
+        vm.nics,
+        vm.disks,
+        vm.persistent,
+        vm.autostart,
         round(vm.memory_dirty_rate, -6),
     )
 

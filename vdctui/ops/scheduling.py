@@ -75,7 +75,7 @@ def request_for(
         same_host=same,
         avoid_hosts=avoid_hosts,
         avoid_racks=avoid_racks,
-        expected_util=vm.cpu_util if vm.cpu_util > 0 else 0.5,
+        expected_util=vm.cpu_util if vm.cpu_util else 0.5,
     )
 
 

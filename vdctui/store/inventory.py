@@ -10,9 +10,11 @@ from typing import Any
 from vdctui.model import (
     Datastore,
     DatastoreKind,
+    Disk,
     Host,
     HostState,
     Network,
+    Nic,
     Rack,
     Room,
     Site,
@@ -28,44 +30,27 @@ HOST_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Host))
 
 
 def _vm_row(vm: Vm, seen_at: float) -> tuple[Any, ...]:
-    return (
-        vm.name,
-        vm.state.value,
-        vm.host,
-        vm.vcpus,
-        vm.memory_mib,
-        vm.max_vcpus,
-        vm.max_memory_mib,
-        float(vm.disk_gib),
-        vm.datastore,
-        vm.network,
-        vm.pool,
-        vm.uuid,
-        float(vm.cpu_util),
-        float(vm.memory_dirty_rate),
-        float(vm.uptime_s),
-        seen_at,
-    )
+    values: list[Any] = []
+    for column in VM_COLUMNS:
+        value = getattr(vm, column)
+        if column == "state":
+            value = value.value
+        elif column in ("nics", "disks"):
+            value = json.dumps([dataclasses.astuple(item) for item in value])
+        values.append(value)
+    values.append(seen_at)
+    return tuple(values)
 
 
 def _vm(row: Sequence[Any]) -> Vm:
-    return Vm(
-        name=row[0],
-        state=VmState(row[1]),
-        host=row[2],
-        vcpus=row[3],
-        memory_mib=row[4],
-        max_vcpus=row[5],
-        max_memory_mib=row[6],
-        disk_gib=row[7],
-        datastore=row[8],
-        network=row[9],
-        pool=row[10],
-        uuid=row[11],
-        cpu_util=row[12],
-        memory_dirty_rate=row[13],
-        uptime_s=row[14],
-    )
+    values = dict(zip(VM_COLUMNS, row, strict=False))
+    values["state"] = VmState(values["state"])
+    values["nics"] = tuple(Nic(*item) for item in json.loads(values["nics"] or "[]"))
+    values["disks"] = tuple(Disk(*item) for item in json.loads(values["disks"] or "[]"))
+    for flag in ("persistent", "autostart"):
+        values[flag] = None if values[flag] is None else bool(values[flag])
+    values["state_reason"] = values["state_reason"] or ""
+    return Vm(**values)
 
 
 def _host_row(host: Host, seen_at: float) -> tuple[Any, ...]:

@@ -269,7 +269,20 @@ def migration_4(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3, migration_4]
+def migration_5(db: Database) -> None:
+    """What real hosts tell of a VM: state reason, memory used, NICs, disks, persistence."""
+    for column, kind in (
+        ("state_reason", "TEXT NOT NULL DEFAULT ''"),
+        ("memory_used_mib", "INTEGER"),
+        ("nics", "TEXT NOT NULL DEFAULT '[]'"),
+        ("disks", "TEXT NOT NULL DEFAULT '[]'"),
+        ("persistent", "INTEGER"),
+        ("autostart", "INTEGER"),
+    ):
+        db.execute(f"ALTER TABLE vms ADD COLUMN {column} {kind}")
+
+
+MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3, migration_4, migration_5]
 
 
 def current_version(db: Database) -> int:

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from vdctui.model import Vm
 from vdctui.ops import Console, Refused
-from vdctui.units import format_mib, parse_memory_mib
+from vdctui.units import format_mib, format_percent, parse_memory_mib
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -92,9 +92,8 @@ class MigrateDialog(ModalScreen[str | None]):
                 line = Text(f"{h.name:<14}", style="bold" if c.reason is None else "dim")
                 if c.reason is None:
                     free = h.usable_memory_mib - h.memory_used_mib
-                    line.append(
-                        f" {h.rack:<6} cpu {100 * h.cpu_util:3.0f}%  {format_mib(free)} free"
-                    )
+                    busy = format_percent(h.cpu_util)
+                    line.append(f" {h.rack:<6} cpu {busy:>3}%  {format_mib(free)} free")
                 else:
                     line.append(f" excluded: {c.reason}", style="dim")
                 options.append(Option(line, id=h.name, disabled=c.reason is not None))

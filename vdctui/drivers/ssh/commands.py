@@ -73,8 +73,14 @@ def poll_commands(sections: Sections) -> list[list[str]]:
     return [
         sections.echo("nodeinfo"),
         ["nodeinfo"],
+        sections.echo("nodememstats"),
+        ["nodememstats"],
         sections.echo("list"),
         ["list", "--all", "--name"],
+        sections.echo("persistent"),
+        ["list", "--all", "--name", "--persistent"],
+        sections.echo("autostart"),
+        ["list", "--all", "--name", "--autostart"],
         sections.echo("domstats"),
         ["domstats", "--raw"],
         sections.echo("pools"),
@@ -83,11 +89,16 @@ def poll_commands(sections: Sections) -> list[list[str]]:
     ]
 
 
-def dominfo_commands(sections: Sections, names: Iterable[str]) -> list[list[str]]:
-    """`dominfo` for domains whose domstats lack figures (libvirt's test driver: state only)."""
+def detail_commands(
+    sections: Sections, dominfo: Iterable[str], domiflist: Iterable[str] = ()
+) -> list[list[str]]:
+    """`dominfo` for domains whose domstats lack figures (libvirt's test driver: state
+    only) and `domiflist` for domains whose interfaces the console does not know yet."""
     commands: list[list[str]] = []
-    for i, name in enumerate(names):
+    for i, name in enumerate(dominfo):
         commands += [sections.echo(f"dominfo-{i}"), ["dominfo", "--domain", name]]
+    for i, name in enumerate(domiflist):
+        commands += [sections.echo(f"domiflist-{i}"), ["domiflist", "--domain", name]]
     commands.append(sections.echo("end"))
     return commands
 

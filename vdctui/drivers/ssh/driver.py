@@ -27,23 +27,10 @@ from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
 from vdctui.drivers.ssh.migration import SshMigration
-from vdctui.drivers.ssh.parsers import (
-    DomInfo,
-    DomStats,
-    VirshOutputError,
-    parse_dominfo,
-    parse_domstats,
-    parse_names,
-    parse_nodeinfo,
-)
+from vdctui.drivers.ssh.parsers import VirshOutputError
 from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
-from vdctui.drivers.ssh.snapshot import (
-    CpuSample,
-    HostSnapshot,
-    host_from_node,
-    unreachable_host,
-    vm_from_stats,
-)
+from vdctui.drivers.ssh.reading import HostReader
+from vdctui.drivers.ssh.snapshot import HostSnapshot, unreachable_host
 from vdctui.model import (
     Datastore,
     DatastoreKind,
@@ -83,7 +70,7 @@ class SshDriver(HostDriver):
         self.event_poll_s = event_poll_s
         self._hosts = {h.name: h for h in inventory.hosts}
         self._snapshots: dict[str, HostSnapshot] = {}
-        self._cpu: dict[str, CpuSample] = {}
+        self.reader = HostReader(self.pool)
         self._where: dict[str, str] = {}  # VM name -> host last seen on
         self._changes = 0  # bumps on every change this driver makes
         self._polled_at_change = -1
@@ -108,68 +95,7 @@ class SshDriver(HostDriver):
         return snapshot
 
     async def _poll_answering(self, inv: InventoryHost) -> HostSnapshot:
-        sections = commands.Sections()
-        out = await self.pool.run(
-            inv, commands.virsh_script(inv.uri, commands.poll_commands(sections))
-        )
-        parts = sections.split(out.stdout)
-        if "end" not in parts:
-            raise HostUnreachable(f"Host {inv.name} could not run virsh: {out.error}.")
-        if not parts.get("nodeinfo", "").strip():
-            raise HostUnreachable(f"Host {inv.name} answers but libvirt does not: {out.error}.")
-        node = parse_nodeinfo(parts["nodeinfo"])
-        names = parse_names(parts.get("list", ""))
-        stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
-        pools = tuple(parse_names(parts.get("pools", "")))
-        infos = await self._dominfos(
-            inv, [n for n in names if n not in stats or not stats[n].complete]
-        )
-        now = time.monotonic()
-        vms: dict[str, Vm] = {}
-        for name in names:
-            s = stats.get(name)
-            info = infos.get(name)
-            if s is None:
-                if info is None:
-                    continue  # vanished between list and domstats
-                s = DomStats(name, {"state.state": str(_state_code(info.state))})
-            cpu_ns = s.get_int("cpu.time")
-            if cpu_ns is None and info is not None:
-                cpu_ns = int(info.cpu_time_s * 1e9)
-            vms[name] = vm_from_stats(
-                s, inv.name, pools, info, self._cpu_util(name, cpu_ns, now, s, info)
-            )
-        return HostSnapshot(host_from_node(inv, node, vms, pools), vms, pools, now)
-
-    async def _dominfos(self, inv: InventoryHost, names: list[str]) -> dict[str, DomInfo]:
-        if not names:
-            return {}
-        sections = commands.Sections()
-        out = await self.pool.run(
-            inv, commands.virsh_script(inv.uri, commands.dominfo_commands(sections, names))
-        )
-        parts = sections.split(out.stdout)
-        found: dict[str, DomInfo] = {}
-        for i, name in enumerate(names):
-            text = parts.get(f"dominfo-{i}", "")
-            if text.strip():
-                info = parse_dominfo(text)
-                found[name] = info
-        return found
-
-    def _cpu_util(
-        self, name: str, cpu_ns: int | None, now: float, stats: object, info: DomInfo | None
-    ) -> float:
-        if cpu_ns is None:
-            return 0.0
-        before = self._cpu.get(name)
-        self._cpu[name] = CpuSample(cpu_ns, now)
-        vcpus = getattr(stats, "get_int", lambda k: None)("vcpu.current") or (
-            info.vcpus if info else 1
-        )
-        if before is None or now <= before.at or cpu_ns < before.cpu_ns:
-            return 0.0
-        return max(0.0, min(1.0, (cpu_ns - before.cpu_ns) / ((now - before.at) * 1e9 * vcpus)))
+        return await self.reader.read(inv)
 
     def _record(self, name: str, last: HostSnapshot | None, snapshot: HostSnapshot) -> None:
         self._snapshots[name] = snapshot
@@ -492,16 +418,6 @@ class SshDriver(HostDriver):
         for handle in list(self._migrations):
             await handle.cancel_exec()
         await self.pool.close()
-
-
-def _state_code(state: VmState) -> int:
-    return {
-        VmState.RUNNING: 1,
-        VmState.PAUSED: 3,
-        VmState.SHUTTING_DOWN: 4,
-        VmState.SHUTOFF: 5,
-        VmState.CRASHED: 6,
-    }[state]
 
 
 def domain_xml(spec: VmSpec) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vdctui.model import MigrationProgress, VmState
+from vdctui.model import MigrationProgress, Nic, VmState
 
 
 class VirshOutputError(ValueError):
@@ -27,6 +27,31 @@ DOMAIN_STATES: dict[int, VmState] = {
     6: VmState.CRASHED,
     7: VmState.PAUSED,  # pmsuspended
 }
+
+# virsh's words for each state's reason codes (`virsh domstate --reason`), by state.state
+STATE_REASONS: dict[int, tuple[str, ...]] = {
+    1: ("unknown", "booted", "migrated", "restored", "from snapshot", "unpaused",
+        "migration canceled", "save canceled", "event wakeup", "crashed", "post-copy",
+        "post-copy failed"),
+    2: ("unknown",),
+    3: ("unknown", "user", "migrating", "saving", "dumping", "I/O error", "watchdog",
+        "from snapshot", "shutting down", "creating snapshot", "crashed", "starting up",
+        "post-copy", "post-copy failed", "api error"),
+    4: ("unknown", "user"),
+    5: ("unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed",
+        "from snapshot", "daemon"),
+    6: ("unknown", "panicked"),
+    7: ("unknown",),
+}  # fmt: skip
+
+
+def state_reason(state_code: int | None, reason_code: int | None) -> str:
+    """`state.reason` in virsh's words ("migrating"); "" when not known."""
+    if state_code is None or reason_code is None:
+        return ""
+    words = STATE_REASONS.get(state_code, ())
+    return words[reason_code] if 0 <= reason_code < len(words) else ""
+
 
 # virDomainJobType, as `domjobinfo --rawstats` prints it in "Job type:"
 JOB_NONE, JOB_BOUNDED, JOB_UNBOUNDED, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED = range(6)
@@ -104,6 +129,37 @@ def parse_nodeinfo(text: str) -> NodeInfo:
     if info.cpus <= 0 or info.memory_mib <= 0:
         raise VirshOutputError("nodeinfo reports no CPUs or no memory")
     return info
+
+
+# --- nodememstats ----------------------------------------------------------------------
+
+
+def parse_nodememstats(text: str) -> int:
+    """The machine's total memory in MiB (`total  :  24683656 KiB`)."""
+    fields = _colon_fields(text)
+    if "total" not in fields:
+        raise VirshOutputError("nodememstats printed no total line")
+    total = _kib_to_mib(fields["total"], "nodememstats total")
+    if total <= 0:
+        raise VirshOutputError("nodememstats reports no memory")
+    return total
+
+
+# --- domiflist ----------------------------------------------------------------------------
+
+
+def parse_domiflist(text: str) -> tuple[Nic, ...]:
+    """`Interface Type Source Model MAC` rows (with or without virsh's header)."""
+    nics = []
+    for raw in text.split("\n"):
+        words = raw.split()
+        if not words or words[0] == "Interface" or set(words[0]) == {"-"} and len(words) == 1:
+            continue
+        if len(words) != 5:
+            raise VirshOutputError(f"domiflist row {raw.strip()[:60]!r} has not 5 columns")
+        name, kind, source, model, mac = words
+        nics.append(Nic(name, kind, source, "" if model == "-" else model, mac))
+    return tuple(nics)
 
 
 # --- list --name, pool-list --name ---------------------------------------------------
@@ -194,7 +250,7 @@ class DomInfo:
     uuid: str
     state: VmState
     vcpus: int
-    cpu_time_s: float
+    cpu_time_s: float | None  # None: not running (dominfo prints no CPU time)
     max_memory_mib: int
     memory_mib: int
 
@@ -208,13 +264,13 @@ def parse_dominfo(text: str) -> DomInfo:
         state = VmState.parse(f["State"])
     except ValueError:
         raise VirshOutputError(f"dominfo State is {f['State']!r}") from None
-    cpu_time = f.get("CPU time", "0s").rstrip("s") or "0"
+    cpu_time = f.get("CPU time", "").rstrip("s")
     return DomInfo(
         name=f["Name"],
         uuid=f.get("UUID", ""),
         state=state,
         vcpus=_int(f["CPU(s)"], "dominfo CPU(s)"),
-        cpu_time_s=_float(cpu_time, "dominfo CPU time"),
+        cpu_time_s=_float(cpu_time, "dominfo CPU time") if cpu_time else None,
         max_memory_mib=_kib_to_mib(f["Max memory"], "dominfo Max memory"),
         memory_mib=_kib_to_mib(f["Used memory"], "dominfo Used memory"),
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vdctui.drivers.ssh.inventory import InventoryHost
-from vdctui.drivers.ssh.parsers import DomInfo, DomStats, NodeInfo
-from vdctui.model import Host, HostState, Vm, VmState
+from vdctui.drivers.ssh.parsers import DomInfo, DomStats, NodeInfo, state_reason
+from vdctui.model import Disk, Host, HostState, Nic, Vm, VmState
 
 GIB = 1 << 30
 ACTIVE = (VmState.RUNNING, VmState.PAUSED, VmState.SHUTTING_DOWN)
@@ -35,7 +35,8 @@ class HostSnapshot:
 
 
 def unreachable_host(inv: InventoryHost, reason: str, last: Host | None = None) -> Host:
-    """An unreachable host keeps the facts last seen (0 when never seen)."""
+    """An unreachable host keeps the facts last seen (0 when never seen); what it does
+    now (CPU, power) is unknown."""
     return Host(
         name=inv.name,
         state=HostState.UNREACHABLE,
@@ -51,6 +52,8 @@ def unreachable_host(inv: InventoryHost, reason: str, last: Host | None = None) 
         reserved_cpus=inv.reserved_cpus,
         reserved_memory_mib=inv.reserved_memory_mib,
         datastores=last.datastores if last else (),
+        cpu_util=None,
+        power_watts=None,
         reason=reason,
     )
 
@@ -63,11 +66,37 @@ def datastore_of(path: str, pools: tuple[str, ...]) -> str:
     return ""
 
 
+def disks_of(stats: DomStats) -> tuple[Disk, ...]:
+    """`block.N.name`, `.path` and `.capacity` (capacity None when not reported)."""
+    count = stats.get_int("block.count") or 0
+    return tuple(
+        Disk(
+            stats.fields.get(f"block.{i}.name", ""),
+            stats.fields.get(f"block.{i}.path", ""),
+            stats.get_int(f"block.{i}.capacity"),
+        )
+        for i in range(count)
+    )
+
+
 def vm_from_stats(
-    stats: DomStats, host: str, pools: tuple[str, ...], info: DomInfo | None, cpu_util: float
+    stats: DomStats,
+    host: str,
+    pools: tuple[str, ...],
+    info: DomInfo | None,
+    cpu_util: float | None,
+    *,
+    nics: tuple[Nic, ...] = (),
+    persistent: bool | None = None,
+    autostart: bool | None = None,
 ) -> Vm:
-    """A Vm from domstats, filled in from dominfo where domstats lacks figures."""
+    """A Vm from domstats, filled in from dominfo where domstats lacks figures.
+
+    What virsh does not report stays unknown: CPU % before two samples, memory
+    used without `balloon.rss`, and uptime (libvirt does not tell it).
+    """
     state = stats.state
+    rss_kib = stats.get_int("balloon.rss")
     vcpus = stats.get_int("vcpu.current")
     max_vcpus = stats.get_int("vcpu.maximum")
     memory_kib = stats.get_int("balloon.current")
@@ -80,6 +109,7 @@ def vm_from_stats(
             max_memory_kib if max_memory_kib is not None else info.max_memory_mib * 1024
         )
     capacity = stats.get_int("block.0.capacity") or 0
+    running = state is VmState.RUNNING
     return Vm(
         name=stats.name,
         state=state,
@@ -91,15 +121,33 @@ def vm_from_stats(
         disk_gib=capacity / GIB,
         datastore=datastore_of(stats.fields.get("block.0.path", ""), pools),
         uuid=info.uuid if info is not None else "",
-        cpu_util=cpu_util if state is VmState.RUNNING else 0.0,
+        cpu_util=cpu_util if running else 0.0,
+        uptime_s=None,
+        state_reason=state_reason(stats.get_int("state.state"), stats.get_int("state.reason")),
+        memory_used_mib=rss_kib // 1024 if rss_kib is not None and state in ACTIVE else None,
+        nics=nics,
+        disks=disks_of(stats),
+        persistent=persistent,
+        autostart=autostart,
+        network=next((n.source for n in nics if n.kind == "network"), ""),
     )
 
 
 def host_from_node(
-    inv: InventoryHost, node: NodeInfo, vms: dict[str, Vm], pools: tuple[str, ...]
+    inv: InventoryHost,
+    node: NodeInfo,
+    vms: dict[str, Vm],
+    pools: tuple[str, ...],
+    *,
+    memory_mib: int | None = None,
 ) -> Host:
+    """The host's facts (memory: `nodememstats` when given, else nodeinfo's), and its
+    CPU % from its VMs' (unknown while any running VM's is). Power needs a BMC: None."""
     active = [vm for vm in vms.values() if vm.state in ACTIVE]
-    busy = sum(vm.cpu_util * vm.vcpus for vm in active)
+    utils = [vm.cpu_util for vm in active if vm.state is VmState.RUNNING]
+    busy = None
+    if all(u is not None for u in utils):
+        busy = sum((vm.cpu_util or 0.0) * vm.vcpus for vm in active)
     return Host(
         name=inv.name,
         state=HostState.UP,
@@ -110,12 +158,13 @@ def host_from_node(
         cpus=node.cpus,
         cores=node.cores,
         mhz=node.mhz,
-        memory_mib=node.memory_mib,
+        memory_mib=memory_mib if memory_mib is not None else node.memory_mib,
         nic_gbps=inv.nic_gbps,
         reserved_cpus=inv.reserved_cpus,
         reserved_memory_mib=inv.reserved_memory_mib,
         datastores=pools,
-        cpu_util=min(1.0, busy / node.cpus) if node.cpus else 0.0,
+        cpu_util=None if busy is None else min(1.0, busy / node.cpus) if node.cpus else 0.0,
+        power_watts=None,
         memory_used_mib=sum(vm.memory_mib for vm in active),
         vm_count=len(vms),
     )

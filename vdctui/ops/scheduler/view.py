@@ -70,7 +70,7 @@ class FleetView:
             [1000.0 * budgets[r] if r in budgets else np.inf for r in self.rack_names]
         )
         for h in self.hosts:
-            self.rack_free_watts[rack_index[h.rack]] -= h.power_watts
+            self.rack_free_watts[rack_index[h.rack]] -= h.power_watts or 0.0
         self.networks: frozenset[str] | None = None if networks is None else frozenset(networks)
         self._datastore_masks: dict[str, BoolArray] = {}
         self._available: BoolArray | None = None
@@ -112,8 +112,8 @@ class FleetView:
 def _watts_per_cpu(host: Host) -> float:
     """Estimated watts one logical CPU adds at full load: from what the host draws now
     at its load, with the idle share of peak assumed (the driver gives no curve)."""
-    if host.power_watts <= 0 or host.cpus <= 0:
+    if not host.power_watts or host.power_watts <= 0 or host.cpus <= 0:
         return 0.0
-    util = min(max(host.cpu_util, 0.0), 1.0)
+    util = min(max(host.cpu_util or 0.0, 0.0), 1.0)
     peak = host.power_watts / (IDLE_SHARE_OF_PEAK + (1 - IDLE_SHARE_OF_PEAK) * util)
     return peak * (1 - IDLE_SHARE_OF_PEAK) / host.cpus

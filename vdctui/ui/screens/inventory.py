@@ -19,7 +19,7 @@ from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
 from vdctui.ui.widgets.prompt import Prompt
-from vdctui.units import format_mib
+from vdctui.units import format_mib, format_percent, format_watts
 
 Node = tuple[str, str]  # (kind, name): ("site", "dc1"), ("rack", "rk1"), ("host", "rk1-h01")
 STATE_STYLE = {
@@ -65,7 +65,8 @@ def host_badges(host: Host, held: Allocation, maintenance: bool = False) -> Text
     if host.state is not HostState.UP:
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
         return label
-    label.append(f" {100 * host.cpu_util:3.0f}%", style="red" if host.cpu_util >= 0.9 else "dim")
+    busy = host.cpu_util
+    label.append(f" {format_percent(busy):>3}%", style="red" if busy and busy >= 0.9 else "dim")
     ratio = held.vcpus / max(host.usable_cpus, 1)
     if ratio > Ratios().cpu:
         label.append(f" overcommitted {ratio:.1f}x", style="bold yellow")
@@ -195,7 +196,7 @@ class InventoryScreen(FleetScreen):
 
     def _rack_label(self, rack: Rack, hosts: list[Host]) -> Text:
         label = Text(rack.name)
-        watts = sum(h.power_watts for h in hosts)
+        watts = sum(h.power_watts or 0.0 for h in hosts)
         label.append(
             f" {watts / 1000:.1f}/{rack.power_budget_kw:g} kW",
             style="red" if watts > rack.power_budget_kw * 1000 else "dim",
@@ -271,11 +272,11 @@ class InventoryScreen(FleetScreen):
             f"{format_mib(host.reserved_memory_mib)}\n\n"
         )
         cpu_capacity = host.usable_cpus * ratios.cpu
-        used_vcpus = host.cpu_util * host.cpus
+        used_vcpus = (host.cpu_util or 0.0) * host.cpus
         text.append("CPU     ")
         text.append(capacity_bar(used_vcpus, held.vcpus, cpu_capacity))
         text.append(
-            f"  {100 * host.cpu_util:.0f}% busy · {held.vcpus} vCPUs on "
+            f"  {format_percent(host.cpu_util)}% busy · {held.vcpus} vCPUs on "
             f"{host.usable_cpus} CPUs ({held.vcpus / max(host.usable_cpus, 1):.1f}x, "
             f"limit {ratios.cpu:g}x)\n"
         )
@@ -286,11 +287,13 @@ class InventoryScreen(FleetScreen):
         )
         rack = next((r for r in self.ops.topology().racks if r.name == host.rack), None)
         if rack is not None:
-            rack_watts = sum(h.power_watts for h in self._hosts.values() if h.rack == rack.name)
+            rack_watts = sum(
+                h.power_watts or 0.0 for h in self._hosts.values() if h.rack == rack.name
+            )
             text.append("Power   ")
             text.append(ratio_bar(rack_watts, rack.power_budget_kw * 1000))
             text.append(
-                f"  this host {host.power_watts:.0f} W · rack {rack_watts / 1000:.2f} "
+                f"  this host {format_watts(host.power_watts)} W · rack {rack_watts / 1000:.2f} "
                 f"of {rack.power_budget_kw:g} kW\n"
             )
             text.append(
@@ -305,11 +308,11 @@ class InventoryScreen(FleetScreen):
         held = sum(self._allocation(h.name).vcpus for h in up)
         memory = sum(h.usable_memory_mib for h in up)
         used = sum(h.memory_used_mib for h in up)
-        watts = sum(h.power_watts for h in hosts)
+        watts = sum(h.power_watts or 0.0 for h in hosts)
         text = Text()
         text.append(f"{kind} {name}", style="bold")
         text.append(f"  {len(up)} of {len(hosts)} hosts up\n\n")
-        busy = sum(h.cpu_util * h.cpus for h in up)
+        busy = sum((h.cpu_util or 0.0) * h.cpus for h in up)
         text.append("CPU     ")
         text.append(capacity_bar(busy, held, cpus * Ratios().cpu))
         text.append(f"  {held} vCPUs on {cpus} CPUs\n")
@@ -337,10 +340,10 @@ class InventoryScreen(FleetScreen):
             table.add_row(
                 host.name,
                 host.state.value,
-                f"{100 * host.cpu_util:.0f}",
+                format_percent(host.cpu_util),
                 f"{held.vcpus}/{host.usable_cpus}",
                 f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",
-                f"{host.power_watts:.0f}",
+                format_watts(host.power_watts),
             )
 
     def _host_vms(self, table: DataTable[str], host: str) -> None:
@@ -354,7 +357,7 @@ class InventoryScreen(FleetScreen):
                 vm.pool or "-",
                 str(vm.vcpus),
                 format_mib(vm.memory_mib),
-                f"{100 * vm.cpu_util:.0f}",
+                format_percent(vm.cpu_util),
             )
 
     # --- filter ------------------------------------------------------------------------------

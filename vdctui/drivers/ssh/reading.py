@@ -1,0 +1,191 @@
+"""Reading one host: the poll (one virsh script), details where needed, CPU from deltas.
+
+The poll asks for `nodeinfo`, `nodememstats` (the machine's memory: `nodeinfo`'s
+may be one NUMA node), the domain names (all, persistent, autostart),
+`domstats --raw` and the storage pools, in one exec. A second exec asks, only
+where needed, for `dominfo` (domstats without figures, as libvirt's test driver
+prints them) and `domiflist` (a VM first seen, or whose interfaces changed).
+
+CPU % is the change of `cpu.time` over wall time, measured between samples at
+least `min_interval_s` apart (closer samples keep the last figure, as SSH
+latency would swamp the interval); a VM's first sample, or its first after a
+restart, is unknown (None), never 0.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.inventory import InventoryHost
+from vdctui.drivers.ssh.parsers import (
+    DomInfo,
+    DomStats,
+    VirshOutputError,
+    parse_domiflist,
+    parse_dominfo,
+    parse_domstats,
+    parse_names,
+    parse_nodeinfo,
+    parse_nodememstats,
+)
+from vdctui.drivers.ssh.pool import ConnectionPool
+from vdctui.drivers.ssh.snapshot import CpuSample, HostSnapshot, host_from_node, vm_from_stats
+from vdctui.model import Nic, Vm, VmState
+
+MIN_CPU_INTERVAL_S = 1.0
+
+
+@dataclass
+class CpuMeter:
+    """Each VM's CPU utilization (0..1 of its vCPUs) from `cpu.time` deltas."""
+
+    min_interval_s: float = MIN_CPU_INTERVAL_S
+    _base: dict[str, CpuSample] = field(default_factory=dict)
+    _last: dict[str, float | None] = field(default_factory=dict)
+
+    def sample(self, key: str, cpu_ns: int | None, at: float, vcpus: int) -> float | None:
+        if cpu_ns is None:
+            self._base.pop(key, None)
+            self._last.pop(key, None)
+            return None
+        base = self._base.get(key)
+        if base is None or cpu_ns < base.cpu_ns or at < base.at:  # first sample, or restarted
+            self._base[key] = CpuSample(cpu_ns, at)
+            self._last[key] = None
+            return None
+        if at - base.at < self.min_interval_s:
+            return self._last.get(key)
+        util = (cpu_ns - base.cpu_ns) / ((at - base.at) * 1e9 * max(vcpus, 1))
+        util = max(0.0, min(1.0, util))
+        self._base[key] = CpuSample(cpu_ns, at)
+        self._last[key] = util
+        return util
+
+    def forget(self, key: str) -> None:
+        self._base.pop(key, None)
+        self._last.pop(key, None)
+
+
+def _nic_key(stats: DomStats) -> tuple[str, ...]:
+    """What changes when a VM's interfaces change: its state and host-side devices."""
+    count = stats.get_int("net.count") or 0
+    names = tuple(stats.fields.get(f"net.{i}.name", "") for i in range(count))
+    return (stats.fields.get("state.state", ""), str(count), *names)
+
+
+class HostReader:
+    """Polls hosts over a connection pool into `HostSnapshot`s."""
+
+    def __init__(self, pool: ConnectionPool, cpu: CpuMeter | None = None) -> None:
+        self.pool = pool
+        self.cpu = cpu or CpuMeter()
+        self._nics: dict[str, tuple[tuple[str, ...], tuple[Nic, ...]]] = {}
+
+    async def read(self, inv: InventoryHost) -> HostSnapshot:
+        """One host's facts and VMs; raises HostUnreachable or VirshOutputError."""
+        sections = commands.Sections()
+        sent = time.monotonic()
+        out = await self.pool.run(
+            inv, commands.virsh_script(inv.uri, commands.poll_commands(sections))
+        )
+        at = (sent + time.monotonic()) / 2  # when domstats most likely ran
+        parts = sections.split(out.stdout)
+        if "end" not in parts:
+            raise HostUnreachable(f"Host {inv.name} could not run virsh: {out.error}.")
+        if not parts.get("nodeinfo", "").strip():
+            raise HostUnreachable(f"Host {inv.name} answers but libvirt does not: {out.error}.")
+        node = parse_nodeinfo(parts["nodeinfo"])
+        memory_text = parts.get("nodememstats", "")
+        memory_mib = parse_nodememstats(memory_text) if memory_text.strip() else None
+        names = parse_names(parts.get("list", ""))
+        persistent = set(parse_names(parts.get("persistent", "")))
+        autostart = set(parse_names(parts.get("autostart", "")))
+        stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
+        pools = tuple(parse_names(parts.get("pools", "")))
+        knows_persistence = "persistent" in parts and "autostart" in parts
+        infos, nics = await self._details(inv, names, stats)
+        vms: dict[str, Vm] = {}
+        for name in names:
+            s = stats.get(name)
+            info = infos.get(name)
+            if s is None:
+                if info is None:
+                    continue  # vanished between list and domstats
+                s = DomStats(name, {"state.state": str(_state_code(info.state))})
+            cpu_ns = s.get_int("cpu.time")
+            if cpu_ns is None and info is not None and info.cpu_time_s is not None:
+                cpu_ns = int(info.cpu_time_s * 1e9)
+            vcpus = s.get_int("vcpu.current") or (info.vcpus if info else 1)
+            running = s.state is VmState.RUNNING
+            key = f"{inv.name}/{name}"
+            util = self.cpu.sample(key, cpu_ns if running else None, at, vcpus)
+            vms[name] = vm_from_stats(
+                s,
+                inv.name,
+                pools,
+                info,
+                util,
+                nics=nics.get(name, ()),
+                persistent=(name in persistent) if knows_persistence else None,
+                autostart=(name in autostart) if knows_persistence else None,
+            )
+        for key in [k for k in self._nics if k.startswith(f"{inv.name}/")]:
+            if key.partition("/")[2] not in vms:
+                del self._nics[key]
+        host = host_from_node(inv, node, vms, pools, memory_mib=memory_mib)
+        return HostSnapshot(host, vms, pools, time.monotonic())
+
+    async def _details(
+        self, inv: InventoryHost, names: list[str], stats: dict[str, DomStats]
+    ) -> tuple[dict[str, DomInfo], dict[str, tuple[Nic, ...]]]:
+        """dominfo where domstats lacks figures; domiflist where interfaces are new."""
+        need_info = [n for n in names if n not in stats or not stats[n].complete]
+        nics: dict[str, tuple[Nic, ...]] = {}
+        need_nics = []
+        for name in names:
+            key = _nic_key(stats[name]) if name in stats else ("?",)
+            cached = self._nics.get(f"{inv.name}/{name}")
+            if cached is not None and cached[0] == key:
+                nics[name] = cached[1]
+            else:
+                need_nics.append(name)
+        if not need_info and not need_nics:
+            return {}, nics
+        sections = commands.Sections()
+        out = await self.pool.run(
+            inv,
+            commands.virsh_script(
+                inv.uri, commands.detail_commands(sections, need_info, need_nics)
+            ),
+        )
+        parts = sections.split(out.stdout)
+        infos: dict[str, DomInfo] = {}
+        for i, name in enumerate(need_info):
+            text = parts.get(f"dominfo-{i}", "")
+            if text.strip():
+                infos[name] = parse_dominfo(text)
+        for i, name in enumerate(need_nics):
+            listed = parts.get(f"domiflist-{i}")
+            if listed is None:
+                continue  # the script ended early
+            try:
+                found = parse_domiflist(listed)
+            except VirshOutputError:
+                continue
+            nics[name] = found
+            key = _nic_key(stats[name]) if name in stats else ("?",)
+            self._nics[f"{inv.name}/{name}"] = (key, found)
+        return infos, nics
+
+
+def _state_code(state: VmState) -> int:
+    return {
+        VmState.RUNNING: 1,
+        VmState.PAUSED: 3,
+        VmState.SHUTTING_DOWN: 4,
+        VmState.SHUTOFF: 5,
+        VmState.CRASHED: 6,
+    }[state]
