@@ -5,10 +5,13 @@ A column is a header and a function from a domain object to what the cell says.
 
 from __future__ import annotations
 
+import enum
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from vdctui.escape import for_terminal
 from vdctui.model import VmState
 from vdctui.units import (
     UNKNOWN,
@@ -20,6 +23,18 @@ from vdctui.units import (
 )
 
 Column = tuple[str, Callable[[Any], object]]  # header, value getter
+
+
+def cell(value: object) -> str:
+    """What a table cell says, escaped for a terminal: `-` for unknown (None or a
+    number that is not one), enums by their value, floats to one decimal."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, enum.Enum):
+        return for_terminal(value.value)
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return for_terminal(value)
 
 
 def when(ts: float | None) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+
+from vdctui.checks import MAX_DURATION_S, MAX_MEMORY_MIB, shown
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 _MIB_PER_UNIT = {"": 1.0, "b": 1 / 1024**2, "k": 1 / 1024, "m": 1.0, "g": 1024.0, "t": 1024.0**2}
@@ -15,11 +18,13 @@ def parse_memory_mib(text: str) -> int:
     """'8GiB', '8G', '512MiB', '512' (MiB) -> MiB. Raises ValueError in one sentence."""
     match = _SIZE.match(str(text))
     if not match:
-        raise ValueError(f"{text!r} is not a memory size (try 512MiB, 8GiB or 2TiB).")
+        raise ValueError(f"{shown(text)} is not a memory size (try 512MiB, 8GiB or 2TiB).")
     number, unit = match.groups()
     mib = float(number) * _MIB_PER_UNIT[(unit or "")[:1].lower()]
+    if not math.isfinite(mib) or mib > MAX_MEMORY_MIB:
+        raise ValueError(f"{shown(text)} is more memory than any host has (1 PiB at most).")
     if mib < 1 or mib != int(mib):
-        raise ValueError(f"{text!r} is not a whole number of MiB.")
+        raise ValueError(f"{shown(text)} is not a whole number of MiB.")
     return int(mib)
 
 
@@ -28,8 +33,11 @@ def parse_duration_s(text: str) -> float:
     cleaned = str(text).strip().replace(" ", "")
     parts = _DURATION.findall(cleaned)
     if not cleaned or "".join(n + u for n, u in parts) != cleaned:
-        raise ValueError(f"{text!r} is not a duration (try 90s, 15m, 2h or 1d).")
-    return sum(float(n) * _SECONDS_PER_UNIT[u.lower()] for n, u in parts)
+        raise ValueError(f"{shown(text)} is not a duration (try 90s, 15m, 2h or 1d).")
+    seconds = sum(float(n) * _SECONDS_PER_UNIT[u.lower()] for n, u in parts)
+    if not math.isfinite(seconds) or seconds > MAX_DURATION_S:
+        raise ValueError(f"{shown(text)} is longer than a century.")
+    return seconds
 
 
 def format_mib(mib: float) -> str:

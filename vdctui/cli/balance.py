@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
-from vdctui.cli.output import print_json
+from vdctui.cli.output import print_json, say
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
@@ -45,8 +45,8 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
         print_json([rec])
         return
     for m in rec.moves:
-        click.echo(f"{m.vm}: {m.source} -> {m.target} ({m.reason}: {m.gain})")
-    click.echo(
+        say(f"{m.vm}: {m.source} -> {m.target} ({m.reason}: {m.gain})")
+    say(
         f"{len(rec.moves)} move(s); load spread {rec.spread_before:.2f} -> "
         f"{rec.spread_after:.2f}; hosts to power off: {', '.join(rec.power_off) or 'none'}"
         f"; ~{rec.watts_saved:.0f} W saved"
@@ -61,6 +61,6 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
 
     applied = cli.run(carry_out)
     for line in applied.lines:
-        click.echo(line)
+        say(line)
     if applied.steps and not applied.done:
         fail(f"None of the {applied.steps} step(s) was carried out.")

@@ -6,12 +6,13 @@ import click
 
 from vdctui.backend import BackendError
 from vdctui.cli.context import CliContext, fail, pass_cli
+from vdctui.cli.params import SPEED
 
 
 @click.command()
 @click.option(
     "--speed",
-    type=click.FloatRange(0.01, 10_000),
+    type=SPEED,
     default=1.0,
     show_default=True,
     help="Virtual seconds per wall second for the emulated fleet (+/- change it).",

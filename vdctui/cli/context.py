@@ -12,6 +12,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from vdctui.backend import BackendError, open_console, open_ssh_console, store_console
+from vdctui.cli.output import say
+from vdctui.escape import for_terminal
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.actions import Action
 from vdctui.store import StoreError
@@ -70,7 +72,7 @@ class CliContext:
 
 def fail(message: str) -> NoReturn:
     """One sentence on stderr and exit code 1: the request was refused or failed."""
-    click.echo(f"vdctui: {message}", err=True)
+    say(f"vdctui: {message}", err=True)
     sys.exit(1)
 
 
@@ -91,6 +93,8 @@ def progress_line(text: str | None) -> None:
         if tty:
             click.echo("", err=True)
     elif tty:
-        click.echo(f"\r\x1b[K{text}", nl=False, err=True)  # clear the old line, then draw
+        click.echo(
+            f"\r\x1b[K{for_terminal(text)}", nl=False, err=True
+        )  # clear the old line, then draw
     else:
-        click.echo(text, err=True)
+        say(text, err=True)

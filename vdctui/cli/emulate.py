@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from vdctui import checks
 from vdctui.backend import (
     BackendError,
     DemoSize,
@@ -20,10 +21,13 @@ from vdctui.backend import (
     open_console,
 )
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli, progress_line
+from vdctui.cli.output import say
+from vdctui.cli.params import SPEED, WholeNumber
 from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
 
 STATUS_EVERY_S = 5.0
+SEED = WholeNumber(-checks.MAX_SEED - 1, checks.MAX_SEED)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -33,8 +37,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         seconds = parse_duration_s(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter("give a duration above zero.")
+    if not 0 < seconds <= checks.MAX_DURATION_S:
+        raise click.BadParameter("give a duration above zero and at most a century.")
     return seconds
 
 
@@ -63,7 +67,7 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     default=None,
     help="VMs in a new data center  [default: 600 on 64 hosts, as many per host on others]",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of a new data center.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of a new data center.")
 @click.option(
     "--for",
     "duration",
@@ -74,7 +78,7 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(0.01, 10_000),
+    type=SPEED,
     default=1.0,
     show_default=True,
     help="Virtual seconds per wall second when running in real time.",
@@ -131,7 +135,7 @@ def emulate(
     if fresh and existing and not yes:
         confirm(f"Delete the emulated data center at {fleet_path(cli.db)}?")
     if existing and not fresh and _sizes_given():
-        click.echo(
+        say(
             f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
             "--vms and --seed apply to a new one (see --fresh).",
             err=True,
@@ -181,10 +185,10 @@ class SshServing:
             if server.bastion
             else f"127.0.0.1 ports {ports[0]}-{ports[-1]}"
         )
-        click.echo(f"Serving {len(names)} emulated hosts over SSH via {where}.", err=True)
+        say(f"Serving {len(names)} emulated hosts over SSH via {where}.", err=True)
         if self.inventory is not None:
             write_inventory(self.inventory, fleet, server, files, via_bastion=self.bastion)
-            click.echo(
+            say(
                 f"Wrote {self.inventory}; try: vdctui --inventory {self.inventory} host list",
                 err=True,
             )
@@ -209,7 +213,7 @@ async def _emulate(
     ssh: SshServing | None = None,
 ) -> dict[str, Any]:
     def building(path: Path) -> None:
-        click.echo(
+        say(
             f"Building a data center of {size.hosts} hosts and {size.vm_count} VMs "
             f"(seed {size.seed}) in {path} ...",
             err=True,
@@ -261,7 +265,7 @@ async def _run_realtime(driver: Any, speed: float) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
-    click.echo(f"Running in real time at {speed:g}x; Ctrl-C stops.", err=True)
+    say(f"Running in real time at {speed:g}x; Ctrl-C stops.", err=True)
     began = time.monotonic()
     try:
         while not stop.is_set():
@@ -269,7 +273,7 @@ async def _run_realtime(driver: Any, speed: float) -> None:
             if time.monotonic() - began >= STATUS_EVERY_S:
                 began = time.monotonic()
                 s = driver.fleet.summary()
-                click.echo(
+                say(
                     f"{s['running']} of {s['vms']} VMs running, "
                     f"{s['migrations_completed']} migrations, "
                     f"{s['energy_kwh']:.2f} kWh",
@@ -281,13 +285,11 @@ async def _run_realtime(driver: Any, speed: float) -> None:
 
 
 def _print_summary(s: dict[str, Any]) -> None:
-    click.echo(f"simulated:        {format_duration(s['simulated_s'])}")
-    click.echo(f"VMs:              {s['vms']} ({s['running']} running)")
-    click.echo(
-        f"migrations:       {s['migrations_completed']} completed, {s['migrations_failed']} failed"
-    )
-    click.echo(f"host failures:    {s['host_failures']}")
-    click.echo(
+    say(f"simulated:        {format_duration(s['simulated_s'])}")
+    say(f"VMs:              {s['vms']} ({s['running']} running)")
+    say(f"migrations:       {s['migrations_completed']} completed, {s['migrations_failed']} failed")
+    say(f"host failures:    {s['host_failures']}")
+    say(
         f"energy:           {s['run_kwh']:.2f} kWh in this run, "
         f"{s['energy_kwh']:.2f} kWh since the data center was built"
     )

@@ -6,8 +6,10 @@ import asyncio
 
 import click
 
+from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
-from vdctui.cli.output import print_json
+from vdctui.cli.output import print_json, say
+from vdctui.cli.params import FiniteNumber, WholeNumber
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.ha import HaMonitor, HostFinding, RestartOutcome, fence, restart_vms_of
@@ -20,9 +22,9 @@ def ha() -> None:
 
 def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
     for f in findings:
-        click.echo(f"{f.host}: {f.state}, {f.note}")
+        say(f"{f.host}: {f.state}, {f.note}")
     for o in outcomes:
-        click.echo(
+        say(
             f"  {o.vm}: restarted on {o.target}"
             if o.target
             else f"  {o.vm}: not restarted: {o.error}"
@@ -32,21 +34,21 @@ def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
 @ha.command("watch")
 @click.option(
     "--interval",
-    type=click.FloatRange(0.1),
+    type=FiniteNumber(0.1, checks.MAX_INTERVAL_S, "seconds"),
     default=10.0,
     show_default=True,
     help="Seconds between heartbeat rounds.",
 )
 @click.option(
     "--missed",
-    type=click.IntRange(1),
+    type=WholeNumber(1, 1000),
     default=3,
     show_default=True,
     help="Missed heartbeats before a host is declared failed.",
 )
 @click.option(
     "--rounds",
-    type=click.IntRange(1),
+    type=WholeNumber(1, 1_000_000),
     default=6,
     show_default=True,
     help="Heartbeat rounds to run, then stop.",
@@ -65,7 +67,7 @@ def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart
             findings, outcomes = await monitor.check()
             everything += outcomes
             if not cli.as_json:
-                click.echo(f"round {k + 1}: {len(findings)} host(s) not answering")
+                say(f"round {k + 1}: {len(findings)} host(s) not answering")
                 _print(findings, outcomes)
             if k + 1 < rounds:
                 await asyncio.sleep(interval)
@@ -92,7 +94,7 @@ def fence_host(cli: CliContext, host: str, yes: bool) -> None:
         await fence(console, host)
 
     cli.run(body)
-    click.echo(f"Host {host} is powered off (fenced).")
+    say(f"Host {host} is powered off (fenced).")
 
 
 @ha.command("restart")

@@ -8,7 +8,7 @@ import signal
 import click
 
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
-from vdctui.cli.output import print_json
+from vdctui.cli.output import print_json, say
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.maintenance import Evacuation, EvacuationPlan
@@ -16,26 +16,26 @@ from vdctui.units import format_bytes
 
 
 def print_plan(plan: EvacuationPlan) -> None:
-    click.echo(
+    say(
         f"Evacuation plan for {plan.host}: {len(plan.moves)} VM(s) to move, "
         f"~{format_bytes(plan.estimated_bytes)}, ~{plan.estimated_seconds:.0f} s "
         f"(at most {plan.max_per_host} per host, {plan.max_total} in all)"
     )
     if plan.moves:
-        click.echo(
+        say(
             f"{'#':>3}  {'VM':<24} {'TO':<20} {'KIND':<5} {'MEMORY':>9} "
             f"{'EST. BYTES':>10} {'EST. TIME':>9}"
         )
     for m in plan.moves:
-        click.echo(
+        say(
             f"{m.order:>3}  {m.vm:<24} {m.target:<20} {m.kind.value:<5} "
             f"{m.memory_mib:>6} MiB {format_bytes(m.estimated_bytes):>10} "
             f"{m.estimated_seconds:>8.1f}s"
         )
     for s in plan.stuck:
-        click.echo(f"  cannot move: {s.vm}: {s.reason}")
+        say(f"  cannot move: {s.vm}: {s.reason}")
     if plan.stuck:
-        click.echo(
+        say(
             f"Host {plan.host} cannot enter maintenance until these VMs are moved, "
             "stopped or deleted."
         )
@@ -87,7 +87,7 @@ def maintenance(
             await console.exit_maintenance(name)
 
         cli.run(back)
-        click.echo(f"Host {name} is back in service.")
+        say(f"Host {name} is back in service.")
         return
 
     async def planned(console: Console) -> EvacuationPlan:
@@ -106,7 +106,7 @@ def maintenance(
         loop = asyncio.get_running_loop()
 
         def started(evacuation: Evacuation) -> None:
-            click.echo(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
+            say(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
             loop.add_signal_handler(signal.SIGINT, lambda: _cancel(evacuation))
 
         try:
@@ -123,11 +123,12 @@ def maintenance(
                 progress_line(None)
 
     evacuation = cli.run(carry_out)
-    click.echo(f"Host {name} is in maintenance: {evacuation.outcome_text()}.")
+    say(f"Host {name} is in maintenance: {evacuation.outcome_text()}.")
 
 
 def _cancel(evacuation: Evacuation) -> None:
-    click.echo("\ncancelling ...", err=True)
+    say("", err=True)
+    say("cancelling ...", err=True)
     evacuation.cancel()
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import click
 
-from vdctui.columns import Column
+from vdctui.columns import Column, cell
+from vdctui.escape import for_terminal
 
 
 def plain(value: Any) -> Any:
@@ -24,18 +26,26 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or Infinity: a number that is not one is unknown
     return value
 
 
 def print_json(items: Iterable[Any]) -> None:
-    click.echo(json.dumps([plain(item) for item in items], indent=2))
+    """A JSON array (ASCII only, so no byte of it can drive a terminal)."""
+    click.echo(json.dumps([plain(item) for item in items], indent=2, allow_nan=False))
+
+
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print one line that may hold names or errors from outside, escaped."""
+    click.echo(for_terminal(text), err=err, nl=nl)
 
 
 def print_table(items: Sequence[Any], columns: Sequence[Column], *, empty: str) -> None:
     if not items:
         click.echo(empty)
         return
-    rows = [[_cell(get(item)) for _, get in columns] for item in items]
+    rows = [[cell(get(item)) for _, get in columns] for item in items]
     headers = [header for header, _ in columns]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
@@ -71,13 +81,3 @@ def _as_option(name: str, value: object) -> str:
     if not text.isprintable():
         text = text.encode("unicode_escape").decode("ascii")
     return f"{option} {shlex.quote(text)}"
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)

@@ -7,8 +7,10 @@ from typing import Any, Literal, TextIO
 
 import click
 
+from vdctui import checks
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import nothing_matches, print_list
+from vdctui.cli.output import nothing_matches, print_list, say
+from vdctui.cli.params import ROWS, FiniteNumber, Name, WholeNumber
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
 from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, Pool, PoolUsage, Task
 from vdctui.ops import Console, Refused
@@ -18,7 +20,7 @@ from vdctui.units import format_mib, parse_memory_mib
 @click.command("task")
 @click.argument("verb", type=click.Choice(["list"]), default="list")
 @click.option("--active", is_flag=True, help="Only queued and running tasks.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=ROWS, default=50, show_default=True)
 @pass_cli
 def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
     """Tasks: running and recent work (`vdctui task list`)."""
@@ -38,7 +40,7 @@ def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
 @click.argument("verb", type=click.Choice(["list"]), default="list")
 @click.option("--vm", help="Only this VM's migrations.")
 @click.option("--host", help="Only migrations from or to this host.")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=ROWS, default=50, show_default=True)
 @pass_cli
 def migration(cli: CliContext, verb: str, vm: str | None, host: str | None, limit: int) -> None:
     """The migration history (`vdctui migration list [--vm NAME]`)."""
@@ -95,18 +97,22 @@ def pool_list(cli: CliContext) -> None:
     print_list(cli.run(body), POOL_COLUMNS, as_json=cli.as_json, empty="No pools.")
 
 
+SHARES = WholeNumber(1, checks.MAX_SHARES)
+OVERCOMMIT = FiniteNumber(1, checks.MAX_OVERCOMMIT)
+
+
 def _pool_settings(f):  # type: ignore[no-untyped-def]
     sizes = click.option
     f = sizes(
         "--cpu-reservation",
         "cpu_reservation_mhz",
-        type=click.IntRange(0),
+        type=WholeNumber(0, checks.MAX_MHZ, "MHz"),
         help="MHz guaranteed to the pool.",
     )(f)
     f = sizes(
         "--cpu-limit",
         "cpu_limit_mhz",
-        type=click.IntRange(0),
+        type=WholeNumber(0, checks.MAX_MHZ, "MHz"),
         help="MHz the pool may use at most (0: none).",
     )(f)
     f = sizes(
@@ -121,12 +127,10 @@ def _pool_settings(f):  # type: ignore[no-untyped-def]
         callback=_memory_or_none,
         help="Memory the pool may use at most (0: none).",
     )(f)
-    f = sizes("--cpu-shares", type=click.IntRange(1), help="Relative CPU priority.")(f)
-    f = sizes("--memory-shares", type=click.IntRange(1), help="Relative memory priority.")(f)
-    f = sizes("--cpu-overcommit", type=click.FloatRange(1), help="vCPUs per CPU, at most.")(f)
-    f = sizes(
-        "--memory-overcommit", type=click.FloatRange(1), help="Memory overcommit ratio, at most."
-    )(f)
+    f = sizes("--cpu-shares", type=SHARES, help="Relative CPU priority.")(f)
+    f = sizes("--memory-shares", type=SHARES, help="Relative memory priority.")(f)
+    f = sizes("--cpu-overcommit", type=OVERCOMMIT, help="vCPUs per CPU, at most.")(f)
+    f = sizes("--memory-overcommit", type=OVERCOMMIT, help="Memory overcommit ratio, at most.")(f)
     return f
 
 
@@ -147,7 +151,7 @@ def _set_pool(cli: CliContext, name: str, create: bool, settings: dict[str, Any]
 
     done = cli.run(body)
     memory_limit = format_mib(done.memory_limit_mib) if done.memory_limit_mib else "none"
-    click.echo(
+    say(
         f"pool {done.name}: cpu {done.cpu_reservation_mhz} MHz reserved, limit "
         f"{done.cpu_limit_mhz or 'none'}; memory "
         f"{format_mib(done.memory_reservation_mib)} reserved, limit {memory_limit}"
@@ -155,7 +159,7 @@ def _set_pool(cli: CliContext, name: str, create: bool, settings: dict[str, Any]
 
 
 @pool.command("create")
-@click.argument("name")
+@click.argument("name", type=Name("pool"))
 @_pool_settings
 @pass_cli
 def pool_create(cli: CliContext, name: str, **settings: Any) -> None:
@@ -188,7 +192,7 @@ def _audit_filters(f):  # type: ignore[no-untyped-def]
 
 @audit.command("list")
 @_audit_filters
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--limit", type=ROWS, default=50, show_default=True)
 @pass_cli
 def audit_list(
     cli: CliContext, actor: str | None, action: str | None, target: str | None, limit: int
@@ -222,9 +226,9 @@ def audit_verify(cli: CliContext) -> None:
     if cli.as_json:
         print_list(problems, [], as_json=True, empty="")
     elif not problems:
-        click.echo("The audit chain is intact.")
+        say("The audit chain is intact.")
     for problem in problems if not cli.as_json else []:
-        click.echo(f"record {problem.record_id}: {problem.problem}", err=True)
+        say(f"record {problem.record_id}: {problem.problem}", err=True)
     if problems:
         sys.exit(1)
 

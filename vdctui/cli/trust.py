@@ -8,6 +8,7 @@ import click
 
 from vdctui.backend import BackendError, trust_host_key
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
+from vdctui.cli.output import say
 
 
 @click.command("trust")
@@ -29,10 +30,10 @@ def trust(cli: CliContext, name: str, yes: bool) -> None:
                 cli.inventory,
                 name,
                 read_only=cli.read_only,
-                show=lambda line: click.echo(line, err=True),
+                show=lambda line: say(line, err=True),
                 ask=None if yes else confirm,
             )
         )
     except BackendError as exc:
         fail(str(exc))
-    click.echo(message)
+    say(message)

@@ -8,12 +8,15 @@ import sys
 
 import click
 
+from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
-from vdctui.cli.output import nothing_matches, print_list
+from vdctui.cli.output import nothing_matches, print_list, say
+from vdctui.cli.params import Name, WholeNumber
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
 from vdctui.ops.actions import Action
+from vdctui.ops.creation import MAX_COUNT
 from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
 
@@ -33,6 +36,10 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
         return parse_memory_mib(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+# Any whole number ops can judge (and audit): out of the VM's range is its refusal.
+ANY_COUNT = WholeNumber(-checks.MAX_PLAIN_INT, checks.MAX_PLAIN_INT)
 
 
 @click.group()
@@ -72,7 +79,7 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
             return await getattr(console, method)(name)
 
         done = cli.run(body)
-        click.echo(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
+        say(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
 
     command.__doc__ = doc
     if disruptive:
@@ -100,7 +107,7 @@ for _verb, _method, _doc, _disruptive in [
 
 @vm.command()
 @click.argument("name")
-@click.option("--vcpus", type=int, help="New number of vCPUs.")
+@click.option("--vcpus", type=ANY_COUNT, help="New number of vCPUs.")
 @click.option("--memory", callback=_memory, help="New memory size (e.g. 8GiB, 512MiB).")
 @pass_cli
 def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) -> None:
@@ -110,16 +117,16 @@ def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) ->
         return await console.resize_vm(name, vcpus=vcpus, memory_mib=memory)
 
     done = cli.run(body)
-    click.echo(f"{done.name}: {done.vcpus} vCPUs, {format_mib(done.memory_mib)}")
+    say(f"{done.name}: {done.vcpus} vCPUs, {format_mib(done.memory_mib)}")
 
 
 @vm.command()
-@click.argument("name")
+@click.argument("name", type=Name("VM"))
 @click.option("--flavor", required=True, help="A flavor (see the flavors in `vdctui pool list`).")
 @click.option("--pool", required=True, help="The resource pool the VMs belong to.")
 @click.option(
     "--count",
-    type=click.IntRange(1),
+    type=WholeNumber(1, MAX_COUNT),
     default=1,
     show_default=True,
     help="How many; NAME-01, NAME-02, ... when more than one.",
@@ -139,7 +146,7 @@ def create(cli: CliContext, name: str, flavor: str, pool: str, count: int, no_st
         print_list(created, VM_COLUMNS, as_json=True, empty="")
         return
     for one in created:
-        click.echo(f"{one.name}: {one.state} on {one.host}")
+        say(f"{one.name}: {one.state} on {one.host}")
 
 
 @vm.command()
@@ -167,7 +174,7 @@ def migrate(
             auto_converge=auto_converge,
             on_progress=None if cli.as_json else _show_progress,
         )
-        click.echo(
+        say(
             f"task {run.task_id}: migrating {name} {run.source} -> {target} "
             f"({run.kind}); Ctrl-C cancels",
             err=True,
@@ -185,7 +192,7 @@ def migrate(
             f"{name}: migration {result.outcome} after {rounds}, "
             f"{format_bytes(result.data_processed)}, downtime {result.downtime_ms} ms"
         )
-        click.echo(summary + (f": {result.reason}" if result.reason else ""))
+        say(summary + (f": {result.reason}" if result.reason else ""))
         return result.outcome
 
     if cli.run(body) is not MigrationOutcome.SUCCEEDED:
@@ -193,7 +200,8 @@ def migrate(
 
 
 def _cancel(console: Console, run: MigrationRun) -> None:
-    click.echo("\ncancelling ...", err=True)
+    say("", err=True)
+    say("cancelling ...", err=True)
     asyncio.get_running_loop().create_task(console.cancel_task(run.task_id))
 
 
@@ -206,7 +214,7 @@ def _show_progress(run: MigrationRun, p: MigrationProgress) -> None:
 
 
 @vm.command()
-@click.argument("group")
+@click.argument("group", type=Name("affinity group"))
 @click.argument("members", nargs=-1, required=True)
 @click.option(
     "--kind",
@@ -223,4 +231,4 @@ def affinity(cli: CliContext, group: str, members: tuple[str, ...], kind: str) -
         await console.set_affinity_group(group, kind, list(members))
 
     cli.run(body)
-    click.echo(f"affinity group {group}: {kind} for {', '.join(members)}")
+    say(f"affinity group {group}: {kind} for {', '.join(members)}")

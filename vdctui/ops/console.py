@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from vdctui import checks
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
 from vdctui.model import (
     FleetEvent,
@@ -52,6 +53,14 @@ class Candidate:
 
     host: Host
     reason: str | None
+
+
+def checked(check: Callable[..., T], value: object, what: str, **limits: Any) -> T:
+    """`check(value, what, ...)` from vdctui.checks, its BadInput as a refusal."""
+    try:
+        return check(value, what, **limits)
+    except checks.BadInput as exc:
+        raise Refused(str(exc)) from None
 
 
 class Console(FleetReads):
@@ -424,6 +433,7 @@ class Console(FleetReads):
         """Abort a running migration that this console started."""
 
         async def work() -> None:
+            checked(checks.whole_number, task_id, "A task number", low=1, high=checks.MAX_TASK_ID)
             run = self._runs.get(task_id)
             if run is None:
                 task = self.store.task(task_id)
@@ -450,12 +460,10 @@ class Console(FleetReads):
                 raise Refused(f"There is no pool {name!r} (known: {known}).")
             if current is not None and create:
                 raise Refused(f"A pool named {name!r} exists already.")
-            if not creation.VM_NAME.match(name):
-                raise Refused(f"{name!r} is not a pool name: use letters, digits, '.', '_', '-'.")
             unknown = set(settings) - set(Pool.__dataclass_fields__) - {"name"}
             if unknown:
                 raise Refused(f"Pools have no setting {sorted(unknown)[0]!r}.")
-            pool = replace(current or Pool(name=name), **settings)
+            pool = pools.check_numbers(replace(current or Pool(name=name), **settings))
             pools.check_pool_settings(
                 pool, self.store.pools(), self.store.hosts(), self.store.hosts_in_maintenance()
             )
@@ -470,6 +478,7 @@ class Console(FleetReads):
         scheduler honours it for every placement from now on (running VMs stay put)."""
 
         async def work() -> None:
+            checked(checks.name, name, "affinity group")
             for vm in members:
                 self._known_vm(vm)
             if len(members) < 2:
@@ -489,8 +498,8 @@ class Console(FleetReads):
         """The evacuation plan for `host` (every VM, its target, order, estimated bytes and
         seconds; the VMs that cannot move, with why). Changes nothing."""
         self.host(host)
-        if max_per_host < 1 or max_total < 1:
-            raise Refused("Concurrency limits are at least 1.")
+        for limit in (max_per_host, max_total):
+            checked(checks.whole_number, limit, "A concurrency limit", low=1, high=1024)
         return maintenance.plan_evacuation(
             self.store, host, max_per_host=max_per_host, max_total=max_total
         )

@@ -6,9 +6,9 @@ the batch); pool admission control is checked for the whole order first.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from vdctui import checks
 from vdctui.drivers.base import DriverError, HostDriver
 from vdctui.model import DatastoreKind, Flavor, Host, Pool, TaskState, Topology, Vm, VmSpec
 from vdctui.ops import pools, scheduling
@@ -17,7 +17,6 @@ from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import PlacementRequest, Weights, pick, place
 from vdctui.store import Store
 
-VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 MAX_COUNT = 1000
 
 
@@ -33,8 +32,8 @@ class CreateOrder:
 
 def names_for(base: str, count: int) -> list[str]:
     """`web` x1 -> [web]; `web` x3 -> [web-01, web-02, web-03]."""
-    if not VM_NAME.match(base):
-        raise Refused(f"{base!r} is not a VM name: use letters, digits, '.', '_' and '-'.")
+    if not checks.is_name(base):
+        raise Refused(f"{checks.shown(base)} is not a VM name: use {checks.NAME_RULE}.")
     if not 1 <= count <= MAX_COUNT:
         raise Refused(f"Create 1 to {MAX_COUNT} VMs at a time, not {count}.")
     width = max(2, len(str(count)))

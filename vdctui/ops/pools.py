@@ -11,9 +11,10 @@ matter under contention (the balancer and HA restart order read them).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
+from vdctui import checks
 from vdctui.model import Host, HostState, Pool, Vm
 from vdctui.ops.errors import Refused
 from vdctui.ops.scheduler.view import holds_resources
@@ -109,10 +110,41 @@ def check_admission(
         )
 
 
+# Each number a pool holds: (what it is called, lowest, highest, whole number?)
+_SETTINGS: dict[str, tuple[str, float, float, bool]] = {
+    "cpu_reservation_mhz": ("The CPU reservation", 0, checks.MAX_MHZ, True),
+    "cpu_limit_mhz": ("The CPU limit", 0, checks.MAX_MHZ, True),
+    "cpu_shares": ("CPU shares", 1, checks.MAX_SHARES, True),
+    "memory_reservation_mib": ("The memory reservation", 0, checks.MAX_MEMORY_MIB, True),
+    "memory_limit_mib": ("The memory limit", 0, checks.MAX_MEMORY_MIB, True),
+    "memory_shares": ("Memory shares", 1, checks.MAX_SHARES, True),
+    "cpu_overcommit": ("The CPU overcommit ratio", 1, checks.MAX_OVERCOMMIT, False),
+    "memory_overcommit": ("The memory overcommit ratio", 1, checks.MAX_OVERCOMMIT, False),
+}
+
+
+def check_numbers(pool: Pool) -> Pool:
+    """The pool with every number checked finite and in range (ints kept ints), or Refused:
+    nan or inf here would make every later comparison false and every sum infinite."""
+    try:
+        checks.name(pool.name, "pool")
+        found: dict[str, float] = {}
+        for field, (what, low, high, whole) in _SETTINGS.items():
+            value = getattr(pool, field)
+            if whole:
+                found[field] = checks.whole_number(value, what, low=int(low), high=int(high))
+            else:
+                found[field] = checks.finite_number(value, what, low=low, high=high)
+    except checks.BadInput as exc:
+        raise Refused(str(exc)) from None
+    return replace(pool, **found)  # type: ignore[arg-type]
+
+
 def check_pool_settings(
     pool: Pool, pools: Iterable[Pool], hosts: Iterable[Host], maintenance: set[str] | None = None
 ) -> None:
     """Refuse pool settings that contradict themselves or that the fleet cannot reserve."""
+    check_numbers(pool)
     if pool.cpu_limit_mhz and pool.cpu_reservation_mhz > pool.cpu_limit_mhz:
         raise Refused(
             f"Pool {pool.name}'s CPU reservation ({pool.cpu_reservation_mhz} MHz) "

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal, TextIO
 
+from vdctui.escape import csv_row
 from vdctui.model import AuditProblem, AuditRecord, Role
 from vdctui.store.base import StoreBase, to_json
 from vdctui.store.errors import StoreError
@@ -275,7 +276,8 @@ class AuditStore(StoreBase):
             writer = csv.writer(out)
             writer.writerow((*COLUMNS, "ts_epoch"))
             for row in rows:
-                writer.writerow((row[0], iso_utc(row[1]), *row[2:], repr(float(row[1]))))
+                row = (row[0], iso_utc(row[1]), *row[2:], repr(float(row[1])))
+                writer.writerow(csv_row(row))  # no formula or control character in a cell
                 count += 1
             return count
         out.write("[")

@@ -17,8 +17,10 @@ from typing import Any, Protocol
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount
 
+from vdctui.escape import for_terminal
 from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ui.commands import CommandPaletteProvider
@@ -206,6 +208,22 @@ class VdcApp(App[None]):
         if yes:
             await self.ops.close(abort_migrations=True)
             self.exit()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification as plain text, escaped line by line: messages carry names and
+        errors from hosts and users, which must not be read as markup or drive the terminal."""
+        shown = "\n".join(for_terminal(line) for line in str(message).split("\n"))
+        super().notify(
+            shown, title=for_terminal(title), severity=severity, timeout=timeout, markup=False
+        )
 
     # --- acting through the console -------------------------------------------
 

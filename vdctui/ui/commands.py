@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from vdctui import checks
 from vdctui.ops import Refused
+from vdctui.ops.creation import MAX_COUNT
 from vdctui.units import parse_memory_mib
 
 if TYPE_CHECKING:
@@ -44,6 +46,14 @@ async def _go(mode: str, app: VdcApp, args: list[str]) -> None:
         apply_filter = getattr(app.screen, "apply_filter", None)
         if apply_filter is not None:
             apply_filter(" ".join(args))
+
+
+def _whole(text: str, what: str, low: int, high: int) -> int:
+    """A whole number typed on the command line, or Refused in one sentence."""
+    try:
+        return checks.whole_number(text, what, low=low, high=high)
+    except checks.BadInput as exc:
+        raise Refused(str(exc)) from None
 
 
 def usage(name: str) -> str:
@@ -94,7 +104,9 @@ async def _resize(app: VdcApp, args: list[str]) -> None:
         memory = parse_memory_mib(sizes[1]) if len(sizes) > 1 else None
     except ValueError as exc:
         raise Refused(f"{exc} {usage('resize')}") from None
-    vcpus = None if sizes[0] == "-" else int(sizes[0])
+    vcpus = None
+    if sizes[0] != "-":
+        vcpus = _whole(sizes[0], "VCPUS", -checks.MAX_PLAIN_INT, checks.MAX_PLAIN_INT)
     await app.act(app.ops.resize_vm(vm, vcpus=vcpus, memory_mib=memory), f"{vm} resized.")
 
 
@@ -104,7 +116,7 @@ async def _create(app: VdcApp, args: list[str]) -> None:
 
         app.push_screen(CreateDialog(app.ops, args[0] if args else ""))
         return
-    count = int(args[3]) if len(args) > 3 and args[3].isdigit() else 1
+    count = _whole(args[3], "The count", 1, MAX_COUNT) if len(args) > 3 else 1
     await app.act(
         app.ops.create_vms(args[0], flavor=args[1], pool=args[2], count=count),
         f"Created {count} VM(s) named {args[0]}.",
@@ -113,9 +125,8 @@ async def _create(app: VdcApp, args: list[str]) -> None:
 
 async def _cancel(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "cancel")
-    if not args[0].isdigit():
-        raise Refused(f"{args[0]!r} is not a task number.")
-    await app.act(app.ops.cancel_task(int(args[0])), f"Cancelling task {args[0]}.")
+    task_id = _whole(args[0], "A task number", 1, checks.MAX_TASK_ID)
+    await app.act(app.ops.cancel_task(task_id), f"Cancelling task {task_id}.")
 
 
 async def _maintenance(app: VdcApp, args: list[str]) -> None:
@@ -148,9 +159,8 @@ async def _balance(app: VdcApp, args: list[str]) -> None:
     from vdctui.ui.dialogs import ConfirmDialog
 
     goal = next((a for a in args if a in ("spread", "power")), "spread")
-    level = next((int(a) for a in args if a.isdigit()), 3)
-    if not 1 <= level <= 5:
-        raise Refused("The threshold goes from 1 (conservative) to 5 (aggressive).")
+    level_text = next((a for a in args if a not in ("spread", "power")), "3")
+    level = _whole(level_text, "The threshold (1 conservative, 5 aggressive)", 1, 5)
     rec = recommendations(app.ops, threshold=level, goal=goal)
     if not rec.moves and not rec.power_off:
         app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced.")
@@ -213,14 +223,14 @@ async def _confirmed_call(
 
 async def _speed(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "speed")
+    try:
+        factor = checks.finite_number(
+            args[0].rstrip("x"), "The speed", low=checks.MIN_SPEED, high=checks.MAX_SPEED
+        )
+    except checks.BadInput as exc:
+        raise Refused(str(exc)) from None
     if app.clock is None or app.clock.speed is None:
         raise Refused("Only the emulated fleet has a clock to speed up.")
-    try:
-        factor = float(args[0].rstrip("x"))
-    except ValueError:
-        raise Refused(f"{args[0]!r} is not a speed (try 1, 10 or 60).") from None
-    if not 0.01 <= factor <= 10_000:
-        raise Refused("Give a speed between 0.01 and 10000.")
     app.clock.speed = factor
     app.notify(f"The fleet runs at x{factor:g}.")
 

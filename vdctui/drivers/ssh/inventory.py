@@ -29,12 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vdctui import checks
 from vdctui.drivers.ssh.commands import DEFAULT_URI
 
 REQUIRED = ("name", "site", "room", "rack", "address")
 OPTIONAL_STR = ("jump", "identity", "uri", "model", "user", "migration")
 MIGRATION_KINDS = ("p2p", "direct")
-OPTIONAL_NUM = ("nic_gbps", "reserved_cpus", "reserved_memory_mib", "port")
+# number keys: (lowest, highest, whole number?); nan, inf and huge numbers are refused
+NUMBERS: dict[str, tuple[float, float, bool]] = {
+    "nic_gbps": (0.001, checks.MAX_NIC_GBPS, False),
+    "reserved_cpus": (0, checks.MAX_CPUS, True),
+    "reserved_memory_mib": (0, checks.MAX_MEMORY_MIB, True),
+    "port": (1, 65535, True),
+}
+OPTIONAL_NUM = tuple(NUMBERS)
 TOP_LEVEL = ("known_hosts", "ssh_config", "identity", "hosts")
 
 
@@ -211,12 +219,27 @@ def _host(
     for key in REQUIRED + OPTIONAL_STR:
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise InventoryError(f"{where(key)}: {key!r} must be a non-empty string.")
-    for key in OPTIONAL_NUM:
-        value = raw.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
-        ):
-            raise InventoryError(f"{where(key)}: {key!r} must be a number of at least 0.")
+    numbers: dict[str, float] = {}
+    for key, (low, high, whole) in NUMBERS.items():
+        if key not in raw:
+            continue
+        try:
+            if isinstance(raw[key], bool | str):  # TOML says what it is: 8 is not "8"
+                raise checks.BadInput(f"{key!r} must be a number, not {checks.shown(raw[key])}.")
+            if whole:
+                numbers[key] = checks.whole_number(
+                    raw[key], repr(key), low=int(low), high=int(high)
+                )
+            else:
+                numbers[key] = checks.finite_number(raw[key], repr(key), low=low, high=high)
+        except checks.BadInput as exc:
+            raise InventoryError(f"{where(key)}: {exc}") from None
+    for key in ("name", "site", "room", "rack"):
+        what = "host" if key == "name" else key
+        try:
+            checks.name(raw[key], what)
+        except checks.BadInput as exc:
+            raise InventoryError(f"{where(key)}: {exc}") from None
     name = raw["name"]
     if name in seen:
         raise InventoryError(
@@ -228,7 +251,7 @@ def _host(
         if "user" in raw and address.user is None:
             address = Address(address.host, raw["user"], address.port)
         if "port" in raw and address.port is None:
-            address = Address(address.host, address.user, _port(str(int(raw["port"]))))
+            address = Address(address.host, address.user, int(numbers["port"]))
     except ValueError as exc:
         raise InventoryError(f"{where('address')}: address {raw['address']!r}: {exc}.") from None
     migration = raw.get("migration", "p2p")
@@ -253,9 +276,9 @@ def _host(
         identity=_path(base, raw["identity"]) if "identity" in raw else None,
         uri=raw.get("uri", DEFAULT_URI),
         model=raw.get("model", ""),
-        nic_gbps=float(raw.get("nic_gbps", 10.0)),
-        reserved_cpus=int(raw.get("reserved_cpus", 0)),
-        reserved_memory_mib=int(raw.get("reserved_memory_mib", 0)),
+        nic_gbps=float(numbers.get("nic_gbps", 10.0)),
+        reserved_cpus=int(numbers.get("reserved_cpus", 0)),
+        reserved_memory_mib=int(numbers.get("reserved_memory_mib", 0)),
         migration=migration,
         line=first,
     )

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from vdctui.columns import when
+from vdctui.columns import cell, when
 from vdctui.model import Host, HostState, Rack
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.screens.base import FleetScreen
@@ -332,12 +332,13 @@ class InventoryScreen(FleetScreen):
             text.append(", ".join(f"{h.name} ({h.state})" for h in down[:20]))
         return text
 
-    def _rack_hosts(self, table: DataTable[str], hosts: list[Host]) -> None:
+    def _rack_hosts(self, table: DataTable[Text], hosts: list[Host]) -> None:
         for header in ("HOST", "STATE", "CPU%", "VCPUS HELD", "MEMORY USED", "WATTS"):
             table.add_column(header)
         for host in hosts:
             held = self._allocation(host.name)
-            table.add_row(
+            _add_row(
+                table,
                 host.name,
                 host.state.value,
                 format_percent(host.cpu_util),
@@ -346,12 +347,13 @@ class InventoryScreen(FleetScreen):
                 format_watts(host.power_watts),
             )
 
-    def _host_vms(self, table: DataTable[str], host: str) -> None:
+    def _host_vms(self, table: DataTable[Text], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)
         for header in ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%"):
             table.add_column(header)
         for vm in vms:
-            table.add_row(
+            _add_row(
+                table,
                 vm.name,
                 vm.state.value,
                 vm.pool or "-",
@@ -385,6 +387,11 @@ class InventoryScreen(FleetScreen):
         if self.host_filter:
             self.apply_filter("")
         self.fleet_tree.focus()
+
+
+def _add_row(table: DataTable[Text], *cells: object) -> None:
+    """Cells as plain, escaped text: a name from a host is never read as markup."""
+    table.add_row(*(Text(cell(value)) for value in cells))
 
 
 def _within(host: Host, kind: str, name: str) -> bool:

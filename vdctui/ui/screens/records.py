@@ -12,7 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
-from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS, Column
+from vdctui.columns import (
+    AUDIT_COLUMNS,
+    MIGRATION_COLUMNS,
+    POOL_COLUMNS,
+    TASK_COLUMNS,
+    Column,
+    cell,
+)
 from vdctui.model import MigrationOutcome, Task, TaskState
 from vdctui.ops import Refused
 from vdctui.ui.screens.base import FleetScreen
@@ -63,7 +70,7 @@ class RecordsScreen(FleetScreen):
             placeholder=" ".join(f"{k}:..." for k in self.FILTER_KEYS), id="records-filter"
         )
         yield from self.extra()
-        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
         for header, _ in self.COLUMNS:
             table.add_column(header.upper(), key=header)
         yield table
@@ -72,7 +79,7 @@ class RecordsScreen(FleetScreen):
         yield from ()
 
     @property
-    def table(self) -> DataTable[str]:
+    def table(self) -> DataTable[Text]:
         return self.query_one(DataTable)
 
     def on_mount(self) -> None:
@@ -305,5 +312,6 @@ class AuditScreen(RecordsScreen):
         self.notify(f"Exported the audit log to {path}.")
 
 
-def _cell(value: object) -> str:
-    return "-" if value is None else str(getattr(value, "value", value))
+def _cell(value: object) -> Text:
+    """A cell as plain text (a str would be read as markup), escaped."""
+    return Text(cell(value))

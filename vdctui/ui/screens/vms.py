@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from vdctui.columns import VM_COLUMNS
+from vdctui.columns import VM_COLUMNS, cell
 from vdctui.model import Vm, VmState
 from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
@@ -376,9 +376,4 @@ class VmsScreen(FleetScreen):
         self.app.push_screen(CreateDialog(self.ops, ""))
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, VmState):
-        return value.value
-    return str(value)
+_cell = cell
