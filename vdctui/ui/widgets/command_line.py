@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 from textual.widgets.input import Selection
 
+from vdctui.escape import for_terminal
 from vdctui.ui.commands import Command, execute
 from vdctui.ui.completion import SHOWN, CommandSuggester, Completion, complete, completed_line
 from vdctui.ui.widgets.prompt import Prompt
@@ -119,7 +120,7 @@ class CommandLine(Vertical):
 
     def _show_hint(self, value: str) -> None:
         if self._failed is not None and self._failed[0] == value:
-            self.hint.update(Text(self._failed[1], style="bold red"))
+            self.hint.update(Text(for_terminal(self._failed[1]), style="bold red"))
             return
         self._failed = None
         self.hint.update(hint_for(complete(self._vdc.ops, value)))
@@ -154,4 +155,5 @@ def _listed(what: str, names: tuple[str, ...]) -> Text:
     if not names:
         return Text(f"No {what} start with that.", style="yellow")
     more = f"  (+{len(names) - SHOWN} more)" if len(names) > SHOWN else ""
-    return Text(f"{what}: " + "  ".join(names[:SHOWN]) + more, style="cyan")
+    shown = "  ".join(for_terminal(name) for name in names[:SHOWN])
+    return Text(f"{what}: {shown}{more}", style="cyan")
