@@ -53,7 +53,7 @@ class CliContext:
                 console = await open_console(self.db, read_only=self.read_only)
             if console.identity.note and not self.noted:
                 self.noted = True
-                click.echo(f"vdctui: {console.identity.note}", err=True)
+                say(f"vdctui: {console.identity.note}", err=True)
             try:
                 if sync:
                     await console.sync()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import print_list
+from vdctui.cli.output import print_list, say
 from vdctui.columns import Column, when
 from vdctui.model import Operator, Role
 from vdctui.ops import Console
@@ -59,4 +59,4 @@ def operator_set(cli: CliContext, name: str, role: str) -> None:
         return await set_operator_role(console, name, Role(role))
 
     done = cli.run(body, sync=False, fleet=False)
-    click.echo(f"{done.name} is {done.role} (set by {done.set_by}).")
+    say(f"{done.name} is {done.role} (set by {done.set_by}).")
