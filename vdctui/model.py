@@ -389,3 +389,12 @@ class FleetEvent:
     host: str | None = None
     vm: str | None = None
     message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """When a host or VM was last seen answering, and whether the last refresh missed it
+    (its figures and state are then as last seen: stale, not current)."""
+
+    seen_at: float | None  # wall clock; None: never seen
+    stale: bool

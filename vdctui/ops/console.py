@@ -399,7 +399,11 @@ class Console(FleetReads):
 
     async def _migration_ended(self, run: MigrationRun, result: MigrationResult) -> None:
         self._runs.pop(run.task_id, None)
-        await self.refresh_vm(run.vm)
+        try:
+            await self.refresh_vm(run.vm)
+        except DriverError:  # its host stopped answering: keep it where the fleet said
+            if result.outcome is MigrationOutcome.SUCCEEDED:
+                self.reconciler.moved(run.vm, run.target)
         outcome = result.outcome.value
         self.record_audit(
             Action.VM_MIGRATE_END,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 
-from vdctui.drivers.base import MigrationHandle
+from vdctui.drivers.base import DriverError, MigrationHandle
 from vdctui.model import (
     MigrationKind,
     MigrationOutcome,
@@ -56,20 +56,25 @@ async def follow(
     on_progress: ProgressListener | None,
     on_end: EndListener,
 ) -> MigrationResult:
-    """Write progress into the task as it comes, then record how it ended."""
+    """Write progress into the task as it comes, then record how it ended, whatever
+    happens to the hosts (a host that stops answering ends it as failed, saying so)."""
     last_write = 0.0
-    async for sample in run.handle.updates():
-        if on_progress:
-            on_progress(run, sample)
-        now = time.monotonic()
-        if now - last_write >= 1 / PROGRESS_WRITES_PER_SECOND:
-            store.update_task(run.task_id, progress=sample.percent, detail=asdict(sample))
-            last_write = now
-    result = await run.handle.wait()
+    try:
+        async for sample in run.handle.updates():
+            if on_progress:
+                on_progress(run, sample)
+            now = time.monotonic()
+            if now - last_write >= 1 / PROGRESS_WRITES_PER_SECOND:
+                store.update_task(run.task_id, progress=sample.percent, detail=asdict(sample))
+                last_write = now
+        result = await run.handle.wait()
+        final = asdict(run.handle.progress())
+    except DriverError as exc:
+        result = lost_sight(run, store.now(), str(exc))
+        final = {}
     duration = max(result.ended - result.started, 0.0)
     result = replace(result, started=run.started, ended=run.started + duration)
     store.finish_migration(run.record_id, result)
-    final = asdict(run.handle.progress())
     store.update_task(
         run.task_id,
         state=TASK_STATE_OF[result.outcome],
@@ -79,3 +84,18 @@ async def follow(
     )
     await on_end(run, result)
     return result
+
+
+def lost_sight(run: MigrationRun, now: float, why: str) -> MigrationResult:
+    """The end of a migration the console could no longer follow."""
+    return MigrationResult(
+        run.vm,
+        run.source,
+        run.target,
+        run.kind,
+        outcome=MigrationOutcome.FAILED,
+        started=run.started,
+        ended=max(now, run.started),
+        reason=f"{why.rstrip('.')}; the console lost sight of the migration "
+        f"(the next sync shows where {run.vm} is)",
+    )

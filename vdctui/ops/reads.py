@@ -14,6 +14,7 @@ from vdctui.model import (
     HostState,
     MigrationRecord,
     PoolUsage,
+    Sighting,
     Task,
     Topology,
     Vm,
@@ -82,6 +83,37 @@ class FleetReads:
         if vm is None:
             raise Refused(f"There is no VM named {name!r}.")
         return vm
+
+    def host_sightings(self, hosts: list[Host] | None = None) -> dict[str, Sighting]:
+        """When each host last answered; stale when the last sync did not reach it."""
+        seen = self.store.host_seen_at()
+        return {
+            h.name: Sighting(seen.get(h.name) or None, h.state is not HostState.UP)
+            for h in (self.store.hosts() if hosts is None else hosts)
+        }
+
+    def vm_sightings(self, vms: list[Vm]) -> dict[str, Sighting]:
+        """When each VM was last seen: with its host when the host answered the last sync
+        (fresh), as of its host's last answer when it did not, or as of when it went
+        missing (it is then unaccounted for: stale until found)."""
+        hosts = {h.name: h for h in self.store.hosts()}
+        seen = self.store.host_seen_at()
+        lost = self.store.unaccounted()
+        result: dict[str, Sighting] = {}
+        for vm in vms:
+            if vm.name in lost:
+                result[vm.name] = Sighting(lost[vm.name] or None, True)
+            elif vm.host is None or vm.host not in hosts:
+                result[vm.name] = Sighting(self.store.vm_seen_at(vm.name), False)
+            else:
+                host = hosts[vm.host]
+                result[vm.name] = Sighting(
+                    seen.get(vm.host) or None, host.state is not HostState.UP
+                )
+        return result
+
+    def vm_seen(self, name: str) -> Sighting:
+        return self.vm_sightings([self.vm(name)])[name]
 
     def pools(self) -> list[PoolUsage]:
         return self.store.pool_usage()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from vdctui.drivers.base import HostDriver
-from vdctui.model import FleetEvent, Host, HostState, Pool, Vm
+from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Vm
 from vdctui.store import Store
 
 
@@ -37,9 +37,9 @@ def host_drift(before: dict[str, Host], now: Iterable[Host], ts: float) -> list[
 
 
 def vm_drift(
-    before: dict[str, Vm], now: dict[str, Vm], answered: set[str], ts: float
-) -> tuple[list[FleetEvent], list[str]]:
-    """Events for VMs that appeared, changed state or host; and the names that vanished."""
+    before: dict[str, Vm], now: dict[str, Vm], vanished: list[str], ts: float
+) -> list[FleetEvent]:
+    """Events for VMs that appeared, changed state or host, or vanished."""
     events: list[FleetEvent] = []
     for name, vm in now.items():
         old = before.get(name)
@@ -74,11 +74,6 @@ def vm_drift(
                     message=f"VM {name} went {old.state} -> {vm.state}",
                 )
             )
-    vanished = [
-        name
-        for name, old in before.items()
-        if name not in now and (old.host is None or old.host in answered)
-    ]
     events.extend(
         FleetEvent(
             ts,
@@ -89,7 +84,31 @@ def vm_drift(
         )
         for name in vanished
     )
-    return events, vanished
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """What became of the VMs the store knows that the fleet did not list."""
+
+    vanished: list[str]  # every host answered and none has it: gone
+    unaccounted: list[str]  # its host answered without it, but some host did not answer
+
+
+def sort_missing(
+    before: dict[str, Vm], found: dict[str, Vm], answered: set[str], everyone_answered: bool
+) -> Missing:
+    """A VM the console has seen is never dropped because a host stopped answering: on a
+    silent host it is kept as last seen; gone from a host that answered while another did
+    not, it is unaccounted for (it may have moved there); only when every host answered
+    is a VM nobody lists gone."""
+    vanished: list[str] = []
+    unaccounted: list[str] = []
+    for name, old in before.items():
+        if name in found or (old.host is not None and old.host not in answered):
+            continue
+        (vanished if everyone_answered else unaccounted).append(name)
+    return Missing(vanished, unaccounted)
 
 
 def remembered_pool(vm: Vm, before: Vm | None) -> Vm:
@@ -180,13 +199,17 @@ class Reconciler:
         before_hosts = {host.name: host for host in store.hosts()}
         before = self.seen()
         answered = {host.name for host in hosts if host.state is HostState.UP}
+        everyone = answered == {host.name for host in hosts}
+        missing = sort_missing(before, found, answered, everyone_answered=everyone)
+        host_seen = store.host_seen_at()
 
         events = host_drift(before_hosts, hosts, ts) if before_hosts else []
-        vm_events, vanished = vm_drift(before, found, answered, ts)
+        unaccounted, lost_events = self._unaccounted(missing.unaccounted, answered, host_seen, ts)
         if before:  # the first sync of a new store is not drift
-            events.extend(vm_events)
+            events.extend(vm_drift(before, found, missing.vanished, ts))
+            events.extend(lost_events)
         found = keep_known_pools(store, found, before)
-        changed = []
+        changed = list(unaccounted.values())
         for index, vm in enumerate(found.values()):
             old = before.get(vm.name)
             if old is None or material(old) != material(vm):
@@ -194,19 +217,105 @@ class Reconciler:
             await breathe(index)
 
         store.replace_topology(topology)
-        store.upsert_hosts(hosts, ts)
+        store_hosts(store, hosts, before_hosts, host_seen, ts)
         for start in range(0, len(changed), CHUNK):
             store.upsert_vms(changed[start : start + CHUNK], ts)
             await asyncio.sleep(0)
-        store.remove_vms(vanished)
+        store.remove_vms(missing.vanished)
+        self._account(found, missing.vanished)
         store.record_events(events)
         for vm in changed:
             before[vm.name] = vm
-        for name in vanished:
+        for name in missing.vanished:
             before.pop(name, None)
         return events
+
+    def _unaccounted(
+        self, names: list[str], answered: set[str], host_seen: dict[str, float], ts: float
+    ) -> tuple[dict[str, Vm], list[FleetEvent]]:
+        """Keep VMs no answering host has: on the host a migration took them to (one that
+        does not answer), else where they were; remembered with when they were last seen."""
+        before = self.seen()
+        kept: dict[str, Vm] = {}
+        events: list[FleetEvent] = []
+        already = self.store.unaccounted()
+        stamps: dict[str, float] = {}
+        for name in names:
+            old = before[name]
+            host = self._whereabouts(name, answered) or old.host
+            kept[name] = replace(old, host=host)
+            if name in already:
+                continue
+            stamps[name] = host_seen.get(old.host or "", 0.0)
+            where = f"; it may be on {host}, which does not answer" if host != old.host else ""
+            events.append(
+                FleetEvent(
+                    ts,
+                    "drift.vm-unaccounted",
+                    host=host,
+                    vm=name,
+                    message=f"VM {name} is no longer on {old.host} and no host that "
+                    f"answered has it{where}",
+                )
+            )
+        self.store.mark_unaccounted(stamps, "not found on any host that answered")
+        return kept, events
+
+    def _whereabouts(self, name: str, answered: set[str]) -> str | None:
+        """The host the console's latest migration of `name` took (or is taking) it to,
+        when that host does not answer."""
+        for record in self.store.migrations(vm=name, limit=1):
+            if record.outcome in (None, MigrationOutcome.SUCCEEDED):
+                return record.target if record.target not in answered else None
+        return None
+
+    def _account(self, found: dict[str, Vm], vanished: list[str]) -> None:
+        lost = self.store.unaccounted()
+        if lost:
+            self.store.clear_unaccounted([n for n in lost if n in found or n in vanished])
+
+    def moved(self, name: str, target: str) -> Vm | None:
+        """A migration the console followed ended with `name` on `target`, which cannot be
+        read now: remember it there, unaccounted for until its host answers again."""
+        old = self.seen().get(name) or self.store.vm(name)
+        if old is None:
+            return None
+        vm = replace(old, host=target)
+        self.store.upsert_vms([vm], self.store.now())
+        self.store.mark_unaccounted(
+            {name: self.store.now()}, f"moved to {target}, which did not answer after the move"
+        )
+        self.seen()[name] = vm
+        return vm
+
+
+def store_hosts(
+    store: Store,
+    hosts: list[Host],
+    before: dict[str, Host],
+    seen_at: dict[str, float],
+    ts: float,
+) -> None:
+    """Hosts that answered are seen now; the others keep when they last answered, and an
+    unreachable one keeps its figures as last seen (it may still run its VMs)."""
+    store.upsert_hosts([h for h in hosts if h.state is HostState.UP], ts)
+    for host in hosts:
+        if host.state is HostState.UP:
+            continue
+        old = before.get(host.name)
+        if host.state is HostState.UNREACHABLE and old is not None:
+            host = replace(
+                host,
+                cpu_util=old.cpu_util,
+                memory_used_mib=old.memory_used_mib,
+                power_watts=old.power_watts,
+                vm_count=old.vm_count,
+            )
+        store.upsert_hosts([host], seen_at.get(host.name, 0.0))
 
 
 async def refresh_vm(reconciler: Reconciler, driver: HostDriver, name: str) -> Vm:
     """Ask the driver for one VM now and remember it (after a change the console made)."""
-    return reconciler.remember(await driver.get_vm(name))
+    vm = reconciler.remember(await driver.get_vm(name))
+    reconciler.store.clear_unaccounted([name])
+    return vm

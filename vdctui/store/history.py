@@ -239,6 +239,35 @@ class HistoryStore(StoreBase):
         sql = f"{_MIGRATION_SELECT}{where} ORDER BY id DESC LIMIT ?"
         return [_migration(r) for r in self._db.execute(sql, [*params, limit])]
 
+    # --- sightings: when hosts answered, VMs the last sync could not find ------
+
+    def host_seen_at(self) -> dict[str, float]:
+        """When each host last answered (0.0: never)."""
+        return {r[0]: float(r[1]) for r in self._db.execute("SELECT name, seen_at FROM hosts")}
+
+    def mark_unaccounted(self, seen: dict[str, float], reason: str) -> None:
+        """Remember VMs that were not found where they were last seen, with when that was
+        (a VM already marked keeps its first stamp)."""
+        now = self._now()
+        with self._db.atomic():
+            self._db.conn.executemany(
+                "INSERT INTO vms_unaccounted (vm, seen_at, since, reason) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(vm) DO NOTHING",
+                [(name, float(at), now, reason) for name, at in seen.items()],
+            )
+
+    def clear_unaccounted(self, names: Iterable[str]) -> None:
+        """These VMs were found (or are gone for good): no longer unaccounted."""
+        with self._db.atomic():
+            self._db.conn.executemany(
+                "DELETE FROM vms_unaccounted WHERE vm = ?", [(n,) for n in names]
+            )
+
+    def unaccounted(self) -> dict[str, float]:
+        """VMs the last syncs could not find (kept as last seen), with when they were seen."""
+        rows = self._db.execute("SELECT vm, seen_at FROM vms_unaccounted")
+        return {r[0]: float(r[1]) for r in rows}
+
     # --- events ---------------------------------------------------------------
 
     def record_events(self, events: Iterable[FleetEvent]) -> None:

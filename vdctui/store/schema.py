@@ -282,7 +282,24 @@ def migration_5(db: Database) -> None:
         db.execute(f"ALTER TABLE vms ADD COLUMN {column} {kind}")
 
 
-MIGRATIONS: list[Migration] = [migration_1, migration_2, migration_3, migration_4, migration_5]
+def migration_6(db: Database) -> None:
+    """VMs the console has seen but could not find at its last sync, while some host did
+    not answer: kept (never dropped), with when they were last seen."""
+    db.execute(
+        """CREATE TABLE vms_unaccounted (
+            vm TEXT PRIMARY KEY, seen_at REAL NOT NULL, since REAL NOT NULL,
+            reason TEXT NOT NULL DEFAULT '')"""
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    migration_1,
+    migration_2,
+    migration_3,
+    migration_4,
+    migration_5,
+    migration_6,
+]
 
 
 def current_version(db: Database) -> int:
