@@ -141,8 +141,13 @@ class VmLifecycle(FleetState):
         self.emit("vm.undefined", f"VM {name} undefined.", v.host, name)
 
     def _busy(self, v: Vm) -> None:
-        if v.name in self.migrations:
-            raise self.refuse(f"VM {v.name} is being migrated; abort the migration first.")
+        """Refuse a change to a VM with a job in flight, naming the job."""
+        m = self.migrations.get(v.name)
+        if m is not None:
+            raise self.refuse(
+                f"VM {v.name} is being migrated from {m.source} to {m.target} "
+                f"(migration {m.id}); wait for it to end or abort it first."
+            )
 
     def _set_state(self, v: Vm, state: str, why: str = "") -> None:
         old = v.state
@@ -175,6 +180,7 @@ class VmLifecycle(FleetState):
     def start_vm(self, name: str) -> None:
         v = self.vm(name)
         h = self.check_reachable(v.host)
+        self._busy(v)
         if v.state not in (SHUT_OFF, CRASHED):
             raise self.refuse(f"VM {name} cannot be started: it is {v.state}.")
         if v.vcpus > h.usable_cpus:
@@ -247,6 +253,7 @@ class VmLifecycle(FleetState):
     def resume_vm(self, name: str) -> None:
         v = self.vm(name)
         self.check_reachable(v.host)
+        self._busy(v)
         if v.state != PAUSED:
             raise self.refuse(f"VM {name} cannot be resumed: it is {v.state}, not paused.")
         self._set_state(v, RUNNING)

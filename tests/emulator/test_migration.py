@@ -236,3 +236,25 @@ def test_injected_failure_for_one_vm_then_any(fleet):
     assert m.state == "failed" and fleet.vms["b"].host == "ra2"
     kinds = [e.kind for e in fleet.events_since(0)]
     assert "migration.failed" in kinds and "migration.done" in kinds
+
+
+def test_a_vm_with_a_migration_in_flight_refuses_lifecycle_changes(fleet):
+    """A VM started while its cold migration copies its disk would end up running on the
+    target without the target's memory being checked: refused, naming the migration."""
+    add_vm(fleet, "loc", memory_gib=4, start=False, datastore="local-ra1")
+    m = fleet.migrate("loc", "rb2", live=False)
+    for change in (fleet.start_vm, fleet.reboot_vm, fleet.suspend_vm, fleet.resume_vm):
+        with pytest.raises(InvalidOperation, match=r"migrated from ra1 to rb2 \(migration 1\)"):
+            change("loc")
+    with pytest.raises(InvalidOperation, match="being migrated"):
+        fleet.set_memory("loc", 8192)
+    run_until_done(fleet, m)
+    assert fleet.vms["loc"].state == "shut off" and fleet.vms["loc"].host == "rb2"
+    add_vm(fleet, "live", memory_gib=4)
+    fleet.suspend_vm("live")
+    m2 = fleet.migrate("live", "ra2")
+    with pytest.raises(InvalidOperation, match="being migrated"):
+        fleet.resume_vm("live")
+    run_until_done(fleet, m2)
+    fleet.resume_vm("live")
+    assert fleet.vms["live"].state == "running"

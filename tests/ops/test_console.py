@@ -268,7 +268,9 @@ async def test_listeners_hear_drift_and_migration_ends(
     assert [e.kind for e in heard] == ["drift.vm-state", "migration.succeeded"]
 
 
-async def test_tasks_left_running_by_a_crash_are_failed_on_start(driver: EmulatedDriver) -> None:
+async def test_tasks_left_running_by_a_crash_are_failed_at_the_first_sync(
+    driver: EmulatedDriver,
+) -> None:
     from vdctui.store import Store
 
     store = Store(":memory:")
@@ -278,6 +280,7 @@ async def test_tasks_left_running_by_a_crash_are_failed_on_start(driver: Emulate
         "web-001", "rk1-h01", "rk1-h02", MigrationKind.LIVE, "alice", task_id=task.id
     )
     console = Console(store, driver, Identity("alice", Role.ADMIN))
+    await console.sync()
     assert console.task(task.id).state is TaskState.FAILED
     assert "interrupted" in console.task(task.id).error
     (record,) = console.migrations(vm="web-001")

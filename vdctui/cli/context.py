@@ -13,6 +13,7 @@ import click
 
 from vdctui.backend import BackendError, open_console, open_ssh_console, store_console
 from vdctui.cli.output import say
+from vdctui.drivers.base import DriverError
 from vdctui.escape import for_terminal
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.actions import Action
@@ -63,7 +64,7 @@ class CliContext:
 
         try:
             return asyncio.run(session())
-        except (Refused, Failed, BackendError, StoreError) as exc:
+        except (Refused, Failed, BackendError, StoreError, DriverError) as exc:
             fail(str(exc))
         except KeyboardInterrupt:
             click.echo("vdctui: interrupted.", err=True)

@@ -37,6 +37,19 @@ class Action(enum.Enum):
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
     )
+    VM_CREATE_END = ActionSpec(
+        "vm.create.end", Role.VIEWER, "The end of a VM creation", change=False
+    )
+    MAINTENANCE_END = ActionSpec(
+        "host.maintenance.end", Role.VIEWER, "The end of an evacuation", change=False
+    )
+    HA_RESTART_END = ActionSpec(
+        "ha.restart.end", Role.VIEWER, "The end of a failed host's restarts", change=False
+    )
+    BALANCE_APPLY_END = ActionSpec(
+        "balance.apply.end", Role.VIEWER, "The end of the balancer's moves", change=False
+    )
+    TASK_END = ActionSpec("task.end", Role.VIEWER, "The end of a task", change=False)
     TASK_CANCEL = ActionSpec("task.cancel", Role.OPERATOR, "Cancelling a task")
     MAINTENANCE_ENTER = ActionSpec(
         "host.maintenance.enter", Role.OPERATOR, "Putting a host in maintenance"

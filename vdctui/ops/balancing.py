@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vdctui.model import HostState, VmState
+from vdctui.drivers.base import DriverError
+from vdctui.model import HostState, TaskState, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler.view import IDLE_SHARE_OF_PEAK
+from vdctui.ops.tasks import end_task, ending_on_error
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -87,20 +89,37 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
 
 async def apply_moves(console: Console, rec: Recommendation) -> Applied:
     """`apply`, through the door as one "balance.apply" change (role checked before the
-    first move), with the count of steps that worked."""
+    first move), with the count of steps that worked; under one "balance" task that ends
+    with its outcome and audit record whatever happens."""
     params = {"moves": len(rec.moves), "power_off": list(rec.power_off)}
 
     async def work() -> Applied:
-        return await _carry_out(console, rec)
+        task = console.store.create_task("balance", "fleet", console.identity.actor, params)
+        console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+        try:
+            async with ending_on_error(console, task.id):
+                applied = await _carry_out(console, rec, task.id)
+        except DriverError as exc:
+            raise Failed(f"Balancing stopped: {exc}") from exc
+        ok = applied.done == applied.steps
+        end_task(
+            console,
+            task.id,
+            TaskState.SUCCEEDED if ok else TaskState.FAILED,
+            progress=100.0,
+            error="" if ok else "; ".join(applied.lines),
+            detail={"steps": applied.lines},
+        )
+        return applied
 
     return await console.change(Action.BALANCE_APPLY, "fleet", params, work)
 
 
-async def _carry_out(console: Console, rec: Recommendation) -> Applied:
+async def _carry_out(console: Console, rec: Recommendation, task_id: int) -> Applied:
     lines: list[str] = []
     failed = False
     done = 0
-    for move in rec.moves:
+    for k, move in enumerate(rec.moves, start=1):
         try:
             run = await console.migrate_vm(move.vm, move.target)
             result = await run.wait()
@@ -110,6 +129,7 @@ async def _carry_out(console: Console, rec: Recommendation) -> Applied:
         except (Refused, Failed) as exc:
             lines.append(f"{move.vm} {move.source} -> {move.target}: refused: {exc}")
             failed = True
+        console.store.update_task(task_id, progress=100.0 * k / max(len(rec.moves), 1))
     steps = len(rec.moves) + len(rec.power_off)
     if failed:
         return Applied(lines + ["Hosts stay on: a move did not succeed."], steps, done)

@@ -27,11 +27,11 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import creation, maintenance, placement, pools, scheduling
+from vdctui.ops import creation, maintenance, placement, pools, scheduling, tasks
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
-from vdctui.ops.migration import MigrationRun, ProgressListener, follow
+from vdctui.ops.migration import TASK_STATE_OF, MigrationRun, ProgressListener, follow
 from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
@@ -74,8 +74,7 @@ class Console(FleetReads):
         self._listeners: list[Listener] = []
         self._history: dict[str, deque[float]] = {}
         self.reconciler = Reconciler(store)
-        if store.writable:
-            store.fail_interrupted_tasks()
+        self._recovered = not store.writable  # a stopped console's tasks end at the first sync
 
     @property
     def backend(self) -> str:
@@ -100,6 +99,9 @@ class Console(FleetReads):
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
         events = await self.reconciler.sync(self.driver)
+        if not self._recovered:
+            self._recovered = True
+            tasks.recover_interrupted(self)
         for host in self.reconciler.hosts:
             if host.cpu_util is not None:  # an unknown figure is no sample
                 samples = self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES))
@@ -180,13 +182,27 @@ class Console(FleetReads):
             raise Refused(f"There is no VM named {name!r}.")
         return vm
 
+    def _idle_vm(self, name: str) -> Vm:
+        """The VM as last seen, refused if a task is in flight for it (named)."""
+        vm = self._known_vm(name)
+        for task in self.store.tasks(active=True, limit=1000):
+            if task.target == name:
+                what = "migration" if task.kind == "migrate" else task.kind
+                to = task.detail.get("to")
+                raise Refused(
+                    f"{name} has task {task.id} in flight ({what}"
+                    + (f" to {to}" if to else "")
+                    + "); wait for it to end or cancel it first."
+                )
+        return vm
+
     # --- lifecycle --------------------------------------------------------------
 
     async def _lifecycle(
         self, action: Action, name: str, call: Callable[[str], Awaitable[None]]
     ) -> Vm:
         async def work() -> Vm:
-            self._known_vm(name)
+            self._idle_vm(name)
             await call(name)
             return await self.refresh_vm(name)
 
@@ -253,7 +269,7 @@ class Console(FleetReads):
         self, name: str, *, vcpus: int | None = None, memory_mib: int | None = None
     ) -> Vm:
         async def work() -> Vm:
-            vm = self._known_vm(name)
+            vm = self._idle_vm(name)
             self.check_resize(vm, vcpus, memory_mib)
             if vcpus is not None and vcpus != vm.vcpus:
                 await self.driver.set_vcpus(name, vcpus)
@@ -278,7 +294,7 @@ class Console(FleetReads):
             if start:
                 creation.admit(self.store, order)
             return await creation.carry_out(
-                self.reconciler, self.driver, order, self.identity.actor, start=start
+                self, self.reconciler, self.driver, order, self.identity.actor, start=start
             )
 
         return await self.change(Action.VM_CREATE, name, params, work)
@@ -353,7 +369,7 @@ class Console(FleetReads):
         }
 
         async def work() -> MigrationRun:
-            vm = self._known_vm(name)
+            vm = self._idle_vm(name)
             self._check_migration(vm, target, kind)
             source = vm.host or ""
             task = self.store.create_task(
@@ -363,30 +379,30 @@ class Console(FleetReads):
             record_id = self.store.start_migration(
                 name, source, target, kind, self.identity.actor, task_id=task.id, started=started
             )
-            try:
-                handle = await self.driver.migrate(
-                    name,
-                    target,
-                    live=not cold,
-                    copy_storage=copy_storage,
-                    auto_converge=auto_converge,
-                )
-            except DriverError as exc:
-                self.store.update_task(task.id, state=TaskState.FAILED, error=str(exc))
-                self.store.finish_migration(
-                    record_id,
-                    MigrationResult(
+            async with tasks.ending_on_error(self, task.id):
+                try:
+                    handle = await self.driver.migrate(
                         name,
-                        source,
                         target,
-                        kind,
-                        outcome=MigrationOutcome.FAILED,
-                        started=started,
-                        ended=self.store.now(),
-                        reason=str(exc),
-                    ),
-                )
-                raise
+                        live=not cold,
+                        copy_storage=copy_storage,
+                        auto_converge=auto_converge,
+                    )
+                except DriverError as exc:
+                    self.store.finish_migration(
+                        record_id,
+                        MigrationResult(
+                            name,
+                            source,
+                            target,
+                            kind,
+                            outcome=MigrationOutcome.FAILED,
+                            started=started,
+                            ended=self.store.now(),
+                            reason=str(exc),
+                        ),
+                    )
+                    raise
             self.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
             run = MigrationRun(started, task.id, record_id, name, source, target, kind, handle)
             run.follower = asyncio.create_task(
@@ -397,7 +413,9 @@ class Console(FleetReads):
 
         return await self.change(Action.VM_MIGRATE, name, params, work)
 
-    async def _migration_ended(self, run: MigrationRun, result: MigrationResult) -> None:
+    async def _migration_ended(
+        self, run: MigrationRun, result: MigrationResult, final: dict[str, Any]
+    ) -> None:
         self._runs.pop(run.task_id, None)
         try:
             await self.refresh_vm(run.vm)
@@ -405,20 +423,21 @@ class Console(FleetReads):
             if result.outcome is MigrationOutcome.SUCCEEDED:
                 self.reconciler.moved(run.vm, run.target)
         outcome = result.outcome.value
-        self.record_audit(
-            Action.VM_MIGRATE_END,
-            run.vm,
-            {
-                "task": run.task_id,
+        succeeded = result.outcome is MigrationOutcome.SUCCEEDED
+        tasks.end_task(
+            self,
+            run.task_id,
+            TASK_STATE_OF[result.outcome],
+            error="" if succeeded else result.reason,
+            progress=100.0 if succeeded else None,
+            detail=final,
+            audit={
                 "from": run.source,
                 "to": run.target,
-                "outcome": outcome,
                 "bytes": result.data_processed,
                 "rounds": result.rounds,
                 "downtime_ms": result.downtime_ms,
             },
-            "ok" if outcome == "succeeded" else outcome,
-            result.reason,
         )
         self._emit(
             [

@@ -6,6 +6,7 @@ the batch); pool admission control is checked for the whole order first.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from vdctui import checks
@@ -15,6 +16,7 @@ from vdctui.ops import pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import PlacementRequest, Weights, pick, place
+from vdctui.ops.tasks import Door, end_task
 from vdctui.store import Store
 
 MAX_COUNT = 1000
@@ -92,6 +94,7 @@ def admit(store: Store, order: CreateOrder) -> None:
 
 
 async def carry_out(
+    door: Door,
     reconciler: Reconciler,
     driver: HostDriver,
     order: CreateOrder,
@@ -100,7 +103,8 @@ async def carry_out(
     start: bool,
     weights: Weights | None = None,
 ) -> list[Vm]:
-    """Place and make every VM of the order as a task with progress; say how far it got."""
+    """Place and make every VM of the order as a task with progress; say how far it got.
+    The task ends with its outcome and an audit end record whatever happens."""
     store = reconciler.store
     task = store.create_task(
         "create",
@@ -109,36 +113,56 @@ async def carry_out(
         {"flavor": order.flavor.name, "pool": order.pool.name, "count": len(order.names)},
     )
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+    created: list[Vm] = []
+    try:
+        await _make(reconciler, driver, order, task.id, created, start=start, weights=weights)
+    except BaseException as exc:
+        so_far = f" after creating {len(created)} of {len(order.names)}" if created else ""
+        cancelled = isinstance(exc, asyncio.CancelledError)
+        why = "cancelled" if cancelled else str(exc) or type(exc).__name__
+        state = TaskState.CANCELLED if cancelled else TaskState.FAILED
+        end_task(door, task.id, state, error=f"{why}{so_far}")
+        if isinstance(exc, Refused | Failed | DriverError):
+            raise type(exc)(f"{exc}{so_far}") from exc
+        raise
+    end_task(door, task.id, TaskState.SUCCEEDED, progress=100.0, audit={"created": len(created)})
+    return created
+
+
+async def _make(
+    reconciler: Reconciler,
+    driver: HostDriver,
+    order: CreateOrder,
+    task_id: int,
+    created: list[Vm],
+    *,
+    start: bool,
+    weights: Weights | None,
+) -> None:
+    """Place, define (and start) each VM of the order in turn, adding it to `created`."""
+    store = reconciler.store
     topology = store.topology()
     view = scheduling.fleet_view(store)
     flavor = order.flavor
-    created: list[Vm] = []
-    try:
-        for name in order.names:
-            request = PlacementRequest(
-                name,
-                flavor.vcpus,
-                flavor.memory_mib,
-                cpu_overcommit=order.pool.cpu_overcommit,
-                memory_overcommit=order.pool.memory_overcommit,
+    for name in order.names:
+        request = PlacementRequest(
+            name,
+            flavor.vcpus,
+            flavor.memory_mib,
+            cpu_overcommit=order.pool.cpu_overcommit,
+            memory_overcommit=order.pool.memory_overcommit,
+        )
+        chosen = pick(view, request, weights or Weights())
+        if chosen is None:
+            why = place(view, request).summary()
+            raise Refused(
+                f"No host has room for {name} ({flavor.vcpus} vCPUs, "
+                f"{flavor.memory_mib} MiB) in pool {order.pool.name}: {why}."
             )
-            chosen = pick(view, request, weights or Weights())
-            if chosen is None:
-                why = place(view, request).summary()
-                raise Refused(
-                    f"No host has room for {name} ({flavor.vcpus} vCPUs, "
-                    f"{flavor.memory_mib} MiB) in pool {order.pool.name}: {why}."
-                )
-            host = view.hosts[view.index[chosen]]
-            await driver.define(spec_for(name, order, host, topology), host.name)
-            if start:
-                await driver.start(name)
-                view.claim(host.name, flavor.vcpus, flavor.memory_mib)
-            created.append(await refresh_vm(reconciler, driver, name))
-            store.update_task(task.id, progress=100.0 * len(created) / len(order.names))
-    except (Refused, Failed, DriverError) as exc:
-        so_far = f" after creating {len(created)} of {len(order.names)}" if created else ""
-        store.update_task(task.id, state=TaskState.FAILED, error=f"{exc}{so_far}")
-        raise type(exc)(f"{exc}{so_far}") from exc
-    store.update_task(task.id, state=TaskState.SUCCEEDED, progress=100.0)
-    return created
+        host = view.hosts[view.index[chosen]]
+        await driver.define(spec_for(name, order, host, topology), host.name)
+        if start:
+            await driver.start(name)
+            view.claim(host.name, flavor.vcpus, flavor.memory_mib)
+        created.append(await refresh_vm(reconciler, driver, name))
+        store.update_task(task_id, progress=100.0 * len(created) / len(order.names))

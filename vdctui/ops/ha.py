@@ -21,6 +21,7 @@ from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
+from vdctui.ops.tasks import end_task, ending_on_error
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -160,21 +161,23 @@ async def _restart_all(console: Console, host: str, confirmed: bool) -> list[Res
         {"vms": [v.name for v in victims], "confirmed": confirmed},
     )
     console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
-    view = fleet_view(console.store)
-    hosts_of = {v.name: v.host for v in console.store.vms()}
-    rack_of = {h.name: h.rack for h in view.hosts}
     outcomes: list[RestartOutcome] = []
-    for k, vm in enumerate(victims, start=1):
-        request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
-        outcome = await _restart_one(console, vm, request, view, confirmed)
-        if outcome.target:
-            hosts_of[vm.name] = outcome.target
-        outcomes.append(outcome)
-        console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
+    async with ending_on_error(console, task.id):
+        view = fleet_view(console.store)
+        hosts_of = {v.name: v.host for v in console.store.vms()}
+        rack_of = {h.name: h.rack for h in view.hosts}
+        for k, vm in enumerate(victims, start=1):
+            request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
+            outcome = await _restart_one(console, vm, request, view, confirmed)
+            if outcome.target:
+                hosts_of[vm.name] = outcome.target
+            outcomes.append(outcome)
+            console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
     errors = [f"{o.vm}: {o.error}" for o in outcomes if o.error]
-    console.store.update_task(
+    end_task(
+        console,
         task.id,
-        state=TaskState.FAILED if errors else TaskState.SUCCEEDED,
+        TaskState.FAILED if errors else TaskState.SUCCEEDED,
         progress=100.0,
         error="; ".join(errors),
         detail={"restarted": {o.vm: o.target for o in outcomes}},

@@ -11,10 +11,12 @@ host enters maintenance only when no VM is left on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from vdctui.drivers.base import DriverError
 from vdctui.model import (
     Host,
     MigrationKind,
@@ -29,12 +31,16 @@ from vdctui.ops.migration import MigrationRun
 from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, place
 from vdctui.ops.scheduler.view import holds_resources
 from vdctui.ops.scheduling import fleet_view, request_for
+from vdctui.ops.tasks import end_task
 from vdctui.store import Store
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
 
 MIB = 1 << 20
+ENTERING = "entering"  # the maintenance flag's reason while an evacuation runs
+MAINTENANCE = "maintenance"  # ... once the host is empty
+INTERRUPTED = "interrupted"  # ... after its evacuation's process stopped (resume or cancel)
 LINK_EFFICIENCY = 0.8  # the share of a NIC's line rate a migration stream gets
 MAX_ROUNDS = 30
 
@@ -178,6 +184,7 @@ class Evacuation:
     failed: dict[str, str] = field(default_factory=dict)
     running: dict[str, float] = field(default_factory=dict)  # VM -> percent
     cancelled: bool = False
+    error: str = ""  # what stopped the evacuation itself, if anything did
     _cancel: asyncio.Event = field(default_factory=asyncio.Event)
 
     def cancel(self) -> None:
@@ -204,6 +211,8 @@ class Evacuation:
             )
         if self.cancelled:
             parts.append("cancelled")
+        if self.error:
+            parts.append(f"stopped: {self.error}")
         return ", ".join(parts)
 
 
@@ -242,7 +251,7 @@ async def run_evacuation(
         {"moves": len(plan.moves), "max_per_host": plan.max_per_host, "max_total": plan.max_total},
     )
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
-    store.set_maintenance(plan.host, True, actor=console.identity.actor, reason="entering")
+    store.set_maintenance(plan.host, True, actor=console.identity.actor, reason=ENTERING)
     evacuation = Evacuation(plan, task.id)
     if started:
         started(evacuation)
@@ -269,7 +278,8 @@ async def run_evacuation(
             stop = asyncio.ensure_future(evacuation._cancel.wait())
             await asyncio.wait({waiter, stop}, return_when=asyncio.FIRST_COMPLETED)
             if not waiter.done():
-                await console.cancel_task(run.task_id)
+                with contextlib.suppress(Refused, Failed):  # it may have ended meanwhile
+                    await console.cancel_task(run.task_id)
             stop.cancel()
             result = await waiter
             evacuation.running.pop(planned.vm, None)
@@ -283,6 +293,9 @@ async def run_evacuation(
         await asyncio.gather(*(move(m) for m in plan.moves))
     except asyncio.CancelledError:
         evacuation.cancel()
+        raise
+    except Exception as exc:
+        evacuation.error = str(exc) or type(exc).__name__
         raise
     finally:
         await _finish(console, evacuation)
@@ -321,19 +334,24 @@ async def _start_move(
 
 
 async def _finish(console: Console, evacuation: Evacuation) -> None:
-    """Enter maintenance if the host is empty; otherwise clear the flag and say why."""
+    """Enter maintenance if the host is empty; otherwise clear the flag and say why. The
+    task ends with its outcome and audit record even if the fleet no longer answers."""
     store, host = console.store, evacuation.plan.host
-    await console.sync()
-    left = sorted(v.name for v in store.vms(host=host))
-    if not left and not evacuation.failed and not evacuation.cancelled:
-        store.set_maintenance(host, True, actor=console.identity.actor, reason="maintenance")
-        store.update_task(evacuation.task_id, state=TaskState.SUCCEEDED, progress=100.0)
+    try:
+        await console.sync()
+        left: list[str] | None = sorted(v.name for v in store.vms(host=host))
+        unseen = ""
+    except DriverError as exc:
+        left, unseen = None, f"; the fleet did not answer to check the host is empty: {exc}"
+    if left == [] and not (evacuation.failed or evacuation.cancelled or evacuation.error):
+        store.set_maintenance(host, True, actor=console.identity.actor, reason=MAINTENANCE)
+        end_task(console, evacuation.task_id, TaskState.SUCCEEDED, progress=100.0)
         return
     store.set_maintenance(host, False)
-    text = evacuation.outcome_text()
+    text = evacuation.outcome_text() + unseen
     if left:
         text += f"; still on {host}: {', '.join(left)}"
     state = TaskState.CANCELLED if evacuation.cancelled else TaskState.FAILED
-    store.update_task(
-        evacuation.task_id, state=state, error=f"host {host} did not enter maintenance: {text}"
+    end_task(
+        console, evacuation.task_id, state, error=f"host {host} did not enter maintenance: {text}"
     )

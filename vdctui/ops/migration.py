@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from vdctui.drivers.base import DriverError, MigrationHandle
 from vdctui.model import (
@@ -25,7 +26,7 @@ TASK_STATE_OF = {
 PROGRESS_WRITES_PER_SECOND = 4.0
 
 ProgressListener = Callable[["MigrationRun", MigrationProgress], None]
-EndListener = Callable[["MigrationRun", MigrationResult], Awaitable[None]]
+EndListener = Callable[["MigrationRun", MigrationResult, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
@@ -57,7 +58,8 @@ async def follow(
     on_end: EndListener,
 ) -> MigrationResult:
     """Write progress into the task as it comes, then record how it ended, whatever
-    happens to the hosts (a host that stops answering ends it as failed, saying so)."""
+    happens to the hosts (a host that stops answering ends it as failed, saying so);
+    `on_end` ends the task."""
     last_write = 0.0
     try:
         async for sample in run.handle.updates():
@@ -75,14 +77,7 @@ async def follow(
     duration = max(result.ended - result.started, 0.0)
     result = replace(result, started=run.started, ended=run.started + duration)
     store.finish_migration(run.record_id, result)
-    store.update_task(
-        run.task_id,
-        state=TASK_STATE_OF[result.outcome],
-        progress=100.0 if result.outcome is MigrationOutcome.SUCCEEDED else None,
-        error=result.reason if result.outcome is not MigrationOutcome.SUCCEEDED else None,
-        detail=final,
-    )
-    await on_end(run, result)
+    await on_end(run, result, final)
     return result
 
 

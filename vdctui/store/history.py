@@ -215,6 +215,20 @@ class HistoryStore(StoreBase):
         row = self._db.execute(f"{_MIGRATION_SELECT} WHERE id = ?", [migration_id]).fetchone()
         return _migration(row)
 
+    def open_migrations(self) -> list[MigrationRecord]:
+        """Migrations with no outcome yet, oldest first."""
+        sql = f"{_MIGRATION_SELECT} WHERE outcome IS NULL ORDER BY id"
+        return [_migration(r) for r in self._db.execute(sql)]
+
+    def close_migration(self, migration_id: int, outcome: MigrationOutcome, reason: str) -> None:
+        """End a migration record the console could not follow to its end (now)."""
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE migrations SET outcome = ?, reason = ?, ended = ? "
+                "WHERE id = ? AND outcome IS NULL",
+                [MigrationOutcome(outcome).value, reason, self._now(), migration_id],
+            )
+
     def migrations(
         self,
         *,

@@ -1,0 +1,124 @@
+"""Every task ends with an outcome and an audit record, whatever happens to its hosts.
+
+A task (migrate, create, maintenance, HA restart, balance) is ended through
+`end_task`, which stores its outcome and writes one audit end record naming it
+(`params.task`). `ending_on_error` guards the work of a task: whatever escapes
+(a host that stops answering, a bug, a cancellation) ends the task as failed or
+cancelled, audited, before it propagates. `recover_interrupted` is the one
+place that ends the tasks a stopped process left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from vdctui.model import MigrationOutcome, MigrationRecord, Task, TaskState
+from vdctui.ops.actions import Action
+from vdctui.store import Store
+
+END_ACTIONS = {
+    "migrate": Action.VM_MIGRATE_END,
+    "create": Action.VM_CREATE_END,
+    "maintenance": Action.MAINTENANCE_END,
+    "ha-restart": Action.HA_RESTART_END,
+    "balance": Action.BALANCE_APPLY_END,
+}
+
+
+class Door(Protocol):
+    """What ending a task needs of the console: its store and its audit log."""
+
+    store: Store
+
+    def record_audit(
+        self, action: Action, target: str, params: dict[str, Any], result: str, error: str = ""
+    ) -> None: ...
+
+
+def end_action(kind: str) -> Action:
+    return END_ACTIONS.get(kind, Action.TASK_END)
+
+
+def end_task(
+    door: Door,
+    task_id: int,
+    state: TaskState,
+    *,
+    error: str = "",
+    progress: float | None = None,
+    detail: dict[str, Any] | None = None,
+    audit: dict[str, Any] | None = None,
+) -> Task:
+    """Store how the task ended and write its audit end record (once: a task already
+    ended is returned as it is)."""
+    task = door.store.task(task_id)
+    if task is not None and task.state.finished:
+        return task
+    task = door.store.update_task(
+        task_id, state=state, error=error or None, progress=progress, detail=detail
+    )
+    door.record_audit(
+        end_action(task.kind),
+        task.target,
+        {"task": task_id, "outcome": state.value, **(audit or {})},
+        "ok" if state is TaskState.SUCCEEDED else state.value,
+        error,
+    )
+    return task
+
+
+@asynccontextmanager
+async def ending_on_error(door: Door, task_id: int) -> AsyncIterator[None]:
+    """Whatever escapes the block ends the task (failed, or cancelled), audited."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        end_task(door, task_id, TaskState.CANCELLED, error="cancelled: the console stopped it")
+        raise
+    except BaseException as exc:
+        why = str(exc) or type(exc).__name__
+        end_task(door, task_id, TaskState.FAILED, error=why)
+        raise
+
+
+INTERRUPTED = "interrupted: the console stopped while it ran"
+
+
+def recover_interrupted(door: Door) -> list[Task]:
+    """End every task a stopped console left queued or running, with an audit record each.
+
+    A migration it left open is closed from what the store last saw of the VM: if the VM
+    was already seen on the target, it moved (succeeded); otherwise it is closed as
+    failed, interrupted (the next sync shows where the VM is). The one place that decides
+    which tasks are orphans: today every active task found at start is."""
+    store = door.store
+    ended: list[Task] = []
+    if not store.writable:
+        return ended
+    for record in store.open_migrations():
+        vm = store.vm(record.vm)
+        moved = vm is not None and vm.host == record.target
+        store.close_migration(
+            record.id,
+            MigrationOutcome.SUCCEEDED if moved else MigrationOutcome.FAILED,
+            "" if moved else INTERRUPTED,
+        )
+    for task in store.tasks(active=True, limit=100_000):
+        closed = _migration_of(store, task)
+        if closed is not None and closed.outcome is MigrationOutcome.SUCCEEDED:
+            ended.append(end_task(door, task.id, TaskState.SUCCEEDED, progress=100.0))
+        else:
+            ended.append(end_task(door, task.id, TaskState.FAILED, error=INTERRUPTED))
+    return ended
+
+
+def _migration_of(store: Store, task: Task) -> MigrationRecord | None:
+    if task.kind != "migrate":
+        return None
+    for record in store.migrations(vm=task.target, limit=20):
+        if record.task_id == task.id:
+            return record
+    return None
