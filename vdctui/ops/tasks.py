@@ -60,8 +60,9 @@ def end_task(
     task = door.store.update_task(
         task_id, state=state, error=error or None, progress=progress, detail=detail
     )
+    action = end_action(task.kind)
     door.record_audit(
-        end_action(task.kind),
+        action,
         task.target,
         {"task": task_id, "outcome": state.value, **(audit or {})},
         "ok" if state is TaskState.SUCCEEDED else state.value,
