@@ -299,12 +299,16 @@ class MigrationProgress:
     memory_iteration: int = 0
     downtime: int = 0  # ms, expected until done then actual
     phase: str = "setup"  # setup | precopy | stop-and-copy | copy-storage | cold | done
+    target_state: str = ""  # the copy on the target, as `virsh domstate --reason` says it
 
     @property
     def percent(self) -> float:
-        if self.data_total <= 0:
+        """How far the current pass is, as virsh shows it: (total - remaining) / total
+        (zero pages cost nothing to send, so bytes processed lag far behind)."""
+        if self.data_total <= 0 or self.phase == "setup":
             return 0.0
-        return min(100.0, 100.0 * self.data_processed / self.data_total)
+        done = self.data_total - self.data_remaining
+        return max(0.0, min(100.0, 100.0 * done / self.data_total))
 
 
 @dataclass(frozen=True, slots=True)
