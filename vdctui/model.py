@@ -385,6 +385,28 @@ class AuditProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSeal:
+    """The audit log's active seal, as `audit seal status` shows it (no key material)."""
+
+    seal_id: str
+    started: float
+    epoch_s: float
+    epoch: int  # the current epoch: records of earlier ones can no longer be re-sealed
+    first_id: int | None  # the first record it seals (None if its history row is gone)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """What `audit verify` found: where the log does not hold, and what was checked."""
+
+    records: int
+    head_hash: str  # the last record's hash: an auditor can note it and compare later
+    problems: list[AuditProblem]
+    notes: list[str]  # what was and was not checked, one sentence each
+    seal_checked: bool  # whether every seal was checked with the auditor's key
+
+
+@dataclass(frozen=True, slots=True)
 class FleetEvent:
     """Something that happened in the fleet or that reconcile noticed."""
 
