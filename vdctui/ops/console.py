@@ -75,6 +75,7 @@ class Console(FleetReads):
         self._history: dict[str, deque[float]] = {}
         self.reconciler = Reconciler(store)
         self._recovered = not store.writable  # a stopped console's tasks end at the first sync
+        self.follows_store = False  # see follow_store()
 
     @property
     def backend(self) -> str:
@@ -96,8 +97,19 @@ class Console(FleetReads):
 
     # --- reads ----------------------------------------------------------------
 
+    def follow_store(self) -> None:
+        """Read only what the store holds, as another process keeps it (a viewer who
+        cannot have the fleet): `sync()` then asks no driver and writes nothing."""
+        self.follows_store = True
+
+    def store_seen_at(self) -> float | None:
+        """When the store last heard from the fleet (its newest host), or None."""
+        return self.store.last_seen()
+
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
+        if self.follows_store:
+            return []
         events = await self.reconciler.sync(self.driver)
         if not self._recovered:
             self._recovered = True
