@@ -201,7 +201,7 @@ def open_store_console(
     None): it shows what the process holding the fleet last synced, with its age.
     `follow=False` refuses instead (for commands that run the fleet itself)."""
     console = store_console(db, read_only=read_only)
-    lock = FleetLock(fleet_path(db))
+    lock = FleetLock(fleet_path(db), db)
     viewer = console.identity.role is Role.VIEWER
     if viewer and follow and not console.store.writable:
         return _following(console, ""), None
