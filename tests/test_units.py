@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
+from vdctui.units import format_duration, format_gib, format_mib, parse_duration_s, parse_memory_mib
 
 
 @pytest.mark.parametrize(
@@ -60,5 +60,10 @@ def test_memory_round_trips_in_mib(mib: int) -> None:
 def test_formats_read_well() -> None:
     assert format_mib(4096) == "4 GiB"
     assert format_mib(512) == "512 MiB"
+    assert format_mib(1010 * 1024) == "1,010 GiB"  # was 1.01e+03 GiB
+    assert format_mib(1536) == "1.5 GiB" and format_mib(31.5 * 1024) == "31.5 GiB"
+    assert format_mib(999.9 * 1024) == "1,000 GiB"
+    assert format_mib(1.5 * 1024 * 1024) == "1.5 TiB"
+    assert format_gib(2048) == "2 TiB"
     assert format_duration(95) == "1m35s"
     assert format_duration(3725) == "1h02m"

@@ -40,13 +40,27 @@ def parse_duration_s(text: str) -> float:
     return seconds
 
 
+def _figure(x: float) -> str:
+    """Three significant digits at most below 100, whole numbers (with commas) above:
+    1.25, 31.5, 512, 1,010 -- never an exponent."""
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    digits = 1 if abs(x) >= 10 else 2
+    return f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
 def format_mib(mib: float) -> str:
-    """4096 -> '4 GiB', 1536 -> '1.5 GiB', 512 -> '512 MiB'."""
+    """4096 -> '4 GiB', 1536 -> '1.5 GiB', 512 -> '512 MiB', 1010 GiB -> '1,010 GiB'."""
     if abs(mib) >= 1024 * 1024:
-        return f"{mib / 1024 / 1024:.3g} TiB"
+        return f"{_figure(mib / 1024 / 1024)} TiB"
     if abs(mib) >= 1024:
-        return f"{mib / 1024:.3g} GiB"
+        return f"{_figure(mib / 1024)} GiB"
     return f"{mib:.0f} MiB"
+
+
+def format_gib(gib: float) -> str:
+    """A size given in GiB (disks, datastores), like `format_mib`."""
+    return format_mib(gib * 1024)
 
 
 def format_bytes(n: float) -> str:

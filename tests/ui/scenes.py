@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from tests.ui.conftest import command, settle
+from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.ui.app import VdcApp
 
 Scene = Callable[[Pilot[None]], Awaitable[None]]
@@ -35,7 +36,20 @@ async def _migrate_one(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def _a_few_syncs(pilot: Pilot[None], count: int = 12) -> None:
+    """Let the fleet run a little, syncing as the console does every few seconds, so
+    the hosts' CPU history (the sparkline) has samples."""
+    app: VdcApp = pilot.app  # type: ignore[assignment]
+    driver = app.ops.driver
+    assert isinstance(driver, EmulatedDriver)
+    await settle(pilot)
+    for _ in range(count):
+        await driver.advance(2.0)
+        await app.ops.sync()
+
+
 async def inventory_host(pilot: Pilot[None]) -> None:
+    await _a_few_syncs(pilot)
     await _keys(pilot, "right", "right", "right", "down")
 
 
@@ -57,6 +71,14 @@ async def migrate_dialog(pilot: Pilot[None]) -> None:
 
 async def resize_dialog(pilot: Pilot[None]) -> None:
     await _keys(pilot, "2", "z", "tab", *["backspace"] * 10, *"99TiB")
+
+
+async def vm_detail(pilot: Pilot[None]) -> None:
+    """A VM that has just been migrated: its detail shows where it went."""
+    app: VdcApp = pilot.app  # type: ignore[assignment]
+    await _migrate_one(pilot)
+    vm = app.ops.migrations(limit=1)[0].vm
+    await _keys(pilot, "2", "slash", *vm, "enter", "enter")
 
 
 async def pools(pilot: Pilot[None]) -> None:
@@ -91,6 +113,7 @@ SCENES: dict[str, Scene] = {
     "inventory-rack": inventory_rack,
     "vms": vms,
     "vms-filtered": vms_filtered,
+    "vm-detail": vm_detail,
     "migrate-dialog": migrate_dialog,
     "resize-dialog": resize_dialog,
     "pools": pools,

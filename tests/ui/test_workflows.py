@@ -56,7 +56,7 @@ async def test_inventory_walks_down_to_a_host(make_app: MakeApp) -> None:
         assert screen.selected is not None and screen.selected[0] == "host"
         host = screen.selected[1]
         detail = str(screen.query_one("#detail", Static).render())
-        assert host in detail and "CPU" in detail and "Memory" in detail and "Power" in detail
+        assert host in detail and "CPU" in detail and "Memory" in detail and "Rack power" in detail
         assert screen.query_one("#host-vms").display
 
 

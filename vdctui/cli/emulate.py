@@ -226,7 +226,6 @@ async def _emulate(
         fresh=fresh,
         speed=None if duration is not None else speed,
         on_build=building,
-        follow=False,
     )
     try:
         driver = emulated_fleet(console)

@@ -206,7 +206,7 @@ class EmulatedDriver(HostDriver):
             datastores=tuple(self.fleet.host_datastores(h.name)),
             cpu_util=stats.cpu_util if stats else 0.0,
             memory_used_mib=stats.memory_used_mib if stats else 0,
-            power_watts=stats.power_watts if stats else 0.0,
+            power_watts=stats.power_watts if stats else None,  # not answering: unknown
             vm_count=len(h.vm_names) if up else 0,
             reason=reason,
         )

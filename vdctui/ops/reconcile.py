@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from vdctui.drivers.base import HostDriver
 from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Vm
 from vdctui.store import Store
+from vdctui.units import format_duration
 
 
 def host_drift(before: dict[str, Host], now: Iterable[Host], ts: float) -> list[FleetEvent]:
@@ -136,7 +137,8 @@ CHUNK = 2000  # rows handled between two yields to the event loop
 
 def material(vm: Vm) -> tuple[object, ...]:
     """What counts as a change worth writing: every inventory field, CPU by whole
-    percents, uptime by the minute, the dirty rate by the MB/s."""
+    percents, uptime as precisely as it is shown (tenths of a second in its first ten
+    seconds, then seconds, then minutes), the dirty rate by the MB/s."""
     return (
         vm.state,
         vm.host,
@@ -150,7 +152,7 @@ def material(vm: Vm) -> tuple[object, ...]:
         vm.pool,
         vm.uuid,
         None if vm.cpu_util is None else round(vm.cpu_util, 2),
-        None if vm.uptime_s is None else int(vm.uptime_s // 60),
+        None if vm.uptime_s is None else format_duration(vm.uptime_s),
         vm.state_reason,
         vm.memory_used_mib,
         vm.nics,

@@ -4,6 +4,7 @@ selection is and does: capacity, power against the rack budget, its VMs, its eve
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from rich.text import Text
 from textual.actions import SkipAction
@@ -14,82 +15,41 @@ from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from vdctui.columns import cell, when
-from vdctui.model import Host, HostState, Rack
-from vdctui.ops.placement import Allocation, Ratios
+from vdctui.model import Host, VmState
+from vdctui.ops.placement import Allocation
 from vdctui.ui.screens.base import FleetScreen
-from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
+from vdctui.ui.screens.host_detail import (
+    RACK_HOST_HEADINGS,
+    group_detail,
+    host_badges,
+    host_detail,
+    rack_host_row,
+    rack_label,
+)
+from vdctui.ui.widgets.bars import sparkline
+from vdctui.ui.widgets.fleet_tree import FleetTree, Node
 from vdctui.ui.widgets.prompt import Prompt
-from vdctui.units import format_mib, format_percent, format_watts
+from vdctui.units import format_mib, format_percent
 
-Node = tuple[str, str]  # (kind, name): ("site", "dc1"), ("rack", "rk1"), ("host", "rk1-h01")
-STATE_STYLE = {
-    HostState.UP: "green",
-    HostState.OFF: "dim",
-    HostState.CRASHED: "bold red",
-    HostState.UNREACHABLE: "bold yellow",
-}
 HOST_VMS_SHOWN = 200
-
-
-class FleetTree(Tree[Node]):
-    """Right opens a branch (or steps into it), left closes it (or steps out)."""
-
-    BINDINGS = [
-        Binding("right", "open_branch", "Open", id="inventory.open", show=False),
-        Binding("left", "close_branch", "Close", id="inventory.close", show=False),
-    ]
-
-    def action_open_branch(self) -> None:
-        node = self.cursor_node
-        if node is None or not node.allow_expand:
-            return
-        if node.is_expanded:
-            self.action_cursor_down()
-        else:
-            node.expand()
-
-    def action_close_branch(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.is_expanded and node.allow_expand:
-            node.collapse()
-        elif node.parent is not None and node.parent is not self.root:
-            self.move_cursor(node.parent)
-
-
-def host_badges(host: Host, held: Allocation, maintenance: bool = False) -> Text:
-    label = Text(host.name)
-    if maintenance:
-        label.append(" maintenance", style="bold magenta")
-    if host.state is not HostState.UP:
-        label.append(f" {host.state}", style=STATE_STYLE[host.state])
-        return label
-    busy = host.cpu_util
-    label.append(f" {format_percent(busy):>3}%", style="red" if busy and busy >= 0.9 else "dim")
-    ratio = held.vcpus / max(host.usable_cpus, 1)
-    if ratio > Ratios().cpu:
-        label.append(f" overcommitted {ratio:.1f}x", style="bold yellow")
-    elif ratio > 1:
-        label.append(f" {ratio:.1f}x", style="dim")
-    if host.usable_memory_mib and held.memory_mib > 0.9 * host.usable_memory_mib:
-        label.append(" mem-full", style="red")
-    return label
+VM_HEADINGS = ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%")
 
 
 class InventoryScreen(FleetScreen):
     DEFAULT_CSS = """
-    InventoryScreen #inventory-tree { width: 44; border-right: solid $primary; }
+    InventoryScreen #inventory-tree { width: 44; max-width: 40%; border-right: solid $primary; }
     InventoryScreen #detail-pane { padding: 0 1; }
     InventoryScreen #detail { height: auto; }
-    InventoryScreen #spark { height: 1; margin: 1 0; }
-    InventoryScreen #host-vms { height: auto; max-height: 16; }
+    InventoryScreen #spark { height: auto; margin: 1 0 0 0; }
+    InventoryScreen #host-vms { height: auto; max-height: 16; margin-top: 1; }
     InventoryScreen #events { height: auto; margin-top: 1; }
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="inventory.filter"),
         Binding("escape", "clear_filter", "Clear", id="inventory.clear", show=False),
+        Binding("m", "migrate", "Migrate", id="vm.migrate"),
     ]
+    MUTATING = {"migrate"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,9 +74,17 @@ class InventoryScreen(FleetScreen):
     def fleet_tree(self) -> FleetTree:
         return self.query_one(FleetTree)
 
+    @property
+    def side_table(self) -> DataTable[Text]:
+        """The selected host's VMs, or the selected rack's hosts."""
+        return self.query_one("#host-vms", DataTable)
+
     def on_mount(self) -> None:
         self.fleet_tree.show_root = False
         self.fleet_tree.focus()
+
+    def on_resize(self) -> None:
+        self._show_detail()
 
     # --- data -------------------------------------------------------------------------
 
@@ -142,43 +110,57 @@ class InventoryScreen(FleetScreen):
             stack.extend(node.children)
         return found
 
-    def _racks(self) -> dict[str, list[Host]]:
+    def _racks(self, *, filtered: bool = True) -> dict[str, list[Host]]:
         by_rack: dict[str, list[Host]] = defaultdict(list)
-        needle = self.host_filter.lower()
+        needle = self.host_filter.lower() if filtered else ""
         for host in sorted(self._hosts.values(), key=lambda h: h.name):
             if needle in host.name.lower() or needle in host.rack.lower():
                 by_rack[host.rack].append(host)
         return by_rack
 
     def _build_tree(self) -> None:
-        topology = self.ops.topology()
+        """(Re)build the tree; what was open stays open and the cursor stays on its node."""
         tree = self.fleet_tree
+        first = not self._built
+        was_open = {n.data for n in self._all_nodes() if n.data and n.is_expanded}
+        was_at = tree.cursor_node.data if tree.cursor_node is not None else None
+        topology = self.ops.topology()
         tree.clear()
-        by_rack = self._racks()
+        shown, every = self._racks(), self._racks(filtered=False)
         for site in topology.sites:
             site_node = tree.root.add(
                 Text(site.name, style="bold"), data=("site", site.name), expand=True
             )
             for room in (r for r in topology.rooms if r.site == site.name):
+                data = ("room", room.name)
+                opened = bool(self.host_filter) or data in was_open
                 room_node = site_node.add(
-                    room.name,
-                    data=("room", room.name),
-                    expand=bool(self.host_filter) or len(topology.rooms) < 4,
+                    room.name, data=data, expand=opened or (first and len(topology.rooms) < 4)
                 )
                 for rack in (k for k in topology.racks if k.room == room.name):
-                    hosts = by_rack.get(rack.name, [])
+                    hosts = shown.get(rack.name, [])
                     if self.host_filter and not hosts:
                         continue
                     rack_node = room_node.add(
-                        self._rack_label(rack, hosts), data=("rack", rack.name), allow_expand=True
+                        rack_label(rack, every.get(rack.name, [])),
+                        data=("rack", rack.name),
+                        allow_expand=True,
                     )
-                    if self.host_filter:  # show what matched
+                    if self.host_filter or ("rack", rack.name) in was_open:
                         self._add_hosts(rack_node, hosts)
                         rack_node.expand()
-        if not self._built and topology.sites:
-            first = tree.root.children[0]
-            tree.move_cursor(first.children[0] if first.children else first)
         self._built = bool(topology.sites)
+        self._put_cursor(was_at)
+
+    def _put_cursor(self, data: Node | None) -> None:
+        tree = self.fleet_tree
+        node = next((n for n in self._all_nodes() if n.data == data), None)
+        if node is None and tree.root.children:
+            first = tree.root.children[0]
+            node = first.children[0] if first.children else first
+        if node is not None:
+            _ = tree.last_line  # lays the tree out again, so the node knows its line
+            tree.move_cursor(node)
 
     def _add_hosts(self, rack_node: TreeNode[Node], hosts: list[Host]) -> None:
         for host in hosts:
@@ -194,24 +176,39 @@ class InventoryScreen(FleetScreen):
         if node.data and node.data[0] == "rack" and not node.children:
             self._add_hosts(node, self._racks().get(node.data[1], []))
 
-    def _rack_label(self, rack: Rack, hosts: list[Host]) -> Text:
-        label = Text(rack.name)
-        watts = sum(h.power_watts or 0.0 for h in hosts)
-        label.append(
-            f" {watts / 1000:.1f}/{rack.power_budget_kw:g} kW",
-            style="red" if watts > rack.power_budget_kw * 1000 else "dim",
-        )
-        if any(h.state is not HostState.UP for h in hosts):
-            label.append(" !", style="bold red")
-        return label
-
     def _relabel(self) -> None:
+        every = self._racks(filtered=False)
+        racks = {r.name: r for r in self.ops.topology().racks}
         for node in self._all_nodes():
-            if node.data and node.data[0] == "host" and node.data[1] in self._hosts:
-                node.set_label(self._badges(self._hosts[node.data[1]]))
+            if not node.data:
+                continue
+            kind, name = node.data
+            if kind == "host" and name in self._hosts:
+                node.set_label(self._badges(self._hosts[name]))
+            elif kind == "rack" and name in racks:
+                node.set_label(rack_label(racks[name], every.get(name, [])))
 
     def _allocation(self, host: str) -> Allocation:
         return self._held.get(host, Allocation())
+
+    def select_host(self, name: str) -> None:
+        """Put the tree's cursor on a host (opening its room and rack), as a jump from
+        elsewhere does; a filter that hides it is cleared."""
+        host = self._hosts.get(name)
+        if host is None:
+            self.notify(f"There is no host named {name!r} in the inventory.", severity="warning")
+            return
+        needle = self.host_filter.lower()
+        if needle and needle not in host.name.lower() and needle not in host.rack.lower():
+            self.action_clear_filter()
+        for node in self._all_nodes():
+            if node.data in (("room", host.room), ("rack", host.rack)):
+                node.expand()
+        rack = next(n for n in self._all_nodes() if n.data == ("rack", host.rack))
+        if not rack.children:
+            self._add_hosts(rack, self._racks().get(host.rack, []))
+        self._put_cursor(("host", name))
+        self.fleet_tree.focus()
 
     # --- selection and detail ------------------------------------------------------------
 
@@ -219,10 +216,15 @@ class InventoryScreen(FleetScreen):
         self.selected = event.node.data
         self._show_detail()
 
+    def _width(self) -> int:
+        """Columns the detail pane can fill (before the first layout: a wide guess)."""
+        width = self.query_one("#detail-pane").scrollable_content_region.width
+        return width - 1 if width > 20 else 100
+
     def _show_detail(self) -> None:
         detail = self.query_one("#detail", Static)
         spark = self.query_one("#spark", Static)
-        table = self.query_one("#host-vms", DataTable)
+        table = self.side_table
         events = self.query_one("#events", Static)
         table.clear(columns=True)
         table.display = False
@@ -232,11 +234,27 @@ class InventoryScreen(FleetScreen):
             return
         kind, name = self.selected
         hosts = [h for h in self._hosts.values() if _within(h, kind, name)]
+        racks = {r.name: r for r in self.ops.topology().racks}
+        width = self._width()
         if kind == "host" and name in self._hosts:
             host = self._hosts[name]
-            detail.update(self._host_detail(host))
+            detail.update(
+                host_detail(
+                    host,
+                    self._allocation(name),
+                    maintenance=name in self._maintenance,
+                    rack=racks.get(host.rack),
+                    rack_hosts=[h for h in self._hosts.values() if h.rack == host.rack],
+                    width=width,
+                )
+            )
             history = self.ops.host_history(name)
-            spark.update(Text("CPU, recent syncs: ", style="dim") + sparkline(history))
+            line = Text(f"CPU busy, last {len(history)} syncs  ", style="dim")
+            line += sparkline(history, width=max(10, width - 34))
+            if history:
+                low, high = 100 * min(history), 100 * max(history)
+                line.append(f"  {low:.0f}–{high:.0f}%", style="dim")
+            spark.update(line)
             spark.display = True
             table.display = True
             self._host_vms(table, name)
@@ -249,109 +267,34 @@ class InventoryScreen(FleetScreen):
                 )
             )
         else:
-            detail.update(self._group_detail(kind, name, hosts))
+            rack = racks.get(name) if kind == "rack" else None
+            detail.update(
+                group_detail(
+                    kind,
+                    name,
+                    hosts,
+                    self._held,
+                    maintenance=self._maintenance,
+                    rack=rack,
+                    width=width,
+                )
+            )
             if kind == "rack":
                 table.display = True
-                self._rack_hosts(table, hosts)
-
-    def _host_detail(self, host: Host) -> Text:
-        held = self._allocation(host.name)
-        ratios = Ratios()
-        text = Text()
-        text.append(f"{host.name}", style="bold")
-        text.append(f"  {host.state}", style=STATE_STYLE[host.state])
-        if host.name in self._maintenance:
-            text.append("  in maintenance", style="bold magenta")
-        text.append(f"  {host.model}  rack {host.rack} · {host.room} · {host.site}\n")
-        if host.reason:
-            text.append(f"{host.reason}\n", style="yellow")
-        text.append(
-            f"{host.cores} cores / {host.cpus} threads @ {host.mhz} MHz · "
-            f"{format_mib(host.memory_mib)} · NIC {host.nic_gbps:g} Gbit/s · "
-            f"reserved {host.reserved_cpus} CPUs, "
-            f"{format_mib(host.reserved_memory_mib)}\n\n"
-        )
-        cpu_capacity = host.usable_cpus * ratios.cpu
-        used_vcpus = (host.cpu_util or 0.0) * host.cpus
-        text.append("CPU     ")
-        text.append(capacity_bar(used_vcpus, held.vcpus, cpu_capacity))
-        text.append(
-            f"  {format_percent(host.cpu_util)}% busy · {held.vcpus} vCPUs on "
-            f"{host.usable_cpus} CPUs ({held.vcpus / max(host.usable_cpus, 1):.1f}x, "
-            f"limit {ratios.cpu:g}x)\n"
-        )
-        text.append("Memory  ")
-        text.append(capacity_bar(host.memory_used_mib, held.memory_mib, host.usable_memory_mib))
-        text.append(
-            f"  {format_mib(host.memory_used_mib)} used of {format_mib(host.usable_memory_mib)}\n"
-        )
-        rack = next((r for r in self.ops.topology().racks if r.name == host.rack), None)
-        if rack is not None:
-            rack_watts = sum(
-                h.power_watts or 0.0 for h in self._hosts.values() if h.rack == rack.name
-            )
-            text.append("Power   ")
-            text.append(ratio_bar(rack_watts, rack.power_budget_kw * 1000))
-            text.append(
-                f"  this host {format_watts(host.power_watts)} W · rack {rack_watts / 1000:.2f} "
-                f"of {rack.power_budget_kw:g} kW\n"
-            )
-            text.append(
-                f"Network NIC {host.nic_gbps:g} Gbit/s · rack uplink {rack.uplink_gbps:g} Gbit/s\n"
-            )
-        text.append(f"Storage {', '.join(host.datastores) or 'none'}")
-        return text
-
-    def _group_detail(self, kind: str, name: str, hosts: list[Host]) -> Text:
-        up = [h for h in hosts if h.state is HostState.UP]
-        cpus = sum(h.usable_cpus for h in up)
-        held = sum(self._allocation(h.name).vcpus for h in up)
-        memory = sum(h.usable_memory_mib for h in up)
-        used = sum(h.memory_used_mib for h in up)
-        watts = sum(h.power_watts or 0.0 for h in hosts)
-        text = Text()
-        text.append(f"{kind} {name}", style="bold")
-        text.append(f"  {len(up)} of {len(hosts)} hosts up\n\n")
-        busy = sum((h.cpu_util or 0.0) * h.cpus for h in up)
-        text.append("CPU     ")
-        text.append(capacity_bar(busy, held, cpus * Ratios().cpu))
-        text.append(f"  {held} vCPUs on {cpus} CPUs\n")
-        text.append("Memory  ")
-        text.append(capacity_bar(used, used, memory))
-        text.append(f"  {format_mib(used)} used of {format_mib(memory)}\n")
-        text.append(f"Power   {watts / 1000:.2f} kW")
-        if kind == "rack":
-            rack = next((r for r in self.ops.topology().racks if r.name == name), None)
-            if rack is not None:
-                text.append(
-                    f" of {rack.power_budget_kw:g} kW budget · uplink {rack.uplink_gbps:g} Gbit/s"
-                )
-        down = [h for h in hosts if h.state is not HostState.UP]
-        if down:
-            text.append("\n\nNot up: ", style="bold red")
-            text.append(", ".join(f"{h.name} ({h.state})" for h in down[:20]))
-        return text
-
-    def _rack_hosts(self, table: DataTable[Text], hosts: list[Host]) -> None:
-        for header in ("HOST", "STATE", "CPU%", "VCPUS HELD", "MEMORY USED", "WATTS"):
-            table.add_column(header)
-        for host in hosts:
-            held = self._allocation(host.name)
-            _add_row(
-                table,
-                host.name,
-                host.state.value,
-                format_percent(host.cpu_util),
-                f"{held.vcpus}/{host.usable_cpus}",
-                f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",
-                format_watts(host.power_watts),
-            )
+                for heading in RACK_HOST_HEADINGS:
+                    table.add_column(heading)
+                for host in hosts:
+                    row = rack_host_row(
+                        host, self._allocation(host.name), host.name in self._maintenance
+                    )
+                    _add_row(table, *row, key=host.name)
 
     def _host_vms(self, table: DataTable[Text], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)
-        for header in ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%"):
-            table.add_column(header)
+        for heading in VM_HEADINGS:
+            table.add_column(heading)
         for vm in vms:
+            running = vm.state is VmState.RUNNING
             _add_row(
                 table,
                 vm.name,
@@ -359,7 +302,51 @@ class InventoryScreen(FleetScreen):
                 vm.pool or "-",
                 str(vm.vcpus),
                 format_mib(vm.memory_mib),
-                format_percent(vm.cpu_util),
+                format_percent(vm.cpu_util) if running else "-",
+                key=vm.name,
+            )
+
+    # --- from the side table: a VM's detail, a rack's host ---------------------------------
+
+    def _side_vm(self) -> str | None:
+        """The VM under the side table's cursor, when it lists a host's VMs."""
+        table = self.side_table
+        if self.selected is None or self.selected[0] != "host" or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if event.data_table is not self.side_table or key is None or self.selected is None:
+            return
+        if self.selected[0] == "host":
+            from vdctui.ui.screens.vm_detail import VmDetailScreen
+
+            self.app.push_screen(VmDetailScreen(key))
+        elif self.selected[0] == "rack":
+            self.select_host(key)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "migrate" and not (self.side_table.has_focus and self._side_vm()):
+            return False
+        return super().check_action(action, parameters)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+
+    def action_migrate(self) -> None:
+        """Migrate the VM under the cursor of a host's VM list."""
+        from vdctui.ui.dialogs import MigrateDialog
+        from vdctui.ui.screens.vms import migrate_all
+
+        name = self._side_vm()
+        if name is not None:
+            self.app.push_screen(
+                MigrateDialog(self.ops, name), partial(migrate_all, self.vdc, [name])
             )
 
     # --- filter ------------------------------------------------------------------------------
@@ -368,11 +355,13 @@ class InventoryScreen(FleetScreen):
         self.query_one("#tree-filter", Prompt).open(self.host_filter)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.apply_filter(event.value)
+        if event.input.id == "tree-filter":  # the command line's typing is not a filter
+            self.apply_filter(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one("#tree-filter", Prompt).close()
-        self.fleet_tree.focus()
+        if event.input.id == "tree-filter":
+            self.query_one("#tree-filter", Prompt).close()
+            self.fleet_tree.focus()
 
     def apply_filter(self, text: str) -> None:
         self.host_filter = text.strip()
@@ -389,9 +378,9 @@ class InventoryScreen(FleetScreen):
         self.fleet_tree.focus()
 
 
-def _add_row(table: DataTable[Text], *cells: object) -> None:
+def _add_row(table: DataTable[Text], *cells: object, key: str) -> None:
     """Cells as plain, escaped text: a name from a host is never read as markup."""
-    table.add_row(*(Text(cell(value)) for value in cells))
+    table.add_row(*(Text(cell(value)) for value in cells), key=key)
 
 
 def _within(host: Host, kind: str, name: str) -> bool:

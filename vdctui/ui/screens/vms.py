@@ -100,6 +100,7 @@ class VmsScreen(FleetScreen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="vms.filter"),
         Binding("escape", "clear_filter", "Clear", id="vms.clear", show=False),
+        Binding("enter", "details", "Details", id="vm.details"),
         Binding("space", "mark", "Mark", id="vm.mark"),
         Binding("u", "unmark_all", "Unmark all", id="vms.unmark-all", show=False),
         Binding("s", "lifecycle('start')", "Start", id="vm.start"),
@@ -108,8 +109,8 @@ class VmsScreen(FleetScreen):
         Binding("r", "lifecycle('reboot')", "Reboot", id="vm.reboot", show=False),
         Binding("p", "pause", "Pause/resume", id="vm.pause", show=False),
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
-        Binding("z", "resize", "Resize", id="vm.resize"),
-        Binding("c", "create", "Create", id="vm.create"),
+        Binding("z", "resize", "Resize", id="vm.resize", show=False),
+        Binding("c", "create", "Create", id="vm.create", show=False),
         Binding("o", "sort", "Sort by next column", id="vms.sort", show=False),
         Binding("O", "reverse_sort", "Reverse sort", id="vms.sort-reverse", show=False),
     ]
@@ -337,6 +338,13 @@ class VmsScreen(FleetScreen):
         self.marked.clear()
         self._marked_vms = []
         self._paint()
+
+    def action_details(self) -> None:
+        from vdctui.ui.screens.vm_detail import VmDetailScreen
+
+        vm = self.current()
+        if vm is not None:
+            self.app.push_screen(VmDetailScreen(vm.name))
 
     def action_lifecycle(self, verb: str) -> None:
         names = self.targets()

@@ -1,0 +1,111 @@
+"""What the screens say is true: unknown is `—`, sizes read well, uptime moves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from tests.ui.conftest import SIZE, command, fleet_of, settle
+from vdctui.columns import HOST_COLUMNS, VM_COLUMNS
+from vdctui.drivers.emulated import EmulatedDriver
+from vdctui.model import Host, HostState, Rack, Vm, VmState
+from vdctui.ops.placement import Allocation
+from vdctui.ui.app import VdcApp
+from vdctui.ui.screens.host_detail import bar_width, host_detail, rack_host_row
+from vdctui.ui.screens.vm_detail import vm_facts
+
+MakeApp = Callable[..., VdcApp]
+
+
+async def test_uptime_counts_from_a_start(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        name = next(n for n, v in sorted(fleet_of(app).vms.items()) if v.state == "shut off")
+        await command(pilot, f"start {name}")
+        driver = app.ops.driver
+        assert isinstance(driver, EmulatedDriver)
+        for _ in range(3):
+            await driver.advance(4.0)
+            await app.ops.sync()
+        uptime = app.ops.vm(name).uptime_s
+        assert uptime is not None and uptime >= 8.0  # was stuck at 0.0s for a minute
+
+
+def a_host(**figures: object) -> Host:
+    facts: dict[str, Any] = dict(
+        name="rk1-h01",
+        state=HostState.UP,
+        rack="rk1",
+        room="dc1-room1",
+        site="dc1",
+        model="PowerEdge R650",
+        cpus=64,
+        cores=32,
+        mhz=2600,
+        memory_mib=512 * 1024,
+        nic_gbps=25,
+        reserved_cpus=2,
+        reserved_memory_mib=8192,
+        datastores=("ds-room1", "rk1-h01-local"),
+        cpu_util=0.85,
+        memory_used_mib=200 * 1024,
+        power_watts=362.0,
+        vm_count=12,
+    )
+    facts.update(figures)
+    return Host(**facts)
+
+
+RACK = Rack("rk1", "dc1-room1", "dc1", power_budget_kw=15, uplink_gbps=100)
+
+
+def detail(host: Host, width: int = 120, others: tuple[Host, ...] = ()) -> str:
+    text = host_detail(
+        host,
+        Allocation(vcpus=96, memory_mib=240 * 1024),
+        maintenance=False,
+        rack=RACK,
+        rack_hosts=[host, *others],
+        width=width,
+    )
+    return text.plain
+
+
+def test_unknown_power_is_a_dash_not_zero() -> None:
+    shown = detail(a_host(power_watts=None))
+    assert "Host power  —" in shown and "rk1: — of 15 kW" in shown
+    assert "0 W" not in shown and "0.0" not in shown
+    partial = detail(a_host(), others=(a_host(name="rk1-h02", power_watts=None),))
+    assert "rk1: ≥0.4 of 15 kW" in partial
+    assert HOST_COLUMNS[-1][1](a_host(power_watts=None)) == "—"
+
+
+def test_unknown_uptime_and_cpu_are_a_dash() -> None:
+    vm = Vm("web-001", VmState.RUNNING, "rk1-h01", 2, 4096, 4, 8192, uptime_s=None, cpu_util=None)
+    row = {heading: str(get(vm)) for heading, get in VM_COLUMNS}
+    assert row["uptime"] == "—" and row["cpu%"] == "—"
+    assert "CPU — · up —" in vm_facts(vm, None, None, None).plain
+    assert {h: str(g(replace(vm, uptime_s=95.0))) for h, g in VM_COLUMNS}["uptime"] == "1m35s"
+
+
+def test_the_cpu_bar_is_busy_against_capacity_and_the_labels_say_what() -> None:
+    shown = detail(a_host(cpu_util=0.85))
+    busy = next(line for line in shown.splitlines() if line.startswith("CPU busy"))
+    assert busy.count("█") == round(0.85 * bar_width(120)) and "85% of 64 CPUs" in busy
+    held = next(line for line in shown.splitlines() if line.startswith("vCPUs held"))
+    assert "96 of 248 (1.5x, limit 4x)" in held
+    assert "Host power  362 W" in shown and "Rack power" in shown
+
+
+def test_the_host_detail_never_breaks_a_phrase_at_100x30() -> None:
+    width = 52  # what the pane beside the tree has at 100 columns
+    shown = detail(a_host(), width=width)
+    assert all(len(line) <= width for line in shown.splitlines()), shown
+    assert "85% of 64 CPUs" in shown and "rack rk1: 0.4 of 15 kW" in shown
+
+
+def test_a_host_in_maintenance_says_so_in_its_rack() -> None:
+    row = rack_host_row(a_host(), Allocation(), maintenance=True)
+    assert row[1] == "maintenance"

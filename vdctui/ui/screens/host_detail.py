@@ -1,0 +1,281 @@
+"""What the inventory says about a host, a rack or a group of racks, as Rich text.
+
+Pure functions of what the console last saw, so they are tested without an app. Every
+line is laid out for the width it is given: a phrase never wraps in its middle, and a
+figure that is not known says `—`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+
+from vdctui.escape import for_terminal
+from vdctui.model import Host, HostState, Rack
+from vdctui.ops.placement import Allocation, Ratios
+from vdctui.ui.widgets.bars import capacity_bar, ratio_bar
+from vdctui.units import UNKNOWN, format_mib, format_percent
+
+LABEL = 12  # "Rack power  "
+STATE_STYLE = {
+    HostState.UP: "green",
+    HostState.OFF: "dim",
+    HostState.CRASHED: "bold red",
+    HostState.UNREACHABLE: "bold yellow",
+}
+
+
+def bar_width(width: int) -> int:
+    """Bars take what is left beside their label and a short figure, 12 to 30 cells."""
+    return max(12, min(30, width - LABEL - 28))
+
+
+def watts(value: float | None) -> str:
+    return UNKNOWN if value is None else f"{value:,.0f} W"
+
+
+def rack_watts(hosts: Iterable[Host]) -> tuple[float, int]:
+    """What the hosts draw together, and how many of them have no power reading."""
+    known, unknown = 0.0, 0
+    for host in hosts:
+        if host.power_watts is None:
+            unknown += 1
+        else:
+            known += host.power_watts
+    return known, unknown
+
+
+def kilowatts(hosts: Sequence[Host]) -> str:
+    """The hosts' draw in kW: `—` when none is known, "at least" when some are not."""
+    known, unknown = rack_watts(hosts)
+    if hosts and unknown == len(hosts):
+        return UNKNOWN
+    figure = f"{known / 1000:.1f}"
+    return f"≥{figure}" if unknown else figure
+
+
+def power_bar(rack: Rack, hosts: Sequence[Host], cells: int) -> Text | None:
+    """The rack's draw against its budget; no bar when no host's draw is known."""
+    known, unknown = rack_watts(hosts)
+    if unknown == len(hosts):
+        return None
+    return ratio_bar(known, rack.power_budget_kw * 1000, cells)
+
+
+def state_word(host: Host, maintenance: bool) -> str:
+    """The host's state as the operator needs it: a host in maintenance says so."""
+    if maintenance and host.state is HostState.UP:
+        return "maintenance"
+    return str(host.state)
+
+
+def host_badges(host: Host, held: Allocation, maintenance: bool = False) -> Text:
+    """A host's line in the tree: its name, then what needs attention."""
+    label = Text(for_terminal(host.name))
+    if maintenance:
+        label.append(" maintenance", style="bold magenta")
+    if host.state is not HostState.UP:
+        label.append(f" {host.state}", style=STATE_STYLE[host.state])
+        return label
+    busy = host.cpu_util
+    hot = busy is not None and busy >= 0.9
+    label.append(f" {format_percent(busy):>3}%", style="red" if hot else "dim")
+    ratio = held.vcpus / max(host.usable_cpus, 1)
+    if ratio > Ratios().cpu:
+        label.append(f" overcommitted {ratio:.1f}x", style="bold yellow")
+    elif ratio > 1:
+        label.append(f" {ratio:.1f}x", style="dim")
+    if host.usable_memory_mib and held.memory_mib > 0.9 * host.usable_memory_mib:
+        label.append(" mem-full", style="red")
+    return label
+
+
+def rack_label(rack: Rack, hosts: Sequence[Host]) -> Text:
+    """A rack's line in the tree, with the draw of all its hosts (a filter hides hosts
+    from the tree, never from the rack's power)."""
+    label = Text(for_terminal(rack.name))
+    known, _ = rack_watts(hosts)
+    label.append(
+        f" {kilowatts(hosts)}/{rack.power_budget_kw:g} kW",
+        style="red" if known > rack.power_budget_kw * 1000 else "dim",
+    )
+    if any(h.state is not HostState.UP for h in hosts):
+        label.append(" !", style="bold red")
+    return label
+
+
+def _items(text: Text, items: Sequence[str], width: int) -> None:
+    """Phrases joined with " · ", wrapped between phrases, never inside one."""
+    line = 0
+    for index, item in enumerate(items):
+        sep = " · " if index else ""
+        if index and line + len(sep) + len(item) > width:
+            text.append("\n")
+            sep, line = "", 0
+        text.append(sep + item)
+        line += len(sep) + len(item)
+    text.append("\n")
+
+
+def _meter(text: Text, label: str, bar: Text | None, figures: str, width: int) -> None:
+    """`label  bar  figures` on one line, or the figures on the next when they do not fit."""
+    text.append(label.ljust(LABEL), style="bold")
+    used = LABEL
+    if bar is not None:
+        text.append(bar)
+        used += len(bar)
+        if used + 2 + len(figures) > width:
+            text.append("\n" + " " * LABEL)
+        else:
+            text.append("  ")
+    text.append(figures + "\n")
+
+
+def host_detail(
+    host: Host,
+    held: Allocation,
+    *,
+    maintenance: bool,
+    rack: Rack | None,
+    rack_hosts: Sequence[Host],
+    width: int,
+) -> Text:
+    """The host pane: what it is, how busy, what it holds against its limits, power."""
+    ratios = Ratios()
+    cells = bar_width(width)
+    up = host.state is HostState.UP
+    text = Text()
+    text.append(for_terminal(host.name), style="bold")
+    text.append(f"  {host.state}", style=STATE_STYLE[host.state])
+    if maintenance:
+        text.append("  in maintenance", style="bold magenta")
+    text.append("\n")
+    where = [host.model, f"rack {host.rack}", host.room, host.site]
+    _items(text, [for_terminal(item) for item in where], width)
+    if host.reason:
+        text.append(f"{for_terminal(host.reason)}\n", style="yellow")
+    cores = f"{host.cores} cores / {host.cpus} threads @ {host.mhz} MHz" if host.cpus else ""
+    facts = [
+        cores or f"CPUs {UNKNOWN}",
+        format_mib(host.memory_mib) if host.memory_mib else f"memory {UNKNOWN}",
+        f"NIC {host.nic_gbps:g} Gbit/s",
+        f"reserved {host.reserved_cpus} CPUs, {format_mib(host.reserved_memory_mib)}",
+    ]
+    _items(text, facts, width)
+    text.append("\n")
+
+    if up and host.cpus and host.cpu_util is not None:
+        busy = f"{100 * host.cpu_util:.0f}% of {host.cpus} CPUs"
+        _meter(text, "CPU busy", ratio_bar(host.cpu_util, 1.0, cells), busy, width)
+    else:
+        _meter(text, "CPU busy", None, UNKNOWN, width)
+    allowed = int(host.usable_cpus * ratios.cpu)
+    overcommit = held.vcpus / max(host.usable_cpus, 1)
+    _meter(
+        text,
+        "vCPUs held",
+        ratio_bar(held.vcpus, allowed, cells),
+        f"{held.vcpus} of {allowed} ({overcommit:.1f}x, limit {ratios.cpu:g}x)",
+        width,
+    )
+    memory = (
+        f"{format_mib(host.memory_used_mib)} used, {format_mib(held.memory_mib)} held"
+        f" of {format_mib(host.usable_memory_mib)}"
+    )
+    _meter(
+        text,
+        "Memory",
+        capacity_bar(host.memory_used_mib, held.memory_mib, host.usable_memory_mib, cells),
+        memory,
+        width,
+    )
+    _meter(text, "Host power", None, watts(host.power_watts), width)
+    if rack is not None:
+        _meter(
+            text,
+            "Rack power",
+            power_bar(rack, rack_hosts, cells),
+            f"rack {rack.name}: {kilowatts(rack_hosts)} of {rack.power_budget_kw:g} kW",
+            width,
+        )
+        _meter(text, "Uplink", None, f"rack {rack.name}: {rack.uplink_gbps:g} Gbit/s", width)
+    _meter(text, "Storage", None, for_terminal(", ".join(host.datastores)) or "none", width)
+    text.rstrip()
+    return text
+
+
+def group_detail(
+    kind: str,
+    name: str,
+    hosts: Sequence[Host],
+    held: dict[str, Allocation],
+    *,
+    maintenance: set[str],
+    rack: Rack | None,
+    width: int,
+) -> Text:
+    """A site, room or rack: how many hosts are up, and their capacity together."""
+    cells = bar_width(width)
+    up = [h for h in hosts if h.state is HostState.UP]
+    cpus = sum(h.usable_cpus for h in up)
+    vcpus = sum(held.get(h.name, Allocation()).vcpus for h in up)
+    memory = sum(h.usable_memory_mib for h in up)
+    used = sum(h.memory_used_mib for h in up)
+    measured = [h for h in up if h.cpu_util is not None]
+    busy = sum((h.cpu_util or 0.0) * h.cpus for h in measured)
+    threads = sum(h.cpus for h in measured)
+    in_maintenance = sum(1 for h in hosts if h.name in maintenance)
+    text = Text()
+    text.append(f"{kind} {name}", style="bold")
+    text.append(f"  {len(up)} of {len(hosts)} hosts up")
+    if in_maintenance:
+        text.append(f", {in_maintenance} in maintenance", style="magenta")
+    text.append("\n\n")
+    if threads:
+        figures = f"{100 * busy / threads:.0f}% of {threads} CPUs"
+        _meter(text, "CPU busy", ratio_bar(busy, threads, cells), figures, width)
+    else:
+        _meter(text, "CPU busy", None, UNKNOWN, width)
+    allowed = int(cpus * Ratios().cpu)
+    _meter(text, "vCPUs held", ratio_bar(vcpus, allowed, cells), f"{vcpus} of {allowed}", width)
+    _meter(
+        text,
+        "Memory",
+        capacity_bar(used, used, memory, cells),
+        f"{format_mib(used)} used of {format_mib(memory)}",
+        width,
+    )
+    power = f"{kilowatts(hosts)} kW"
+    if rack is not None:
+        power += f" of {rack.power_budget_kw:g} kW budget"
+        known, unknown = rack_watts(hosts)
+        bar = (
+            None if unknown == len(hosts) else ratio_bar(known, rack.power_budget_kw * 1000, cells)
+        )
+        _meter(text, "Power", bar, power, width)
+        _meter(text, "Uplink", None, f"{rack.uplink_gbps:g} Gbit/s", width)
+    else:
+        _meter(text, "Power", None, power, width)
+    down = [h for h in hosts if h.state is not HostState.UP]
+    if down:
+        text.append("\nNot up: ", style="bold red")
+        text.append(for_terminal(", ".join(f"{h.name} ({h.state})" for h in down[:20])))
+    text.rstrip()
+    return text
+
+
+def rack_host_row(host: Host, held: Allocation, maintenance: bool) -> list[str]:
+    """A row of a rack's host table."""
+    up = host.state is HostState.UP
+    return [
+        host.name,
+        state_word(host, maintenance),
+        format_percent(host.cpu_util) if up else UNKNOWN,
+        f"{held.vcpus}/{host.usable_cpus}",
+        f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",
+        UNKNOWN if host.power_watts is None else f"{host.power_watts:,.0f}",
+    ]
+
+
+RACK_HOST_HEADINGS = ("HOST", "STATE", "CPU%", "VCPUS HELD", "MEMORY USED", "WATTS")

@@ -1,0 +1,220 @@
+"""One VM: where it runs (host, rack, pool, datastore), what it may grow to, its NICs,
+what happened to it lately and where it has been migrated. Opened with Enter from the
+VMs list or from a host's VMs in the inventory; Esc goes back."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from vdctui.columns import MIGRATION_COLUMNS, when
+from vdctui.escape import for_terminal as safe
+from vdctui.model import (
+    AuditRecord,
+    Datastore,
+    FleetEvent,
+    Host,
+    MigrationRecord,
+    Network,
+    Vm,
+    VmState,
+)
+from vdctui.ops import Refused
+from vdctui.ui.screens.base import FleetScreen
+from vdctui.units import UNKNOWN, format_bytes, format_duration, format_gib, format_mib
+
+EVENTS_SHOWN = 8
+MIGRATIONS_SHOWN = 50
+
+HISTORY_HEADINGS = ("started", "from", "to", "kind", "outcome", "data", "downtime", "who")
+
+
+def percent(value: float | None) -> str:
+    return UNKNOWN if value is None else f"{100 * value:.0f} %"
+
+
+def nics_line(vm: Vm, network: Network | None) -> str:
+    """The VM's interfaces as the hypervisor lists them, else the network it was made on."""
+    if vm.nics:
+        return "; ".join(
+            f"{nic.source} ({', '.join(x for x in (nic.kind, nic.model, nic.mac) if x)})"
+            for nic in vm.nics
+        )
+    if not vm.network:
+        return UNKNOWN
+    vlan = f" (VLAN {network.vlan})" if network is not None and network.vlan else ""
+    return f"{vm.network}{vlan}"
+
+
+def vm_facts(
+    vm: Vm,
+    host: Host | None,
+    datastore: Datastore | None,
+    network: Network | None,
+) -> Text:
+    """The VM's facts as the detail view prints them; what is not known says `—`."""
+    text = Text()
+    text.append(safe(vm.name), style="bold")
+    text.append(f"  {vm.state}", style="green" if vm.state is VmState.RUNNING else "yellow")
+    if vm.uuid:
+        text.append(f"  uuid {safe(vm.uuid)}", style="dim")
+    text.append("\n\n")
+    text.append("Host       ", style="bold")
+    if vm.host is None:
+        text.append("none (not placed)\n")
+    elif host is None:
+        text.append(f"{safe(vm.host)} (not in the inventory)\n")
+    else:
+        text.append(f"{safe(host.name)} ({host.state})")
+        text.append(safe(f" · rack {host.rack} · {host.room} · {host.site}"))
+        text.append("   h: show it in the inventory\n", style="dim")
+    text.append("Pool       ", style="bold")
+    text.append(f"{safe(vm.pool) or 'none'}\n")
+    text.append("Datastore  ", style="bold")
+    if not vm.datastore:
+        text.append(f"{UNKNOWN}\n")
+    elif datastore is None:
+        text.append(f"{safe(vm.datastore)}\n")
+    else:
+        text.append(
+            f"{safe(datastore.name)} ({datastore.kind}, {format_gib(datastore.capacity_gib)})"
+            f" · disk {format_gib(vm.disk_gib)}\n"
+        )
+    text.append("NICs       ", style="bold")
+    text.append(safe(nics_line(vm, network)) + "\n")
+    text.append("vCPUs      ", style="bold")
+    text.append(f"{vm.vcpus} of at most {vm.max_vcpus}\n")
+    text.append("Memory     ", style="bold")
+    text.append(f"{format_mib(vm.memory_mib)} of at most {format_mib(vm.max_memory_mib)}")
+    if vm.memory_used_mib is not None:
+        text.append(f" · {format_mib(vm.memory_used_mib)} held on its host")
+    text.append("\n")
+    running = vm.state is VmState.RUNNING
+    text.append("Now        ", style="bold")
+    text.append(f"CPU {percent(vm.cpu_util) if running else UNKNOWN}")
+    uptime = format_duration(vm.uptime_s) if running and vm.uptime_s is not None else UNKNOWN
+    text.append(f" · up {uptime}")
+    dirty = format_bytes(vm.memory_dirty_rate) + "/s" if running else UNKNOWN
+    text.append(f" · memory dirtied {dirty}")
+    return text
+
+
+def recent_lines(events: list[FleetEvent], actions: list[AuditRecord]) -> list[str]:
+    """What the fleet did to the VM (drift the console saw) and what operators did to it
+    (the audit log), newest first."""
+    dated = [(e.ts, f"{when(e.ts)}  {safe(e.message)}") for e in events]
+    for a in actions:
+        outcome = a.result if not a.error else f"{a.result}: {a.error}"
+        dated.append((a.ts, f"{when(a.ts)}  {safe(f'{a.action} by {a.actor} ({outcome})')}"))
+    dated.sort(key=lambda item: item[0], reverse=True)
+    return [line for _, line in dated[:EVENTS_SHOWN]]
+
+
+def history_row(record: MigrationRecord) -> list[str]:
+    getters = dict(MIGRATION_COLUMNS)
+    return [str(getters[heading](record)) for heading in HISTORY_HEADINGS]
+
+
+class VmDetailScreen(FleetScreen):
+    DEFAULT_CSS = """
+    VmDetailScreen #vm-detail-pane { padding: 0 1; }
+    VmDetailScreen #vm-facts { height: auto; }
+    VmDetailScreen .vm-detail-title { margin-top: 1; text-style: bold; }
+    VmDetailScreen #vm-migrations { height: auto; max-height: 12; }
+    VmDetailScreen #vm-events { height: auto; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="vm-detail.back"),
+        Binding("h", "show_host", "Show host", id="vm-detail.host"),
+        Binding("m", "migrate", "Migrate", id="vm.migrate"),
+    ]
+    MUTATING = {"migrate"}
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.vm_name = name
+        self.vm: Vm | None = None
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="vm-detail-pane"):
+            yield Static("", id="vm-facts")
+            yield Static("Migrations", classes="vm-detail-title")
+            table: DataTable[str] = DataTable(id="vm-migrations", cursor_type="row")
+            for heading in HISTORY_HEADINGS:
+                table.add_column(heading.upper())
+            yield table
+            yield Static("Recent events", classes="vm-detail-title")
+            yield Static("", id="vm-events")
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+        self.vdc.update_header(self.header)
+
+    def refresh_data(self) -> None:
+        facts = self.query_one("#vm-facts", Static)
+        try:
+            vm = self.vm = self.ops.vm(self.vm_name)
+        except Refused:
+            self.vm = None
+            facts.update(Text(f"{self.vm_name} is no longer in the inventory.", style="yellow"))
+            return
+        topology = self.ops.topology()
+        host = None
+        if vm.host is not None:
+            try:
+                host = self.ops.host(vm.host)
+            except Refused:
+                host = None
+        datastore = next((d for d in topology.datastores if d.name == vm.datastore), None)
+        network = next((n for n in topology.networks if n.name == vm.network), None)
+        facts.update(vm_facts(vm, host, datastore, network))
+        self._show_history(vm.name)
+        lines = recent_lines(
+            self.ops.events(vm=vm.name, limit=EVENTS_SHOWN),
+            self.ops.audit(target=vm.name, limit=EVENTS_SHOWN),
+        )
+        self.query_one("#vm-events", Static).update(
+            Text("\n".join(lines) or "Nothing recorded for this VM yet.", style="dim")
+        )
+
+    def _show_history(self, name: str) -> None:
+        table = self.query_one("#vm-migrations", DataTable)
+        table.clear()
+        records = self.ops.migrations(vm=name, limit=MIGRATIONS_SHOWN)
+        for record in records:
+            table.add_row(*history_row(record))
+        table.display = bool(records)
+        if not records:
+            self.query_one(".vm-detail-title", Static).update("Migrations: none recorded")
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    async def action_show_host(self) -> None:
+        """Go to the VM's host in the inventory tree."""
+        if self.vm is None or self.vm.host is None:
+            self.notify("This VM is on no host.", severity="warning")
+            return
+        host = self.vm.host
+        self.dismiss()
+        await self.app.switch_mode("inventory")
+        from vdctui.ui.screens.inventory import InventoryScreen
+
+        screen = self.app.screen
+        if isinstance(screen, InventoryScreen):
+            screen.select_host(host)
+
+    def action_migrate(self) -> None:
+        from vdctui.ui.dialogs import MigrateDialog
+        from vdctui.ui.screens.vms import migrate_all
+
+        if self.vm is not None:
+            self.app.push_screen(
+                MigrateDialog(self.ops, self.vm.name),
+                partial(migrate_all, self.vdc, [self.vm.name]),
+            )
