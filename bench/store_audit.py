@@ -3,9 +3,12 @@
     python bench/store_audit.py                  # 1,000,000 audit records, 100,000 VMs
     python bench/store_audit.py --records 50000  # a quick run
 
-Prints: append rate, median time of one VM's history among all records
-(`audit(target=...)`), time to verify the whole chain, the file size, and the
-time of a few VM page queries at --vms VMs.
+Prints: append rate on an unsealed log and on a sealed one (15-minute epochs,
+the store's clock one second per record, so epochs end and keys are erased as
+the records go in), median time of one VM's history among all records
+(`audit(target=...)`), time to verify the whole chain and the seals, the file
+size, and the time of a few VM page queries at --vms VMs. The system log copy
+is off here (the bench measures the store).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from vdctui.store import AuditEntry, Store
 
 ACTIONS = ("vm.start", "vm.stop", "vm.migrate", "vm.resize", "pool.update", "host.maintenance")
 ACTORS = ("alice", "bob", "carol", "ops-bot", "dave")
+SEAL_KEY: list[str] = []
 
 
 def median_ms(fn: object, runs: int) -> float:
@@ -34,13 +38,32 @@ def median_ms(fn: object, runs: int) -> float:
     return statistics.median(times)
 
 
-def bench_audit(store: Store, records: int, targets: int, batch: int, queries: int) -> None:
+class BenchClock:
+    """The store's clock: one second per record appended, so sealed epochs do end."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def bench_audit(
+    store: Store,
+    clock: BenchClock,
+    records: int,
+    targets: int,
+    batch: int,
+    queries: int,
+    label: str,
+) -> None:
     rng = random.Random(42)
     names = [f"vm-{i:06d}" for i in range(targets)]
-    t_start = 1_700_000_000.0
+    t_start = clock.now
     appended = 0
     spent = 0.0
     while appended < records:
+        clock.now = t_start + appended
         n = min(batch, records - appended)
         entries = [
             AuditEntry(
@@ -58,8 +81,10 @@ def bench_audit(store: Store, records: int, targets: int, batch: int, queries: i
         store.append_audit_many(entries)
         spent += time.perf_counter() - t0
         appended += n
-    print(f"append:   {records:,} records in batches of {batch:,}: {spent:.2f} s "
+    print(f"append:   {records:,} {label} records in batches of {batch:,}: {spent:.2f} s "
           f"= {records / spent:,.0f} records/s")  # fmt: skip
+    if label != "sealed":
+        return
 
     picks = [rng.choice(names) for _ in range(queries)]
     sizes: list[int] = []
@@ -79,8 +104,13 @@ def bench_audit(store: Store, records: int, targets: int, batch: int, queries: i
     t0 = time.perf_counter()
     problems = store.verify_audit()
     spent = time.perf_counter() - t0
-    print(f"verify:   {records:,} records in {spent:.2f} s = {records / spent:,.0f} records/s, "
-          f"{len(problems)} problems")  # fmt: skip
+    print(f"verify:   chain of {records:,} records in {spent:.2f} s = "
+          f"{records / spent:,.0f} records/s, {len(problems)} problems")  # fmt: skip
+    t0 = time.perf_counter()
+    check = store.check_audit(key=SEAL_KEY[0])
+    spent = time.perf_counter() - t0
+    print(f"verify:   chain and seals with the key in {spent:.2f} s = "
+          f"{records / spent:,.0f} records/s, {len(check.problems)} problems")  # fmt: skip
 
 
 def bench_vms(store: Store, count: int, queries: int) -> None:
@@ -131,9 +161,18 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where to put the temp file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        plain = BenchClock(1_700_000_000.0)
+        with Store(Path(tmp) / "plain.db", clock=plain, syslog="off") as store:
+            bench_audit(store, plain, args.records, args.targets, args.batch, 0, "unsealed")
+        for leftover in Path(tmp).iterdir():
+            leftover.unlink()
         path = Path(tmp) / "bench.db"
-        store = Store(path)
-        bench_audit(store, args.records, args.targets, args.batch, args.queries)
+        clock = BenchClock(1_700_000_000.0)
+        store = Store(path, clock=clock, syslog="off")
+        SEAL_KEY.append(store.seal_audit(epoch_s=900))
+        bench_audit(store, clock, args.records, args.targets, args.batch, args.queries, "sealed")
+        epochs = store._db.execute("SELECT COUNT(*) FROM audit_seal_tags").fetchone()[0] - 1
+        print(f"seal:     {epochs:,} epochs of 15 min closed (one record per second)")
         if args.vms:
             bench_vms(store, args.vms, args.queries)
         store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +12,9 @@ from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role
 from vdctui.ops import Console, Identity
 from vdctui.store import Store
+
+# The suite never writes to the machine's system log; tests of the copy bind their own socket.
+os.environ["VDCTUI_AUDIT_SYSLOG"] = "off"
 
 SMALL = {"seed": 7, "hosts": 8, "vms": 40}
 

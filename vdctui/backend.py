@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -72,8 +72,32 @@ class FleetLock:
         self.owner = owner or path
         self._file: IO[str] | None = None
 
+    def holder(self) -> str:
+        """Who wrote the lock file last ("vdctui pid N"), or "another process"."""
+        try:
+            return self.path.read_text().strip()[:80] or "another process"
+        except OSError:
+            return "another process"
+
+    def held_by_another(self) -> bool:
+        """Whether another process holds the lock now (False if the file cannot be read)."""
+        try:
+            with open(self.path) as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
+
     def acquire(self) -> None:
-        handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:
+            handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        except OSError as exc:
+            raise BackendError(
+                f"Cannot open the emulated data center's lock {self.path}: {exc.strerror}."
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -159,27 +183,60 @@ def store_console(db: Path, *, read_only: bool = False) -> Console:
     """A console over the store alone (no fleet): for records, roles, and role checks."""
     store = open_store(db)
     try:
-        return Console(store, PendingDriver(), identity_for(store, read_only=read_only))
+        identity = identity_for(store, read_only=read_only)
+        return Console(store, PendingDriver(), identity)
     except BaseException:
         store.close()
         raise
 
 
-def open_store_console(db: Path, *, read_only: bool = False) -> tuple[Console, FleetLock]:
+def open_store_console(
+    db: Path, *, read_only: bool = False, follow: bool = True
+) -> tuple[Console, FleetLock | None]:
     """The console over its store alone, holding the embedded fleet's lock; it can
-    show what it last saw at once, while `attach_embedded` loads the fleet."""
+    show what it last saw at once, while `attach_embedded` loads the fleet.
+
+    A viewer who cannot have the fleet (another process holds it, or the store is
+    not theirs to write) gets a console that follows the store instead (no lock,
+    None): it shows what the process holding the fleet last synced, with its age.
+    `follow=False` refuses instead (for commands that run the fleet itself)."""
+    console = store_console(db, read_only=read_only)
+    lock = FleetLock(fleet_path(db), db)
+    viewer = console.identity.role is Role.VIEWER
+    if viewer and follow and not console.store.writable:
+        return _following(console, ""), None
     try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
-    lock = FleetLock(fleet_path(db), owner=db)
-    lock.acquire()
-    try:
-        console = store_console(db, read_only=read_only)
+        lock.acquire()
+    except BackendError as exc:
+        if viewer and follow and lock.held_by_another():
+            return _following(console, lock.holder()), None
+        console.store.close()
+        raise BackendError(str(exc)) from None
     except BaseException:
-        lock.release()
+        console.store.close()
         raise
     return console, lock
+
+
+def _following(console: Console, holder: str) -> Console:
+    """Make `console` follow the store (see `Console.follow_store`), and say so once."""
+    console.follow_store()
+    seen = console.store_seen_at()
+    age = "never synced" if seen is None else f"last synced {_age(time.time() - seen)} ago"
+    showing = f"showing what the store holds ({age})."
+    note = f"{holder} holds the data center: {showing}" if holder else showing.capitalize()
+    identity = console.identity
+    console.identity = replace(identity, note=f"{identity.note} {note}".strip())
+    return console
+
+
+def _age(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
 
 
 async def attach_embedded(
@@ -222,10 +279,14 @@ async def open_console(
     size: DemoSize | None = None,
     fresh: bool = False,
     on_build: Callable[[Path], None] | None = None,
+    follow: bool = True,
 ) -> Console:
-    """The console over the embedded emulated data center at `db`. `fresh` throws the
+    """The console over the embedded emulated data center at `db` (for a viewer who
+    cannot have the fleet, one that follows the store: see `open_store_console`). `fresh` throws the
     fleet away first: only for an admin (checked, and a refusal audited, before)."""
-    console, lock = open_store_console(db, read_only=read_only)
+    console, lock = open_store_console(db, read_only=read_only, follow=follow)
+    if lock is None:
+        return console
     try:
         if fresh and fleet_exists(db):
             console.require(Action.EMULATE_FRESH, str(fleet_path(db)))
@@ -351,7 +412,7 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
 
     driver = SshDriver(parsed, book, on_refused=refused)
     console = Console(store, driver, identity)
-    return console
+    return console if store.writable else _following(console, "")
 
 
 async def trust_host_key(

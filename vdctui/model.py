@@ -299,12 +299,16 @@ class MigrationProgress:
     memory_iteration: int = 0
     downtime: int = 0  # ms, expected until done then actual
     phase: str = "setup"  # setup | precopy | stop-and-copy | copy-storage | cold | done
+    target_state: str = ""  # the copy on the target, as `virsh domstate --reason` says it
 
     @property
     def percent(self) -> float:
-        if self.data_total <= 0:
+        """How far the current pass is, as virsh shows it: (total - remaining) / total
+        (zero pages cost nothing to send, so bytes processed lag far behind)."""
+        if self.data_total <= 0 or self.phase == "setup":
             return 0.0
-        return min(100.0, 100.0 * self.data_processed / self.data_total)
+        done = self.data_total - self.data_remaining
+        return max(0.0, min(100.0, 100.0 * done / self.data_total))
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +382,28 @@ class AuditProblem:
 
     record_id: int
     problem: str  # one sentence: "row 17 was edited", "row 18 is missing", ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSeal:
+    """The audit log's active seal, as `audit seal status` shows it (no key material)."""
+
+    seal_id: str
+    started: float
+    epoch_s: float
+    epoch: int  # the current epoch: records of earlier ones can no longer be re-sealed
+    first_id: int | None  # the first record it seals (None if its history row is gone)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """What `audit verify` found: where the log does not hold, and what was checked."""
+
+    records: int
+    head_hash: str  # the last record's hash: an auditor can note it and compare later
+    problems: list[AuditProblem]
+    notes: list[str]  # what was and was not checked, one sentence each
+    seal_checked: bool  # whether every seal was checked with the auditor's key
 
 
 @dataclass(frozen=True, slots=True)

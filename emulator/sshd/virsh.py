@@ -22,6 +22,13 @@ from .words import ShellInjection, Unbalanced, shell_words, virsh_commands
 
 STATE_CODES = {RUNNING: 1, PAUSED: 3, IN_SHUTDOWN: 4, SHUT_OFF: 5, CRASHED: 6}
 STATE_REASONS = {RUNNING: 1, PAUSED: 1, IN_SHUTDOWN: 1, SHUT_OFF: 1, CRASHED: 1}
+REASON_WORDS = {  # virsh's words for the reasons above
+    RUNNING: "booted",
+    PAUSED: "user",
+    IN_SHUTDOWN: "user",
+    SHUT_OFF: "shutdown",
+    CRASHED: "panicked",
+}
 METADATA_NS = "https://github.com/vdctui/emulator"
 IMAGES = "/var/lib/libvirt/images"
 GIB = 1 << 30
@@ -349,7 +356,9 @@ class Virsh(HostCommands):
     def cmd_domstate(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
-        out.out.append(f"{self._domain(opts).state}\n")
+        v = self._domain(opts)
+        reason = f" ({REASON_WORDS[v.state]})" if "reason" in flags else ""
+        out.out.append(f"{v.state}{reason}\n")
 
     def cmd_dumpxml(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
@@ -499,12 +508,17 @@ class Virsh(HostCommands):
     def cmd_domjobinfo(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
-        name = opts.get("domain", "")
-        v = self.fleet.vms.get(name)
-        job = self._job(name, "completed" in flags) if v is not None else None
-        # a completed migration's stats stay readable on the source after the domain left
-        if v is None or (v.host != self.host and (job is None or job.source != self.host)):
-            raise VirshError(f"failed to get domain '{name}'")
+        # as libvirt: only the host that has the domain answers; after a migration that
+        # is the target, whose completed job is the incoming one (with the real downtime)
+        v = self._domain(opts)
+        job = self._job(v.name, "completed" in flags)
+        if job is not None and job.state == "running" and job.source != self.host:
+            raise VirshError(
+                "Operation not supported: migration statistics are available only on "
+                "the source host"
+            )
+        if job is not None and "completed" not in flags and job.source != self.host:
+            job = None
         if job is None:
             out.out.append("Job type: 0\n\n" if "rawstats" in flags else "Job type:         None\n")
             return
@@ -512,7 +526,7 @@ class Virsh(HostCommands):
         job_type = {"running": 2, "completed": 3, "failed": 4, "cancelled": 5}[job.state]
         memory = job.memory_bytes
         fields = {
-            "operation": 3,  # outgoing migration
+            "operation": 5 if job.source == self.host else 4,  # migration out | in
             "time_elapsed": info["time_elapsed"],
             "data_total": info["data_total"],
             "data_processed": info["data_processed"],

@@ -24,7 +24,9 @@ from tests.lab.guests import (
 from tests.lab.hosts import PACKAGES, LabError, alive, missing_programs
 from tests.lab.inventory import write_inventory
 from tests.lab.lab import Lab
+from vdctui.backend import ssh_console
 from vdctui.drivers.ssh import HostKeyBook, SshDriver, load_inventory
+from vdctui.ops import Console
 
 HOSTS = 3
 
@@ -170,3 +172,25 @@ def run_cli(
         timeout=timeout,
         env=env,
     )
+
+
+@pytest.fixture
+async def lab_console(lab_inventory: Path, tmp_path: Path) -> AsyncIterator[Console]:
+    """The console over the lab, in this process (as the CLI and the TUI build it)."""
+    console = ssh_console(tmp_path / "console.db", lab_inventory)
+    try:
+        await console.sync()
+        yield console
+    finally:
+        await console.close()
+
+
+def completed_job(lab: Lab, host: int, name: str) -> dict[str, int]:
+    """`domjobinfo --completed --rawstats` run directly on a host, as numbers."""
+    text = lab.virsh(host, "domjobinfo", "--completed", "--rawstats", name).stdout
+    found = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if value.strip().lstrip("-").isdigit():
+            found[key.strip()] = int(value)
+    return found

@@ -264,3 +264,27 @@ def test_state_reasons_in_virshs_words() -> None:
     assert state_reason(1, 2) == "migrated"
     assert state_reason(5, 2) == "destroyed"
     assert state_reason(1, 99) == "" and state_reason(None, 1) == ""
+
+
+# the three ways real `virsh migrate` ended after a `domjobabort` (../shared/lab/NOTES.md)
+ABORT_ERRORS = (
+    "error: operation aborted: job 'migration out' canceled by client",
+    "error: End of file while reading data: : Input/output error",
+    "error: internal error: qemu unexpectedly closed the monitor: 2026-11-30T11:51:40"
+    ".480842Z qemu-system-x86_64: load of migration failed: Invalid argument",
+)
+
+
+@pytest.mark.parametrize("stderr", ABORT_ERRORS)
+def test_every_end_of_an_aborted_migration_is_cancelled(stderr: str) -> None:
+    from vdctui.drivers.ssh.migration import outcome_of
+    from vdctui.drivers.ssh.pool import Completed
+    from vdctui.model import MigrationOutcome
+
+    done = Completed("", stderr + "\n", 1)
+    assert outcome_of(done, "", aborted=True)[0] is MigrationOutcome.CANCELLED
+    # not aborted by us: only libvirt's own word for a cancel is a cancel
+    expected = (
+        MigrationOutcome.CANCELLED if "canceled by client" in stderr else (MigrationOutcome.FAILED)
+    )
+    assert outcome_of(done, "", aborted=False)[0] is expected

@@ -171,7 +171,8 @@ def test_rows_added_behind_the_stores_back_are_named(store: Store) -> None:
     fill(store, 3)
     last = store.audit(limit=1)[0]
     text = canonical(4, 5.0, "mallory", "admin", "x", "y", "{}", "ok", "")
-    sql(store, "INSERT INTO audit VALUES (4, 5.0, 'mallory', 'admin', 'x', 'y', '{}', 'ok', '', "
+    sql(store, "INSERT INTO audit (id, ts, actor, role, action, target, params, result, error, "
+        "prev_hash, hash) VALUES (4, 5.0, 'mallory', 'admin', 'x', 'y', '{}', 'ok', '', "
         "?, ?)", last.hash, chain_hash(last.hash, text))  # fmt: skip
     assert ids(store.verify_audit()) == [4]
 

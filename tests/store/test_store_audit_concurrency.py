@@ -33,7 +33,9 @@ def _append_many(path: str, worker: int, count: int, start: multiprocessing.Even
 
 
 def test_eight_processes_append_one_linear_chain(db_path: Path) -> None:
-    Store(db_path).close()  # the file exists before the writers race
+    with Store(db_path) as store:  # the file exists and is sealed before the writers race
+        # one-second epochs: many end (tag written, key replaced) while the writers race
+        key = store.seal_audit(epoch_s=1)
     context = multiprocessing.get_context("spawn")
     start = context.Event()
     workers = [
@@ -50,6 +52,10 @@ def test_eight_processes_append_one_linear_chain(db_path: Path) -> None:
     with Store(db_path) as store:
         assert store.count_audit() == PROCESSES * APPENDS
         assert store.verify_audit() == []
+        check = store.check_audit(key=key)
+        assert check.problems == [] and check.seal_checked
+        epochs = store._db.execute("SELECT COUNT(*) FROM audit_seal_tags").fetchone()[0]
+        assert epochs >= 2  # at least one epoch was closed while they wrote (and the start)
         for w in range(PROCESSES):
             mine = store.audit(actor=f"worker-{w}")
             # each process's own records are in the order it wrote them

@@ -59,10 +59,15 @@ def test_reopening_an_up_to_date_file_changes_nothing(db_path: Path) -> None:
 def test_a_newer_file_is_refused(db_path: Path) -> None:
     Store(db_path).close()
     db = Database(db_path)
-    db.execute("INSERT INTO schema_version (version, applied, description) VALUES (7, 0, 'x')")
-    db.close()
     newest = len(MIGRATIONS)
-    with pytest.raises(SchemaTooNew, match=f"schema version 7.*only up to version {newest}"):
+    db.execute(
+        "INSERT INTO schema_version (version, applied, description) VALUES (?, 0, 'x')",
+        [newest + 1],
+    )
+    db.close()
+    with pytest.raises(
+        SchemaTooNew, match=f"schema version {newest + 1}.*only up to version {newest}"
+    ):
         Store(db_path)
 
 

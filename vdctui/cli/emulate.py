@@ -226,6 +226,7 @@ async def _emulate(
         fresh=fresh,
         speed=None if duration is not None else speed,
         on_build=building,
+        follow=False,
     )
     try:
         driver = emulated_fleet(console)

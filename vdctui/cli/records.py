@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 import click
 
 from vdctui import checks
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import nothing_matches, print_list, say
+from vdctui.cli.output import nothing_matches, plain, print_list, say
 from vdctui.cli.params import ROWS, FiniteNumber, Name, WholeNumber
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
-from vdctui.model import AuditProblem, AuditRecord, MigrationRecord, Pool, PoolUsage, Task
+from vdctui.model import (
+    AuditCheck,
+    AuditRecord,
+    AuditSeal,
+    MigrationRecord,
+    Pool,
+    PoolUsage,
+    Task,
+)
 from vdctui.ops import Console, Refused
-from vdctui.units import format_mib, parse_memory_mib
+from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
 
 
 @click.command("task")
@@ -180,7 +190,7 @@ def pool_set(cli: CliContext, name: str, **settings: Any) -> None:
 
 @click.group()
 def audit() -> None:
-    """The tamper-evident audit log: list, verify, export."""
+    """The tamper-evident audit log: list, verify, export, seal."""
 
 
 def _audit_filters(f):  # type: ignore[no-untyped-def]
@@ -215,22 +225,104 @@ def audit_list(
 
 
 @audit.command("verify")
+@click.option("--key", help="The auditor's seal key (from `audit seal init`): check every seal.")
+@click.option(
+    "--key-file",
+    type=click.File("r"),
+    help="Read the seal key from a file ('-': stdin), keeping it out of the shell history.",
+)
 @pass_cli
-def audit_verify(cli: CliContext) -> None:
-    """Check the hash chain; name every edited, deleted or reordered record (exit 1)."""
+def audit_verify(cli: CliContext, key: str | None, key_file: TextIO | None) -> None:
+    """Check the hash chain, and with the seal key every seal; name every edited,
+    deleted or reordered record (exit 1)."""
+    if key is not None and key_file is not None:
+        raise click.UsageError("Give the seal key once: --key or --key-file.")
+    if key_file is not None:
+        key = key_file.read().strip()
 
-    async def body(console: Console) -> list[AuditProblem]:
-        return console.verify_audit()
+    async def body(console: Console) -> AuditCheck:
+        return console.check_audit(key=key)
 
-    problems = cli.run(body, sync=False)
+    check = cli.run(body, sync=False)
     if cli.as_json:
-        print_list(problems, [], as_json=True, empty="")
-    elif not problems:
-        say("The audit chain is intact.")
-    for problem in problems if not cli.as_json else []:
-        say(f"record {problem.record_id}: {problem.problem}", err=True)
-    if problems:
+        click.echo(json.dumps(plain(check), indent=2, allow_nan=False))  # ASCII only
+    else:
+        if not check.problems:
+            holds = " Every seal holds." if check.seal_checked else ""
+            say(
+                f"The audit chain is intact: {check.records:,} records, head "
+                f"{check.head_hash[:16]}.{holds}"
+            )
+        for note in check.notes:
+            say(f"{note[:1].upper()}{note[1:]}.", err=note.startswith("warning:"))
+        for problem in check.problems:
+            say(f"record {problem.record_id}: {problem.problem}", err=True)
+    if check.problems:
         sys.exit(1)
+
+
+@audit.group("seal")
+def audit_seal() -> None:
+    """Forward-secure sealing: records of past epochs cannot be rewritten unseen."""
+
+
+@audit_seal.command("init")
+@click.option(
+    "--epoch",
+    "epoch",
+    default="15m",
+    show_default=True,
+    help="How long each key lasts (1s .. 1d): what a takeover of this machine can rewrite.",
+)
+@click.option("--replace", is_flag=True, help="End the current seal and begin a new one.")
+@pass_cli
+def audit_seal_init(cli: CliContext, epoch: str, replace: bool) -> None:
+    """Begin sealing the audit log (admin) and print the verification key, once."""
+    try:
+        epoch_s = parse_duration_s(epoch)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--epoch") from None
+    if not 1 <= epoch_s <= 86_400:
+        raise click.BadParameter("an epoch lasts from 1s to 1d", param_hint="--epoch")
+
+    async def body(console: Console) -> str:
+        return await console.seal_audit(epoch_s=epoch_s, replace=replace)
+
+    key = cli.run(body, sync=False)
+    click.echo(key)
+    click.echo(
+        "This is the audit log's verification key. It is shown once and not kept here: "
+        "store it away from this machine. Check the log with "
+        "`vdctui audit verify --key-file FILE`.",
+        err=True,
+    )
+
+
+def when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@audit_seal.command("status")
+@pass_cli
+def audit_seal_status(cli: CliContext) -> None:
+    """Whether the audit log is sealed, since when, and its current epoch."""
+
+    async def body(console: Console) -> AuditSeal | None:
+        return console.audit_seal()
+
+    seal = cli.run(body, sync=False)
+    if cli.as_json:
+        click.echo(json.dumps(plain(seal), indent=2, allow_nan=False))
+    elif seal is None:
+        click.echo("The audit log is not sealed (`vdctui audit seal init` seals it).")
+    else:
+        first = "—" if seal.first_id is None else str(seal.first_id)
+        click.echo(
+            f"Sealed since {when(seal.started)} from record {first} (seal {seal.seal_id}); "
+            f"epochs of {format_duration(seal.epoch_s)}, now epoch {seal.epoch} "
+            f"(records before {when(seal.started + seal.epoch * seal.epoch_s)} can no "
+            "longer be re-sealed here)."
+        )
 
 
 @audit.command("export")

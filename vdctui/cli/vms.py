@@ -210,6 +210,7 @@ def _show_progress(run: MigrationRun, p: MigrationProgress) -> None:
         f"{run.vm}: {p.phase:<13} {p.percent:5.1f}%  round {p.memory_iteration:<2} "
         f"{format_bytes(p.memory_bps)}/s  left {format_bytes(p.data_remaining):>9}  "
         f"dirty {p.memory_dirty_rate:.0f} pages/s  downtime ~{p.downtime} ms"
+        + (f"  target: {p.target_state}" if p.target_state else "")
     )
 
 

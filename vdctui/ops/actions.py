@@ -86,6 +86,7 @@ class Action(enum.Enum):
         "emulate.fresh", Role.ADMIN, "Throwing the emulated data center away"
     )
     EMULATE_RUN = ActionSpec("emulate.run", Role.OPERATOR, "Running the emulated data center")
+    AUDIT_SEAL = ActionSpec("audit.seal", Role.ADMIN, "Sealing the audit log")
 
     @property
     def id(self) -> str:

@@ -35,7 +35,7 @@ from vdctui.ops.migration import TASK_STATE_OF, MigrationRun, ProgressListener, 
 from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
-from vdctui.store import Store
+from vdctui.store import Store, StoreError
 
 T = TypeVar("T")
 
@@ -75,6 +75,7 @@ class Console(FleetReads):
         self._history: dict[str, deque[float]] = {}
         self.reconciler = Reconciler(store)
         self._recovered = not store.writable  # a stopped console's tasks end at the first sync
+        self.follows_store = False  # see follow_store()
 
     @property
     def backend(self) -> str:
@@ -96,12 +97,24 @@ class Console(FleetReads):
 
     # --- reads ----------------------------------------------------------------
 
+    def follow_store(self) -> None:
+        """Read only what the store holds, as another process keeps it (a viewer who
+        cannot have the fleet): `sync()` then asks no driver and writes nothing."""
+        self.follows_store = True
+
+    def store_seen_at(self) -> float | None:
+        """When the store last heard from the fleet (its newest host), or None."""
+        return self.store.last_seen()
+
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found."""
+        if self.follows_store:
+            return []
         events = await self.reconciler.sync(self.driver)
         if not self._recovered:
             self._recovered = True
             tasks.recover_interrupted(self)
+        self.store.advance_audit_seal()  # an ended epoch's key is erased even when idle
         for host in self.reconciler.hosts:
             if host.cpu_util is not None:  # an unknown figure is no sample
                 samples = self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES))
@@ -170,6 +183,19 @@ class Console(FleetReads):
             raise
         self.record_audit(action, target, params, "ok")
         return result
+
+    async def seal_audit(self, *, epoch_s: float, replace: bool = False) -> str:
+        """Begin sealing the audit log (admin); return the auditor's key, shown once.
+        Its own audit record is the first one sealed."""
+
+        async def work() -> str:
+            try:
+                return self.store.seal_audit(epoch_s=epoch_s, replace=replace)
+            except StoreError as exc:
+                raise Refused(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
+        params = {"epoch_s": epoch_s, "replace": replace}
+        return await self.change(Action.AUDIT_SEAL, "audit", params, work)
 
     async def refresh_vm(self, name: str) -> Vm:
         """Read one VM from the driver now and remember it (after a change)."""

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 from vdctui.model import (
+    AuditCheck,
     AuditProblem,
     AuditRecord,
+    AuditSeal,
     Flavor,
     FleetEvent,
     Host,
@@ -22,7 +24,7 @@ from vdctui.model import (
 )
 from vdctui.ops import placement
 from vdctui.ops.errors import Refused
-from vdctui.store import Store
+from vdctui.store import Store, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,16 @@ class FleetReads:
 
     def verify_audit(self) -> list[AuditProblem]:
         return self.store.verify_audit()
+
+    def check_audit(self, *, key: str | None = None) -> AuditCheck:
+        """The chain, and with the auditor's seal key every seal; what was checked."""
+        try:
+            return self.store.check_audit(key=key)
+        except StoreError as exc:
+            raise Refused(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
+    def audit_seal(self) -> AuditSeal | None:
+        return self.store.audit_seal()
 
     def export_audit(self, fmt: Literal["csv", "json"], out: TextIO, **filters: Any) -> None:
         """Stream the audit log (oldest first) as "csv" or "json" into `out`."""

@@ -22,10 +22,13 @@ from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal, TextIO
 
 from vdctui.escape import csv_row
-from vdctui.model import AuditProblem, AuditRecord, Role
-from vdctui.store.base import StoreBase, to_json
+from vdctui.model import AuditCheck, AuditProblem, AuditRecord, Role
+from vdctui.store.base import to_json
 from vdctui.store.errors import StoreError
 from vdctui.store.schema import GENESIS_HASH
+from vdctui.store.seal import record_sealer
+from vdctui.store.sealing import AuditSealing, chain_head
+from vdctui.store.syslog import SyslogCopy
 from vdctui.store.txn import immediate, retrying
 
 COLUMNS = (
@@ -42,7 +45,8 @@ COLUMNS = (
     "hash",
 )
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit"
-_INSERT = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
+_WRITTEN = (*COLUMNS, "seal_epoch", "seal")
+_INSERT = f"INSERT INTO audit ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)})"
 MAX_PROBLEMS = 10_000
 _ROLES = {role.value: role for role in Role}
 
@@ -110,6 +114,7 @@ class _Checked:
 
     ts: float | None
     fields: tuple[str, str, str, str, str, str, str]  # actor, role, action, target, params...
+    params: dict[str, Any] | None  # the params as stored, when JSON keeps them as they are
 
 
 def _checked(entry: AuditEntry) -> _Checked:
@@ -120,9 +125,18 @@ def _checked(entry: AuditEntry) -> _Checked:
         if not math.isfinite(ts):
             raise StoreError(f"an audit record needs a finite time, not {ts!r}")
     role = str(entry.role) if entry.role in _ROLES else Role(entry.role).value
-    params = to_json(dict(entry.params))
+    given = dict(entry.params)
+    params = to_json(given)
     fields = (entry.actor, role, entry.action, entry.target, params, entry.result, entry.error)
-    return _Checked(ts, fields)
+    return _Checked(ts, fields, given if _plain(given) else None)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(params: dict[str, Any]) -> bool:
+    """Whether JSON gives `params` back equal (str keys, scalar values): no need to parse."""
+    return all(type(k) is str and type(v) in _PLAIN for k, v in params.items())
 
 
 def iso_utc(ts: float) -> str:
@@ -134,23 +148,20 @@ def iso_utc(ts: float) -> str:
     return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _head(conn: sqlite3.Connection) -> tuple[int, str]:
-    """The last id and hash, from the head (or from the rows, if the head row is gone)."""
-    row = conn.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
-    if row is None:
-        row = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
-
-
 def _span(first: int, last: int) -> str:
     return f"row {first} is" if first == last else f"rows {first}–{last} are"
 
 
-class AuditStore(StoreBase):
-    """The hash-chained audit log."""
+class AuditStore(AuditSealing):
+    """The hash-chained audit log, sealed once `seal_audit` has begun a seal."""
+
+    _syslog: SyslogCopy
 
     def _open_audit(self) -> None:
-        """What the audit log does when the store opens (nothing yet)."""
+        """When the store opens: SQLite zeroes what it frees (erased seal keys among
+        it), and an epoch that ended while no process ran has its key erased now."""
+        self._db.execute("PRAGMA secure_delete = ON")
+        self.advance_audit_seal()
 
     # --- writing --------------------------------------------------------------
 
@@ -187,26 +198,78 @@ class AuditStore(StoreBase):
             "Recording the audit record",
             lambda: self._write_chain(batch),
         )
+        self._erase_old_keys()
+        dropped, reason = self._syslog.send(rows)
+        if dropped:
+            self._count_syslog_dropped(dropped, rows[-1][0], reason)
         roles = _ROLES
         return [
-            AuditRecord(r[0], r[1], r[2], roles[r[3]], r[4], r[5], json.loads(r[6]), *r[7:11])
-            for r in rows
+            AuditRecord(
+                r[0],
+                r[1],
+                r[2],
+                roles[r[3]],
+                r[4],
+                r[5],
+                json.loads(r[6]) if e.params is None else e.params,
+                *r[7:11],
+            )
+            for r, e in zip(rows, batch, strict=True)
         ]
+
+    def _count_syslog_dropped(self, dropped: int, last_id: int, reason: str) -> None:
+        """Remember, for `audit verify`, records the system log did not take (best effort:
+        this must not fail the change the record is about)."""
+        try:
+            with immediate(self._db.conn) as conn:
+                conn.execute(
+                    "INSERT INTO audit_syslog (one, dropped, last_dropped_id, reason) "
+                    "VALUES (1, ?, ?, ?) ON CONFLICT (one) DO UPDATE SET "
+                    "dropped = dropped + excluded.dropped, "
+                    "last_dropped_id = excluded.last_dropped_id, reason = excluded.reason",
+                    [dropped, last_id, reason],
+                )
+        except sqlite3.Error:
+            pass
+
+    def _syslog_notes(self) -> list[str]:
+        notes = [self._syslog.setting.said]
+        try:
+            row = self._db.conn.execute(
+                "SELECT dropped, last_dropped_id, reason FROM audit_syslog"
+            ).fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is not None and row[0]:
+            notes.append(
+                f"warning: {row[0]:,} records (the last: record {row[1]}) could not be sent "
+                f"to the system log ({row[2]}); they are only in this file"
+            )
+        return notes
 
     def _write_chain(self, batch: list[_Checked]) -> list[tuple[Any, ...]]:
         conn = self._db.conn
         with immediate(conn):
-            last_id, last_hash = _head(conn)
             now = self._now() + 0.0
+            live = self._advance_seal(conn, now)
+            if live is not None:
+                sealer = record_sealer(live.key, live.seal_id, live.epoch)
+            last_id, last_hash = chain_head(conn)
             rows: list[tuple[Any, ...]] = []
             for entry in batch:
                 ts = now if entry.ts is None else entry.ts
                 last_id += 1
                 text = canonical(last_id, ts, *entry.fields)
                 digest = chain_hash(last_hash, text)
-                rows.append((last_id, ts, *entry.fields, last_hash, digest))
+                if live is None:
+                    rows.append((last_id, ts, *entry.fields, last_hash, digest, None, None))
+                else:
+                    seal = sealer(text)
+                    rows.append((last_id, ts, *entry.fields, last_hash, digest, live.epoch, seal))
                 last_hash = digest
             conn.executemany(_INSERT, rows)
+            if live is not None:
+                conn.execute("UPDATE audit_seal_key SET count = count + ?", [len(rows)])
             conn.execute(
                 "INSERT OR REPLACE INTO audit_head (one, last_id, last_hash) VALUES (1, ?, ?)",
                 [last_id, last_hash],
@@ -351,6 +414,31 @@ class AuditStore(StoreBase):
         problems += self._check_head(last_id, prev_hash, prev_bad)
         return problems
 
+    def check_audit(
+        self, *, key: str | None = None, max_problems: int = MAX_PROBLEMS
+    ) -> AuditCheck:
+        """Verify the chain and, with the auditor's key, every seal; say what was checked.
+
+        Raises StoreError for a key that is not a seal key.
+        """
+        problems = self.verify_audit(max_problems=max_problems)
+        notes: list[str] = []
+        if key is not None:
+            seal_problems, seal_notes = self._check_seal(key, max_problems)
+            problems = sorted(problems + seal_problems, key=lambda p: p.record_id)
+            notes += seal_notes
+        elif self.audit_seal() is not None:
+            notes.append("the seal was not checked: give the auditor's key (--key) to check it")
+        else:
+            notes.append(
+                "the log is not sealed: the chain shows damage and edits by someone who "
+                "cannot recompute it; `vdctui audit seal init` seals it"
+            )
+        notes += self._syslog_notes()
+        conn = self._db.conn
+        records = int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
+        return AuditCheck(records, chain_head(conn)[1], problems, notes, key is not None)
+
     def _check_head(self, last_id: int, last_hash: str, last_bad: bool) -> list[AuditProblem]:
         head = self._db.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
         if head is None:
@@ -376,6 +464,14 @@ class AuditStore(StoreBase):
             )
             return [AuditProblem(last_id, text)]
         return []
+
+
+def canonical_or_none(fields: Sequence[Any]) -> str | None:
+    """The canonical text of a stored row's first nine fields; None if one is mangled."""
+    try:
+        return canonical(*fields[:9])
+    except (TypeError, ValueError):
+        return None
 
 
 def _hash_holds(row: Sequence[Any]) -> bool:

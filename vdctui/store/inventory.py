@@ -169,6 +169,11 @@ class InventoryStore(StoreBase):
             )
         return max(cursor.rowcount, 0)
 
+    def last_seen(self) -> float | None:
+        """When a host was last recorded as seen (the newest sync), or None."""
+        row = self._db.execute("SELECT MAX(seen_at) FROM hosts").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
     def hosts(self) -> list[Host]:
         """Every host, by name."""
         return [_host(r) for r in self._db.execute(f"{_HOST_SELECT} ORDER BY name")]

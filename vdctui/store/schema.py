@@ -292,6 +292,38 @@ def migration_6(db: Database) -> None:
     )
 
 
+def migration_7(db: Database) -> None:
+    """Audit sealing: each record's epoch and seal, the seals, their live key and tags."""
+    db.execute("ALTER TABLE audit ADD COLUMN seal_epoch INTEGER")
+    db.execute("ALTER TABLE audit ADD COLUMN seal TEXT")
+    # Every seal the log has had; replaced_at is the first record of the one after it.
+    db.execute(
+        """CREATE TABLE audit_seals (
+            seal_id TEXT PRIMARY KEY, started REAL NOT NULL, epoch_s REAL NOT NULL,
+            first_id INTEGER NOT NULL, replaced_at INTEGER)"""
+    )
+    # The active seal on this machine: its current epoch and key (overwritten as it evolves).
+    db.execute(
+        """CREATE TABLE audit_seal_key (
+            one INTEGER PRIMARY KEY CHECK (one = 1), seal_id TEXT NOT NULL,
+            started REAL NOT NULL, epoch_s REAL NOT NULL, epoch INTEGER NOT NULL,
+            key BLOB NOT NULL, count INTEGER NOT NULL)"""
+    )
+    # One closing tag per ended epoch (and epoch -1: where the log stood at the start).
+    db.execute(
+        """CREATE TABLE audit_seal_tags (
+            seal_id TEXT NOT NULL, epoch INTEGER NOT NULL, next_epoch INTEGER NOT NULL,
+            last_id INTEGER NOT NULL, last_hash TEXT NOT NULL, count INTEGER NOT NULL,
+            mac TEXT NOT NULL, PRIMARY KEY (seal_id, epoch))"""
+    )
+    # Records the system log could not take (it was absent or full), for `audit verify`.
+    db.execute(
+        """CREATE TABLE audit_syslog (
+            one INTEGER PRIMARY KEY CHECK (one = 1), dropped INTEGER NOT NULL,
+            last_dropped_id INTEGER, reason TEXT NOT NULL DEFAULT '')"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -299,6 +331,7 @@ MIGRATIONS: list[Migration] = [
     migration_4,
     migration_5,
     migration_6,
+    migration_7,
 ]
 
 

@@ -17,6 +17,7 @@ from vdctui.store.operators import OperatorStore
 from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
+from vdctui.store.syslog import SyslogCopy, syslog_setting
 
 # How long a writer waits for another process's write transaction, per try (see txn.py).
 BUSY_TIMEOUT_S = 5.0
@@ -37,9 +38,11 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         clock: Callable[[], float] = time.time,
         migrations: list[Migration] | None = None,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
+        syslog: str | None = None,
     ) -> None:
         self.path = str(path)
         self._clock = clock
+        self._syslog = SyslogCopy(syslog_setting(syslog))
         try:
             self._db, self.writable = connect(self.path, busy_timeout_s)
         except sqlite3.Error as exc:
@@ -65,6 +68,7 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         return len(MIGRATIONS)
 
     def close(self) -> None:
+        self._syslog.close()
         self._db.close()
 
     def __enter__(self) -> Store:

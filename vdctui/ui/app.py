@@ -114,6 +114,8 @@ class VdcApp(App[None]):
     # --- start, refresh, stop -------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.ops.identity.note:  # e.g. read-only: the store is not this user's to write
+            self.notify(self.ops.identity.note, severity="warning", timeout=15)
         if self._connect is not None:
             self.connect_fleet()
         else:

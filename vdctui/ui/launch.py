@@ -18,7 +18,9 @@ def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> Vdc
     """The app over `db`: it paints from the store, then loads the fleet beside it."""
     console, lock = open_store_console(db, read_only=read_only)
 
-    async def connect() -> FleetClock:
+    async def connect() -> FleetClock | None:
+        if lock is None:  # a viewer following the store another process keeps
+            return None
         await attach_embedded(console, lock, db, speed=speed)
         return EmulatedClock(emulated_fleet(console))
 

@@ -156,8 +156,14 @@ def migrate(
 
 
 def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
-    extra = ["--completed"] if completed else []
+    # --keep-completed: libvirt clears a completed job's figures once read, unless told not
+    # to; an operator's own `virsh domjobinfo --completed` should still see them
+    extra = ["--completed", "--keep-completed"] if completed else []
     return virsh(uri, "domjobinfo", "--domain", name, "--rawstats", *extra)
+
+
+def domstate(uri: str, name: str) -> str:
+    return virsh(uri, "domstate", "--domain", name, "--reason")
 
 
 def domjobabort(uri: str, name: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from vdctui.drivers.base import (
     HostDriver,
@@ -99,8 +99,9 @@ class SshDriver(HostDriver):
 
     def _record(self, name: str, last: HostSnapshot | None, snapshot: HostSnapshot) -> None:
         self._snapshots[name] = snapshot
-        for vm_name in snapshot.vms:
-            self._where[vm_name] = name
+        for vm_name, vm in snapshot.vms.items():
+            if not incoming(vm) or vm_name not in self._where:
+                self._where[vm_name] = name
         if last is None:
             return
         events: list[FleetEvent] = []
@@ -184,7 +185,7 @@ class SshDriver(HostDriver):
             if not snap.answered:
                 raise HostUnreachable(snap.host.reason)
             return list(snap.vms.values())
-        return [vm for s in await self._fresh_all() for vm in s.vms.values()]
+        return one_copy_each(vm for s in await self._fresh_all() for vm in s.vms.values())
 
     def _inv(self, host: str) -> InventoryHost:
         inv = self._hosts.get(host)
@@ -418,6 +419,23 @@ class SshDriver(HostDriver):
         for handle in list(self._migrations):
             await handle.cancel_exec()
         await self.pool.close()
+
+
+INCOMING_REASONS = ("starting up", "migrating", "post-copy")
+
+
+def incoming(vm: Vm) -> bool:
+    """The target's copy of a VM that is migrating in (it runs on its source until then)."""
+    return vm.state is VmState.PAUSED and vm.state_reason in INCOMING_REASONS
+
+
+def one_copy_each(vms: Iterable[Vm]) -> list[Vm]:
+    """Every VM once: while one migrates, the copy on its source (it runs there)."""
+    chosen: dict[str, Vm] = {}
+    for vm in vms:
+        if vm.name not in chosen or incoming(chosen[vm.name]):
+            chosen[vm.name] = vm
+    return list(chosen.values())
 
 
 def domain_xml(spec: VmSpec) -> str:

@@ -1,17 +1,32 @@
-"""A live migration over SSH: `virsh migrate` on one channel, `domjobinfo` on another."""
+"""A migration over SSH: `virsh migrate` on one channel, progress on others.
+
+Progress: `domjobinfo --rawstats` on the source and `domstate --reason` on the
+target ("paused (starting up)", "paused (migrating)"), sampled together. The
+result: after a success the source has no domain left, so the real figures
+(bytes, rounds, the actual downtime, not the expected one) come from
+`domjobinfo --completed` on the target; after a failure, from the source. An
+abort (`domjobabort`) ends as cancelled whatever error text virsh then prints.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vdctui.drivers.base import DriverError, HostUnreachable, InvalidOperation, MigrationHandle
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.inventory import InventoryHost
-from vdctui.drivers.ssh.parsers import JOB_CANCELLED, VirshOutputError, parse_jobinfo
+from vdctui.drivers.ssh.parsers import (
+    JOB_CANCELLED,
+    JOB_COMPLETED,
+    JobInfo,
+    VirshOutputError,
+    parse_jobinfo,
+)
 from vdctui.drivers.ssh.pool import Completed
 from vdctui.model import MigrationKind, MigrationOutcome, MigrationProgress, MigrationResult
 
@@ -19,6 +34,7 @@ if TYPE_CHECKING:
     from vdctui.drivers.ssh.driver import SshDriver
 
 MIGRATION_TIMEOUT_S = 24 * 3600.0
+MAX_READS_IN_FLIGHT = 4
 
 
 class SshMigration(MigrationHandle):
@@ -35,12 +51,15 @@ class SshMigration(MigrationHandle):
         self._driver = driver
         self.vm, self.source, self.target = vm, source.name, target.name
         self._source = source
+        self._target = target
         self._live = live
         self._command = command
         self._started = time.time()
         self._latest = MigrationProgress()
         self._aborted = False
         self._result: MigrationResult | None = None
+        self._ended: tuple[Completed | None, str, MigrationProgress | None] | None = None
+        self._ending_lock = asyncio.Lock()
         self._exec: asyncio.Task[Completed] | None = None
 
     async def begin(self) -> None:
@@ -52,6 +71,8 @@ class SshMigration(MigrationHandle):
         )
         while not self._exec.done():
             sample = await self._sample()
+            if sample is not None:
+                self._latest = sample
             if sample is not None and sample.phase != "setup":
                 return
             await asyncio.wait({self._exec}, timeout=self._driver.progress_interval_s)
@@ -64,39 +85,110 @@ class SshMigration(MigrationHandle):
                 f"Migration of {self.vm} to {self.target} was refused: {done.error}"
             )
 
-    async def _sample(self, completed: bool = False) -> MigrationProgress | None:
+    async def _job(self, host: InventoryHost, *, completed: bool = False) -> JobInfo | None:
+        """`domjobinfo --rawstats [--completed]` on a host; None if it has none to show."""
         try:
             out = await self._driver.pool.run(
-                self._source, commands.domjobinfo(self._source.uri, self.vm, completed=completed)
+                host, commands.domjobinfo(host.uri, self.vm, completed=completed)
             )
         except HostUnreachable:
             return None
         if out.status != 0:
             return None
         try:
-            info = parse_jobinfo(out.stdout)
+            return parse_jobinfo(out.stdout)
         except VirshOutputError:
             return None
-        if completed and info.job_type == JOB_CANCELLED:
-            self._aborted = True
-        if not info.fields:
+
+    async def _target_state(self) -> str:
+        """The target's copy as `domstate --reason` says it ("" while there is none)."""
+        try:
+            out = await self._driver.pool.run(
+                self._target, commands.domstate(self._target.uri, self.vm)
+            )
+        except HostUnreachable:
+            return ""
+        return out.stdout.strip() if out.status == 0 else ""
+
+    async def _sample(self) -> MigrationProgress | None:
+        """One sample (not yet the latest: the caller decides)."""
+        info, target_state = await asyncio.gather(self._job(self._source), self._target_state())
+        if info is None or not info.fields:
+            if target_state and target_state != self._latest.target_state:
+                return dataclasses.replace(self._latest, target_state=target_state)
             return None
-        sample = info.progress()
-        self._latest = sample
-        return sample
+        return dataclasses.replace(info.progress(), target_state=target_state)
+
+    async def _final(self, succeeded: bool) -> MigrationProgress | None:
+        """The job's real figures once it ended (the target's after a success)."""
+        host = self._target if succeeded else self._source
+        info = await self._job(host, completed=True)
+        if info is None:
+            return None
+        if info.job_type == JOB_CANCELLED:
+            self._aborted = True
+        if not info.fields or (succeeded and info.job_type != JOB_COMPLETED):
+            return None
+        final = dataclasses.replace(info.progress(), phase="done")
+        if succeeded:
+            final = dataclasses.replace(final, target_state=await self._target_state())
+        self._latest = final
+        return final
 
     def progress(self) -> MigrationProgress:
         return self._latest
 
     async def updates(self) -> AsyncIterator[MigrationProgress]:
+        """Samples every `progress_interval_s`, each read on its own channels: a slow
+        read (a busy host, SSH latency) overlaps the next ones instead of delaying them;
+        a sample older than one already given is dropped."""
         assert self._exec is not None
-        while not self._exec.done():
-            sample = await self._sample()
-            if sample is not None:
-                yield sample
-            await asyncio.wait({self._exec}, timeout=self._driver.progress_interval_s)
-        final = await self._sample(completed=True)
-        yield final if final is not None else self._latest
+        interval = self._driver.progress_interval_s
+        if self._latest.phase != "setup":
+            yield self._latest  # what begin() saw
+        reads: dict[asyncio.Future[Any], int] = {}
+        started = given = 0
+        next_read = time.monotonic()
+        try:
+            while not self._exec.done():
+                now = time.monotonic()
+                if now >= next_read and len(reads) < MAX_READS_IN_FLIGHT:
+                    started += 1
+                    reads[asyncio.create_task(self._sample())] = started
+                    next_read = now + interval
+                wake = max(next_read - time.monotonic(), 0.01)
+                waiting: set[asyncio.Future[Any]] = {*reads, self._exec}
+                done, _ = await asyncio.wait(
+                    waiting, timeout=wake, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done - {self._exec}:
+                    number = reads.pop(task)
+                    sample: MigrationProgress | None = (
+                        task.result() if task.exception() is None else None
+                    )
+                    if sample is not None and number > given:
+                        given = number
+                        self._latest = sample
+                        yield sample
+        finally:
+            for task in reads:
+                task.cancel()
+        _, _, final = await self._ending()
+        yield final or self._latest
+
+    async def _ending(self) -> tuple[Completed | None, str, MigrationProgress | None]:
+        """How the exec ended and the job's final figures (read once)."""
+        async with self._ending_lock:
+            if self._ended is None:
+                assert self._exec is not None
+                try:
+                    done: Completed | None = await self._exec
+                    reason = ""
+                except DriverError as exc:
+                    done, reason = None, str(exc)
+                final = await self._final(done is not None and done.status == 0)
+                self._ended = (done, reason, final)
+            return self._ended
 
     async def abort(self) -> None:
         if self._exec is None or self._exec.done():
@@ -112,22 +204,9 @@ class SshMigration(MigrationHandle):
     async def wait(self) -> MigrationResult:
         if self._result is not None:
             return self._result
-        assert self._exec is not None
-        try:
-            done: Completed | None = await self._exec
-            reason = ""
-        except DriverError as exc:
-            done, reason = None, str(exc)
-        final = await self._sample(completed=True)
+        done, reason, final = await self._ending()
         sample = final or self._latest
-        if done is not None and done.status == 0:
-            outcome = MigrationOutcome.SUCCEEDED
-        elif self._aborted or (done is not None and "cancel" in done.error.lower()):
-            outcome = MigrationOutcome.CANCELLED
-            reason = "Aborted by the operator."
-        else:
-            outcome = MigrationOutcome.FAILED
-            reason = reason or (done.error if done is not None else "the migration failed")
+        outcome, reason = outcome_of(done, reason, aborted=self._aborted)
         self._driver.migration_ended(self)
         self._result = MigrationResult(
             vm=self.vm,
@@ -139,7 +218,8 @@ class SshMigration(MigrationHandle):
             ended=time.time(),
             data_processed=sample.data_processed,
             rounds=sample.memory_iteration,
-            downtime_ms=sample.downtime,
+            # the downtime libvirt measured; while running it only says the expected one
+            downtime_ms=sample.downtime if final is not None else 0,
             reason=reason,
         )
         return self._result
@@ -149,3 +229,18 @@ class SshMigration(MigrationHandle):
             self._exec.cancel()
             with contextlib.suppress(BaseException):
                 await self._exec
+
+
+def outcome_of(
+    done: Completed | None, reason: str, *, aborted: bool
+) -> tuple[MigrationOutcome, str]:
+    """How a `virsh migrate` ended. Once the operator aborted, whatever virsh then says
+    ("job ... canceled by client", "End of file while reading data", "qemu unexpectedly
+    closed the monitor ...": each seen on real hosts) is the abort: cancelled."""
+    if done is not None and done.status == 0:
+        return MigrationOutcome.SUCCEEDED, ""
+    if aborted or (done is not None and "canceled by client" in done.error.lower()):
+        return MigrationOutcome.CANCELLED, "Aborted by the operator."
+    return MigrationOutcome.FAILED, reason or (
+        done.error if done is not None else "the migration failed"
+    )

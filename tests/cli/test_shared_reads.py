@@ -1,0 +1,178 @@
+"""Reads while another process holds the embedded data center, and a user who cannot
+write the store: read-only, told so in one line, never an error or a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.cli.conftest import Vdctui
+from vdctui.backend import FleetLock, fleet_path
+from vdctui.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def holder(vdctui: Vdctui) -> Iterator[subprocess.Popen[str]]:
+    """`vdctui emulate` in real time in another process: it holds the data center."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), "emulate"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lock = FleetLock(fleet_path(vdctui.db))
+    deadline = time.monotonic() + 120
+    while not lock.held_by_another() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lock.held_by_another(), proc.stderr.read() if proc.stderr else ""
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def test_read_only_reads_while_another_process_holds_the_fleet(
+    vdctui: Vdctui, holder: subprocess.Popen[str]
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    base = [sys.executable, "-m", "vdctui", "--db", str(vdctui.db)]
+    readers = [
+        subprocess.Popen(
+            [*base, "--read-only", "--json", "vm", "list"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(6)
+    ]
+    results = [(r.wait(timeout=300), *r.communicate()) for r in readers]
+    for code, out, err in results:
+        assert code == 0, err
+        assert len(json.loads(out)) == 40
+        assert "holds the data center" in err and "last synced" in err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    changer = subprocess.run(
+        [*base, "vm", "list"], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert changer.returncode == 1 and "in use by vdctui pid" in changer.stderr
+    assert holder.poll() is None
+
+
+def as_nobody(db: Path, *commands: list[str]) -> list[tuple[int, str, str]]:
+    """Run CLI commands in a forked child whose uid is nobody's; their results."""
+    nobody = pwd.getpwnam("nobody")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest from here on, only os._exit
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(nobody.pw_gid)
+            os.setuid(nobody.pw_uid)
+            runner = CliRunner()
+            out = []
+            for args in commands:
+                r = runner.invoke(main, ["--db", str(db), *args])
+                out.append((r.exit_code, r.stdout, r.stderr))
+            os.write(write, json.dumps(out).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    return [tuple(r) for r in json.loads(b"".join(chunks))]  # type: ignore[misc]
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to open a root-owned store as nobody")
+def test_a_user_who_cannot_write_the_store_gets_a_read_only_console(vdctui: Vdctui) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="vdctui-ro-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)  # others may read, not write: like a db outside their group
+        for file in vdctui.db.parent.iterdir():
+            if file.is_file():
+                shutil.copy(file, shared / file.name)
+                (shared / file.name).chmod(0o644)
+        db = shared / vdctui.db.name
+        name = next(v["name"] for v in Vdctui(db).json("vm", "list") if v["state"] == "running")
+        # warm every import the child needs: it cannot read root's Python afterwards
+        warm = Vdctui(db)
+        for args in (["--json", "vm", "list"], ["audit", "list"], ["operator", "list"]):
+            warm(*args)
+        warm("--read-only", "vm", "destroy", name, "--yes")
+        newest = Vdctui(db).json("audit", "list")[0]
+        listed, destroyed, operators = as_nobody(
+            db,
+            ["--json", "vm", "list"],
+            ["vm", "destroy", name, "--yes"],
+            ["operator", "list"],
+        )
+        code, out, err = listed
+        assert code == 0, err
+        assert len(json.loads(out)) == 40
+        assert err.count("\n") == 1 and "nobody cannot write" in err and "read-only" in err
+        code, out, err = destroyed
+        assert code == 1 and "read-only" in err and "Traceback" not in err
+        code, out, err = operators
+        assert code == 0 and "root" in out
+        after = Vdctui(db)
+        assert next(v for v in after.json("vm", "list") if v["name"] == name)["state"] == (
+            "running"
+        )
+        assert after.json("audit", "list")[0] == newest  # nobody could not write
+        assert all(p.stat().st_uid == 0 for p in shared.iterdir())
+    finally:
+        shutil.rmtree(shared)
+
+
+def test_24_read_only_commands_on_a_new_data_center(tmp_path: Path) -> None:
+    """24 processes open a data center nobody created yet: one builds it, the others
+    read the store beside it; every one succeeds, none says "locked"."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    db = tmp_path / "new.db"
+    command = [sys.executable, "-m", "vdctui", "--db", str(db), "--read-only", "--json"]
+    procs = [
+        subprocess.Popen(
+            [*command, *(["vm", "list"] if k % 2 else ["operator", "list"])],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for k in range(24)
+    ]
+    try:
+        results = [p.communicate(timeout=600) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for p, (out, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err
+        assert isinstance(json.loads(out), list)
+        assert "locked" not in err and "Traceback" not in err and "already exists" not in err
