@@ -25,6 +25,7 @@ from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
 from vdctui.ops.actions import Action
 from vdctui.store import Store, StoreError
+from vdctui.store.connection import create_shared_file
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 
@@ -142,6 +143,7 @@ def open_fleet(
         path.unlink()
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    create_shared_file(path)  # group-writable where the umask allows (see the README)
     fleet_file = emulator.FleetFile(path)
     if fleet_file.exists():
         fleet = fleet_file.load()

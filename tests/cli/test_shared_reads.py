@@ -80,15 +80,18 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
     assert holder.poll() is None
 
 
-def as_nobody(db: Path, *commands: list[str]) -> list[tuple[int, str, str]]:
-    """Run CLI commands in a forked child whose uid is nobody's; their results."""
+def as_nobody(
+    db: Path, *commands: list[str], groups: list[int] | None = None
+) -> list[tuple[int, str, str]]:
+    """Run CLI commands in a forked child whose uid is nobody's (in `groups`); their
+    results."""
     nobody = pwd.getpwnam("nobody")
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: no pytest from here on, only os._exit
         try:
             os.close(read)
-            os.setgroups([])
+            os.setgroups(groups or [])
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
             runner = CliRunner()
@@ -176,3 +179,44 @@ def test_24_read_only_commands_on_a_new_data_center(tmp_path: Path) -> None:
         assert p.returncode == 0, err
         assert isinstance(json.loads(out), list)
         assert "locked" not in err and "Traceback" not in err and "already exists" not in err
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to run commands as another user")
+def test_a_group_shared_data_center_as_the_readme_sets_it_up(vdctui: Vdctui) -> None:
+    """A setgid, group-writable directory (2770) and umask 0007: another member of the
+    group writes the same db with the role an admin gave them, not the one they claim."""
+    group = 100  # "users"
+    shared = Path(tempfile.mkdtemp(prefix="vdctui-grp-", dir="/tmp"))
+    old_umask = os.umask(0o007)
+    try:
+        os.chown(shared, 0, group)
+        shared.chmod(0o2770)
+        db = shared / "vdctui.db"
+        admin = Vdctui(db)
+        built = admin("emulate", "--hosts", "4", "--vms", "12", "--seed", "3", "--for", "1m")
+        assert built.exit_code == 0, built.output
+        assert all(p.stat().st_gid == group for p in shared.iterdir())
+        name = next(v["name"] for v in admin.json("vm", "list") if v["state"] == "running")
+        admin("--read-only", "vm", "stop", name, "--yes")  # warm the imports the child needs
+        admin("operator", "list")
+        os.environ["VDCTUI_ROLE"] = "admin"  # claims admin: only lowers, never raises
+        try:
+            (viewer_stop,) = as_nobody(db, ["vm", "stop", name, "--yes"], groups=[group])
+            assert admin("operator", "set", "nobody", "--role", "operator").exit_code == 0
+            operator_stop, operator_pool = as_nobody(
+                db, ["vm", "stop", name, "--yes"], ["pool", "create", "gold"], groups=[group]
+            )
+        finally:
+            del os.environ["VDCTUI_ROLE"]
+        assert viewer_stop[0] == 1 and "cannot raise your role" in viewer_stop[2]
+        assert operator_stop[0] == 0, operator_stop[2]
+        assert operator_pool[0] == 1 and "needs the admin role" in operator_pool[2]
+        actors = {(r["actor"], r["action"], r["result"]) for r in admin.json("audit", "list")}
+        assert {
+            ("nobody", "vm.stop", "refused"),
+            ("nobody", "vm.stop", "ok"),
+            ("nobody", "pool.create", "refused"),
+        } <= actors
+    finally:
+        os.umask(old_umask)
+        shutil.rmtree(shared)

@@ -85,7 +85,6 @@ class Action(enum.Enum):
     EMULATE_FRESH = ActionSpec(
         "emulate.fresh", Role.ADMIN, "Throwing the emulated data center away"
     )
-    EMULATE_RUN = ActionSpec("emulate.run", Role.OPERATOR, "Running the emulated data center")
     AUDIT_SEAL = ActionSpec("audit.seal", Role.ADMIN, "Sealing the audit log")
 
     @property

@@ -80,10 +80,21 @@ def can_write(path: str) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
+def create_shared_file(path: str | Path) -> None:
+    """Create an empty file as any program would (0666 less the umask) unless it exists.
+    SQLite makes new files 0644 less the umask, and its -wal and -shm files copy the
+    file's mode: so without this, a group that shares a data center (umask 0007, a
+    setgid directory) could never write what one member created."""
+    with contextlib.suppress(OSError):  # there already, or not ours to make: SQLite says
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+
+
 def connect(path: str, busy_timeout_s: float) -> tuple[SharedDatabase, bool]:
     """Open `path` for many processes; returns the database and whether it is writable.
     A file this process cannot write is opened read-only (sqlite3.Error on failure)."""
     writable = can_write(path)
+    if writable and path != ":memory:" and not path.startswith("file:"):
+        create_shared_file(path)
     if writable:
         conn = sqlite3.connect(path, check_same_thread=False, timeout=busy_timeout_s)
     else:
