@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import nothing_matches, print_list
+from vdctui.cli.output import nothing_matches
+from vdctui.cli.seen import Refresh, Seen, host_columns, print_seen, seen_hosts
 from vdctui.columns import HOST_COLUMNS
-from vdctui.model import Host
 from vdctui.ops import Console
 
 
@@ -23,15 +23,18 @@ def host() -> None:
 def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
     """List hosts with their facts and what they do now."""
 
-    async def body(console: Console) -> list[Host]:
-        return [
+    async def body(console: Console) -> tuple[list[Seen], float, Refresh]:
+        hosts = [
             h
             for h in console.hosts()
             if (rack is None or h.rack == rack) and (state is None or h.state == state)
         ]
+        return seen_hosts(console, hosts), console.store_now(), Refresh.of(console)
 
     empty = nothing_matches("host", {"rack": rack, "state": state}, empty="No hosts.")
-    print_list(cli.run(body), HOST_COLUMNS, as_json=cli.as_json, empty=empty)
+    rows, now, refresh = cli.run(body)
+    print_seen(rows, host_columns(HOST_COLUMNS, now), as_json=cli.as_json, empty=empty)
+    refresh.warn_and_exit()
 
 
 def _add_scheduling_commands() -> None:

@@ -48,6 +48,16 @@ def print_plan(plan: EvacuationPlan) -> None:
 )
 @click.option("--exit", "leave", is_flag=True, help="Bring the host back from maintenance.")
 @click.option(
+    "--resume",
+    is_flag=True,
+    help="Carry on an evacuation a stopped console left interrupted (see `host list`).",
+)
+@click.option(
+    "--cancel",
+    is_flag=True,
+    help="Give up an interrupted evacuation: the host is back in service.",
+)
+@click.option(
     "--max-per-host",
     type=click.IntRange(1, 64),
     default=2,
@@ -68,6 +78,8 @@ def maintenance(
     name: str,
     plan_only: bool,
     leave: bool,
+    resume: bool,
+    cancel: bool,
     max_per_host: int,
     max_total: int,
     yes: bool,
@@ -75,10 +87,13 @@ def maintenance(
     """Evacuate a host (live-migrate its VMs away) and put it in maintenance.
 
     With --plan, only print where each VM would go. Ctrl-C cancels: running
-    migrations are aborted and the host does not enter maintenance.
+    migrations are aborted and the host does not enter maintenance. An evacuation
+    whose console was stopped (kill, crash) is shown as interrupted by `host list`:
+    --resume carries it on, --cancel gives it up.
     """
-    if plan_only and leave:
-        raise click.UsageError("--plan and --exit do not go together.")
+    if sum((plan_only, leave, resume, cancel)) > 1:
+        raise click.UsageError("--plan, --exit, --resume and --cancel do not go together.")
+    leave = leave or cancel
     if not plan_only:
         cli.require(Action.MAINTENANCE_EXIT if leave else Action.MAINTENANCE_ENTER, name)
     if leave:
@@ -87,7 +102,7 @@ def maintenance(
             await console.exit_maintenance(name)
 
         cli.run(back)
-        say(f"Host {name} is back in service.")
+        say(f"Host {name} is back in service" + (": evacuation cancelled." if cancel else "."))
         return
 
     async def planned(console: Console) -> EvacuationPlan:
@@ -100,7 +115,8 @@ def maintenance(
     if not cli.as_json:
         print_plan(plan)
     if not yes:
-        confirm(f"Evacuate {name} ({len(plan.moves)} VMs) and put it in maintenance?")
+        again = "Resume evacuating" if resume else "Evacuate"
+        confirm(f"{again} {name} ({len(plan.moves)} VMs) and put it in maintenance?")
 
     async def carry_out(console: Console) -> Evacuation:
         loop = asyncio.get_running_loop()
@@ -116,6 +132,7 @@ def maintenance(
                 max_total=max_total,
                 started=started,
                 on_progress=None if cli.as_json else _show,
+                resume=resume,
             )
         finally:
             loop.remove_signal_handler(signal.SIGINT)

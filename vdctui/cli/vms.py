@@ -12,6 +12,7 @@ from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
 from vdctui.cli.output import nothing_matches, print_list, say
 from vdctui.cli.params import Name, WholeNumber
+from vdctui.cli.seen import Refresh, Seen, print_seen, seen_vms, vm_columns
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
@@ -55,14 +56,17 @@ def vm() -> None:
 def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str | None) -> None:
     """List VMs as last seen, after a sync with the fleet."""
 
-    async def body(console: Console) -> list[Vm]:
+    async def body(console: Console) -> tuple[list[Seen], float, Refresh]:
         if host is not None:
             console.host(host)  # an unknown host is an error, not an empty list
-        return console.vms(host=host, state=state, pool=pool)
+        vms = console.vms(host=host, state=state, pool=pool)
+        return seen_vms(console, vms), console.store_now(), Refresh.of(console)
 
     filters = {"host": host, "state": state, "pool": pool}
     empty = nothing_matches("VM", filters, empty="No VMs.")
-    print_list(cli.run(body), VM_COLUMNS, as_json=cli.as_json, empty=empty)
+    rows, now, refresh = cli.run(body)
+    print_seen(rows, vm_columns(VM_COLUMNS, now), as_json=cli.as_json, empty=empty)
+    refresh.warn_and_exit()
 
 
 def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.Command:

@@ -27,7 +27,7 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import creation, maintenance, placement, pools, scheduling, tasks
+from vdctui.ops import creation, maintenance, placement, pools, recovery, scheduling, tasks
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
@@ -113,7 +113,7 @@ class Console(FleetReads):
         events = await self.reconciler.sync(self.driver)
         if not self._recovered:
             self._recovered = True
-            tasks.recover_interrupted(self)
+            recovery.recover_interrupted(self)
         self.store.advance_audit_seal()  # an ended epoch's key is erased even when idle
         for host in self.reconciler.hosts:
             if host.cpu_util is not None:  # an unknown figure is no sample
@@ -561,14 +561,23 @@ class Console(FleetReads):
         max_total: int = 4,
         on_progress: maintenance.ProgressCallback | None = None,
         started: Callable[[maintenance.Evacuation], None] | None = None,
+        resume: bool = False,
     ) -> maintenance.Evacuation:
         """Evacuate `host` and put it in maintenance. Refused before anything moves if a VM
         cannot move (named); Failed if a move fails or `Evacuation.cancel()` is called (the
-        host then stays out of maintenance). `started` gets the Evacuation (for cancel)."""
-        params = {"max_per_host": max_per_host, "max_total": max_total}
+        host then stays out of maintenance). `started` gets the Evacuation (for cancel).
+        `resume`: carry on an evacuation a stopped console left interrupted."""
+        params = {"max_per_host": max_per_host, "max_total": max_total, "resume": resume}
 
         async def work() -> maintenance.Evacuation:
-            if self.store.in_maintenance(host) and not self.store.vms(host=host):
+            self.host(host)
+            where = self.store.maintenance_reasons().get(host)
+            interrupted = where == maintenance.INTERRUPTED_EVACUATION
+            if resume and not interrupted:
+                raise Refused(f"Host {host} has no interrupted evacuation to resume.")
+            if where == maintenance.ENTERING:
+                raise Refused(f"Host {host} is being evacuated already.")
+            if where is not None and not interrupted and not self.store.vms(host=host):
                 raise Refused(f"Host {host} is in maintenance already.")
             plan = self.plan_maintenance(host, max_per_host=max_per_host, max_total=max_total)
             evacuation = await maintenance.run_evacuation(

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 MIB = 1 << 20
 ENTERING = "entering"  # the maintenance flag's reason while an evacuation runs
 MAINTENANCE = "maintenance"  # ... once the host is empty
-INTERRUPTED = "interrupted"  # ... after its evacuation's process stopped (resume or cancel)
+INTERRUPTED_EVACUATION = "interrupted"  # ... its evacuation's process stopped: resume or cancel
 LINK_EFFICIENCY = 0.8  # the share of a NIC's line rate a migration stream gets
 MAX_ROUNDS = 30
 

@@ -4,8 +4,8 @@ A task (migrate, create, maintenance, HA restart, balance) is ended through
 `end_task`, which stores its outcome and writes one audit end record naming it
 (`params.task`). `ending_on_error` guards the work of a task: whatever escapes
 (a host that stops answering, a bug, a cancellation) ends the task as failed or
-cancelled, audited, before it propagates. `recover_interrupted` is the one
-place that ends the tasks a stopped process left running.
+cancelled, audited, before it propagates. `recovery.recover_interrupted` is the one
+place that ends the tasks a stopped process left running (see `recovery`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from vdctui.model import MigrationOutcome, MigrationRecord, Task, TaskState
+from vdctui.model import Task, TaskState
 from vdctui.ops.actions import Action
 from vdctui.store import Store
 
@@ -83,43 +83,3 @@ async def ending_on_error(door: Door, task_id: int) -> AsyncIterator[None]:
         why = str(exc) or type(exc).__name__
         end_task(door, task_id, TaskState.FAILED, error=why)
         raise
-
-
-INTERRUPTED = "interrupted: the console stopped while it ran"
-
-
-def recover_interrupted(door: Door) -> list[Task]:
-    """End every task a stopped console left queued or running, with an audit record each.
-
-    A migration it left open is closed from what the store last saw of the VM: if the VM
-    was already seen on the target, it moved (succeeded); otherwise it is closed as
-    failed, interrupted (the next sync shows where the VM is). The one place that decides
-    which tasks are orphans: today every active task found at start is."""
-    store = door.store
-    ended: list[Task] = []
-    if not store.writable:
-        return ended
-    for record in store.open_migrations():
-        vm = store.vm(record.vm)
-        moved = vm is not None and vm.host == record.target
-        store.close_migration(
-            record.id,
-            MigrationOutcome.SUCCEEDED if moved else MigrationOutcome.FAILED,
-            "" if moved else INTERRUPTED,
-        )
-    for task in store.tasks(active=True, limit=100_000):
-        closed = _migration_of(store, task)
-        if closed is not None and closed.outcome is MigrationOutcome.SUCCEEDED:
-            ended.append(end_task(door, task.id, TaskState.SUCCEEDED, progress=100.0))
-        else:
-            ended.append(end_task(door, task.id, TaskState.FAILED, error=INTERRUPTED))
-    return ended
-
-
-def _migration_of(store: Store, task: Task) -> MigrationRecord | None:
-    if task.kind != "migrate":
-        return None
-    for record in store.migrations(vm=task.target, limit=20):
-        if record.task_id == task.id:
-            return record
-    return None

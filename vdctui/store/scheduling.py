@@ -33,6 +33,11 @@ class SchedulingStore(StoreBase):
             else:
                 self._db.execute("DELETE FROM host_maintenance WHERE host = ?", [host])
 
+    def maintenance_reasons(self) -> dict[str, str]:
+        """Each host flagged for maintenance, with where it stands (entering, maintenance,
+        interrupted)."""
+        return {r[0]: r[1] for r in self._db.execute("SELECT host, reason FROM host_maintenance")}
+
     def hosts_in_maintenance(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT host FROM host_maintenance")}
 

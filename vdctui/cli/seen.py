@@ -1,0 +1,117 @@
+"""Stale is stale, with its age: lists of hosts and VMs say what the last sync could not
+refresh, and a command whose refresh was partial names the silent hosts and exits 3."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vdctui.cli.output import plain, print_json, print_table, say
+from vdctui.columns import Column
+from vdctui.model import Host, HostState, Sighting, Vm
+from vdctui.ops import Console
+from vdctui.units import format_duration
+
+PARTIAL_EXIT = 3  # the command worked, but some hosts did not answer: part of it is stale
+
+
+def age(sighting: Sighting, now: float) -> str:
+    """ "" when fresh; "STALE, last seen 40s ago" (or "never seen") when not."""
+    if not sighting.stale:
+        return ""
+    if sighting.seen_at is None:
+        return "STALE, never seen"
+    return f"STALE, last seen {format_duration(max(now - sighting.seen_at, 0.0))} ago"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A listed host or VM with when it was last seen (and, for hosts, maintenance)."""
+
+    item: Any
+    sighting: Sighting
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = plain(self.item)
+        if isinstance(self.item, Vm) and self.sighting.stale:
+            data["last_state"] = data["state"]
+            data["state"] = None  # unknown now: as last seen, it is in last_state
+        return {
+            **data,
+            **self.extra,
+            "seen_at": self.sighting.seen_at,
+            "stale": self.sighting.stale,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """What the last sync could not reach: hosts that did not answer, with why."""
+
+    silent: list[Host]
+
+    @classmethod
+    def of(cls, console: Console) -> Refresh:
+        return cls([h for h in console.reconciler.hosts if h.state is HostState.UNREACHABLE])
+
+    def warn_and_exit(self) -> None:
+        """Name each host that did not answer on stderr and exit 3; nothing when all did."""
+        if not self.silent:
+            return
+        for host in self.silent:
+            why = f": {host.reason.rstrip('.')}" if host.reason else ""
+            say(
+                f"vdctui: host {host.name} did not answer{why}; what it holds is shown "
+                "as last seen (STALE).",
+                err=True,
+            )
+        sys.exit(PARTIAL_EXIT)
+
+
+def seen_vms(console: Console, vms: list[Vm]) -> list[Seen]:
+    sightings = console.vm_sightings(vms)
+    return [Seen(vm, sightings[vm.name]) for vm in vms]
+
+
+def seen_hosts(console: Console, hosts: list[Host]) -> list[Seen]:
+    sightings = console.host_sightings(hosts)
+    reasons = console.store.maintenance_reasons()
+    return [Seen(h, sightings[h.name], {"maintenance": reasons.get(h.name)}) for h in hosts]
+
+
+def vm_columns(columns: Sequence[Column], now: float) -> list[Column]:
+    """The VM columns over `Seen` rows: a stale VM's state is unknown (its last state and
+    age in "seen")."""
+
+    def state(row: Seen) -> object:
+        return "unknown" if row.sighting.stale else row.item.state
+
+    def seen(row: Seen) -> str:
+        text = age(row.sighting, now)
+        return f"{text} ({row.item.state})" if text else ""
+
+    result: list[Column] = [
+        (header, state if header == "state" else _of_item(get)) for header, get in columns
+    ]
+    return [*result, ("seen", seen)]
+
+
+def _of_item(get: Callable[[Any], object]) -> Callable[[Seen], object]:
+    return lambda row: get(row.item)
+
+
+def host_columns(columns: Sequence[Column], now: float) -> list[Column]:
+    return [(header, _of_item(get)) for header, get in columns] + [
+        ("maintenance", lambda row: row.extra.get("maintenance") or ""),
+        ("seen", lambda row: age(row.sighting, now)),
+    ]
+
+
+def print_seen(rows: list[Seen], columns: list[Column], *, as_json: bool, empty: str) -> None:
+    if as_json:
+        print_json([row.as_json() for row in rows])
+    else:
+        print_table(rows, columns, empty=empty)
