@@ -172,7 +172,8 @@ def main() -> None:
         SEAL_KEY.append(store.seal_audit(epoch_s=900))
         bench_audit(store, clock, args.records, args.targets, args.batch, args.queries, "sealed")
         epochs = store._db.execute("SELECT COUNT(*) FROM audit_seal_tags").fetchone()[0] - 1
-        print(f"seal:     {epochs:,} epochs of 15 min closed (one record per second)")
+        print(f"seal:     {epochs:,} epoch closings (15-min epochs; the store's clock at one "
+              "second per record, read once per batch)")  # fmt: skip
         if args.vms:
             bench_vms(store, args.vms, args.queries)
         store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -60,10 +60,12 @@ def record_seal(key: bytes, seal_id: str, epoch: int, text: str) -> str:
 def record_sealer(key: bytes, seal_id: str, epoch: int) -> Callable[[str], str]:
     """`record_seal` with the key and epoch bound, for a batch of records."""
     prefix = f"{seal_id}\x1f{epoch}\x1f".encode()
-    digest = hmac.digest
+    keyed = hmac.new(key, prefix, "sha256")  # the key and prefix hashed once per batch
 
     def seal(text: str) -> str:
-        return digest(key, prefix + text.encode(), "sha256").hex()
+        mac = keyed.copy()
+        mac.update(text.encode())
+        return mac.hexdigest()
 
     return seal
 
@@ -218,6 +220,7 @@ class SealCheck:
         self.last_id = key.first_id - 1
         self.last_hash = ""
         self.visited: set[int] = set()
+        self._sealer: tuple[int, Callable[[str], str]] | None = None
 
     def problem(self, record_id: int, text: str) -> None:
         if len(self.problems) < self.max_problems:
@@ -264,11 +267,7 @@ class SealCheck:
             elif row.epoch > self.epoch:
                 self.move_to(row.epoch)
                 self.epoch, self.count, self.first_in_epoch = row.epoch, 0, row.id
-            expected = (
-                None
-                if row.text is None
-                else record_seal(self.keys(row.epoch), self.seal.seal_id, row.epoch, row.text)
-            )
+            expected = None if row.text is None else self.sealer(row.epoch)(row.text)
             if expected is None or not hmac.compare_digest(expected, str(row.seal)):
                 self.problem(
                     row.id,
@@ -277,6 +276,12 @@ class SealCheck:
                 )
             self.count += 1
             self.last_id, self.last_hash = row.id, row.hash
+
+    def sealer(self, epoch: int) -> Callable[[str], str]:
+        """The seal function of `epoch` (kept while the walk stays in one epoch)."""
+        if self._sealer is None or self._sealer[0] != epoch:
+            self._sealer = (epoch, record_sealer(self.keys(epoch), self.seal.seal_id, epoch))
+        return self._sealer[1]
 
     def move_to(self, target: int) -> None:
         """From the walk's epoch to `target` (where the records go on): each epoch on the
