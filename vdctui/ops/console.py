@@ -36,6 +36,7 @@ from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store, StoreError
+from vdctui.store.txn import StoreBusy
 
 T = TypeVar("T")
 
@@ -181,6 +182,10 @@ class Console(FleetReads):
         except Failed as exc:
             self.record_audit(action, target, params, "failed", str(exc))
             raise
+        except StoreBusy as exc:
+            # Other processes kept the store's write lock past the bound: the audit record
+            # could not be written either (trying would only make the operator wait again).
+            raise Failed(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
         self.record_audit(action, target, params, "ok")
         return result
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from sqlite_utils import Database
 
-from vdctui.store.txn import StoreBusy, busy_sentence, is_busy
+from vdctui.store.txn import StoreBusy, is_busy
 
 T = TypeVar("T")
 
@@ -37,7 +37,10 @@ def retry_busy(path: str, attempt: Callable[[], T], *, waited_s: float) -> T:
             if not is_busy(exc):
                 raise
             if time.monotonic() >= deadline:
-                raise StoreBusy(busy_sentence(path, waited_s, "The change")) from None
+                raise StoreBusy(
+                    f"{path} stayed busy with another vdctui process for {waited_s:g} s, "
+                    "so this was not written; try again"
+                ) from None
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 
