@@ -9,7 +9,7 @@ from typing import Any
 from tests.ui.conftest import SIZE, command, fleet_of, settle
 from vdctui.columns import HOST_COLUMNS, VM_COLUMNS
 from vdctui.drivers.emulated import EmulatedDriver
-from vdctui.model import Host, HostState, Rack, Vm, VmState
+from vdctui.model import Datastore, DatastoreKind, Disk, Host, HostState, Rack, Vm, VmState
 from vdctui.ops.placement import Allocation
 from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.host_detail import bar_width, host_detail, rack_host_row
@@ -109,3 +109,22 @@ def test_the_host_detail_never_breaks_a_phrase_at_100x30() -> None:
 def test_a_host_in_maintenance_says_so_in_its_rack() -> None:
     row = rack_host_row(a_host(), Allocation(), maintenance=True)
     assert row[1] == "maintenance"
+
+
+def test_a_vm_over_ssh_shows_unknown_sizes_as_dashes() -> None:
+    """The SSH driver knows no datastore capacity (0.0) and may miss a disk's size."""
+    vm = Vm(
+        "db-001",
+        VmState.RUNNING,
+        "rk1-h01",
+        4,
+        8192,
+        8,
+        16384,
+        datastore="default",
+        disks=(Disk("vda", "/var/lib/libvirt/images/db-001.qcow2", None),),
+    )
+    store = Datastore("default", DatastoreKind.SHARED, 0.0, room="dc1-room1")
+    facts = vm_facts(vm, None, store, None).plain
+    assert "default (shared, capacity —)" in facts and "0 MiB" not in facts
+    assert "vda — /var/lib/libvirt/images/db-001.qcow2" in facts

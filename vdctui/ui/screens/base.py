@@ -41,7 +41,7 @@ class FleetScreen(Screen[None]):
         yield FleetHeader()
         yield from self.body()
         yield CommandLine()
-        yield Footer()
+        yield Footer(compact=True)
 
     def body(self) -> ComposeResult:
         yield from ()

@@ -38,6 +38,22 @@ def percent(value: float | None) -> str:
     return UNKNOWN if value is None else f"{100 * value:.0f} %"
 
 
+def size_gib(gib: float | None) -> str:
+    """A size nobody could read (None, or 0 from a driver that does not know) is `—`."""
+    return format_gib(gib) if gib else UNKNOWN
+
+
+def disks_line(vm: Vm) -> str:
+    """The VM's disks as the hypervisor lists them, else the one it was made with."""
+    if vm.disks:
+        return "; ".join(
+            f"{d.name} {size_gib(d.capacity_bytes / 2**30 if d.capacity_bytes else None)}"
+            + (f" {d.path}" if d.path else "")
+            for d in vm.disks
+        )
+    return size_gib(vm.disk_gib)
+
+
 def nics_line(vm: Vm, network: Network | None) -> str:
     """The VM's interfaces as the hypervisor lists them, else the network it was made on."""
     if vm.nics:
@@ -81,10 +97,10 @@ def vm_facts(
     elif datastore is None:
         text.append(f"{safe(vm.datastore)}\n")
     else:
-        text.append(
-            f"{safe(datastore.name)} ({datastore.kind}, {format_gib(datastore.capacity_gib)})"
-            f" · disk {format_gib(vm.disk_gib)}\n"
-        )
+        capacity = size_gib(datastore.capacity_gib)
+        text.append(f"{safe(datastore.name)} ({datastore.kind}, capacity {capacity})\n")
+    text.append("Disks      ", style="bold")
+    text.append(safe(disks_line(vm)) + "\n")
     text.append("NICs       ", style="bold")
     text.append(safe(nics_line(vm, network)) + "\n")
     text.append("vCPUs      ", style="bold")
