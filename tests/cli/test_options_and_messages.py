@@ -141,3 +141,16 @@ def test_emulate_sized_by_hosts_alone_fits(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "8 hosts and 75 VMs" in result.stderr
     assert len(cli.json("vm", "list")) == 75
+
+
+def test_a_console_that_crashed_exits_non_zero(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    class Crashed:
+        return_code = 1
+
+        def run(self) -> None:
+            """Textual printed the traceback and returned."""
+
+    monkeypatch.setattr("vdctui.ui.launch.console_app", lambda *a, **k: Crashed())
+    assert Vdctui(tmp_path / "dc.db")().exit_code == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from vdctui.backend import BackendError
@@ -31,3 +33,5 @@ def console(cli: CliContext, speed: float) -> None:
     except (BackendError, ValueError) as exc:
         fail(str(exc))
     app.run()
+    if app.return_code:  # Textual printed what went wrong; a script must see it too
+        sys.exit(app.return_code)
