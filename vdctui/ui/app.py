@@ -131,8 +131,9 @@ class VdcApp(App[None]):
 
     @property
     def fleet_screen(self) -> FleetScreen | None:
-        """The screen of the fleet on view (under any dialog)."""
-        return next((s for s in reversed(self.screen_stack) if isinstance(s, FleetScreen)), None)
+        """The screen of the fleet on view (under any dialog), if it is ready to be drawn."""
+        screen = next((s for s in reversed(self.screen_stack) if isinstance(s, FleetScreen)), None)
+        return screen if screen is not None and screen.ready else None
 
     @work(exclusive=True, group="connect")
     async def connect_fleet(self) -> None:

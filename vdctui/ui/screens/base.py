@@ -37,6 +37,17 @@ class FleetScreen(Screen[None]):
     def header(self) -> FleetHeader:
         return self.query_one(FleetHeader)
 
+    @property
+    def ready(self) -> bool:
+        """Composed, mounted and not being taken down: only then may a sync or the clock
+        draw on it (a switch or a shutdown can be half done when a sync ends)."""
+        return (
+            self.app.is_running
+            and self.is_mounted
+            and self.is_attached
+            and bool(self.query(FleetHeader))
+        )
+
     def compose(self) -> ComposeResult:
         yield FleetHeader()
         yield from self.body()

@@ -144,7 +144,8 @@ class VmsScreen(FleetScreen):
         self.table.focus()
 
     def on_paged_table_page_resized(self) -> None:
-        self._read()
+        if self.ready:  # a resize also arrives while the screen is taken down
+            self._read()
 
     # --- data ---------------------------------------------------------------------
 
