@@ -22,6 +22,7 @@ import asyncssh
 
 from ..errors import HostUnreachable
 from ..fleet import Fleet
+from .events import is_event_loop, stream_events
 from .virsh import Virsh
 
 LOOPBACK = "127.0.0.1"
@@ -356,6 +357,18 @@ class FleetSshServer:
                 "This emulated host runs virsh commands only (e.g. ssh HOST virsh list --all).\n"
             )
             process.exit(1)
+            return
+        if is_event_loop(command):
+            await stream_events(
+                self.fleet,
+                host,
+                process.stdout.write,
+                going=lambda: self.answers(host) and not process.channel.is_closing(),
+                timestamp="--timestamp" in command,
+            )
+            if not self.answers(host):
+                self.cut_off(host)
+                conn.abort()
             return
         stdin = ""
         if " define " in f" {command} ":

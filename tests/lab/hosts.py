@@ -138,6 +138,18 @@ class LabHost:
                 found.append(int(f.read_text().strip()))
         return found
 
+    def processes(self, *words: str) -> list[int]:
+        """This host's processes (by its cgroups) whose command line has all these words."""
+        found = []
+        for pid in self.cgroup_pids():
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if all(word in argv.split("\0") for word in words):
+                found.append(pid)
+        return found
+
     def cgroup_pids(self) -> list[int]:
         found: set[int] = set()
         for cg in self.cgroups:

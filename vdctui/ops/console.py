@@ -74,6 +74,7 @@ class Console(FleetReads):
         self._runs: dict[int, MigrationRun] = {}
         self._listeners: list[Listener] = []
         self._history: dict[str, deque[float]] = {}
+        self._sync_lock = asyncio.Lock()
         self.reconciler = Reconciler(store)
         self._recovered = not store.writable  # a stopped console's tasks end at the first sync
         self.follows_store = False  # see follow_store()
@@ -96,6 +97,17 @@ class Console(FleetReads):
             for listener in self._listeners:
                 listener(event)
 
+    def notify(self, events: list[FleetEvent]) -> None:
+        """Pass events the driver told (not drift a sync found) to the listeners."""
+        self._emit(events)
+
+    async def follow_events(self, after_sync: Callable[[], None] | None = None) -> None:
+        """Until cancelled: sync as soon as the driver tells of a change made elsewhere
+        (see vdctui.ops.following)."""
+        from vdctui.ops.following import follow_events
+
+        await follow_events(self, after_sync)
+
     # --- reads ----------------------------------------------------------------
 
     def follow_store(self) -> None:
@@ -108,10 +120,12 @@ class Console(FleetReads):
         return self.store.last_seen()
 
     async def sync(self) -> list[FleetEvent]:
-        """Reconcile the store with the fleet; returns the drift it found."""
+        """Reconcile the store with the fleet; returns the drift it found. One sync at a
+        time: a second caller waits for the first, then reads again."""
         if self.follows_store:
             return []
-        events = await self.reconciler.sync(self.driver)
+        async with self._sync_lock:
+            events = await self.reconciler.sync(self.driver)
         if not self._recovered:
             self._recovered = True
             recovery.recover_interrupted(self)

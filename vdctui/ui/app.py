@@ -120,6 +120,7 @@ class VdcApp(App[None]):
             self.connect_fleet()
         else:
             self.sync_fleet()
+            self.follow_events()
         self.set_interval(REFRESH_S, self.sync_fleet)
         self.set_interval(1.0, self._tick)
 
@@ -146,6 +147,14 @@ class VdcApp(App[None]):
             return
         self.connected = True
         self.sync_fleet()
+        self.follow_events()
+
+    @work(group="events")
+    async def follow_events(self) -> None:
+        """Real hosts tell their changes as they happen (the SSH driver's event channels):
+        the console syncs and repaints at once instead of at its next poll."""
+        if self.ops.backend == "ssh":
+            await self.ops.follow_events(after_sync=self.refresh_screen)
 
     @work(group="sync")
     async def sync_fleet(self) -> None:
@@ -250,6 +259,11 @@ class VdcApp(App[None]):
             )
         elif event.kind == "drift.host-state":
             self.notify(event.message, severity="warning")
+        elif event.kind in ("events.dropped", "events.open"):
+            self.notify(
+                event.message,
+                severity="warning" if event.kind.endswith("dropped") else "information",
+            )
 
     # --- app-wide actions -----------------------------------------------------
 

@@ -24,6 +24,7 @@ from vdctui.drivers.base import (
     NoSuchVm,
 )
 from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
 from vdctui.drivers.ssh.migration import SshMigration
@@ -46,6 +47,7 @@ from vdctui.model import (
 )
 
 METADATA_NS = "https://github.com/vdctui/emulator"
+SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
@@ -76,6 +78,8 @@ class SshDriver(HostDriver):
         self._polled_at_change = -1
         self._listeners: list[asyncio.Queue[FleetEvent]] = []
         self._migrations: set[SshMigration] = set()
+        self._channels: dict[str, EventChannel] = {}
+        self.safety_poll_s = SAFETY_POLL_S
 
     # --- polling -----------------------------------------------------------------------
 
@@ -400,22 +404,67 @@ class SshDriver(HostDriver):
                 queue.put_nowait(event)
 
     def events(self) -> AsyncIterator[FleetEvent]:
-        """Events from now on: this driver's changes at once, others as polls notice them."""
+        """Events from now on: this driver's changes at once; others as each host's
+        libvirtd tells them (`virsh event --loop`), or as polls notice them: every
+        `event_poll_s` while a host's event channel is down, else every `safety_poll_s`."""
         queue: asyncio.Queue[FleetEvent] = asyncio.Queue()
         self._listeners.append(queue)
+        self.open_event_channels()
         return self._events(queue)
+
+    def open_event_channels(self) -> None:
+        for inv in self.inventory.hosts:
+            channel = self._channels.get(inv.name)
+            if channel is None:
+                channel = self._channels[inv.name] = EventChannel(
+                    self.pool, inv, self._host_event, self._channel_change
+                )
+            channel.start()
+
+    def _host_event(self, event: HostEvent) -> None:
+        if event.kind != "lifecycle":
+            return
+        self._changed()  # the next read polls again
+        self._publish(
+            [
+                FleetEvent(
+                    time.time(),
+                    "vm.lifecycle",
+                    host=event.host,
+                    vm=event.domain,
+                    message=f"VM {event.domain} on {event.host}: {event.detail}.",
+                )
+            ]
+        )
+
+    def _channel_change(self, host: str, message: str, open_now: bool) -> None:
+        kind = "events.open" if open_now else "events.dropped"
+        self._publish([FleetEvent(time.time(), kind, host=host, message=message)])
 
     async def _events(self, queue: asyncio.Queue[FleetEvent]) -> AsyncIterator[FleetEvent]:
         try:
             while True:
+                channels = list(self._channels.values())
+                quiet = (
+                    self.safety_poll_s
+                    if channels and all(c.open for c in channels)
+                    else (self.event_poll_s)
+                )
                 try:
-                    yield await asyncio.wait_for(queue.get(), self.event_poll_s)
+                    yield await asyncio.wait_for(queue.get(), quiet)
                 except TimeoutError:
                     await self._poll_all()
         finally:
             self._listeners.remove(queue)
+            if not self._listeners:
+                await self._close_channels()
+
+    async def _close_channels(self) -> None:
+        for channel in self._channels.values():
+            await channel.stop()
 
     async def close(self) -> None:
+        await self._close_channels()
         for handle in list(self._migrations):
             await handle.cancel_exec()
         await self.pool.close()

@@ -27,7 +27,7 @@ import getpass
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,6 +383,38 @@ class ConnectionPool:
                 )
             return Completed(_text(result.stdout), _text(result.stderr), status)
         raise HostUnreachable(f"Host {host.name} is unreachable.")  # pragma: no cover
+
+    async def lines(
+        self, host: InventoryHost, command: str, on_started: Callable[[], None] | None = None
+    ) -> AsyncIterator[str]:
+        """A long-running command's output, line by line, until it ends (then it returns)
+        or the connection drops (HostUnreachable). Its channel does not count against
+        `max_channels`: it is one per host, open for as long as it runs.
+
+        It runs on a terminal, so that the host hangs it up when the channel or the
+        connection goes (else a `virsh event --loop` would live on until its next event)."""
+        conn = await self.connection(host)
+        process: asyncssh.SSHClientProcess[Any] | None = None
+        try:
+            process = await conn.create_process(
+                command, stdin=asyncssh.DEVNULL, term_type="dumb", term_size=(200, 24)
+            )
+            if on_started is not None:
+                on_started()
+            async for line in process.stdout:
+                yield _text(line)
+        except (
+            asyncssh.ChannelOpenError,
+            asyncssh.ConnectionLost,
+            asyncssh.DisconnectError,
+            BrokenPipeError,
+            ConnectionError,
+        ) as exc:
+            self.forget(host)
+            raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
+        finally:
+            if process is not None:
+                process.close()
 
     async def host_key(self, host: InventoryHost) -> Check:
         """Connect only to read the key a host presents (for `host trust`); never runs anything."""
