@@ -84,7 +84,7 @@ async def test_marks_hidden_by_the_filter_are_counted_and_left_alone(make_app: M
         assert screen.targets() == [running]
         await pilot.press("x")  # stop: asks about the VM the operator can see, says the rest
         await settle(pilot)
-        assert running in app.screen.question  # type: ignore[attr-defined]
+        assert running in app.screen.question.title  # type: ignore[attr-defined]
         assert any("2 marked VMs hidden by the filter are left alone" in n for n in notes(app))
         await pilot.press("escape")
         await settle(pilot)

@@ -194,6 +194,7 @@ class VdcApp(App[None]):
         header.backend = self.ops.backend
         header.read_only = self.read_only
         header.counts = self.ops.counts()
+        header.in_maintenance = len(self.ops.hosts_in_maintenance())
         header.synced_at = self.synced_at
         header.sync_error = self.sync_error
         header.stale_after = max(STALE_S, 3 * self._sync_took)
@@ -208,16 +209,15 @@ class VdcApp(App[None]):
         if not running:
             await self._leave(True)
             return
+        from vdctui.ui.actions import quit_question
         from vdctui.ui.dialogs import ConfirmDialog
 
-        question = (
-            f"{len(running)} migration(s) started here are still running. Quit and "
-            "cancel them? (The VMs stay where they are.)"
-        )
-        self.push_screen(ConfirmDialog(question, "Cancel and quit"), self._leave)
+        self.push_screen(ConfirmDialog(quit_question(len(running))), self._leave)
 
     async def _leave(self, yes: bool | None) -> None:
         if yes:
+            self.connected = False  # no sync starts, and none still running reads a closed db
+            self.workers.cancel_group(self, "sync")
             await self.ops.close(abort_migrations=True)
             self.exit()
 

@@ -17,6 +17,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from vdctui import checks
 from vdctui.ops import Refused
 from vdctui.ops.creation import MAX_COUNT
+from vdctui.ui import actions
+from vdctui.ui.dialogs import CreateRequest
 from vdctui.units import parse_memory_mib
 
 if TYPE_CHECKING:
@@ -68,26 +70,15 @@ def _need(args: list[str], count: int, name: str) -> None:
 
 async def _lifecycle(verb: str, app: VdcApp, args: list[str]) -> None:
     _need(args, 1, verb)
-    from vdctui.ui.screens.vms import run_lifecycle
-
-    await run_lifecycle(app, verb, args)
+    await actions.lifecycle(app, verb, args)
 
 
 async def _migrate(app: VdcApp, args: list[str]) -> None:
     if len(args) == 1:
-        from vdctui.ui.dialogs import MigrateDialog
-
-        app.push_screen(MigrateDialog(app.ops, args[0]), partial(_migrate_to, app, args[0]))
+        actions.choose_and_migrate(app, args)
         return
     _need(args, 2, "migrate")
-    await _migrate_to(app, args[0], args[1], cold="cold" in args[2:])
-
-
-async def _migrate_to(app: VdcApp, vm: str, target: str | None, cold: bool = False) -> None:
-    if target:
-        await app.act(
-            app.ops.migrate_vm(vm, target, cold=cold), f"Migrating {vm} to {target}; see Tasks (4)."
-        )
+    await actions.migrate(app, args[:1], args[1], cold="cold" in args[2:])
 
 
 async def _resize(app: VdcApp, args: list[str]) -> None:
@@ -107,118 +98,46 @@ async def _resize(app: VdcApp, args: list[str]) -> None:
     vcpus = None
     if sizes[0] != "-":
         vcpus = _whole(sizes[0], "VCPUS", -checks.MAX_PLAIN_INT, checks.MAX_PLAIN_INT)
-    await app.act(app.ops.resize_vm(vm, vcpus=vcpus, memory_mib=memory), f"{vm} resized.")
+    await actions.resize(app, vm, vcpus, memory)
 
 
 async def _create(app: VdcApp, args: list[str]) -> None:
     if len(args) < 3:
-        from vdctui.ui.dialogs import CreateDialog
-
-        app.push_screen(CreateDialog(app.ops, args[0] if args else ""))
+        actions.open_create(app, args[0] if args else "", tuple(args[1:]))
         return
     count = _whole(args[3], "The count", 1, MAX_COUNT) if len(args) > 3 else 1
-    await app.act(
-        app.ops.create_vms(args[0], flavor=args[1], pool=args[2], count=count),
-        f"Created {count} VM(s) named {args[0]}.",
-    )
+    await actions.create(app, CreateRequest(args[0], args[1], args[2], count))
 
 
 async def _cancel(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "cancel")
-    task_id = _whole(args[0], "A task number", 1, checks.MAX_TASK_ID)
-    await app.act(app.ops.cancel_task(task_id), f"Cancelling task {task_id}.")
+    await actions.cancel_task(app, _whole(args[0], "A task number", 1, checks.MAX_TASK_ID))
 
 
 async def _maintenance(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "maintenance")
-    host = args[0]
     if args[1:2] == ["exit"]:
-        await app.act(app.ops.exit_maintenance(host), f"{host} is back in service.")
-        return
-    from vdctui.ui.dialogs import ConfirmDialog
-
-    plan = app.ops.plan_maintenance(host)
-    question = f"Evacuate {host} ({len(plan.moves)} VMs move live) and put it in maintenance?"
-    if plan.stuck:
-        question = (
-            f"{host} cannot be evacuated: {len(plan.stuck)} VM(s) cannot move "
-            f"({plan.stuck[0].vm}: {plan.stuck[0].reason}). Try anyway?"
-        )
-    app.push_screen(ConfirmDialog(question, "Evacuate"), partial(_evacuate, app, host))
-
-
-async def _evacuate(app: VdcApp, host: str, yes: bool | None) -> None:
-    if yes:
-        app.notify(f"Evacuating {host}; see Tasks (4).")
-        await app.act(app.ops.enter_maintenance(host), f"{host} is in maintenance.")
+        await actions.exit_maintenance(app, args[0])
+    else:
+        actions.maintenance(app, args[0])
 
 
 async def _balance(app: VdcApp, args: list[str]) -> None:
     """`:balance [spread|power] [1..5]`: show the recommended moves, apply them if asked."""
-    from vdctui.ops.balancing import recommendations
-    from vdctui.ui.dialogs import ConfirmDialog
-
     goal = next((a for a in args if a in ("spread", "power")), "spread")
     level_text = next((a for a in args if a not in ("spread", "power")), "3")
     level = _whole(level_text, "The threshold (1 conservative, 5 aggressive)", 1, 5)
-    rec = recommendations(app.ops, threshold=level, goal=goal)
-    if not rec.moves and not rec.power_off:
-        app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced.")
-        return
-    shown = "; ".join(f"{m.vm} {m.source}->{m.target}" for m in rec.moves[:5])
-    more = f" and {len(rec.moves) - 5} more" if len(rec.moves) > 5 else ""
-    question = (
-        f"{len(rec.moves)} move(s): {shown}{more}. Load spread "
-        f"{rec.spread_before:.2f} -> {rec.spread_after:.2f}; power off "
-        f"{len(rec.power_off)} host(s), ~{rec.watts_saved:.0f} W saved. Apply?"
-    )
-    app.push_screen(ConfirmDialog(question, "Apply"), partial(_apply_balance, app, rec))
-
-
-async def _apply_balance(app: VdcApp, rec: object, yes: bool | None) -> None:
-    from vdctui.ops.balancing import apply
-
-    if yes:
-        app.notify("Balancing; see Tasks (4).")
-        lines = await app.act(apply(app.ops, rec))  # type: ignore[arg-type]
-        if lines:
-            app.notify("\n".join(lines[-5:]), timeout=10)
+    actions.balance(app, goal, level)
 
 
 async def _fence(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "fence")
-    from vdctui.ops.ha import fence
-    from vdctui.ui.dialogs import ConfirmDialog
-
-    question = (
-        f"Power {args[0]} off out of band? Every VM on it stops; then its VMs "
-        "can be restarted elsewhere (:restart-vms)."
-    )
-    app.push_screen(
-        ConfirmDialog(question, "Power off"),
-        partial(
-            _confirmed_call,
-            app,
-            partial(fence, app.ops, args[0]),
-            f"{args[0]} is powered off (fenced).",
-        ),
-    )
+    actions.fence(app, args[0])
 
 
 async def _restart_vms(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "restart-vms")
-    from vdctui.ops.ha import restart_vms_of
-
-    outcomes = await app.act(restart_vms_of(app.ops, args[0]))
-    if outcomes is not None:
-        app.notify(f"{len(outcomes)} VM(s) of {args[0]} handled; see Tasks (4) and Audit (6).")
-
-
-async def _confirmed_call(
-    app: VdcApp, work: Callable[[], Awaitable[object]], done: str, yes: bool | None
-) -> None:
-    if yes:
-        await app.act(work(), done)
+    await actions.restart_vms(app, args[0])
 
 
 async def _speed(app: VdcApp, args: list[str]) -> None:
@@ -311,7 +230,7 @@ COMMANDS: dict[str, Command] = {
             ("host",),
         ),
         Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
-        Command("help", "", "Show the keys", _help),
+        Command("help", "", "Keys, filter syntax and commands of this screen", _help),
         Command("quit", "", "Leave the console", _quit),
     ]
 }

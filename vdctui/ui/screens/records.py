@@ -22,6 +22,7 @@ from vdctui.columns import (
 )
 from vdctui.model import MigrationOutcome, Task, TaskState
 from vdctui.ops import Refused
+from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_bytes, parse_duration_s
@@ -214,7 +215,7 @@ class TasksScreen(RecordsScreen):
         if task.state is not TaskState.RUNNING:
             self.notify(f"Task {task.id} is {task.state}; nothing to cancel.", severity="warning")
             return
-        self.act(self.ops.cancel_task(task.id), f"Cancelling task {task.id} ...")
+        self.run_worker(actions.cancel_task(self.vdc, task.id), group="act")
 
 
 def task_detail(task: Task) -> Text:

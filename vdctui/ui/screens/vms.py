@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -15,12 +14,10 @@ from vdctui.columns import VM_COLUMNS, cell
 from vdctui.model import Vm, VmState
 from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
+from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.paged_table import PagedTable
 from vdctui.ui.widgets.prompt import Prompt
-
-if TYPE_CHECKING:
-    from vdctui.ui.app import VdcApp
 
 SORT_FIELDS = {  # a column's heading -> the Vm field it sorts by
     "name": "name",
@@ -38,59 +35,6 @@ SORT_COLUMNS: list[str | None] = [SORT_FIELDS.get(heading) for heading, _ in VM_
 def sort_heading(field: str) -> str:
     """The heading of the column a field sorts (what the operator reads, not `memory_mib`)."""
     return next((heading for heading, f in SORT_FIELDS.items() if f == field), field)
-
-
-DISRUPTIVE = {"stop", "destroy", "reboot"}
-LIFECYCLE = {
-    "start": "start_vm",
-    "stop": "stop_vm",
-    "destroy": "destroy_vm",
-    "reboot": "reboot_vm",
-    "suspend": "suspend_vm",
-    "resume": "resume_vm",
-}
-
-
-async def run_lifecycle(app: VdcApp, verb: str, names: list[str]) -> None:
-    """Apply one lifecycle verb to VMs, asking first when it interrupts them."""
-    if verb in DISRUPTIVE:
-        from vdctui.ui.dialogs import ConfirmDialog
-
-        what = names[0] if len(names) == 1 else f"{len(names)} VMs"
-        question = f"{verb.capitalize()} {what}?"
-        if verb == "destroy":
-            question += " They lose power at once, like pulling the plug."
-        app.push_screen(
-            ConfirmDialog(question, verb.capitalize()), partial(_confirmed, app, verb, names)
-        )
-        return
-    await _apply(app, verb, names)
-
-
-async def _confirmed(app: VdcApp, verb: str, names: list[str], yes: bool | None) -> None:
-    if yes:
-        await _apply(app, verb, names)
-
-
-async def _apply(app: VdcApp, verb: str, names: list[str]) -> None:
-    method = getattr(app.ops, LIFECYCLE[verb])
-    done = 0
-    for name in names:
-        if await app.act(method(name)) is not None:
-            done += 1
-    if done:
-        app.notify(f"{verb}: {done} of {len(names)} VM(s).")
-
-
-async def migrate_all(app: VdcApp, names: list[str], target: str | None) -> None:
-    if not target:
-        return
-    started = 0
-    for name in names:
-        if await app.act(app.ops.migrate_vm(name, target)) is not None:
-            started += 1
-    if started:
-        app.notify(f"Migrating {started} of {len(names)} VM(s) to {target}; see Tasks (4).")
 
 
 class VmsScreen(FleetScreen):
@@ -351,7 +295,7 @@ class VmsScreen(FleetScreen):
         names = self.targets()
         self._say_hidden(names)
         if names:
-            self.run_worker(run_lifecycle(self.vdc, verb, names), group="act")
+            self.run_worker(actions.lifecycle(self.vdc, verb, names), group="act")
 
     def action_pause(self) -> None:
         vm = self.current()
@@ -362,27 +306,18 @@ class VmsScreen(FleetScreen):
     def action_migrate(self) -> None:
         """Pick a host for the VM (candidates ranked for the first marked one); every
         marked VM then moves there, each checked on its own."""
-        from vdctui.ui.dialogs import MigrateDialog
-
         names = self.targets()
         self._say_hidden(names)
         if names:
-            self.app.push_screen(
-                MigrateDialog(self.ops, names[0], also=len(names) - 1),
-                partial(migrate_all, self.vdc, names),
-            )
+            actions.choose_and_migrate(self.vdc, names)
 
     def action_resize(self) -> None:
-        from vdctui.ui.dialogs import ResizeDialog
-
         vm = self.current()
         if vm is not None:
-            self.app.push_screen(ResizeDialog(self.ops, vm))
+            actions.open_resize(self.vdc, vm)
 
     def action_create(self) -> None:
-        from vdctui.ui.dialogs import CreateDialog
-
-        self.app.push_screen(CreateDialog(self.ops, ""))
+        actions.open_create(self.vdc)
 
 
 _cell = cell

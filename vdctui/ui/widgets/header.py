@@ -33,6 +33,8 @@ class FleetHeader(Static):
     """Virtual seconds per wall second, for an emulated fleet."""
     counts: reactive[FleetCounts | None] = reactive(None)
     read_only: reactive[bool] = reactive(False)
+    in_maintenance: reactive[int] = reactive(0)
+    """Hosts in maintenance (counted as up, but taking no VMs)."""
     synced_at: reactive[float | None] = reactive(None)
     """When the last sync that succeeded ended (UNIX seconds, the console's clock)."""
     sync_error: reactive[str | None] = reactive(None)
@@ -43,12 +45,15 @@ class FleetHeader(Static):
     """The console's clock, ticking, for the age of the sync."""
 
     def render(self) -> Text:
+        narrow = self.size.width < 120  # 100 columns: no product name, no date
         line = Text()
-        line.append("vdctui ", style="bold")
+        if not narrow:
+            line.append("vdctui ", style="bold")
         line.append(f"{self.data_center or '-'} ", style="bold cyan")
         line.append(f"[{self.backend}] ", style="magenta")
         if self.clock is not None:
-            stamp = datetime.fromtimestamp(self.clock, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            shape = "%H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S"
+            stamp = datetime.fromtimestamp(self.clock, UTC).strftime(shape)
             line.append(f"{stamp}")
             if self.speed is not None and self.speed != 1:
                 line.append(f" x{self.speed:g}", style="yellow")
@@ -57,6 +62,8 @@ class FleetHeader(Static):
         if c is not None:
             down = c.hosts - c.hosts_up
             line.append(f"hosts {c.hosts_up}/{c.hosts} up", style="red" if down else "green")
+            if self.in_maintenance:
+                line.append(f" ({self.in_maintenance} in maintenance)", style="yellow")
             line.append(f"  VMs {c.running:,}/{c.vms:,} running")
             if c.tasks_running:
                 line.append(f"  tasks {c.tasks_running} running", style="yellow")
