@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from vdctui.escape import for_terminal
 from vdctui.model import Flavor, Vm
 from vdctui.ops import Refused
 from vdctui.ui.dialogs.ask import DIALOG_CSS
@@ -51,7 +52,7 @@ class ResizeDialog(ModalScreen[ResizeRequest | None]):
         with Vertical():
             yield Static(
                 Text(
-                    f"Resize {vm.name} (now {vm.vcpus} vCPUs, {format_mib(vm.memory_mib)}; "
+                    f"Resize {for_terminal(vm.name)} (now {vm.vcpus} vCPUs, {format_mib(vm.memory_mib)}; "
                     f"at most {vm.max_vcpus}, {format_mib(vm.max_memory_mib)})"
                 ),
                 classes="title",
