@@ -44,10 +44,9 @@ class Command:
 
 async def _go(mode: str, app: VdcApp, args: list[str]) -> None:
     await app.switch_mode(mode)
-    if args:
-        apply_filter = getattr(app.screen, "apply_filter", None)
-        if apply_filter is not None:
-            apply_filter(" ".join(args))
+    screen = app.fleet_screen
+    if args and screen is not None:
+        screen.apply_filter(" ".join(args))
 
 
 def _whole(text: str, what: str, low: int, high: int) -> int:

@@ -52,7 +52,8 @@ class ResizeDialog(ModalScreen[ResizeRequest | None]):
         with Vertical():
             yield Static(
                 Text(
-                    f"Resize {for_terminal(vm.name)} (now {vm.vcpus} vCPUs, {format_mib(vm.memory_mib)}; "
+                    f"Resize {for_terminal(vm.name)} (now {vm.vcpus} vCPUs, "
+                    f"{format_mib(vm.memory_mib)}; "
                     f"at most {vm.max_vcpus}, {format_mib(vm.max_memory_mib)})"
                 ),
                 classes="title",

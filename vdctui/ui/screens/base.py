@@ -85,6 +85,10 @@ class FleetScreen(Screen[None]):
     def refresh_data(self) -> None:
         """Re-read what this screen shows from the console (cheap: called every sync)."""
 
+    def apply_filter(self, text: str) -> None:
+        """Show what `text` matches (`:vms state:running`); a screen without a filter
+        ignores it."""
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the changing actions from a read-only console (ops refuses them anyway)."""
         return not (self.vdc.read_only and action in getattr(self, "MUTATING", ()))

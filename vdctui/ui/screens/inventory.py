@@ -4,7 +4,6 @@ selection is and does: capacity, power against the rack budget, its VMs, its eve
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 
 from rich.text import Text
 from textual.actions import SkipAction
@@ -17,6 +16,7 @@ from textual.widgets.tree import TreeNode
 from vdctui.columns import cell, when
 from vdctui.model import Host, VmState
 from vdctui.ops.placement import Allocation
+from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
     RACK_HOST_HEADINGS,
@@ -340,14 +340,9 @@ class InventoryScreen(FleetScreen):
 
     def action_migrate(self) -> None:
         """Migrate the VM under the cursor of a host's VM list."""
-        from vdctui.ui.dialogs import MigrateDialog
-        from vdctui.ui.screens.vms import migrate_all
-
         name = self._side_vm()
         if name is not None:
-            self.app.push_screen(
-                MigrateDialog(self.ops, name), partial(migrate_all, self.vdc, [name])
-            )
+            actions.choose_and_migrate(self.vdc, [name])
 
     # --- filter ------------------------------------------------------------------------------
 

@@ -4,8 +4,6 @@ VMs list or from a host's VMs in the inventory; Esc goes back."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +23,7 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops import Refused
+from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.units import UNKNOWN, format_bytes, format_duration, format_gib, format_mib
 
@@ -226,11 +225,5 @@ class VmDetailScreen(FleetScreen):
             screen.select_host(host)
 
     def action_migrate(self) -> None:
-        from vdctui.ui.dialogs import MigrateDialog
-        from vdctui.ui.screens.vms import migrate_all
-
         if self.vm is not None:
-            self.app.push_screen(
-                MigrateDialog(self.ops, self.vm.name),
-                partial(migrate_all, self.vdc, [self.vm.name]),
-            )
+            actions.choose_and_migrate(self.vdc, [self.vm.name])
