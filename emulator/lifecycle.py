@@ -103,6 +103,28 @@ class VmLifecycle(FleetState):
         self.datastores[v.datastore].used_gib += v.disk_gib
         self.touch("vm", v.name)
 
+    def move_stopped_vm(self, name: str, host: str) -> Vm:
+        """Move a shut-off VM's definition to another host that reaches its disk (what
+        `virsh define` on the target, then `virsh undefine` on the source, amount to)."""
+        v = self.vm(name)
+        if v.state != SHUT_OFF:
+            raise self.refuse(f"VM {name} is {v.state}: only a shut-off VM moves this way.")
+        self.check_reachable(v.host)
+        h = self.check_reachable(host)
+        if v.datastore not in self.host_datastores(host):
+            raise self.refuse(f"Host {host} does not reach datastore {v.datastore!r}.")
+        if v.max_vcpus > h.usable_cpus:
+            raise self.refuse(f"Host {host} has only {h.usable_cpus} usable CPUs for {v.name}.")
+        old = self.hosts[v.host]
+        del old.vm_names[v.name]
+        v.host = host
+        h.vm_names[v.name] = None
+        self.touch("vm", v.name)
+        self.emit(
+            "vm.defined", f"VM {v.name} defined on {host} (moved from {old.name}).", host, name
+        )
+        return v
+
     def _rehome(self, v: Vm, host: str) -> Vm:
         """Define an existing VM on another host from its shared disk: allowed only when
         its old host is fenced (powered off or crashed), so two copies can never run."""

@@ -222,7 +222,7 @@ class Virsh(HostCommands):
         if name is None:
             raise VirshError("command requires <domain> option")
         vm = self.fleet.vms.get(name)
-        if vm is None or vm.host != self.host:
+        if vm is None or (vm.host != self.host and self.staged().get(name) != self.host):
             # libvirt looks up by name, id or uuid; the console always gives names
             raise VirshError(f"failed to get domain '{name}'")
         return vm
@@ -416,6 +416,13 @@ class Virsh(HostCommands):
     def cmd_undefine(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
+        v = self._domain(opts)
+        if v.name in self.staged():
+            if v.host == self.host:  # the source lets go: the other host keeps it
+                self._change("undefine", v.name, lambda: self.undefine_staged(v))
+            else:  # the second definition goes (a cold move rolled back)
+                self.staged().pop(v.name, None)
+            return
         self._lifecycle("undefine", self.fleet.undefine_vm, opts, out)
 
     def cmd_setvcpus(
@@ -453,6 +460,8 @@ class Virsh(HostCommands):
             )
         spec = parse_domain_xml(stdin)
         name = spec.pop("name")
+        if self.stage_define(name):
+            return
         try:
             self.fleet.define_vm(name, self.host, **spec)
         except HostUnreachable:

@@ -6,14 +6,19 @@ A mixin of `Virsh` (kept apart so that each module stays small).
 from __future__ import annotations
 
 import hashlib
+import weakref
 from typing import TYPE_CHECKING
 
+from ..fleet import Fleet
 from ..vm import SHUT_OFF, Vm
 
 if TYPE_CHECKING:
-    from ..fleet import Fleet
     from .virsh import Output
 
+# A shut-off VM defined on a second host (the first step of a cold move: define on the
+# target, then undefine on the source). The fleet holds one VM per name, so the second
+# definition waits here until the source lets go: VM name -> the host that also has it.
+_STAGED: weakref.WeakKeyDictionary[Fleet, dict[str, str]] = weakref.WeakKeyDictionary()
 PAGE_CACHE_SHARE = 0.02  # of a host's memory, in `cached`, for something to show
 
 
@@ -51,6 +56,29 @@ class HostCommands:
         rows = [("total", total), ("free", max(total - used - cached, 0)), ("buffers", 0)]
         rows.append(("cached", cached))
         out.out.extend(f"{k:<7}: {v:>20} KiB\n" for k, v in rows)
+
+    def staged(self) -> dict[str, str]:
+        found = _STAGED.get(self.fleet)
+        if found is None:
+            found = _STAGED[self.fleet] = {}
+        return found
+
+    def stage_define(self, name: str) -> bool:
+        """`define` here of a shut-off VM another host has: the first half of a cold move."""
+        vm = self.fleet.vms.get(name)
+        if vm is None or vm.host == self.host or vm.state != SHUT_OFF:
+            return False
+        self.staged()[name] = self.host
+        return True
+
+    def undefine_staged(self, vm: Vm) -> bool:
+        """`undefine` of a VM defined on two hosts: the other one keeps it."""
+        elsewhere = self.staged().get(vm.name)
+        if elsewhere is None:
+            return False
+        self.fleet.move_stopped_vm(vm.name, elsewhere)
+        self.staged().pop(vm.name, None)
+        return True
 
     def cmd_domiflist(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output

@@ -150,6 +150,15 @@ class LabHost:
                 found.append(pid)
         return found
 
+    def processes_named(self, comm: str) -> list[int]:
+        """This host's processes (by its cgroups) whose name (/proc/PID/comm) is `comm`."""
+        found = []
+        for pid in self.cgroup_pids():
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == comm:
+                    found.append(pid)
+        return found
+
     def cgroup_pids(self) -> list[int]:
         found: set[int] = set()
         for cg in self.cgroups:

@@ -278,6 +278,33 @@ class Lab:
             f"(see {self.host(n).home / 'sshd.log'})."
         )
 
+    # --- a host that dies, and comes back ----------------------------------------------
+
+    def kill_host(self, n: int) -> None:
+        """Its management dies: libvirtd, and sshd with every session (its guests run on)."""
+        host = self.host(n)
+        doomed = [host.pid("libvirtd"), host.pid("sshd"), *host.processes_named("sshd")]
+        for pid in {p for p in doomed if alive(p)}:
+            assert pid is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def revive_host(self, n: int) -> None:
+        """Start the dead daemons of host n again; returns once it answers over SSH."""
+        host = self.host(n)
+        sup = host.pid("sup")
+        if not alive(sup):
+            raise LabError(f"Lab host {host.name} has no supervisor.")
+        assert sup is not None
+        os.kill(sup, signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while not all(alive(host.pid(d)) for d in DAEMONS):
+            if time.monotonic() > deadline:
+                raise LabError(f"Lab host {host.name} did not come back.")
+            time.sleep(0.1)
+        self._wait_libvirt(n)
+        self._wait_ssh(n)
+
     # --- down -------------------------------------------------------------------------
 
     def down(self) -> float:

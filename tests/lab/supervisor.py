@@ -104,34 +104,49 @@ def main() -> None:
     run("mount", "--bind", str(home / "hostname"), "/etc/hostname")
     run("ip", "link", "set", "lo", "up")
 
-    children: list[subprocess.Popen[bytes]] = []
+    daemons = {
+        "virtlogd": ["virtlogd"],
+        "libvirtd": ["libvirtd"],
+        "sshd": ["/usr/sbin/sshd", "-D", "-f", str(home / "sshd_config"), "-E",
+                 str(home / "sshd.log")],
+    }  # fmt: skip
+    running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(name: str, *argv: str) -> None:
+    def start(name: str) -> None:
         out = open(home / f"{name}.out", "ab")  # noqa: SIM115 - the daemon keeps it
         proc = subprocess.Popen(
-            argv, env=DAEMON_ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=out, cwd="/"
-        )
+            daemons[name], env=DAEMON_ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+            cwd="/",
+        )  # fmt: skip
         (pids / name).write_text(str(proc.pid))
-        children.append(proc)
+        running[name] = proc
+        if name == "virtlogd":
+            for _ in range(100):
+                if Path("/run/libvirt/virtlogd-sock").exists():
+                    break
+                time.sleep(0.05)
 
-    start("virtlogd", "virtlogd")
-    for _ in range(100):
-        if Path("/run/libvirt/virtlogd-sock").exists():
-            break
-        time.sleep(0.05)
-    start("libvirtd", "libvirtd")
-    start(
-        "sshd",
-        "/usr/sbin/sshd",
-        "-D",
-        "-f",
-        str(home / "sshd_config"),
-        "-E",
-        str(home / "sshd.log"),
-    )
+    def revive_dead() -> None:
+        """SIGUSR1: start again the daemons that died (a lab host brought back)."""
+        for name in daemons:
+            if running[name].poll() is not None:
+                start(name)
 
+    revive = False
+
+    def ask_revive(_signum: int, _frame: object) -> None:
+        nonlocal revive
+        revive = True
+
+    signal.signal(signal.SIGUSR1, ask_revive)
+    for name in daemons:
+        start(name)
     while not stopping:
-        time.sleep(0.5)
+        time.sleep(0.2)
+        if revive:
+            revive = False
+            revive_dead()
+    children = list(running.values())
     for proc in reversed(children):
         if proc.poll() is None:
             proc.terminate()

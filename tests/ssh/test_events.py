@@ -63,3 +63,24 @@ async def test_emulated_hosts_stream_lifecycle_events(served: Served) -> None:
     finally:
         await events.aclose()  # type: ignore[attr-defined]
         await driver.close()
+
+
+async def test_cold_move_over_ssh_defines_on_the_target_first(served: Served) -> None:
+    fleet = served.fleet
+    name = running_vm_on_shared_storage(fleet)
+    source = fleet.vms[name].host
+    fleet.destroy_vm(name)
+    target = next(
+        h
+        for h in sorted(fleet.hosts)
+        if h != source and fleet.vms[name].datastore in fleet.host_datastores(h)
+    )
+    driver = served.driver()
+    try:
+        handle = await driver.migrate(name, target, live=False)
+        result = await handle.wait()
+        assert result.outcome.value == "succeeded", result.reason
+        assert fleet.vms[name].host == target
+        assert [vm.host for vm in await driver.list_vms() if vm.name == name] == [target]
+    finally:
+        await driver.close()

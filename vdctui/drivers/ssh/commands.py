@@ -162,6 +162,11 @@ def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
     return virsh(uri, "domjobinfo", "--domain", name, "--rawstats", *extra)
 
 
+def dumpxml(uri: str, name: str, *, migratable: bool = False) -> str:
+    extra = ["--inactive", "--migratable"] if migratable else []
+    return virsh(uri, "dumpxml", "--domain", name, *extra)
+
+
 def domstate(uri: str, name: str) -> str:
     return virsh(uri, "domstate", "--domain", name, "--reason")
 

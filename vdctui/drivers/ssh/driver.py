@@ -24,6 +24,7 @@ from vdctui.drivers.base import (
     NoSuchVm,
 )
 from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.cold import ColdMove
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
@@ -77,7 +78,7 @@ class SshDriver(HostDriver):
         self._changes = 0  # bumps on every change this driver makes
         self._polled_at_change = -1
         self._listeners: list[asyncio.Queue[FleetEvent]] = []
-        self._migrations: set[SshMigration] = set()
+        self._migrations: set[SshMigration | ColdMove] = set()
         self._channels: dict[str, EventChannel] = {}
         self.safety_poll_s = SAFETY_POLL_S
 
@@ -365,6 +366,20 @@ class SshDriver(HostDriver):
         target_snap = await self._poll(target_inv)
         if not target_snap.answered:
             raise HostUnreachable(target_snap.host.reason)
+        if name in target_snap.vms:
+            raise InvalidOperation(f"Host {target} already has a VM named {name}.")
+        handle: SshMigration | ColdMove
+        if not live:
+            if copy_storage:
+                raise InvalidOperation(
+                    f"This driver moves a stopped VM's definition only; copy {name}'s disks "
+                    "to the target first, then migrate it without --copy-storage."
+                )
+            handle = ColdMove(self, name, source, target_inv)
+            self._changed()
+            handle.begin()
+            self._migrations.add(handle)
+            return handle
         command = commands.migrate(
             source.uri,
             name,
@@ -391,7 +406,7 @@ class SshDriver(HostDriver):
         )
         return handle
 
-    def migration_ended(self, handle: SshMigration) -> None:
+    def migration_ended(self, handle: SshMigration | ColdMove) -> None:
         self._changed()
         self._migrations.discard(handle)
         self._where.pop(handle.vm, None)
