@@ -5,7 +5,14 @@ It never imports vdctui; the console's emulated driver adapts it.
 
 from .clock import run_fast, run_realtime
 from .demo import HOST_MODELS, HostModel, build_demo, demo_vms_for
-from .errors import FleetError, HostUnreachable, InvalidOperation, NoSuchHost, NoSuchVm
+from .errors import (
+    FleetError,
+    FleetFileError,
+    HostUnreachable,
+    InvalidOperation,
+    NoSuchHost,
+    NoSuchVm,
+)
 from .fleet import Fleet
 from .migration import Migration
 from .persist import FleetFile, open_fleet
@@ -27,6 +34,7 @@ __all__ = [
     "Event",
     "Fleet",
     "FleetError",
+    "FleetFileError",
     "FleetFile",
     "Host",
     "HostModel",

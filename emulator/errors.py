@@ -21,3 +21,7 @@ class NoSuchHost(FleetError):
 
 class InvalidOperation(FleetError):
     """The operation is not allowed in the current state."""
+
+
+class FleetFileError(FleetError):
+    """The fleet's file is damaged, emptied or cannot be written; the message names it."""

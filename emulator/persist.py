@@ -8,11 +8,13 @@ are still on the source, running.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .errors import FleetFileError
 from .fleet import Fleet
 from .topology import Datastore, Host, Network, Rack, Room, Site
 from .vm import Vm
@@ -47,18 +49,34 @@ def _row(kind: str, obj: Any) -> tuple[str, str, str]:
 
 
 class FleetFile:
-    """A fleet stored in one SQLite file."""
+    """A fleet stored in one SQLite file.
 
-    def __init__(self, path: str | Path) -> None:
+    A new file is created 0660 less the umask before SQLite opens it (SQLite gives its
+    -wal and -shm files the same mode). `read_only=True` opens an existing file without
+    writing anything to it (no schema, no journal mode change) and refuses `save`.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         # one thread at a time, but not always the one that opened it (loaded in a worker)
+        if read_only:
+            self.conn = _open_read_only(self.path)
+            return
+        _create_private(self.path)
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
 
     def exists(self) -> bool:
-        row = self.conn.execute("SELECT 1 FROM meta WHERE key = 'seed'").fetchone()
+        """Whether the file holds a fleet (a new or emptied file does not)."""
+        try:
+            row = self.conn.execute("SELECT 1 FROM meta WHERE key = 'seed'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return False
+            raise
         return row is not None
 
     def close(self) -> None:
@@ -66,6 +84,8 @@ class FleetFile:
 
     def save(self, fleet: Fleet, *, full: bool = False) -> int:
         """Write changed objects (or all), the clock, counters, faults and energy; return rows."""
+        if self.read_only:
+            raise FleetFileError(f"{self.path} was opened read-only; nothing was saved.")
         full = full or fleet._all_dirty or not self.exists()
         if full:
             rows = [
@@ -117,10 +137,23 @@ class FleetFile:
         return len(rows)
 
     def load(self) -> Fleet:
-        """Rebuild the fleet saved in this file."""
-        meta = {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
-        if "seed" not in meta:
-            raise FileNotFoundError(f"{self.path} holds no fleet yet.")
+        """Rebuild the fleet saved in this file; a row that does not read back (a missing
+        key, bad JSON, a number that is not finite, a wrong type or count of fields) is a
+        FleetFileError naming the file and the row."""
+        self._reading = "its meta table"
+        try:
+            rows = self.conn.execute("SELECT key, value FROM meta")
+            meta = {k: _loads(v) for k, v in rows}
+            if "seed" not in meta:
+                raise FileNotFoundError(f"{self.path} holds no fleet yet.")
+            return self._load(meta)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            raise FleetFileError(
+                f"The fleet file {self.path} is damaged ({_damage(exc)} in {self._reading}); "
+                "restore it from a backup, or start anew with `vdctui emulate --fresh`."
+            ) from None
+
+    def _load(self, meta: dict[str, Any]) -> Fleet:
         fleet = Fleet(seed=int(meta["seed"]))
         fleet._quiet = True
         fleet.now = float(meta["now"])
@@ -136,10 +169,14 @@ class FleetFile:
         for kind, (cls, attr) in KINDS.items():
             fields: tuple[str, ...] = cls.PERSIST
             cur = self.conn.execute(
-                "SELECT data FROM object WHERE kind = ? ORDER BY rowid", (kind,)
+                "SELECT name, data FROM object WHERE kind = ? ORDER BY rowid", (kind,)
             )
-            for (data,) in cur:
-                obj = cls(**dict(zip(fields, json.loads(data), strict=True)))
+            for name, data in cur:
+                self._reading = f"the {kind} row {name!r}"
+                values = _loads(data)
+                if not isinstance(values, list) or len(values) != len(fields):
+                    raise ValueError(f"not a list of the {len(fields)} fields of a {kind}")
+                obj = cls(**dict(zip(fields, values, strict=True)))
                 if kind == "host":
                     obj.power_curve = tuple(obj.power_curve)
                     obj.energy_j = energy.get(obj.name, 0.0)
@@ -153,6 +190,7 @@ class FleetFile:
                     fleet.traces[obj.name] = obj
                 else:
                     getattr(fleet, attr)[obj.name] = obj
+        self._reading = "the fleet it describes"
         fleet.restore_runtime()
         fleet._energy_j = float(meta["energy_total"])
         fleet._energy_since = fleet.now
@@ -163,6 +201,52 @@ class FleetFile:
         fleet.file = self
         fleet.emit("fleet.loaded", f"Fleet loaded from {self.path.name} at t={fleet.now:.0f} s.")
         return fleet
+
+
+def _not_finite(text: str) -> float:
+    raise ValueError(f"a number that is not finite ({text})")
+
+
+def _loads(text: str) -> Any:
+    """JSON as this file writes it: no NaN or Infinity (Python's json would accept them)."""
+    return json.loads(text, parse_constant=_not_finite)
+
+
+def _damage(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r} key"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON: {exc.msg} at column {exc.colno}"
+    return str(exc).split("\n")[0] or type(exc).__name__
+
+
+def _create_private(path: Path) -> None:
+    """Create a new fleet file empty, 0660 less the umask (never world-readable), before
+    SQLite opens it: SQLite gives the -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o660)
+    except (FileExistsError, PermissionError):
+        return  # an existing file keeps its mode; a folder we cannot write: SQLite says so
+    os.close(fd)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """Read an existing fleet file without writing to it or beside it. Without write access
+    to the folder SQLite cannot make the WAL's shared memory; then read it as it is."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        if Path(f"{path}-wal").exists():
+            raise
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
+    return conn
 
 
 def open_fleet(path: str | Path, create: Callable[[], Fleet] | None = None) -> Fleet:

@@ -21,6 +21,15 @@ from typing import IO
 import emulator
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.drivers.pending import PendingDriver
+from vdctui.files import (
+    FileProblem,
+    check_db_path,
+    damaged_sentence,
+    explain,
+    integrity_problems,
+    os_sentence,
+    writable,
+)
 from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
 from vdctui.ops.actions import Action
@@ -55,11 +64,13 @@ def fleet_exists(db: Path) -> bool:
     if not path.exists():
         return False
     try:
-        fleet_file = emulator.FleetFile(path)
-    except sqlite3.DatabaseError:
+        fleet_file = emulator.FleetFile(path, read_only=True)  # a look that writes nothing
+    except sqlite3.Error:
         return True  # something is there; opening it says what is wrong
     try:
         return fleet_file.exists()
+    except sqlite3.Error:
+        return True
     finally:
         fleet_file.close()
 
@@ -93,12 +104,10 @@ class FleetLock:
         return False
 
     def acquire(self) -> None:
-        try:
-            handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:  # never world-readable; group-writable where the umask allows (see README)
+            handle = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o660), "a+")
         except OSError as exc:
-            raise BackendError(
-                f"Cannot open the emulated data center's lock {self.path}: {exc.strerror}."
-            ) from None
+            raise BackendError(os_sentence(exc, "lock the data center with")) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -135,19 +144,40 @@ def catch_up(fleet: emulator.Fleet, now: float | None = None) -> None:
 
 
 def open_fleet(
-    db: Path, size: DemoSize, *, fresh: bool = False, on_build: Callable[[Path], None] | None = None
-) -> tuple[emulator.Fleet, emulator.FleetFile]:
-    """Load the embedded fleet beside `db`, building the demo on first start."""
+    db: Path,
+    size: DemoSize,
+    *,
+    fresh: bool = False,
+    on_build: Callable[[Path], None] | None = None,
+    read_only: bool = False,
+    hosts_seen: int = 0,
+) -> tuple[emulator.Fleet, emulator.FleetFile | None]:
+    """Load the embedded fleet beside `db`, building the demo on first start: when the
+    console's store has seen no host yet. A fleet file missing or emptied beside a store
+    that has seen hosts is an error naming it (never a new demo in its place); a
+    read-only console reads the file without writing it (and gets no file to save to)."""
     path = fleet_path(db)
     if fresh and path.exists():
         path.unlink()
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if hosts_seen and not fresh and not path.exists():
+        raise BackendError(_fleet_gone(db, "missing", hosts_seen))
+    if not read_only and path.exists() and not writable(path):
+        raise BackendError(
+            f"The emulated data center {path} is read-only for you: look at it with "
+            "--read-only, or fix its permissions (and its folder's)."
+        )
+    if read_only:
+        return _read_fleet(db, hosts_seen), None
     create_shared_file(path)  # group-writable where the umask allows (see the README)
     fleet_file = emulator.FleetFile(path)
     if fleet_file.exists():
         fleet = fleet_file.load()
     else:
+        if hosts_seen and not fresh:
+            fleet_file.close()
+            raise BackendError(_fleet_gone(db, "empty", hosts_seen))
         if on_build:
             on_build(path)
         # the embedded data center keeps wall-clock time
@@ -158,16 +188,57 @@ def open_fleet(
     return fleet, fleet_file
 
 
+def _read_fleet(db: Path, hosts_seen: int) -> emulator.Fleet:
+    """The fleet beside `db`, read without writing its file (for a read-only console)."""
+    path = fleet_path(db)
+    if not path.exists():
+        raise BackendError(
+            f"There is no emulated data center at {path} yet, and a read-only console "
+            "does not build one: run a command without --read-only first."
+        )
+    reader = emulator.FleetFile(path, read_only=True)
+    try:
+        if not reader.exists():
+            raise BackendError(_fleet_gone(db, "empty", hosts_seen))
+        fleet = reader.load()
+    finally:
+        reader.close()
+    fleet.file = None
+    return fleet
+
+
+def _fleet_gone(db: Path, how: str, hosts_seen: int) -> str:
+    return (
+        f"The emulated data center {fleet_path(db)} is {how}, but the console's store {db} "
+        f"has seen its {hosts_seen} hosts; restore the file from a backup, or start anew "
+        f"with `vdctui --db {db} emulate --fresh`."
+    )
+
+
+def make_folder(db: Path) -> None:
+    """The folder of the console's files, created 0770 less the umask (never world-open)."""
+    try:
+        check_db_path(db)
+        db.parent.mkdir(mode=0o770, parents=True, exist_ok=True)  # less the umask
+    except FileProblem as exc:
+        raise BackendError(str(exc)) from None
+    except OSError as exc:
+        raise BackendError(os_sentence(exc, "create the folder")) from exc
+
+
 def open_store(db: Path) -> Store:
     """The console's store at `db` (its folder created), or one sentence."""
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
+    make_folder(db)
     try:
         return Store(db)
     except StoreError as exc:
         raise BackendError(str(exc)) from exc
+
+
+def explain_for(db: Path) -> Callable[[BaseException], str]:
+    """One sentence for any error from the console's files at `db` (the store, the
+    embedded fleet beside it): what the CLI prints and the TUI notifies."""
+    return lambda exc: explain(exc, [db, fleet_path(db)])
 
 
 def identity_for(store: Store, *, read_only: bool = False) -> Identity:
@@ -253,8 +324,18 @@ async def attach_embedded(
 ) -> None:
     """Load (or build) the embedded fleet in a thread and connect it to the console."""
 
-    def load() -> tuple[emulator.Fleet, emulator.FleetFile]:
-        fleet, fleet_file = open_fleet(db, size or DemoSize(), fresh=fresh, on_build=on_build)
+    read_only = not console.store.writable or console.identity.role is Role.VIEWER
+    hosts_seen = console.store.count_hosts()
+
+    def load() -> tuple[emulator.Fleet, emulator.FleetFile | None]:
+        fleet, fleet_file = open_fleet(
+            db,
+            size or DemoSize(),
+            fresh=fresh,
+            on_build=on_build,
+            read_only=read_only,
+            hosts_seen=hosts_seen,
+        )
         if speed is not None:
             catch_up(fleet)
         return fleet, fleet_file
@@ -263,10 +344,14 @@ async def attach_embedded(
         fleet, fleet_file = await asyncio.to_thread(load)
     except emulator.FleetError as exc:
         raise BackendError(str(exc)) from exc
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.Error, OSError) as exc:
+        path = fleet_path(db)
+        problems = integrity_problems(path)
+        if problems and problems != ["file is not a database"]:
+            raise BackendError(damaged_sentence(path, problems)) from exc
         raise BackendError(
-            f"Cannot open the emulated data center {fleet_path(db)}: {exc}; "
-            "move it away or use another --db."
+            f"Cannot open the emulated data center {path}: {explain(exc, [path])} "
+            "Move it away or use another --db."
         ) from exc
     driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
     driver.start_clock()
@@ -315,8 +400,10 @@ class LockedEmulatedDriver(EmulatedDriver):
 
     async def close(self) -> None:
         try:
-            await super().close()
+            await super().close()  # saves the fleet
         finally:
+            if self.fleet_file is not None:
+                self.fleet_file.close()
             self._lock.release()
 
 
@@ -382,10 +469,6 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
         parsed = load(inventory)
     except InventoryError as exc:
         raise BackendError(str(exc)) from None
-    try:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackendError(f"Cannot create {db.parent}: {exc.strerror}.") from exc
     store = open_store(db)
     try:
         identity = identity_for(store, read_only=read_only)

@@ -31,10 +31,12 @@ class SshFiles:
     def _key(self, path: Path) -> asyncssh.SSHKey:
         if path.exists():
             return asyncssh.read_private_key(str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         key = new_key()
-        key.write_private_key(str(path))
-        os.chmod(path, 0o600)
+        try:
+            write_private(path, key.export_private_key())
+        except FileExistsError:  # another process made it first: use theirs
+            return asyncssh.read_private_key(str(path))
         return key
 
     def client_key(self) -> asyncssh.SSHKey:
@@ -47,6 +49,21 @@ class SshFiles:
     def host_keys(self, names: list[str]) -> dict[str, asyncssh.SSHKey]:
         safe = {name: name.replace("/", "_") for name in names}
         return {name: self._key(self.directory / "host_keys" / safe[name]) for name in names}
+
+
+def private_folder(folder: Path) -> None:
+    """`folder` (and any missing parent) made 0700: keys live there."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a new private file with mode 0600 from its first byte (os.open with the mode,
+    never written at the umask's 0644 and chmod'ed after); an existing file is refused."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
 
 
 def known_hosts_line(host: str, port: int, key: asyncssh.SSHKey) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 import click
 
-from vdctui.backend import BackendError
+from vdctui.backend import BackendError, explain_for
 from vdctui.cli.context import CliContext, fail, pass_cli
 from vdctui.cli.params import SPEED
 
@@ -32,6 +33,8 @@ def console(cli: CliContext, speed: float) -> None:
             app = console_app(cli.db, read_only=cli.read_only, speed=speed)
     except (BackendError, ValueError) as exc:
         fail(str(exc))
+    except (sqlite3.Error, OSError) as exc:
+        fail(explain_for(cli.db)(exc))
     app.run()
     if app.return_code:  # Textual printed what went wrong; a script must see it too
         sys.exit(app.return_code)

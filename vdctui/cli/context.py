@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,7 +12,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from vdctui.backend import BackendError, open_console, open_ssh_console, store_console
+from vdctui.backend import (
+    BackendError,
+    explain_for,
+    open_console,
+    open_ssh_console,
+    store_console,
+)
 from vdctui.cli.output import say
 from vdctui.drivers.base import DriverError
 from vdctui.escape import for_terminal
@@ -56,7 +63,13 @@ class CliContext:
                 self.noted = True
                 say(f"vdctui: {console.identity.note}", err=True)
             try:
-                if sync:
+                if sync and not console.store.writable:
+                    say(
+                        f"vdctui: not refreshed: {self.db} is read-only for you, so this is "
+                        "what the console saw last.",
+                        err=True,
+                    )
+                elif sync:
                     await console.sync()
                 return await body(console)
             finally:
@@ -66,6 +79,8 @@ class CliContext:
             return asyncio.run(session())
         except (Refused, Failed, BackendError, StoreError, DriverError) as exc:
             fail(str(exc))
+        except (sqlite3.Error, OSError) as exc:  # the store's or the fleet's file
+            fail(explain_for(self.db)(exc))
         except KeyboardInterrupt:
             click.echo("vdctui: interrupted.", err=True)
             sys.exit(130)

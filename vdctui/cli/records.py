@@ -39,7 +39,7 @@ def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
         return console.tasks(active=True if active else None, limit=limit)
 
     print_list(
-        cli.run(body, sync=False),
+        cli.run(body, sync=False, fleet=False),
         TASK_COLUMNS,
         as_json=cli.as_json,
         empty=nothing_matches("task", {"active": active}, empty="No tasks."),
@@ -213,7 +213,7 @@ def audit_list(
         return console.audit(actor=actor, action=action, target=target, limit=limit)
 
     print_list(
-        cli.run(body, sync=False),
+        cli.run(body, sync=False, fleet=False),
         AUDIT_COLUMNS,
         as_json=cli.as_json,
         empty=nothing_matches(
@@ -243,7 +243,7 @@ def audit_verify(cli: CliContext, key: str | None, key_file: TextIO | None) -> N
     async def body(console: Console) -> AuditCheck:
         return console.check_audit(key=key)
 
-    check = cli.run(body, sync=False)
+    check = cli.run(body, sync=False, fleet=False)
     if cli.as_json:
         click.echo(json.dumps(plain(check), indent=2, allow_nan=False))  # ASCII only
     else:
@@ -256,7 +256,8 @@ def audit_verify(cli: CliContext, key: str | None, key_file: TextIO | None) -> N
         for note in check.notes:
             say(f"{note[:1].upper()}{note[1:]}.", err=note.startswith("warning:"))
         for problem in check.problems:
-            say(f"record {problem.record_id}: {problem.problem}", err=True)
+            where = f"record {problem.record_id}" if problem.record_id else "file"
+            say(f"{where}: {problem.problem}", err=True)
     if check.problems:
         sys.exit(1)
 
@@ -345,4 +346,4 @@ def audit_export(
     async def body(console: Console) -> None:
         console.export_audit(fmt, output, actor=actor, action=action, target=target)
 
-    cli.run(body, sync=False)
+    cli.run(body, sync=False, fleet=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TextIO
 
 from vdctui.model import (
@@ -139,14 +139,17 @@ class FleetReads:
         return self.store.audit(**filters)
 
     def verify_audit(self) -> list[AuditProblem]:
-        return self.store.verify_audit()
+        """The file's integrity (SQLite's check, problems with record id 0), then the chain."""
+        return self.store.file_problems() + self.store.verify_audit()
 
     def check_audit(self, *, key: str | None = None) -> AuditCheck:
         """The chain, and with the auditor's seal key every seal; what was checked."""
         try:
-            return self.store.check_audit(key=key)
+            check = self.store.check_audit(key=key)
         except StoreError as exc:
             raise Refused(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+        # SQLite's integrity check first: a chain that holds in damaged pages is no sound log
+        return replace(check, problems=self.store.file_problems() + list(check.problems))
 
     def audit_seal(self) -> AuditSeal | None:
         return self.store.audit_seal()

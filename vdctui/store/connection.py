@@ -84,12 +84,14 @@ def can_write(path: str) -> bool:
 
 
 def create_shared_file(path: str | Path) -> None:
-    """Create an empty file as any program would (0666 less the umask) unless it exists.
-    SQLite makes new files 0644 less the umask, and its -wal and -shm files copy the
-    file's mode: so without this, a group that shares a data center (umask 0007, a
-    setgid directory) could never write what one member created."""
+    """Create an empty file 0660 less the umask unless it exists: readable and writable
+    by the group where the umask allows, never by the world. SQLite makes new files 0644
+    less the umask, and its -wal and -shm files copy the db file's mode (SQLite's unix
+    VFS): so without this, a group that shares a data center (umask 0007, a setgid
+    directory) could never write what one member created, and with the common umask
+    0022 everyone on the machine could read the store and its write-ahead log."""
     with contextlib.suppress(OSError):  # there already, or not ours to make: SQLite says
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660))
 
 
 def connect(path: str, busy_timeout_s: float) -> tuple[SharedDatabase, bool]:

@@ -57,6 +57,7 @@ class Launch:
     data_center: str = ""
     keymap_path: Path | None = None
     wall_clock: Callable[[], float] = time.time  # when syncs end, for their age in the header
+    explain: Callable[[BaseException], str] = str  # one sentence for an error of its files
 
 
 class VdcApp(App[None]):
@@ -95,6 +96,7 @@ class VdcApp(App[None]):
         self.data_center = launch.data_center
         self.clock: FleetClock | None = launch.clock
         self._wall_clock = launch.wall_clock
+        self._explain = launch.explain
         self.connected = launch.connect is None
         self._syncing = False
         self._next_sync = 0.0
@@ -143,7 +145,9 @@ class VdcApp(App[None]):
         try:
             self.clock = await self._connect()
         except Exception as exc:  # noqa: BLE001 - shown, and the console stays usable
-            self.notify(f"Cannot reach the fleet: {exc}", severity="error", timeout=30)
+            self.notify(
+                f"Cannot reach the fleet: {self._explain(exc)}", severity="error", timeout=30
+            )
             return
         self.connected = True
         self.sync_fleet()
@@ -169,8 +173,10 @@ class VdcApp(App[None]):
             self.sync_error = str(exc)
             self.notify(str(exc), severity="warning")
         except Exception as exc:  # noqa: BLE001 - a failed sync must not close the console
-            self.sync_error = f"{exc}"
-            self.notify(f"The sync with the fleet failed: {exc}", severity="error", timeout=15)
+            self.sync_error = self._explain(exc)
+            self.notify(
+                f"The sync with the fleet failed: {self.sync_error}", severity="error", timeout=15
+            )
         else:
             self.synced_at = self._wall_clock()
             self.sync_error = None

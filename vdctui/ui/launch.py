@@ -8,6 +8,7 @@ from vdctui.backend import (
     EmulatedClock,
     attach_embedded,
     emulated_fleet,
+    explain_for,
     open_store_console,
     ssh_console,
 )
@@ -24,10 +25,10 @@ def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> Vdc
         await attach_embedded(console, lock, db, speed=speed)
         return EmulatedClock(emulated_fleet(console))
 
-    return VdcApp(Launch(console=console, connect=connect))
+    return VdcApp(Launch(console=console, connect=connect, explain=explain_for(db)))
 
 
 def ssh_console_app(db: Path, inventory: Path, *, read_only: bool = False) -> VdcApp:
     """The app over the hosts an inventory file lists, reached over SSH."""
     console = ssh_console(db, inventory, read_only=read_only)
-    return VdcApp(Launch(console=console, data_center=inventory.stem))
+    return VdcApp(Launch(console=console, data_center=inventory.stem, explain=explain_for(db)))
