@@ -155,7 +155,7 @@ def open_fleet(
     """Load the embedded fleet beside `db`, building the demo on first start: when the
     console's store has seen no host yet. A fleet file missing or emptied beside a store
     that has seen hosts is an error naming it (never a new demo in its place); a
-    read-only console reads the file without writing it (and gets no file to save to)."""
+    read-only console (a viewer) reads a file it cannot write without writing it."""
     path = fleet_path(db)
     if fresh and path.exists():
         path.unlink()
@@ -163,13 +163,13 @@ def open_fleet(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     if hosts_seen and not fresh and not path.exists():
         raise BackendError(_fleet_gone(db, "missing", hosts_seen))
-    if not read_only and path.exists() and not writable(path):
+    if path.exists() and not writable(path):
+        if read_only:  # a viewer looks without writing
+            return _read_fleet(db, hosts_seen), None
         raise BackendError(
             f"The emulated data center {path} is read-only for you: look at it with "
             "--read-only, or fix its permissions (and its folder's)."
         )
-    if read_only:
-        return _read_fleet(db, hosts_seen), None
     create_shared_file(path)  # group-writable where the umask allows (see the README)
     fleet_file = emulator.FleetFile(path)
     if fleet_file.exists():

@@ -74,11 +74,13 @@ def test_a_read_only_folder(vdctui: Vdctui) -> None:
         lock.unlink()
     folder.chmod(0o555)
     try:
-        listed = as_plain_user(vdctui.db, "--read-only", "vm", "list")
-        assert listed.returncode == 0, listed.stderr
-        written = as_plain_user(vdctui.db, "vm", "list")
-        assert written.returncode == 1
-        one_sentence(written.stderr, ".lock", "permission denied")
+        for args in (["--read-only", "vm", "list"], ["vm", "list"]):
+            listed = as_plain_user(vdctui.db, *args)
+            assert listed.returncode == 0, listed.stderr
+            assert "NAME" in listed.stdout and "Traceback" not in listed.stderr
+        changed = as_plain_user(vdctui.db, "vm", "start", "web-001")
+        assert changed.returncode == 1
+        one_sentence(changed.stderr, "read-only")
     finally:
         folder.chmod(0o700)
 

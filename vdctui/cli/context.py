@@ -63,13 +63,7 @@ class CliContext:
                 self.noted = True
                 say(f"vdctui: {console.identity.note}", err=True)
             try:
-                if sync and not console.store.writable:
-                    say(
-                        f"vdctui: not refreshed: {self.db} is read-only for you, so this is "
-                        "what the console saw last.",
-                        err=True,
-                    )
-                elif sync:
+                if sync:
                     await console.sync()
                 return await body(console)
             finally:
