@@ -230,3 +230,17 @@ def test_a_wrong_key_is_named(sealed: tuple[Store, str, object]) -> None:
 def test_an_empty_log_sealed_at_once_verifies(store: Store) -> None:
     key = store.seal_audit(epoch_s=EPOCH)
     assert store.check_audit(key=key).problems == []
+
+
+def test_a_removed_seal_shows_even_without_the_key(
+    sealed: tuple[Store, str, sqlite3.Connection],
+) -> None:
+    """Deleting the live key unseals what comes after; the seals' history still says so."""
+    store, key, conn = sealed
+    conn.execute("DELETE FROM audit_seal_key")
+    conn.commit()
+    add(store, 2)  # written unsealed now
+    check = store.check_audit()
+    assert [p.record_id for p in check.problems] == [18]
+    assert "not sealed" in check.problems[0].problem
+    assert {18, 19}.issubset(problems_of(store.check_audit(key=key)))

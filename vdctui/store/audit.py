@@ -427,13 +427,15 @@ class AuditStore(AuditSealing):
             seal_problems, seal_notes = self._check_seal(key, max_problems)
             problems = sorted(problems + seal_problems, key=lambda p: p.record_id)
             notes += seal_notes
-        elif self.audit_seal() is not None:
-            notes.append("the seal was not checked: give the auditor's key (--key) to check it")
         else:
-            notes.append(
-                "the log is not sealed: the chain shows damage and edits by someone who "
-                "cannot recompute it; `vdctui audit seal init` seals it"
-            )
+            problems += self._unsealed_records()
+            if self.audit_seal() is not None:
+                notes.append("the seal was not checked: give the auditor's key (--key) to check it")
+            else:
+                notes.append(
+                    "the log is not sealed: the chain shows damage and edits by someone who "
+                    "cannot recompute it; `vdctui audit seal init` seals it"
+                )
         notes += self._syslog_notes()
         conn = self._db.conn
         records = int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])

@@ -187,6 +187,34 @@ class AuditSealing(StoreBase):
             first_id=None if row is None else int(row[0]),
         )
 
+    # --- checking ----------------------------------------------------------------
+
+    def _unsealed_records(self) -> list[AuditProblem]:
+        """Without the key: records written without a seal after the log was first
+        sealed (its live key was removed, or rows were added around the store)."""
+        conn = self._db.conn
+        try:
+            first = conn.execute("SELECT MIN(first_id) FROM audit_seals").fetchone()[0]
+            if first is None:
+                return []
+            row = conn.execute(
+                "SELECT MIN(id), COUNT(*) FROM audit WHERE id >= ? AND seal IS NULL", [first]
+            ).fetchone()
+        except sqlite3.Error:
+            return []
+        if not row[1]:
+            return []
+        which = (
+            f"record {row[0]} is" if row[1] == 1 else f"record {row[0]} and {row[1] - 1:,} more are"
+        )
+        return [
+            AuditProblem(
+                int(row[0]),
+                f"{which} not sealed, though the log is sealed from record {first} on: "
+                "the seal was removed, or records were added around the store",
+            )
+        ]
+
     # --- checking with the auditor's key ----------------------------------------
 
     def _check_seal(self, key_text: str, max_problems: int) -> tuple[list[AuditProblem], list[str]]:
