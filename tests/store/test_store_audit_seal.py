@@ -244,3 +244,14 @@ def test_a_removed_seal_shows_even_without_the_key(
     assert [p.record_id for p in check.problems] == [18]
     assert "not sealed" in check.problems[0].problem
     assert {18, 19}.issubset(problems_of(store.check_audit(key=key)))
+
+
+def test_seal_verification_stops_after_max_problems(
+    sealed: tuple[Store, str, sqlite3.Connection],
+) -> None:
+    store, key, conn = sealed
+    conn.execute("UPDATE audit SET actor = 'x' WHERE id >= 4")
+    tamper.rechain(conn)
+    check = store.check_audit(key=key, max_problems=3)
+    assert [p.record_id for p in check.problems] == [4, 5, 6, 7]
+    assert "stopped at record 7" in check.problems[-1].problem

@@ -254,7 +254,15 @@ class SealCheck:
     def walk(self, rows: Iterable[SealedRow]) -> None:
         for row in rows:
             if len(self.problems) >= self.max_problems:
-                break
+                self.problems.append(
+                    AuditProblem(
+                        row.id,
+                        f"seal verification stopped at record {row.id} after "
+                        f"{self.max_problems} problems; the rest was not checked",
+                    )
+                )
+                self.max_problems = 0  # nothing more is added (finish() included)
+                return
             if row.epoch is None or row.seal is None:
                 self.problem(row.id, f"record {row.id} is not sealed: it was added or rewritten")
                 continue
