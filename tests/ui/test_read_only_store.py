@@ -33,4 +33,5 @@ async def test_an_unwritable_store_opens_a_read_only_console(
         assert "READ-ONLY" in str(app.screen.header.render())
         assert any("cannot write" in n and "read-only" in n for n in notes(app))
         assert len(app.ops.vms()) == 12
+        assert app.synced_at == app.ops.store_seen_at()  # the age of what the store holds
         assert not any("error" in n.lower() for n in notes(app))

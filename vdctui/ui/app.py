@@ -178,7 +178,10 @@ class VdcApp(App[None]):
                 f"The sync with the fleet failed: {self.sync_error}", severity="error", timeout=15
             )
         else:
-            self.synced_at = self._wall_clock()
+            # a console following the store shows the age of what another process synced
+            self.synced_at = (
+                self.ops.store_seen_at() if self.ops.follows_store else self._wall_clock()
+            )
             self.sync_error = None
         finally:
             self._syncing = False
