@@ -1,53 +1,52 @@
-"""The audit log: append-only, hash-chained, verifiable, exportable.
+"""The audit log: append-only, hash-chained, sealed, verifiable, exportable.
 
-Every record stores `prev_hash` and `hash = sha256(prev_hash + canonical)`, where
-`canonical` is `json.dumps({id, ts, actor, role, action, target, params, result,
-error}, sort_keys=True, separators=(",", ":"))` with params as an object. The
-first record's prev_hash is 64 zeros. The `audit_head` table keeps the last id
-and hash, written in the same transaction as the rows, so that rows removed
-from the end of the log show too.
+How a record is hashed is in `audit_record.py`, how the log is checked in
+`audit_verify.py`, how it is sealed in `seal.py` and `sealing.py`. The
+`audit_head` table keeps the last id and hash, written in the same transaction as
+the rows, so that rows removed from the end of the log show too.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii as _quote
 from typing import Any, Literal, TextIO
 
 from vdctui.escape import csv_row
-from vdctui.model import AuditCheck, AuditProblem, AuditRecord, Role
+from vdctui.model import AuditRecord, Role
+from vdctui.store.audit_record import (
+    COLUMNS,
+    SELECT_AUDIT,
+    canonical,
+    canonical_or_none,
+    chain_hash,
+    iso_utc,
+)
+from vdctui.store.audit_verify import MAX_PROBLEMS, AuditVerification
 from vdctui.store.base import to_json
 from vdctui.store.errors import StoreError
-from vdctui.store.schema import GENESIS_HASH
 from vdctui.store.seal import record_sealer
-from vdctui.store.sealing import AuditSealing, chain_head
-from vdctui.store.syslog import SyslogCopy
+from vdctui.store.sealing import chain_head
 from vdctui.store.txn import immediate, retrying
 
-COLUMNS = (
-    "id",
-    "ts",
-    "actor",
-    "role",
-    "action",
-    "target",
-    "params",
-    "result",
-    "error",
-    "prev_hash",
-    "hash",
-)
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit"
+__all__ = [
+    "COLUMNS",
+    "MAX_PROBLEMS",
+    "AuditEntry",
+    "AuditStore",
+    "canonical",
+    "canonical_or_none",
+    "chain_hash",
+    "iso_utc",
+]
+
+_SELECT = SELECT_AUDIT
 _WRITTEN = (*COLUMNS, "seal_epoch", "seal")
 _INSERT = f"INSERT INTO audit ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)})"
-MAX_PROBLEMS = 10_000
 _ROLES = {role.value: role for role in Role}
 
 
@@ -63,33 +62,6 @@ class AuditEntry:
     result: str = "ok"
     error: str = ""
     ts: float | None = None
-
-
-def canonical(
-    record_id: int,
-    ts: float,
-    actor: str,
-    role: str,
-    action: str,
-    target: str,
-    params_json: str,
-    result: str,
-    error: str,
-) -> str:
-    """The canonical text of a record; `params_json` is already canonical JSON.
-
-    Equal to json.dumps of the record's fields with sort_keys and compact
-    separators, built by hand because it is on the hot path of append and verify.
-    """
-    return (
-        f'{{"action":{_quote(action)},"actor":{_quote(actor)},"error":{_quote(error)},'
-        f'"id":{int(record_id)},"params":{params_json},"result":{_quote(result)},'
-        f'"role":{_quote(role)},"target":{_quote(target)},"ts":{float(ts)!r}}}'
-    )
-
-
-def chain_hash(prev_hash: str, text: str) -> str:
-    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
 
 
 def _record(row: Sequence[Any]) -> AuditRecord:
@@ -139,23 +111,8 @@ def _plain(params: dict[str, Any]) -> bool:
     return all(type(k) is str and type(v) in _PLAIN for k, v in params.items())
 
 
-def iso_utc(ts: float) -> str:
-    """ISO 8601 in UTC with microseconds ("2023-11-14T22:13:20.250000Z"); "" beyond dates."""
-    try:
-        moment = datetime.fromtimestamp(float(ts), UTC)
-    except (OverflowError, OSError, ValueError, TypeError):
-        return ""
-    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _span(first: int, last: int) -> str:
-    return f"row {first} is" if first == last else f"rows {first}–{last} are"
-
-
-class AuditStore(AuditSealing):
+class AuditStore(AuditVerification):
     """The hash-chained audit log, sealed once `seal_audit` has begun a seal."""
-
-    _syslog: SyslogCopy
 
     def _open_audit(self) -> None:
         """When the store opens: SQLite zeroes what it frees (erased seal keys among
@@ -231,21 +188,6 @@ class AuditStore(AuditSealing):
                 )
         except sqlite3.Error:
             pass
-
-    def _syslog_notes(self) -> list[str]:
-        notes = [self._syslog.setting.said]
-        try:
-            row = self._db.conn.execute(
-                "SELECT dropped, last_dropped_id, reason FROM audit_syslog"
-            ).fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None and row[0]:
-            notes.append(
-                f"warning: {row[0]:,} records (the last: record {row[1]}) could not be sent "
-                f"to the system log ({row[2]}); they are only in this file"
-            )
-        return notes
 
     def _write_chain(self, batch: list[_Checked]) -> list[tuple[Any, ...]]:
         conn = self._db.conn
@@ -352,136 +294,6 @@ class AuditStore(AuditSealing):
             count += 1
         out.write("\n]\n" if count else "]\n")
         return count
-
-    # --- verifying ------------------------------------------------------------
-
-    def verify_audit(self, *, max_problems: int = MAX_PROBLEMS) -> list[AuditProblem]:
-        """Walk the chain in id order and name every place it does not hold.
-
-        An intact chain gives []. Streams the rows; stops after `max_problems`.
-        """
-        problems: list[AuditProblem] = []
-        expected_id = 1
-        prev_hash = GENESIS_HASH  # the stored hash of the row before
-        prev_bad = False
-        cursor = self._db.conn.execute(f"{_SELECT} ORDER BY id")
-        for row in cursor:
-            if len(problems) >= max_problems:
-                problems.append(
-                    AuditProblem(
-                        row[0],
-                        f"verification stopped at row {row[0]} after "
-                        f"{max_problems} problems; the rest was not checked",
-                    )
-                )
-                cursor.close()
-                return problems
-            rid = row[0]
-            gap = rid != expected_id
-            if gap:
-                if rid > expected_id:
-                    problems.append(
-                        AuditProblem(
-                            expected_id,
-                            f"{_span(expected_id, rid - 1)} missing "
-                            f"(ids jump from {expected_id - 1} to {rid})",
-                        )
-                    )
-                else:
-                    problems.append(AuditProblem(rid, f"row {rid} has an id below 1"))
-            bad = not _hash_holds(row)
-            if bad:
-                problems.append(
-                    AuditProblem(
-                        rid,
-                        f"row {rid} was edited or moved: its content no longer matches its hash",
-                    )
-                )
-            elif not gap and not prev_bad and row[9] != prev_hash:
-                before = rid - 1
-                problems.append(
-                    AuditProblem(
-                        before,
-                        f"row {rid} does not follow row {before}: its "
-                        f"prev_hash is not row {before}'s hash (row {before} was "
-                        "rewritten and re-hashed, or the link was changed)",
-                    )
-                )
-            expected_id = rid + 1
-            prev_hash = row[10]
-            prev_bad = bad
-        last_id = expected_id - 1
-        problems += self._check_head(last_id, prev_hash, prev_bad)
-        return problems
-
-    def check_audit(
-        self, *, key: str | None = None, max_problems: int = MAX_PROBLEMS
-    ) -> AuditCheck:
-        """Verify the chain and, with the auditor's key, every seal; say what was checked.
-
-        Raises StoreError for a key that is not a seal key.
-        """
-        problems = self.verify_audit(max_problems=max_problems)
-        notes: list[str] = []
-        if key is not None:
-            seal_problems, seal_notes = self._check_seal(key, max_problems)
-            problems = sorted(problems + seal_problems, key=lambda p: p.record_id)
-            notes += seal_notes
-        else:
-            problems += self._unsealed_records()
-            if self.audit_seal() is not None:
-                notes.append("the seal was not checked: give the auditor's key (--key) to check it")
-            else:
-                notes.append(
-                    "the log is not sealed: the chain shows damage and edits by someone who "
-                    "cannot recompute it; `vdctui audit seal init` seals it"
-                )
-        notes += self._syslog_notes()
-        conn = self._db.conn
-        records = int(conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
-        return AuditCheck(records, chain_head(conn)[1], problems, notes, key is not None)
-
-    def _check_head(self, last_id: int, last_hash: str, last_bad: bool) -> list[AuditProblem]:
-        head = self._db.execute("SELECT last_id, last_hash FROM audit_head").fetchone()
-        if head is None:
-            text = "the audit head is missing, so rows removed from the end cannot be seen"
-            return [AuditProblem(last_id, text)]
-        head_id, head_hash = int(head[0]), str(head[1])
-        if head_id > last_id:
-            text = (
-                f"{_span(last_id + 1, head_id)} missing at the end "
-                f"(the head records row {head_id} as the last)"
-            )
-            return [AuditProblem(last_id + 1, text)]
-        if head_id < last_id:
-            text = (
-                f"{_span(head_id + 1, last_id)} not written by the store "
-                f"(the head records row {head_id} as the last)"
-            )
-            return [AuditProblem(head_id + 1, text)]
-        if last_id and head_hash != last_hash and not last_bad:
-            text = (
-                f"row {last_id} was rewritten and re-hashed: its hash is not the one "
-                "the head recorded"
-            )
-            return [AuditProblem(last_id, text)]
-        return []
-
-
-def canonical_or_none(fields: Sequence[Any]) -> str | None:
-    """The canonical text of a stored row's first nine fields; None if one is mangled."""
-    try:
-        return canonical(*fields[:9])
-    except (TypeError, ValueError):
-        return None
-
-
-def _hash_holds(row: Sequence[Any]) -> bool:
-    """Whether a stored row's hash matches its content (False for any mangled value)."""
-    try:
-        return chain_hash(row[9], canonical(*row[:9])) == row[10]
-    except (TypeError, ValueError):
-        return False
 
 
 def _filters(

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Iterator
 
 from vdctui.model import AuditProblem, AuditSeal
+from vdctui.store.audit_record import canonical_or_none
 from vdctui.store.base import StoreBase
 from vdctui.store.errors import StoreError
 from vdctui.store.schema import GENESIS_HASH
@@ -260,8 +261,6 @@ class AuditSealing(StoreBase):
         return check.problems, check.notes
 
     def _sealed_rows(self, first: int, end: int | None) -> Iterator[SealedRow]:
-        from vdctui.store.audit import canonical_or_none
-
         sql = (
             "SELECT id, ts, actor, role, action, target, params, result, error, hash, "
             "seal_epoch, seal FROM audit WHERE id >= ?"

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vdctui.store.audit_record import iso_utc
+
 ENV = "VDCTUI_AUDIT_SYSLOG"
 DEFAULT_SOCKET = "/dev/log"
 FACILITY_AUTHPRIV = 10  # security messages; most systems keep them readable by root only
@@ -68,8 +70,6 @@ def _token(value: str, limit: int) -> str:
 def format_record(row: Sequence[Any], *, hostname: str, pid: int) -> bytes:
     """One stored audit row (id, ts, actor, role, action, target, params, result, error,
     prev_hash, hash, ...) as an RFC 5424 message."""
-    from vdctui.store.audit import iso_utc
-
     record_id, ts, actor, role, action, target, params, result, error = row[:9]
     digest = row[10]
     priority = FACILITY_AUTHPRIV * 8 + SEVERITY.get(str(result), 4)
