@@ -40,6 +40,7 @@ async def test_help_shows_keys_filter_syntax_and_commands(make_app: MakeApp) -> 
         assert "Filter" in text and "state:running" in text  # the VMs screen's filter
         assert ":migrate VM [HOST] [cold]" in text and ":resize VM VCPUS|- [MEMORY]" in text
         assert "Destroy" in text  # a key the footer does not show
+        assert "Help: VMs" in text and "Focus Next" not in text  # our keys, not Textual's
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, VmsScreen)

@@ -45,18 +45,30 @@ def help_for(screen: Screen[object]) -> ScreenHelp:
     the syntax its filter line offers."""
     app = screen.app
     keys: list[tuple[str, str]] = []
-    for active in screen.active_bindings.values():
-        if active.node is not screen and active.node is not app:
-            continue
-        row = (app.get_key_display(active.binding), active.binding.description)
+    for key, active in screen.active_bindings.items():
+        if active.node is not screen and active.node is not app or active.binding.id is None:
+            continue  # a widget's own keys, or Textual's (ours all have ids, for keymaps)
+        what = active.binding.description
+        if key == "escape" and active.node is screen:
+            what += "; with nothing to clear, back to the screen before"
+        row = (app.get_key_display(active.binding), what)
         if row not in keys:
             keys.append(row)
     filters = [p.placeholder for p in screen.query(Prompt) if not isinstance(p, CommandInput)]
     return ScreenHelp(
-        title=type(screen).__name__.removesuffix("Screen"),
+        title=_screen_name(screen),
         keys=tuple(keys),
         filter_syntax=filters[0] if filters else "",
     )
+
+
+def _screen_name(screen: Screen[object]) -> str:
+    """The name the operator knows it by: the description of the key that shows it."""
+    mode = screen.app.current_mode
+    for binding in screen.app.BINDINGS:
+        if isinstance(binding, Binding) and binding.id == f"screen.{mode}":
+            return binding.description
+    return mode.capitalize()
 
 
 def commands_table() -> Table:
@@ -126,7 +138,7 @@ class CommandsDialog(ModalScreen[str | None]):
             yield Label(": commands  (Enter starts the line; Esc closes)", classes="title")
             options = []
             for command in COMMANDS.values():
-                line = Text(f"{_usage(command):<34}", style="bold cyan")
+                line = Text(f"{_usage(command):<36}", style="bold cyan")
                 line.append(command.help)
                 options.append(Option(line, id=command.name))
             yield OptionList(*options)
