@@ -1,8 +1,9 @@
-"""Regenerate screenshots/*.svg and *.png: every screen of the console, at 160x48,
-on the seeded demo data center (64 hosts, 600 VMs). PNGs come from CairoSVG.
+"""Regenerate screenshots/*.svg and *.png: every screen of the console, at 160x48, and
+the main ones again at 100x30 (`NAME-100x30`), on the seeded demo data center (64 hosts,
+600 VMs). PNGs come from CairoSVG.
 
-    python screenshots/make.py            # all scenes
-    python screenshots/make.py vms audit  # some
+    python screenshots/make.py                   # all
+    python screenshots/make.py vms vms-100x30    # some
 """
 
 from __future__ import annotations
@@ -19,17 +20,26 @@ from tests.ui.scenes import SCENES, quiet  # noqa: E402
 from vdctui.ui.fixed import fixed_app  # noqa: E402
 
 SIZE = (160, 48)
+SMALL = (100, 30)
+SMALL_SCENES = ["inventory-host", "vms", "vm-detail", "command-line", "migrate-dialog", "help"]
+SHOTS: dict[str, tuple[str, tuple[int, int]]] = {
+    **{name: (name, SIZE) for name in SCENES},
+    **{f"{name}-100x30": (name, SMALL) for name in SMALL_SCENES if name in SCENES},
+}
 
 
 async def shoot(name: str) -> Path:
+    scene, size = SHOTS[name]
     with tempfile.TemporaryDirectory() as tmp:
         app = fixed_app(Path(tmp) / "vdctui.db")
-        async with app.run_test(size=SIZE) as pilot:
-            await SCENES[name](pilot)
+        async with app.run_test(size=size) as pilot:
+            await SCENES[scene](pilot)
             await quiet(pilot)
             svg = HERE / f"{name}.svg"
             svg.write_text(app.export_screenshot(title=f"vdctui - {name}"))
-            await app.ops.close()
+            app.connected = False  # no sync may start on the closed db
+            app.workers.cancel_group(app, "sync")
+            await app.ops.close(abort_migrations=True)  # one caught under way is not waited for
     return svg
 
 
@@ -42,9 +52,9 @@ def to_png(svg: Path) -> Path:
 
 
 def main(names: list[str]) -> None:
-    for name in names or list(SCENES):
-        if name not in SCENES:
-            raise SystemExit(f"No scene {name!r}; scenes: {', '.join(SCENES)}")
+    for name in names or list(SHOTS):
+        if name not in SHOTS:
+            raise SystemExit(f"No shot {name!r}; shots: {', '.join(SHOTS)}")
         png = to_png(asyncio.run(shoot(name)))
         print(png.relative_to(HERE.parent))
 

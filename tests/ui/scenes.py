@@ -5,12 +5,15 @@ Shared by the snapshot tests and `screenshots/make.py`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
 
 from tests.ui.conftest import command, settle
 from vdctui.drivers.emulated import EmulatedDriver
+from vdctui.ops.migration import PROGRESS_WRITES_PER_SECOND
+from vdctui.ui import actions
 from vdctui.ui.app import VdcApp
 
 Scene = Callable[[Pilot[None]], Awaitable[None]]
@@ -46,6 +49,46 @@ async def _a_few_syncs(pilot: Pilot[None], count: int = 12) -> None:
     for _ in range(count):
         await driver.advance(2.0)
         await app.ops.sync()
+
+
+async def migration_running(pilot: Pilot[None]) -> None:
+    """A VM caught half way through its migration: Tasks shows its progress."""
+    app: VdcApp = pilot.app  # type: ignore[assignment]
+    driver = app.ops.driver
+    assert isinstance(driver, EmulatedDriver)
+    await settle(pilot)
+    # 8 GiB that dirties little, over a link slowed to ~60 MB/s: minutes of pre-copy
+    vm = next(v for v in app.ops.vms(state="running", pool="infra", limit=1))
+    target = next(c.host.name for c in app.ops.migration_candidates(vm.name) if c.reason is None)
+    driver.fleet.slow_link(vm.host, 0.02)
+    await _keys(pilot, "4")
+    app.run_worker(actions.migrate(app, [vm.name], target))  # as `m` or `:migrate` would
+    for _ in range(5000):  # the console follows it, moving the clock: catch it under way
+        await asyncio.sleep(0.001)
+        runs = app.ops.running_migrations()
+        if runs and runs[0].handle.progress().percent >= 30:
+            driver.tick = 0.0  # the clock stands still (the picture's maker aborts it after)
+            break
+    await asyncio.sleep(2 / PROGRESS_WRITES_PER_SECOND)  # the task's progress is written
+    app.refresh_screen()
+    await pilot.pause()
+
+
+async def migrate_excluded(pilot: Pilot[None]) -> None:
+    """The migrate dialog with the keyboard on an excluded host, saying why."""
+    await _keys(pilot, "2", "slash", *"web state:running", "enter", "m", "tab", "down", "enter")
+
+
+async def balance_dialog(pilot: Pilot[None]) -> None:
+    """Every move the balancer recommends, listed and scrollable before Apply."""
+    await settle(pilot)
+    await command(pilot, "balance power 5")
+
+
+async def command_error(pilot: Pilot[None]) -> None:
+    """A line that cannot run stays open with why."""
+    await settle(pilot)
+    await command(pilot, "resize web-001 lots")
 
 
 async def inventory_host(pilot: Pilot[None]) -> None:
@@ -121,6 +164,10 @@ SCENES: dict[str, Scene] = {
     "migrations": migrations,
     "audit": audit,
     "command-line": command_line,
+    "command-error": command_error,
+    "migration-running": migration_running,
+    "migrate-excluded": migrate_excluded,
+    "balance-dialog": balance_dialog,
     "help": help_panel,
 }
 
