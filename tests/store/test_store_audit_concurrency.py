@@ -32,6 +32,52 @@ def _append_many(path: str, worker: int, count: int, start: multiprocessing.Even
         store.close()
 
 
+def _changes_through_the_door(
+    path: str, worker: int, count: int, start: multiprocessing.Event
+) -> None:
+    """One process: `count` changes through the ops door, each audited by it."""
+    import asyncio
+
+    from vdctui.drivers.pending import PendingDriver
+    from vdctui.ops import Console, Identity
+    from vdctui.ops.actions import Action
+
+    async def nothing() -> None:
+        return None
+
+    async def run() -> None:
+        store = Store(path)
+        console = Console(store, PendingDriver(), Identity(f"op-{worker}", Role.OPERATOR))
+        try:
+            start.wait(60)
+            for i in range(count):
+                await console.change(Action.AFFINITY_UPDATE, f"group-{worker}", {"i": i}, nothing)
+        finally:
+            store.close()
+
+    asyncio.run(run())
+
+
+def test_eight_processes_of_audited_changes_through_the_door(db_path: Path) -> None:
+    """Issue 10: 8 processes x 500 audited changes, then `audit verify` (count exact)."""
+    Store(db_path).close()
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [
+        context.Process(target=_changes_through_the_door, args=(str(db_path), w, APPENDS, start))
+        for w in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(240)
+    assert [worker.exitcode for worker in workers] == [0] * PROCESSES
+    with Store(db_path) as store:
+        assert store.count_audit(action="affinity.update", result="ok") == PROCESSES * APPENDS
+        assert store.check_audit().problems == []
+
+
 def test_eight_processes_append_one_linear_chain(db_path: Path) -> None:
     with Store(db_path) as store:  # the file exists and is sealed before the writers race
         # one-second epochs: many end (tag written, key replaced) while the writers race
