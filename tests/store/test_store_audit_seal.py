@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.store import tamper
 from tests.store.conftest import FakeClock
@@ -255,3 +257,38 @@ def test_seal_verification_stops_after_max_problems(
     check = store.check_audit(key=key, max_problems=3)
     assert [p.record_id for p in check.problems] == [4, 5, 6, 7]
     assert "stopped at record 7" in check.problems[-1].problem
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    data=st.data(),
+)
+def test_any_rewrite_of_a_closed_epoch_is_named_with_the_key(
+    sizes: list[int], data: st.DataObject
+) -> None:
+    """Whatever record of an ended epoch is changed, in whatever column, with the chain
+    recomputed or not, the key names that record."""
+    clock = FakeClock()
+    with Store(":memory:", clock=clock) as store:
+        key = store.seal_audit(epoch_s=EPOCH)
+        for size in sizes:
+            add(store, size)
+            clock.advance(EPOCH)
+        add(store, 1)  # the open epoch
+        closed = sum(sizes)
+        row_id = data.draw(st.integers(1, closed), label="row")
+        column = data.draw(
+            st.sampled_from(["ts", "actor", "role", "action", "target", "params", "result",
+                             "error"]), label="column",
+        )  # fmt: skip
+        new = data.draw(st.sampled_from(["mallory", "admin", '{"i":99}', "ok", 1.5]), label="new")
+        conn = store._db.conn
+        old = conn.execute(f"SELECT {column} FROM audit WHERE id = ?", [row_id]).fetchone()[0]
+        conn.execute(f"UPDATE audit SET {column} = ? WHERE id = ?", [new, row_id])
+        stored = conn.execute(f"SELECT {column} FROM audit WHERE id = ?", [row_id]).fetchone()[0]
+        if stored == old:
+            return  # the same value (or SQLite's affinity made it so): nothing changed
+        if data.draw(st.booleans(), label="rechain") and not (column == "ts" and new != 1.5):
+            tamper.rechain(conn)  # (a time that is not a number cannot be hashed at all)
+        assert row_id in problems_of(store.check_audit(key=key))
