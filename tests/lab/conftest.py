@@ -24,7 +24,7 @@ from tests.lab.guests import (
 from tests.lab.hosts import PACKAGES, LabError, alive, missing_programs
 from tests.lab.inventory import write_inventory
 from tests.lab.lab import Lab
-from vdctui.backend import ssh_console
+from vdctui.backend_ssh import ssh_console
 from vdctui.drivers.ssh import HostKeyBook, SshDriver, load_inventory
 from vdctui.ops import Console
 

@@ -16,9 +16,9 @@ from vdctui.backend import (
     BackendError,
     explain_for,
     open_console,
-    open_ssh_console,
     store_console,
 )
+from vdctui.backend_ssh import open_ssh_console
 from vdctui.cli.output import say
 from vdctui.drivers.base import DriverError
 from vdctui.escape import for_terminal

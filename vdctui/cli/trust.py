@@ -6,7 +6,8 @@ import asyncio
 
 import click
 
-from vdctui.backend import BackendError, trust_host_key
+from vdctui.backend import BackendError
+from vdctui.backend_ssh import trust_host_key
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import say
 

@@ -10,8 +10,8 @@ from vdctui.backend import (
     emulated_fleet,
     explain_for,
     open_store_console,
-    ssh_console,
 )
+from vdctui.backend_ssh import ssh_console
 from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 
