@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import emulator
 from tests.conftest import host_with_room_for, running_vm_on_shared_storage
 from vdctui.drivers.emulated import EmulatedDriver
@@ -112,3 +114,24 @@ async def test_a_migration_another_console_recorded_places_a_vm_that_went_silent
     outcomes = await restart_vms_of(console, target)
     assert name in {o.vm for o in outcomes if o.target}
     assert not console.vm_seen(name).stale
+
+
+async def test_a_vm_read_anew_while_a_sync_reads_the_fleet_keeps_the_newer_reading(
+    console: Console, fleet: emulator.Fleet, driver: EmulatedDriver, monkeypatch: Any
+) -> None:
+    """Found by the fault storm: a migration's end recorded while a sync was reading the
+    fleet was overwritten by the sync's older reading."""
+    name = running_vm_on_shared_storage(fleet)
+    target = host_with_room_for(fleet, name)
+    read = driver.list_vms
+
+    async def list_vms(host: str | None = None) -> list[Any]:
+        vms = await read(host)  # the sync's reading: still on its source
+        fleet.migrate(name, target)
+        finish_behind_the_follower(fleet, name)
+        await console.refresh_vm(name)  # a follower records the end meanwhile
+        return vms
+
+    monkeypatch.setattr(driver, "list_vms", list_vms)
+    await console.sync()
+    assert console.vm(name).host == target

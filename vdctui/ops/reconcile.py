@@ -178,6 +178,9 @@ class Reconciler:
         self.store = store
         self._seen: dict[str, Vm] | None = None
         self.hosts: list[Host] = []  # as the driver reported them at the last sync
+        # VMs read anew (after a change) while a sync was reading the fleet: the sync's
+        # older reading of them must not overwrite the newer one
+        self._touched: set[str] = set()
 
     def seen(self) -> dict[str, Vm]:
         if self._seen is None:
@@ -189,12 +192,14 @@ class Reconciler:
         vm = remembered_pool(vm, self.seen().get(vm.name))
         self.store.upsert_vms([vm], self.store.now())
         self.seen()[vm.name] = vm
+        self._touched.add(vm.name)
         return vm
 
     async def sync(self, driver: HostDriver) -> list[FleetEvent]:
         """Read the fleet from the driver, record drift, and store what changed."""
         store = self.store
         ts = store.now()
+        self._touched = set()
         topology = await driver.topology()
         hosts = self.hosts = await driver.list_hosts()
         found = {vm.name: vm for vm in await driver.list_vms()}
@@ -220,6 +225,12 @@ class Reconciler:
 
         store.replace_topology(topology)
         store_hosts(store, hosts, before_hosts, host_seen, ts)
+        if self._touched:  # read anew meanwhile: newer than this sync's reading
+            changed = [vm for vm in changed if vm.name not in self._touched]
+            missing = Missing(
+                [n for n in missing.vanished if n not in self._touched],
+                [n for n in missing.unaccounted if n not in self._touched],
+            )
         for start in range(0, len(changed), CHUNK):
             store.upsert_vms(changed[start : start + CHUNK], ts)
             await asyncio.sleep(0)
@@ -243,6 +254,8 @@ class Reconciler:
         already = self.store.unaccounted()
         stamps: dict[str, float] = {}
         for name in names:
+            if name in self._touched:  # read anew meanwhile: found
+                continue
             old = before[name]
             host = self._whereabouts(name, answered) or old.host
             kept[name] = replace(old, host=host)
@@ -288,6 +301,7 @@ class Reconciler:
             {name: self.store.now()}, f"moved to {target}, which did not answer after the move"
         )
         self.seen()[name] = vm
+        self._touched.add(name)
         return vm
 
 
