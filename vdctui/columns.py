@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vdctui.escape import for_terminal
-from vdctui.model import VmState
+from vdctui.model import Sighting, VmState
 from vdctui.units import (
     UNKNOWN,
     format_bytes,
@@ -35,6 +35,16 @@ def cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     return for_terminal(value)
+
+
+def stale_note(sighting: Sighting, now: float) -> str:
+    """ "" when fresh; "STALE, last seen 40s ago" (or "never seen") when the last sync could
+    not refresh it."""
+    if not sighting.stale:
+        return ""
+    if sighting.seen_at is None:
+        return "STALE, never seen"
+    return f"STALE, last seen {format_duration(max(now - sighting.seen_at, 0.0))} ago"
 
 
 def when(ts: float | None) -> str:

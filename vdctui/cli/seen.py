@@ -9,21 +9,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdctui.cli.output import plain, print_json, print_table, say
-from vdctui.columns import Column
+from vdctui.columns import Column, stale_note
 from vdctui.model import Host, HostState, Sighting, Vm
 from vdctui.ops import Console
-from vdctui.units import format_duration
 
 PARTIAL_EXIT = 3  # the command worked, but some hosts did not answer: part of it is stale
 
 
 def age(sighting: Sighting, now: float) -> str:
     """ "" when fresh; "STALE, last seen 40s ago" (or "never seen") when not."""
-    if not sighting.stale:
-        return ""
-    if sighting.seen_at is None:
-        return "STALE, never seen"
-    return f"STALE, last seen {format_duration(max(now - sighting.seen_at, 0.0))} ago"
+    return stale_note(sighting, now)
 
 
 @dataclass(frozen=True, slots=True)

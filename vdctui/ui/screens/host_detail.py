@@ -70,13 +70,18 @@ def state_word(host: Host, maintenance: bool) -> str:
     return str(host.state)
 
 
-def host_badges(host: Host, held: Allocation, maintenance: bool = False) -> Text:
-    """A host's line in the tree: its name, then what needs attention."""
+def host_badges(
+    host: Host, held: Allocation, maintenance: bool = False, *, stale: str = ""
+) -> Text:
+    """A host's line in the tree: its name, then what needs attention (a host that did not
+    answer: when it last did)."""
     label = Text(for_terminal(host.name))
     if maintenance:
         label.append(" maintenance", style="bold magenta")
     if host.state is not HostState.UP:
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
+        if stale:
+            label.append(f" {stale}", style="dim")
         return label
     busy = host.cpu_util
     hot = busy is not None and busy >= 0.9

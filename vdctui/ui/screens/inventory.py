@@ -13,8 +13,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from vdctui.columns import cell, when
-from vdctui.model import Host, VmState
+from vdctui.columns import cell, stale_note, when
+from vdctui.model import Host, Sighting, VmState
 from vdctui.ops.placement import Allocation
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
@@ -58,6 +58,8 @@ class InventoryScreen(FleetScreen):
         self._hosts: dict[str, Host] = {}
         self._held: dict[str, Allocation] = {}
         self._maintenance: set[str] = set()
+        self._seen: dict[str, Sighting] = {}  # when each host last answered
+        self._now = 0.0
         self._built = False
 
     def body(self) -> ComposeResult:
@@ -92,6 +94,8 @@ class InventoryScreen(FleetScreen):
         self._hosts = {h.name: h for h in self.ops.hosts()}
         self._held = self.ops.allocated()
         self._maintenance = self.ops.hosts_in_maintenance()
+        self._seen = self.ops.host_sightings(list(self._hosts.values()))
+        self._now = self.ops.store_now()
         if not self._built or self._shape_changed():
             self._build_tree()
         else:
@@ -167,7 +171,13 @@ class InventoryScreen(FleetScreen):
             rack_node.add_leaf(self._badges(host), data=("host", host.name))
 
     def _badges(self, host: Host) -> Text:
-        return host_badges(host, self._allocation(host.name), host.name in self._maintenance)
+        seen = self._seen.get(host.name)
+        return host_badges(
+            host,
+            self._allocation(host.name),
+            host.name in self._maintenance,
+            stale=stale_note(seen, self._now) if seen else "",
+        )
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Node]) -> None:
         """Hosts are added to a rack when it is first opened: 10,000 hosts cost nothing

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from vdctui.columns import VM_COLUMNS, cell
+from vdctui.columns import VM_COLUMNS, cell, stale_note
 from vdctui.model import Vm, VmState
 from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
@@ -139,8 +139,17 @@ class VmsScreen(FleetScreen):
         return found
 
     def _paint(self) -> None:
+        seen = self.ops.vm_sightings(self._page)
+        now = self.ops.store_now()
+
+        def state(vm: Vm) -> str:
+            """A VM whose host did not answer: its state is unknown, as last seen with age."""
+            note = stale_note(seen[vm.name], now)
+            return f"unknown: {vm.state} ({note})" if note else _cell(vm.state)
+
         rows = [
-            ["●" if vm.name in self.marked else " "] + [_cell(get(vm)) for _, get in VM_COLUMNS]
+            ["●" if vm.name in self.marked else " "]
+            + [state(vm) if header == "state" else _cell(get(vm)) for header, get in VM_COLUMNS]
             for vm in self._page
         ]
         self.table.sorted_by = (1 + SORT_COLUMNS.index(self.sort_field), self.descending)
