@@ -43,6 +43,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.timeout(900)  # builds the wheel
 def test_the_wheel_holds_every_file_of_the_packages(wheel: Path) -> None:
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
     needed = {name for name in project_files() if name.split("/")[0] in PACKAGES}

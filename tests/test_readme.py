@@ -338,6 +338,17 @@ class Newcomer:
         assert not (check and failures), failures
 
 
+def test_a_command_that_fails_fails_the_run(tmp_path: Path) -> None:
+    newcomer = Newcomer(tmp_path)
+    with pytest.raises(AssertionError, match="exited 3"):
+        newcomer.run("true && exit 3   # a comment", "")
+    with pytest.raises(AssertionError, match="no inventory was written"):
+        newcomer.run("echo -p PORT", "")
+    newcomer.run("sh -c 'trap \"exit 4\" INT; while :; do sleep 0.1; done' &", "")
+    with pytest.raises(AssertionError, match="exited 4"):
+        newcomer.stop_background()
+
+
 @pytest.mark.timeout(3600)
 def test_every_readme_command_works_as_written(tmp_path: Path) -> None:
     newcomer = Newcomer(tmp_path)
