@@ -22,7 +22,9 @@ How README.md's commands are found and run (for whoever adds one):
     `help`  each command runs with `--help` appended (benchmarks take minutes): the script
             exists, imports, and parses the options before it; paths it names must exist;
     `tests` the project's test command: runs here with `--collect-only -q` appended;
-            .ci/run must run it exactly as written.
+            .ci/run must run it exactly as written;
+    `admin` a recipe that changes the machine itself (users, groups, /srv, a
+            ~/.profile): not run; each command's program must exist (`command -v`).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from tests.newcomer import (
     shared_dir,
 )
 
-KINDS = ("lab", "help", "tests")
+KINDS = ("lab", "help", "tests", "admin")
 MARKER = re.compile(r"<!--\s*readme-test:\s*(\S+)\s*-->")
 FENCE = re.compile(r"^```\s*([\w-]*)")
 SHELL_FENCES = ("sh", "bash", "shell")
@@ -262,6 +264,9 @@ class Newcomer:
         return re.sub(r"\bPORT\b", address.rsplit(":", 1)[1], command)
 
     def run(self, command: str, kind: str) -> None:
+        if kind == "admin":
+            self.check_programs(command)
+            return
         command = self.placeholders(without_comment(command))
         if kind in ("help", "tests"):
             command += " --help" if kind == "help" else " --collect-only -q"
@@ -290,6 +295,21 @@ class Newcomer:
             )
             if kind == "tests":
                 assert re.search(r"^\d+ tests? collected", done.stdout, re.M), done.stdout[-3000:]
+
+    def check_programs(self, command: str) -> None:
+        """Each program the command line runs exists (the first word after an operator)."""
+        first = True
+        for word in words(command):
+            if word in ("&&", "||", ";", "|", "&"):
+                first = True
+            elif first and "=" not in word:
+                found = subprocess.run(
+                    ["bash", "--noprofile", "--norc", "-c", f"command -v {shlex.quote(word)}"],
+                    env=self.env,
+                    capture_output=True,
+                )
+                assert found.returncode == 0, f"{command}: no program {word!r}"
+                first = False
 
     def check_paths(self, command: str) -> None:
         for word in words(command):
@@ -344,7 +364,12 @@ def test_a_command_that_fails_fails_the_run(tmp_path: Path) -> None:
         newcomer.run("true && exit 3   # a comment", "")
     with pytest.raises(AssertionError, match="no inventory was written"):
         newcomer.run("echo -p PORT", "")
-    newcomer.run("sh -c 'trap \"exit 4\" INT; while :; do sleep 0.1; done' &", "")
+    newcomer.run("umask 0007 && export X=1 && install -d /nonexistent/x", "admin")  # not run
+    with pytest.raises(AssertionError, match="no program 'no-such-program'"):
+        newcomer.run("true && no-such-program --flag", "admin")
+    newcomer.run("sh -c 'trap \"exit 4\" INT; touch trapped; while :; do sleep 0.1; done' &", "")
+    while not (newcomer.cwd / "trapped").exists():  # Ctrl-C before the trap is a plain kill
+        time.sleep(0.05)
     with pytest.raises(AssertionError, match="exited 4"):
         newcomer.stop_background()
 
