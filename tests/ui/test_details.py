@@ -192,3 +192,23 @@ async def test_the_sparkline_has_history_after_a_few_syncs(make_app: MakeApp) ->
         spark = text_of(screen, "#spark")
         assert f"last {samples} syncs" in spark
         assert sum(spark.count(c) for c in "▁▂▃▄▅▆▇█") == samples
+
+
+async def test_enter_on_a_racks_host_selects_it_in_the_tree(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        host = app.ops.hosts()[1]
+        screen = await open_host(pilot, host.name)
+        screen._put_cursor(("rack", host.rack))
+        await settle(pilot)
+        table = screen.side_table
+        table.focus()
+        row = [str(table.get_row_at(i)[0]) for i in range(table.row_count)].index(host.name)
+        table.move_cursor(row=row)
+        screen.refresh_data()  # a sync repaints the pane: the cursor stays on its row
+        assert table.cursor_row == row
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.selected == ("host", host.name)
+        assert screen.fleet_tree.has_focus

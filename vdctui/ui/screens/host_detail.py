@@ -14,7 +14,7 @@ from rich.text import Text
 from vdctui.escape import for_terminal
 from vdctui.model import Host, HostState, Rack
 from vdctui.ops.placement import Allocation, Ratios
-from vdctui.ui.widgets.bars import capacity_bar, ratio_bar
+from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
 from vdctui.units import UNKNOWN, format_mib, format_percent
 
 LABEL = 12  # "Rack power  "
@@ -268,6 +268,17 @@ def group_detail(
         text.append(for_terminal(", ".join(f"{h.name} ({h.state})" for h in down[:20])))
     text.rstrip()
     return text
+
+
+def cpu_history(samples: list[float], width: int) -> Text:
+    """The host's CPU at its recent syncs: a sparkline on an absolute scale, and its range
+    (a steady host draws a flat line; the range says how steady)."""
+    line = Text(f"CPU busy, last {len(samples)} syncs  ", style="dim")
+    line += sparkline(samples, width=max(10, width - 34))
+    if samples:
+        low, high = 100 * min(samples), 100 * max(samples)
+        line.append(f"  {low:.0f}–{high:.0f}%", style="dim")
+    return line
 
 
 def rack_host_row(host: Host, held: Allocation, maintenance: bool) -> list[str]:

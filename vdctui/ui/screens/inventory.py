@@ -4,6 +4,7 @@ selection is and does: capacity, power against the rack budget, its VMs, its eve
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 
 from rich.text import Text
 from textual.actions import SkipAction
@@ -11,22 +12,24 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Input, Static, Tree
+from textual.widgets.data_table import RowDoesNotExist
 from textual.widgets.tree import TreeNode
 
 from vdctui.columns import cell, stale_note, when
+from vdctui.escape import for_terminal
 from vdctui.model import Host, Sighting, VmState
 from vdctui.ops.placement import Allocation
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
     RACK_HOST_HEADINGS,
+    cpu_history,
     group_detail,
     host_badges,
     host_detail,
     rack_host_row,
     rack_label,
 )
-from vdctui.ui.widgets.bars import sparkline
 from vdctui.ui.widgets.fleet_tree import FleetTree, Node
 from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_mib, format_percent
@@ -61,6 +64,7 @@ class InventoryScreen(FleetScreen):
         self._seen: dict[str, Sighting] = {}  # when each host last answered
         self._now = 0.0
         self._built = False
+        self._side_for: Node | None = None  # what the side table was last filled for
 
     def body(self) -> ComposeResult:
         yield Prompt(placeholder="filter hosts: name or rack substring", id="tree-filter")
@@ -236,6 +240,8 @@ class InventoryScreen(FleetScreen):
         spark = self.query_one("#spark", Static)
         table = self.side_table
         events = self.query_one("#events", Static)
+        was_on = self._side_key() if self._side_for == self.selected else None
+        self._side_for = self.selected
         table.clear(columns=True)
         table.display = False
         spark.display = False
@@ -258,20 +264,14 @@ class InventoryScreen(FleetScreen):
                     width=width,
                 )
             )
-            history = self.ops.host_history(name)
-            line = Text(f"CPU busy, last {len(history)} syncs  ", style="dim")
-            line += sparkline(history, width=max(10, width - 34))
-            if history:
-                low, high = 100 * min(history), 100 * max(history)
-                line.append(f"  {low:.0f}–{high:.0f}%", style="dim")
-            spark.update(line)
+            spark.update(cpu_history(self.ops.host_history(name), width))
             spark.display = True
             table.display = True
             self._host_vms(table, name)
             recent = self.ops.events(host=name, limit=8)
             events.update(
                 Text(
-                    "\n".join(f"{when(e.ts)}  {e.message}" for e in recent)
+                    "\n".join(f"{when(e.ts)}  {for_terminal(e.message)}" for e in recent)
                     or "No events recorded for this host.",
                     style="dim",
                 )
@@ -298,6 +298,9 @@ class InventoryScreen(FleetScreen):
                         host, self._allocation(host.name), host.name in self._maintenance
                     )
                     _add_row(table, *row, key=host.name)
+        if was_on is not None:
+            with suppress(RowDoesNotExist):
+                table.move_cursor(row=table.get_row_index(was_on))
 
     def _host_vms(self, table: DataTable[Text], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)
@@ -318,13 +321,18 @@ class InventoryScreen(FleetScreen):
 
     # --- from the side table: a VM's detail, a rack's host ---------------------------------
 
+    def _side_key(self) -> str | None:
+        """The key (a VM's or a host's name) of the side table's row under its cursor."""
+        table = self.side_table
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
     def _side_vm(self) -> str | None:
         """The VM under the side table's cursor, when it lists a host's VMs."""
-        table = self.side_table
-        if self.selected is None or self.selected[0] != "host" or not table.row_count:
+        if self.selected is None or self.selected[0] != "host":
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return key
+        return self._side_key()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
