@@ -63,7 +63,7 @@ class SshDriver(HostDriver):
         limits: PoolLimits | None = None,
         on_refused: Callable[[HostUnreachable], None] | None = None,
         reuse_s: float = 1.0,
-        progress_interval_s: float = 0.25,
+        progress_interval_s: float = 0.5,
         event_poll_s: float = 2.0,
     ) -> None:
         self.inventory = inventory
@@ -352,7 +352,9 @@ class SshDriver(HostDriver):
         auto_converge: bool = False,
     ) -> MigrationHandle:
         target_inv = self._inv(target)
-        source, vm = await self._locate(name)
+        # where the VM is, and whether the target answers: both at once
+        located, target_snap = await asyncio.gather(self._locate(name), self._poll(target_inv))
+        source, vm = located
         if source.name == target:
             raise InvalidOperation(f"VM {name} already runs on {target}.")
         if live and vm.state not in (VmState.RUNNING, VmState.PAUSED):
@@ -363,7 +365,6 @@ class SshDriver(HostDriver):
             raise InvalidOperation(
                 f"VM {name} must be shut off for a cold migration (it is {vm.state})."
             )
-        target_snap = await self._poll(target_inv)
         if not target_snap.answered:
             raise HostUnreachable(target_snap.host.reason)
         if name in target_snap.vms:

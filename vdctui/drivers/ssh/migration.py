@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 MIGRATION_TIMEOUT_S = 24 * 3600.0
 MAX_READS_IN_FLIGHT = 4
+TARGET_STATE_EVERY_S = 1.0
 
 
 class SshMigration(MigrationHandle):
@@ -60,6 +61,7 @@ class SshMigration(MigrationHandle):
         self._result: MigrationResult | None = None
         self._ended: tuple[Completed | None, str, MigrationProgress | None] | None = None
         self._ending_lock = asyncio.Lock()
+        self._target_read_at = 0.0
         self._exec: asyncio.Task[Completed] | None = None
 
     async def begin(self) -> None:
@@ -101,7 +103,12 @@ class SshMigration(MigrationHandle):
             return None
 
     async def _target_state(self) -> str:
-        """The target's copy as `domstate --reason` says it ("" while there is none)."""
+        """The target's copy as `domstate --reason` says it ("" while there is none),
+        read at most once a second (each read is a virsh on the target)."""
+        now = time.monotonic()
+        if now - self._target_read_at < TARGET_STATE_EVERY_S:
+            return self._latest.target_state
+        self._target_read_at = now
         try:
             out = await self._driver.pool.run(
                 self._target, commands.domstate(self._target.uri, self.vm)
@@ -130,8 +137,6 @@ class SshMigration(MigrationHandle):
         if not info.fields or (succeeded and info.job_type != JOB_COMPLETED):
             return None
         final = dataclasses.replace(info.progress(), phase="done")
-        if succeeded:
-            final = dataclasses.replace(final, target_state=await self._target_state())
         self._latest = final
         return final
 
