@@ -73,7 +73,14 @@ def test_a_host_that_dies(lab: Lab, lab_inventory: Path, guests: Guests, tmp_pat
         hosts = json.loads(run_cli(lab_inventory, db, "--json", "host", "list").stdout)
         dead = next(h for h in hosts if h["name"] == "labh3")
         assert dead["state"] == "unreachable" and "labh3" in dead["reason"]
-        assert dead["cpu_util"] is None and dead["power_watts"] is None
+        assert dead["power_watts"] is None
+        assert dead["cpus"] > 0 and dead["memory_mib"] > 0  # its facts as last seen, not 0
+        listed = run_cli(lab_inventory, db, "--json", "vm", "list")
+        assert listed.returncode != 0  # a partial refresh says so
+        vms = {vm["name"]: vm for vm in json.loads(listed.stdout)}
+        # unknown (null), never "running" from a host that is silent; stale, with its age
+        assert vms[name]["state"] is None and vms[name]["stale"] is True
+        assert vms[other]["state"] == "running"
         assert all(h["state"] == "up" for h in hosts if h["name"] != "labh3")
         start = run_cli(lab_inventory, db, "vm", "stop", name, "--yes")
         assert start.returncode == 1 and "Traceback" not in start.stderr

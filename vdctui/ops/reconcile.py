@@ -327,6 +327,16 @@ def store_hosts(
                 power_watts=old.power_watts,
                 vm_count=old.vm_count,
             )
+            if not host.cpus:  # a driver that never reached it (a new process) knows no facts
+                host = replace(
+                    host,
+                    model=old.model,
+                    cpus=old.cpus,
+                    cores=old.cores,
+                    mhz=old.mhz,
+                    memory_mib=old.memory_mib,
+                    datastores=old.datastores,
+                )
         store.upsert_hosts([host], seen_at.get(host.name, 0.0))
 
 

@@ -213,8 +213,9 @@ class SshDriver(HostDriver):
                 return self._hosts[snap.host.name], snap.vms[name]
         silent = [s.host.name for s in snaps if not s.answered]
         if silent:
+            verb = "does" if len(silent) == 1 else "do"
             raise HostUnreachable(
-                f"VM {name} is not on any host that answers; {', '.join(silent)} do not answer."
+                f"VM {name} is not on any host that answers; {', '.join(silent)} {verb} not answer."
             )
         raise NoSuchVm(f"There is no VM named {name!r}.")
 
