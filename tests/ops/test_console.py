@@ -279,6 +279,9 @@ async def test_tasks_left_running_by_a_crash_are_failed_at_the_first_sync(
     store.start_migration(
         "web-001", "rk1-h01", "rk1-h02", MigrationKind.LIVE, "alice", task_id=task.id
     )
+    from tests.orphans import its_process_died
+
+    its_process_died(store)  # the crash: the process that owned the task is gone
     console = Console(store, driver, Identity("alice", Role.ADMIN))
     await console.sync()
     assert console.task(task.id).state is TaskState.FAILED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import emulator
+from tests.orphans import its_process_died
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role, TaskState
 from vdctui.ops import Console, Identity, Refused
@@ -31,6 +32,7 @@ async def killed_mid_evacuation(driver: EmulatedDriver, fleet: emulator.Fleet) -
     fleet.migrate(moved.vm, moved.target)
     while fleet.migrations:
         fleet.step(0.5)
+    its_process_died(store)
     return store, host
 
 

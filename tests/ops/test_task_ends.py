@@ -10,6 +10,7 @@ import pytest
 
 import emulator
 from tests.conftest import host_with_room_for, running_vm_on_shared_storage
+from tests.orphans import its_process_died
 from vdctui.drivers.base import HostUnreachable, MigrationHandle
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import MigrationKind, MigrationOutcome, Role, TaskState
@@ -129,6 +130,7 @@ async def test_a_migration_a_killed_process_left_open_is_reconciled_with_the_fle
     while fleet.migrations:
         fleet.step(0.5)
     # kill -9: nothing more is recorded; a new process opens the same store
+    its_process_died(store)
     second = Console(store, driver, Identity("bob", Role.OPERATOR))
     await second.sync()
     assert second.task(tasks[moved]).state is TaskState.SUCCEEDED

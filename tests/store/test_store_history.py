@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from tests.orphans import its_process_died
 from vdctui.model import (
     FleetEvent,
     MigrationKind,
@@ -67,6 +68,7 @@ def test_fail_interrupted_tasks_after_a_crash(db_path: Path, clock: Any) -> None
     done = first.update_task(first.create_task("stop", "vm-3", "alice").id,
                              state=TaskState.SUCCEEDED)  # fmt: skip
     first._db.conn.close()  # the process dies without a clean close
+    its_process_died(first)
 
     clock.advance(60)
     second = Store(db_path, clock=clock)

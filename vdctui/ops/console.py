@@ -36,6 +36,7 @@ from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store, StoreError
+from vdctui.store.history import TaskConflict
 from vdctui.store.txn import StoreBusy
 
 T = TypeVar("T")
@@ -54,6 +55,11 @@ class Candidate:
 
     host: Host
     reason: str | None
+
+
+def busy_sentence(conflict: TaskConflict) -> str:
+    """`web-012 is being migrated by alice (task 17, 43 %); wait ...`"""
+    return f"{conflict}; wait for it to end or cancel it first."
 
 
 def checked(check: Callable[..., T], value: object, what: str, **limits: Any) -> T:
@@ -76,7 +82,6 @@ class Console(FleetReads):
         self._history: dict[str, deque[float]] = {}
         self._sync_lock = asyncio.Lock()
         self.reconciler = Reconciler(store)
-        self._recovered = not store.writable  # a stopped console's tasks end at the first sync
         self.follows_store = False  # see follow_store()
 
     @property
@@ -126,8 +131,8 @@ class Console(FleetReads):
             return []
         async with self._sync_lock:
             events = await self.reconciler.sync(self.driver)
-        if not self._recovered:
-            self._recovered = True
+        if self.store.writable:  # this process is alive; what others left behind ends
+            self.store.beat()
             recovery.recover_interrupted(self)
         self.store.advance_audit_seal()  # an ended epoch's key is erased even when idle
         for host in self.reconciler.hosts:
@@ -228,17 +233,12 @@ class Console(FleetReads):
         return vm
 
     def _idle_vm(self, name: str) -> Vm:
-        """The VM as last seen, refused if a task is in flight for it (named)."""
+        """The VM as last seen, refused if a task of any live process is changing it
+        (who, what, how far)."""
         vm = self._known_vm(name)
-        for task in self.store.tasks(active=True, limit=1000):
-            if task.target == name:
-                what = "migration" if task.kind == "migrate" else task.kind
-                to = task.detail.get("to")
-                raise Refused(
-                    f"{name} has task {task.id} in flight ({what}"
-                    + (f" to {to}" if to else "")
-                    + "); wait for it to end or cancel it first."
-                )
+        conflict = self.store.conflict_on(name)
+        if conflict is not None:
+            raise Refused(busy_sentence(conflict))
         return vm
 
     # --- lifecycle --------------------------------------------------------------
@@ -417,9 +417,16 @@ class Console(FleetReads):
             vm = self._idle_vm(name)
             self._check_migration(vm, target, kind)
             source = vm.host or ""
-            task = self.store.create_task(
-                "migrate", name, self.identity.actor, {"source": source, **params}
-            )
+            try:  # checked again in the transaction that records the task
+                task = self.store.create_task(
+                    "migrate",
+                    name,
+                    self.identity.actor,
+                    {"source": source, **params},
+                    claims=[name],
+                )
+            except TaskConflict as exc:
+                raise Refused(busy_sentence(exc)) from None
             started = self.store.now()
             record_id = self.store.start_migration(
                 name, source, target, kind, self.identity.actor, task_id=task.id, started=started

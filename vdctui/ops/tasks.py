@@ -5,7 +5,8 @@ A task (migrate, create, maintenance, HA restart, balance) is ended through
 (`params.task`). `ending_on_error` guards the work of a task: whatever escapes
 (a host that stops answering, a bug, a cancellation) ends the task as failed or
 cancelled, audited, before it propagates. `recovery.recover_interrupted` is the one
-place that ends the tasks a stopped process left running (see `recovery`).
+place that ends the tasks a stopped process left running (see `recovery`). A task
+belongs to the process that created it (vdctui.store.owners).
 """
 
 from __future__ import annotations
@@ -60,15 +61,22 @@ def end_task(
     task = door.store.update_task(
         task_id, state=state, error=error or None, progress=progress, detail=detail
     )
+    audit_end(door, task, state, error, audit)
+    return task
+
+
+def audit_end(
+    door: Door, task: Task, state: TaskState, error: str, audit: dict[str, Any] | None
+) -> None:
+    """The audit end record of a task that ended (`state`)."""
     action = end_action(task.kind)
     door.record_audit(
         action,
         task.target,
-        {"task": task_id, "outcome": state.value, **(audit or {})},
+        {"task": task.id, "outcome": state.value, **(audit or {})},
         "ok" if state is TaskState.SUCCEEDED else state.value,
         error,
     )
-    return task
 
 
 @asynccontextmanager

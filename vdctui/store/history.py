@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from vdctui.model import (
     Task,
     TaskState,
 )
+from vdctui.store import owners
 from vdctui.store.base import StoreBase, to_json
 from vdctui.store.errors import StoreError
 
@@ -30,6 +32,28 @@ _MIGRATION_SELECT = (
     "outcome, reason, actor, task_id FROM migrations"
 )
 _ACTIVE = (TaskState.QUEUED.value, TaskState.RUNNING.value)
+_OWNER_COLUMNS = "owner_host, owner_pid, owner_started, owner_session, heartbeat"
+_OWNED_SELECT = _TASK_SELECT.replace(" FROM tasks", f", {_OWNER_COLUMNS} FROM tasks")
+
+# What another process's task is doing to its target, for a refusal.
+_DOING = {
+    "migrate": "migrated",
+    "maintenance": "evacuated",
+    "create": "created",
+    "ha-restart": "restarted by HA",
+    "balance": "balanced",
+}
+
+
+class TaskConflict(StoreError):
+    """A live task (of any process) is already changing what a new task would change."""
+
+    def __init__(self, name: str, task: Task) -> None:
+        doing = _DOING.get(task.kind, f"changed ({task.kind})")
+        super().__init__(
+            f"{name} is being {doing} by {task.actor} (task {task.id}, {task.progress:.0f} %)"
+        )
+        self.task = task
 
 
 def _task(row: Sequence[Any]) -> Task:
@@ -71,20 +95,103 @@ class HistoryStore(StoreBase):
     """Tasks, migrations and fleet events."""
 
     events_kept: int = EVENTS_KEPT
+    owner: owners.Owner  # this process's session (Store.__init__)
 
     # --- tasks ----------------------------------------------------------------
 
     def create_task(
-        self, kind: str, target: str, actor: str, detail: dict[str, Any] | None = None
+        self,
+        kind: str,
+        target: str,
+        actor: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        claims: Sequence[str] = (),
     ) -> Task:
-        """A new queued task."""
+        """A new queued task, owned by this process (see vdctui.store.owners).
+
+        `claims`: the VMs or hosts the task changes. In the same write transaction
+        that records the task, a live task of any process already changing one of
+        them raises `TaskConflict` (nothing written): two processes can never both
+        start changing the same thing."""
+        owner = self.owner
         with self._db.atomic():
+            for name in claims:
+                busy = self._live_task_on(name)
+                if busy is not None:
+                    raise TaskConflict(name, busy)
             cursor = self._db.execute(
-                "INSERT INTO tasks (kind, target, state, progress, actor, created, detail) "
-                "VALUES (?, ?, ?, 0, ?, ?, ?)",
-                [kind, target, TaskState.QUEUED.value, actor, self._now(), to_json(detail or {})],
+                "INSERT INTO tasks (kind, target, state, progress, actor, created, detail, "
+                "owner_host, owner_pid, owner_started, owner_session, heartbeat) "
+                "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    kind,
+                    target,
+                    TaskState.QUEUED.value,
+                    actor,
+                    self._now(),
+                    to_json(detail or {}),
+                    owner.host,
+                    owner.pid,
+                    owner.started,
+                    owner.session,
+                    time.time(),
+                ],
             )
         return self._task_or_raise(int(cursor.lastrowid or 0))
+
+    def conflict_on(self, name: str) -> TaskConflict | None:
+        """The live task (of any process) changing VM or host `name` now, as a conflict."""
+        task = self._live_task_on(name)
+        return None if task is None else TaskConflict(name, task)
+
+    def _live_task_on(self, name: str) -> Task | None:
+        sql = f"{_OWNED_SELECT} WHERE target = ? AND state IN (?, ?)"
+        for row in self._db.execute(sql, [name, *_ACTIVE]):
+            if owners.alive(row[11:], time.time()):
+                return _task(row)
+        return None
+
+    def beat(self) -> None:
+        """Say this process is still working on its tasks (their heartbeat: now)."""
+        if not self.writable:
+            return
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE tasks SET heartbeat = ? WHERE owner_session = ? AND state IN (?, ?)",
+                [time.time(), self.owner.session, *_ACTIVE],
+            )
+
+    def orphaned_tasks(self) -> list[Task]:
+        """Queued or running tasks whose process is gone (see vdctui.store.owners), oldest
+        first: only these may be ended as interrupted, and only by `end_orphan`."""
+        sql = f"{_OWNED_SELECT} WHERE state IN (?, ?) ORDER BY id"
+        rows = self._db.execute(sql, list(_ACTIVE)).fetchall()
+        now = time.time()
+        return [_task(r) for r in rows if not owners.alive(r[11:], now)]
+
+    def end_orphan(
+        self, task_id: int, state: TaskState, *, error: str = "", progress: float | None = None
+    ) -> Task | None:
+        """End an orphaned task, once: the task as ended, or None when it had already
+        ended or its owner turned out to be alive (another process got there first)."""
+        with self._db.atomic():
+            row = self._db.execute(
+                f"SELECT state, progress, {_OWNER_COLUMNS} FROM tasks WHERE id = ?", [task_id]
+            ).fetchone()
+            if row is None or row[0] not in _ACTIVE or owners.alive(row[2:], time.time()):
+                return None
+            self._db.execute(
+                "UPDATE tasks SET state = ?, error = ?, progress = ?, ended = ? WHERE id = ?",
+                [
+                    state.value,
+                    error,
+                    row[1] if progress is None else progress,
+                    self._now(),
+                    task_id,
+                ],
+            )
+        return self._task_or_raise(task_id)
 
     def update_task(
         self,
@@ -115,7 +222,7 @@ class HistoryStore(StoreBase):
             merged = {**task.detail, **(detail or {})}
             self._db.execute(
                 "UPDATE tasks SET state = ?, progress = ?, error = ?, detail = ?, "
-                "started = ?, ended = ? WHERE id = ?",
+                "started = ?, ended = ?, heartbeat = ? WHERE id = ?",
                 [
                     new_state.value,
                     float(max(0.0, min(100.0, progress))),
@@ -123,6 +230,7 @@ class HistoryStore(StoreBase):
                     to_json(merged),
                     started,
                     ended,
+                    time.time(),
                     task_id,
                 ],
             )
@@ -142,22 +250,22 @@ class HistoryStore(StoreBase):
         return [_task(r) for r in self._db.execute(sql, [*params, limit])]
 
     def fail_interrupted_tasks(self) -> list[Task]:
-        """Fail every queued/running task a stopped console left behind, and close the
-        migration records it left open (the next sync shows where the VM ended up)."""
-        with self._db.atomic():
-            ids = [
-                r[0]
-                for r in self._db.execute("SELECT id FROM tasks WHERE state IN (?, ?)", _ACTIVE)
-            ]
-            self._db.execute(
-                "UPDATE tasks SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
-                [TaskState.FAILED.value, INTERRUPTED, self._now(), *_ACTIVE],
-            )
-            self._db.execute(
-                "UPDATE migrations SET outcome = ?, reason = ?, ended = ? WHERE outcome IS NULL",
-                [MigrationOutcome.FAILED.value, INTERRUPTED, self._now()],
-            )
-        return [self._task_or_raise(i) for i in ids]
+        """Fail every queued/running task whose process is gone, and close the migration
+        records they left open (the next sync shows where the VM ended up). The ops
+        layer's `recovery.recover_interrupted` does this with audit records."""
+        ended: list[Task] = []
+        for orphan in self.orphaned_tasks():
+            task = self.end_orphan(orphan.id, TaskState.FAILED, error=INTERRUPTED)
+            if task is None:
+                continue
+            ended.append(task)
+            with self._db.atomic():
+                self._db.execute(
+                    "UPDATE migrations SET outcome = ?, reason = ?, ended = ? "
+                    "WHERE outcome IS NULL AND task_id = ?",
+                    [MigrationOutcome.FAILED.value, INTERRUPTED, self._now(), task.id],
+                )
+        return ended
 
     def _task_or_raise(self, task_id: int) -> Task:
         task = self.task(task_id)

@@ -324,6 +324,19 @@ def migration_7(db: Database) -> None:
     )
 
 
+def migration_8(db: Database) -> None:
+    """Tasks belong to a process: its host, pid, start time, store session, heartbeat
+    (see vdctui.store.owners)."""
+    for column, kind in (
+        ("owner_host", "TEXT"),
+        ("owner_pid", "INTEGER"),
+        ("owner_started", "TEXT"),
+        ("owner_session", "TEXT"),
+        ("heartbeat", "REAL"),
+    ):
+        db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -332,6 +345,7 @@ MIGRATIONS: list[Migration] = [
     migration_5,
     migration_6,
     migration_7,
+    migration_8,
 ]
 
 

@@ -19,6 +19,7 @@ from vdctui.store.errors import StoreError
 from vdctui.store.history import HistoryStore
 from vdctui.store.inventory import InventoryStore
 from vdctui.store.operators import OperatorStore
+from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
@@ -84,6 +85,8 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
             conn.close()
             raise
         self._open_audit()
+        self.owner = Owner.this_process()
+        self.owner.open()
 
     def _cannot_open(self, exc: sqlite3.Error) -> str:
         if self.path != ":memory:" and isinstance(exc, sqlite3.DatabaseError):
@@ -120,6 +123,7 @@ class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore
         return len(MIGRATIONS)
 
     def close(self) -> None:
+        self.owner.close()
         self._syslog.close()
         self._db.close()
 
