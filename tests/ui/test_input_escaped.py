@@ -63,3 +63,25 @@ async def test_a_name_from_a_host_is_shown_escaped(make_app: MakeApp) -> None:
         cells = [str(audit.get_cell_at((r, 5))) for r in range(audit.row_count)]
         assert escaped in cells, cells
         assert app.is_running
+
+
+@pytest.mark.parametrize("count", ["²", "9" * 400, "0", "nan"])
+async def test_the_create_dialog_refuses_an_absurd_count(make_app: MakeApp, count: str) -> None:
+    from textual.widgets import Input, Static
+
+    from vdctui.ui.dialogs.forms import CreateDialog
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        flavor = app.ops.flavors()[0].name
+        pool = app.ops.pools()[0].pool.name
+        dialog = CreateDialog("new", app.ops.flavors(), [pool], (flavor, pool))
+        app.push_screen(dialog)
+        await settle(pilot)
+        dialog.query_one("#count", Input).value = count
+        dialog.ok()
+        await settle(pilot)
+        assert app.screen is dialog  # still open, saying why
+        assert "The count must be" in str(dialog.query_one("#why", Static).render())
+        assert app.is_running

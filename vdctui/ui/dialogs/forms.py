@@ -13,9 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from vdctui import checks
 from vdctui.escape import for_terminal
 from vdctui.model import Flavor, Vm
 from vdctui.ops import Refused
+from vdctui.ops.creation import MAX_COUNT
 from vdctui.ui.dialogs.ask import DIALOG_CSS
 from vdctui.units import format_mib, parse_memory_mib
 
@@ -67,9 +69,12 @@ class ResizeDialog(ModalScreen[ResizeRequest | None]):
                 yield Button("Cancel (Esc)", id="cancel")
 
     def _wanted(self) -> ResizeRequest:
+        typed = self.query_one("#vcpus", Input).value
         try:
-            vcpus = int(self.query_one("#vcpus", Input).value)
-        except ValueError:
+            vcpus = checks.whole_number(
+                typed, "vCPUs", low=-checks.MAX_PLAIN_INT, high=checks.MAX_PLAIN_INT
+            )
+        except checks.BadInput:
             raise Refused("vCPUs must be a whole number.") from None
         try:
             memory = parse_memory_mib(self.query_one("#memory", Input).value)
@@ -158,9 +163,11 @@ class CreateDialog(ModalScreen[CreateRequest | None]):
             raise Refused("Give the VM a name.")
         if flavor_box.is_blank() or pool_box.is_blank():
             raise Refused("Pick a flavor and a pool.")
-        if not count.isdigit() or int(count) < 1:
-            raise Refused("The count must be a whole number, 1 or more.")
-        return CreateRequest(name, str(flavor_box.value), str(pool_box.value), int(count))
+        try:
+            how_many = checks.whole_number(count, "The count", low=1, high=MAX_COUNT)
+        except checks.BadInput as exc:
+            raise Refused(str(exc)) from None
+        return CreateRequest(name, str(flavor_box.value), str(pool_box.value), how_many)
 
     def on_input_submitted(self) -> None:
         self.ok()

@@ -20,6 +20,7 @@ from vdctui.columns import (
     Column,
     cell,
 )
+from vdctui.escape import for_terminal
 from vdctui.model import MigrationOutcome, Task, TaskState
 from vdctui.ops import Refused
 from vdctui.ui import actions
@@ -117,7 +118,7 @@ class RecordsScreen(FleetScreen):
                 table.add_row(*[_cell(get(item)) for _, get in self.COLUMNS])
             if self.items:
                 table.move_cursor(row=min(max(row, 0), len(self.items) - 1), animate=False)
-        self.query_one("#records-status", Static).update(self.status())
+        self.query_one("#records-status", Static).update(Text(for_terminal(self.status())))
         self.after_refresh()
 
     def after_refresh(self) -> None:

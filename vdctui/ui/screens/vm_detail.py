@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from vdctui.columns import MIGRATION_COLUMNS, when
+from vdctui.columns import MIGRATION_COLUMNS, cell, when
 from vdctui.escape import for_terminal as safe
 from vdctui.model import (
     AuditRecord,
@@ -130,9 +130,10 @@ def recent_lines(events: list[FleetEvent], actions: list[AuditRecord]) -> list[s
     return [line for _, line in dated[:EVENTS_SHOWN]]
 
 
-def history_row(record: MigrationRecord) -> list[str]:
+def history_row(record: MigrationRecord) -> list[Text]:
+    """A migration's cells as plain, escaped text (a str cell would be read as markup)."""
     getters = dict(MIGRATION_COLUMNS)
-    return [str(getters[heading](record)) for heading in HISTORY_HEADINGS]
+    return [Text(cell(getters[heading](record)), end="") for heading in HISTORY_HEADINGS]
 
 
 class VmDetailScreen(FleetScreen):
@@ -159,7 +160,7 @@ class VmDetailScreen(FleetScreen):
         with VerticalScroll(id="vm-detail-pane"):
             yield Static("", id="vm-facts")
             yield Static("Migrations", classes="vm-detail-title")
-            table: DataTable[str] = DataTable(id="vm-migrations", cursor_type="row")
+            table: DataTable[Text] = DataTable(id="vm-migrations", cursor_type="row")
             for heading in HISTORY_HEADINGS:
                 table.add_column(heading.upper())
             yield table
