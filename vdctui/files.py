@@ -26,6 +26,12 @@ PRIVATE_UMASK = 0o077  # files 0600, folders 0700
 QUICK_CHECK_LINES = 3  # problems quoted from SQLite's check
 
 
+# What can go wrong with a file while a command or the console runs (the store's own
+# errors are StoreError, an Exception; sqlite3's escape from the store only through bugs
+# or damage): the UI turns these into `explain`'s sentence instead of a crash.
+FILE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, OSError)
+
+
 class FileProblem(Exception):
     """A file of the console cannot be used; the message is one sentence naming it."""
 

@@ -21,6 +21,7 @@ from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount
 
 from vdctui.escape import for_terminal
+from vdctui.files import FILE_ERRORS
 from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ui.commands import CommandPaletteProvider
@@ -192,9 +193,14 @@ class VdcApp(App[None]):
 
     def refresh_screen(self) -> None:
         screen = self.fleet_screen
-        if screen is not None:
+        if screen is None:
+            return
+        try:
             screen.refresh_data()
             self.update_header(screen.header)
+        except FILE_ERRORS as exc:  # a damaged or vanished file: said, never a crash
+            self.sync_error = self._explain(exc)
+            self.notify(self.sync_error, severity="error", timeout=15)
 
     def update_header(self, header: FleetHeader) -> None:
         if not self.data_center:
@@ -254,6 +260,9 @@ class VdcApp(App[None]):
             result = await work
         except (Refused, Failed) as exc:
             self.notify(str(exc), severity="error", timeout=8)
+            return None
+        except FILE_ERRORS as exc:
+            self.notify(self._explain(exc), severity="error", timeout=15)
             return None
         if done:
             self.notify(done)
