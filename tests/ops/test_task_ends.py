@@ -139,3 +139,29 @@ async def test_a_migration_a_killed_process_left_open_is_reconciled_with_the_fle
     record = second.migrations(vm=stayed)[0]
     assert record.outcome is MigrationOutcome.FAILED and "interrupted" in record.reason
     assert unended(second) == []
+
+
+class Buggy(SourceGoesSilent):
+    async def wait(self) -> Any:
+        raise RuntimeError("a bug in the driver")
+
+
+async def test_a_bug_while_following_a_migration_still_ends_its_task_then_surfaces(
+    console: Console, fleet: emulator.Fleet, driver: EmulatedDriver, monkeypatch: Any
+) -> None:
+    real_migrate = driver.migrate
+
+    async def migrate(*args: Any, **kwargs: Any) -> MigrationHandle:
+        handle = Buggy(await real_migrate(*args, **kwargs))
+        handle.updates = handle.real.updates  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr(driver, "migrate", migrate)
+    name = running_vm_on_shared_storage(fleet)
+    run = await console.migrate_vm(name, host_with_room_for(fleet, name))
+    with pytest.raises(RuntimeError, match="a bug"):
+        await run.wait()
+    assert console.running_migrations() == []
+    task = console.task(run.task_id)
+    assert task.state is TaskState.FAILED and "a bug" in task.error
+    assert unended(console) == []

@@ -61,6 +61,7 @@ async def follow(
     happens to the hosts (a host that stops answering ends it as failed, saying so);
     `on_end` ends the task."""
     last_write = 0.0
+    escaped: Exception | None = None
     try:
         async for sample in run.handle.updates():
             if on_progress:
@@ -72,12 +73,16 @@ async def follow(
         result = await run.handle.wait()
         final = asdict(run.handle.progress())
     except DriverError as exc:
-        result = lost_sight(run, store.now(), str(exc))
-        final = {}
+        result, final = lost_sight(run, store.now(), str(exc)), {}
+    except Exception as exc:  # a bug: the migration still ends, recorded, then it is raised
+        result, final = lost_sight(run, store.now(), f"following it failed: {exc!r}"), {}
+        escaped = exc
     duration = max(result.ended - result.started, 0.0)
     result = replace(result, started=run.started, ended=run.started + duration)
     store.finish_migration(run.record_id, result)
     await on_end(run, result, final)
+    if escaped is not None:
+        raise escaped
     return result
 
 
