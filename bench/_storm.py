@@ -14,7 +14,9 @@ After every step, `check` asserts:
   nothing runs;
 - VMs on hosts that answered are stored where and as the fleet has them.
 
-Same seed, same storm. Used by `bench/fault_storm.py` (long) and the test suite (short).
+Seeded (the operator's and the faults' choices); the console's own timing (progress
+writes, audit epochs) follows the wall clock, so two runs of a seed may differ slightly.
+Used by `bench/fault_storm.py` (long) and the test suite (short).
 """
 
 from __future__ import annotations
@@ -231,7 +233,12 @@ class Storm:
             await self.driver.advance(1.0)
             await asyncio.sleep(0)
         else:
-            raise Broken("work in flight never ended")
+            runs = [f"{r.vm} {r.source}->{r.target}" for r in self.console.running_migrations()]
+            active = [f"{t.id} {t.kind} {t.target}" for t in self.console.store.tasks(active=True)]
+            raise Broken(
+                f"work in flight never ended: {len(self.background)} background, "
+                f"migrations {runs}, fleet jobs {sorted(self.fleet.migrations)}, tasks {active}"
+            )
         await self.console.sync()
 
     # --- the guarantees ------------------------------------------------------------

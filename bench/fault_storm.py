@@ -5,7 +5,7 @@ after every step (see bench/_storm.py).
 
     python bench/fault_storm.py [--faults 10000] [--seeds 5] [--hosts 10] [--vms 50]
 
-The faults are spread over the seeds (one fleet and storm per seed, deterministic);
+The faults are spread over the seeds (one fleet and seeded storm per seed);
 prints the faults survived, the steps and the invariant checks made. Exits 1 with the
 broken guarantee, its seed and step, if one does not hold.
 """

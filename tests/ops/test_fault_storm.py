@@ -1,7 +1,7 @@
 """The fault storm, short (bench/fault_storm.py runs it long): random faults interleaved
 with lifecycle changes, migrations, evacuations and HA restarts through the Console, the
-console's guarantees checked after every step (see bench/_storm.py). Seeded: the same
-storm every run."""
+console's guarantees checked after every step (see bench/_storm.py). Seeded choices of
+faults and changes."""
 
 from __future__ import annotations
 
