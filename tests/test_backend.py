@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 import emulator
-from vdctui.backend import BackendError, DemoSize, catch_up, fleet_path, open_console
+from vdctui.backend import BackendError, DemoSize, FleetLock, catch_up, fleet_path, open_console
 
 TINY = DemoSize(hosts=4, vms=12, seed=1)
 
@@ -29,13 +30,33 @@ async def test_first_start_builds_then_reopens(tmp_path: Path) -> None:
     await console.close()
 
 
-async def test_one_process_owns_a_data_center(tmp_path: Path) -> None:
+async def test_one_process_owns_a_data_center(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VDCTUI_FLEET_WAIT_S", "0.3")
     db = tmp_path / "dc.db"
     first = await open_console(db, size=TINY, speed=None)
-    with pytest.raises(BackendError, match="in use by vdctui pid"):
+    with pytest.raises(BackendError, match=r"in use by vdctui pid \d+ \(waited 0 s\)"):
         await open_console(db, size=TINY, speed=None)
+    reader = await open_console(db, size=TINY, speed=None, reads=True)  # reads the store
+    assert reader.follows_store
+    await reader.close()
     await first.close()
     second = await open_console(db, size=TINY, speed=None)  # released on close
+    await second.close()
+
+
+async def test_a_changing_process_waits_for_the_fleet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VDCTUI_FLEET_WAIT_S", "60")
+    db = tmp_path / "dc.db"
+    first = await open_console(db, size=TINY, speed=None)
+    await first.close()
+    other = FleetLock(fleet_path(db), db)  # another process's hold, let go in 0.3 s
+    other.acquire()
+    threading.Timer(0.3, other.release).start()
+    second = await open_console(db, size=TINY, speed=None)  # waits, then has it
     await second.close()
 
 

@@ -37,6 +37,17 @@ from vdctui.store import Store, StoreError
 from vdctui.store.connection import create_shared_file
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
+# A changing command waits this long for another process that holds the embedded fleet
+# (a CLI change finishing) before it says so; $VDCTUI_FLEET_WAIT_S overrides it.
+FLEET_WAIT_S = 15.0
+LOCK_POLL_S = 0.1
+
+
+def fleet_wait_s() -> float:
+    try:
+        return max(0.0, min(float(os.environ.get("VDCTUI_FLEET_WAIT_S", FLEET_WAIT_S)), 600.0))
+    except ValueError:
+        return FLEET_WAIT_S
 
 
 class BackendError(Exception):
@@ -103,7 +114,19 @@ class FleetLock:
             return False
         return False
 
-    def acquire(self) -> None:
+    def acquire(self, wait_s: float = 0.0) -> None:
+        """Take the lock; while another process holds it, try again for up to `wait_s`
+        seconds (a changing command waits for another one to finish), then one sentence."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self._acquire(waited_s=wait_s)
+            except BackendError:
+                if time.monotonic() >= deadline or not self.held_by_another():
+                    raise
+            time.sleep(LOCK_POLL_S)
+
+    def _acquire(self, waited_s: float) -> None:
         try:  # never world-readable; group-writable where the umask allows (see README)
             handle = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o660), "a+")
         except OSError as exc:
@@ -114,8 +137,9 @@ class FleetLock:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
+            waited = f" (waited {waited_s:.0f} s)" if waited_s else ""
             raise BackendError(
-                f"The data center {self.owner} is in use by {holder}; "
+                f"The data center {self.owner} is in use by {holder}{waited}; "
                 "close that console or use another --db."
             ) from None
         handle.seek(0)
@@ -264,7 +288,12 @@ def store_console(db: Path, *, read_only: bool = False) -> Console:
 
 
 def open_store_console(
-    db: Path, *, read_only: bool = False, follow: bool = True
+    db: Path,
+    *,
+    read_only: bool = False,
+    follow: bool = True,
+    reads: bool = False,
+    wait_s: float = 0.0,
 ) -> tuple[Console, FleetLock | None]:
     """The console over its store alone, holding the embedded fleet's lock; it can
     show what it last saw at once, while `attach_embedded` loads the fleet.
@@ -272,14 +301,19 @@ def open_store_console(
     A viewer who cannot have the fleet (another process holds it, or the store is
     not theirs to write) gets a console that follows the store instead (no lock,
     None): it shows what the process holding the fleet last synced, with its age.
-    `follow=False` refuses instead (for commands that run the fleet itself)."""
+    `follow=False` refuses instead (for commands that run the fleet itself).
+    `reads`: the command only reads, so it follows the store whatever the role when
+    another process holds the fleet; a changing one waits for it up to `wait_s` seconds
+    (the CLI: `fleet_wait_s()`), then says who holds it."""
     console = store_console(db, read_only=read_only)
     lock = FleetLock(fleet_path(db), db)
-    viewer = console.identity.role is Role.VIEWER
+    viewer = console.identity.role is Role.VIEWER or reads
     if viewer and follow and not console.store.writable:
         return following_the_store(console, ""), None
     try:
-        lock.acquire()
+        if viewer and follow and lock.held_by_another():
+            return following_the_store(console, lock.holder()), None
+        lock.acquire(wait_s=0.0 if viewer else wait_s)
     except BackendError as exc:
         if viewer and follow and lock.held_by_another():
             return following_the_store(console, lock.holder()), None
@@ -367,11 +401,14 @@ async def open_console(
     fresh: bool = False,
     on_build: Callable[[Path], None] | None = None,
     follow: bool = True,
+    reads: bool = False,
 ) -> Console:
     """The console over the embedded emulated data center at `db` (for a viewer who
     cannot have the fleet, one that follows the store: see `open_store_console`). `fresh` throws the
     fleet away first: only for an admin (checked, and a refusal audited, before)."""
-    console, lock = open_store_console(db, read_only=read_only, follow=follow)
+    console, lock = open_store_console(
+        db, read_only=read_only, follow=follow, reads=reads, wait_s=fleet_wait_s()
+    )
     if lock is None:
         return console
     try:

@@ -120,7 +120,10 @@ def test_a_vm_filter_that_matches_nothing_says_so(vdctui: Vdctui) -> None:
     assert result.stdout.strip() == "No VM matches --pool no-such-pool."
 
 
-async def test_the_in_use_message_names_the_db_file(tmp_path: Path) -> None:
+async def test_the_in_use_message_names_the_db_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VDCTUI_FLEET_WAIT_S", "0")
     db = tmp_path / "mine.db"
     first = await asyncio.to_thread(
         Vdctui(db), "emulate", "--hosts", "2", "--vms", "4", "--for", "1s"
@@ -128,7 +131,7 @@ async def test_the_in_use_message_names_the_db_file(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     holder = await open_console(db, speed=None)
     try:
-        result = await asyncio.to_thread(Vdctui(db), "vm", "list")
+        result = await asyncio.to_thread(Vdctui(db), "vm", "start", "no-such-vm")
     finally:
         await holder.close()
     assert result.exit_code == 1

@@ -73,10 +73,20 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         assert len(json.loads(out)) == 40
         assert "holds the data center" in err and "last synced" in err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    reader = subprocess.run(
+        [*base, "--json", "vm", "list"], capture_output=True, text=True, env=env, timeout=300
+    )  # any role reads while another process holds the fleet
+    assert reader.returncode == 0 and len(json.loads(reader.stdout)) == 40, reader.stderr
+    assert "holds the data center" in reader.stderr
     changer = subprocess.run(
-        [*base, "vm", "list"], capture_output=True, text=True, env=env, timeout=300
-    )
+        [*base, "vm", "start", "no-such-vm"],
+        capture_output=True,
+        text=True,
+        env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
+        timeout=300,
+    )  # a change waits for the fleet (bounded), then says who holds it
     assert changer.returncode == 1 and "in use by vdctui pid" in changer.stderr
+    assert "(waited 0 s)" in changer.stderr or "(waited 1 s)" in changer.stderr
     assert holder.poll() is None
 
 

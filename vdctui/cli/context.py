@@ -47,10 +47,17 @@ class CliContext:
         self.run(check, sync=False, fleet=False)
 
     def run(
-        self, body: Callable[[Console], Awaitable[T]], *, sync: bool = True, fleet: bool = True
+        self,
+        body: Callable[[Console], Awaitable[T]],
+        *,
+        sync: bool = True,
+        fleet: bool = True,
+        reads: bool = False,
     ) -> T:
         """Open the console, sync it with the fleet, run `body`, close; errors exit 1.
-        `fleet=False`: the store alone (roles, records), without the fleet or its lock."""
+        `fleet=False`: the store alone (roles, records), without the fleet or its lock.
+        `reads`: `body` changes nothing, so while another process holds the embedded
+        fleet it reads what the store holds (with its age) instead of waiting."""
 
         async def session() -> T:
             if not fleet:
@@ -58,7 +65,7 @@ class CliContext:
             elif self.inventory is not None:
                 console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
-                console = await open_console(self.db, read_only=self.read_only)
+                console = await open_console(self.db, read_only=self.read_only, reads=reads)
             if console.identity.note and not self.noted:
                 self.noted = True
                 say(f"vdctui: {console.identity.note}", err=True)

@@ -32,7 +32,7 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
         return seen_hosts(console, hosts), console.store_now(), Refresh.of(console)
 
     empty = nothing_matches("host", {"rack": rack, "state": state}, empty="No hosts.")
-    rows, now, refresh = cli.run(body)
+    rows, now, refresh = cli.run(body, reads=True)
     print_seen(rows, host_columns(HOST_COLUMNS, now), as_json=cli.as_json, empty=empty)
     refresh.warn_and_exit()
 

@@ -64,7 +64,7 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
 
     filters = {"host": host, "state": state, "pool": pool}
     empty = nothing_matches("VM", filters, empty="No VMs.")
-    rows, now, refresh = cli.run(body)
+    rows, now, refresh = cli.run(body, reads=True)
     print_seen(rows, vm_columns(VM_COLUMNS, now), as_json=cli.as_json, empty=empty)
     refresh.warn_and_exit()
 
