@@ -49,8 +49,8 @@ async def _a_few_syncs(pilot: Pilot[None], count: int = 12) -> None:
     for _ in range(count):
         await driver.advance(2.0)
         await app.ops.sync()
-    app._next_sync = 0.0  # the app's own sync, once the clock stands: the header's
-    app.sync_fleet()  # "synced HH:MM:SS" is the same in every run
+    app._next_sync = 0.0  # the app's own sync, once the clock stands: the header says when
+    app.sync_fleet()
     await settle(pilot)
 
 

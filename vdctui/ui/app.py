@@ -58,6 +58,7 @@ class Launch:
     data_center: str = ""
     keymap_path: Path | None = None
     wall_clock: Callable[[], float] = time.time  # when syncs end, for their age in the header
+    sync_every_s: float | None = REFRESH_S  # None: only when asked (tests, pictures)
     explain: Callable[[BaseException], str] = str  # one sentence for an error of its files
 
 
@@ -97,6 +98,7 @@ class VdcApp(App[None]):
         self.data_center = launch.data_center
         self.clock: FleetClock | None = launch.clock
         self._wall_clock = launch.wall_clock
+        self._sync_every_s = launch.sync_every_s
         self._explain = launch.explain
         self.connected = launch.connect is None
         self._syncing = False
@@ -124,7 +126,8 @@ class VdcApp(App[None]):
         else:
             self.sync_fleet()
             self.follow_events()
-        self.set_interval(REFRESH_S, self.sync_fleet)
+        if self._sync_every_s is not None:
+            self.set_interval(self._sync_every_s, self.sync_fleet)
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
