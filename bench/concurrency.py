@@ -1,0 +1,171 @@
+"""Many processes, one data center (issue 10): a console syncing a big embedded fleet
+every 2 s, 8 processes issuing changes through the ops door, and CLI commands beside.
+
+    python bench/concurrency.py                      # 10,000 hosts / 100,000 VMs
+    python bench/concurrency.py --hosts 500 --vms 5000 --seconds 20   # a quick run
+
+Prints changes per second (all 8 changers together), the p95 latency of one change
+through the door (in its process) and of a CLI change (`operator set`, a whole
+process), and the p95 latency of a CLI read (`vm list --host H`). Targets: read
+< 300 ms, change < 1 s.
+
+What the changes are, honestly: while a console runs the embedded fleet, another
+process cannot change the fleet itself (it waits for it, see the README); the 8
+changers make audited store changes through the door (`operator set`), which every
+process can make at once. The CLI read follows the store (the console holds the fleet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._bigstore import big_db  # noqa: E402
+
+USERS = ("daemon", "bin", "sys", "games", "man", "lp", "mail", "news")
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
+
+
+async def run_console(db: Path, seconds: float) -> None:
+    """The console: hold the embedded fleet (real time) and sync it every 2 s."""
+    from vdctui.backend import open_console
+
+    console = await open_console(db, speed=1.0)
+    print("ready", flush=True)
+    took: list[float] = []
+    ends = time.monotonic() + seconds
+    try:
+        while time.monotonic() < ends:
+            began = time.monotonic()
+            await console.sync()
+            took.append(time.monotonic() - began)
+            await asyncio.sleep(max(0.0, 2.0 - (time.monotonic() - began)))
+    finally:
+        await console.close()
+    print(f"syncs {len(took)} median {statistics.median(took) * 1000:.0f} ms", flush=True)
+
+
+async def run_changer(db: Path, seconds: float, user: str) -> None:
+    """One changer: `operator set USER` through the door, back and forth, timed."""
+    from vdctui.backend import store_console
+    from vdctui.model import Role
+    from vdctui.ops.identity import set_operator_role
+
+    console = store_console(db)
+    took: list[float] = []
+    ends = time.monotonic() + seconds
+    role = Role.VIEWER
+    try:
+        while time.monotonic() < ends:
+            role = Role.OPERATOR if role is Role.VIEWER else Role.VIEWER
+            began = time.perf_counter()
+            await set_operator_role(console, user, role)
+            took.append(time.perf_counter() - began)
+    finally:
+        await console.close()
+    print(" ".join(f"{t:.6f}" for t in took), flush=True)
+
+
+def cli(db: Path, *args: str) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "vdctui", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"vdctui {' '.join(args)} failed: {done.stderr.strip()}")
+    return time.perf_counter() - began
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, __file__, *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hosts", type=int, default=10_000)
+    parser.add_argument("--vms", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--changers", type=int, default=8)
+    parser.add_argument("--part", choices=("console", "changer"), help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--user", default="daemon", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part == "console":
+        asyncio.run(run_console(args.db, args.seconds))
+        return
+    if args.part == "changer":
+        asyncio.run(run_changer(args.db, args.seconds, args.user))
+        return
+
+    db = big_db(args.hosts, args.vms)
+    from vdctui.store import Store
+
+    with Store(db) as store:
+        host = store.hosts()[0].name
+    seconds = str(args.seconds)
+    console = spawn("--part", "console", "--db", str(db), "--seconds", str(args.seconds + 10))
+    assert console.stdout is not None
+    if console.stdout.readline().strip() != "ready":
+        raise SystemExit("the console did not start")
+    changers: list[subprocess.Popen[str]] = []
+    try:
+        changers += [
+            spawn("--part", "changer", "--db", str(db), "--seconds", seconds, "--user", user)
+            for user in (USERS * 2)[: args.changers]
+        ]
+        began = time.monotonic()
+        reads: list[float] = []
+        cli_changes: list[float] = []
+        while time.monotonic() - began < args.seconds:
+            reads.append(cli(db, "--json", "vm", "list", "--host", host))
+            cli_changes.append(cli(db, "operator", "set", "nobody", "--role", "viewer"))
+        door: list[float] = []
+        for proc in changers:
+            out, _ = proc.communicate(timeout=args.seconds + 120)
+            door += [float(t) for t in out.split()]
+        syncs, _ = console.communicate(timeout=args.seconds + 300)
+    finally:
+        for proc in [*changers, console]:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=60)
+
+    load = os.getloadavg()[0]
+    print(f"fleet: {args.hosts:,} hosts / {args.vms:,} VMs; console: {syncs.strip()}")
+    print(
+        f"changes: {len(door):,} by {args.changers} processes in {args.seconds:.0f} s = "
+        f"{len(door) / args.seconds:.0f}/s; door p95 {p95(door) * 1000:.0f} ms "
+        f"(median {statistics.median(door) * 1000:.0f} ms)"
+    )
+    print(
+        f"CLI change (operator set) p95 {p95(cli_changes) * 1000:.0f} ms, "
+        f"CLI read (vm list --host {host}) p95 {p95(reads) * 1000:.0f} ms "
+        f"(median {statistics.median(reads) * 1000:.0f} ms; {len(reads)} reads)"
+    )
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end "
+        "(shared with other work: figures are under that load)"
+    )
+
+
+if __name__ == "__main__":
+    main()
