@@ -326,14 +326,18 @@ def open_store_console(
 
 
 def following_the_store(console: Console, holder: str) -> Console:
-    """Make `console` follow the store (see `Console.follow_store`), and say so once."""
+    """Make `console` follow the store (see `Console.follow_store`), and say so once.
+    Following, it changes nothing: a role above viewer is lowered for this console."""
     console.follow_store()
     seen = console.store_seen_at()
     age = "never synced" if seen is None else f"last synced {_age(time.time() - seen)} ago"
-    showing = f"showing what the store holds ({age})."
+    showing = f"showing what the store holds ({age})"
     note = f"{holder} holds the data center: {showing}" if holder else showing.capitalize()
     identity = console.identity
-    console.identity = replace(identity, note=f"{identity.note} {note}".strip())
+    if identity.role is not Role.VIEWER:
+        note += "; read-only until it is done (reopen to change things)"
+    note += "."
+    console.identity = replace(identity, role=Role.VIEWER, note=f"{identity.note} {note}".strip())
     return console
 
 

@@ -16,8 +16,10 @@ from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 
 def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> VdcApp:
-    """The app over `db`: it paints from the store, then loads the fleet beside it."""
-    console, lock = open_store_console(db, read_only=read_only)
+    """The app over `db`: it paints from the store, then loads the fleet beside it. While
+    another process holds the embedded fleet, the app follows the store read-only
+    (what that process syncs: its tasks and migrations with their progress, its audit)."""
+    console, lock = open_store_console(db, read_only=read_only, reads=True)
 
     async def connect() -> FleetClock | None:
         if lock is None:  # a viewer following the store another process keeps
