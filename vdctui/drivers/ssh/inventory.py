@@ -16,6 +16,7 @@ identity = "~/.ssh/kvm_key"          # optional, overrides the default
 uri = "qemu:///system"               # optional libvirt URI on the host
 migration = "p2p"                    # optional: "p2p" (the source's libvirtd dials the
                                      # target) or "direct" (the source's virsh drives both)
+bmc = "https://10.0.0.21"            # optional Redfish BMC: see inventory_bmc.py for bmc_* keys
 ```
 
 A bad file raises `InventoryError` naming the file, the line and the key.
@@ -30,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from vdctui import checks
+from vdctui.drivers.bmc import BmcConfig
 from vdctui.drivers.ssh.commands import DEFAULT_URI
+from vdctui.drivers.ssh.inventory_bmc import BMC_KEYS, REFUSED, BadBmcKey, bmc_of
 
 REQUIRED = ("name", "site", "room", "rack", "address")
 OPTIONAL_STR = ("jump", "identity", "uri", "model", "user", "migration")
@@ -109,6 +112,7 @@ class InventoryHost:
     reserved_cpus: int = 0
     reserved_memory_mib: int = 0
     migration: str = "p2p"  # how a live migration from this host is driven (MIGRATION_KINDS)
+    bmc: BmcConfig | None = None  # its Redfish BMC, for power and fencing; None = none known
     line: int = 0
 
 
@@ -119,6 +123,7 @@ class Inventory:
     known_hosts: Path | None = None
     ssh_config: Path | None = None
     identity: Path | None = None
+    warnings: tuple[str, ...] = ()  # usable but risky settings, one sentence each
 
     def host(self, name: str) -> InventoryHost | None:
         for host in self.hosts:
@@ -192,8 +197,14 @@ def load_inventory(path: Path) -> Inventory:
     for index, raw in enumerate(raw_hosts):
         first, last = spans[index] if index < len(spans) else (1, len(top_lines))
         hosts.append(_host(path, text, base, raw, first, last, seen))
+    warnings = tuple(
+        f"{path} line {host.line}: host {host.name!r} does not verify its BMC's TLS "
+        "certificate (bmc_insecure = true)."
+        for host in hosts
+        if host.bmc is not None and host.bmc.insecure
+    )
     return Inventory(
-        path, tuple(hosts), paths["known_hosts"], paths["ssh_config"], paths["identity"]
+        path, tuple(hosts), paths["known_hosts"], paths["ssh_config"], paths["identity"], warnings
     )
 
 
@@ -207,7 +218,7 @@ def _host(
         return f"{path} line {_key_line(text, key, first, last)}"
 
     for key in raw:
-        if key not in REQUIRED + OPTIONAL_STR + OPTIONAL_NUM:
+        if key not in REQUIRED + OPTIONAL_STR + OPTIONAL_NUM + BMC_KEYS + tuple(REFUSED):
             raise InventoryError(f"{where(key)}: unknown host key {key!r}.")
     for key in REQUIRED:
         if key not in raw:
@@ -266,6 +277,10 @@ def _host(
             jump = parse_address(raw["jump"])
         except ValueError as exc:
             raise InventoryError(f"{where('jump')}: jump {raw['jump']!r}: {exc}.") from None
+    try:
+        bmc = bmc_of(raw, base)
+    except BadBmcKey as exc:
+        raise InventoryError(f"{where(exc.key)}: {exc}") from None
     return InventoryHost(
         name=name,
         site=raw["site"],
@@ -280,5 +295,6 @@ def _host(
         reserved_cpus=int(numbers.get("reserved_cpus", 0)),
         reserved_memory_mib=int(numbers.get("reserved_memory_mib", 0)),
         migration=migration,
+        bmc=bmc,
         line=first,
     )
