@@ -2,8 +2,19 @@
 
 `open_console(db)` opens the console's store at `db` and the embedded emulated
 data center beside it (`vdctui.db` -> `vdctui.fleet.db`), creating the demo
-data center on first start. The fleet file is held with an exclusive lock
-while a console uses it, so two processes never overwrite each other's fleet.
+data center on first start.
+
+How processes share one data center (issue 10), today:
+- the store (`db`) is shared by every process: changes in write transactions
+  (BEGIN IMMEDIATE, bounded busy wait), tasks owned by their process
+  (vdctui.store.owners), conflicts refused in the transaction that records a task;
+- the embedded fleet runs in one process at a time: the fleet file is held with an
+  exclusive lock while a console (or a changing command) uses it, so two processes
+  never overwrite each other's fleet. A changing command waits for it (bounded,
+  `fleet_wait_s`); a reading command or a console opened meanwhile follows the
+  store read-only (what the holder syncs, its tasks' progress included).
+Not yet: several processes changing the embedded fleet at once (the fleet file as
+the truth, reloaded and caught up under the lock before each change).
 """
 
 from __future__ import annotations
