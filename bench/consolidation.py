@@ -45,7 +45,7 @@ import _cloudsim_sla as sla
 import numpy as np
 
 from emulator.power import power_at
-from vdctui.ops.balancer import THRESHOLDS, HostLoad, VmLoad, recommend
+from vdctui.ops.balancer import THRESHOLDS, HostLoad, VmLoad, recommend, snapshot_after
 
 G4 = (86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117)
 G5 = (93.7, 97, 101, 105, 110, 116, 121, 125, 129, 133, 135)
@@ -131,6 +131,7 @@ def run(
             for vm, p in zip(vms, predicted, strict=True):
                 vm.demand = p
             rec = recommend(hosts, vms, threshold=threshold, goal="power")
+            hosts, vms = snapshot_after(rec, hosts, vms)  # carried out
             migrations += len(rec.moves)
         after = np.array([index[vm.host] for vm in vms])
         sla.interval(

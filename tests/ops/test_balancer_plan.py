@@ -4,11 +4,11 @@ same snapshot always gives the same plan."""
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 
-from vdctui.ops.balancer import HostLoad, VmLoad, recommend
+from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend, snapshot_after
 
 
 def _watts(u: float) -> float:
@@ -58,3 +58,14 @@ def test_the_same_snapshot_gives_the_same_plan(goal: str) -> None:
     again = recommend(hosts, vms, threshold=3, goal=goal)
     fresh = recommend(*snapshot(), threshold=3, goal=goal)
     assert first == again == fresh
+
+
+def test_the_snapshot_after_a_plan_keeps_every_field_but_placement_and_power() -> None:
+    host = HostLoad("h0", 1.0, 2.0, False, False, _watts, 3.0, 4.0, 5.0)
+    vm = VmLoad("v", "h0", 6.0, 7.0, False, 8)
+    (after_host,), (after_vm,) = snapshot_after(
+        Recommendation((), (), (), 0.0, 0.0, 0.0), [host], [vm]
+    )
+    assert after_vm == vm and after_vm is not vm
+    # the loads are tallied again from the VMs on the host
+    assert after_host == replace(host, demand=6.0, memory_used=7.0)
