@@ -62,7 +62,7 @@ async def test_a_completed_command_takes_a_space_before_its_argument(make_app: M
         await settle(pilot)
         assert app.screen.query_one(CommandInput).value == f"start {vm} "
         hint = str(app.screen.query_one("#command-hint", Static).render())
-        assert ":start VM..." in hint
+        assert ":start VM..." in hint and "vms: " in hint  # what the next argument can be
 
 
 async def test_a_line_that_cannot_run_stays_with_its_reason(make_app: MakeApp) -> None:

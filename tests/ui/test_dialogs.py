@@ -101,6 +101,7 @@ async def test_confirm_names_its_keys_and_enter_is_not_a_silent_no(make_app: Mak
         await settle(pilot)
         assert fleet_of(app).vms[name].state == "running"
         assert any("nothing changed" in n for n in notes(app))
+        assert not any("hidden by the filter" in n for n in notes(app))  # nothing was marked
 
 
 def test_the_question_fits_one_vm_or_several() -> None:

@@ -184,8 +184,8 @@ class VmsScreen(FleetScreen):
         return [vm.name] if vm else []
 
     def _say_hidden(self, names: list[str]) -> None:
-        hidden = len(self.marked) - len(names)
-        if not hidden:
+        hidden = len(self.marked) - len(names) if self.marked else 0
+        if hidden <= 0:  # nothing marked (the VM under the cursor), or every mark in view
             return
         if names:
             self.notify(

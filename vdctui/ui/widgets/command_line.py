@@ -145,7 +145,7 @@ def hint_for(done: Completion) -> Text:
     if done.command is None:
         return Text(f"No command {done.prefix!r}; Esc, then ctrl+a lists them.", style="yellow")
     text = usage_line(done.command)
-    if done.kind and done.prefix:
+    if done.kind:  # what the argument being typed can be (all of them, before a letter)
         text.append("\n")
         text.append_text(_listed(f"{done.kind}s", done.candidates))
     return text
