@@ -73,6 +73,9 @@ async def migration_running(pilot: Pilot[None]) -> None:
             driver.tick = 0.0  # the clock stands still (the picture's maker aborts it after)
             break
     await asyncio.sleep(2 / PROGRESS_WRITES_PER_SECOND)  # the task's progress is written
+    app._next_sync = 0.0  # and the app syncs, as it would have every few seconds
+    app.sync_fleet()
+    await app.workers.wait_for_complete()
     app.refresh_screen()
     await pilot.pause()
 
