@@ -121,3 +121,23 @@ def test_the_environment_lowers_for_every_command(
     result = vdctui("pool", "create", "gold")
     assert result.exit_code == 1 and "needs the admin role" in result.stderr
     assert vdctui.json("audit", "list")[0]["role"] == role
+
+
+@pytest.mark.parametrize(
+    ("args", "action"),
+    [
+        (("on",), "host.power-on"),
+        (("off",), "host.power-off"),
+        (("off", "--force"), "host.power-off"),
+        (("cycle",), "host.power-cycle"),
+    ],
+)
+def test_host_power(vdctui: Vdctui, args: tuple[str, ...], action: str) -> None:
+    host = up_host(vdctui)
+    refused(vdctui, "host", "power", args[0], host, *args[1:], "--yes", action=action)
+    assert {h["name"]: h["state"] for h in vdctui.json("host", "list")}[host] == "up"
+
+
+def test_host_power_is_refused_before_it_asks(vdctui: Vdctui) -> None:
+    result = vdctui("host", "power", "off", up_host(vdctui), read_only=True)
+    assert result.exit_code == 1 and "confirmation" not in result.stderr

@@ -33,6 +33,9 @@ MUTATING = (
     "migrate",
     "power_off_host",
     "power_on_host",
+    "power_cycle_host",
+    "force_off_host",
+    "fence_host",
 )
 
 

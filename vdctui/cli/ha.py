@@ -85,16 +85,19 @@ def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
 def fence_host(cli: CliContext, host: str, yes: bool) -> None:
-    """Power HOST off out of band, so it is known down (its VMs stop)."""
+    """Power HOST off out of band, so it is known down (its VMs stop).
+
+    A real host is fenced through its BMC (inventory `bmc` keys): ForceOff, then the BMC
+    must report the power Off; anything less is a failed fence and nothing restarts."""
     cli.require(Action.HOST_POWER_OFF, host, {"reason": "fence"})
     if not yes:
         confirm(f"Power off host {host} and every VM still running on it?")
 
-    async def body(console: Console) -> None:
-        await fence(console, host)
+    async def body(console: Console) -> str:
+        return await fence(console, host)
 
-    cli.run(body)
-    say(f"Host {host} is powered off (fenced).")
+    how = cli.run(body)
+    say(f"Host {host} is powered off (fenced): {how}.")
 
 
 @ha.command("restart")

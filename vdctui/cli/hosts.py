@@ -39,8 +39,10 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
 
 def _add_scheduling_commands() -> None:
     from vdctui.cli.maintenance import maintenance
+    from vdctui.cli.power import power_host
 
     host.add_command(maintenance)
+    host.add_command(power_host)
 
 
 _add_scheduling_commands()

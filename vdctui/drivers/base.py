@@ -41,6 +41,10 @@ class InvalidOperation(DriverError):
     """The hypervisor refused: wrong state, over a maximum, no capacity, ..."""
 
 
+class FenceNotConfirmed(DriverError):
+    """A fence was tried but the host was not proven powered off: restart nothing elsewhere."""
+
+
 class MigrationHandle(abc.ABC):
     """A running migration: progress samples, abort, and its final result."""
 
@@ -138,6 +142,20 @@ class HostDriver(abc.ABC):
 
     async def power_on_host(self, name: str) -> None:
         raise InvalidOperation(f"This {self.backend} driver cannot power host {name} on.")
+
+    async def power_cycle_host(self, name: str) -> None:
+        raise InvalidOperation(f"This {self.backend} driver cannot power-cycle host {name}.")
+
+    async def force_off_host(self, name: str) -> None:
+        """Cut a host's power at once (no guest shutdown); defaults to power_off_host."""
+        await self.power_off_host(name)
+
+    async def fence_host(self, name: str) -> str:
+        """Cut a failed host's power and confirm it is off; returns how it was confirmed.
+
+        Raises FenceNotConfirmed when it was tried but not confirmed."""
+        await self.power_off_host(name)
+        return f"host {name} is powered off"
 
     # --- events ---
     @abc.abstractmethod

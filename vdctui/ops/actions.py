@@ -60,6 +60,8 @@ class Action(enum.Enum):
     AFFINITY_UPDATE = ActionSpec("affinity.update", Role.OPERATOR, "Changing an affinity group")
     BALANCE_APPLY = ActionSpec("balance.apply", Role.OPERATOR, "Applying the balancer's moves")
     HOST_POWER_OFF = ActionSpec("host.power-off", Role.ADMIN, "Powering a host off")
+    HOST_POWER_ON = ActionSpec("host.power-on", Role.ADMIN, "Powering a host on")
+    HOST_POWER_CYCLE = ActionSpec("host.power-cycle", Role.ADMIN, "Power-cycling a host")
     HA_WATCH_RESTART = ActionSpec(
         "ha.watch", Role.OPERATOR, "Watching hosts with automatic restarts"
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import DriverError
+from vdctui.drivers.base import DriverError, FenceNotConfirmed
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
@@ -222,12 +222,18 @@ async def _restart_one(
     return RestartOutcome(vm.name, placed)
 
 
-async def fence(console: Console, host: str) -> None:
-    """Power `host` off out of band (IPMI/BMC; the emulator does it), so it is known down."""
+async def fence(console: Console, host: str) -> str:
+    """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
+    so it is known down; returns how it was confirmed. A fence tried but not confirmed is a
+    failure (audited "failed"): the host may still run its VMs, so nothing is restarted."""
 
-    async def work() -> None:
+    async def work() -> str:
         console.host(host)
-        await console.driver.power_off_host(host)
+        try:
+            how = await console.driver.fence_host(host)
+        except FenceNotConfirmed as exc:
+            raise Failed(str(exc)) from None
         await console.sync()
+        return how
 
-    await console.change(Action.HOST_POWER_OFF, host, {"reason": "fence"}, work)
+    return await console.change(Action.HOST_POWER_OFF, host, {"reason": "fence"}, work)

@@ -4,7 +4,7 @@ No textual or rich here: the ops layer and the SSH driver call this package.
 """
 
 from vdctui.drivers.bmc.client import RESET_TYPES, BmcClient, BmcReading
-from vdctui.drivers.bmc.config import BmcConfig, BmcError, check_system_id, check_url
+from vdctui.drivers.bmc.config import BmcConfig, BmcError, BmcNoAnswer, check_system_id, check_url
 from vdctui.drivers.bmc.fence import FenceFailed, fence
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "BmcClient",
     "BmcConfig",
     "BmcError",
+    "BmcNoAnswer",
     "BmcReading",
     "FenceFailed",
     "check_system_id",

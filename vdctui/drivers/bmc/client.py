@@ -12,11 +12,12 @@ import contextlib
 import math
 import ssl
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from vdctui.drivers.bmc.config import BmcConfig, BmcError, BmcNoAnswer
 
-from vdctui.drivers.bmc.config import BmcConfig, BmcError
+if TYPE_CHECKING:  # imported where used: httpx's import loads rich (for its own CLI), which
+    import httpx  # nothing below the ui may load just by being imported
 
 ROOT = "/redfish/v1"
 # what the console asks for -> the Redfish ResetTypes that do it, best first
@@ -93,6 +94,8 @@ class BmcClient:
     # -- connection -------------------------------------------------------------------
 
     async def open(self) -> None:
+        import httpx
+
         password = self._password if self._password is not None else self.config.password()
         self._http = httpx.AsyncClient(
             base_url=self.config.url,
@@ -111,6 +114,8 @@ class BmcClient:
             raise
 
     async def _log_in(self, root: dict[str, Any], password: str) -> None:
+        import httpx
+
         assert self._http is not None
         sessions = _odata_id(root.get("Links", {}).get("Sessions"))
         if sessions is None and _odata_id(root.get("SessionService")):
@@ -155,6 +160,8 @@ class BmcClient:
         )
 
     async def close(self) -> None:
+        import httpx
+
         http, self._http = self._http, None
         if http is None:
             return
@@ -169,13 +176,15 @@ class BmcClient:
     # -- requests ---------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         if self._http is None:
             raise BmcError(f"The connection to the BMC at {self.config.url} is closed.")
         async with self._gate:
             try:
                 return await self._http.request(method, path, **kwargs)
             except httpx.TimeoutException:
-                raise BmcError(
+                raise BmcNoAnswer(
                     f"The BMC at {self.config.url} did not answer within {self._timeout:g} s."
                 ) from None
             except httpx.ConnectError as exc:
@@ -184,7 +193,9 @@ class BmcClient:
                         f"The BMC at {self.config.url} presented a certificate that is not "
                         "trusted (give its CA with bmc_ca)."
                     ) from None
-                raise BmcError(f"The BMC at {self.config.url} cannot be reached: {exc}.") from None
+                raise BmcNoAnswer(
+                    f"The BMC at {self.config.url} cannot be reached: {exc}."
+                ) from None
             except httpx.HTTPError as exc:
                 raise BmcError(f"The BMC at {self.config.url} failed: {exc}.") from None
 

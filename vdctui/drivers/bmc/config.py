@@ -22,6 +22,10 @@ class BmcError(Exception):
     """A BMC could not be used; the message is one sentence an operator can act on."""
 
 
+class BmcNoAnswer(BmcError):
+    """The BMC did not answer (timeout, unreachable): a change may or may not have happened."""
+
+
 @dataclass(frozen=True, slots=True)
 class BmcConfig:
     url: str  # "https://host[:port]", no path

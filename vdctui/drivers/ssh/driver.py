@@ -31,8 +31,9 @@ from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
 from vdctui.drivers.ssh.migration import SshMigration
 from vdctui.drivers.ssh.parsers import VirshOutputError
 from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
+from vdctui.drivers.ssh.power import BmcPower
 from vdctui.drivers.ssh.reading import HostReader
-from vdctui.drivers.ssh.snapshot import HostSnapshot, unreachable_host
+from vdctui.drivers.ssh.snapshot import HostSnapshot, unreachable_host, with_bmc_reading
 from vdctui.model import (
     Datastore,
     DatastoreKind,
@@ -81,23 +82,28 @@ class SshDriver(HostDriver):
         self._migrations: set[SshMigration | ColdMove] = set()
         self._channels: dict[str, EventChannel] = {}
         self.safety_poll_s = SAFETY_POLL_S
+        self.power = BmcPower()  # hosts with a `bmc` in the inventory: power, watts, fencing
 
     # --- polling -----------------------------------------------------------------------
 
     async def _poll(self, inv: InventoryHost) -> HostSnapshot:
         last = self._snapshots.get(inv.name)
+        polled, reading = await asyncio.gather(self._poll_ssh(inv, last), self.power.reading(inv))
+        snapshot = with_bmc_reading(polled, reading)
+        self._record(inv.name, last, snapshot)
+        return snapshot
+
+    async def _poll_ssh(self, inv: InventoryHost, last: HostSnapshot | None) -> HostSnapshot:
         try:
-            snapshot = await self._poll_answering(inv)
+            return await self._poll_answering(inv)
         except (HostUnreachable, VirshOutputError) as exc:
             reason = str(exc)
             if isinstance(exc, VirshOutputError):
                 reason = f"Host {inv.name} answered with output the console cannot read: {exc}."
-            snapshot = HostSnapshot(
+            return HostSnapshot(
                 unreachable_host(inv, reason, last.host if last else None),
                 taken_at=time.monotonic(),
             )
-        self._record(inv.name, last, snapshot)
-        return snapshot
 
     async def _poll_answering(self, inv: InventoryHost) -> HostSnapshot:
         return await self.reader.read(inv)
@@ -480,10 +486,41 @@ class SshDriver(HostDriver):
         for channel in self._channels.values():
             await channel.stop()
 
+    # --- host power, through the host's BMC ---------------------------------------------
+
+    async def power_on_host(self, name: str) -> None:
+        await self.power.reset(self._inv(name), "on")
+        self._changed()
+
+    async def power_off_host(self, name: str) -> None:
+        await self.power.reset(self._inv(name), "off")
+        self._changed()
+
+    async def force_off_host(self, name: str) -> None:
+        await self.power.reset(self._inv(name), "force-off")
+        self._changed()
+
+    async def power_cycle_host(self, name: str) -> None:
+        await self.power.reset(self._inv(name), "cycle")
+        self._changed()
+
+    async def fence_host(self, name: str) -> str:
+        inv = self._inv(name)
+        if inv.bmc is None:
+            raise InvalidOperation(
+                f"Host {name} has no BMC in the inventory, so the console cannot fence it; "
+                "confirm it is down instead once you know it is."
+            )
+        try:
+            return await self.power.fence(inv)
+        finally:
+            self._changed()
+
     async def close(self) -> None:
         await self._close_channels()
         for handle in list(self._migrations):
             await handle.cancel_exec()
+        await self.power.close()
         await self.pool.close()
 
 

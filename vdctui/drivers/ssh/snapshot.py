@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from vdctui.drivers.bmc import BmcReading
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.parsers import DomInfo, DomStats, NodeInfo, state_reason
 from vdctui.model import Disk, Host, HostState, Nic, Vm, VmState
@@ -168,3 +169,16 @@ def host_from_node(
         memory_used_mib=sum(vm.memory_mib for vm in active),
         vm_count=len(vms),
     )
+
+
+def with_bmc_reading(snapshot: HostSnapshot, reading: BmcReading | None) -> HostSnapshot:
+    """The poll with what the host's BMC says: the watts it draws (None = not reported), and
+    OFF for a host SSH cannot reach whose BMC reports its power Off (known down, as fenced)."""
+    if reading is None:
+        return snapshot
+    host = replace(snapshot.host, power_watts=reading.watts)
+    if not snapshot.answered and reading.power_state == "Off":
+        host = replace(
+            host, state=HostState.OFF, reason=f"{host.reason} Its BMC reports the power Off."
+        )
+    return HostSnapshot(host, snapshot.vms, snapshot.pools, snapshot.taken_at)

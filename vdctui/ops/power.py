@@ -1,0 +1,46 @@
+"""Host power on, off and cycle, out of band (a real host's BMC; the emulator does it itself).
+
+Each is one change through the door: role-checked before anything, audited whatever happens.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vdctui.ops.actions import Action
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+POWER_CHOICES = ("on", "off", "cycle")
+
+
+def power_action(what: str, *, force: bool = False) -> tuple[Action, dict[str, Any]]:
+    """The door's action and audit params for `vdctui host power WHAT [--force]`."""
+    if what == "on":
+        return Action.HOST_POWER_ON, {}
+    if what == "off":
+        return Action.HOST_POWER_OFF, {"force": force}
+    if what == "cycle":
+        return Action.HOST_POWER_CYCLE, {}
+    raise ValueError(f"power {what!r} is not one of {', '.join(POWER_CHOICES)}")
+
+
+async def power(console: Console, host: str, what: str, *, force: bool = False) -> None:
+    """Power `host` on, off (graceful; `force`: cut at once) or cycle it."""
+    action, params = power_action(what, force=force)
+
+    async def work() -> None:
+        console.host(host)
+        driver = console.driver
+        if what == "on":
+            await driver.power_on_host(host)
+        elif what == "off" and force:
+            await driver.force_off_host(host)
+        elif what == "off":
+            await driver.power_off_host(host)
+        else:
+            await driver.power_cycle_host(host)
+        await console.sync()
+
+    await console.change(action, host, params, work)
