@@ -4,12 +4,13 @@
 the store) and the trace benchmark (from a replay) run the same policy:
 
 1. relieve hosts whose demand is above the target utilization (smallest-memory VM
-   that brings the host under target first: the quickest migration), onto the
-   fullest host that stays under target (powering a host on if none can);
-2. with goal "power", empty the least-loaded hosts whose VMs all fit elsewhere under
-   target, and power them off (gain: watts saved);
+   that brings the host under target first: the quickest migration), and VMs starved
+   by slow cores, onto the host that adds the least power and stays under target
+   (powering a host on if none can);
+2. with goal "power", empty the hosts with the fewest VMs whose VMs all fit elsewhere
+   under target less the minimum gain, and power them off (gain: watts saved);
    with goal "spread", move VMs from the busiest to the least busy host while that
-   narrows the gap by more than the threshold's minimum gain.
+   narrows the gap by at least the threshold's minimum gain.
 
 The plan is a value: `recommend` draws it on a private copy of what it is given
 (a `_Draft`), phase by phase (`_relieve`, then `_consolidate` and `_power_off` or
