@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 import tempfile
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.lab.guests import dirty_image, domain_xml, write_halt_image  # noqa: E402
 from tests.lab.inventory import write_inventory  # noqa: E402
 from tests.lab.lab import Lab  # noqa: E402
-from vdctui.backend import ssh_console  # noqa: E402
+from vdctui.backend_ssh import ssh_console  # noqa: E402
 from vdctui.model import MigrationOutcome, MigrationProgress, VmState  # noqa: E402
 from vdctui.ops import Console  # noqa: E402
 from vdctui.ops.migration import MigrationRun  # noqa: E402
@@ -78,16 +79,20 @@ async def destroy_to_shown(
         await asyncio.sleep(2.0)  # the event channels open
         for _ in range(runs):
             host = where(lab)
-            await console.sync()
+            while (vm := console.store.vm(VM)) is None or vm.state is not VmState.RUNNING:
+                await console.sync()  # it runs again, and the console knows
             began = time.monotonic()
-            lab.virsh(host, "destroy", VM)
-            own.append(time.monotonic() - began)
+            destroy = asyncio.create_task(asyncio.to_thread(lab.virsh, host, "destroy", VM))
             while (vm := console.store.vm(VM)) is None or vm.state is not VmState.SHUTOFF:
                 await asyncio.sleep(0.01)
             times.append(time.monotonic() - began)
+            await destroy
+            own.append(time.monotonic() - began)
             lab.virsh(host, "start", VM)
     finally:
         follower.cancel()
+        with contextlib.suppress(BaseException):
+            await follower
     return times, own
 
 
@@ -124,8 +129,8 @@ async def bench(lab: Lab, runs: int, dirty_mib: int) -> None:
         say(f"progress interval:   median {statistics.median(gaps):.2f} s, max {max(gaps):.2f} s")
     say(
         f"virsh destroy -> console shows it: median {statistics.median(shown):.2f} s "
-        f"({', '.join(f'{t:.2f}' for t in shown)}), of which the virsh destroy command "
-        f"itself {statistics.median(own):.2f} s  (target <= 2 s)"
+        f"({', '.join(f'{t:.2f}' for t in shown)}); the virsh destroy command "
+        f"itself returned after {statistics.median(own):.2f} s  (target <= 2 s)"
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,10 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             print(lab.status())
         elif args.command == "virsh":
-            done = lab.virsh(args.host, *args.args, check=False)
-            sys.stdout.write(done.stdout)
-            sys.stderr.write(done.stderr)
-            return done.returncode
+            # in this directory, so that `define web1.xml` finds the file
+            virsh = ["virsh", "-q", "-c", "qemu:///system", *args.args]
+            return subprocess.run(lab.host_command(args.host, virsh, cwd=os.getcwd())).returncode
         elif args.command == "ssh":
             os.execvp("ssh", lab.ssh_command(args.host, *args.args))
         elif args.command == "vmxml":

@@ -86,15 +86,16 @@ class Lab:
 
     # --- commands inside a host ---------------------------------------------------------
 
-    def host_command(self, n: int, argv: list[str]) -> list[str]:
-        """argv run inside host n (its network, mount, UTS and cgroup namespaces)."""
+    def host_command(self, n: int, argv: list[str], cwd: str = "/") -> list[str]:
+        """argv run inside host n (its network, mount, UTS and cgroup namespaces), in
+        `cwd` (the host sees this machine's files, but for its private directories)."""
         host = self.host(n)
         sup = host.pid("sup")
         if not alive(sup):
             raise LabError(f"Lab host {host.name} is not running.")
         flags = ["-m", "-u", "-n"] + (["-C"] if host.cgroups else [])
         env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"]
-        return ["nsenter", "-t", str(sup), *flags, "-w/", "--", *env, *argv]
+        return ["nsenter", "-t", str(sup), *flags, f"-w{cwd}", "--", *env, *argv]
 
     def run(
         self, n: int, *argv: str, check: bool = True, input: str | None = None, timeout: float = 60
