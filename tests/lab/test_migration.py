@@ -33,11 +33,10 @@ async def test_p2p_migration_with_real_progress_and_figures(
     assert result.outcome is MigrationOutcome.SUCCEEDED, result.reason
     assert [h for h, _ in guests.where(name)] == [2]
     assert guests.where(name)[0][1] == "running"
-    # progress at least once a second while the copy runs, moving steadily (not stuck,
-    # then 100 %); the switch-over itself (guest paused, libvirt busy) has no samples
+    # progress while the copy runs, moving steadily (not stuck, then 100 %); how often it
+    # comes is measured by bench/lab_migration.py (tests do not assert on time)
     copying = [t for t, s in seen if s.phase == "precopy" and s.percent < 100]
     assert len(copying) >= 3
-    assert max(b - a for a, b in zip(copying, copying[1:], strict=False)) <= 1.0
     percents = [s.percent for _, s in seen if s.phase == "precopy"]
     assert len(set(round(p) for p in percents)) >= 3, percents
     assert any(s.target_state == "paused (migrating)" for _, s in seen)
@@ -48,7 +47,7 @@ async def test_p2p_migration_with_real_progress_and_figures(
     assert record.data_bytes == job["data_processed"] >= DIRTY_MIB << 20
     assert record.rounds == job["memory_iteration"] >= 1
     assert record.downtime_ms == job["downtime"] != seen[-2][1].downtime
-    assert record.ended is not None and record.ended - record.started >= 2.0
+    assert record.ended is not None and record.ended > record.started  # its real duration
 
 
 def test_direct_migration_from_the_cli(
