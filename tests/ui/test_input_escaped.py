@@ -85,3 +85,25 @@ async def test_the_create_dialog_refuses_an_absurd_count(make_app: MakeApp, coun
         assert app.screen is dialog  # still open, saying why
         assert "The count must be" in str(dialog.query_one("#why", Static).render())
         assert app.is_running
+
+
+async def test_a_damaged_store_while_running_is_a_notification(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+
+        def damaged(*_args: object, **_kwargs: object) -> None:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        monkeypatch.setattr(app.ops, "vms", damaged)
+        monkeypatch.setattr(app.ops, "count_vms", damaged, raising=False)
+        app.refresh_screen()
+        await settle(pilot)
+        assert any("malformed" in note for note in notes(app)), notes(app)
+        assert app.is_running
