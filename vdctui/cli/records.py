@@ -250,7 +250,8 @@ def audit_verify(cli: CliContext, key: str | None, key_file: TextIO | None) -> N
         if not check.problems:
             holds = " Every seal holds." if check.seal_checked else ""
             say(
-                f"The audit chain is intact: {check.records:,} records, head "
+                f"The audit chain is intact: {check.records:,} "
+                f"record{'' if check.records == 1 else 's'}, head "
                 f"{check.head_hash[:16]}.{holds}"
             )
         for note in check.notes:
@@ -320,9 +321,13 @@ def audit_seal_status(cli: CliContext) -> None:
         first = "—" if seal.first_id is None else str(seal.first_id)
         click.echo(
             f"Sealed since {when(seal.started)} from record {first} (seal {seal.seal_id}); "
-            f"epochs of {format_duration(seal.epoch_s)}, now epoch {seal.epoch} "
-            f"(records before {when(seal.started + seal.epoch * seal.epoch_s)} can no "
-            "longer be re-sealed here)."
+            f"epochs of {format_duration(seal.epoch_s)}, now epoch {seal.epoch}; "
+            + (
+                f"records before {when(seal.started + seal.epoch * seal.epoch_s)} can no "
+                "longer be re-sealed here."
+                if seal.epoch
+                else "the first epoch's key is the auditor's key until it ends."
+            )
         )
 
 

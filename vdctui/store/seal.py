@@ -404,8 +404,9 @@ class SealCheck:
         if self.count:
             self.notes.append(
                 f"{_records_are(self.first_in_epoch, self.last_id)} of the current epoch "
-                f"({epoch}, until {when(ends)}): their key is still on the machine, so a "
-                "rewrite of them cannot be told apart until the epoch ends"
+                f"({epoch}, until {when(ends)}): its key is still on the machine, so a "
+                f"rewrite of {'it' if self.first_in_epoch == self.last_id else 'them'} "
+                "cannot be told apart until the epoch ends"
             )
         behind = epoch_at(self.key.started, self.key.epoch_s, now) - epoch
         if behind > 1:
