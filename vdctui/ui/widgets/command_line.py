@@ -136,7 +136,12 @@ def hint_for(done: Completion) -> Text:
     """What to show under the line for where it stands."""
     if done.kind == "command":
         if done.command is not None:  # a whole name (or alias) is typed
-            return usage_line(done.command)
+            text = usage_line(done.command)
+            others = tuple(c for c in done.candidates if c != done.prefix)
+            if others:  # `:mig` is :migrations, and Tab would make it :migrate
+                text.append("\n")
+                text.append_text(_listed("also", others))
+            return text
         if not done.prefix:
             return Text("Type a command (Tab completes); ctrl+a lists them all, :help explains.")
         if not done.candidates:
