@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from vdctui.backend import (
@@ -63,6 +64,8 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
             str(exc),
         )
 
+    if parsed.warnings:  # shown as the identity's note: on stderr, in the TUI as a warning
+        identity = replace(identity, note=" ".join((identity.note, *parsed.warnings)).strip())
     driver = SshDriver(parsed, book, on_refused=refused)
     console = Console(store, driver, identity)
     return console if store.writable else following_the_store(console, "")
