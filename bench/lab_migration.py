@@ -142,9 +142,11 @@ def main() -> None:
     parser.add_argument("--dirty-mib", type=int, default=256)
     args = parser.parse_args()
     lab = Lab()
+    if lab.owner() is not None:
+        raise SystemExit(f"A test session (process {lab.owner()}) holds the lab; run this later.")
     brought_up = not lab.is_up()
     if brought_up:
-        lab.up(2)
+        lab.up(2, hold=True)
     try:
         asyncio.run(bench(lab, args.runs, args.dirty_mib))
     finally:

@@ -61,22 +61,31 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
         pytest.skip(why)
     lab = Lab()
     try:
-        took = lab.up(HOSTS)
+        # another session's lab (a helper running the suite on the same machine) is
+        # waited for, never taken down
+        took = lab.up(HOSTS, hold=True, wait_s=240)  # within pytest-timeout
     except LabError as exc:
         pytest.fail(f"the lab did not come up: {exc}")
     _say(request.config, f"\nlab: {HOSTS} hosts up in {took:.1f}s; guests use {lab.accel.upper()}")
     try:
         yield lab
     finally:
-        before = lab.footprint()
-        took = lab.down()
-        _say(request.config, f"\nlab: down in {took:.1f}s")
-        pids = [int(p) for p in before["processes"]]
-        after = lab.footprint()
-        after["processes"] = [str(p) for p in pids if alive(p)]
-        after["cgroups"] = [c for c in before["cgroups"] if Path(c).exists()]
-        left = {what: items for what, items in after.items() if items}
-        assert not left, f"the lab's down left {left}"
+        owner = lab.state / "owner"
+        if owner.exists() and owner.read_text() == str(os.getpid()):
+            _take_down(lab, request.config)
+        # else someone took our lab down (and maybe brought up theirs): leave it
+
+
+def _take_down(lab: Lab, config: pytest.Config) -> None:
+    before = lab.footprint()
+    took = lab.down()
+    _say(config, f"\nlab: down in {took:.1f}s")
+    pids = [int(p) for p in before["processes"]]
+    after = lab.footprint()
+    after["processes"] = [str(p) for p in pids if alive(p)]
+    after["cgroups"] = [c for c in before["cgroups"] if Path(c).exists()]
+    left = {what: items for what, items in after.items() if items}
+    assert not left, f"the lab's down left {left}"
 
 
 @pytest.fixture(scope="session")

@@ -135,8 +135,20 @@ class Lab:
 
     # --- up ---------------------------------------------------------------------------
 
-    def up(self, count: int) -> float:
-        """Bring up hosts labh1..labhN (tearing down a lab left from before); seconds taken."""
+    def owner(self) -> int | None:
+        """The live process that holds the lab for its lifetime (a test session), if any."""
+        try:
+            pid = int((self.state / "owner").read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if alive(pid) and pid != os.getpid() else None
+
+    def up(self, count: int, *, hold: bool = False, wait_s: float = 0.0) -> float:
+        """Bring up hosts labh1..labhN (tearing down a lab left from before); seconds taken.
+
+        `hold`: this process holds the lab until it takes it down (a test session); a lab
+        held by another live process is never taken down by `up`: it waits up to `wait_s`
+        for it to go, then refuses (one machine has room for one lab)."""
         if not 1 <= count <= 9:
             raise LabError(f"A lab has 1 to 9 hosts, not {count}.")
         if os.geteuid() != 0:
@@ -145,11 +157,21 @@ class Lab:
         if missing:
             raise LabError(f"The lab needs {', '.join(missing)}: apt-get install {PACKAGES}.")
         started = time.monotonic()
+        deadline = started + wait_s
+        while (holder := self.owner()) is not None:
+            if time.monotonic() >= deadline:
+                raise LabError(
+                    f"A lab is up for process {holder} (a test session?); wait for it to end, "
+                    "or take it down with `python -m tests.lab down`."
+                )
+            time.sleep(1.0)
         if self.state.exists():
             log("a lab is left from before: taking it down first")
             self.down()
         try:
             self._up(count)
+            if hold:
+                (self.state / "owner").write_text(str(os.getpid()))
         except BaseException:
             log("up failed: taking down what was made")
             self.down()
