@@ -62,6 +62,10 @@ class Launch:
     explain: Callable[[BaseException], str] = str  # one sentence for an error of its files
 
 
+# The six screens share one footer entry ("123456 Screens"), so the footer fits 100 columns.
+SCREENS = Binding.Group("Screens", compact=True)
+
+
 class VdcApp(App[None]):
     TITLE = "vdctui"
     CSS_PATH = "app.tcss"
@@ -76,12 +80,14 @@ class VdcApp(App[None]):
     DEFAULT_MODE = "inventory"
     COMMANDS = App.COMMANDS | {CommandPaletteProvider}
     BINDINGS = [
-        Binding("1", "switch_mode('inventory')", "Inventory", id="screen.inventory"),
-        Binding("2", "switch_mode('vms')", "VMs", id="screen.vms"),
-        Binding("3", "switch_mode('pools')", "Pools", id="screen.pools"),
-        Binding("4", "switch_mode('tasks')", "Tasks", id="screen.tasks"),
-        Binding("5", "switch_mode('migrations')", "Migrations", id="screen.migrations"),
-        Binding("6", "switch_mode('audit')", "Audit", id="screen.audit"),
+        Binding("1", "switch_mode('inventory')", "Inventory", id="screen.inventory", group=SCREENS),
+        Binding("2", "switch_mode('vms')", "VMs", id="screen.vms", group=SCREENS),
+        Binding("3", "switch_mode('pools')", "Pools", id="screen.pools", group=SCREENS),
+        Binding("4", "switch_mode('tasks')", "Tasks", id="screen.tasks", group=SCREENS),
+        Binding(
+            "5", "switch_mode('migrations')", "Migrations", id="screen.migrations", group=SCREENS
+        ),
+        Binding("6", "switch_mode('audit')", "Audit", id="screen.audit", group=SCREENS),
         Binding("colon", "command_line", "Command", id="command-line"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+a", "list_commands", "Commands", id="commands.list", show=False),

@@ -54,6 +54,8 @@ def help_for(screen: Screen[object]) -> ScreenHelp:
         row = (app.get_key_display(active.binding), what)
         if row not in keys:
             keys.append(row)
+    # Textual's own key, kept out of the footer so the footer fits 100 columns
+    keys.append(("ctrl+p", "the command palette: the same commands, and themes"))
     filters = [p.placeholder for p in screen.query(Prompt) if not isinstance(p, CommandInput)]
     return ScreenHelp(
         title=_screen_name(screen),

@@ -52,7 +52,7 @@ class FleetScreen(Screen[None]):
         yield FleetHeader()
         yield from self.body()
         yield CommandLine()
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p: in help and README
 
     def body(self) -> ComposeResult:
         yield from ()
