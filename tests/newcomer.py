@@ -186,6 +186,8 @@ def open_console_and_quit(tmux: Tmux, command: str, *, cwd: Path, env: dict[str,
     tmux.start(command, cwd=cwd, env=env)
     screen = tmux.wait_for(INVENTORY_SHOWN.search, timeout=600)
     tmux.press("q")
-    status = tmux.wait_for_exit(timeout=60)
+    # a console quit right after its first paint waits for the fleet it is still loading
+    # (on a new db: building the demo), which on a loaded machine takes minutes: a bound
+    status = tmux.wait_for_exit(timeout=600)
     assert status == 0, f"the console exited {status}:\n{tmux.screen()}"
     return screen
