@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.lab.guests import dirty_image, domain_xml, write_halt_image  # noqa: E402
+from tests.lab.hosts import host_ip  # noqa: E402
 from tests.lab.inventory import write_inventory  # noqa: E402
 from tests.lab.lab import Lab  # noqa: E402
 from vdctui.backend_ssh import ssh_console  # noqa: E402
@@ -47,7 +48,7 @@ def plain_virsh(lab: Lab, source: int) -> float:
     target = 3 - source
     began = time.monotonic()
     lab.virsh(source, "migrate", "--live", "--persistent", "--undefinesource", "--p2p",
-              VM, f"qemu+ssh://root@10.77.0.1{target}/system", timeout=600)  # fmt: skip
+              VM, f"qemu+ssh://root@{host_ip(target)}/system", timeout=600)  # fmt: skip
     return time.monotonic() - began
 
 

@@ -2,6 +2,8 @@
 
 Host N (1..9) is `labhN`: a network namespace whose `eth0` is 10.77.0.(10+N)/24
 on a veth joined to the bridge `labbr0` (10.77.0.1/24) in the root namespace,
+(lab 0; `VDCTUI_LAB_ID=K` runs lab K beside it: namespaces `labKhN`, 10.77.K.x,
+bridge `labbrK`, state `/tmp/vdctui-labK`)
 plus an unconnected bridge `br0` for guest NICs; inside it, fresh mount, UTS
 and cgroup namespaces where a supervisor (`supervisor.py`) sets the hostname,
 bind-mounts the host's private `/run`, `/etc/libvirt`, `/var/lib/libvirt`,
@@ -23,10 +25,22 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-STATE = Path(os.environ.get("VDCTUI_LAB_DIR", "/tmp/vdctui-lab"))
-CAPCACHE = Path(os.environ.get("VDCTUI_LAB_CAPCACHE", "/var/tmp/vdctui-lab-capcache"))
-NET = "10.77.0"
-BRIDGE = "labbr0"
+
+def _lab_id() -> int:
+    """Which lab of this machine (0-9, `$VDCTUI_LAB_ID`): several labs can run side by side."""
+    raw = os.environ.get("VDCTUI_LAB_ID", "0")
+    if not (raw.isdigit() and 0 <= int(raw) <= 9):
+        raise SystemExit(f"VDCTUI_LAB_ID must be a digit 0-9, not {raw!r}.")
+    return int(raw)
+
+
+LAB_ID = _lab_id()
+_SUFFIX = str(LAB_ID) if LAB_ID else ""
+STATE = Path(os.environ.get("VDCTUI_LAB_DIR", f"/tmp/vdctui-lab{_SUFFIX}"))
+CAPCACHE = Path(os.environ.get("VDCTUI_LAB_CAPCACHE", f"/var/tmp/vdctui-lab{_SUFFIX}-capcache"))
+NET = f"10.77.{LAB_ID}"
+BRIDGE = f"labbr{LAB_ID}"
+NETNS_PREFIX = f"lab{_SUFFIX}h"
 CG_ROOT = Path("/sys/fs/cgroup")
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 DAEMONS = ("sshd", "libvirtd", "virtlogd")
@@ -46,6 +60,11 @@ def log(message: str) -> None:
 
 def host_name(n: int) -> str:
     return f"labh{n}"
+
+
+def netns_name(n: int) -> str:
+    """The network namespace of host N: unique on the machine (the lab id is in it)."""
+    return f"{NETNS_PREFIX}{n}"
 
 
 def host_ip(n: int) -> str:
@@ -111,6 +130,10 @@ class LabHost:
     @property
     def name(self) -> str:
         return host_name(self.number)
+
+    @property
+    def netns(self) -> str:
+        return netns_name(self.number)
 
     @property
     def ip(self) -> str:

@@ -21,6 +21,7 @@ from tests.lab.hosts import (
     CAPCACHE,
     DAEMONS,
     NET,
+    NETNS_PREFIX,
     PACKAGES,
     STATE,
     SUPERVISOR,
@@ -255,7 +256,7 @@ class Lab:
         inner = [sys.executable, "-I", str(SUPERVISOR), str(n), str(self.state), controllers]
         # the shell joins the host's cgroups first, so the cgroup namespace is rooted there
         glue = 'for f in $LAB_CGROUP_PROCS; do echo $$ > "$f" || exit 1; done; exec "$@"'
-        argv = ["sh", "-c", glue, "sh", "ip", "netns", "exec", host.name, *unshare, *inner]
+        argv = ["sh", "-c", glue, "sh", "ip", "netns", "exec", host.netns, *unshare, *inner]
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LAB_CGROUP_PROCS": " ".join(procs)}
         out = open(host.home / "supervisor.out", "ab")  # noqa: SIM115 - the child keeps it
         with out:
@@ -348,8 +349,8 @@ class Lab:
         for host in hosts:
             self._reap(host)
         for host in hosts:
-            _sh("ip", "netns", "del", host.name, check=False, quiet=True)
-            _sh("ip", "link", "del", f"{host.name}-v", check=False, quiet=True)
+            _sh("ip", "netns", "del", host.netns, check=False, quiet=True)
+            _sh("ip", "link", "del", f"{host.netns}-v", check=False, quiet=True)
             for cg in host.cgroups:
                 for d in sorted(
                     (p for p in cg.glob("**/") if p.is_dir()), key=lambda p: -len(p.parts)
@@ -380,8 +381,8 @@ class Lab:
         links = _sh("ip", "-br", "link", check=False, quiet=True).stdout.split("\n")
         return {
             "processes": [str(p) for h in hosts for p in self._recorded_pids(h)],
-            "namespaces": [n for n in netns if n.startswith("labh")],
-            "links": [ln.split()[0] for ln in links if ln.startswith((BRIDGE, "labh"))],
+            "namespaces": [n for n in netns if n.startswith(NETNS_PREFIX)],
+            "links": [ln.split()[0] for ln in links if ln.startswith((BRIDGE, NETNS_PREFIX))],
             "cgroups": [str(c) for h in hosts for c in h.cgroups if c.exists()],
             "state": [str(self.state)] if self.state.exists() else [],
         }

@@ -62,7 +62,7 @@ def make_cgroups(host: LabHost) -> list[str]:
     made: list[Path] = []
     try:
         for parent in parents:
-            path = parent / f"lab-{host.name}"
+            path = parent / f"lab-{host.netns}"
             path.mkdir()
             made.append(path)
             if parent.name == "cpuset":
@@ -136,7 +136,7 @@ def make_host(host: LabHost, client_key: Path) -> None:
     )
     for f in dot_ssh.iterdir():
         f.chmod(0o600)
-    ns = host.name
+    ns = host.netns
     _sh("ip", "netns", "add", ns)
     _sh("ip", "link", "add", f"{ns}-v", "type", "veth", "peer", "name", "eth0", "netns", ns)
     _sh("ip", "link", "set", f"{ns}-v", "master", BRIDGE, "up")

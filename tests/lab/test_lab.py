@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.lab.hosts import host_ip, host_uuid
+from tests.lab.hosts import LAB_ID, host_ip, host_uuid
 from tests.lab.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,12 +66,16 @@ def test_root_logs_in_by_key_only(lab: Lab) -> None:
 
 
 def test_status_and_virsh_from_the_command_line(lab: Lab) -> None:
-    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "VDCTUI_LAB_ID": str(LAB_ID),
+    }
     status = subprocess.run(
         [sys.executable, "-m", "tests.lab", "status"], capture_output=True, text=True, env=env
     )
     assert status.returncode == 0, status.stderr
-    assert "labh3 10.77.0.13: sup=" in status.stdout and "DEAD" not in status.stdout
+    assert f"labh3 {host_ip(3)}: sup=" in status.stdout and "DEAD" not in status.stdout
     assert f"guests use {lab.accel.upper()}" in status.stdout
     version = subprocess.run(
         [sys.executable, "-m", "tests.lab", "virsh", "2", "hostname"],

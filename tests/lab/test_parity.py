@@ -13,6 +13,7 @@ import pytest
 import emulator
 from tests.conftest import host_with_room_for, running_vm_on_shared_storage
 from tests.lab.conftest import Guests
+from tests.lab.hosts import host_ip
 from tests.lab.lab import Lab
 from tests.ssh.served import Served, serve
 from vdctui.drivers.ssh import SshDriver, commands
@@ -111,7 +112,7 @@ async def test_same_commands_same_fields(
 
         # a migration's completed job, read on its target; and the event lines it makes
         lab.virsh(1, "migrate", "--live", "--persistent", "--undefinesource", "--p2p",
-                  lab_vm, "qemu+ssh://root@10.77.0.12/system")  # fmt: skip
+                  lab_vm, f"qemu+ssh://root@{host_ip(2)}/system")  # fmt: skip
         target = host_with_room_for(fleet, emu_vm)
         result = await (await emu_driver.migrate(emu_vm, target)).wait()
         assert result.outcome.value == "succeeded", result.reason
