@@ -27,6 +27,7 @@ class HostModel:
     reserved_cpus: int
     reserved_gib: int
     local_gib: float
+    units: int = 1  # rack units (U) it takes
 
 
 HOST_MODELS = (
@@ -67,6 +68,7 @@ HOST_MODELS = (
         4,
         16,
         7153,
+        2,
     ),
 )
 MODEL_MIX = (0, 0, 0, 0, 1, 1, 1, 2, 2, 0)  # 50 % small, 30 % medium, 20 % large

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,9 @@ class FleetFile:
             for name, data in cur:
                 self._reading = f"the {kind} row {name!r}"
                 values = _loads(data)
-                if not isinstance(values, list) or len(values) != len(fields):
+                if not isinstance(values, list) or not _fields_fit(cls, fields, len(values)):
                     raise ValueError(f"not a list of the {len(fields)} fields of a {kind}")
-                obj = cls(**dict(zip(fields, values, strict=True)))
+                obj = cls(**dict(zip(fields, values, strict=False)))
                 if kind == "host":
                     obj.power_curve = tuple(obj.power_curve)
                     obj.energy_j = energy.get(obj.name, 0.0)
@@ -201,6 +202,21 @@ class FleetFile:
         fleet.file = self
         fleet.emit("fleet.loaded", f"Fleet loaded from {self.path.name} at t={fleet.now:.0f} s.")
         return fleet
+
+
+def _fields_fit(cls: Any, fields: tuple[str, ...], count: int) -> bool:
+    """A row holds every field, or all but trailing ones added later with a default (a
+    file written before them reads back with their defaults)."""
+    if count == len(fields):
+        return True
+    if not 0 < count < len(fields):
+        return False
+    known = cls.__dataclass_fields__
+    return all(_has_default(known[name]) for name in fields[count:])
+
+
+def _has_default(spec: Any) -> bool:
+    return spec.default is not MISSING or spec.default_factory is not MISSING
 
 
 def _not_finite(text: str) -> float:

@@ -34,8 +34,9 @@ class Rack:
     power_budget_kw: float
     uplink_gbps: float
     uplink_factor: float = 1.0  # slow-link fault: the uplink runs at uplink_gbps × factor
+    units: int = 42  # rack units (U) for hosts
 
-    PERSIST = ("name", "room", "site", "power_budget_kw", "uplink_gbps", "uplink_factor")
+    PERSIST = ("name", "room", "site", "power_budget_kw", "uplink_gbps", "uplink_factor", "units")
 
 
 @dataclass(slots=True)

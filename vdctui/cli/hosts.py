@@ -38,11 +38,14 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
 
 
 def _add_scheduling_commands() -> None:
+    from vdctui.cli.growth import add_host, remove_host_command
     from vdctui.cli.maintenance import maintenance
     from vdctui.cli.power import power_host
 
     host.add_command(maintenance)
     host.add_command(power_host)
+    host.add_command(add_host)
+    host.add_command(remove_host_command)
 
 
 _add_scheduling_commands()

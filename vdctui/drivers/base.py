@@ -157,6 +157,21 @@ class HostDriver(abc.ABC):
         await self.power_off_host(name)
         return f"host {name} is powered off"
 
+    # --- growth (emulated: a new server in a rack; real hosts join through the inventory) ---
+    async def add_host(self, rack: str, model: str | None = None) -> Host:
+        """Take a new host into `rack`, powered on and empty; refused with the reason."""
+        raise InvalidOperation(
+            f"This {self.backend} driver cannot add hosts: add the host to the inventory "
+            "file, then restart the console or :reload."
+        )
+
+    async def remove_host(self, name: str) -> None:
+        """Take an empty host out; refused (naming its VMs) when it holds any."""
+        raise InvalidOperation(
+            f"This {self.backend} driver cannot remove hosts: take the host out of the "
+            "inventory file."
+        )
+
     # --- events ---
     @abc.abstractmethod
     def events(self) -> AsyncIterator[FleetEvent]:

@@ -351,6 +351,16 @@ class EmulatedDriver(HostDriver):
     async def power_on_host(self, name: str) -> None:
         self._change(self.fleet.power_on_host, name)
 
+    async def add_host(self, rack: str, model: str | None = None) -> Host:
+        from emulator.growth import add_host
+
+        return self._host(self._change(add_host, self.fleet, rack, model))
+
+    async def remove_host(self, name: str) -> None:
+        from emulator.growth import remove_host
+
+        self._change(remove_host, self.fleet, name)
+
     # --- events ----------------------------------------------------------------
 
     def events(self) -> AsyncIterator[FleetEvent]:

@@ -88,6 +88,8 @@ class Action(enum.Enum):
         "emulate.fresh", Role.ADMIN, "Throwing the emulated data center away"
     )
     AUDIT_SEAL = ActionSpec("audit.seal", Role.ADMIN, "Sealing the audit log")
+    HOST_ADD = ActionSpec("host.add", Role.ADMIN, "Adding a host")
+    HOST_REMOVE = ActionSpec("host.remove", Role.ADMIN, "Removing a host")
 
     @property
     def id(self) -> str:
