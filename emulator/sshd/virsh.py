@@ -17,8 +17,8 @@ from ..errors import FleetError, HostUnreachable, NoSuchVm
 from ..fleet import Fleet
 from ..migration import Migration
 from ..vm import CRASHED, IN_SHUTDOWN, PAUSED, RUNNING, SHUT_OFF, Vm
-from .virsh_host import HostCommands, interfaces
-from .words import ShellInjection, Unbalanced, shell_words, virsh_commands
+from .virsh_host import HostCommands, interfaces, probe_mark, probe_words
+from .words import ShellInjection, Unbalanced, shell_sequence, shell_words, virsh_commands
 
 STATE_CODES = {RUNNING: 1, PAUSED: 3, IN_SHUTDOWN: 4, SHUT_OFF: 5, CRASHED: 6}
 STATE_REASONS = {RUNNING: 1, PAUSED: 1, IN_SHUTDOWN: 1, SHUT_OFF: 1, CRASHED: 1}
@@ -55,6 +55,7 @@ VALUED = {
     "domjobabort": {"domain"},
     "nodeinfo": set(),
     "nodememstats": set(),
+    "nodecpustats": set(),
     "domiflist": {"domain"},
     "pool-list": set(),
     "echo": set(),
@@ -135,6 +136,12 @@ class Virsh(HostCommands):
     # --- the exec ----------------------------------------------------------------------
 
     async def run(self, command_line: str, stdin: str = "") -> Result:
+        parts = shell_sequence(command_line)
+        words = probe_words(parts[1]) if len(parts) == 2 else None
+        mark = probe_mark(words) if words is not None else None
+        if mark is not None:  # the console's poll: a virsh script, then the process probe
+            first = await self.run(parts[0], stdin)
+            return Result(first.stdout + self.process_probe(mark), first.stderr, 0)
         try:
             words = shell_words(command_line)
         except ShellInjection as exc:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..fleet import Fleet
 from ..vm import SHUT_OFF, Vm
+from .words import ShellInjection, Unbalanced, shell_words
 
 if TYPE_CHECKING:
     from .virsh import Output
@@ -20,6 +21,34 @@ if TYPE_CHECKING:
 # definition waits here until the source lets go: VM name -> the host that also has it.
 _STAGED: weakref.WeakKeyDictionary[Fleet, dict[str, str]] = weakref.WeakKeyDictionary()
 PAGE_CACHE_SHARE = 0.02  # of a host's memory, in `cached`, for something to show
+PIDFILES = "/run/libvirt/qemu/*.pid"
+TICKS = 100  # clock ticks a second (getconf CLK_TCK on Linux)
+BOOTED_BEFORE_S = 600.0  # a host booted this long before the first VM it knew started
+LIBVIRTD_PID = 900
+
+
+def probe_mark(words: list[str]) -> str | None:
+    """The mark of the console's process probe (`awk -v mark=M PROGRAM PIDFILES`), or None
+    for any other command: an emulated host runs no awk program but that one."""
+    if len(words) == 5 and words[0] == "awk" and words[1] == "-v" and words[4] == PIDFILES:
+        name, eq, mark = words[2].partition("=")
+        if name == "mark" and eq:
+            return mark
+    return None
+
+
+def probe_words(part: str) -> list[str] | None:
+    try:
+        return shell_words(part)
+    except (ShellInjection, Unbalanced):
+        return None
+
+
+def stat_line(pid: int, command: str, start_ticks: int, threads: int = 6) -> str:
+    """A /proc/PID/stat line as Linux writes it (starttime is its 22nd field)."""
+    fields = [pid, f"({command})", "S", 1, pid, pid, 0, -1, 138412416, 0, 0, 0, 0, 0, 0, 0, 0]
+    fields += [20, 0, threads, 0, start_ticks, 462680064, 10712, 18446744073709551615, 0]
+    return " ".join(str(f) for f in fields)
 
 
 def mac_of(vm: Vm, index: int = 0) -> str:
@@ -39,6 +68,8 @@ def interfaces(vm: Vm, ids: dict[str, int]) -> list[tuple[str, str, str, str, st
 class HostCommands:
     fleet: Fleet
     host: str
+    _booted_at: float | None = None
+    _cpu_counters: tuple[float, float, float] | None = None  # at, busy ns, total ns
 
     def _domain(self, opts: dict[str, str]) -> Vm:
         raise NotImplementedError  # Virsh's
@@ -86,3 +117,48 @@ class HostCommands:
         vm = self._domain(opts)
         for row in interfaces(vm, self._ids()):
             out.out.append(" " + "   ".join(row) + "\n")
+
+    # --- time on the host: nodecpustats, /proc/uptime and QEMU's start ---------------------
+
+    def booted_at(self) -> float:
+        """When this emulated host booted, on the fleet's clock (before any VM it runs)."""
+        if self._booted_at is None:
+            starts = [v.started_at for v in self.fleet.vms.values() if v.started_at is not None]
+            self._booted_at = min([self.fleet.now, *starts]) - BOOTED_BEFORE_S
+        return self._booted_at
+
+    def cmd_nodecpustats(
+        self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
+        """Counters since boot, growing by the host's CPU utilization as the clock moves."""
+        host = self.fleet.hosts[self.host]
+        now = self.fleet.now
+        util = self.fleet.host_stats(self.host).cpu_util
+        cpus_ns = host.threads * 1e9
+        if self._cpu_counters is None:
+            up = now - self.booted_at()
+            busy, total = util * up * cpus_ns, up * cpus_ns
+        else:
+            at, busy, total = self._cpu_counters
+            busy += util * max(now - at, 0.0) * cpus_ns
+            total += max(now - at, 0.0) * cpus_ns
+        self._cpu_counters = (now, busy, total)
+        user, system = int(busy * 0.8), int(busy) - int(busy * 0.8)
+        idle = max(int(total) - user - system, 0)
+        rows = [("user", user), ("system", system), ("idle", idle), ("iowait", 0)]
+        out.out.extend(f"{k + ':':<7}{v:>24}\n" for k, v in rows)
+
+    def process_probe(self, mark: str) -> str:
+        """What the console's process probe prints on a real host: its mark, the host's
+        uptime and clock ticks, then libvirtd's and each active VM's pidfile and stat line."""
+        booted = self.booted_at()
+        up = max(self.fleet.now - booted, 0.0)
+        lines = [mark, f"uptime {up:.2f} {up * 0.9:.2f}", f"ticks {TICKS}"]
+        lines.append(f"/run/libvirt/qemu/driver.pid\t{stat_line(LIBVIRTD_PID, 'libvirtd', 0)}")
+        for pid, vm in enumerate(self.fleet.vms_on(self.host), start=LIBVIRTD_PID + 1):
+            if vm.state == SHUT_OFF or vm.started_at is None:
+                continue
+            start = int((vm.started_at - booted) * TICKS)
+            line = stat_line(pid, "qemu-system-x86", max(start, 0))
+            lines.append(f"/run/libvirt/qemu/{vm.name}.pid\t{line}")
+        return "\n".join(lines) + "\n"

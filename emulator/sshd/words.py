@@ -82,6 +82,33 @@ def shell_words(line: str) -> list[str]:
     return words
 
 
+def shell_sequence(line: str) -> list[str]:
+    """A command line split on its unquoted `;` (quotes and escapes kept for `shell_words`)."""
+    parts: list[str] = []
+    start = i = 0
+    single = double = False
+    while i < len(line):
+        c = line[i]
+        if single:
+            single = c != "'"
+        elif double:
+            if c == "\\":
+                i += 1
+            double = c != '"'
+        elif c == "\\":
+            i += 1
+        elif c == "'":
+            single = True
+        elif c == '"':
+            double = True
+        elif c == ";":
+            parts.append(line[start:i])
+            start = i + 1
+        i += 1
+    parts.append(line[start:])
+    return parts
+
+
 def virsh_commands(script: str) -> list[list[str]]:
     """virsh's own tokenizer: commands split on unquoted `;` and newlines.
 

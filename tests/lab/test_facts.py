@@ -56,12 +56,13 @@ async def test_vm_figures_match_virsh(lab: Lab, lab_driver: SshDriver, guests: G
     image = str(lab.images / "disk-facts-run.img")
     assert run.disks == (Disk("vda", image, 1 << 20),)
     assert (run.persistent, run.autostart) == (True, False)
-    assert run.uptime_s is None  # libvirt does not say: unknown, never 0
+    assert run.uptime_s is not None  # QEMU's process start (test_uptime_is_qemus_own)
     assert run.cpu_util is None  # one sample is no measurement
 
     assert (off.state, off.state_reason) == (VmState.SHUTOFF, "unknown")
     assert (off.persistent, off.autostart) == (True, True)
     assert off.memory_used_mib is None
+    assert off.uptime_s is None  # nothing runs: no uptime to tell
     assert off.nics[0].name == "-" and off.nics[0].source == "br0"
 
 
@@ -103,13 +104,51 @@ def test_cli_shows_unknown_as_unknown(lab_inventory: Path, guests: Guests, tmp_p
     listed = run_cli(lab_inventory, db, "--json", "vm", "list", "--host", "labh2")
     assert listed.returncode == 0, listed.stderr
     vm = next(v for v in json.loads(listed.stdout) if v["name"] == "cli-facts")
-    assert vm["uptime_s"] is None and vm["cpu_util"] is None  # one poll: nothing measured
+    assert vm["cpu_util"] is None  # one poll: nothing measured yet
+    assert vm["uptime_s"] is not None and vm["uptime_s"] >= 0  # read from QEMU's process
     assert vm["nics"][0]["source"] == "br0" and vm["persistent"] is True
     table = run_cli(lab_inventory, db, "vm", "list", "--host", "labh2")
     row = next(line for line in table.stdout.splitlines() if line.startswith("cli-facts"))
-    assert row.split()[-2:] == ["—", "—"]  # CPU% and UPTIME: unknown, not 0
+    assert row.split()[-2] == "—"  # CPU%: unknown, not 0
+    assert row.split()[-1] != "—"  # UPTIME: known
     hosts = json.loads(run_cli(lab_inventory, db, "--json", "host", "list").stdout)
     assert all(h["power_watts"] is None for h in hosts)
+
+
+def qemu_elapsed_s(lab: Lab, host: int, name: str) -> int:
+    """How long the VM's QEMU has run, as `ps` on the host says (whole seconds)."""
+    pid = lab.run(host, "cat", f"/run/libvirt/qemu/{name}.pid").stdout.strip()
+    return int(lab.run(host, "ps", "-o", "etimes=", "-p", pid).stdout.strip())
+
+
+async def test_uptime_is_qemus_own(lab: Lab, lab_driver: SshDriver, guests: Guests) -> None:
+    guests.define("up-old", 2)
+    await asyncio.sleep(3.0)  # an uptime worth telling apart from a fresh one
+    guests.define("up-new", 2)
+    guests.define("up-off", 2, start=False)
+    before = {n: qemu_elapsed_s(lab, 2, n) for n in ("up-old", "up-new")}
+    vms = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}
+    after = {n: qemu_elapsed_s(lab, 2, n) for n in ("up-old", "up-new")}
+    for name in ("up-old", "up-new"):
+        uptime = vms[name].uptime_s
+        assert uptime is not None, name
+        # ps truncates to whole seconds; our read came between its two answers
+        assert before[name] - 1 <= uptime <= after[name] + 1, (name, before, uptime, after)
+    assert (vms["up-old"].uptime_s or 0) > (vms["up-new"].uptime_s or 0)
+    assert vms["up-off"].uptime_s is None
+    lab.virsh(2, "destroy", "up-old")
+    lab.virsh(2, "start", "up-old")  # a new QEMU: its uptime starts again
+    again = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}
+    assert (again["up-old"].uptime_s or 0) < (again["up-new"].uptime_s or 0)
+
+
+async def test_host_cpu_is_known_from_the_second_poll(lab: Lab, lab_driver: SshDriver) -> None:
+    first = await lab_driver.list_hosts()
+    assert all(h.cpu_util is None for h in first)  # one nodecpustats sample: unknown
+    await asyncio.sleep(1.0)
+    second = await lab_driver.list_hosts()
+    for host in second:
+        assert host.cpu_util is not None and 0.0 <= host.cpu_util <= 1.0, host.name
 
 
 def vm_named(vms: list[Vm], name: str) -> Vm:

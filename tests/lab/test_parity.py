@@ -17,6 +17,7 @@ from tests.lab.hosts import host_ip
 from tests.lab.lab import Lab
 from tests.ssh.served import Served, serve
 from vdctui.drivers.ssh import SshDriver, commands
+from vdctui.drivers.ssh.clocks import parse_nodecpustats, parse_processes
 from vdctui.drivers.ssh.events import event_command, parse_event
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.parsers import (
@@ -49,6 +50,7 @@ def colon_keys(text: str) -> set[str]:
 PARSED: list[tuple[str, Callable[[str], Any]]] = [
     ("nodeinfo", lambda t: {f.name for f in fields(parse_nodeinfo(t))} | colon_keys(t)),
     ("nodememstats", lambda t: (parse_nodememstats(t) > 0, colon_keys(t))),
+    ("nodecpustats", lambda t: (parse_nodecpustats(t).total_ns > 0, colon_keys(t))),
     ("list --all --name", lambda t: len(parse_names(t)) >= 1),
     ("list --all --name --persistent", lambda t: len(parse_names(t)) >= 1),
     ("list --all --name --autostart", lambda t: parse_names(t)),
@@ -65,6 +67,7 @@ PARSED: list[tuple[str, Callable[[str], Any]]] = [
 COMMANDS = {
     "nodeinfo": ["nodeinfo"],
     "nodememstats": ["nodememstats"],
+    "nodecpustats": ["nodecpustats"],
     "list --all --name": ["list", "--all", "--name"],
     "list --all --name --persistent": ["list", "--all", "--name", "--persistent"],
     "list --all --name --autostart": ["list", "--all", "--name", "--autostart"],
@@ -152,5 +155,41 @@ async def test_same_event_lines(
             await lines.aclose()  # type: ignore[attr-defined]
             seen.append((event.kind, event.detail, event.ts is not None))
         assert seen[0] == seen[1] == ("lifecycle", "Stopped Destroyed", True)
+    finally:
+        await emu_driver.close()
+
+
+async def test_same_poll_with_the_process_probe(
+    lab: Lab, lab_driver: SshDriver, guests: Guests, emulated: Served
+) -> None:
+    """The poll as the driver sends it (a virsh script, then the process probe for each
+    VM's uptime): the same sections, and the probe read the same way on both."""
+    lab_vm = guests.define("parity-poll", 3)
+    fleet = emulated.fleet
+    emu_vm = running_vm_on_shared_storage(fleet)
+    emu_driver = emulated.driver()
+    try:
+        found = []
+        for driver, host, vm in (
+            (lab_driver, lab_driver.inventory.hosts[2], lab_vm),
+            (emu_driver, emu_driver.inventory.host(fleet.vms[emu_vm].host), emu_vm),
+        ):
+            assert host is not None
+            sections = commands.Sections()
+            out = await driver.pool.run(host, commands.poll(host.uri, sections))
+            parts = sections.split(out.stdout)
+            probe = parse_processes(parts["processes"])
+            assert probe is not None, out.stdout[-400:]
+            assert probe.uptime_of("driver") is None  # libvirtd's own pidfile, skipped
+            uptime = probe.uptime_of(vm)
+            found.append(
+                (
+                    sorted(parts),
+                    probe.ticks_per_s,
+                    uptime is not None and uptime >= 0,
+                    colon_keys(parts["nodecpustats"]),
+                )
+            )
+        assert found[0] == found[1]
     finally:
         await emu_driver.close()

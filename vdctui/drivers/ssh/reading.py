@@ -1,24 +1,32 @@
 """Reading one host: the poll (one virsh script), details where needed, CPU from deltas.
 
 The poll asks for `nodeinfo`, `nodememstats` (the machine's memory: `nodeinfo`'s
-may be one NUMA node), the domain names (all, persistent, autostart),
-`domstats --raw` and the storage pools, in one exec. A second exec asks, only
+may be one NUMA node), `nodecpustats`, the domain names (all, persistent,
+autostart), `domstats --raw` and the storage pools, then (on qemu:///system) runs
+the process probe for each VM's uptime, in one exec. A second exec asks, only
 where needed, for `dominfo` (domstats without figures, as libvirt's test driver
 prints them) and `domiflist` (a VM first seen, or whose interfaces changed).
 
 CPU % is the change of `cpu.time` over wall time, measured between samples at
 least `min_interval_s` apart (closer samples keep the last figure, as SSH
 latency would swamp the interval); a VM's first sample, or its first after a
-restart, is unknown (None), never 0.
+restart, is unknown (None), never 0. The host's CPU % is its own (nodecpustats
+deltas, `clocks.HostCpuMeter`): unknown on the first poll, known from the second.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.clocks import (
+    HostCpuMeter,
+    NodeCpuTimes,
+    parse_nodecpustats,
+    parse_processes,
+)
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.parsers import (
     DomInfo,
@@ -82,15 +90,14 @@ class HostReader:
     def __init__(self, pool: ConnectionPool, cpu: CpuMeter | None = None) -> None:
         self.pool = pool
         self.cpu = cpu or CpuMeter()
+        self.host_cpu = HostCpuMeter()
         self._nics: dict[str, tuple[tuple[str, ...], tuple[Nic, ...]]] = {}
 
     async def read(self, inv: InventoryHost) -> HostSnapshot:
         """One host's facts and VMs; raises HostUnreachable or VirshOutputError."""
         sections = commands.Sections()
         sent = time.monotonic()
-        out = await self.pool.run(
-            inv, commands.virsh_script(inv.uri, commands.poll_commands(sections))
-        )
+        out = await self.pool.run(inv, commands.poll(inv.uri, sections))
         at = (sent + time.monotonic()) / 2  # when domstats most likely ran
         parts = sections.split(out.stdout)
         if "end" not in parts:
@@ -106,6 +113,7 @@ class HostReader:
         stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
         pools = tuple(parse_names(parts.get("pools", "")))
         knows_persistence = "persistent" in parts and "autostart" in parts
+        processes = parse_processes(parts.get("processes", ""))
         infos, nics = await self._details(inv, names, stats)
         vms: dict[str, Vm] = {}
         for name in names:
@@ -131,11 +139,16 @@ class HostReader:
                 nics=nics.get(name, ()),
                 persistent=(name in persistent) if knows_persistence else None,
                 autostart=(name in autostart) if knows_persistence else None,
+                uptime_s=processes.uptime_of(name) if processes is not None else None,
             )
         for key in [k for k in self._nics if k.startswith(f"{inv.name}/")]:
             if key.partition("/")[2] not in vms:
                 del self._nics[key]
         host = host_from_node(inv, node, vms, pools, memory_mib=memory_mib)
+        times = _node_cpu(parts.get("nodecpustats", ""))
+        busy = self.host_cpu.sample(inv.name, times)
+        if times is not None:  # the host's own figure (unknown on its first sample)
+            host = replace(host, cpu_util=busy)
         return HostSnapshot(host, vms, pools, time.monotonic())
 
     async def _details(
@@ -179,6 +192,16 @@ class HostReader:
             key = _nic_key(stats[name]) if name in stats else ("?",)
             self._nics[f"{inv.name}/{name}"] = (key, found)
         return infos, nics
+
+
+def _node_cpu(text: str) -> NodeCpuTimes | None:
+    """nodecpustats' figures; None where the host's libvirt does not give them."""
+    if not text.strip():
+        return None
+    try:
+        return parse_nodecpustats(text)
+    except VirshOutputError:
+        return None
 
 
 def _state_code(state: VmState) -> int:

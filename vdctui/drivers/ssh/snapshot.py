@@ -90,11 +90,13 @@ def vm_from_stats(
     nics: tuple[Nic, ...] = (),
     persistent: bool | None = None,
     autostart: bool | None = None,
+    uptime_s: float | None = None,
 ) -> Vm:
     """A Vm from domstats, filled in from dominfo where domstats lacks figures.
 
     What virsh does not report stays unknown: CPU % before two samples, memory
-    used without `balloon.rss`, and uptime (libvirt does not tell it).
+    used without `balloon.rss`, and uptime where the host's QEMU processes could not be
+    read (libvirt does not tell it).
     """
     state = stats.state
     rss_kib = stats.get_int("balloon.rss")
@@ -123,7 +125,7 @@ def vm_from_stats(
         datastore=datastore_of(stats.fields.get("block.0.path", ""), pools),
         uuid=info.uuid if info is not None else "",
         cpu_util=cpu_util if running else 0.0,
-        uptime_s=None,
+        uptime_s=uptime_s if state in ACTIVE else None,
         state_reason=state_reason(stats.get_int("state.state"), stats.get_int("state.reason")),
         memory_used_mib=rss_kib // 1024 if rss_kib is not None and state in ACTIVE else None,
         nics=nics,
@@ -143,7 +145,8 @@ def host_from_node(
     memory_mib: int | None = None,
 ) -> Host:
     """The host's facts (memory: `nodememstats` when given, else nodeinfo's), and its
-    CPU % from its VMs' (unknown while any running VM's is). Power needs a BMC: None."""
+    CPU % from its VMs' (unknown while any running VM's is; the reader replaces it with
+    the host's own where the host gives nodecpustats). Power needs a BMC: None."""
     active = [vm for vm in vms.values() if vm.state in ACTIVE]
     utils = [vm.cpu_util for vm in active if vm.state is VmState.RUNNING]
     busy = None
