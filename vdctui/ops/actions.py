@@ -37,6 +37,7 @@ class Action(enum.Enum):
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
     )
+    VM_RESIZE_END = ActionSpec("vm.resize.end", Role.VIEWER, "The end of a resize", change=False)
     VM_CREATE_END = ActionSpec(
         "vm.create.end", Role.VIEWER, "The end of a VM creation", change=False
     )

@@ -27,7 +27,15 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import creation, maintenance, placement, pools, recovery, scheduling, tasks
+from vdctui.ops import (
+    creation,
+    maintenance,
+    pools,
+    recovery,
+    resizing,
+    scheduling,
+    tasks,
+)
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity
@@ -277,50 +285,13 @@ class Console(FleetReads):
 
     def check_resize(self, vm: Vm, vcpus: int | None, memory_mib: int | None) -> None:
         """Refuse a resize outside the VM's maxima or its host's room (usable live by the TUI)."""
-        if vcpus is None and memory_mib is None:
-            raise Refused("Say what to change: vCPUs, memory or both.")
-        if vcpus is not None and not 1 <= vcpus <= vm.max_vcpus:
-            raise Refused(f"{vm.name} can have 1 to {vm.max_vcpus} vCPUs, not {vcpus}.")
-        if memory_mib is not None and not 1 <= memory_mib <= vm.max_memory_mib:
-            raise Refused(
-                f"{vm.name} can have 1 to {vm.max_memory_mib} MiB of memory, not {memory_mib} MiB."
-            )
-        if vm.host is None or not placement.holds_resources(vm):
-            return
-        extra_vcpus = max((vcpus or vm.vcpus) - vm.vcpus, 0)
-        extra_memory = max((memory_mib or vm.memory_mib) - vm.memory_mib, 0)
-        the_pool = self.store.pool(vm.pool) if vm.pool else None
-        if the_pool is not None and (extra_vcpus or extra_memory):
-            pools.check_admission(
-                the_pool,
-                self.store.pools(),
-                self.store.vms(),
-                self.store.hosts(),
-                add_vcpus=extra_vcpus,
-                add_memory_mib=extra_memory,
-                what=f"Growing {vm.name}",
-                maintenance=self.store.hosts_in_maintenance(),
-            )
-        host = self.host(vm.host)
-        held = placement.allocations(self.store.vms(host=vm.host))
-        ratios = placement.Ratios.of(self.store.pool(vm.pool) if vm.pool else None)
-        reason = placement.why_not_fits(
-            host, held.get(host.name, placement.Allocation()), extra_vcpus, extra_memory, ratios
-        )
-        if reason:
-            raise Refused(f"{vm.name} cannot grow on {host.name}: {reason}.")
+        resizing.check_resize(self, vm, vcpus, memory_mib)
 
     async def resize_vm(
         self, name: str, *, vcpus: int | None = None, memory_mib: int | None = None
     ) -> Vm:
         async def work() -> Vm:
-            vm = self._idle_vm(name)
-            self.check_resize(vm, vcpus, memory_mib)
-            if vcpus is not None and vcpus != vm.vcpus:
-                await self.driver.set_vcpus(name, vcpus)
-            if memory_mib is not None and memory_mib != vm.memory_mib:
-                await self.driver.set_memory(name, memory_mib)
-            return await self.refresh_vm(name)
+            return await resizing.resize(self, self._idle_vm(name), vcpus, memory_mib)
 
         params = {"vcpus": vcpus, "memory_mib": memory_mib}
         return await self.change(Action.VM_RESIZE, name, params, work)
@@ -597,6 +568,8 @@ class Console(FleetReads):
 
         async def work() -> maintenance.Evacuation:
             self.host(host)
+            if (conflict := self.store.conflict_on(host)) is not None:
+                raise Refused(busy_sentence(conflict))
             where = self.store.maintenance_reasons().get(host)
             interrupted = where == maintenance.INTERRUPTED_EVACUATION
             if resume and not interrupted:

@@ -33,6 +33,7 @@ from vdctui.ops.scheduler.view import holds_resources
 from vdctui.ops.scheduling import fleet_view, request_for
 from vdctui.ops.tasks import end_task
 from vdctui.store import Store
+from vdctui.store.history import CLAIMS_OF, TaskConflict
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -244,12 +245,20 @@ async def run_evacuation(
     and stays flagged only if every VM left. Raises Failed when the host is not empty."""
     store = console.store
     refuse_stuck(plan)
-    task = store.create_task(
-        "maintenance",
-        plan.host,
-        console.identity.actor,
-        {"moves": len(plan.moves), "max_per_host": plan.max_per_host, "max_total": plan.max_total},
-    )
+    try:  # the host and every VM to move, claimed in the transaction that records the task
+        task = store.create_task(
+            "maintenance",
+            plan.host,
+            console.identity.actor,
+            {
+                "moves": len(plan.moves),
+                "max_per_host": plan.max_per_host,
+                "max_total": plan.max_total,
+            },
+            claims=[plan.host, *(m.vm for m in plan.moves)],
+        )
+    except TaskConflict as exc:
+        raise Refused(f"{exc}; wait for it to end or cancel it first.") from None
     store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
     store.set_maintenance(plan.host, True, actor=console.identity.actor, reason=ENTERING)
     evacuation = Evacuation(plan, task.id)
@@ -289,6 +298,7 @@ async def run_evacuation(
                 evacuation.failed[planned.vm] = result.reason or result.outcome.value
             report()
 
+    claiming = CLAIMS_OF.set(task.id)  # the moves carry out this task's claims
     try:
         await asyncio.gather(*(move(m) for m in plan.moves))
     except asyncio.CancelledError:
@@ -298,6 +308,7 @@ async def run_evacuation(
         evacuation.error = str(exc) or type(exc).__name__
         raise
     finally:
+        CLAIMS_OF.reset(claiming)
         await _finish(console, evacuation)
     return evacuation
 

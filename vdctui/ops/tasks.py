@@ -23,6 +23,7 @@ from vdctui.store import Store
 END_ACTIONS = {
     "migrate": Action.VM_MIGRATE_END,
     "create": Action.VM_CREATE_END,
+    "resize": Action.VM_RESIZE_END,
     "maintenance": Action.MAINTENANCE_END,
     "ha-restart": Action.HA_RESTART_END,
     "balance": Action.BALANCE_APPLY_END,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from vdctui.model import (
@@ -35,9 +36,14 @@ _ACTIVE = (TaskState.QUEUED.value, TaskState.RUNNING.value)
 _OWNER_COLUMNS = "owner_host, owner_pid, owner_started, owner_session, heartbeat"
 _OWNED_SELECT = _TASK_SELECT.replace(" FROM tasks", f", {_OWNER_COLUMNS} FROM tasks")
 
+# The task whose claims the work running now carries out (an evacuation's moves): its
+# claims do not refuse the tasks that work records (see `create_task`).
+CLAIMS_OF: ContextVar[int | None] = ContextVar("CLAIMS_OF", default=None)
+
 # What another process's task is doing to its target, for a refusal.
 _DOING = {
     "migrate": "migrated",
+    "resize": "resized",
     "maintenance": "evacuated",
     "create": "created",
     "ha-restart": "restarted by HA",
@@ -112,12 +118,13 @@ class HistoryStore(StoreBase):
 
         `claims`: the VMs or hosts the task changes. In the same write transaction
         that records the task, a live task of any process already changing one of
-        them raises `TaskConflict` (nothing written): two processes can never both
-        start changing the same thing."""
+        them (its target, or one of its claims) raises `TaskConflict` (nothing
+        written): two processes can never both start changing the same thing. The
+        claims of the task in `CLAIMS_OF` (the work it is carrying out) do not count."""
         owner = self.owner
         with self._db.atomic():
             for name in claims:
-                busy = self._live_task_on(name)
+                busy = self._live_task_on(name, besides=CLAIMS_OF.get())
                 if busy is not None:
                     raise TaskConflict(name, busy)
             cursor = self._db.execute(
@@ -138,16 +145,26 @@ class HistoryStore(StoreBase):
                     time.time(),
                 ],
             )
-        return self._task_or_raise(int(cursor.lastrowid or 0))
+            task_id = int(cursor.lastrowid or 0)
+            others = sorted({n for n in claims if n != target})
+            self._db.conn.executemany(
+                "INSERT INTO task_claims (task_id, name) VALUES (?, ?)",
+                [(task_id, n) for n in others],
+            )
+        return self._task_or_raise(task_id)
 
     def conflict_on(self, name: str) -> TaskConflict | None:
-        """The live task (of any process) changing VM or host `name` now, as a conflict."""
-        task = self._live_task_on(name)
+        """The live task (of any process) changing VM or host `name` now, as a conflict
+        (not the task in `CLAIMS_OF`, whose work is asking)."""
+        task = self._live_task_on(name, besides=CLAIMS_OF.get())
         return None if task is None else TaskConflict(name, task)
 
-    def _live_task_on(self, name: str) -> Task | None:
-        sql = f"{_OWNED_SELECT} WHERE target = ? AND state IN (?, ?)"
-        for row in self._db.execute(sql, [name, *_ACTIVE]):
+    def _live_task_on(self, name: str, besides: int | None = None) -> Task | None:
+        sql = (
+            f"{_OWNED_SELECT} WHERE state IN (?, ?) AND id IS NOT ? AND (target = ? "
+            "OR id IN (SELECT task_id FROM task_claims WHERE name = ?)) ORDER BY id"
+        )
+        for row in self._db.execute(sql, [*_ACTIVE, besides, name, name]):
             if owners.alive(row[11:], time.time()):
                 return _task(row)
         return None

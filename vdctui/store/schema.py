@@ -337,6 +337,26 @@ def migration_8(db: Database) -> None:
         db.execute(f"ALTER TABLE tasks ADD COLUMN {column} {kind}")
 
 
+def migration_9(db: Database) -> None:
+    """What a task changes besides its target (an evacuation's host and VMs), claimed in
+    the transaction that records it; changes asked of the process that holds the
+    embedded fleet by the others (vdctui.fleet_sharing)."""
+    db.execute("CREATE TABLE task_claims (task_id INTEGER NOT NULL, name TEXT NOT NULL)")
+    db.table("task_claims").create_index(["name"])
+    db.table("tasks").create_index(["target"])
+    db.execute(
+        """CREATE TABLE fleet_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            action TEXT NOT NULL, target TEXT NOT NULL, params TEXT NOT NULL,
+            actor TEXT NOT NULL, role TEXT NOT NULL, asked REAL NOT NULL,
+            asker_host TEXT, asker_pid INTEGER, asker_started TEXT,
+            state TEXT NOT NULL, taker TEXT, taker_host TEXT, taker_pid INTEGER,
+            taker_started TEXT, answer TEXT NOT NULL DEFAULT '{}',
+            error TEXT NOT NULL DEFAULT '', task_id INTEGER, ended REAL)"""
+    )
+    db.table("fleet_requests").create_index(["state"])
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -346,6 +366,7 @@ MIGRATIONS: list[Migration] = [
     migration_6,
     migration_7,
     migration_8,
+    migration_9,
 ]
 
 
