@@ -66,7 +66,9 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
 
     if parsed.warnings:  # shown as the identity's note: on stderr, in the TUI as a warning
         identity = replace(identity, note=" ".join((identity.note, *parsed.warnings)).strip())
-    driver = SshDriver(parsed, book, on_refused=refused)
+    # VM definitions kept for HA restarts, beside the db (hosts with a BMC only)
+    definitions = db.parent / f"{db.name}.definitions"
+    driver = SshDriver(parsed, book, on_refused=refused, definitions=definitions)
     console = Console(store, driver, identity)
     return console if store.writable else following_the_store(console, "")
 

@@ -133,8 +133,13 @@ class Sushy:
                 self.kill()
 
 
-def start_sushy(directory: Path, systems: list[dict[str, object]] | None = None) -> Sushy:
-    """Start the emulator and wait until it answers over verified HTTPS."""
+def start_sushy(
+    directory: Path,
+    systems: list[dict[str, object]] | None = None,
+    extra: dict[str, object] | None = None,
+) -> Sushy:
+    """Start the emulator and wait until it answers over verified HTTPS; `extra`: more config
+    (e.g. EXTERNAL_NOTIFICATION_URL)."""
     ca_path, ca_key, ca_cert = make_ca(directory, "test-ca")
     cert, key = make_server_cert(directory, ca_key, ca_cert)
     htpasswd = directory / "htpasswd"
@@ -154,6 +159,7 @@ def start_sushy(directory: Path, systems: list[dict[str, object]] | None = None)
         f"SUSHY_EMULATOR_AUTH_FILE = {str(htpasswd)!r}\n"
         f"SUSHY_EMULATOR_STATE_DIR = {str(directory / 'state')!r}\n"
         f"SUSHY_EMULATOR_FAKE_SYSTEMS = {systems!r}\n"
+        + "".join(f"{key} = {value!r}\n" for key, value in (extra or {}).items())
     )
     log = directory / "sushy.log"
     with log.open("wb") as out:

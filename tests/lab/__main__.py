@@ -1,4 +1,5 @@
-"""`python -m tests.lab up N [--write-inventory FILE] [--migration p2p|direct] | down | status`
+"""`python -m tests.lab up N [--bmc] [--write-inventory FILE] [--migration p2p|direct]`,
+`down`, `status`.
 
 Also: `virsh N ARGS...` (virsh run directly on host N), `ssh N CMD...`,
 `vmxml NAME [MEM_MiB] [DIRTY_MiB]` (a tiny guest's domain XML).
@@ -25,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("count", type=int)
     up.add_argument("--write-inventory", type=Path, metavar="FILE.toml")
     up.add_argument("--migration", choices=MIGRATION_KINDS, default="p2p")
+    up.add_argument(
+        "--bmc", action="store_true", help="give each host a Redfish BMC that cuts its power"
+    )
     sub.add_parser("down", help="stop and remove everything the lab made")
     sub.add_parser("status", help="what runs")
     virsh = sub.add_parser("virsh", help="virsh run directly on host N")
@@ -41,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     lab = Lab()
     try:
         if args.command == "up":
-            lab.up(args.count)
+            lab.up(args.count, bmcs=args.bmc)
             if args.write_inventory:
-                path = write_inventory(lab, args.write_inventory, args.migration)
+                path = write_inventory(lab, args.write_inventory, args.migration, bmc=args.bmc)
                 print(f"inventory: {path} (vdctui --inventory {path} host list)")
             print(lab.status())
         elif args.command == "down":

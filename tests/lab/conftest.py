@@ -63,7 +63,8 @@ def lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     try:
         # another session's lab (a helper running the suite on the same machine) is
         # waited for, never taken down
-        took = lab.up(HOSTS, hold=True, wait_s=240)  # within pytest-timeout
+        # each host with a Redfish BMC (sushy-tools) that really cuts its power
+        took = lab.up(HOSTS, hold=True, wait_s=240, bmcs=True)  # within pytest-timeout
     except LabError as exc:
         pytest.fail(f"the lab did not come up: {exc}")
     _say(request.config, f"\nlab: {HOSTS} hosts up in {took:.1f}s; guests use {lab.accel.upper()}")
@@ -93,6 +94,13 @@ def lab_inventory(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An inventory of the lab: labh1 and labh3 migrate p2p, labh2 direct."""
     path = tmp_path_factory.mktemp("lab") / "lab.toml"
     return write_inventory(lab, path, ["p2p", "direct", "p2p"])
+
+
+@pytest.fixture(scope="session")
+def lab_bmc_inventory(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lab's inventory with each host's BMC keys (bmc, bmc_system, user, password, CA)."""
+    path = tmp_path_factory.mktemp("lab-bmc") / "lab.toml"
+    return write_inventory(lab, path, "p2p", bmc=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.lab import making
+from tests.lab import bmc, making
 from tests.lab.guests import write_halt_image
 from tests.lab.hosts import (
     BRIDGE,
@@ -144,12 +144,15 @@ class Lab:
             return None
         return pid if alive(pid) and pid != os.getpid() else None
 
-    def up(self, count: int, *, hold: bool = False, wait_s: float = 0.0) -> float:
+    def up(
+        self, count: int, *, hold: bool = False, wait_s: float = 0.0, bmcs: bool = False
+    ) -> float:
         """Bring up hosts labh1..labhN (tearing down a lab left from before); seconds taken.
 
         `hold`: this process holds the lab until it takes it down (a test session); a lab
         held by another live process is never taken down by `up`: it waits up to `wait_s`
-        for it to go, then refuses (one machine has room for one lab)."""
+        for it to go, then refuses (one machine has room for one lab). `bmcs`: each host
+        also gets a Redfish BMC that really cuts its power (`tests/lab/bmc.py`)."""
         if not 1 <= count <= 9:
             raise LabError(f"A lab has 1 to 9 hosts, not {count}.")
         if os.geteuid() != 0:
@@ -171,6 +174,8 @@ class Lab:
             self.down()
         try:
             self._up(count)
+            if bmcs:
+                bmc.start(self.state, count)
             if hold:
                 (self.state / "owner").write_text(str(os.getpid()))
         except BaseException:
@@ -334,6 +339,7 @@ class Lab:
     def down(self) -> float:
         """Stop every process the lab started and remove everything it made; seconds taken."""
         started = time.monotonic()
+        bmc.stop(self.state)
         hosts = self.hosts()
         for host in hosts:
             if alive(host.pid("sup")) and alive(host.pid("libvirtd")):
@@ -380,7 +386,8 @@ class Lab:
         netns = _sh("ip", "netns", "list", check=False, quiet=True).stdout.split()
         links = _sh("ip", "-br", "link", check=False, quiet=True).stdout.split("\n")
         return {
-            "processes": [str(p) for h in hosts for p in self._recorded_pids(h)],
+            "processes": [str(p) for h in hosts for p in self._recorded_pids(h)]
+            + [str(p) for p in bmc.pids(self.state)],
             "namespaces": [n for n in netns if n.startswith(NETNS_PREFIX)],
             "links": [ln.split()[0] for ln in links if ln.startswith((BRIDGE, NETNS_PREFIX))],
             "cgroups": [str(c) for h in hosts for c in h.cgroups if c.exists()],

@@ -93,6 +93,11 @@ class HostDriver(abc.ABC):
     @abc.abstractmethod
     async def define(self, spec: VmSpec, host: str) -> Vm: ...
 
+    async def define_again(self, spec: VmSpec, host: str) -> Vm:
+        """Define on `host` a VM whose host was fenced (HA): from the definition the driver
+        saved of it where it keeps one, else as `define` does."""
+        return await self.define(spec, host)
+
     @abc.abstractmethod
     async def undefine(self, name: str) -> None: ...
 

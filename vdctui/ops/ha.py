@@ -209,7 +209,7 @@ async def _restart_one(
             network=vm.network,
             pool=vm.pool,
         )
-        await console.driver.define(spec, target)
+        await console.driver.define_again(spec, target)
         await console.driver.start(vm.name)
         view.claim(target, vm.vcpus, vm.memory_mib)
         await console.refresh_vm(vm.name)

@@ -14,6 +14,7 @@ import asyncio
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 
 from vdctui.drivers.base import (
     HostDriver,
@@ -25,6 +26,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
+from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
@@ -66,6 +68,7 @@ class SshDriver(HostDriver):
         reuse_s: float = 1.0,
         progress_interval_s: float = 0.5,
         event_poll_s: float = 2.0,
+        definitions: Path | None = None,
     ) -> None:
         self.inventory = inventory
         self.pool = ConnectionPool(inventory, book, limits=limits, on_refused=on_refused)
@@ -83,15 +86,30 @@ class SshDriver(HostDriver):
         self._channels: dict[str, EventChannel] = {}
         self.safety_poll_s = SAFETY_POLL_S
         self.power = BmcPower()  # hosts with a `bmc` in the inventory: power, watts, fencing
+        self.definitions = SavedDefinitions(definitions)  # of VMs on hosts with a BMC
 
     # --- polling -----------------------------------------------------------------------
 
     async def _poll(self, inv: InventoryHost) -> HostSnapshot:
         last = self._snapshots.get(inv.name)
         polled, reading = await asyncio.gather(self._poll_ssh(inv, last), self.power.reading(inv))
+        if inv.bmc is not None and polled.answered:  # it may be fenced: keep what HA needs
+            await self._save_definitions(inv, polled)
         snapshot = with_bmc_reading(polled, reading)
         self._record(inv.name, last, snapshot)
         return snapshot
+
+    async def _save_definitions(self, inv: InventoryHost, polled: HostSnapshot) -> None:
+        async def save(name: str) -> None:
+            try:
+                out = await self.pool.run(inv, commands.dumpxml(inv.uri, name, migratable=True))
+            except HostUnreachable:
+                return
+            if out.status == 0:
+                self.definitions.keep(name, out.stdout)
+
+        names = [n for n, vm in polled.vms.items() if not incoming(vm)]
+        await asyncio.gather(*(save(n) for n in names if not self.definitions.has(n)))
 
     async def _poll_ssh(self, inv: InventoryHost, last: HostSnapshot | None) -> HostSnapshot:
         try:
@@ -291,6 +309,9 @@ class SshDriver(HostDriver):
     async def resume(self, name: str) -> None:
         await self._lifecycle("resume", name)
 
+    async def define_again(self, spec: VmSpec, host: str) -> Vm:
+        return await self.define(spec, host, xml=self.definitions.for_restart(spec))
+
     async def undefine(self, name: str) -> None:
         await self._lifecycle("undefine", name)
 
@@ -314,14 +335,14 @@ class SshDriver(HostDriver):
             vm=name,
         )
 
-    async def define(self, spec: VmSpec, host: str) -> Vm:
+    async def define(self, spec: VmSpec, host: str, *, xml: str | None = None) -> Vm:
         inv = self._inv(host)
         await self._run_change(
             inv,
             commands.define_from_stdin(inv.uri),
             f"Defining VM {spec.name}",
             vm=spec.name,
-            input=domain_xml(spec),
+            input=xml or domain_xml(spec),
         )
         self._where[spec.name] = host
         self._publish(
