@@ -9,12 +9,13 @@ from typing import Any
 
 from .faults import FaultOps
 from .power import check_curve
+from .services import ServiceOps
 from .topology import HOST_UP, LOCAL, SHARED, Datastore, Host, Network, Rack, Room, Site
 from .vm import IN_SHUTDOWN, RUNNING, SHUT_OFF
 from .workload import WALK_PERIOD_S, Trace, make_trace, next_random, walk_next
 
 
-class Fleet(FaultOps):
+class Fleet(FaultOps, ServiceOps):
     """A simulated data center advanced by a virtual clock (`step`)."""
 
     # --- inventory ---------------------------------------------------------------
@@ -164,6 +165,8 @@ class Fleet(FaultOps):
             self._run_due()
             if self._shutdowns and self._shutdowns[0][0] <= self.now:
                 self._run_shutdowns()
+            if self.services:
+                self.advance_services(chunk)
 
     def _slice_limit(self) -> float:
         """Fine slices while migrations or shutdowns are pending, coarse ones when quiet."""
@@ -221,6 +224,7 @@ class Fleet(FaultOps):
                 self.schedule_shutdown(v, v.shutdown_at if v.shutdown_at is not None else self.now)
         for h in self.hosts.values():
             self.refresh_host(h)
+        self.restore_services()
 
     # --- summary ---------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import FleetFileError
 from .fleet import Fleet
+from .services import Service
 from .topology import Datastore, Host, Network, Rack, Room, Site
 from .vm import Vm
 from .workload import Trace
@@ -31,6 +32,7 @@ KINDS: dict[str, tuple[Any, str]] = {
     "host": (Host, "hosts"),
     "datastore": (Datastore, "datastores"),
     "vm": (Vm, "vms"),
+    "service": (Service, "services"),
 }
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -424,3 +424,61 @@ class Sighting:
 
     seen_at: float | None  # wall clock; None: never seen
     stale: bool
+
+
+# --- application delivery (services behind a load balancer: the ADC) ------------------
+
+
+class MemberState(enum.StrEnum):
+    """A member as the operator sees it: taking traffic, draining (no new sessions),
+    in maintenance (no traffic at all), or down (its health check fails)."""
+
+    UP = "up"
+    DRAIN = "drain"
+    MAINT = "maint"
+    DOWN = "down"
+
+
+BALANCING_METHODS = ("roundrobin", "leastconn")
+HEALTH_CHECKS = ("tcp", "http", "agent", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceMember:
+    vm: str
+    port: int
+    weight: int = 100  # 0..256, as HAProxy counts it
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A virtual IP and port, a balancing method, a health check, and members."""
+
+    name: str
+    vip: str
+    port: int
+    method: str = "roundrobin"
+    check: str = "tcp"
+    members: tuple[ServiceMember, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStatus:
+    """What the ADC says of one member now (None: it does not say)."""
+
+    vm: str
+    port: int
+    weight: int
+    state: MemberState
+    healthy: bool | None
+    sessions: int | None
+    req_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    service: Service
+    members: tuple[MemberStatus, ...]
+    req_s: float | None
+    error_rate: float | None  # failed requests as a share of requests, recently
+    failed: int | None  # failed requests since the ADC started counting

@@ -17,6 +17,7 @@ from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
 from vdctui.cli.operators import operator
 from vdctui.cli.records import audit, migration, pool, task
+from vdctui.cli.service import service
 from vdctui.cli.trust import trust
 from vdctui.cli.vms import vm
 
@@ -99,7 +100,20 @@ def main(
         ctx.invoke(console)
 
 
-for command in (console, emulate, host, vm, task, migration, pool, audit, ha, balance, operator):
+for command in (
+    console,
+    emulate,
+    host,
+    vm,
+    task,
+    migration,
+    pool,
+    audit,
+    ha,
+    balance,
+    operator,
+    service,
+):
     main.add_command(command)
 host.add_command(trust)
 accept_global_options(main)

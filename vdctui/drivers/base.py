@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from vdctui.model import (
     FleetEvent,
@@ -19,6 +20,9 @@ from vdctui.model import (
     Vm,
     VmSpec,
 )
+
+if TYPE_CHECKING:
+    from vdctui.drivers.adc.base import AdcDriver
 
 
 class DriverError(Exception):
@@ -176,6 +180,10 @@ class HostDriver(abc.ABC):
             f"This {self.backend} driver cannot remove hosts: take the host out of the "
             "inventory file."
         )
+
+    def adc(self) -> AdcDriver | None:
+        """The load balancer in front of this fleet's VMs, if there is one."""
+        return None
 
     # --- events ---
     @abc.abstractmethod

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, ParamSpec, TypeVar
 
 import emulator
+from vdctui.drivers.adc.base import AdcDriver
 from vdctui.drivers.base import (
     DriverError,
     HostDriver,
@@ -98,6 +99,7 @@ class EmulatedDriver(HostDriver):
         self._stepped = asyncio.Event()
         self._clock: asyncio.Task[None] | None = None
         self._last_save = time.monotonic()
+        self._adc: AdcDriver | None = None
 
     # --- the clock -------------------------------------------------------------
 
@@ -350,6 +352,13 @@ class EmulatedDriver(HostDriver):
 
     async def power_on_host(self, name: str) -> None:
         self._change(self.fleet.power_on_host, name)
+
+    def adc(self) -> AdcDriver:
+        from vdctui.drivers.adc.emulated import EmulatedAdc
+
+        if self._adc is None:
+            self._adc = EmulatedAdc(self)
+        return self._adc
 
     async def add_host(self, rack: str, model: str | None = None) -> Host:
         from emulator.growth import add_host

@@ -91,6 +91,11 @@ class Action(enum.Enum):
     AUDIT_SEAL = ActionSpec("audit.seal", Role.ADMIN, "Sealing the audit log")
     HOST_ADD = ActionSpec("host.add", Role.ADMIN, "Adding a host")
     HOST_REMOVE = ActionSpec("host.remove", Role.ADMIN, "Removing a host")
+    SERVICE_CREATE = ActionSpec("service.create", Role.OPERATOR, "Creating a service")
+    SERVICE_MEMBER_ADD = ActionSpec("service.member.add", Role.OPERATOR, "Adding a member")
+    SERVICE_MEMBER_REMOVE = ActionSpec("service.member.remove", Role.OPERATOR, "Removing a member")
+    SERVICE_DRAIN = ActionSpec("service.drain", Role.OPERATOR, "Draining a member")
+    SERVICE_ENABLE = ActionSpec("service.enable", Role.OPERATOR, "Enabling a member")
 
     @property
     def id(self) -> str:

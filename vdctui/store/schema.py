@@ -357,6 +357,21 @@ def migration_9(db: Database) -> None:
     db.table("fleet_requests").create_index(["state"])
 
 
+def migration_10(db: Database) -> None:
+    """Services behind the load balancer (the ADC) and their members (issue 15)."""
+    db.execute(
+        """CREATE TABLE services (
+            name TEXT PRIMARY KEY, vip TEXT NOT NULL, port INTEGER NOT NULL,
+            method TEXT NOT NULL, health_check TEXT NOT NULL)"""
+    )
+    db.execute(
+        """CREATE TABLE service_members (
+            service TEXT NOT NULL REFERENCES services(name) ON DELETE CASCADE,
+            vm TEXT NOT NULL, port INTEGER NOT NULL, weight INTEGER NOT NULL,
+            PRIMARY KEY (service, vm, port))"""
+    )
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -367,6 +382,7 @@ MIGRATIONS: list[Migration] = [
     migration_7,
     migration_8,
     migration_9,
+    migration_10,
 ]
 
 

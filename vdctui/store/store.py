@@ -23,6 +23,7 @@ from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
+from vdctui.store.services import ServiceStore
 from vdctui.store.syslog import SyslogCopy, syslog_setting
 
 
@@ -42,7 +43,15 @@ def expected_tables() -> frozenset[str]:
 BUSY_TIMEOUT_S = 5.0
 
 
-class Store(InventoryStore, PoolStore, HistoryStore, AuditStore, SchedulingStore, OperatorStore):
+class Store(
+    InventoryStore,
+    PoolStore,
+    HistoryStore,
+    AuditStore,
+    SchedulingStore,
+    OperatorStore,
+    ServiceStore,
+):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 
     Synchronous, for one thread or one async loop. `Store(":memory:")` for tests.
