@@ -29,6 +29,7 @@ from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_bytes, parse_duration_s
 
 ROWS_SHOWN = 500  # the newest; older ones are a filter away
+PROGRESS_EVERY_S = 0.5  # the Tasks screen rereads running tasks this often
 
 
 def parse_fields(text: str, keys: tuple[str, ...]) -> dict[str, str]:
@@ -193,6 +194,16 @@ class TasksScreen(RecordsScreen):
         yield ProgressBar(total=100, show_eta=False, id="task-progress")
         yield Static("", id="task-detail")
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(PROGRESS_EVERY_S, self._follow_progress)
+
+    def _follow_progress(self) -> None:
+        """A running task's progress as the store gets it (each sample a migration reads),
+        not only at each sync: the screen follows a copy at least once a second."""
+        if self.is_current and self.ops.tasks(active=True):
+            self.refresh_data()
+
     def fetch(self, fields: dict[str, str]) -> list[Any]:
         tasks = self.ops.tasks(limit=ROWS_SHOWN)
         return [t for t in tasks if all(str(getattr(t, k)) == v for k, v in fields.items())]
@@ -236,6 +247,8 @@ def task_detail(task: Task) -> Text:
             f"{float(d.get('memory_dirty_rate', 0)):.0f} pages/s  "
             f"downtime ~{d.get('downtime')} ms"
         )
+        if d.get("target_state"):  # the copy on the target, as its libvirt says it
+            text.append("\n" + for_terminal(f"target {d.get('to', '')}: {d['target_state']}"))
     return text
 
 
