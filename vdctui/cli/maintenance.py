@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from dataclasses import replace
 
 import click
 
@@ -11,6 +12,7 @@ from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
 from vdctui.cli.output import print_json, say
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
+from vdctui.ops.drain import policy, set_policy
 from vdctui.ops.maintenance import Evacuation, EvacuationPlan
 from vdctui.units import format_bytes
 
@@ -71,6 +73,7 @@ def print_plan(plan: EvacuationPlan) -> None:
     show_default=True,
     help="Concurrent migrations in all.",
 )
+@click.option("--drain", is_flag=True, help="Drain each VM's load-balancer members first.")
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
 def maintenance(
@@ -82,6 +85,7 @@ def maintenance(
     cancel: bool,
     max_per_host: int,
     max_total: int,
+    drain: bool,
     yes: bool,
 ) -> None:
     """Evacuate a host (live-migrate its VMs away) and put it in maintenance.
@@ -125,6 +129,8 @@ def maintenance(
             say(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
             loop.add_signal_handler(signal.SIGINT, lambda: _cancel(evacuation))
 
+        if drain:
+            set_policy(console, replace(policy(console), before_migration=True))
         try:
             return await console.enter_maintenance(
                 name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 
@@ -18,6 +19,7 @@ from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun
 from vdctui.ops.actions import Action
 from vdctui.ops.creation import MAX_COUNT
+from vdctui.ops.drain import forced
 from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
 
@@ -74,13 +76,14 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
 
     @click.argument("name")
     @pass_cli
-    def command(cli: CliContext, name: str, yes: bool = False) -> None:
+    def command(cli: CliContext, name: str, yes: bool = False, force: bool = False) -> None:
         if disruptive and not yes:
             cli.require(action, name)  # refused before it asks
             confirm(f"{verb.capitalize()} VM {name}?")
 
         async def body(console: Console) -> Vm:
-            return await getattr(console, method)(name)
+            with forced() if force else contextlib.nullcontext():
+                return await getattr(console, method)(name)  # type: ignore[no-any-return]
 
         done = cli.run(body)
         say(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
@@ -90,6 +93,9 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
         command = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(
             command
         )
+        command = click.option(
+            "--force", is_flag=True, help="Even if it is a service's last healthy member."
+        )(command)
     return vm.command(verb)(command)
 
 
@@ -163,9 +169,16 @@ def create(cli: CliContext, name: str, flavor: str, pool: str, count: int, no_st
     is_flag=True,
     help="Throttle the guest if it dirties memory faster than the link sends it.",
 )
+@click.option("--drain", is_flag=True, help="Drain its load-balancer members first.")
 @pass_cli
 def migrate(
-    cli: CliContext, name: str, target: str, cold: bool, copy_storage: bool, auto_converge: bool
+    cli: CliContext,
+    name: str,
+    target: str,
+    cold: bool,
+    copy_storage: bool,
+    auto_converge: bool,
+    drain: bool,
 ) -> None:
     """Move a VM to another host, showing progress; Ctrl-C cancels it cleanly."""
 
@@ -177,6 +190,7 @@ def migrate(
             copy_storage=copy_storage,
             auto_converge=auto_converge,
             on_progress=None if cli.as_json else _show_progress,
+            drain_first=True if drain else None,
         )
         say(
             f"task {run.task_id}: migrating {name} {run.source} -> {target} "

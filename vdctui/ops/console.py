@@ -29,6 +29,7 @@ from vdctui.model import (
 )
 from vdctui.ops import (
     creation,
+    drain,
     maintenance,
     pools,
     recovery,
@@ -256,7 +257,8 @@ class Console(FleetReads):
     ) -> Vm:
         async def work() -> Vm:
             self._idle_vm(name)
-            await call(name)
+            async with drain.around(self, action, name):  # its load-balancer members
+                await call(name)
             return await self.refresh_vm(name)
 
         return await self.change(action, name, {}, work)
@@ -374,8 +376,10 @@ class Console(FleetReads):
         copy_storage: bool = False,
         auto_converge: bool = False,
         on_progress: ProgressListener | None = None,
+        drain_first: bool | None = None,
     ) -> MigrationRun:
-        """Start a migration and follow it in the background; `run.wait()` for its end."""
+        """Start a migration and follow it in the background; `run.wait()` for its end.
+        `drain_first`: drain its load-balancer members first (None: as the policy says)."""
         kind = MigrationKind.COLD if cold else MigrationKind.LIVE
         params = {
             "to": target,
@@ -398,6 +402,8 @@ class Console(FleetReads):
                 )
             except TaskConflict as exc:
                 raise Refused(busy_sentence(exc)) from None
+            async with tasks.ending_on_error(self, task.id):
+                await drain.before_migration(self, name, task.id, drain_first)
             started = self.store.now()
             record_id = self.store.start_migration(
                 name, source, target, kind, self.identity.actor, task_id=task.id, started=started
@@ -440,6 +446,7 @@ class Console(FleetReads):
         self, run: MigrationRun, result: MigrationResult, final: dict[str, Any]
     ) -> None:
         self._runs.pop(run.task_id, None)
+        await drain.after_migration(self, run.vm, run.task_id)
         try:
             await self.refresh_vm(run.vm)
         except DriverError:  # its host stopped answering: keep it where the fleet said

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from vdctui.drivers.base import DriverError, FenceNotConfirmed
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
 from vdctui.ops.actions import Action
+from vdctui.ops.drain import back_after_restart
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
@@ -211,6 +212,7 @@ async def _restart_one(
         )
         await console.driver.define_again(spec, target)
         await console.driver.start(vm.name)
+        await back_after_restart(console, vm.name)  # its load-balancer members
         view.claim(target, vm.vcpus, vm.memory_mib)
         await console.refresh_vm(vm.name)
         return target
