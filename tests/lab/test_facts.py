@@ -79,12 +79,16 @@ async def test_cpu_percent_is_cpu_time_over_wall_time(
 ) -> None:
     guests.define("cpu-idle", 1)
     guests.define("cpu-busy", 1, spin=True)
+    meter = lab_driver.reader.cpu
     first = {vm.name: vm for vm in await lab_driver.list_vms("labh1")}
+    own = {name: cpu_seconds(lab, name) for name in ("cpu-idle", "cpu-busy")}
     assert first["cpu-idle"].cpu_util is None and first["cpu-busy"].cpu_util is None
-    # samples closer than a second apart measure SSH latency, not the guest: still unknown
+    # samples closer than the meter's interval would measure SSH latency, not the guest:
+    # still unknown (the interval made long here, so that a slow poll cannot pass it)
+    meter.min_interval_s, interval = 3600.0, meter.min_interval_s
     again = {vm.name: vm for vm in await lab_driver.list_vms("labh1")}
     assert again["cpu-busy"].cpu_util is None
-    own = {name: cpu_seconds(lab, name) for name in ("cpu-idle", "cpu-busy")}
+    meter.min_interval_s = interval
     await asyncio.sleep(2.0)
     measured = {vm.name: vm for vm in await lab_driver.list_vms("labh1")}
     for name, (cpu0, at0) in own.items():
