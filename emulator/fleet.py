@@ -7,15 +7,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .faults import FaultOps
 from .power import check_curve
 from .services import ServiceOps
+from .snapshots import SnapshotOps
 from .topology import HOST_UP, LOCAL, SHARED, Datastore, Host, Network, Rack, Room, Site
 from .vm import IN_SHUTDOWN, RUNNING, SHUT_OFF
 from .workload import WALK_PERIOD_S, Trace, make_trace, next_random, walk_next
 
 
-class Fleet(FaultOps, ServiceOps):
+class Fleet(SnapshotOps, ServiceOps):
     """A simulated data center advanced by a virtual clock (`step`)."""
 
     # --- inventory ---------------------------------------------------------------
@@ -162,6 +162,8 @@ class Fleet(FaultOps, ServiceOps):
                 self.now = end
             if self.migrations:
                 self.advance_migrations(chunk)
+            if self._current_snapshot:
+                self.advance_snapshots(chunk)
             self._run_due()
             if self._shutdowns and self._shutdowns[0][0] <= self.now:
                 self._run_shutdowns()

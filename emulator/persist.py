@@ -18,6 +18,7 @@ from typing import Any
 from .errors import FleetFileError
 from .fleet import Fleet
 from .services import Service
+from .snapshots import Snapshot
 from .topology import Datastore, Host, Network, Rack, Room, Site
 from .vm import Vm
 from .workload import Trace
@@ -33,6 +34,7 @@ KINDS: dict[str, tuple[Any, str]] = {
     "datastore": (Datastore, "datastores"),
     "vm": (Vm, "vms"),
     "service": (Service, "services"),
+    "snapshot": (Snapshot, "snapshots"),
 }
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -188,6 +190,8 @@ class FleetFile:
                     fleet._attach_datastore(obj)
                 elif kind == "vm":
                     fleet._attach(obj)
+                elif kind == "snapshot":
+                    fleet.attach_snapshot(obj)
                 elif kind == "trace":
                     obj = Trace(obj.name, tuple(obj.values), obj.interval_s)
                     fleet.traces[obj.name] = obj

@@ -482,3 +482,19 @@ class ServiceStatus:
     req_s: float | None
     error_rate: float | None  # failed requests as a share of requests, recently
     failed: int | None  # failed requests since the ADC started counting
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One snapshot of a VM, as `virsh snapshot-dumpxml` describes it (vdctui.ops.snapshots)."""
+
+    name: str
+    vm: str
+    parent: str | None  # None: a root of the VM's snapshot tree
+    created: float | None  # wall clock (UNIX time); None: the hypervisor does not say
+    vm_state: str  # the VM's state when taken: "running", "shutoff", "paused", "disk-snapshot"
+    memory: bool  # holds the VM's memory: reverting brings a running VM back running
+    current: bool = False  # the VM's current snapshot (what its disk diverges from)
+    description: str = ""
+    size_bytes: int | None = None  # space it holds on the datastore; None: not known
+    datastore: str = ""

@@ -17,7 +17,9 @@ from ..errors import FleetError, HostUnreachable, NoSuchVm
 from ..fleet import Fleet
 from ..migration import Migration
 from ..vm import CRASHED, IN_SHUTDOWN, PAUSED, RUNNING, SHUT_OFF, Vm
+from . import virsh_snapshots
 from .virsh_host import HostCommands, interfaces, probe_mark, probe_words
+from .virsh_snapshots import SnapshotCommands
 from .words import ShellInjection, Unbalanced, shell_sequence, shell_words, virsh_commands
 
 STATE_CODES = {RUNNING: 1, PAUSED: 3, IN_SHUTDOWN: 4, SHUT_OFF: 5, CRASHED: 6}
@@ -79,6 +81,8 @@ ORDER = {
     "domjobabort": ["domain"],
     "domiflist": ["domain"],
 }
+VALUED.update(virsh_snapshots.VALUED)
+ORDER.update(virsh_snapshots.ORDER)
 VERBS = {
     "start": "started",
     "shutdown": "is being shutdown",
@@ -110,7 +114,7 @@ class Output:
     err: list[str] = field(default_factory=list)
 
 
-class Virsh(HostCommands):
+class Virsh(HostCommands, SnapshotCommands):
     """The virsh of one emulated host of `fleet`.
 
     `resolve_host(address)` maps the host part of a migration URI to a fleet host

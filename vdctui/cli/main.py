@@ -18,6 +18,7 @@ from vdctui.cli.hosts import host
 from vdctui.cli.operators import operator
 from vdctui.cli.records import audit, migration, pool, task
 from vdctui.cli.service import service
+from vdctui.cli.snapshot import snapshot
 from vdctui.cli.trust import trust
 from vdctui.cli.vms import vm
 
@@ -116,4 +117,5 @@ for command in (
 ):
     main.add_command(command)
 host.add_command(trust)
+vm.add_command(snapshot)
 accept_global_options(main)

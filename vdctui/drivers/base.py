@@ -16,6 +16,7 @@ from vdctui.model import (
     Host,
     MigrationProgress,
     MigrationResult,
+    Snapshot,
     Topology,
     Vm,
     VmSpec,
@@ -143,6 +144,21 @@ class HostDriver(abc.ABC):
         auto_converge: bool = False,
     ) -> MigrationHandle:
         """Start a migration; refusals (target down, no shared storage) raise."""
+
+    # --- snapshots (vdctui.ops.snapshots; a driver without them refuses, saying so) ---
+    async def list_snapshots(self, vm: str) -> list[Snapshot]:
+        raise InvalidOperation(f"This {self.backend} driver cannot list snapshots of {vm}.")
+
+    async def create_snapshot(
+        self, vm: str, name: str, *, description: str = "", disk_only: bool = False
+    ) -> Snapshot:
+        raise InvalidOperation(f"This {self.backend} driver cannot snapshot {vm}.")
+
+    async def revert_snapshot(self, vm: str, name: str) -> None:
+        raise InvalidOperation(f"This {self.backend} driver cannot revert {vm} to a snapshot.")
+
+    async def delete_snapshot(self, vm: str, name: str) -> None:
+        raise InvalidOperation(f"This {self.backend} driver cannot delete snapshots of {vm}.")
 
     # --- host power (out-of-band: IPMI/BMC on real hosts) ---
     async def power_off_host(self, name: str) -> None:

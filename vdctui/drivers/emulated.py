@@ -28,6 +28,7 @@ from vdctui.drivers.base import (
     NoSuchHost,
     NoSuchVm,
 )
+from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.model import (
     Datastore,
     DatastoreKind,
@@ -81,7 +82,7 @@ def translated(call: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class EmulatedDriver(HostDriver):
+class EmulatedDriver(EmulatedSnapshots, HostDriver):
     backend = "emulated"
 
     def __init__(

@@ -34,6 +34,11 @@ class Action(enum.Enum):
     VM_RESIZE = ActionSpec("vm.resize", Role.OPERATOR, "Resizing a VM")
     VM_CREATE = ActionSpec("vm.create", Role.OPERATOR, "Creating VMs")
     VM_MIGRATE = ActionSpec("vm.migrate", Role.OPERATOR, "Migrating a VM")
+    VM_SNAPSHOT_CREATE = ActionSpec("vm.snapshot.create", Role.OPERATOR, "Taking a VM snapshot")
+    VM_SNAPSHOT_REVERT = ActionSpec(
+        "vm.snapshot.revert", Role.OPERATOR, "Reverting a VM to a snapshot"
+    )
+    VM_SNAPSHOT_DELETE = ActionSpec("vm.snapshot.delete", Role.OPERATOR, "Deleting a VM snapshot")
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
     )

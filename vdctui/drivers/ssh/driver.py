@@ -36,6 +36,7 @@ from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
 from vdctui.drivers.ssh.power import BmcPower
 from vdctui.drivers.ssh.reading import HostReader
 from vdctui.drivers.ssh.snapshot import HostSnapshot, unreachable_host, with_bmc_reading
+from vdctui.drivers.ssh.snapshots import SshSnapshots
 from vdctui.model import (
     Datastore,
     DatastoreKind,
@@ -55,7 +56,7 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(HostDriver):
+class SshDriver(SshSnapshots, HostDriver):
     backend = "ssh"
 
     def __init__(
