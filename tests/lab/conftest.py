@@ -18,6 +18,7 @@ from tests.lab.guests import (
     dirty_image,
     disk_image,
     domain_xml,
+    qcow2_image,
     write_halt_image,
     write_spin_image,
 )
@@ -131,8 +132,10 @@ class Guests:
         dirty_mib: int = 0,
         vcpus: int = 1,
         disk: bool = False,
+        qcow2: bool = False,
         spin: bool = False,
     ) -> str:
+        """`disk`: a raw disk; `qcow2`: a qcow2 one (internal snapshots need it)."""
         image = (write_spin_image if spin else write_halt_image)(self.lab.images)
         dirty = dirty_image(self.lab.images, dirty_mib) if dirty_mib else None
         xml = domain_xml(
@@ -143,7 +146,13 @@ class Guests:
             max_memory_mib=max_memory_mib,
             vcpus=vcpus,
             dirty=dirty,
-            disk=disk_image(self.lab.images, name) if disk else None,
+            disk=(
+                qcow2_image(self.lab.images, name)
+                if qcow2
+                else disk_image(self.lab.images, name)
+                if disk
+                else None
+            ),
         )
         self.made.append(name)
         self.lab.virsh(host, "define", "/dev/stdin", input=xml)
@@ -164,7 +173,9 @@ class Guests:
         for host in self.lab.hosts():
             for name in self.made:
                 self.lab.virsh(host.number, "destroy", name, check=False)
-                self.lab.virsh(host.number, "undefine", name, check=False)
+                self.lab.virsh(
+                    host.number, "undefine", name, "--snapshots-metadata", check=False
+                )
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import uuid
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -45,6 +46,18 @@ def disk_image(directory: Path, name: str, mib: int = 1) -> Path:
     return path
 
 
+def qcow2_image(directory: Path, name: str, mib: int = 8) -> Path:
+    """A small empty qcow2 disk: internal snapshots (`virsh snapshot-create-as`) need one."""
+    path = directory / f"disk-{name}.qcow2"
+    path.unlink(missing_ok=True)
+    subprocess.run(
+        ["qemu-img", "create", "-q", "-f", "qcow2", str(path), f"{mib}M"],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
 def dirty_image(directory: Path, mib: int) -> Path:
     """`mib` MiB of random bytes (made once per size, kept in the lab's state)."""
     path = directory / f"dirty-{mib}.bin"
@@ -74,7 +87,7 @@ def domain_xml(
     disk: Path | None = None,
     bridge: str = "br0",
 ) -> str:
-    """A tiny VM: no disk, one virtio NIC on `bridge`, VNC on 127.0.0.1, a balloon."""
+    """A tiny VM: no disk (or `disk`: raw, or qcow2 by its suffix), one virtio NIC on `bridge`, VNC on 127.0.0.1, a balloon."""
     max_memory_mib = max_memory_mib or memory_mib
     qemu_ns, extra = "", ""
     if dirty is not None:
@@ -119,9 +132,10 @@ def domain_xml(
 def _disk(path: Path | None) -> str:
     if path is None:
         return ""
+    kind = "qcow2" if path.suffix == ".qcow2" else "raw"
     return (
         "    <disk type='file' device='disk'>\n"
-        "      <driver name='qemu' type='raw'/>\n"
+        f"      <driver name='qemu' type='{kind}'/>\n"
         f"      <source file={quoteattr(str(path))}/>\n"
         "      <target dev='vda' bus='virtio'/>\n"
         "    </disk>\n"

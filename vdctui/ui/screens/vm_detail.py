@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from vdctui.columns import MIGRATION_COLUMNS, cell, when
 from vdctui.escape import for_terminal as safe
@@ -25,6 +25,7 @@ from vdctui.model import (
 from vdctui.ops import Refused
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
+from vdctui.ui.widgets.snapshots import SnapshotsPane
 from vdctui.units import UNKNOWN, format_bytes, format_duration, format_gib, format_mib
 
 EVENTS_SHOWN = 8
@@ -148,6 +149,8 @@ class VmDetailScreen(FleetScreen):
         Binding("escape", "back", "Back", id="vm-detail.back"),
         Binding("h", "show_host", "Show host", id="vm-detail.host"),
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
+        Binding("S", "tab('vm-tab-snapshots')", "Snapshots", id="vm-detail.snapshots"),
+        Binding("O", "tab('vm-tab-overview')", "Overview", id="vm-detail.overview", show=False),
     ]
     MUTATING = {"migrate"}
 
@@ -157,15 +160,31 @@ class VmDetailScreen(FleetScreen):
         self.vm: Vm | None = None
 
     def body(self) -> ComposeResult:
-        with VerticalScroll(id="vm-detail-pane"):
-            yield Static("", id="vm-facts")
-            yield Static("Migrations", classes="vm-detail-title")
-            table: DataTable[Text] = DataTable(id="vm-migrations", cursor_type="row")
-            for heading in HISTORY_HEADINGS:
-                table.add_column(heading.upper())
-            yield table
-            yield Static("Recent events", classes="vm-detail-title")
-            yield Static("", id="vm-events")
+        with TabbedContent(id="vm-tabs"):
+            with (
+                TabPane("Overview", id="vm-tab-overview"),
+                VerticalScroll(id="vm-detail-pane"),
+            ):
+                yield Static("", id="vm-facts")
+                yield Static("Migrations", classes="vm-detail-title")
+                table: DataTable[Text] = DataTable(id="vm-migrations", cursor_type="row")
+                for heading in HISTORY_HEADINGS:
+                    table.add_column(heading.upper())
+                yield table
+                yield Static("Recent events", classes="vm-detail-title")
+                yield Static("", id="vm-events")
+            with TabPane("Snapshots (S)", id="vm-tab-snapshots"):
+                yield SnapshotsPane(self.vm_name)
+
+    def action_tab(self, tab: str) -> None:
+        """Show a tab (S: snapshots, O: overview); the snapshots are read as it opens."""
+        self.query_one("#vm-tabs", TabbedContent).active = tab
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "vm-tab-snapshots":
+            pane = self.query_one(SnapshotsPane)
+            pane.load()
+            pane.query_one(DataTable).focus()
 
     def on_mount(self) -> None:
         self.refresh_data()
@@ -189,6 +208,8 @@ class VmDetailScreen(FleetScreen):
         datastore = next((d for d in topology.datastores if d.name == vm.datastore), None)
         network = next((n for n in topology.networks if n.name == vm.network), None)
         facts.update(vm_facts(vm, host, datastore, network))
+        if self.query_one("#vm-tabs", TabbedContent).active == "vm-tab-snapshots":
+            self.query_one(SnapshotsPane).load()
         self._show_history(vm.name)
         lines = recent_lines(
             self.ops.events(vm=vm.name, limit=EVENTS_SHOWN),
