@@ -173,9 +173,7 @@ class Guests:
         for host in self.lab.hosts():
             for name in self.made:
                 self.lab.virsh(host.number, "destroy", name, check=False)
-                self.lab.virsh(
-                    host.number, "undefine", name, "--snapshots-metadata", check=False
-                )
+                self.lab.virsh(host.number, "undefine", name, "--snapshots-metadata", check=False)
 
 
 @pytest.fixture

@@ -87,7 +87,8 @@ def domain_xml(
     disk: Path | None = None,
     bridge: str = "br0",
 ) -> str:
-    """A tiny VM: no disk (or `disk`: raw, or qcow2 by its suffix), one virtio NIC on `bridge`, VNC on 127.0.0.1, a balloon."""
+    """A tiny VM: no disk (or `disk`: raw, or qcow2 by its suffix), one virtio NIC on
+    `bridge`, VNC on 127.0.0.1, a balloon."""
     max_memory_mib = max_memory_mib or memory_mib
     qemu_ns, extra = "", ""
     if dirty is not None:
