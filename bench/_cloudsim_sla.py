@@ -114,10 +114,13 @@ def interval(
     totals: Totals,
     migration_mb_s: float = 62.5,
     length: float = INTERVAL_S,
+    also_in: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Add one interval [t, t + length) to `totals`. `before`/`after`: each VM's host
     index before and after the migrations decided at t (equal: no migration); d0, d1:
-    the VMs' demand (MIPS) at t and t + length."""
+    the VMs' demand (MIPS) at t and t + length. `also_in` (VMs, hosts): VMs that are
+    also migrating in to another host until they land on `after` (a VM CloudSim's map
+    moves twice in one round sits, migrating in, on both targets meanwhile)."""
     if totals.by_cause is None:
         totals.by_cause = {"pe cap": 0.0, "oversubscribed": 0.0, "migration in": 0.0}
     n_vms = len(before)
@@ -138,6 +141,11 @@ def interval(
         kind[n_vms:] = 2
         mem_vm = np.concatenate([vm_index, flying])
         mem_host = np.concatenate([host_now, after[flying]])
+        if also_in is not None and len(also_in[0]):
+            extra = ram_mb[also_in[0]] / migration_mb_s > start
+            mem_vm = np.concatenate([mem_vm, also_in[0][extra]])
+            mem_host = np.concatenate([mem_host, also_in[1][extra]])
+            kind = np.concatenate([kind, np.full(int(extra.sum()), 2, dtype=np.int8)])
         dem_start = d0 + (d1 - d0) * (start / length)
         dem_end = d0 + (d1 - d0) * (end / length)
         h_alloc, h_req, u_start, alloc, req, over, capped, receiving = _state(

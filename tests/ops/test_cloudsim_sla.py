@@ -72,3 +72,16 @@ def test_consolidation_packs_below_the_overload_target() -> None:
     vms = [VmLoad("a", "h0", 650, 512), VmLoad("b", "h1", 120, 512)]
     # 770 would be under the 80 % target, but above the 70 % packing ceiling: stay put
     assert recommend(hosts, vms, threshold=3, goal="power").moves == ()
+
+
+def test_a_vm_moved_twice_in_one_round_migrates_in_to_both_targets_meanwhile() -> None:
+    # VM 0 (1740 MB: 27.84 s) goes 0 -> 1 -> 2 in one map: hosts 1 and 2 both hold it at
+    # 10 % of what it asks, so both are short of what is asked while it flies
+    f = fleet(2660.0, 2660.0, 2660.0)
+    d = np.array([1000.0, 100.0, 100.0])
+    once, twice = sla.Totals(), sla.Totals()
+    args = (np.array([0, 1, 2]), np.array([2, 1, 2]), np.array([1740.0, 613.0, 613.0]), d, d)
+    sla.interval(f, *args, once)
+    sla.interval(f, *args, twice, also_in=(np.array([0]), np.array([1])))
+    assert twice.violated_s == pytest.approx(once.violated_s + 1740.0 / 62.5)
+    assert twice.lost_in_migration == once.lost_in_migration
