@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
+from vdctui.drivers.adc.base import AdcDriver
 from vdctui.drivers.base import (
     HostDriver,
     HostUnreachable,
@@ -88,6 +89,20 @@ class SshDriver(SshSnapshots, HostDriver):
         self.safety_poll_s = SAFETY_POLL_S
         self.power = BmcPower()  # hosts with a `bmc` in the inventory: power, watts, fencing
         self.definitions = SavedDefinitions(definitions)  # of VMs on hosts with a BMC
+
+    def adc(self) -> AdcDriver | None:
+        """The inventory's first [[adc]] (HAProxy), over this pool; None without one."""
+        if not self.inventory.adcs:
+            return None
+        from vdctui.drivers.adc.haproxy import HaproxyAdc
+
+        entry = self.inventory.adcs[0]
+
+        async def run(command: str) -> tuple[int, str, str]:
+            done = await self.pool.run(entry.host, command, read="set server" not in command)
+            return done.status, done.stdout, done.stderr
+
+        return HaproxyAdc(entry.host.name, entry.socket, run)
 
     # --- polling -----------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ NUMBERS: dict[str, tuple[float, float, bool]] = {
     "port": (1, 65535, True),
 }
 OPTIONAL_NUM = tuple(NUMBERS)
-TOP_LEVEL = ("known_hosts", "ssh_config", "identity", "hosts")
+TOP_LEVEL = ("known_hosts", "ssh_config", "identity", "hosts", "adc")
 
 
 class InventoryError(ValueError):
@@ -124,6 +124,7 @@ class Inventory:
     ssh_config: Path | None = None
     identity: Path | None = None
     warnings: tuple[str, ...] = ()  # usable but risky settings, one sentence each
+    adcs: tuple[Any, ...] = ()  # InventoryAdc: the load balancers ([[adc]], inventory_adc.py)
 
     def host(self, name: str) -> InventoryHost | None:
         for host in self.hosts:
@@ -197,6 +198,7 @@ def load_inventory(path: Path) -> Inventory:
     for index, raw in enumerate(raw_hosts):
         first, last = spans[index] if index < len(spans) else (1, len(top_lines))
         hosts.append(_host(path, text, base, raw, first, last, seen))
+    adcs = _adcs(path, text, base, data.get("adc"), seen)
     warnings = tuple(
         f"{path} line {host.line}: host {host.name!r} does not verify its BMC's TLS "
         "certificate (bmc_insecure = true)."
@@ -204,7 +206,29 @@ def load_inventory(path: Path) -> Inventory:
         if host.bmc is not None and host.bmc.insecure
     )
     return Inventory(
-        path, tuple(hosts), paths["known_hosts"], paths["ssh_config"], paths["identity"], warnings
+        path,
+        tuple(hosts),
+        paths["known_hosts"],
+        paths["ssh_config"],
+        paths["identity"],
+        warnings,
+        adcs,
+    )
+
+
+def _adcs(path: Path, text: str, base: Path, raw: Any, seen: dict[str, int]) -> tuple[Any, ...]:
+    from vdctui.drivers.ssh.inventory_adc import InventoryAdc, adc_tables
+
+    lines = text.splitlines()
+    first = next((n + 1 for n, line in enumerate(lines) if line.strip() == "[[adc]]"), 1)
+    try:
+        tables = adc_tables(raw)
+    except ValueError as exc:
+        raise InventoryError(f"{path} line {first}: {exc}.") from None
+    total = len(text.splitlines())
+    return tuple(
+        InventoryAdc(_host(path, text, base, table, first, total, seen), socket, kind)
+        for table, socket, kind in tables
     )
 
 
