@@ -171,7 +171,7 @@ async def restore(
     start = _now(console)
     while _now(console) - start < policy(console).health_timeout_s:
         members = [m for st in await adc.status(services) for m in st.members if m.vm == vm]
-        if all(m.state is MemberState.UP and m.healthy for m in members):
+        if all(m.state is MemberState.UP and m.healthy is not False for m in members):
             return
         await _tick(console)
 

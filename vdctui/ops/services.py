@@ -138,11 +138,12 @@ async def add_member(
 
 
 def healthy_others(status: ServiceStatus, leaving: set[tuple[str, int]]) -> list[str]:
-    """The members that would still take traffic once `leaving` stop."""
+    """The members that would still take traffic once `leaving` stop (a member without a
+    health check counts as healthy, as the balancer takes it)."""
     return [
         m.vm
         for m in status.members
-        if (m.vm, m.port) not in leaving and m.state is MemberState.UP and m.healthy
+        if (m.vm, m.port) not in leaving and m.state is MemberState.UP and m.healthy is not False
     ]
 
 
