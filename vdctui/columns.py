@@ -79,6 +79,8 @@ HOST_COLUMNS: list[Column] = [
     ("vms", lambda h: h.vm_count),
     ("cpu%", lambda h: format_percent(h.cpu_util)),
     ("mem used", lambda h: format_mib(h.memory_used_mib)),
+    ("power", lambda h: h.power_state or UNKNOWN),  # what its BMC says
+    ("health", lambda h: h.health or UNKNOWN),
     ("watts", lambda h: format_watts(h.power_watts)),
 ]
 

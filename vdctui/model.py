@@ -172,6 +172,10 @@ class Host:
     power_watts: float | None = 0.0  # None without a BMC that says
     vm_count: int = 0
     reason: str = ""  # why a host is unreachable/down, in one sentence
+    # what the host's BMC reports (Redfish PowerState "On"/"Off"/..., Status.Health
+    # "OK"/"Warning"/"Critical"); None: no BMC, or it does not say
+    power_state: str | None = None
+    health: str | None = None
 
     @property
     def usable_cpus(self) -> int:

@@ -55,12 +55,14 @@ def test_power_off_then_fence_through_the_bmc(tmp_path: Path, sushy: Sushy) -> N
     row = host_row(tmp_path, inventory)
     assert row["state"] == "unreachable"  # SSH silent, BMC says On: it may run its VMs
     assert row["power_watts"] is None  # not reported by this BMC: unknown, never 0
+    assert row["power_state"] == "On"  # what the BMC says, beside what SSH says
     result = run(tmp_path, inventory, "host", "power", "off", "kvm-01", "--force", "--yes")
     assert result.exit_code == 0, result.output
     deadline = time.monotonic() + 60  # the emulator applies power changes 1-11 s later
     while host_row(tmp_path, inventory)["state"] != "off":
         assert time.monotonic() < deadline, "the BMC never reported Off"
         time.sleep(0.5)
+    assert host_row(tmp_path, inventory)["power_state"] == "Off"
     result = run(tmp_path, inventory, "ha", "fence", "kvm-01", "--yes")
     assert result.exit_code == 0, result.output
     assert "already reports the power Off" in result.output
@@ -77,6 +79,7 @@ def test_a_refused_certificate_leaves_power_unknown(tmp_path: Path, sushy: Sushy
     inventory = write_inventory(tmp_path, sushy, "")  # no bmc_ca: the test CA is unknown
     row = host_row(tmp_path, inventory)
     assert row["state"] == "unreachable" and row["power_watts"] is None
+    assert row["power_state"] is None and row["health"] is None  # no reading: unknown
     result = run(tmp_path, inventory, "ha", "fence", "kvm-01", "--yes")
     assert result.exit_code == 1
     assert "The fence of host kvm-01 failed" in result.stderr

@@ -36,11 +36,16 @@ def test_it_asks_first_and_no_means_nothing_happens(vdctui: Vdctui) -> None:
     assert states(vdctui)[host] == "up"
 
 
-def test_a_cycle_the_driver_cannot_do_is_one_sentence(vdctui: Vdctui) -> None:
-    result = vdctui("host", "power", "cycle", up_host(vdctui), "--yes")
-    assert result.exit_code == 1
-    assert "cannot power-cycle" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_a_cycle_of_an_emulated_host_stops_its_vms_and_boots_it(vdctui: Vdctui) -> None:
+    host = up_host(vdctui)
+    ran = [v["name"] for v in vdctui.json("vm", "list") if v["host"] == host]
+    result = vdctui("host", "power", "cycle", host, "--yes")
+    assert result.exit_code == 0, result.output
+    assert states(vdctui)[host] == "up"
+    after = {v["name"]: v["state"] for v in vdctui.json("vm", "list") if v["host"] == host}
+    assert ran and all(after[name] == "shut off" for name in ran), after
+    record = vdctui.json("audit", "list")[0]
+    assert (record["action"], record["result"]) == ("host.power-cycle", "ok")
 
 
 def test_force_goes_with_off_only(vdctui: Vdctui) -> None:

@@ -7,20 +7,7 @@ import click
 from vdctui.cli.context import CliContext, confirm, pass_cli
 from vdctui.cli.output import say
 from vdctui.ops import Console
-from vdctui.ops.power import POWER_CHOICES, power, power_action
-
-QUESTIONS = {
-    "on": "Power host {host} on?",
-    "off": "Shut host {host} down (its OS stops every VM still running on it)?",
-    "force-off": "Cut the power of host {host} now (every VM on it stops at once)?",
-    "cycle": "Power-cycle host {host} (every VM on it stops at once)?",
-}
-DONE = {
-    "on": "Host {host}: power on requested.",
-    "off": "Host {host}: graceful shutdown requested.",
-    "force-off": "Host {host}: power cut (ForceOff) requested.",
-    "cycle": "Host {host}: power cycle requested.",
-}
+from vdctui.ops.power import DONE, POWER_CHOICES, QUESTIONS, power, power_action, power_kind
 
 
 @click.command("power")
@@ -37,7 +24,7 @@ def power_host(cli: CliContext, what: str, host: str, force: bool, yes: bool) ->
         raise click.UsageError("--force goes with 'off' only.")
     action, params = power_action(what, force=force)
     cli.require(action, host, params)
-    kind = "force-off" if force else what
+    kind = power_kind(what, force=force)
     if not yes:
         confirm(QUESTIONS[kind].format(host=host))
 

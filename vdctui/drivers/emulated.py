@@ -361,6 +361,11 @@ class EmulatedDriver(EmulatedSnapshots, HostDriver):
             self._adc = EmulatedAdc(self)
         return self._adc
 
+    async def power_cycle_host(self, name: str) -> None:
+        """Off (every VM on it stops at once), then on again."""
+        self._change(self.fleet.power_off_host, name)
+        self._change(self.fleet.power_on_host, name)
+
     async def add_host(self, rack: str, model: str | None = None) -> Host:
         from emulator.growth import add_host
 

@@ -13,6 +13,24 @@ if TYPE_CHECKING:
     from vdctui.ops.console import Console
 
 POWER_CHOICES = ("on", "off", "cycle")
+# what the CLI and the TUI ask first, and say once the BMC took the request
+QUESTIONS = {
+    "on": "Power host {host} on?",
+    "off": "Shut host {host} down (its OS stops every VM still running on it)?",
+    "force-off": "Cut the power of host {host} now (every VM on it stops at once)?",
+    "cycle": "Power-cycle host {host} (every VM on it stops at once)?",
+}
+DONE = {
+    "on": "Host {host}: power on requested.",
+    "off": "Host {host}: graceful shutdown requested.",
+    "force-off": "Host {host}: power cut (ForceOff) requested.",
+    "cycle": "Host {host}: power cycle requested.",
+}
+
+
+def power_kind(what: str, *, force: bool = False) -> str:
+    """The key of QUESTIONS and DONE: "force-off" for `off --force`."""
+    return "force-off" if force and what == "off" else what
 
 
 def power_action(what: str, *, force: bool = False) -> tuple[Action, dict[str, Any]]:

@@ -324,7 +324,8 @@ def store_hosts(
                 host,
                 cpu_util=old.cpu_util,
                 memory_used_mib=old.memory_used_mib,
-                power_watts=old.power_watts,
+                # a BMC that answers says the draw now; else as last seen
+                power_watts=old.power_watts if host.power_state is None else host.power_watts,
                 vm_count=old.vm_count,
             )
             if not host.cpus:  # a driver that never reached it (a new process) knows no facts

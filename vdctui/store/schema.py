@@ -372,6 +372,12 @@ def migration_10(db: Database) -> None:
     )
 
 
+def migration_11(db: Database) -> None:
+    """A host's power state and health as its BMC reports them (NULL: no BMC says)."""
+    db.execute("ALTER TABLE hosts ADD COLUMN power_state TEXT")
+    db.execute("ALTER TABLE hosts ADD COLUMN health TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -383,6 +389,7 @@ MIGRATIONS: list[Migration] = [
     migration_8,
     migration_9,
     migration_10,
+    migration_11,
 ]
 
 

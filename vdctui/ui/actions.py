@@ -261,6 +261,24 @@ def fence(app: VdcApp, host: str) -> None:
     ask(app, question, power_off)
 
 
+def power(app: VdcApp, host: str, what: str, *, force: bool = False) -> None:
+    """`:power HOST on|off|cycle [force]`: the role is checked (and a refusal audited)
+    before anything is asked; the change goes through the door."""
+    from vdctui.ops import power as host_power
+
+    action, params = host_power.power_action(what, force=force)
+    app.ops.host(host)  # an unknown host is refused in one sentence before the question
+    app.ops.require(action, host, params)
+    kind = host_power.power_kind(what, force=force)
+    question = Question(host_power.QUESTIONS[kind].format(host=host), verb=f"Power {kind}")
+
+    async def go() -> None:
+        done = host_power.DONE[kind].format(host=host)
+        await app.act(host_power.power(app.ops, host, what, force=force), done)
+
+    ask(app, question, go)
+
+
 async def restart_vms(app: VdcApp, host: str) -> None:
     from vdctui.ops.ha import restart_vms_of
 

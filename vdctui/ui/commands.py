@@ -17,6 +17,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from vdctui import checks
 from vdctui.ops import Refused
 from vdctui.ops.creation import MAX_COUNT
+from vdctui.ops.power import POWER_CHOICES
 from vdctui.ui import actions
 from vdctui.ui.dialogs import CreateRequest
 from vdctui.units import parse_memory_mib
@@ -134,6 +135,14 @@ async def _fence(app: VdcApp, args: list[str]) -> None:
     actions.fence(app, args[0])
 
 
+async def _power(app: VdcApp, args: list[str]) -> None:
+    _need(args, 2, "power")
+    what, rest = args[1], args[2:]
+    if what not in POWER_CHOICES or rest not in ([], ["force"]) or (rest and what != "off"):
+        raise Refused(usage("power"))
+    actions.power(app, args[0], what, force=bool(rest))
+
+
 async def _restart_vms(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "restart-vms")
     await actions.restart_vms(app, args[0])
@@ -221,6 +230,13 @@ COMMANDS: dict[str, Command] = {
             _balance,
         ),
         Command("fence", "HOST", "Power a failed host off out of band (HA)", _fence, ("host",)),
+        Command(
+            "power",
+            "HOST on|off|cycle [force]",
+            "A host's power through its BMC (off is graceful; force cuts it)",
+            _power,
+            ("host", "power"),
+        ),
         Command(
             "restart-vms",
             "HOST",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from textual.suggester import Suggester
 
 from vdctui.ops import Console
+from vdctui.ops.power import POWER_CHOICES
 from vdctui.ui.commands import ALIASES, COMMANDS, Command
 
 SHOWN = 8  # candidates listed under the line
@@ -66,6 +67,8 @@ def _names(console: Console, kind: str, prefix: str) -> list[str]:
         names = [flavor.name for flavor in console.flavors()]
     elif kind == "pool":
         names = [usage.pool.name for usage in console.pools()]
+    elif kind == "power":
+        names = list(POWER_CHOICES)
     else:
         return []
     return sorted(n for n in names if n.startswith(prefix))

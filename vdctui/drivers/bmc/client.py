@@ -237,18 +237,13 @@ class BmcClient:
         return await self.get(self.system_path)
 
     async def power_state(self) -> str | None:
-        state = (await self.system()).get("PowerState")
-        return state if isinstance(state, str) else None
+        return _word((await self.system()).get("PowerState"))
 
     async def reading(self) -> BmcReading:
         system = await self.system()
         state = system.get("PowerState")
         health = (system.get("Status") or {}).get("Health")
-        return BmcReading(
-            state if isinstance(state, str) else None,
-            health if isinstance(health, str) else None,
-            await self._watts(system),
-        )
+        return BmcReading(_word(state), _word(health), await self._watts(system))
 
     async def _watts(self, system: dict[str, Any]) -> float | None:
         chassis = [_odata_id(c) for c in (system.get("Links") or {}).get("Chassis") or []]
@@ -327,6 +322,13 @@ def _redfish_message(response: httpx.Response) -> str:
             return _printable(message)
     message = error.get("message")
     return _printable(message) if isinstance(message, str) else ""
+
+
+def _word(value: Any) -> str | None:
+    """A short word from the BMC ("On", "OK"), printable; None if it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _printable(value.strip(), 40)
 
 
 def _printable(text: str, limit: int = 200) -> str:

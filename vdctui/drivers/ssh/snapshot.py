@@ -179,7 +179,12 @@ def with_bmc_reading(snapshot: HostSnapshot, reading: BmcReading | None) -> Host
     OFF for a host SSH cannot reach whose BMC reports its power Off (known down, as fenced)."""
     if reading is None:
         return snapshot
-    host = replace(snapshot.host, power_watts=reading.watts)
+    host = replace(
+        snapshot.host,
+        power_watts=reading.watts,
+        power_state=reading.power_state,
+        health=reading.health,
+    )
     if not snapshot.answered and reading.power_state == "Off":
         host = replace(
             host, state=HostState.OFF, reason=f"{host.reason} Its BMC reports the power Off."

@@ -63,6 +63,23 @@ def power_bar(rack: Rack, hosts: Sequence[Host], cells: int) -> Text | None:
     return ratio_bar(known, rack.power_budget_kw * 1000, cells)
 
 
+def host_power(host: Host, rack: Rack | None) -> str:
+    """What the host draws, and its share of its rack's budget."""
+    drawn = watts(host.power_watts)
+    if host.power_watts is None or rack is None or rack.power_budget_kw <= 0:
+        return drawn
+    share = host.power_watts / (rack.power_budget_kw * 1000)
+    return f"{drawn}, {100 * share:.0f}% of the rack's {rack.power_budget_kw:g} kW"
+
+
+def bmc_says(host: Host) -> str:
+    """The power state and health its BMC reports (`—` for what it does not say)."""
+    if host.power_state is None and host.health is None:
+        return f"power {UNKNOWN} (no BMC reading)"
+    state, health = host.power_state or UNKNOWN, host.health or UNKNOWN
+    return f"power {for_terminal(state)}, health {for_terminal(health)}"
+
+
 def state_word(host: Host, maintenance: bool) -> str:
     """The host's state as the operator needs it: a host in maintenance says so."""
     if maintenance and host.state is HostState.UP:
@@ -82,6 +99,8 @@ def host_badges(
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
         if stale:
             label.append(f" {stale}", style="dim")
+        if host.power_state is not None:  # unreachable but On: it may still run its VMs
+            label.append(f" BMC: {for_terminal(host.power_state)}", style="dim")
         return label
     busy = host.cpu_util
     hot = busy is not None and busy >= 0.9
@@ -93,6 +112,8 @@ def host_badges(
         label.append(f" {ratio:.1f}x", style="dim")
     if host.usable_memory_mib and held.memory_mib > 0.9 * host.usable_memory_mib:
         label.append(" mem-full", style="red")
+    if host.health not in (None, "OK"):
+        label.append(f" BMC {for_terminal(host.health or '')}", style="bold red")
     return label
 
 
@@ -195,7 +216,8 @@ def host_detail(
         memory,
         width,
     )
-    _meter(text, "Host power", None, watts(host.power_watts), width)
+    _meter(text, "Host power", None, host_power(host, rack), width)
+    _meter(text, "BMC", None, bmc_says(host), width)
     if rack is not None:
         _meter(
             text,
