@@ -23,6 +23,7 @@ import asyncssh
 from ..errors import HostUnreachable
 from ..fleet import Fleet
 from .events import is_event_loop, stream_events
+from .interactive import converse, is_interactive
 from .virsh import Virsh
 
 LOOPBACK = "127.0.0.1"
@@ -366,6 +367,13 @@ class FleetSshServer:
                 going=lambda: self.answers(host) and not process.channel.is_closing(),
                 timestamp="--timestamp" in command,
             )
+            if not self.answers(host):
+                self.cut_off(host)
+                conn.abort()
+            return
+        if is_interactive(command):
+            with contextlib.suppress(HostUnreachable, BrokenPipeError, ConnectionError):
+                await converse(virsh, process, going=lambda: self.answers(host))
             if not self.answers(host):
                 self.cut_off(host)
                 conn.abort()

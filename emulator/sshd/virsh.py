@@ -112,6 +112,7 @@ class Result:
 class Output:
     out: list[str] = field(default_factory=list)
     err: list[str] = field(default_factory=list)
+    echo_newline: bool = False  # virsh -q ends no echo with a newline; interactive virsh does
 
 
 class Virsh(HostCommands, SnapshotCommands):
@@ -176,7 +177,17 @@ class Virsh(HostCommands, SnapshotCommands):
                 return Result(stderr=f"error: {exc}\n", status=1)
         else:
             commands = [args] if args else []
-        out = Output()
+        return await self._script(commands, stdin, Output())
+
+    async def run_line(self, line: str) -> Result:
+        """One line typed into an interactive virsh (not quiet: an echo ends its line)."""
+        try:
+            commands = virsh_commands(line)
+        except Unbalanced as exc:
+            return Result(stderr=f"error: {exc}\n", status=1)
+        return await self._script(commands, "", Output(echo_newline=True))
+
+    async def _script(self, commands: list[list[str]], stdin: str, out: Output) -> Result:
         status = 0
         for command in commands:
             try:
@@ -256,7 +267,8 @@ class Virsh(HostCommands, SnapshotCommands):
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
         words = rest[1:] if rest[:1] == ["--"] else rest
-        out.out.append(" ".join(words))  # -q: virsh 9 prints echo without a newline
+        # -q: virsh 9 prints echo without a newline
+        out.out.append(" ".join(words) + ("\n" if out.echo_newline else ""))
 
     def cmd_nodeinfo(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output

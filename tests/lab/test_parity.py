@@ -29,6 +29,7 @@ from vdctui.drivers.ssh.parsers import (
     parse_nodeinfo,
     parse_nodememstats,
 )
+from vdctui.drivers.ssh.session import VirshSession
 
 # what the driver reads of `domstats --raw` for a running VM
 DOMSTATS_KEYS = {
@@ -191,5 +192,36 @@ async def test_same_poll_with_the_process_probe(
                 )
             )
         assert found[0] == found[1]
+    finally:
+        await emu_driver.close()
+
+
+async def test_same_interactive_virsh(
+    lab: Lab, lab_driver: SshDriver, guests: Guests, emulated: Served
+) -> None:
+    """A migration's progress is read on an interactive virsh (`VirshSession`): the same
+    asks give the same fields on a lab host and an emulated one."""
+    lab_vm = guests.define("parity-ask", 1)
+    fleet = emulated.fleet
+    emu_vm = running_vm_on_shared_storage(fleet)
+    emu_driver = emulated.driver()
+    try:
+        found = []
+        for driver, host, vm in (
+            (lab_driver, lab_driver.inventory.hosts[0], lab_vm),
+            (emu_driver, emu_driver.inventory.host(fleet.vms[emu_vm].host), emu_vm),
+        ):
+            assert host is not None
+            session = VirshSession(driver.pool, host)
+            try:
+                await session.open()
+                job = parse_jobinfo(await session.ask(commands.domjobinfo_args(vm)))
+                state = (await session.ask(commands.domstate_args(vm))).strip()
+                missing = await session.ask(commands.domstate_args(f"{vm}-none"))
+                echoed = await session.ask(["echo", "one two"])
+            finally:
+                await session.close()
+            found.append((job.job_type, job.fields, state, missing.strip(), echoed))
+        assert found[0] == found[1] == (0, {}, "running (booted)", "", "one two\n")
     finally:
         await emu_driver.close()

@@ -180,11 +180,15 @@ def migrate(
     return virsh(uri, "migrate", *flags, "--domain", name, "--desturi", target_uri)
 
 
-def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
+def domjobinfo_args(name: str, *, completed: bool = False) -> list[str]:
     # --keep-completed: libvirt clears a completed job's figures once read, unless told not
     # to; an operator's own `virsh domjobinfo --completed` should still see them
     extra = ["--completed", "--keep-completed"] if completed else []
-    return virsh(uri, "domjobinfo", "--domain", name, "--rawstats", *extra)
+    return ["domjobinfo", "--domain", name, "--rawstats", *extra]
+
+
+def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
+    return virsh(uri, *domjobinfo_args(name, completed=completed))
 
 
 def dumpxml(uri: str, name: str, *, migratable: bool = False) -> str:
@@ -192,8 +196,12 @@ def dumpxml(uri: str, name: str, *, migratable: bool = False) -> str:
     return virsh(uri, "dumpxml", "--domain", name, *extra)
 
 
+def domstate_args(name: str) -> list[str]:
+    return ["domstate", "--domain", name, "--reason"]
+
+
 def domstate(uri: str, name: str) -> str:
-    return virsh(uri, "domstate", "--domain", name, "--reason")
+    return virsh(uri, *domstate_args(name))
 
 
 def domjobabort(uri: str, name: str) -> str:

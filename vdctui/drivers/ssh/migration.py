@@ -1,7 +1,10 @@
 """A migration over SSH: `virsh migrate` on one channel, progress on others.
 
 Progress: `domjobinfo --rawstats` on the source and `domstate --reason` on the
-target ("paused (starting up)", "paused (migrating)"), sampled together. The
+target ("paused (starting up)", "paused (migrating)"), sampled together, each on
+a long-lived interactive virsh per host (`session.VirshSession`: one libvirt call
+a sample, not an exec, a virsh process and a libvirt connection; one exec each
+where a session cannot be had or stops answering). The
 result: after a success the source has no domain left, so the real figures
 (bytes, rounds, the actual downtime, not the expected one) come from
 `domjobinfo --completed` on the target; after a failure, from the source. An
@@ -28,6 +31,7 @@ from vdctui.drivers.ssh.parsers import (
     parse_jobinfo,
 )
 from vdctui.drivers.ssh.pool import Completed
+from vdctui.drivers.ssh.session import VirshSession
 from vdctui.model import MigrationKind, MigrationOutcome, MigrationProgress, MigrationResult
 
 if TYPE_CHECKING:
@@ -63,6 +67,7 @@ class SshMigration(MigrationHandle):
         self._ending_lock = asyncio.Lock()
         self._target_read_at = 0.0
         self._exec: asyncio.Task[Completed] | None = None
+        self._sessions: dict[str, VirshSession] = {}
 
     async def begin(self) -> None:
         """Start the exec; raise if the hypervisor refuses before a job even starts."""
@@ -71,6 +76,15 @@ class SshMigration(MigrationHandle):
                 self._source, self._command, read=False, timeout=MIGRATION_TIMEOUT_S
             )
         )
+        try:
+            await asyncio.gather(self._open_session(self._source), self._open_session(self._target))
+            await self._until_the_job_runs()
+        except BaseException:
+            await self._close_sessions()
+            raise
+
+    async def _until_the_job_runs(self) -> None:
+        assert self._exec is not None
         while not self._exec.done():
             sample = await self._sample()
             if sample is not None:
@@ -87,18 +101,40 @@ class SshMigration(MigrationHandle):
                 f"Migration of {self.vm} to {self.target} was refused: {done.error}"
             )
 
-    async def _job(self, host: InventoryHost, *, completed: bool = False) -> JobInfo | None:
-        """`domjobinfo --rawstats [--completed]` on a host; None if it has none to show."""
+    async def _open_session(self, host: InventoryHost) -> None:
+        session = VirshSession(self._driver.pool, host)
         try:
-            out = await self._driver.pool.run(
-                host, commands.domjobinfo(host.uri, self.vm, completed=completed)
-            )
+            await session.open()
+        except HostUnreachable:  # each sample is then an exec of its own
+            await session.close()
+            return
+        self._sessions[host.name] = session
+
+    async def _close_sessions(self) -> None:
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
+
+    async def _read(self, host: InventoryHost, argv: list[str]) -> str | None:
+        """A read-only virsh command's output on a host: on its session, else as an exec;
+        None when it failed or the host did not answer."""
+        session = self._sessions.get(host.name)
+        if session is not None and not session.broken:
+            with contextlib.suppress(HostUnreachable):
+                return await session.ask(argv)
+        try:
+            out = await self._driver.pool.run(host, commands.virsh(host.uri, *argv))
         except HostUnreachable:
             return None
-        if out.status != 0:
+        return out.stdout if out.status == 0 else None
+
+    async def _job(self, host: InventoryHost, *, completed: bool = False) -> JobInfo | None:
+        """`domjobinfo --rawstats [--completed]` on a host; None if it has none to show."""
+        text = await self._read(host, commands.domjobinfo_args(self.vm, completed=completed))
+        if text is None:
             return None
         try:
-            return parse_jobinfo(out.stdout)
+            return parse_jobinfo(text)
         except VirshOutputError:
             return None
 
@@ -109,13 +145,8 @@ class SshMigration(MigrationHandle):
         if now - self._target_read_at < TARGET_STATE_EVERY_S:
             return self._latest.target_state
         self._target_read_at = now
-        try:
-            out = await self._driver.pool.run(
-                self._target, commands.domstate(self._target.uri, self.vm)
-            )
-        except HostUnreachable:
-            return ""
-        return out.stdout.strip() if out.status == 0 else ""
+        text = await self._read(self._target, commands.domstate_args(self.vm))
+        return (text or "").strip()
 
     async def _sample(self) -> MigrationProgress | None:
         """One sample (not yet the latest: the caller decides)."""
@@ -192,6 +223,7 @@ class SshMigration(MigrationHandle):
                 except DriverError as exc:
                     done, reason = None, str(exc)
                 final = await self._final(done is not None and done.status == 0)
+                await self._close_sessions()
                 self._ended = (done, reason, final)
             return self._ended
 
@@ -234,6 +266,7 @@ class SshMigration(MigrationHandle):
             self._exec.cancel()
             with contextlib.suppress(BaseException):
                 await self._exec
+        await self._close_sessions()
 
 
 def outcome_of(

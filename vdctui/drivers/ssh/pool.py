@@ -416,6 +416,23 @@ class ConnectionPool:
             if process is not None:
                 process.close()
 
+    async def process(self, host: InventoryHost, command: str) -> Any:
+        """A long-running command with its stdin open (an interactive virsh), not counted
+        against `max_channels` (one per migration and host). No terminal: it ends when
+        its stdin does, so closing the process ends it."""
+        conn = await self.connection(host)
+        try:
+            return await conn.create_process(command, encoding="utf-8", errors="replace")
+        except (
+            asyncssh.ChannelOpenError,
+            asyncssh.ConnectionLost,
+            asyncssh.DisconnectError,
+            BrokenPipeError,
+            ConnectionError,
+        ) as exc:
+            self.forget(host)
+            raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
+
     async def host_key(self, host: InventoryHost) -> Check:
         """Connect only to read the key a host presents (for `host trust`); never runs anything."""
         tunnel = await self._jump(host)

@@ -1,0 +1,59 @@
+"""An emulated host's interactive `virsh` (`virsh -c URI` with no command): commands read
+from stdin a line at a time, answered the way virsh 9 does when its stdin is not a
+terminal: a banner, then for each line the prompt and the line echoed, its output,
+and the next prompt; errors on stderr. It ends with its stdin, or at `quit`/`exit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .virsh import Virsh
+from .words import ShellInjection, Unbalanced, shell_words
+
+BANNER = (
+    "Welcome to virsh, the virtualization interactive terminal.\n\n"
+    "Type:  'help' for help with commands\n"
+    "       'quit' to quit\n\n"
+)
+PROMPT = "virsh # "
+
+
+def is_interactive(command: str) -> bool:
+    """`[LC_ALL=C] virsh [-q] [-c URI]` and nothing more."""
+    try:
+        words = shell_words(command)
+    except (ShellInjection, Unbalanced):
+        return False
+    while words and "=" in words[0] and not words[0].startswith("="):
+        words.pop(0)
+    if not words or words[0] != "virsh":
+        return False
+    rest = words[1:]
+    while rest:
+        flag = rest.pop(0)
+        if flag in ("-c", "--connect") and rest:
+            rest.pop(0)
+        elif flag not in ("-q", "--quiet", "-r", "--readonly"):
+            return False
+    return True
+
+
+async def converse(virsh: Virsh, process: Any, going: Callable[[], bool]) -> None:
+    quiet = " -q" in f" {process.command}" or "--quiet" in process.command
+    if not quiet:
+        process.stdout.write(BANNER)
+    process.stdout.write(PROMPT)
+    async for line in process.stdin:
+        if not going():
+            return
+        typed = str(line).rstrip("\n")
+        process.stdout.write(typed + "\n")
+        if typed.strip() in ("quit", "exit"):
+            break
+        result = await virsh.run_line(typed)
+        process.stdout.write(result.stdout)
+        process.stderr.write(result.stderr)
+        process.stdout.write(PROMPT)
+    process.exit(0)

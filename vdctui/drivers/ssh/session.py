@@ -1,0 +1,106 @@
+"""One long-lived interactive `virsh` on a host, asked one command at a time.
+
+A migration's progress is a `domjobinfo` every half second for as long as the copy
+runs. As one exec each, every sample costs a channel, a shell, a virsh process and
+a libvirt connection on the host: on a loaded host that is where seconds went.
+Here one `LC_ALL=C virsh -c URI` reads commands from its stdin, and each sample is
+one line written and one libvirt call: the command, then `echo MARKER`, read up to
+the marker. (Not `-q`: quiet virsh does not end an echo with a newline, so the
+marker would wait for the next command.) Lines virsh echoes (`virsh # ...`) and
+its banner are dropped; errors go to stderr, so a command that fails answers "".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.inventory import InventoryHost
+from vdctui.drivers.ssh.pool import ConnectionPool
+
+PROMPT = "virsh # "
+ANSWER_TIMEOUT_S = 30.0
+
+
+class SessionClosed(HostUnreachable):
+    """The session's virsh ended, or did not answer in time."""
+
+
+class VirshSession:
+    """`ask(["domjobinfo", "--domain", NAME, "--rawstats"])` -> what virsh printed."""
+
+    def __init__(self, pool: ConnectionPool, host: InventoryHost) -> None:
+        self.pool = pool
+        self.host = host
+        self._process: Any = None
+        self._lock = asyncio.Lock()
+        self._nonce = secrets.token_hex(8)
+        self._asked = 0
+        self._drain: asyncio.Task[None] | None = None
+        self.broken = False
+        self.last_error = ""
+
+    async def open(self) -> None:
+        """Start virsh and read past its banner (raises HostUnreachable if it cannot)."""
+        command = "LC_ALL=C " + " ".join(commands.quote(w) for w in ("virsh", "-c", self.host.uri))
+        self._process = await self.pool.process(self.host, command)
+        self._drain = asyncio.get_running_loop().create_task(self._drain_errors())
+        await self.ask(())
+
+    async def _drain_errors(self) -> None:
+        """Read stderr as it comes (a failed command's `error:` lines), so that it never
+        fills the channel's window; the last one is kept."""
+        with contextlib.suppress(Exception):
+            async for line in self._process.stderr:
+                self.last_error = str(line).strip()
+
+    async def ask(self, argv: Sequence[str]) -> str:
+        """One command's output (stdout, without virsh's echo of it); SessionClosed when
+        virsh is gone or silent for ANSWER_TIMEOUT_S (the session is then not used again)."""
+        if self.broken or self._process is None:
+            raise SessionClosed(f"The virsh session on {self.host.name} is closed.")
+        async with self._lock:
+            self._asked += 1
+            marker = f"@@vdctui-{self._nonce}:{self._asked}@@"
+            line = " ".join(commands.quote(w) for w in argv)
+            try:
+                self._process.stdin.write(
+                    f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
+                )
+                async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                    return await self._read_to(marker)
+            except (TimeoutError, OSError, EOFError, asyncio.IncompleteReadError) as exc:
+                self.broken = True
+                raise SessionClosed(
+                    f"The virsh session on {self.host.name} stopped answering ({exc or 'timeout'})."
+                ) from None
+
+    async def _read_to(self, marker: str) -> str:
+        lines: list[str] = []
+        while True:
+            line = await self._process.stdout.readline()
+            if not line:
+                raise EOFError("virsh ended")
+            text = line if isinstance(line, str) else line.decode("utf-8", "replace")
+            if text.rstrip("\r\n") == marker:
+                return "".join(lines)
+            if text.startswith(PROMPT) or marker in text:
+                continue  # virsh echoing what it was sent (and the banner before it)
+            lines.append(text)
+
+    async def close(self) -> None:
+        process, self._process = self._process, None
+        self.broken = True
+        if process is not None:
+            with contextlib.suppress(Exception):
+                process.stdin.write_eof()
+            process.close()
+        if self._drain is not None:
+            self._drain.cancel()
+            with contextlib.suppress(BaseException):
+                await self._drain
