@@ -5,6 +5,8 @@
 Hosts of three sizes in racks of 40 with power budgets, two rooms with a shared
 datastore each, some hosts down or in maintenance, VMs of five flavors; every
 placement runs all filters and weighers and is counted before the next one.
+A quarter of the requests (`--dedicated 0.25`) are dedicated: pinned to CPUs of their
+own in one NUMA node of a 2-node host whose first core is reserved.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import argparse
 import random
 import time
 
-from vdctui.model import Host, HostState
-from vdctui.ops.scheduler import FleetView, PlacementRequest, Weights, pick, place
+from vdctui.model import CpuPolicy, CpuTopology, Host, HostState
+from vdctui.ops.scheduler import CpuLedger, FleetView, PlacementRequest, Weights, claim, pick, place
+from vdctui.ops.scheduler.numa import regular_topology
 
 SIZES = ((64, 262144), (64, 524288), (128, 1048576))
 FLAVORS = ((1, 2048), (2, 4096), (4, 8192), (8, 16384), (2, 2048))
@@ -51,16 +54,33 @@ def fleet(n: int, rng: random.Random) -> tuple[list[Host], set[str], dict[str, f
     return hosts, maintenance, budgets
 
 
+def topologies(hosts: list[Host]) -> dict[str, CpuTopology]:
+    """Two NUMA nodes, two threads a core, core 0 (both threads) reserved for the host."""
+    return {
+        h.name: regular_topology(
+            h.name,
+            nodes=2,
+            cores_per_node=h.cores // 2,
+            threads=h.cpus // h.cores,
+            memory_mib=h.memory_mib,
+            reserved=(0, h.cores),
+        )
+        for h in hosts
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=10_000)
     parser.add_argument("--placements", type=int, default=10_000)
     parser.add_argument("--policy", default="spread", choices=["spread", "pack", "power"])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dedicated", type=float, default=0.25, help="share of dedicated VMs")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     hosts, maintenance, budgets = fleet(args.hosts, rng)
     weights = Weights.named(args.policy)
+    every = max(round(1 / args.dedicated), 1) if args.dedicated > 0 else 0
     requests = []
     for k in range(args.placements):
         vcpus, memory = FLAVORS[k % len(FLAVORS)]
@@ -71,29 +91,28 @@ def main() -> None:
                 memory,
                 datastore=f"san-room-{k % 2}",
                 avoid_racks=frozenset({f"rack-{k % 250:04d}"}) if k % 10 == 0 else frozenset(),
+                cpu_policy=CpuPolicy.DEDICATED if every and k % every == 1 else CpuPolicy.SHARED,
             )
         )
+    ledger = CpuLedger(topologies(hosts))
     t0 = time.perf_counter()
-    view = FleetView(hosts, maintenance=maintenance, rack_budgets_kw=budgets)
+    view = FleetView(hosts, maintenance=maintenance, rack_budgets_kw=budgets, cpus=ledger)
     t1 = time.perf_counter()
-    placed = 0
+    placed = pinned = 0
     for req in requests:
         host = pick(view, req, weights)
         if host is not None:
-            view.claim(
-                host,
-                req.vcpus,
-                req.memory_mib,
-                float(view.watts_per_cpu[view.index[host]]) * req.vcpus,
-            )
+            claim(view, host, req, float(view.watts_per_cpu[view.index[host]]) * req.vcpus)
             placed += 1
+            pinned += req.dedicated
     t2 = time.perf_counter()
     explained = place(view, requests[0], weights)
     t3 = time.perf_counter()
     print(f"fleet view of {args.hosts:,} hosts built in {t1 - t0:.3f} s")
     print(
         f"{placed:,} of {args.placements:,} placements ({args.policy}) in {t2 - t1:.3f} s "
-        f"({1e6 * (t2 - t1) / max(args.placements, 1):.0f} us each)"
+        f"({1e6 * (t2 - t1) / max(args.placements, 1):.0f} us each), "
+        f"{pinned:,} of them dedicated (pinned in one NUMA node)"
     )
     print(
         f"one explained placement: {len(explained.ranked):,} ranked, "

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from .cores import CoreOps
 from .power import check_curve
 from .services import ServiceOps
 from .snapshots import SnapshotOps
@@ -15,7 +16,7 @@ from .vm import IN_SHUTDOWN, RUNNING, SHUT_OFF
 from .workload import WALK_PERIOD_S, Trace, make_trace, next_random, walk_next
 
 
-class Fleet(SnapshotOps, ServiceOps):
+class Fleet(SnapshotOps, ServiceOps, CoreOps):
     """A simulated data center advanced by a virtual clock (`step`)."""
 
     # --- inventory ---------------------------------------------------------------

@@ -119,6 +119,7 @@ class FleetFile:
             "fail_next": fleet.fail_next,
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
+            "pins": {vm: list(p) for vm, p in fleet.pins.items() if vm in fleet.vms},
         }
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
@@ -170,6 +171,8 @@ class FleetFile:
             fleet._event_seq,
         ) = meta["counters"]
         fleet.fail_next = dict(meta["fail_next"])
+        for vm, (vcpus, emulator) in dict(meta.get("pins", {})).items():  # absent before pins
+            fleet.pins[vm] = (tuple(tuple(c) for c in vcpus), tuple(emulator))
         energy: dict[str, float] = meta["energy"]
         for kind, (cls, attr) in KINDS.items():
             fields: tuple[str, ...] = cls.PERSIST

@@ -260,6 +260,8 @@ class Flavor:
     disk_gib: float
     max_vcpus: int
     max_memory_mib: int
+    cpu_policy: str = "shared"  # a CpuPolicy value
+    cpu_threads: str = "prefer"  # a ThreadPolicy value (dedicated VMs only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,3 +504,67 @@ class Snapshot:
     description: str = ""
     size_bytes: int | None = None  # space it holds on the datastore; None: not known
     datastore: str = ""
+
+
+# --- dedicated cores -------------------------------------------------------------
+
+
+class CpuPolicy(enum.StrEnum):
+    """How a VM's vCPUs use the host's cores (OpenStack's `hw:cpu_policy`)."""
+
+    SHARED = "shared"  # floating over the host's shared cores, overcommitted
+    DEDICATED = "dedicated"  # each vCPU pinned to a logical CPU of its own
+
+
+class ThreadPolicy(enum.StrEnum):
+    """What a dedicated VM does with the sibling threads of its cores."""
+
+    PREFER = "prefer"  # vCPUs may sit on sibling threads of one core
+    ISOLATE = "isolate"  # one vCPU per physical core, its siblings left to no one
+
+
+@dataclass(frozen=True, slots=True)
+class NumaNode:
+    """One NUMA node: its physical cores (each the logical CPUs of its threads)."""
+
+    id: int
+    cores: tuple[tuple[int, ...], ...]
+    memory_mib: int | None = None  # None: the host does not say
+
+    @property
+    def cpus(self) -> tuple[int, ...]:
+        return tuple(cpu for core in self.cores for cpu in core)
+
+
+@dataclass(frozen=True, slots=True)
+class CpuTopology:
+    """A host's NUMA nodes, cores and threads, and the logical CPUs it keeps for itself
+    (its partition: named CPUs, not a count)."""
+
+    host: str
+    nodes: tuple[NumaNode, ...]
+    reserved: tuple[int, ...] = ()
+    source: str = ""  # where it was read: "emulator host model", "virsh capabilities"
+
+    @property
+    def cpus(self) -> tuple[int, ...]:
+        return tuple(cpu for node in self.nodes for cpu in node.cpus)
+
+
+@dataclass(frozen=True, slots=True)
+class VmCpus:
+    """A VM's CPU policy and, when dedicated, where its vCPUs are pinned on its host."""
+
+    vm: str
+    policy: CpuPolicy
+    threads: ThreadPolicy = ThreadPolicy.PREFER
+    host: str | None = None
+    vcpu_pins: tuple[int, ...] = ()  # vCPU i runs on logical CPU vcpu_pins[i]
+    emulator_pins: tuple[int, ...] = ()  # QEMU's own threads (the host's reserved CPUs)
+    node: int | None = None  # the NUMA node holding its vCPUs and memory (None: spread)
+    memory_mib: int = 0  # bound to `node` (numatune strict)
+    taken: tuple[int, ...] = ()  # every logical CPU it holds (isolate: idle siblings too)
+
+    @property
+    def dedicated(self) -> bool:
+        return self.policy is CpuPolicy.DEDICATED

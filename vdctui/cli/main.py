@@ -12,6 +12,7 @@ import click
 from vdctui.cli.balance import balance
 from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
+from vdctui.cli.cores import add_core_commands
 from vdctui.cli.emulate import emulate
 from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
@@ -118,4 +119,5 @@ for command in (
     main.add_command(command)
 host.add_command(trust)
 vm.add_command(snapshot)
+add_core_commands(host, vm)
 accept_global_options(main)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from vdctui.model import (
+    CpuTopology,
     FleetEvent,
     Host,
     MigrationProgress,
@@ -159,6 +160,22 @@ class HostDriver(abc.ABC):
 
     async def delete_snapshot(self, vm: str, name: str) -> None:
         raise InvalidOperation(f"This {self.backend} driver cannot delete snapshots of {vm}.")
+
+    # --- dedicated cores (`virsh capabilities`, `vcpupin`, `emulatorpin`) ---
+    async def cpu_topology(self, host: str) -> CpuTopology:
+        """The host's NUMA nodes, cores, threads and the CPUs it keeps for itself."""
+        raise InvalidOperation(f"This {self.backend} driver cannot read host {host}'s cores.")
+
+    async def pin_vcpus(
+        self, name: str, vcpu_pins: tuple[tuple[int, ...], ...], emulator_pins: tuple[int, ...]
+    ) -> None:
+        """Pin vCPU i to the CPUs vcpu_pins[i] (one each: dedicated) and QEMU's own threads
+        to `emulator_pins`, live (when it runs) and in its definition."""
+        raise InvalidOperation(f"This {self.backend} driver cannot pin VM {name}'s vCPUs.")
+
+    async def vcpu_affinity(self, name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+        """Each vCPU's allowed CPUs and the emulator's, as the hypervisor says now."""
+        raise InvalidOperation(f"This {self.backend} driver cannot read VM {name}'s pins.")
 
     # --- host power (out-of-band: IPMI/BMC on real hosts) ---
     async def power_off_host(self, name: str) -> None:

@@ -30,6 +30,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.model import (
+    CpuTopology,
     Datastore,
     DatastoreKind,
     FleetEvent,
@@ -40,6 +41,7 @@ from vdctui.model import (
     MigrationProgress,
     MigrationResult,
     Network,
+    NumaNode,
     Rack,
     Room,
     Site,
@@ -347,6 +349,24 @@ class EmulatedDriver(EmulatedSnapshots, HostDriver):
             auto_converge=auto_converge,
         )
         return EmulatedMigration(self, job)
+
+    async def cpu_topology(self, host: str) -> CpuTopology:
+        layout = translated(self.fleet.cpu_layout)(host)
+        nodes = tuple(
+            NumaNode(n["id"], tuple(tuple(c) for c in n["cores"]), n["memory_mib"])
+            for n in layout["nodes"]
+        )
+        return CpuTopology(host, nodes, tuple(layout["reserved"]), "emulator host model")
+
+    async def pin_vcpus(
+        self, name: str, vcpu_pins: tuple[tuple[int, ...], ...], emulator_pins: tuple[int, ...]
+    ) -> None:
+        per_vcpu = [list(cpus) for cpus in vcpu_pins]
+        self._change(self.fleet.pin_vcpus, name, per_vcpu, list(emulator_pins))
+
+    async def vcpu_affinity(self, name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
+        per_vcpu, emulator = translated(self.fleet.vcpu_affinity)(name)
+        return tuple(tuple(c) for c in per_vcpu), tuple(emulator)
 
     async def power_off_host(self, name: str) -> None:
         self._change(self.fleet.power_off_host, name)

@@ -39,6 +39,7 @@ class Action(enum.Enum):
         "vm.snapshot.revert", Role.OPERATOR, "Reverting a VM to a snapshot"
     )
     VM_SNAPSHOT_DELETE = ActionSpec("vm.snapshot.delete", Role.OPERATOR, "Deleting a VM snapshot")
+    VM_CPU_POLICY = ActionSpec("vm.cpu-policy", Role.OPERATOR, "Changing a VM's CPU policy")
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
     )

@@ -28,6 +28,7 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops import (
+    cores,
     creation,
     drain,
     maintenance,
@@ -391,6 +392,7 @@ class Console(FleetReads):
         async def work() -> MigrationRun:
             vm = self._idle_vm(name)
             self._check_migration(vm, target, kind)
+            cores.reserve_on_target(self.store, vm, target)  # a dedicated VM's pins there
             source = vm.host or ""
             try:  # checked again in the transaction that records the task
                 task = self.store.create_task(
@@ -401,6 +403,7 @@ class Console(FleetReads):
                     claims=[name],
                 )
             except TaskConflict as exc:
+                cores.undo_reserve(self.store, name)
                 raise Refused(busy_sentence(exc)) from None
             async with tasks.ending_on_error(self, task.id):
                 await drain.before_migration(self, name, task.id, drain_first)
@@ -418,6 +421,7 @@ class Console(FleetReads):
                         auto_converge=auto_converge,
                     )
                 except DriverError as exc:
+                    cores.undo_reserve(self.store, name)
                     self.store.finish_migration(
                         record_id,
                         MigrationResult(
@@ -454,6 +458,7 @@ class Console(FleetReads):
                 self.reconciler.moved(run.vm, run.target)
         outcome = result.outcome.value
         succeeded = result.outcome is MigrationOutcome.SUCCEEDED
+        await cores.after_move(self, run.vm, succeeded)
         tasks.end_task(
             self,
             run.task_id,

@@ -11,11 +11,22 @@ from dataclasses import dataclass
 
 from vdctui import checks
 from vdctui.drivers.base import DriverError, HostDriver
-from vdctui.model import DatastoreKind, Flavor, Host, Pool, TaskState, Topology, Vm, VmSpec
-from vdctui.ops import pools, scheduling
+from vdctui.model import (
+    CpuPolicy,
+    DatastoreKind,
+    Flavor,
+    Host,
+    Pool,
+    TaskState,
+    ThreadPolicy,
+    Topology,
+    Vm,
+    VmSpec,
+)
+from vdctui.ops import cores, pools, scheduling
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.reconcile import Reconciler, refresh_vm
-from vdctui.ops.scheduler import PlacementRequest, Weights, pick, place
+from vdctui.ops.scheduler import PlacementRequest, Weights, claim, pick, place
 from vdctui.ops.tasks import Door, end_task
 from vdctui.store import Store
 
@@ -151,6 +162,8 @@ async def _make(
             flavor.memory_mib,
             cpu_overcommit=order.pool.cpu_overcommit,
             memory_overcommit=order.pool.memory_overcommit,
+            cpu_policy=CpuPolicy(flavor.cpu_policy),
+            threads=ThreadPolicy(flavor.cpu_threads),
         )
         chosen = pick(view, request, weights or Weights())
         if chosen is None:
@@ -161,8 +174,11 @@ async def _make(
             )
         host = view.hosts[view.index[chosen]]
         await driver.define(spec_for(name, order, host, topology), host.name)
+        if request.dedicated:  # pinned before it starts; its cores are held even when off
+            await cores.hold(driver, store, claim(view, host.name, request), None)
         if start:
             await driver.start(name)
-            view.claim(host.name, flavor.vcpus, flavor.memory_mib)
+            if not request.dedicated:
+                view.claim(host.name, flavor.vcpus, flavor.memory_mib)
         created.append(await refresh_vm(reconciler, driver, name))
         store.update_task(task_id, progress=100.0 * len(created) / len(order.names))

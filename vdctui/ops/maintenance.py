@@ -28,7 +28,7 @@ from vdctui.model import (
 )
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.migration import MigrationRun
-from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, place
+from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, claim, place
 from vdctui.ops.scheduler.view import holds_resources
 from vdctui.ops.scheduling import fleet_view, request_for
 from vdctui.ops.tasks import end_task
@@ -134,7 +134,8 @@ def plan_evacuation(
             stuck.append(StuckVm(vm.name, _why_stuck(answer.excluded, vm)))
             continue
         target = view.hosts[view.index[answer.best]]
-        view.claim(target.name, request.vcpus, request.memory_mib)
+        view.numa.release(vm.name)  # a dedicated VM's source cores are free after it moves
+        claim(view, target.name, request)
         hosts_of[vm.name] = target.name
         kind = MigrationKind.COLD if vm.state is VmState.SHUTOFF else MigrationKind.LIVE
         size, seconds = estimate_move(vm, host, target)
@@ -147,6 +148,7 @@ def plan_evacuation(
 FILTER_WORDS = {
     "RamFilter": "no host has memory for it",
     "CoreFilter": "no host has vCPUs for it",
+    "NUMATopologyFilter": "no host has dedicated cores for it in one NUMA node",
     "AffinityFilter": "its affinity group keeps it on this host",
     "AntiAffinityHostFilter": "its anti-affinity group leaves no host",
     "AntiAffinityRackFilter": "its anti-affinity group leaves no rack",

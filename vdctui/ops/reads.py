@@ -22,7 +22,8 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import placement
+from vdctui.ops import core_map, placement
+from vdctui.ops.core_map import HostCores
 from vdctui.ops.errors import Refused
 from vdctui.store import Store, StoreError
 
@@ -119,6 +120,10 @@ class FleetReads:
 
     def pools(self) -> list[PoolUsage]:
         return self.store.pool_usage()
+
+    def host_cores(self, name: str) -> HostCores | None:
+        """The host's core map (None while its CPU topology is not known)."""
+        return core_map.of_store(self.store, name)
 
     def flavors(self) -> list[Flavor]:
         return self.store.flavors()

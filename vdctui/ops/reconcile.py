@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from vdctui.drivers.base import HostDriver
 from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Vm
+from vdctui.ops import cores
 from vdctui.store import Store
 from vdctui.units import format_duration
 
@@ -225,6 +226,7 @@ class Reconciler:
 
         store.replace_topology(topology)
         store_hosts(store, hosts, before_hosts, host_seen, ts)
+        await cores.learn_topologies(store, driver, hosts)
         if self._touched:  # read anew meanwhile: newer than this sync's reading
             changed = [vm for vm in changed if vm.name not in self._touched]
             missing = Missing(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vdctui.model import TaskState, Vm
-from vdctui.ops import placement, pools, tasks
+from vdctui.ops import cores, placement, pools, tasks
 from vdctui.ops.errors import Refused
 from vdctui.store.history import TaskConflict
 
@@ -28,6 +28,7 @@ def check_resize(console: Console, vm: Vm, vcpus: int | None, memory_mib: int | 
     if vm.host is None or not placement.holds_resources(vm):
         return
     store = console.store
+    cores.check_grow(store, vm, vcpus)
     extra_vcpus = max((vcpus or vm.vcpus) - vm.vcpus, 0)
     extra_memory = max((memory_mib or vm.memory_mib) - vm.memory_mib, 0)
     the_pool = store.pool(vm.pool) if vm.pool else None
@@ -66,6 +67,7 @@ async def resize(console: Console, vm: Vm, vcpus: int | None, memory_mib: int | 
     async with tasks.ending_on_error(console, task.id):
         if vcpus is not None and vcpus != vm.vcpus:
             await console.driver.set_vcpus(vm.name, vcpus)
+            await cores.after_resize(console, vm, vcpus)
         if memory_mib is not None and memory_mib != vm.memory_mib:
             await console.driver.set_memory(vm.name, memory_mib)
         resized = await console.refresh_vm(vm.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vdctui.model import Vm
+from vdctui.ops import cores
 from vdctui.ops.placement import Ratios
 from vdctui.ops.scheduler import FleetView, Placement, PlacementRequest, Weights, place
 from vdctui.ops.scheduler.weighers import SPREAD
@@ -25,6 +26,7 @@ def fleet_view(store: Store, *, vms: Iterable[Vm] | None = None) -> FleetView:
         maintenance=store.hosts_in_maintenance(),
         rack_budgets_kw={r.name: r.power_budget_kw for r in topology.racks},
         networks=[n.name for n in topology.networks] if topology.networks else None,
+        cpus=cores.ledger(store),
     )
 
 
@@ -63,6 +65,7 @@ def request_for(
     if rack_of is None:
         rack_of = {h.name: h.rack for h in store.hosts()}
     same, avoid_hosts, avoid_racks = affinity_constraints(store, vm.name, hosts_of, rack_of)
+    cpus = cores.policy_of(store, vm.name)
     return PlacementRequest(
         vm=vm.name,
         vcpus=vm.vcpus,
@@ -76,6 +79,8 @@ def request_for(
         avoid_hosts=avoid_hosts,
         avoid_racks=avoid_racks,
         expected_util=vm.cpu_util if vm.cpu_util else 0.5,
+        cpu_policy=cpus.policy,
+        threads=cpus.threads,
     )
 
 

@@ -378,6 +378,13 @@ def migration_11(db: Database) -> None:
     db.execute("ALTER TABLE hosts ADD COLUMN health TEXT")
 
 
+def migration_12(db: Database) -> None:
+    """Dedicated cores: flavors' CPU policy, hosts' CPU topology, VMs' pins."""
+    from vdctui.store.cores import migration_cores
+
+    migration_cores(db)
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -390,6 +397,7 @@ MIGRATIONS: list[Migration] = [
     migration_9,
     migration_10,
     migration_11,
+    migration_12,
 ]
 
 

@@ -15,6 +15,7 @@ from vdctui.files import damaged_sentence, integrity_problems, os_sentence, quic
 from vdctui.model import AuditProblem
 from vdctui.store.audit import AuditStore
 from vdctui.store.connection import connect
+from vdctui.store.cores import CoreStore
 from vdctui.store.errors import StoreError
 from vdctui.store.history import HistoryStore
 from vdctui.store.inventory import InventoryStore
@@ -51,6 +52,7 @@ class Store(
     SchedulingStore,
     OperatorStore,
     ServiceStore,
+    CoreStore,
 ):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 

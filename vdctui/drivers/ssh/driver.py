@@ -27,6 +27,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
+from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
@@ -57,7 +58,7 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(SshSnapshots, HostDriver):
+class SshDriver(SshSnapshots, SshPinning, HostDriver):
     backend = "ssh"
 
     def __init__(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from vdctui.model import VmCpus
 from vdctui.ops.scheduler.filters import FILTERS, HostFilter
+from vdctui.ops.scheduler.numa import CpuLedger
 from vdctui.ops.scheduler.request import Exclusion, Placement, PlacementRequest, RankedHost
 from vdctui.ops.scheduler.view import FleetView
 from vdctui.ops.scheduler.weighers import PACK, POWER, SPREAD, Weights, watts_increase, weigh
@@ -22,6 +24,7 @@ __all__ = [
     "PACK",
     "POWER",
     "SPREAD",
+    "CpuLedger",
     "Exclusion",
     "FleetView",
     "HostFilter",
@@ -29,6 +32,7 @@ __all__ = [
     "PlacementRequest",
     "RankedHost",
     "Weights",
+    "claim",
     "pick",
     "place",
 ]
@@ -72,3 +76,16 @@ def pick(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD) 
         return None
     scores = weigh(view, request, idx, weights)
     return view.names[int(idx[int(np.argmax(scores))])]
+
+
+def claim(view: FleetView, host: str, request: PlacementRequest, watts: float = 0.0) -> VmCpus:
+    """Count `request` on `host` before the next placement of a batch; a dedicated request
+    gets its pins there (raises ValueError with the reason when they do not fit)."""
+    if not request.dedicated or request.vcpus < 1:  # (a shut-off VM moving holds nothing)
+        view.claim(host, request.vcpus, request.memory_mib, watts)
+        return VmCpus(request.vm, request.cpu_policy, request.threads, host)
+    pins = view.numa.claim(host, request)
+    if isinstance(pins, str):
+        raise ValueError(pins)
+    view.claim(host, 0, request.memory_mib, watts)
+    return pins

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vdctui.ops.scheduler.numa import FILTER_NAME as NUMA_FILTER
 from vdctui.ops.scheduler.request import PlacementRequest
 from vdctui.ops.scheduler.view import BoolArray, FleetView
 
@@ -25,8 +26,16 @@ class HostFilter:
     needed: Callable[[PlacementRequest], bool] = lambda r: True
 
 
+def shared_cpus(view: FleetView) -> np.ndarray:
+    """Usable logical CPUs less those dedicated VMs hold: what shared vCPUs float over."""
+    if not view.numa.holding:
+        return view.usable_cpus
+    result: np.ndarray = view.usable_cpus - view.numa.held_cpus
+    return result
+
+
 def free_vcpus(view: FleetView, req: PlacementRequest) -> np.ndarray:
-    return view.usable_cpus * req.cpu_overcommit - view.held_vcpus
+    return shared_cpus(view) * req.cpu_overcommit - view.held_vcpus
 
 
 def free_memory(view: FleetView, req: PlacementRequest) -> np.ndarray:
@@ -39,7 +48,7 @@ def _state_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
 
 
 def _cpu_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
-    cap = view.usable_cpus[i] * req.cpu_overcommit
+    cap = shared_cpus(view)[i] * req.cpu_overcommit
     return (
         f"host {view.names[i]} has {cap - view.held_vcpus[i]:g} of {cap:g} vCPUs free "
         f"(overcommit {req.cpu_overcommit:g}x), {req.vcpus} needed"
@@ -146,7 +155,18 @@ FILTERS: tuple[HostFilter, ...] = (
         lambda v, r, i: f"rack {v.hosts[i].rack} holds a VM of its anti-affinity group",
         lambda r: bool(r.avoid_racks),
     ),
-    HostFilter("CoreFilter", lambda v, r: free_vcpus(v, r) >= r.vcpus, _cpu_reason),
+    HostFilter(
+        NUMA_FILTER,
+        lambda v, r: v.numa.fits(r) if r.dedicated else _all(v),
+        lambda v, r, i: v.numa.reason(v.names[i], r),
+        lambda r: r.dedicated,
+    ),
+    HostFilter(
+        "CoreFilter",
+        lambda v, r: free_vcpus(v, r) >= r.vcpus if not r.dedicated else _all(v),
+        _cpu_reason,
+        lambda r: not r.dedicated,
+    ),
     HostFilter("RamFilter", lambda v, r: free_memory(v, r) >= r.memory_mib, _memory_reason),
     HostFilter("RackPowerFilter", _rack_power, _rack_power_reason),
 )

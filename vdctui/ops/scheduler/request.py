@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vdctui.model import CpuPolicy, ThreadPolicy
 from vdctui.ops.placement import DEFAULT_CPU_OVERCOMMIT, DEFAULT_MEMORY_OVERCOMMIT
 
 
@@ -11,10 +12,11 @@ from vdctui.ops.placement import DEFAULT_CPU_OVERCOMMIT, DEFAULT_MEMORY_OVERCOMM
 class PlacementRequest:
     """One VM to place.
 
-    `avoid_hosts`/`avoid_racks` come from anti-affinity groups (the hosts and racks
-    of the group's other VMs); `same_host` from an affinity group (the host its
-    other VMs run on). `current_host` is excluded (the VM is there already).
-    `expected_util` is the CPU load (0..1 of its vCPUs) used to estimate watts.
+        `avoid_hosts`/`avoid_racks` come from anti-affinity groups (the hosts and racks
+        of the group's other VMs); `same_host` from an affinity group (the host its
+        other VMs run on). `current_host` is excluded (the VM is there already).
+        `expected_util` is the CPU load (0..1 of its vCPUs) used to estimate watts.
+    A dedicated VM (`cpu_policy`) needs a logical CPU per vCPU in one NUMA node.
     """
 
     vm: str
@@ -29,6 +31,12 @@ class PlacementRequest:
     avoid_hosts: frozenset[str] = field(default_factory=frozenset)
     avoid_racks: frozenset[str] = field(default_factory=frozenset)
     expected_util: float = 0.5
+    cpu_policy: CpuPolicy = CpuPolicy.SHARED
+    threads: ThreadPolicy = ThreadPolicy.PREFER
+
+    @property
+    def dedicated(self) -> bool:
+        return self.cpu_policy is CpuPolicy.DEDICATED
 
 
 @dataclass(frozen=True, slots=True)

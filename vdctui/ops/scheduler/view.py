@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vdctui.model import Host, HostState, Vm, VmState
+from vdctui.ops.scheduler.numa import CpuLedger, NumaView
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -38,6 +39,7 @@ class FleetView:
         maintenance: Iterable[str] = (),
         rack_budgets_kw: dict[str, float] | None = None,
         networks: Iterable[str] | None = None,
+        cpus: CpuLedger | None = None,
     ) -> None:
         self.hosts: list[Host] = sorted(hosts, key=lambda h: h.name)
         self.names: list[str] = [h.name for h in self.hosts]
@@ -56,10 +58,11 @@ class FleetView:
         self.inverse_memory: FloatArray = 1.0 / np.maximum(self.usable_memory, 1.0)
         self.held_vcpus: FloatArray = np.zeros(n)
         self.held_memory: FloatArray = np.zeros(n)
+        self.numa = NumaView(self.names, cpus)  # dedicated cores: not in held_vcpus
         for vm in vms:
             i = self.index.get(vm.host or "")
             if i is not None and holds_resources(vm):
-                self.held_vcpus[i] += vm.vcpus
+                self.held_vcpus[i] += 0 if self.numa.dedicated(vm.name) else vm.vcpus
                 self.held_memory[i] += vm.memory_mib
         self.watts_per_cpu: FloatArray = np.array([_watts_per_cpu(h) for h in self.hosts])
         self.rack_names: list[str] = sorted({h.rack for h in self.hosts})

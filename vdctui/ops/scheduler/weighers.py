@@ -65,4 +65,6 @@ def weigh(view: FleetView, req: PlacementRequest, idx: np.ndarray, weights: Weig
         total += weights.cpu * _normalized(room)
     if weights.power:
         total += weights.power * _normalized(-watts_increase(view, req, idx))
+    if req.dedicated:  # best fit: the node left with fewest free CPUs (less fragmentation)
+        total += _normalized(-view.numa.leftover(req, idx))
     return total

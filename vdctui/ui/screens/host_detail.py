@@ -13,6 +13,7 @@ from rich.text import Text
 
 from vdctui.escape import for_terminal
 from vdctui.model import Host, HostState, Rack
+from vdctui.ops.core_map import HostCores, grid_lines
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
 from vdctui.units import UNKNOWN, format_mib, format_percent
@@ -166,8 +167,10 @@ def host_detail(
     rack: Rack | None,
     rack_hosts: Sequence[Host],
     width: int,
+    cpu_map: HostCores | None = None,
 ) -> Text:
-    """The host pane: what it is, how busy, what it holds against its limits, power."""
+    """The host pane: what it is, how busy, what it holds against its limits, power, and
+    its core map (which CPU holds which dedicated VM's vCPU) when its topology is known."""
     ratios = Ratios()
     cells = bar_width(width)
     up = host.state is HostState.UP
@@ -228,6 +231,13 @@ def host_detail(
         )
         _meter(text, "Uplink", None, f"rack {rack.name}: {rack.uplink_gbps:g} Gbit/s", width)
     _meter(text, "Storage", None, for_terminal(", ".join(host.datastores)) or "none", width)
+    if cpu_map is not None:
+        text.append("\nCores", style="bold")
+        text.append(
+            f"  {len(cpu_map.nodes)} NUMA nodes ({for_terminal(cpu_map.source)})\n", style="dim"
+        )
+        for line in grid_lines(cpu_map):
+            text.append(for_terminal(line) + "\n")
     text.rstrip()
     return text
 

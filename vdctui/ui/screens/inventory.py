@@ -262,6 +262,7 @@ class InventoryScreen(FleetScreen):
                     rack=racks.get(host.rack),
                     rack_hosts=[h for h in self._hosts.values() if h.rack == host.rack],
                     width=width,
+                    cpu_map=self.ops.host_cores(name),
                 )
             )
             spark.update(cpu_history(self.ops.host_history(name), width))

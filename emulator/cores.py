@@ -1,0 +1,105 @@
+"""Hosts' CPU topology and pinned VMs, as libvirt shows them (`virsh capabilities`,
+`vcpupin`, `emulatorpin`).
+
+Topology from the host model: one NUMA node per socket, two sockets when a host has 16
+cores or more (the demo's models are 2-socket servers), threads numbered as Linux does
+(the first thread of every core, then the second ones). The host's reserved CPUs are
+named: the first whole cores of node 0 covering `reserved_cpus` threads.
+
+A pinned VM holds its CPUs: pinning a vCPU to a CPU another VM's vCPU is pinned to is
+refused (libvirt itself would allow it; the emulator models dedicated cores, where
+sharing never happens), as is pinning to a reserved CPU or one the host does not have.
+Pins stay with a VM that migrates (as the domain XML's `<cputune>` does) until changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import FleetState
+from .topology import Host
+
+
+def numa_nodes(h: Host) -> int:
+    return 2 if h.cores >= 16 and h.cores % 2 == 0 else 1
+
+
+def cpu_layout(h: Host) -> dict[str, Any]:
+    """`{"nodes": [{"id", "cores": [[cpu, sibling...]...], "memory_mib"}], "reserved": [...]}`"""
+    nodes = numa_nodes(h)
+    per_node = h.cores // nodes
+    threads = max(h.threads // h.cores, 1)
+
+    def core(c: int) -> list[int]:
+        return [c + t * h.cores for t in range(threads)]
+
+    reserved_cores = -(-h.reserved_cpus // threads) if h.reserved_cpus > 0 else 0
+    return {
+        "nodes": [
+            {
+                "id": n,
+                "cores": [core(c) for c in range(n * per_node, (n + 1) * per_node)],
+                "memory_mib": h.memory_mib // nodes,
+            }
+            for n in range(nodes)
+        ],
+        "reserved": sorted(cpu for c in range(reserved_cores) for cpu in core(c)),
+    }
+
+
+class CoreOps(FleetState):
+    """Pins per VM: `pins[vm] = (vcpu_pins, emulator_pins)`; persisted with the fleet."""
+
+    @property
+    def pins(self) -> dict[str, tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]]:
+        """vm -> (each vCPU's allowed CPUs, the emulator's CPUs), for VMs pinned so far."""
+        found = self.__dict__.get("_pins")
+        if found is None:
+            found = self.__dict__["_pins"] = {}
+        return found  # type: ignore[no-any-return]
+
+    def cpu_layout(self, host: str) -> dict[str, Any]:
+        return cpu_layout(self.check_reachable(host))
+
+    def pin_vcpus(self, name: str, per_vcpu: list[list[int]], emulator: list[int]) -> None:
+        """Pin vCPU i of `name` to the CPUs per_vcpu[i] (one CPU each: dedicated) and QEMU's
+        own threads to `emulator`."""
+        v = self.vm(name)
+        h = self.check_reachable(v.host)
+        reserved = set(cpu_layout(h)["reserved"])
+        if not per_vcpu or len(per_vcpu) > v.max_vcpus or not all(per_vcpu):
+            raise self.refuse(f"VM {name} has 1 to {v.max_vcpus} vCPUs to pin, each to a CPU.")
+        for cpu in [*(c for cpus in per_vcpu for c in cpus), *emulator]:
+            if not 0 <= cpu < h.threads:
+                raise self.refuse(f"Host {h.name} has no CPU {cpu} (0-{h.threads - 1}).")
+        dedicated = all(len(cpus) == 1 for cpus in per_vcpu)
+        mine = {c for cpus in per_vcpu for c in cpus}
+        if dedicated and len(mine) != len(per_vcpu):
+            raise self.refuse(f"VM {name}: two vCPUs pinned to one CPU.")
+        if dedicated and mine & reserved:
+            raise self.refuse(f"CPU {min(mine & reserved)} of host {h.name} is reserved for it.")
+        for other, (cpus, _) in self.pins.items():
+            found = self.vms.get(other)
+            if other == name or found is None or found.host != h.name:
+                continue
+            theirs = {c for group in cpus for c in group}
+            other_dedicated = all(len(group) == 1 for group in cpus)
+            clash = mine & theirs if (dedicated or other_dedicated) else set()
+            if clash:
+                holder = other if other_dedicated else name
+                raise self.refuse(
+                    f"CPU {min(clash)} of host {h.name} is dedicated to VM {holder}; "
+                    f"VM {other if holder == name else name} cannot use it."
+                )
+        self.pins[name] = (tuple(tuple(cpus) for cpus in per_vcpu), tuple(emulator))
+        self.emit("vm.pinned", f"VM {name}: vCPUs pinned to {per_vcpu}.", h.name, name)
+
+    def vcpu_affinity(self, name: str) -> tuple[list[list[int]], list[int]]:
+        """Each vCPU's allowed CPUs and the emulator's, as `virsh vcpupin`/`emulatorpin` list
+        them (all the host's CPUs when not pinned)."""
+        v = self.vm(name)
+        h = self.check_reachable(v.host)
+        every = list(range(h.threads))
+        per_vcpu, emulator = self.pins.get(name, ((), ()))
+        listed = [list(per_vcpu[i]) if i < len(per_vcpu) else every for i in range(v.max_vcpus)]
+        return listed, list(emulator) or every

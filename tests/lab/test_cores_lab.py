@@ -1,0 +1,49 @@
+"""Dedicated cores on real libvirt: a dedicated VM's pins, as plain `virsh vcpupin` shows
+them on its host, before and after a live migration (pins chosen on the target)."""
+
+from __future__ import annotations
+
+from tests.lab.conftest import Guests
+from tests.lab.lab import Lab
+from vdctui.drivers.ssh.cpus import parse_emulatorpin, parse_vcpupin
+from vdctui.model import CpuPolicy
+from vdctui.ops import Console
+from vdctui.ops.cores import set_policy
+
+
+def pins_seen(lab: Lab, host: int, name: str) -> tuple[tuple[int, ...], ...]:
+    return parse_vcpupin(lab.virsh(host, "vcpupin", name, "--live").stdout)
+
+
+async def test_a_dedicated_vms_pins_before_and_after_a_migration(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    mover = guests.define("pin-mover", 1)
+    holder = guests.define("pin-holder", 3)
+    await lab_console.sync()
+    topology = lab_console.store.cpu_topology("labh1")
+    assert topology is not None and topology.source == "virsh capabilities"
+    assert len(topology.cpus) >= 2
+
+    pins = await set_policy(lab_console, mover, CpuPolicy.DEDICATED)
+    assert pins_seen(lab, 1, mover)[0] == (pins.vcpu_pins[0],)
+    config = parse_vcpupin(lab.virsh(1, "vcpupin", mover, "--config").stdout)
+    assert config[0] == (pins.vcpu_pins[0],)  # in its definition too
+    emulator = parse_emulatorpin(lab.virsh(1, "emulatorpin", mover, "--live").stdout)
+    assert emulator == pins.emulator_pins
+
+    # on labh3 the CPU the mover has on labh1 is taken: the target needs pins of its own
+    taken = await set_policy(lab_console, holder, CpuPolicy.DEDICATED)
+    assert taken.vcpu_pins == pins.vcpu_pins
+    assert pins_seen(lab, 3, holder)[0] == taken.vcpu_pins
+
+    run = await lab_console.migrate_vm(mover, "labh3")
+    result = await run.wait()
+    assert result.outcome.value == "succeeded", result.reason
+    assert run.follower is not None
+    await run.follower
+    moved = lab_console.store.vm_cpus(mover)
+    assert moved is not None and moved.host == "labh3" and moved.dedicated
+    assert moved.vcpu_pins != taken.vcpu_pins
+    assert pins_seen(lab, 3, mover)[0] == (moved.vcpu_pins[0],)
+    assert pins_seen(lab, 3, holder)[0] == taken.vcpu_pins  # the holder kept its CPU

@@ -1,0 +1,236 @@
+"""Dedicated cores in operation: hosts' topologies learnt at sync, a VM's CPU policy set
+through the door, pins applied and checked, kept across a move, grown with a resize.
+
+The store remembers what the console chose (`vm_cpus`); the driver is the truth about
+what holds now, so every pin is read back after it is set. Shared VMs on a host that has
+dedicated VMs are pinned to the shared CPUs (never a dedicated or reserved one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from vdctui.drivers.base import DriverError, HostDriver
+from vdctui.model import CpuPolicy, CpuTopology, Host, HostState, ThreadPolicy, Vm, VmCpus
+from vdctui.ops.actions import Action
+from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.scheduler.numa import CoreMap, CpuLedger, choose_pins
+from vdctui.ops.scheduler.view import holds_resources
+from vdctui.store import Store
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+# The reservation a migration made on its target, with what the VM held before (to undo).
+_moving: dict[str, VmCpus] = {}
+
+
+def ledger(store: Store) -> CpuLedger:
+    return CpuLedger(store.cpu_topologies(), store.all_vm_cpus())
+
+
+def policy_of(store: Store, vm: str) -> VmCpus:
+    return store.vm_cpus(vm) or VmCpus(vm, CpuPolicy.SHARED)
+
+
+async def learn_topologies(store: Store, driver: HostDriver, hosts: Iterable[Host]) -> None:
+    """Read the CPU topology of every host that is up and not known yet (once: it does not
+    change while a host runs); a host that cannot say stays unknown."""
+    if not store.writable:
+        return
+    known = set(store.cpu_topologies())
+    found: list[CpuTopology] = []
+    for host in hosts:
+        if host.state is HostState.UP and host.name not in known:
+            try:
+                found.append(await driver.cpu_topology(host.name))
+            except DriverError:
+                continue
+    if found:
+        store.set_cpu_topologies(found)
+
+
+def core_map(store: Store, host: str, *, leaving: str = "") -> CoreMap:
+    """`host`'s cores as the store knows them (without what `leaving` holds)."""
+    topology = store.cpu_topology(host)
+    if topology is None:
+        raise Refused(f"The CPU topology of host {host} is not known yet.")
+    held = [
+        c
+        for c in store.all_vm_cpus().values()
+        if c.dedicated and c.host == host and c.vm != leaving
+    ]
+    return CoreMap.of(topology, held)
+
+
+def plan_pins(
+    store: Store, vm: str, host: str, vcpus: int, memory_mib: int, threads: ThreadPolicy
+) -> VmCpus:
+    """Where a dedicated VM's vCPUs go on `host`, or Refused with why not. Changes nothing."""
+    chosen = choose_pins(core_map(store, host, leaving=vm), vm, vcpus, memory_mib, threads)
+    if isinstance(chosen, str):
+        raise Refused(f"{vm} cannot have dedicated cores on {host}: {chosen}.")
+    return chosen
+
+
+async def apply(driver: HostDriver, store: Store, pins: VmCpus) -> None:
+    """Pin a dedicated VM (live and in its definition), read the pins back, remember them."""
+    await driver.pin_vcpus(pins.vm, tuple((cpu,) for cpu in pins.vcpu_pins), pins.emulator_pins)
+    per_vcpu, _ = await driver.vcpu_affinity(pins.vm)
+    wrong = [
+        i for i, cpu in enumerate(pins.vcpu_pins) if i >= len(per_vcpu) or per_vcpu[i] != (cpu,)
+    ]
+    if wrong:
+        raise Failed(
+            f"The pins of {pins.vm} did not hold on {pins.host}: vCPU {wrong[0]} may run on "
+            f"CPUs {list(per_vcpu[wrong[0]]) if wrong[0] < len(per_vcpu) else '—'}."
+        )
+    store.set_vm_cpus(pins)
+
+
+async def hold(driver: HostDriver, store: Store, pins: VmCpus, before: VmCpus | None) -> None:
+    """Hold `pins` in the store, move the shared VMs of its host off them, then pin the VM;
+    if that fails, the VM's record is what it was `before`."""
+    store.set_vm_cpus(pins)
+    try:
+        await float_shared(driver, store, pins.host or "")
+        await apply(driver, store, pins)
+    except BaseException:
+        if before is None:
+            store.forget_vm_cpus(pins.vm)
+        else:
+            store.set_vm_cpus(before)
+        raise
+
+
+async def float_shared(driver: HostDriver, store: Store, host: str) -> None:
+    """Pin the shared VMs running on `host` to its shared CPUs (none dedicated or reserved).
+    A host that has no dedicated VM is left alone."""
+    cmap = core_map(store, host)
+    if not cmap.owner:
+        return
+    shared = tuple(cmap.shared_cpus)
+    dedicated = {c.vm for c in store.all_vm_cpus().values() if c.dedicated}
+    failed: list[str] = []
+    for vm in store.vms(host=host):
+        if vm.name in dedicated or not holds_resources(vm):
+            continue
+        try:
+            await driver.pin_vcpus(vm.name, tuple(shared for _ in range(vm.vcpus)), shared)
+        except DriverError as exc:
+            failed.append(f"{vm.name} ({exc})")
+    if failed:
+        raise Failed(f"Shared VMs on {host} still float over dedicated CPUs: {', '.join(failed)}.")
+
+
+async def set_policy(
+    console: Console, name: str, policy: CpuPolicy, threads: ThreadPolicy = ThreadPolicy.PREFER
+) -> VmCpus:
+    """Make a VM dedicated (pinned on its host, refused when its host has no room) or
+    shared again (floating over the host's shared CPUs)."""
+    store = console.store
+
+    async def work() -> VmCpus:
+        vm = console._idle_vm(name)
+        if vm.host is None:
+            raise Refused(f"{name} is on no host the console knows.")
+        if policy is CpuPolicy.DEDICATED:
+            pins = plan_pins(store, name, vm.host, vm.vcpus, vm.memory_mib, threads)
+            await hold(console.driver, store, pins, store.vm_cpus(name))
+            return pins
+        store.forget_vm_cpus(name)
+        shared = VmCpus(name, CpuPolicy.SHARED, threads, vm.host)
+        cpus = tuple(core_map(store, vm.host).shared_cpus)
+        await console.driver.pin_vcpus(name, tuple(cpus for _ in range(vm.vcpus)), cpus)
+        return shared
+
+    params = {"policy": policy.value, "threads": threads.value}
+    return await console.change(Action.VM_CPU_POLICY, name, params, work)
+
+
+# --- moves and resizes -------------------------------------------------------------------
+
+
+def reserve_on_target(store: Store, vm: Vm, target: str) -> None:
+    """Before a dedicated VM moves: choose its pins on `target` and hold them there (the
+    scheduler sees them taken from now on). Refused when they do not fit."""
+    held = store.vm_cpus(vm.name)
+    if held is None or not held.dedicated:
+        return
+    pins = plan_pins(store, vm.name, target, vm.vcpus, vm.memory_mib, held.threads)
+    _moving[vm.name] = held
+    store.set_vm_cpus(pins)
+
+
+def undo_reserve(store: Store, vm: str) -> None:
+    """The move did not happen: the VM keeps what it held on its source."""
+    held = _moving.pop(vm, None)
+    if held is not None:
+        store.set_vm_cpus(held)
+
+
+async def after_move(console: Console, vm: str, moved: bool) -> None:
+    """A dedicated VM arrived: pin it on the target as reserved (and the target's shared VMs
+    off its CPUs); if it did not move, it keeps its source pins. A failure is audited."""
+    if not moved:
+        undo_reserve(console.store, vm)
+        return
+    before = _moving.pop(vm, None)
+    pins = console.store.vm_cpus(vm)
+    if before is None or pins is None or not pins.dedicated or pins.host is None:
+        return
+    try:
+        await hold(console.driver, console.store, pins, pins)
+    except (DriverError, Failed) as exc:
+        error = f"{vm} moved to {pins.host} but its pins were not applied: {exc}"
+        console.record_audit(Action.VM_CPU_POLICY, vm, {"after": "migration"}, "failed", error)
+
+
+def check_grow(store: Store, vm: Vm, vcpus: int | None) -> None:
+    """Refuse growing a dedicated VM past the free CPUs of its NUMA node."""
+    held = store.vm_cpus(vm.name)
+    if held is None or not held.dedicated or vcpus is None or vcpus <= vm.vcpus:
+        return
+    if vm.host is None:
+        return
+    cmap = core_map(store, vm.host, leaving=vm.name)
+    node = held.node if held.node is not None else 0
+    room = cmap.capacity(node, held.threads)
+    if room < vcpus:
+        raise Refused(
+            f"{vm.name} cannot grow to {vcpus} dedicated vCPUs on {vm.host}: NUMA node {node} "
+            f"has {room} free CPUs for it (it holds {len(held.vcpu_pins)})."
+        )
+
+
+async def after_resize(console: Console, vm: Vm, vcpus: int) -> None:
+    """Pin a resized dedicated VM anew (its current pins kept, new vCPUs on free CPUs of
+    its node; a shrunk VM gives the CPUs of its last vCPUs back)."""
+    held = console.store.vm_cpus(vm.name)
+    if held is None or not held.dedicated or vm.host is None or vcpus == len(held.vcpu_pins):
+        return
+    cmap = core_map(console.store, vm.host, leaving=vm.name)
+    node = held.node if held.node is not None else 0
+    keep = held.vcpu_pins[:vcpus]
+    wanted = max(vcpus - len(keep), 0)
+    if held.threads is ThreadPolicy.ISOLATE:  # whole cores: the siblings idle with them
+        cores = cmap.free_cores(node)[:wanted]
+        extra = [core[0] for core in cores]
+        kept = {cpu for core in cmap.topology.nodes[node].cores if core[0] in keep for cpu in core}
+        taken = tuple(sorted(kept | {cpu for core in cores for cpu in core}))
+    else:
+        extra = [c for c in cmap.free_cpus(node) if c not in keep][:wanted]
+        taken = tuple(sorted(keep + tuple(extra)))
+    pins = VmCpus(
+        vm.name,
+        held.policy,
+        held.threads,
+        vm.host,
+        keep + tuple(extra),
+        held.emulator_pins,
+        held.node,
+        held.memory_mib,
+        taken,
+    )
+    await hold(console.driver, console.store, pins, held)
