@@ -29,6 +29,7 @@ from vdctui.ui.keymap import load_keymap
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
 from vdctui.ui.screens.records import AuditScreen, MigrationsScreen, PoolsScreen, TasksScreen
+from vdctui.ui.screens.services import ServicesScreen
 from vdctui.ui.screens.vms import VmsScreen
 from vdctui.ui.widgets.header import FleetHeader
 
@@ -76,6 +77,7 @@ class VdcApp(App[None]):
         "tasks": TasksScreen,
         "migrations": MigrationsScreen,
         "audit": AuditScreen,
+        "services": ServicesScreen,  # no number key: `:services` (the footer fits 100 columns)
     }
     DEFAULT_MODE = "inventory"
     COMMANDS = App.COMMANDS | {CommandPaletteProvider}

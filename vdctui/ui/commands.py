@@ -187,6 +187,9 @@ COMMANDS: dict[str, Command] = {
         Command("tasks", "", "Running and recent tasks", partial(_go, "tasks")),
         Command("migrations", "[filter]", "Migration history", partial(_go, "migrations")),
         Command("audit", "[filter]", "The audit log", partial(_go, "audit")),
+        Command(
+            "services", "[filter]", "Services behind the load balancer", partial(_go, "services")
+        ),
         *[
             Command(
                 verb,
