@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import math
 import ssl
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: httpx's import loads rich (for its own
     import httpx  # nothing below the ui may load just by being imported
 
 ROOT = "/redfish/v1"
+REDISCOVER_S = 600.0  # a BMC that offers no watts is asked again after this long
 # what the console asks for -> the Redfish ResetTypes that do it, best first
 RESET_TYPES: dict[str, tuple[str, ...]] = {
     "on": ("On",),
@@ -83,6 +85,13 @@ class BmcClient:
         self._session_url: str | None = None
         self.system_path = ""  # e.g. "/redfish/v1/Systems/1", known once open
         self.uses_session = False
+        # where the watts come from, found once; when none are, looked for again after:
+        self.rediscover_s = REDISCOVER_S
+        self._watts_from: tuple[str, str] | None = None  # ("metrics"|"power", path)
+        self._looked_at: float | None = None
+        self._reading_lock = asyncio.Lock()
+        self._generation = 0
+        self._last: BmcReading | None = None
 
     async def __aenter__(self) -> BmcClient:
         await self.open()
@@ -240,37 +249,70 @@ class BmcClient:
         return _word((await self.system()).get("PowerState"))
 
     async def reading(self) -> BmcReading:
-        system = await self.system()
-        state = system.get("PowerState")
-        health = (system.get("Status") or {}).get("Health")
-        return BmcReading(_word(state), _word(health), await self._watts(system))
+        """Power state, health and watts. Readings asked while one is under way share it."""
+        generation = self._generation
+        async with self._reading_lock:
+            if self._generation != generation and self._last is not None:
+                return self._last  # taken while this one waited: as fresh as it gets
+            system = await self.system()
+            self._last = BmcReading(
+                _word(system.get("PowerState")),
+                _word((system.get("Status") or {}).get("Health")),
+                await self._watts(system),
+            )
+            self._generation += 1
+            return self._last
 
     async def _watts(self, system: dict[str, Any]) -> float | None:
+        """Read where the watts were found last time; look for them (the chassis) only the
+        first time, when that source fails, or every `rediscover_s` when none is offered."""
+        if self._watts_from is not None:
+            try:
+                found = await self._watts_at(*self._watts_from)
+            except BmcError:
+                found = None
+            if found is not None:
+                return found
+            self._watts_from, self._looked_at = None, None
+        now = time.monotonic()
+        if self._looked_at is not None and now - self._looked_at < self.rediscover_s:
+            return None  # none offered, and it was looked for not long ago
+        self._looked_at = now
         chassis = [_odata_id(c) for c in (system.get("Links") or {}).get("Chassis") or []]
         for path in (c for c in chassis if c):
             try:
-                found = await self._chassis_watts(path)
+                sources = await self._watts_sources(path)
+                for source in sources:
+                    found = await self._watts_at(*source)
+                    if found is not None:
+                        self._watts_from = source
+                        return found
             except BmcError:
                 continue  # power readings are optional; the state above is what matters
-            if found is not None:
-                return found
         return None
 
-    async def _chassis_watts(self, path: str) -> float | None:
-        chassis = await self.get(path)
+    async def _watts_sources(self, chassis_path: str) -> list[tuple[str, str]]:
+        """Where a chassis may report its draw: the newer schema first."""
+        chassis = await self.get(chassis_path)
+        sources = []
         metrics = _odata_id(chassis.get("EnvironmentMetrics"))
-        if metrics:  # the newer schema first
-            reading = (await self.get(metrics)).get("PowerWatts") or {}
-            found = _watts(reading.get("Reading")) if isinstance(reading, dict) else None
-            if found is not None:
-                return found
+        if metrics:
+            sources.append(("metrics", metrics))
         power = _odata_id(chassis.get("Power"))
         if power:
-            for control in (await self.get(power)).get("PowerControl") or []:
-                if isinstance(control, dict):
-                    found = _watts(control.get("PowerConsumedWatts"))
-                    if found is not None:
-                        return found
+            sources.append(("power", power))
+        return sources
+
+    async def _watts_at(self, kind: str, path: str) -> float | None:
+        resource = await self.get(path)
+        if kind == "metrics":
+            reading = resource.get("PowerWatts") or {}
+            return _watts(reading.get("Reading")) if isinstance(reading, dict) else None
+        for control in resource.get("PowerControl") or []:
+            if isinstance(control, dict):
+                found = _watts(control.get("PowerConsumedWatts"))
+                if found is not None:
+                    return found
         return None
 
     # -- changes ----------------------------------------------------------------------
