@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from vdctui.backend import (
     BackendError,
@@ -30,9 +31,8 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
     Host keys are checked against the inventory's known_hosts and the keys
     trusted in the store (`vdctui host trust`); every refused key is audited.
     """
-    from vdctui.drivers.ssh import HostKeyBook, HostKeyRefused, InventoryError, SshDriver
+    from vdctui.drivers.ssh import InventoryError
     from vdctui.drivers.ssh import load_inventory as load
-    from vdctui.store.hostkeys import TrustedHostKeys
 
     try:
         parsed = load(inventory)
@@ -44,11 +44,28 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
     except BackendError:
         store.close()
         raise
+    holder: list[Console] = []
+    try:
+        driver = _driver(db, parsed, store, holder)
+    except BackendError:
+        store.close()
+        raise
+    if parsed.warnings:  # shown as the identity's note: on stderr, in the TUI as a warning
+        identity = replace(identity, note=" ".join((identity.note, *parsed.warnings)).strip())
+    console = Console(store, driver, identity)
+    holder.append(console)
+    return console if store.writable else following_the_store(console, "")
+
+
+def _driver(db: Path, parsed: Any, store: Any, holder: list[Console]) -> Any:
+    """An SshDriver over `parsed` whose refused host keys are audited by holder[0]."""
+    from vdctui.drivers.ssh import HostKeyBook, HostKeyRefused, SshDriver
+    from vdctui.store.hostkeys import TrustedHostKeys
+
     trusted = TrustedHostKeys(store)
     try:
         book = HostKeyBook(parsed.known_hosts, trusted=trusted.keys_for)
     except ValueError as exc:
-        store.close()
         raise BackendError(str(exc)) from None
     audited: set[tuple[str, str]] = set()
 
@@ -56,7 +73,7 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
         if not isinstance(exc, HostKeyRefused) or (exc.host, exc.fingerprint) in audited:
             return
         audited.add((exc.host, exc.fingerprint))
-        console.record_audit(
+        holder[0].record_audit(
             Action.host_key(exc.verdict),
             exc.host,
             {"fingerprint": exc.fingerprint},
@@ -64,13 +81,33 @@ def ssh_console(db: Path, inventory: Path, *, read_only: bool = False) -> Consol
             str(exc),
         )
 
-    if parsed.warnings:  # shown as the identity's note: on stderr, in the TUI as a warning
-        identity = replace(identity, note=" ".join((identity.note, *parsed.warnings)).strip())
     # VM definitions kept for HA restarts, beside the db (hosts with a BMC only)
     definitions = db.parent / f"{db.name}.definitions"
-    driver = SshDriver(parsed, book, on_refused=refused, definitions=definitions)
-    console = Console(store, driver, identity)
-    return console if store.writable else following_the_store(console, "")
+    return SshDriver(parsed, book, on_refused=refused, definitions=definitions)
+
+
+async def reload_inventory(console: Console) -> list[str]:
+    """Read the inventory file of an SSH console again (`:reload`): hosts added to it are
+    managed from now on, their keys checked as any other. Returns the hosts added."""
+    from vdctui.drivers.ssh import InventoryError, SshDriver
+    from vdctui.drivers.ssh import load_inventory as load
+
+    old = console.driver
+    if not isinstance(old, SshDriver):
+        raise Refused("Only a console over an inventory (--inventory) reads it again.")
+    try:
+        parsed = load(old.inventory.path)
+    except InventoryError as exc:
+        raise Refused(str(exc)) from None
+    try:
+        driver = _driver(Path(console.store.path), parsed, console.store, [console])
+    except BackendError as exc:
+        raise Refused(str(exc)) from None
+    console.attach(driver)
+    await old.close()
+    await console.sync()
+    before = {h.name for h in old.inventory.hosts}
+    return [h.name for h in parsed.hosts if h.name not in before]
 
 
 async def trust_host_key(

@@ -162,6 +162,16 @@ async def _speed(app: VdcApp, args: list[str]) -> None:
     app.notify(f"The fleet runs at x{factor:g}.")
 
 
+async def _reload(app: VdcApp, args: list[str]) -> None:
+    from vdctui.backend_ssh import reload_inventory
+
+    added = await reload_inventory(app.ops)
+    app.notify(
+        f"Inventory read again; new: {', '.join(added)}." if added else "Inventory read again."
+    )
+    app.refresh_screen()
+
+
 async def _quit(app: VdcApp, args: list[str]) -> None:
     await app.action_quit()
 
@@ -248,6 +258,7 @@ COMMANDS: dict[str, Command] = {
             ("host",),
         ),
         Command("speed", "FACTOR", "Run the emulated fleet faster or slower", _speed),
+        Command("reload", "", "Read the inventory file again (hosts added to it)", _reload),
         Command("help", "", "Keys, filter syntax and commands of this screen", _help),
         Command("quit", "", "Leave the console", _quit),
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from textual import work
 from textual.binding import Binding
 
 from vdctui.columns import Column
@@ -64,8 +65,9 @@ class ServicesScreen(RecordsScreen):
         self.note = ""
 
     def refresh_data(self) -> None:
-        self.run_worker(self._read, group="services", exclusive=True)
+        self._read()
 
+    @work(exclusive=True, group="services")
     async def _read(self) -> None:
         try:
             found = await statuses(self.ops)
