@@ -55,7 +55,7 @@ class Service:
     vip: str
     port: int
     method: str = "roundrobin"
-    rate: float = 100.0  # requests/s
+    rate: float = 100.0  # requests/s (at the trace's 1.0 when it follows a trace)
     session_s: float = 10.0
     cpu_per_request: float = 0.002  # vCPU-seconds (2 ms of one vCPU)
     interval_s: float = 2.0  # health check
@@ -70,6 +70,7 @@ class Service:
     # what the balancer knew of each member at the last step, as saved:
     # key -> [sessions, lb_up, since, available]
     held: dict[str, list[object]] = field(default_factory=dict)
+    trace: str = ""  # a fleet trace (0..1) the rate follows: rate x its value now
 
     PERSIST = (
         "name",
@@ -88,6 +89,7 @@ class Service:
         "recent_requests",
         "recent_failed",
         "held",
+        "trace",
     )
 
     def member(self, vm: str, port: int) -> list[object] | None:
@@ -154,7 +156,7 @@ class ServiceOps(FleetState):
         lives = [s.live[key(m)] for m in s.members]
         for m, live, share in zip(s.members, lives, shares(s, lives), strict=True):
             if key(m) in new and live.available:
-                live.req_s = s.rate * share
+                live.req_s = self.rate_now(s) * share
                 live.sessions = live.req_s * s.session_s
 
     def restore_services(self) -> None:
@@ -217,8 +219,16 @@ class ServiceOps(FleetState):
                 paused[m.vm] = paused.get(m.vm, 0.0) + m.downtime_ms / 1000.0
         return paused
 
+    def rate_now(self, s: Service) -> float:
+        """Requests/s arriving now: the rate, times the trace's value when it follows one."""
+        t = self.traces.get(s.trace) if s.trace else None
+        if t is None:
+            return s.rate
+        return s.rate * t.values[int(self.now / t.interval_s) % len(t.values)]
+
     def _serve(self, s: Service, dt: float, decay: float, paused: dict[str, float]) -> None:
         now = self.now
+        rate = self.rate_now(s)
         failed = 0.0
         lives = [s.live.setdefault(key(m), MemberLive(since=now)) for m in s.members]
         cut = shares(s, lives)
@@ -231,19 +241,19 @@ class ServiceOps(FleetState):
                     failed += live.sessions  # its sessions die with it
                     live.sessions = 0.0
                     # and what is sent to it until the health check notices fails
-                    failed += s.rate * share * s.fall * s.interval_s
-            failed += s.rate * share * paused.get(vm, 0.0)  # a migration's pause
+                    failed += rate * share * s.fall * s.interval_s
+            failed += rate * share * paused.get(vm, 0.0)  # a migration's pause
             waited = now - live.since
             if live.lb_up and not answers and waited >= s.fall * s.interval_s:
                 live.lb_up = False
             elif not live.lb_up and answers and waited >= s.rise * s.interval_s:
                 live.lb_up = True
         cut = shares(s, lives)
-        arrivals = s.rate * dt
+        arrivals = rate * dt
         if not any(cut):
             failed += arrivals  # no member to send to: 503
         for m, live, share in zip(s.members, lives, cut, strict=True):
-            live.req_s = s.rate * share if live.available else 0.0
+            live.req_s = rate * share if live.available else 0.0
             if share > 0 and live.available:
                 live.sessions = live.req_s * s.session_s
             else:  # draining, in maintenance or down: sessions end, none start

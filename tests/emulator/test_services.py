@@ -105,3 +105,16 @@ def test_services_survive_a_save(tmp_path) -> None:  # type: ignore[no-untyped-d
     service = again.services["shop"]
     assert service.member(members[1], 8080) == [members[1], 8080, 100, "drain"]
     assert service.requests == fleet.services["shop"].requests
+
+
+def test_the_rate_can_follow_a_trace() -> None:
+    fleet, members = web_fleet()
+    service = fleet.services["shop"]
+    service.trace = "diurnal"  # the demo's day: 0.15 at night, 0.70 at noon
+    hour = int(fleet.now // 3600) % 24
+    expected = 300.0 * fleet.traces["diurnal"].values[hour]
+    assert fleet.rate_now(service) == pytest.approx(expected)
+    before = service.requests
+    fleet.step(10)
+    assert service.requests - before == pytest.approx(expected * 10)
+    assert live(fleet, members[0]).req_s == pytest.approx(expected / 3)

@@ -11,7 +11,8 @@ from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import MemberState, TaskState
 from vdctui.ops import Console, Refused
 from vdctui.ops.drain import DrainPolicy, forced, set_policy
-from vdctui.ops.services import add_member, create_service, statuses
+from vdctui.ops.ha import HaMonitor
+from vdctui.ops.services import add_member, create_service, set_member, statuses
 
 
 def shared_web(fleet: emulator.Fleet, count: int = 3) -> list[str]:
@@ -157,3 +158,27 @@ async def test_the_wait_for_sessions_is_a_phase_of_the_migration_task(
     await run.wait()
     assert seen and seen[0]["phase"] == "draining" and seen[0]["sessions"] > 0
     assert seen[-1]["sessions"] < seen[0]["sessions"] and seen[-1]["waited_s"] > 0
+
+
+async def test_ha_puts_a_crashed_hosts_members_back_once_healthy(
+    console: Console, fleet: emulator.Fleet, driver: EmulatedDriver
+) -> None:
+    members = shared_web(fleet, 6)
+    host = fleet.vms[members[0]].host
+    on_host = [m for m in members if fleet.vms[m].host == host]
+    await shop(console, driver, members)
+    await set_member(console, "shop", on_host[0], state="drain")  # left draining, then...
+    fleet.crash_host(host)
+    await driver.advance(10)
+    (status,) = await statuses(console)
+    assert {m.vm: m.state for m in status.members}[on_host[-1]] in (
+        MemberState.DOWN,
+        MemberState.DRAIN,
+    )
+    monitor = HaMonitor(console, missed_intervals=1)
+    _, outcomes = await monitor.check()
+    assert {o.vm for o in outcomes if o.target} >= set(on_host)
+    await driver.advance(10)
+    back = {m.vm: m for m in (await statuses(console))[0].members}
+    for vm in on_host:  # restarted elsewhere, in service again
+        assert back[vm].state is MemberState.UP and back[vm].healthy

@@ -42,9 +42,10 @@ class EmulatedAdc(AdcDriver):
         if sim is None:
             return ServiceStatus(service, (), None, None, None)
         members = []
+        rate = self.driver.fleet.rate_now(sim)
         lives = [sim.live.get(key(row)) for row in sim.members]
         rates = {
-            key(row): sim.rate * share if live.available else 0.0
+            key(row): rate * share if live.available else 0.0
             for row, live, share in zip(
                 sim.members, lives, shares(sim, [x or MemberLive() for x in lives]), strict=True
             )
@@ -69,7 +70,7 @@ class EmulatedAdc(AdcDriver):
                     rates.get(f"{m.vm}:{m.port}"),
                 )
             )
-        return ServiceStatus(service, tuple(members), sim.rate, sim.error_rate, round(sim.failed))
+        return ServiceStatus(service, tuple(members), rate, sim.error_rate, round(sim.failed))
 
     async def set_state(self, service: str, member: ServiceMember, state: str) -> None:
         fleet = self.driver.fleet
