@@ -47,24 +47,26 @@ def test_fence_a_failed_host_and_restart_its_vms_elsewhere(
         assert "restarted" not in watched.stdout  # never without a fence
         assert all(alive(p) for p in qemus)
 
-        fenced = run_cli(inventory, db, "ha", "fence", "labh3", "--yes")
-        assert fenced.returncode == 0, fenced.stderr
-        assert "reports the power Off" in fenced.stdout
+        # HA fences it through its BMC (ForceOff, confirmed Off), then restarts its VMs
+        restarted = run_cli(
+            inventory, db, "ha", "watch", "--fence", "--missed", "1", "--rounds", "1"
+        )
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert "labh3: off, failed and fenced by HA" in restarted.stdout, restarted.stdout
+        assert "reports the power Off" in restarted.stdout
         # really off: every process of the host is gone (its supervisor is the hardware)
         host = lab.host(3)
         assert not any(alive(p) for p in [*qemus, *(host.pid(d) for d in DAEMONS)])
         assert host.processes_named("sshd") == [] and host.processes_named("qemu-system-x86") == []
         rows = json.loads(run_cli(inventory, db, "--json", "host", "list").stdout)
-        assert next(h for h in rows if h["name"] == "labh3")["state"] == "off"
-
-        restarted = run_cli(inventory, db, "ha", "watch", "--missed", "1", "--rounds", "1")
-        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        labh3 = next(h for h in rows if h["name"] == "labh3")
+        assert (labh3["state"], labh3["power_state"]) == ("off", "Off")
         listed = {n: lab.virsh(n, "list", "--name").stdout.split() for n in (1, 2)}
         for name in [*victims, bystander]:  # each VM running exactly once, on a survivor
             assert sum(name in running for running in listed.values()) == 1, (name, listed)
         [fence] = _audit(inventory, db, "host.power-off")
         assert fence["target"] == "labh3" and fence["result"] == "ok"
-        assert "fence" in json.dumps(fence["params"])
+        assert fence["params"] == {"reason": "ha-fence"}
         restarts = _audit(inventory, db, "ha.restart")
         assert sorted(r["target"] for r in restarts if r["result"] == "ok") == victims
     finally:

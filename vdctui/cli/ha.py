@@ -54,14 +54,34 @@ def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
     help="Heartbeat rounds to run, then stop.",
 )
 @click.option("--no-restart", is_flag=True, help="Report only; restart nothing.")
+@click.option(
+    "--fence",
+    "auto_fence",
+    is_flag=True,
+    help="Fence (through its BMC) a failed host that ran VMs before restarting them (admin).",
+)
 @pass_cli
-def watch(cli: CliContext, interval: float, missed: int, rounds: int, no_restart: bool) -> None:
-    """Check heartbeats every INTERVAL seconds; restart the VMs of failed, fenced hosts."""
+def watch(
+    cli: CliContext, interval: float, missed: int, rounds: int, no_restart: bool, auto_fence: bool
+) -> None:
+    """Check heartbeats every INTERVAL seconds; restart the VMs of failed, fenced hosts.
+
+    With --fence, a failed host that ran VMs is fenced first (once per failure); a fence
+    that is not confirmed restarts nothing."""
+    if no_restart and auto_fence:
+        raise click.UsageError("--fence goes with restarts: drop --no-restart.")
     if not no_restart:
         cli.require(Action.HA_WATCH_RESTART, "fleet")
+    if auto_fence:
+        cli.require(Action.HOST_POWER_OFF, "fleet", {"reason": "ha-fence"})
 
     async def body(console: Console) -> list[RestartOutcome]:
-        monitor = HaMonitor(console, missed_intervals=missed, auto_restart=not no_restart)
+        monitor = HaMonitor(
+            console,
+            missed_intervals=missed,
+            auto_restart=not no_restart,
+            auto_fence=auto_fence,
+        )
         everything: list[RestartOutcome] = []
         for k in range(rounds):
             findings, outcomes = await monitor.check()

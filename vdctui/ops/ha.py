@@ -55,7 +55,10 @@ class HaMonitor:
     console: Console
     missed_intervals: int = 3
     auto_restart: bool = True
+    # fence (its BMC) a failed host that ran VMs, once per failure, before restarting them
+    auto_fence: bool = False
     missed: dict[str, int] = field(default_factory=dict)
+    fence_tried: dict[str, str] = field(default_factory=dict)  # host -> what its fence said
     confirmed_down: set[str] = field(default_factory=set)
     restarted: set[str] = field(default_factory=set)  # hosts whose VMs were restarted
     declared: set[str] = field(default_factory=set)  # hosts declared failed
@@ -66,6 +69,8 @@ class HaMonitor:
         not restart VMs."""
         if self.auto_restart:
             self.console.require(Action.HA_WATCH_RESTART, "fleet")
+        if self.auto_fence:
+            self.console.require(Action.HOST_POWER_OFF, "fleet", {"reason": "ha-fence"})
         await self.console.sync()
         findings: list[HostFinding] = []
         outcomes: list[RestartOutcome] = []
@@ -75,13 +80,20 @@ class HaMonitor:
                 self.restarted.discard(host.name)
                 self.declared.discard(host.name)
                 self.confirmed_down.discard(host.name)
+                self.fence_tried.pop(host.name, None)
                 continue
             missed = self.missed.get(host.name, 0) + 1
             self.missed[host.name] = missed
             failed = missed >= self.missed_intervals
             fenced = host.state in FENCED or host.name in self.confirmed_down
+            fence_note = self.fence_tried.get(host.name, "")
+            if failed and not fenced and self._should_fence(host.name):
+                fenced, fence_note = await self._fence(host.name)
+                host = self.console.host(host.name)  # as the fence left it
             if not failed:
                 note = f"missed {missed} of {self.missed_intervals} heartbeats"
+            elif fence_note:
+                note = fence_note
             elif fenced:
                 note = "failed and fenced: its VMs may restart elsewhere"
             else:
@@ -107,6 +119,27 @@ class HaMonitor:
                 )
                 self.restarted.add(host.name)
         return findings, outcomes
+
+    def _should_fence(self, host: str) -> bool:
+        """Auto-fencing is on, not tried yet for this failure, and the host ran VMs."""
+        if not self.auto_fence or host in self.fence_tried:
+            return False
+        return any(v.state in WAS_RUNNING for v in self.console.store.vms(host=host))
+
+    async def _fence(self, host: str) -> tuple[bool, str]:
+        """Fence once per failure; (fenced, what the finding says)."""
+        try:
+            how = await fence(self.console, host, reason="ha-fence")
+        except (Refused, Failed, DriverError) as exc:
+            said = (
+                f"failed, and the fence failed: {exc} Its VMs are not restarted (they may "
+                "still run there); fence it or confirm it is down"
+            )
+            self.fence_tried[host] = said
+            return False, said
+        said = f"failed and fenced by HA ({how}): its VMs may restart elsewhere"
+        self.fence_tried[host] = said
+        return True, said
 
 
 async def confirm_down(monitor: HaMonitor, host: str) -> None:
@@ -224,7 +257,7 @@ async def _restart_one(
     return RestartOutcome(vm.name, placed)
 
 
-async def fence(console: Console, host: str) -> str:
+async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
     """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
     so it is known down; returns how it was confirmed. A fence tried but not confirmed is a
     failure (audited "failed"): the host may still run its VMs, so nothing is restarted."""
@@ -238,4 +271,4 @@ async def fence(console: Console, host: str) -> str:
         await console.sync()
         return how
 
-    return await console.change(Action.HOST_POWER_OFF, host, {"reason": "fence"}, work)
+    return await console.change(Action.HOST_POWER_OFF, host, {"reason": reason}, work)
