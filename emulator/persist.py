@@ -120,6 +120,7 @@ class FleetFile:
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
             "pins": {vm: list(p) for vm, p in fleet.pins.items() if vm in fleet.vms},
+            "flows": fleet.flow_state_to_save(),
         }
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
@@ -171,6 +172,7 @@ class FleetFile:
             fleet._event_seq,
         ) = meta["counters"]
         fleet.fail_next = dict(meta["fail_next"])
+        fleet.restore_flow_state(meta.get("flows"))  # absent in files written before flows
         for vm, (vcpus, emulator) in dict(meta.get("pins", {})).items():  # absent before pins
             fleet.pins[vm] = (tuple(tuple(c) for c in vcpus), tuple(emulator))
         energy: dict[str, float] = meta["energy"]

@@ -568,3 +568,94 @@ class VmCpus:
     @property
     def dedicated(self) -> bool:
         return self.policy is CpuPolicy.DEDICATED
+
+
+# --- isolation: security groups ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityRule:
+    """One allow rule of a security group: traffic in a direction, protocol and port range,
+    from/to a CIDR or the members of a group (everything else is dropped)."""
+
+    id: int
+    group: str
+    direction: str  # "ingress" | "egress"
+    protocol: str  # "tcp" | "udp" | "icmp" | "any"
+    port_min: int | None = None  # None: every port
+    port_max: int | None = None
+    remote_cidr: str | None = None  # e.g. "0.0.0.0/0"
+    remote_group: str | None = None
+
+    def describe(self) -> str:
+        ports = "" if self.port_min is None else f" port {self.port_min}"
+        if self.port_max is not None and self.port_max != self.port_min:
+            ports = f" ports {self.port_min}-{self.port_max}"
+        remote = self.remote_cidr or f"group {self.remote_group}"
+        way = "from" if self.direction == "ingress" else "to"
+        return f"{self.direction} {self.protocol}{ports} {way} {remote}"
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    name: str
+    description: str = ""
+    rules: tuple[SecurityRule, ...] = ()
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FirewallRule:
+    """A security rule as a hypervisor applies it: remote groups expanded to their VMs."""
+
+    rule_id: int
+    group: str
+    direction: str
+    protocol: str
+    port_min: int | None
+    port_max: int | None
+    remote_cidr: str | None
+    remote_vms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VmFirewall:
+    """What a VM's interface lets through: nothing is filtered without groups; with
+    groups, only what a rule allows (a group without rules: nothing)."""
+
+    vm: str
+    groups: tuple[str, ...]
+    rules: tuple[FirewallRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowCounts:
+    """Flows the hypervisor let through or dropped, per VM and per rule."""
+
+    allowed: dict[str, int]
+    dropped: dict[str, int]
+    by_rule: dict[int, int]  # flows each rule let through
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRecord:
+    ts: float
+    src: str  # an address
+    dst: str
+    protocol: str
+    port: int
+    count: int  # connection attempts in this record
+    allowed: bool
+    src_vm: str | None = None
+    dst_vm: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    ts: float
+    kind: str  # "port-scan" | "brute-force" | "internal-sweep"
+    source: str  # the address the attack came from
+    vm: str | None  # the VM attacked, or the VM the attack came from (a sweep)
+    detail: str
+    state: str  # "open" | "quarantined"

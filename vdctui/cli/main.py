@@ -18,6 +18,7 @@ from vdctui.cli.ha import ha
 from vdctui.cli.hosts import host
 from vdctui.cli.operators import operator
 from vdctui.cli.records import audit, migration, pool, task
+from vdctui.cli.secgroup import secgroup
 from vdctui.cli.service import service
 from vdctui.cli.snapshot import snapshot
 from vdctui.cli.trust import trust
@@ -120,4 +121,5 @@ for command in (
 host.add_command(trust)
 vm.add_command(snapshot)
 add_core_commands(host, vm)
+main.add_command(secgroup)
 accept_global_options(main)

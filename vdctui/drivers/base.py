@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING
 from vdctui.model import (
     CpuTopology,
     FleetEvent,
+    FlowCounts,
+    FlowRecord,
     Host,
     MigrationProgress,
     MigrationResult,
     Snapshot,
     Topology,
     Vm,
+    VmFirewall,
     VmSpec,
 )
 
@@ -160,6 +163,19 @@ class HostDriver(abc.ABC):
 
     async def delete_snapshot(self, vm: str, name: str) -> None:
         raise InvalidOperation(f"This {self.backend} driver cannot delete snapshots of {vm}.")
+
+    # --- isolation (libvirt nwfilter; the emulator models flows) ---
+    async def set_firewall(self, firewall: VmFirewall) -> None:
+        """Filter the VM's interface by these rules from now on (live), or not at all."""
+        raise InvalidOperation(f"This {self.backend} driver cannot filter VM {firewall.vm}.")
+
+    async def flow_counts(self) -> FlowCounts:
+        """Flows allowed and dropped per VM and per rule, as the hypervisor counted them."""
+        raise InvalidOperation(f"This {self.backend} driver does not count flows.")
+
+    async def flow_records(self, since: float) -> list[FlowRecord]:
+        """Flow records (virtual or wall time `since`), oldest first, for detection."""
+        raise InvalidOperation(f"This {self.backend} driver keeps no flow records.")
 
     # --- dedicated cores (`virsh capabilities`, `vcpupin`, `emulatorpin`) ---
     async def cpu_topology(self, host: str) -> CpuTopology:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import time
 from collections.abc import AsyncIterator, Callable
@@ -34,6 +35,8 @@ from vdctui.model import (
     Datastore,
     DatastoreKind,
     FleetEvent,
+    FlowCounts,
+    FlowRecord,
     Host,
     HostState,
     MigrationKind,
@@ -47,6 +50,7 @@ from vdctui.model import (
     Site,
     Topology,
     Vm,
+    VmFirewall,
     VmSpec,
     VmState,
 )
@@ -367,6 +371,22 @@ class EmulatedDriver(EmulatedSnapshots, HostDriver):
     async def vcpu_affinity(self, name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
         per_vcpu, emulator = translated(self.fleet.vcpu_affinity)(name)
         return tuple(tuple(c) for c in per_vcpu), tuple(emulator)
+
+    async def set_firewall(self, firewall: VmFirewall) -> None:
+        rules = [dataclasses.asdict(rule) for rule in firewall.rules]
+        self._change(self.fleet.set_firewall, firewall.vm, list(firewall.groups), rules)
+
+    async def flow_counts(self) -> FlowCounts:
+        allowed, dropped, by_rule = self.fleet.flow_counts()
+        return FlowCounts(allowed, dropped, by_rule)
+
+    async def flow_records(self, since: float) -> list[FlowRecord]:
+        return [
+            FlowRecord(
+                r.ts, r.src, r.dst, r.protocol, r.port, r.count, r.allowed, r.src_vm, r.dst_vm
+            )
+            for r in self.fleet.flow_records(since)
+        ]
 
     async def power_off_host(self, name: str) -> None:
         self._change(self.fleet.power_off_host, name)

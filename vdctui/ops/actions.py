@@ -40,6 +40,15 @@ class Action(enum.Enum):
     )
     VM_SNAPSHOT_DELETE = ActionSpec("vm.snapshot.delete", Role.OPERATOR, "Deleting a VM snapshot")
     VM_CPU_POLICY = ActionSpec("vm.cpu-policy", Role.OPERATOR, "Changing a VM's CPU policy")
+    SECGROUP_CREATE = ActionSpec("secgroup.create", Role.ADMIN, "Creating a security group")
+    SECGROUP_RULE_ADD = ActionSpec("secgroup.rule.add", Role.ADMIN, "Adding a security rule")
+    SECGROUP_RULE_REMOVE = ActionSpec(
+        "secgroup.rule.remove", Role.ADMIN, "Removing a security rule"
+    )
+    SECGROUP_ATTACH = ActionSpec("secgroup.attach", Role.OPERATOR, "Attaching a security group")
+    SECGROUP_DETACH = ActionSpec("secgroup.detach", Role.OPERATOR, "Detaching a security group")
+    VM_QUARANTINE = ActionSpec("vm.quarantine", Role.OPERATOR, "Quarantining a VM")
+    ALERT_RAISED = ActionSpec("alert.raised", Role.VIEWER, "An intrusion alert", change=False)
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False
     )

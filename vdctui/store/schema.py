@@ -385,6 +385,13 @@ def migration_12(db: Database) -> None:
     migration_cores(db)
 
 
+def migration_13(db: Database) -> None:
+    """Security groups, their rules and members; intrusion alerts."""
+    from vdctui.store.secgroups import migration_secgroups
+
+    migration_secgroups(db)
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -398,6 +405,7 @@ MIGRATIONS: list[Migration] = [
     migration_10,
     migration_11,
     migration_12,
+    migration_13,
 ]
 
 

@@ -24,6 +24,7 @@ from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
+from vdctui.store.secgroups import SecurityGroupStore
 from vdctui.store.services import ServiceStore
 from vdctui.store.syslog import SyslogCopy, syslog_setting
 
@@ -53,6 +54,7 @@ class Store(
     OperatorStore,
     ServiceStore,
     CoreStore,
+    SecurityGroupStore,
 ):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 

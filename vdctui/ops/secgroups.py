@@ -1,0 +1,228 @@
+"""Security groups through the door: create, rules added and removed, VMs attached and
+detached, each role-checked and audited, then applied to the fleet (every VM whose
+firewall the change alters: the group's members, and the members of groups whose rules
+name it as their remote group).
+
+A VM without groups is not filtered; a VM with groups lets through only what one of their
+rules allows (in each direction); a group without rules lets nothing through (quarantine).
+A change the fleet refuses is undone in the store and re-applied as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from vdctui import checks
+from vdctui.drivers.base import DriverError
+from vdctui.model import FirewallRule, SecurityGroup, SecurityRule, VmFirewall
+from vdctui.ops.actions import Action
+from vdctui.ops.errors import Failed, Refused
+from vdctui.store import Store
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
+
+DIRECTIONS = ("ingress", "egress")
+PROTOCOLS = ("tcp", "udp", "icmp", "any")
+QUARANTINE = "quarantine"  # a group without rules: nothing in, nothing out
+
+
+def firewall_of(store: Store, vm: str, groups: list[SecurityGroup] | None = None) -> VmFirewall:
+    """The rules a VM's interface applies: its groups' rules, remote groups expanded."""
+    groups = store.secgroups() if groups is None else groups
+    by_name = {g.name: g for g in groups}
+    mine = [g for g in groups if vm in g.members]
+    if any(g.name == QUARANTINE for g in mine):
+        return VmFirewall(vm, tuple(g.name for g in mine), ())
+    rules = tuple(
+        FirewallRule(
+            r.id,
+            r.group,
+            r.direction,
+            r.protocol,
+            r.port_min,
+            r.port_max,
+            r.remote_cidr,
+            by_name[r.remote_group].members if r.remote_group in by_name else (),
+        )
+        for g in mine
+        for r in g.rules
+    )
+    return VmFirewall(vm, tuple(g.name for g in mine), rules)
+
+
+def affected(store: Store, group: str) -> set[str]:
+    """VMs whose firewall depends on `group`: its members and those of groups naming it."""
+    vms: set[str] = set()
+    for g in store.secgroups():
+        if g.name == group or any(r.remote_group == group for r in g.rules):
+            vms.update(g.members)
+    return vms
+
+
+async def apply(console: Console, vms: set[str]) -> None:
+    groups = console.store.secgroups()
+    for vm in sorted(vms):
+        if console.store.vm(vm) is not None:
+            await console.driver.set_firewall(firewall_of(console.store, vm, groups))
+
+
+async def _change(
+    console: Console,
+    action: Action,
+    target: str,
+    params: dict[str, Any],
+    group: str,
+    do: Callable[[], set[str]],
+    undo: Callable[[], None],
+) -> None:
+    """Check, change the store, apply to the fleet; a fleet refusal undoes it."""
+
+    async def work() -> None:
+        before = affected(console.store, group)
+        extra = do()
+        vms = before | affected(console.store, group) | extra
+        try:
+            await apply(console, vms)
+        except (DriverError, Failed) as exc:
+            undo()
+            with contextlib.suppress(DriverError, Failed):
+                await apply(console, vms)
+            raise Failed(f"Security group {group} was not applied: {exc}") from None
+
+    await console.change(action, target, params, work)
+
+
+def _group(store: Store, name: str) -> SecurityGroup:
+    found = store.secgroup(name)
+    if found is None:
+        known = ", ".join(g.name for g in store.secgroups()) or "none"
+        raise Refused(f"There is no security group {name!r} (known: {known}).")
+    return found
+
+
+async def create(console: Console, name: str, description: str = "") -> None:
+    async def work() -> None:
+        try:
+            checks.name(name, "security group")
+        except checks.BadInput as exc:
+            raise Refused(str(exc)) from None
+        if console.store.secgroup(name) is not None:
+            raise Refused(f"A security group named {name!r} exists already.")
+        console.store.create_secgroup(name, description[:200])
+
+    await console.change(Action.SECGROUP_CREATE, name, {"description": description}, work)
+
+
+def checked_rule(
+    store: Store,
+    group: str,
+    direction: str,
+    protocol: str,
+    ports: str | None,
+    remote: str,
+) -> SecurityRule:
+    """A rule from what the operator typed, or Refused with the one thing that is wrong."""
+    _group(store, group)
+    if direction not in DIRECTIONS:
+        raise Refused(f"A direction is one of {', '.join(DIRECTIONS)}, not {direction!r}.")
+    if protocol not in PROTOCOLS:
+        raise Refused(f"A protocol is one of {', '.join(PROTOCOLS)}, not {protocol!r}.")
+    low = high = None
+    if ports:
+        if protocol not in ("tcp", "udp"):
+            raise Refused(f"Ports go with tcp or udp, not {protocol}.")
+        first, _, last = ports.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError:
+            raise Refused(f"Ports are N or N-M (1-65535), not {ports!r}.") from None
+        if not 1 <= low <= high <= 65535:
+            raise Refused(f"Ports are N or N-M (1-65535), not {ports!r}.")
+    if remote.startswith("group:"):
+        _group(store, remote.removeprefix("group:"))
+        return SecurityRule(0, group, direction, protocol, low, high, None, remote[6:])
+    try:
+        cidr = str(ipaddress.IPv4Network(remote, strict=False))
+    except ValueError:
+        raise Refused(f"A remote is an IPv4 CIDR or group:NAME, not {remote[:40]!r}.") from None
+    return SecurityRule(0, group, direction, protocol, low, high, cidr, None)
+
+
+async def add_rule(
+    console: Console, group: str, direction: str, protocol: str, ports: str | None, remote: str
+) -> int:
+    params = {"direction": direction, "protocol": protocol, "ports": ports, "remote": remote}
+    added: list[int] = []
+
+    def do() -> set[str]:
+        rule = checked_rule(console.store, group, direction, protocol, ports, remote)
+        added.append(console.store.add_secgroup_rule(rule))
+        return set()
+
+    def undo() -> None:
+        console.store.remove_secgroup_rule(added[0])
+
+    await _change(console, Action.SECGROUP_RULE_ADD, group, params, group, do, undo)
+    return added[0]
+
+
+async def remove_rule(console: Console, rule_id: int) -> None:
+    rule = console.store.secgroup_rule(rule_id)
+    group = rule.group if rule else ""
+
+    def do() -> set[str]:
+        if rule is None:
+            raise Refused(f"There is no security rule {rule_id}.")
+        console.store.remove_secgroup_rule(rule_id)
+        return set()
+
+    def undo() -> None:
+        if rule is not None:
+            console.store.add_secgroup_rule(rule)
+
+    await _change(
+        console, Action.SECGROUP_RULE_REMOVE, str(rule_id), {"group": group}, group, do, undo
+    )
+
+
+async def attach(console: Console, group: str, vm: str, *, on: bool = True) -> None:
+    """Attach `group` to `vm` (or detach it)."""
+
+    def do() -> set[str]:
+        _group(console.store, group)
+        if console.store.vm(vm) is None:
+            raise Refused(f"There is no VM named {vm!r}.")
+        if on == (group in console.store.secgroups_of(vm)):
+            raise Refused(f"{vm} is {'in' if on else 'not in'} security group {group} already.")
+        console.store.set_secgroup_member(group, vm, on)
+        return {vm}
+
+    def undo() -> None:
+        console.store.set_secgroup_member(group, vm, not on)
+
+    action = Action.SECGROUP_ATTACH if on else Action.SECGROUP_DETACH
+    await _change(console, action, vm, {"group": group}, group, do, undo)
+
+
+async def quarantine(console: Console, vm: str, why: str = "") -> None:
+    """Cut a VM off: the group `quarantine` (made when first needed) attached, which drops
+    everything whatever its other groups allow."""
+
+    def do() -> set[str]:
+        if console.store.vm(vm) is None:
+            raise Refused(f"There is no VM named {vm!r}.")
+        if console.store.secgroup(QUARANTINE) is None:
+            console.store.create_secgroup(QUARANTINE, "nothing in, nothing out")
+        if QUARANTINE in console.store.secgroups_of(vm):
+            raise Refused(f"{vm} is in quarantine already.")
+        console.store.set_secgroup_member(QUARANTINE, vm, True)
+        return {vm}
+
+    def undo() -> None:
+        console.store.set_secgroup_member(QUARANTINE, vm, False)
+
+    await _change(console, Action.VM_QUARANTINE, vm, {"why": why}, QUARANTINE, do, undo)
