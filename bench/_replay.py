@@ -39,6 +39,19 @@ def load_traces(folder: Path) -> list[list[float]]:
     return [[float(x) for x in f.read_text().split()] for f in files]
 
 
+def variant(traces: list[list[float]], start_hour: int = 0, vms: str = "all") -> list[list[float]]:
+    """Held-out variants of a day: starting at another hour (wrapping around), or one of
+    two disjoint halves of the VMs (every other file, so each half keeps the four types
+    in the same proportions)."""
+    if not 0 <= start_hour < 24:
+        raise ValueError(f"start hour must be 0 to 23, not {start_hour}")
+    if vms not in ("all", "even", "odd"):
+        raise ValueError(f"vms must be all, even or odd, not {vms!r}")
+    shift = start_hour * 12  # 5-minute samples
+    out = [t[shift:] + t[:shift] for t in traces]
+    return out if vms == "all" else out[0 if vms == "even" else 1 :: 2]
+
+
 def make_hosts(n: int, ram_mb: float = HOST_RAM_MB) -> list[HostLoad]:
     hosts = []
     for i in range(n):
