@@ -12,6 +12,7 @@ from tests.conftest import host_with_room_for, running_vm_on_shared_storage
 from tests.ssh.served import Served, serve
 from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh.parsers import parse_jobinfo
+from vdctui.drivers.ssh.pool import PoolLimits
 from vdctui.drivers.ssh.session import SessionClosed, VirshSession
 from vdctui.model import MigrationOutcome
 
@@ -92,3 +93,24 @@ async def test_without_a_session_each_sample_is_an_exec(
     assert result.outcome is MigrationOutcome.SUCCEEDED and len(samples) >= 2
     processed = [s.data_processed for s in samples]
     assert processed == sorted(processed) and samples[-1].phase == "done"
+
+
+async def test_sessions_hold_at_most_half_the_channels(served: Served) -> None:
+    """An SSH server allows so many sessions a connection (OpenSSH: 10): a session takes
+    one of the host's `max_channels`, and never more than half of them go to sessions."""
+    driver = served.driver(limits=PoolLimits(max_channels=4))
+    host = driver.inventory.hosts[0]
+    sessions = [VirshSession(driver.pool, host) for _ in range(4)]
+    try:
+        await sessions[0].open()
+        await sessions[1].open()
+        with pytest.raises(SessionClosed, match="no SSH channel to spare"):
+            await sessions[2].open()
+        await sessions[2].close()
+        await sessions[0].close()  # gives its channel back
+        await sessions[3].open()
+        assert (await sessions[3].ask(["echo", "ok"])) == "ok\n"
+    finally:
+        for session in sessions:
+            await session.close()
+        await driver.close()

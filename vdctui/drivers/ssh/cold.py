@@ -3,8 +3,9 @@
 `virsh dumpxml --inactive --migratable` on the source, `virsh define` of that
 XML on the target, a check that the target has it, and only then `virsh
 undefine` on the source. If the source cannot let it go, the target's copy is
-removed again, so the VM is defined on exactly one host whatever happens. Disks
-are not copied (this driver does not copy storage for a stopped VM).
+removed again, so the VM is defined on exactly one host whatever happens. With
+--copy-storage its file disks go first (`disks`: streamed, checked by sha256, then
+named), and a move that does not complete removes the copies it made.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError, MigrationHandle
 from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.disks import DiskFile, copy_disk, remove_copies
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.model import (
     MigrationKind,
@@ -32,9 +34,17 @@ STEPS = ("read", "define", "check", "undefine")
 
 class ColdMove(MigrationHandle):
     def __init__(
-        self, driver: SshDriver, vm: str, source: InventoryHost, target: InventoryHost
+        self,
+        driver: SshDriver,
+        vm: str,
+        source: InventoryHost,
+        target: InventoryHost,
+        disks: list[DiskFile] | None = None,
     ) -> None:
         self._driver = driver
+        self._disks = disks or []  # to copy first (--copy-storage), sizes measured
+        self._placed: list[DiskFile] = []  # copies this move put on the target
+        self._copied = 0
         self.vm, self.source, self.target = vm, source.name, target.name
         self._source, self._target = source, target
         self._started = time.time()
@@ -47,9 +57,12 @@ class ColdMove(MigrationHandle):
         self._task = asyncio.get_running_loop().create_task(self._move())
 
     def _step(self, done: int, size: int = 0) -> None:
+        """Step `done` of STEPS, each counted as the definition's size (after the disks
+        copied, if any: the bytes a move carries)."""
+        disks = sum(d.size for d in self._disks)
         self._latest = MigrationProgress(
-            data_total=max(size, 1) * len(STEPS),
-            data_processed=max(size, 1) * done,
+            data_total=disks + max(size, 1) * len(STEPS),
+            data_processed=disks + max(size, 1) * done,
             data_remaining=max(size, 1) * (len(STEPS) - done),
             phase="cold",
         )
@@ -61,14 +74,40 @@ class ColdMove(MigrationHandle):
             raise DriverError(f"on {host.name}: {out.error}")
         return out.stdout
 
+    def _copying(self, count: int) -> None:
+        self._copied += count
+        total = sum(d.size for d in self._disks)
+        self._latest = MigrationProgress(
+            data_total=total,
+            data_processed=self._copied,
+            data_remaining=max(total - self._copied, 0),
+            phase="copy-storage",
+        )
+        self._changed.set()
+
+    async def _copy_disks(self) -> None:
+        """Every disk to the target, each checked before it is named (see `disks`)."""
+        for disk in self._disks:
+            await copy_disk(
+                self._driver.pool, self._source, self._target, disk,
+                self._copying, self._abort.is_set,
+            )  # fmt: skip
+            self._placed.append(disk)
+        state = await self._run(self._source, commands.domstate(self._source.uri, self.vm))
+        if not state.strip().startswith("shut off"):  # started on the source meanwhile
+            raise DriverError(f"on {self.source}: {self.vm} is {state.strip()} now")
+
     async def _move(self) -> MigrationResult:
         defined = False
         try:
             xml = await self._run(
                 self._source, commands.dumpxml(self._source.uri, self.vm, migratable=True)
             )
+            if self._disks:
+                await self._copy_disks()
             self._step(1, len(xml))
             if self._abort.is_set():
+                await remove_copies(self._driver.pool, self._target, self._placed)
                 return self._end(MigrationOutcome.CANCELLED, "Aborted by the operator.")
             await self._run(self._target, commands.define_from_stdin(self._target.uri), xml)
             defined = True
@@ -79,6 +118,7 @@ class ColdMove(MigrationHandle):
                 await self._run(
                     self._target, commands.lifecycle(self._target.uri, "undefine", self.vm)
                 )
+                await remove_copies(self._driver.pool, self._target, self._placed)
                 return self._end(MigrationOutcome.CANCELLED, "Aborted by the operator.")
             try:
                 await self._run(
@@ -88,6 +128,7 @@ class ColdMove(MigrationHandle):
                 await self._run(
                     self._target, commands.lifecycle(self._target.uri, "undefine", self.vm)
                 )
+                await remove_copies(self._driver.pool, self._target, self._placed)
                 raise
             self._step(4, len(xml))
             self._latest = MigrationProgress(
@@ -100,6 +141,10 @@ class ColdMove(MigrationHandle):
             return self._end(MigrationOutcome.SUCCEEDED, "")
         except DriverError as exc:
             where = f" (it stays defined on {self.source})" if not defined else ""
+            if not defined:
+                await remove_copies(self._driver.pool, self._target, self._placed)
+            if self._abort.is_set() and not defined:
+                return self._end(MigrationOutcome.CANCELLED, "Aborted by the operator.")
             return self._end(
                 MigrationOutcome.FAILED, f"Cold migration of {self.vm} failed {exc}{where}"
             )

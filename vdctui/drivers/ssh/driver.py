@@ -29,6 +29,7 @@ from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
+from vdctui.drivers.ssh.disks import disks_to_copy
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
@@ -416,12 +417,8 @@ class SshDriver(SshSnapshots, SshPinning, HostDriver):
             raise InvalidOperation(f"Host {target} already has a VM named {name}.")
         handle: SshMigration | ColdMove
         if not live:
-            if copy_storage:
-                raise InvalidOperation(
-                    f"This driver moves a stopped VM's definition only; copy {name}'s disks "
-                    "to the target first, then migrate it without --copy-storage."
-                )
-            handle = ColdMove(self, name, source, target_inv)
+            disks = await disks_to_copy(self.pool, name, source, target_inv) if copy_storage else []
+            handle = ColdMove(self, name, source, target_inv, disks)
             self._changed()
             handle.begin()
             self._migrations.add(handle)

@@ -129,6 +129,7 @@ class ConnectionPool:
         self.on_refused = on_refused
         self.agent_path = agent_path
         self._links: dict[str, _Link] = {}
+        self._held: dict[str, int] = {}  # channels long-lived processes hold, by host
         self._handshakes: dict[str, asyncio.Semaphore] = {}
         self._keys: dict[Path, Any] = {}  # identity file -> asyncssh key pairs, read once
         self._config_sets: dict[tuple[str, ...], frozenset[str]] = {}
@@ -416,12 +417,34 @@ class ConnectionPool:
             if process is not None:
                 process.close()
 
-    async def process(self, host: InventoryHost, command: str) -> Any:
-        """A long-running command with its stdin open (an interactive virsh), not counted
-        against `max_channels` (one per migration and host). No terminal: it ends when
-        its stdin does, so closing the process ends it."""
+    async def take_channel(self, host: InventoryHost) -> bool:
+        """One of the host's `max_channels`, for a long-lived process (an interactive
+        virsh), if one is free now and half of them stay for everything else (an SSH
+        server allows so many sessions a connection: OpenSSH 10). `give_back_channel`."""
+        await self.connection(host)
+        link = self._link(host.name)
+        held = self._held.get(host.name, 0)
+        if link.channels is None or link.channels.locked() or held >= self.limits.max_channels // 2:
+            return False
+        await link.channels.acquire()  # free: returns at once
+        self._held[host.name] = held + 1
+        return True
+
+    def give_back_channel(self, host: InventoryHost) -> None:
+        link = self._link(host.name)
+        if self._held.get(host.name, 0) > 0 and link.channels is not None:
+            self._held[host.name] -= 1
+            link.channels.release()
+
+    async def process(self, host: InventoryHost, command: str, *, binary: bool = False) -> Any:
+        """A long-running command with its stdin open (an interactive virsh, a disk copy).
+        No terminal: it ends when its stdin does, so closing the process ends it. Its
+        channel counts against `max_channels` only if taken (`take_channel`).
+        `binary`: bytes, not text."""
         conn = await self.connection(host)
         try:
+            if binary:
+                return await conn.create_process(command, encoding=None)
             return await conn.create_process(command, encoding="utf-8", errors="replace")
         except (
             asyncssh.ChannelOpenError,

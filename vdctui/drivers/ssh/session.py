@@ -44,9 +44,14 @@ class VirshSession:
         self._drain: asyncio.Task[None] | None = None
         self.broken = False
         self.last_error = ""
+        self._channel = False  # holds one of the host's channels
 
     async def open(self) -> None:
-        """Start virsh and read past its banner (raises HostUnreachable if it cannot)."""
+        """Start virsh and read past its banner; HostUnreachable if it cannot, or if the
+        host's connection has no channel to spare for it (`ConnectionPool.take_channel`)."""
+        if not await self.pool.take_channel(self.host):
+            raise SessionClosed(f"Host {self.host.name} has no SSH channel to spare.")
+        self._channel = True
         command = "LC_ALL=C " + " ".join(commands.quote(w) for w in ("virsh", "-c", self.host.uri))
         self._process = await self.pool.process(self.host, command)
         self._drain = asyncio.get_running_loop().create_task(self._drain_errors())
@@ -96,6 +101,9 @@ class VirshSession:
     async def close(self) -> None:
         process, self._process = self._process, None
         self.broken = True
+        if self._channel:
+            self._channel = False
+            self.pool.give_back_channel(self.host)
         if process is not None:
             with contextlib.suppress(Exception):
                 process.stdin.write_eof()
