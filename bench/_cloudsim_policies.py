@@ -33,6 +33,11 @@ What is mirrored (org.cloudbus.cloudsim.power, 3.0.3):
   both count, and it ends on the second target.
 - migrations complete in order of their length (RAM), each appending its VM to the end of
   its target's VM list (the order MMT's tie-break reads);
+- CloudSim updates and decides 0.1 s after each 300 s sample: the requests and the
+  utilization histories the policies read are the traces interpolated there (the replay
+  passes them in). That nudge (0.03 % of a demand's change) moves a policy's SLAV by up
+  to 7 % and its migrations by up to 2 %: the runs are chaotic, so differences from
+  CloudSim's figures that small cannot be told from noise;
 - a VM that asks 0 MIPS at an update is taken as finished (HostDynamicWorkload
   .getCompletedVms) and removed from the data center for the rest of the run: with the
   demand read 0.1 s after each 300 s sample, between two samples, that is a VM whose trace

@@ -31,6 +31,7 @@ VM_TYPES = ((2500.0, 870.0), (2000.0, 1740.0), (1000.0, 1740.0), (500.0, 613.0))
 HOST_RAM_MB = 4096.0
 INTERVAL_S = 300.0
 MIGRATION_MB_S = 1000.0 / 8 / 2  # 1 Gbit/s, half for migration: 62.5 MB/s
+UPDATE_OFFSET_S = 0.1  # CloudSim updates at 300 k + 0.1 s
 WORKLOADS = ("full", "cloudsim")
 
 
@@ -105,6 +106,13 @@ class _Day:
 
     def demand(self, t: int) -> np.ndarray:
         return self.mips * self.util[t] * self.alive
+
+    def read(self, t: int) -> np.ndarray:
+        """The utilization CloudSim reads at its update after sample t: 0.1 s later
+        (300 k + 0.1 s), between two samples, as UtilizationModelPlanetLabInMemory
+        interpolates. The decisions see this; the measurement keeps the samples."""
+        u = self.util[t] + (self.util[t + 1] - self.util[t]) * (UPDATE_OFFSET_S / INTERVAL_S)
+        return u * self.alive
 
     def measure(
         self,
@@ -209,13 +217,13 @@ def run_cloudsim(
         gone = day.finishing(t)
         if gone.any():
             members = cloudsim.without(members, gone)
-        demand = day.demand(t)
         before = _members_index(members, len(traces))
         moves: list[tuple[int, int]] = []
         if t > 0:
-            history = cloudsim.push_history(history, day.util[t])
+            read = day.read(t)
+            history = cloudsim.push_history(history, read)
             moves = cloudsim.optimize_allocation(
-                policy, day.hosts, members, demand, day.mips, day.ram, history
+                policy, day.hosts, members, day.mips * read, day.mips, day.ram, history
             )
             members = cloudsim.after_migrations(members, moves, day.ram)
             day.migrations += len(moves)

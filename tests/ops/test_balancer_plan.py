@@ -69,3 +69,16 @@ def test_the_snapshot_after_a_plan_keeps_every_field_but_placement_and_power() -
     assert after_vm == vm and after_vm is not vm
     # the loads are tallied again from the VMs on the host
     assert after_host == replace(host, demand=6.0, memory_used=7.0)
+
+
+def test_the_snapshot_after_a_plan_changes_nothing_it_is_given() -> None:
+    hosts, vms = snapshot()
+    rec = recommend(hosts, vms, threshold=3, goal="power")
+    before = copy.deepcopy(state(hosts, vms))
+    after_hosts, after_vms = snapshot_after(rec, hosts, vms)
+    assert state(hosts, vms) == before
+    # the copies carry the plan out: every moved VM sits on its last move's target
+    where = {v.name: v.host for v in after_vms}
+    last = {m.vm: m.target for m in rec.moves}
+    assert last and all(where[vm] == target for vm, target in last.items())
+    assert not {h.name for h in after_hosts if h.on} & set(rec.power_off)
