@@ -6,7 +6,8 @@ minute of virtual time, when asked for (`advance_flows`), deterministically: eac
 VM has a few conversations a minute by its pool (web: clients from outside on 443, web
 and batch to db on 5432, infra scraping a few VMs on 9100, dev to outside on 443 and ssh
 from infra). A record is one (source, destination, protocol, port) with a count of
-connection attempts. A VM without a firewall lets everything through; with one, a flow
+connection attempts (clients: the documentation ranges 198.51.100.0/24 and
+203.0.113.0/24). A VM without a firewall lets everything through; with one, a flow
 passes when an egress rule of the source and an ingress rule of the destination allow it
 (a VM without firewall counts as allowing). Attacks: a port scan (an outside address
 tries 1,000 ports of one VM in a minute), a brute force (300 attempts on port 22), an
@@ -124,9 +125,19 @@ class FlowOps(FleetState):
         return dict(state["allowed"]), dict(state["dropped"]), dict(state["by_rule"])
 
     def flow_records(self, since: float) -> list[Flow]:
-        """Records from `since` (virtual time) to now, oldest first."""
+        """Records from `since` (virtual time, at most a day back) to now, oldest first.
+        Minutes this process did not make are made again (the same flows: they are
+        deterministic), with today's firewalls deciding what was allowed, and not counted."""
         self.advance_flows()
-        return [r for r in self._flows()["records"] if r.ts >= since]
+        state = self._flows()
+        kept = state["records"]
+        first = kept[0].ts - kept[0].ts % MINUTE if kept else state["until"]
+        start = max(since - since % MINUTE, self.now - 86_400.0)
+        replayed: list[Flow] = []
+        while start < min(first, state["until"]):
+            replayed.extend(self._minute(start, tally=False))
+            start += MINUTE
+        return [r for r in [*replayed, *kept] if r.ts >= since]
 
     # --- making flows ------------------------------------------------------------------
 
@@ -135,22 +146,28 @@ class FlowOps(FleetState):
         if state["until"] is None:
             state["until"] = self.now - self.now % MINUTE
         while state["until"] + MINUTE <= self.now:
-            self._minute(state["until"])
+            state["records"].extend(self._minute(state["until"], tally=True))
             state["until"] += MINUTE
 
-    def _minute(self, start: float) -> None:
+    def _minute(self, start: float, *, tally: bool) -> list[Flow]:
         rng = random.Random(stream_seed(self.seed, "flows", str(int(start // MINUTE))))
         running = [v for v in self.vms.values() if v.state == RUNNING]
         by_pool: dict[str, list[str]] = {}
         for v in running:
             by_pool.setdefault(v.pool, []).append(v.name)
         dbs = by_pool.get("db", [])
+        made: list[Flow] = []
         for v in running:
             for src, dst, protocol, port, count in self._normal(v.name, v.pool, dbs, by_pool, rng):
-                self._record(start + rng.random() * MINUTE, src, dst, protocol, port, count)
+                made.append(
+                    self._record(
+                        start + rng.random() * MINUTE, src, dst, protocol, port, count, tally
+                    )
+                )
         for attack in self._flows()["attacks"]:
             if start <= attack.at < start + MINUTE:
-                self._attack_flows(attack, start, rng)
+                made.extend(self._attack_flows(attack, start, rng, tally))
+        return made
 
     def _normal(
         self, vm: str, pool: str, dbs: list[str], by_pool: dict[str, list[str]], rng: random.Random
@@ -158,9 +175,7 @@ class FlowOps(FleetState):
         """(source VM or None for outside, destination VM or None, protocol, port, count)."""
         flows: list[tuple[str | None, str | None, str, int, int]] = []
         if pool == "web":
-            flows += [
-                (None, vm, "tcp", 443, rng.randint(20, 200)) for _ in range(rng.randint(1, 3))
-            ]
+            flows += [(None, vm, "tcp", 443, rng.randint(1, 30)) for _ in range(rng.randint(1, 3))]
             if dbs:
                 flows.append((vm, rng.choice(dbs), "tcp", 5432, rng.randint(5, 50)))
         elif pool == "batch" and dbs:
@@ -176,25 +191,37 @@ class FlowOps(FleetState):
         return flows
 
     def _outside(self, rng: random.Random) -> str:
-        return str(
-            ipaddress.IPv4Address((198 << 24) + (51 << 16) + (100 << 8) + rng.randint(1, 254))
-        )
+        """A client on the Internet (documentation ranges stand for it)."""
+        base = rng.choice((0xC6336400, 0xCB007100))  # 198.51.100.0/24, 203.0.113.0/24
+        return str(ipaddress.IPv4Address(base + rng.randint(1, 254)))
 
-    def _attack_flows(self, attack: Attack, start: float, rng: random.Random) -> None:
+    def _attack_flows(
+        self, attack: Attack, start: float, rng: random.Random, tally: bool
+    ) -> list[Flow]:
         at = max(attack.at, start)
+        src, dst = attack.source, attack.target
         if attack.kind == "port-scan":
-            for port in range(1, 1001):
-                self._record(at + port * 0.05, attack.source, attack.target, "tcp", port, 1)
-        elif attack.kind == "brute-force":
-            self._record(at, attack.source, attack.target, "tcp", 22, 300)
-        else:
-            for k in range(250):
-                address = str(ipaddress.IPv4Address((10 << 24) + rng.randint(1, (1 << 24) - 2)))
-                self._record(at + k * 0.2, attack.source, address, "tcp", 445, 1)
+            return [
+                self._record(at + p * 0.05, src, dst, "tcp", p, 1, tally) for p in range(1, 1001)
+            ]
+        if attack.kind == "brute-force":
+            return [self._record(at, src, dst, "tcp", 22, 300, tally)]
+        made = []
+        for k in range(250):
+            address = str(ipaddress.IPv4Address((10 << 24) + rng.randint(1, (1 << 24) - 2)))
+            made.append(self._record(at + k * 0.2, src, address, "tcp", 445, 1, tally))
+        return made
 
     def _record(
-        self, ts: float, src: str | None, dst: str | None, protocol: str, port: int, count: int
-    ) -> None:
+        self,
+        ts: float,
+        src: str | None,
+        dst: str | None,
+        protocol: str,
+        port: int,
+        count: int,
+        tally: bool,
+    ) -> Flow:
         """One record: `src`/`dst` a VM name, an address, or None (a random outside one)."""
         rng = random.Random(int(ts * 1000))
         src_vm = src if src in self.vms else None
@@ -205,16 +232,15 @@ class FlowOps(FleetState):
         out_rule = self._match(src_vm, "egress", dst_ip, dst_vm, protocol, port)
         in_rule = self._match(dst_vm, "ingress", src_ip, src_vm, protocol, port)
         allowed = out_rule is not False and in_rule is not False
-        for rule in (out_rule, in_rule):
-            if allowed and isinstance(rule, int) and rule is not True:
-                state["by_rule"][rule] = state["by_rule"].get(rule, 0) + count
-        for vm in (src_vm, dst_vm):
-            if vm is not None:
-                tally = state["allowed"] if allowed else state["dropped"]
-                tally[vm] = tally.get(vm, 0) + count
-        state["records"].append(
-            Flow(ts, src_ip, dst_ip, protocol, port, count, allowed, src_vm, dst_vm)
-        )
+        if tally:
+            for rule in (out_rule, in_rule):
+                if allowed and isinstance(rule, int) and rule is not True:
+                    state["by_rule"][rule] = state["by_rule"].get(rule, 0) + count
+            for vm in (src_vm, dst_vm):
+                if vm is not None:
+                    counts = state["allowed"] if allowed else state["dropped"]
+                    counts[vm] = counts.get(vm, 0) + count
+        return Flow(ts, src_ip, dst_ip, protocol, port, count, allowed, src_vm, dst_vm)
 
     def _match(
         self,

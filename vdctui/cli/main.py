@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from vdctui.cli.alerts import alert
 from vdctui.cli.balance import balance
 from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
@@ -122,4 +123,5 @@ host.add_command(trust)
 vm.add_command(snapshot)
 add_core_commands(host, vm)
 main.add_command(secgroup)
+main.add_command(alert)
 accept_global_options(main)

@@ -106,6 +106,7 @@ class EmulatedDriver(EmulatedSnapshots, HostDriver):
         self._stepped = asyncio.Event()
         self._clock: asyncio.Task[None] | None = None
         self._last_save = time.monotonic()
+        fleet.advance_flows()  # flows are counted from when a driver first runs the fleet
         self._adc: AdcDriver | None = None
 
     # --- the clock -------------------------------------------------------------

@@ -48,6 +48,7 @@ class Action(enum.Enum):
     SECGROUP_ATTACH = ActionSpec("secgroup.attach", Role.OPERATOR, "Attaching a security group")
     SECGROUP_DETACH = ActionSpec("secgroup.detach", Role.OPERATOR, "Detaching a security group")
     VM_QUARANTINE = ActionSpec("vm.quarantine", Role.OPERATOR, "Quarantining a VM")
+    FAULT_ATTACK = ActionSpec("fault.attack", Role.ADMIN, "Injecting an attack (emulator)")
     ALERT_RAISED = ActionSpec("alert.raised", Role.VIEWER, "An intrusion alert", change=False)
     VM_MIGRATE_END = ActionSpec(
         "vm.migrate.end", Role.VIEWER, "The end of a migration", change=False

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from vdctui.model import SecurityGroup, SecurityRule
+from vdctui.model import Alert, SecurityGroup, SecurityRule
 from vdctui.store.base import StoreBase
 
 
@@ -112,3 +112,29 @@ class SecurityGroupStore(StoreBase):
     def secgroups_of(self, vm: str) -> list[str]:
         sql = "SELECT secgroup FROM secgroup_members WHERE vm = ? ORDER BY secgroup"
         return [r[0] for r in self._db.execute(sql, [vm])]
+
+    # --- intrusion alerts ---
+    def add_alert(
+        self, ts: float, kind: str, source: str, vm: str | None, detail: str
+    ) -> Alert | None:
+        """Keep a new alert; None when the same one (kind, source, VM, window) is known."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO alerts (ts, kind, source, vm, detail, state) "
+                "VALUES (?, ?, ?, ?, ?, 'open')",
+                [ts, kind, source, vm, detail],
+            )
+        if not cursor.rowcount:
+            return None
+        return Alert(int(cursor.lastrowid or 0), ts, kind, source, vm, detail, "open")
+
+    def alerts(self, *, state: str | None = None) -> list[Alert]:
+        sql = "SELECT id, ts, kind, source, vm, detail, state FROM alerts"
+        rows = self._db.execute(
+            sql + (" WHERE state = ?" if state else "") + " ORDER BY id", [state] if state else []
+        )
+        return [Alert(*row) for row in rows]
+
+    def set_alert_state(self, alert_id: int, state: str) -> None:
+        with self._db.atomic():
+            self._db.execute("UPDATE alerts SET state = ? WHERE id = ?", [state, alert_id])
