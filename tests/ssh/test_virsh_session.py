@@ -3,6 +3,8 @@ against emulated hosts that answer an interactive virsh as virsh 9 does."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -113,4 +115,28 @@ async def test_sessions_hold_at_most_half_the_channels(served: Served) -> None:
     finally:
         for session in sessions:
             await session.close()
+        await driver.close()
+
+
+async def test_an_answer_no_one_waited_for_is_not_the_next_ones(served: Served) -> None:
+    """A sample cancelled while its answer was on the way (the migration ended): the
+    next ask reads past that answer, never takes it for its own."""
+    fleet = served.fleet
+    vm = running_vm_on_shared_storage(fleet)
+    driver = served.driver()
+    host = driver.inventory.host(fleet.vms[vm].host)
+    assert host is not None
+    session = VirshSession(driver.pool, host)
+    try:
+        await session.open()
+        for _ in range(3):
+            asked = asyncio.ensure_future(session.ask(["domjobinfo", "--domain", vm]))
+            await asyncio.sleep(0)  # written, not yet answered
+            asked.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asked
+        assert await session.ask(["echo", "mine"]) == "mine\n"
+        assert (await session.ask(["domstate", "--domain", vm])).strip() == "running"
+    finally:
+        await session.close()
         await driver.close()

@@ -443,9 +443,12 @@ class ConnectionPool:
         `binary`: bytes, not text."""
         conn = await self.connection(host)
         try:
-            if binary:
-                return await conn.create_process(command, encoding=None)
-            return await conn.create_process(command, encoding="utf-8", errors="replace")
+            async with asyncio.timeout(self.limits.command_timeout_s):
+                if binary:
+                    return await conn.create_process(command, encoding=None)
+                return await conn.create_process(command, encoding="utf-8", errors="replace")
+        except TimeoutError:
+            raise HostUnreachable(f"Host {host.name} did not open a channel in time.") from None
         except (
             asyncssh.ChannelOpenError,
             asyncssh.ConnectionLost,

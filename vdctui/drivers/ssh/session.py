@@ -45,6 +45,7 @@ class VirshSession:
         self.broken = False
         self.last_error = ""
         self._channel = False  # holds one of the host's channels
+        self._stale: list[str] = []  # markers of asks cancelled before their answer came
 
     async def open(self) -> None:
         """Start virsh and read past its banner; HostUnreachable if it cannot, or if the
@@ -78,7 +79,13 @@ class VirshSession:
                     f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
                 )
                 async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                    while self._stale:  # the rest of answers no one waited for
+                        await self._read_to(self._stale[0])
+                        self._stale.pop(0)
                     return await self._read_to(marker)
+            except asyncio.CancelledError:
+                self._stale.append(marker)  # the next ask reads past its answer first
+                raise
             except (TimeoutError, OSError, EOFError, asyncio.IncompleteReadError) as exc:
                 self.broken = True
                 raise SessionClosed(
