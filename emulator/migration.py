@@ -13,6 +13,7 @@ from typing import Any
 PAGE = 4096
 EPS = 1e-3  # bytes
 AUTO_CONVERGE_HARD_LIMIT = 1000  # rounds, even with auto-converge
+POSTCOPY_SWITCH_MS = 50.0  # the pause while the VM's device state moves to the target
 
 
 @dataclass(slots=True)
@@ -28,6 +29,8 @@ class Migration:
     copy_storage: bool = False
     target_datastore: str = ""
     auto_converge: bool = False
+    postcopy: bool = False  # switch to post-copy once a pass does not converge
+    bandwidth_limit: float = 0.0  # bytes/s; 0: the link's share
     max_downtime_ms: float = 300.0
     max_rounds: int = 30
     links: tuple[str, ...] = ()
@@ -35,7 +38,7 @@ class Migration:
     fail_reason: str = ""
     state: str = "running"  # running | completed | failed | cancelled
     reason: str = ""
-    phase: str = "precopy"  # precopy | stop-and-copy | copy-storage | cold | done
+    phase: str = "precopy"  # precopy | stop-and-copy | postcopy | copy-storage | cold | done
     rounds: int = 0
     ended_at: float | None = None
     elapsed: float = 0.0
@@ -108,7 +111,7 @@ class Migration:
     def _phase_done(self) -> None:
         if self.phase == "copy-storage":
             self._start_precopy()
-        elif self.phase == "cold" or self.phase == "stop-and-copy":
+        elif self.phase in ("cold", "stop-and-copy", "postcopy"):
             self.phase = "done"
             self.remaining = 0.0
             self.finish("completed")
@@ -124,6 +127,11 @@ class Migration:
             self.phase = "stop-and-copy"
             self.remaining = dirty
             self.downtime_ms = stop_time * 1000.0
+            return
+        if self.postcopy:  # the VM runs on the target now; it pulls the pages left
+            self.phase = "postcopy"
+            self.remaining = dirty
+            self.downtime_ms = min(POSTCOPY_SWITCH_MS, self.max_downtime_ms)
             return
         limit = AUTO_CONVERGE_HARD_LIMIT if self.auto_converge else self.max_rounds
         if self.rounds >= limit:
@@ -153,7 +161,7 @@ class Migration:
     def jobinfo(self) -> dict[str, Any]:
         """Progress in `virsh domjobinfo --rawstats` field names, plus "phase"."""
         done = self.state != "running"
-        if done or self.phase == "stop-and-copy":
+        if done or self.phase in ("stop-and-copy", "postcopy"):
             downtime = self.downtime_ms
         elif self.phase == "precopy" and self.bandwidth > 0:
             downtime = self.expected_downtime_ms or self.max_downtime_ms

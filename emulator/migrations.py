@@ -25,6 +25,8 @@ class MigrationOps(VmLifecycle):
         max_downtime_ms: float = 300.0,
         max_rounds: int = 30,
         target_datastore: str = "",
+        postcopy: bool = False,
+        bandwidth_limit: float = 0.0,
     ) -> Migration:
         """Start moving a VM to `target`; the job advances with `step()`."""
         v = self.vm(name)
@@ -81,6 +83,8 @@ class MigrationOps(VmLifecycle):
             copy_storage=dest_ds != v.datastore,
             target_datastore=dest_ds,
             auto_converge=auto_converge,
+            postcopy=postcopy,
+            bandwidth_limit=max(float(bandwidth_limit), 0.0),
             max_downtime_ms=float(max_downtime_ms),
             max_rounds=max_rounds,
             links=self._links(v.host, target),
@@ -142,10 +146,14 @@ class MigrationOps(VmLifecycle):
         for m in self.migrations.values():
             for link in m.links:
                 users[link] = users.get(link, 0) + 1
-        return {
+        shares = {
             name: min(self.link_gbps(link) / users[link] for link in m.links) * 1e9 / 8.0
             for name, m in self.migrations.items()
         }
+        for name, m in self.migrations.items():
+            if m.bandwidth_limit > 0:
+                shares[name] = min(shares[name], m.bandwidth_limit)
+        return shares
 
     def advance_migrations(self, dt: float) -> None:
         """Run every migration for `dt` seconds; settle the ones that ended (at self.now)."""

@@ -117,6 +117,7 @@ class FleetFile:
                 fleet._event_seq,
             ],
             "fail_next": fleet.fail_next,
+            "unplugged": {h: sorted(nets) for h, nets in fleet.unplugged.items() if nets},
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
             "pins": {vm: list(p) for vm, p in fleet.pins.items() if vm in fleet.vms},
@@ -175,6 +176,7 @@ class FleetFile:
         fleet.restore_flow_state(meta.get("flows"))  # absent in files written before flows
         for vm, (vcpus, emulator) in dict(meta.get("pins", {})).items():  # absent before pins
             fleet.pins[vm] = (tuple(tuple(c) for c in vcpus), tuple(emulator))
+        fleet.unplugged = {h: set(nets) for h, nets in meta.get("unplugged", {}).items()}
         energy: dict[str, float] = meta["energy"]
         for kind, (cls, attr) in KINDS.items():
             fields: tuple[str, ...] = cls.PERSIST

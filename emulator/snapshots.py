@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .faults import FaultOps
+from .hostnets import HostNetworkOps
 from .migration import Migration
 from .vm import ACTIVE_STATES, PAUSED, RUNNING, SHUT_OFF, Vm
 
@@ -64,7 +64,7 @@ def key(vm: str, snap: str) -> str:
     return f"{vm}\n{snap}"
 
 
-class SnapshotOps(FaultOps):
+class SnapshotOps(HostNetworkOps):
     """Create, list, revert and delete snapshots; their space grows with the clock."""
 
     def __init__(self, seed: int = 0) -> None:

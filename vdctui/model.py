@@ -659,3 +659,26 @@ class Alert:
     vm: str | None  # the VM attacked, or the VM the attack came from (a sweep)
     detail: str
     state: str  # "open" | "quarantined"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationOptions:
+    """How a live migration moves a VM, in libvirt's terms (vdctui.ops.preflight says
+    what each one does, and which ones a driver refuses)."""
+
+    copy_storage: str = ""  # "" (shared storage) | "full" | "incremental"
+    compressed: bool = False
+    auto_converge: bool = False
+    postcopy: bool = False  # switch to post-copy when pre-copy does not converge
+    bandwidth_mib_s: int | None = None  # None: as fast as the link goes
+    max_downtime_ms: int | None = None  # None: the hypervisor's default (300 ms)
+    tunnelled: bool = False  # through libvirtd's own connection instead of a direct one
+
+
+@dataclass(frozen=True, slots=True)
+class HostNetworks:
+    """What a VM's NICs can plug into on a host: libvirt's active networks and its
+    interfaces (bridges among them); None where the host cannot say."""
+
+    networks: frozenset[str]
+    interfaces: frozenset[str] | None = None

@@ -17,7 +17,8 @@ from ..errors import FleetError, HostUnreachable, NoSuchVm
 from ..fleet import Fleet
 from ..migration import Migration
 from ..vm import CRASHED, IN_SHUTDOWN, PAUSED, RUNNING, SHUT_OFF, Vm
-from . import virsh_snapshots
+from . import virsh_config, virsh_snapshots
+from .virsh_config import ConfigCommands
 from .virsh_host import HostCommands, interfaces, probe_mark, probe_words
 from .virsh_snapshots import SnapshotCommands
 from .words import ShellInjection, Unbalanced, shell_sequence, shell_words, virsh_commands
@@ -52,7 +53,7 @@ VALUED = {
     "setvcpus": {"domain", "count"},
     "setmem": {"domain", "size"},
     "define": {"file"},
-    "migrate": {"domain", "desturi", "migrateuri"},
+    "migrate": {"domain", "desturi", "migrateuri", "bandwidth"},
     "domjobinfo": {"domain"},
     "domjobabort": {"domain"},
     "nodeinfo": set(),
@@ -82,6 +83,7 @@ ORDER = {
     "domiflist": ["domain"],
 }
 VALUED.update(virsh_snapshots.VALUED)
+VALUED.update(virsh_config.VALUED)
 ORDER.update(virsh_snapshots.ORDER)
 VERBS = {
     "start": "started",
@@ -115,7 +117,7 @@ class Output:
     echo_newline: bool = False  # virsh -q ends no echo with a newline; interactive virsh does
 
 
-class Virsh(HostCommands, SnapshotCommands):
+class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
     """The virsh of one emulated host of `fleet`.
 
     `resolve_host(address)` maps the host part of a migration URI to a fleet host
@@ -506,6 +508,9 @@ class Virsh(HostCommands, SnapshotCommands):
         if target is None or target not in self.fleet.hosts:
             raise VirshError(f"operation failed: Failed to connect to remote libvirt URI {uri}")
         live = "offline" not in flags
+        for flag in ("compressed", "tunnelled", "copy-storage-inc"):
+            if flag in flags:
+                raise VirshError(f"Operation not supported: the emulated host has no --{flag}")
         try:
             job = self.fleet.migrate(
                 v.name,
@@ -513,6 +518,8 @@ class Virsh(HostCommands, SnapshotCommands):
                 live=live,
                 copy_storage="copy-storage-all" in flags,
                 auto_converge="auto-converge" in flags,
+                postcopy="postcopy-after-precopy" in flags,
+                bandwidth_limit=float(opts.get("bandwidth", "0") or 0) * (1 << 20),
             )
         except HostUnreachable as exc:
             raise VirshError(

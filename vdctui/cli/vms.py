@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import signal
 import sys
+from typing import Any
 
 import click
 
 from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
+from vdctui.cli.migrate_options import migration_options, options_from, print_preflight
 from vdctui.cli.output import nothing_matches, print_list, say
 from vdctui.cli.params import Name, WholeNumber
 from vdctui.cli.seen import Refresh, Seen, print_seen, seen_vms, vm_columns
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
-from vdctui.ops import Console, MigrationRun
+from vdctui.ops import Console, MigrationRun, preflight
 from vdctui.ops.actions import Action
 from vdctui.ops.creation import MAX_COUNT
 from vdctui.ops.drain import forced
@@ -170,6 +172,7 @@ def create(cli: CliContext, name: str, flavor: str, pool: str, count: int, no_st
     help="Throttle the guest if it dirties memory faster than the link sends it.",
 )
 @click.option("--drain", is_flag=True, help="Drain its load-balancer members first.")
+@migration_options
 @pass_cli
 def migrate(
     cli: CliContext,
@@ -179,16 +182,23 @@ def migrate(
     copy_storage: bool,
     auto_converge: bool,
     drain: bool,
+    **more: Any,
 ) -> None:
-    """Move a VM to another host, showing progress; Ctrl-C cancels it cleanly."""
+    """Move a VM to another host, showing progress; Ctrl-C cancels it cleanly. A pre-flight
+    check runs first (--check: only that); a failed check refuses unless --force."""
+    options = options_from(copy_storage, auto_converge, more)
+    if more["check"]:
+        report = cli.run(lambda c: preflight.check(c, name, target, cold=cold, options=options))
+        print_preflight(report, as_json=cli.as_json)
+        sys.exit(1 if report.failed else 0)
 
     async def body(console: Console) -> MigrationOutcome:
         run = await console.migrate_vm(
             name,
             target,
             cold=cold,
-            copy_storage=copy_storage,
-            auto_converge=auto_converge,
+            options=options,
+            force=more["force"],
             on_progress=None if cli.as_json else _show_progress,
             drain_first=True if drain else None,
         )

@@ -17,6 +17,8 @@ from vdctui.model import (
     FlowCounts,
     FlowRecord,
     Host,
+    HostNetworks,
+    MigrationOptions,
     MigrationProgress,
     MigrationResult,
     Snapshot,
@@ -146,8 +148,10 @@ class HostDriver(abc.ABC):
         live: bool = True,
         copy_storage: bool = False,
         auto_converge: bool = False,
+        options: MigrationOptions | None = None,
     ) -> MigrationHandle:
-        """Start a migration; refusals (target down, no shared storage) raise."""
+        """Start a migration; refusals (target down, no shared storage, an option this
+        driver does not do) raise. `options`, when given, wins over the two flags."""
 
     # --- snapshots (vdctui.ops.snapshots; a driver without them refuses, saying so) ---
     async def list_snapshots(self, vm: str) -> list[Snapshot]:
@@ -192,6 +196,15 @@ class HostDriver(abc.ABC):
     async def vcpu_affinity(self, name: str) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
         """Each vCPU's allowed CPUs and the emulator's, as the hypervisor says now."""
         raise InvalidOperation(f"This {self.backend} driver cannot read VM {name}'s pins.")
+
+    # --- configuration (vdctui.ops.preflight, vdctui.ops.config) ---
+    async def domain_xml(self, vm: str) -> str:
+        """The VM's libvirt domain XML, as `virsh dumpxml` prints it."""
+        raise InvalidOperation(f"This {self.backend} driver cannot show {vm}'s configuration.")
+
+    async def host_networks(self, host: str) -> HostNetworks | None:
+        """The networks and interfaces a host offers a VM's NICs; None: it cannot say."""
+        return None
 
     # --- host power (out-of-band: IPMI/BMC on real hosts) ---
     async def power_off_host(self, name: str) -> None:

@@ -29,6 +29,7 @@ from vdctui.drivers.base import (
     NoSuchHost,
     NoSuchVm,
 )
+from vdctui.drivers.emulated_config import EmulatedConfig, fleet_migrate_options
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.model import (
     CpuTopology,
@@ -40,6 +41,7 @@ from vdctui.model import (
     Host,
     HostState,
     MigrationKind,
+    MigrationOptions,
     MigrationOutcome,
     MigrationProgress,
     MigrationResult,
@@ -88,7 +90,7 @@ def translated(call: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class EmulatedDriver(EmulatedSnapshots, HostDriver):
+class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, HostDriver):
     backend = "emulated"
 
     def __init__(
@@ -344,15 +346,12 @@ class EmulatedDriver(EmulatedSnapshots, HostDriver):
         live: bool = True,
         copy_storage: bool = False,
         auto_converge: bool = False,
+        options: MigrationOptions | None = None,
     ) -> MigrationHandle:
-        job = self._change(
-            self.fleet.migrate,
-            name,
-            target,
-            live=live,
-            copy_storage=copy_storage,
-            auto_converge=auto_converge,
-        )
+        if options is None:
+            options = MigrationOptions("full" if copy_storage else "", auto_converge=auto_converge)
+        kwargs = fleet_migrate_options(options)
+        job = self._change(self.fleet.migrate, name, target, live=live, **kwargs)
         return EmulatedMigration(self, job)
 
     async def cpu_topology(self, host: str) -> CpuTopology:

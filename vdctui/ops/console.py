@@ -11,7 +11,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 from vdctui import checks
@@ -20,6 +20,7 @@ from vdctui.model import (
     FleetEvent,
     Host,
     MigrationKind,
+    MigrationOptions,
     MigrationOutcome,
     MigrationResult,
     Pool,
@@ -33,6 +34,7 @@ from vdctui.ops import (
     drain,
     maintenance,
     pools,
+    preflight,
     recovery,
     resizing,
     scheduling,
@@ -378,20 +380,20 @@ class Console(FleetReads):
         auto_converge: bool = False,
         on_progress: ProgressListener | None = None,
         drain_first: bool | None = None,
+        options: MigrationOptions | None = None,
+        force: bool = False,
     ) -> MigrationRun:
         """Start a migration and follow it in the background; `run.wait()` for its end.
-        `drain_first`: drain its load-balancer members first (None: as the policy says)."""
+        `drain_first`: drain its load-balancer members first (None: as the policy says).
+        `options` win over the two flags; a failed pre-flight check refuses unless `force`."""
         kind = MigrationKind.COLD if cold else MigrationKind.LIVE
-        params = {
-            "to": target,
-            "kind": kind.value,
-            "copy_storage": copy_storage,
-            "auto_converge": auto_converge,
-        }
+        chosen = options or MigrationOptions("full" if copy_storage else "", False, auto_converge)
+        params = {"to": target, "kind": kind.value, **asdict(chosen), "force": force}
 
         async def work() -> MigrationRun:
             vm = self._idle_vm(name)
             self._check_migration(vm, target, kind)
+            await preflight.enforce(self, name, target, cold=cold, options=chosen, force=force)
             cores.reserve_on_target(self.store, vm, target)  # a dedicated VM's pins there
             source = vm.host or ""
             try:  # checked again in the transaction that records the task
@@ -413,13 +415,7 @@ class Console(FleetReads):
             )
             async with tasks.ending_on_error(self, task.id):
                 try:
-                    handle = await self.driver.migrate(
-                        name,
-                        target,
-                        live=not cold,
-                        copy_storage=copy_storage,
-                        auto_converge=auto_converge,
-                    )
+                    handle = await self.driver.migrate(name, target, live=not cold, options=chosen)
                 except DriverError as exc:
                     cores.undo_reserve(self.store, name)
                     self.store.finish_migration(

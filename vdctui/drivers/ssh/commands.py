@@ -168,6 +168,7 @@ def migrate(
     copy_storage: bool = False,
     auto_converge: bool = False,
     p2p: bool = True,
+    extra: Sequence[str] = (),
 ) -> str:
     """`virsh migrate`: peer-to-peer (the source's libvirtd dials the target) or
     client-managed (this virsh, on the source host, drives both libvirtds)."""
@@ -177,6 +178,7 @@ def migrate(
         flags.append("--copy-storage-all")
     if auto_converge:
         flags.append("--auto-converge")
+    flags += [f for f in extra if f not in flags]
     return virsh(uri, "migrate", *flags, "--domain", name, "--desturi", target_uri)
 
 

@@ -27,6 +27,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
+from vdctui.drivers.ssh.config import SshConfig
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.disks import disks_to_copy
@@ -34,6 +35,7 @@ from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
 from vdctui.drivers.ssh.migration import SshMigration
+from vdctui.drivers.ssh.options import option_flags
 from vdctui.drivers.ssh.parsers import VirshOutputError
 from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
 from vdctui.drivers.ssh.power import BmcPower
@@ -45,6 +47,7 @@ from vdctui.model import (
     DatastoreKind,
     FleetEvent,
     Host,
+    MigrationOptions,
     Rack,
     Room,
     Site,
@@ -59,7 +62,7 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(SshSnapshots, SshPinning, HostDriver):
+class SshDriver(SshSnapshots, SshConfig, SshPinning, HostDriver):
     backend = "ssh"
 
     def __init__(
@@ -396,7 +399,11 @@ class SshDriver(SshSnapshots, SshPinning, HostDriver):
         live: bool = True,
         copy_storage: bool = False,
         auto_converge: bool = False,
+        options: MigrationOptions | None = None,
     ) -> MigrationHandle:
+        if options is None:
+            options = MigrationOptions("full" if copy_storage else "", auto_converge=auto_converge)
+        copy_storage = bool(options.copy_storage)
         target_inv = self._inv(target)
         # where the VM is, and whether the target answers: both at once
         located, target_snap = await asyncio.gather(self._locate(name), self._poll(target_inv))
@@ -428,9 +435,8 @@ class SshDriver(SshSnapshots, SshPinning, HostDriver):
             name,
             commands.target_uri(target_inv.uri, str(target_inv.address)),
             live=live,
-            copy_storage=copy_storage,
-            auto_converge=auto_converge,
             p2p=source.migration == "p2p",
+            extra=option_flags(options, p2p=source.migration == "p2p"),
         )
         handle = SshMigration(self, name, source, target_inv, live=live, command=command)
         self._changed()

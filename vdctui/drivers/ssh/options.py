@@ -1,0 +1,36 @@
+"""Migration options as `virsh migrate` flags; what virsh cannot be told is refused."""
+
+from __future__ import annotations
+
+from vdctui.drivers.base import InvalidOperation
+from vdctui.model import MigrationOptions
+
+
+def option_flags(options: MigrationOptions, *, p2p: bool) -> list[str]:
+    """The flags for `options` (after --live/--offline, --p2p and the rest)."""
+    if options.max_downtime_ms is not None:
+        raise InvalidOperation(
+            "Option max downtime is not supported over SSH yet: virsh migrate has no flag "
+            "for it (virsh migrate-setmaxdowntime works only once the migration runs)."
+        )
+    if options.tunnelled and not p2p:
+        raise InvalidOperation(
+            "Option tunnelled needs peer-to-peer migration; this source host migrates "
+            'directly (migration = "direct" in the inventory).'
+        )
+    flags = []
+    if options.copy_storage == "full":
+        flags.append("--copy-storage-all")
+    elif options.copy_storage == "incremental":
+        flags.append("--copy-storage-inc")
+    if options.compressed:
+        flags.append("--compressed")
+    if options.auto_converge:
+        flags.append("--auto-converge")
+    if options.postcopy:
+        flags += ["--postcopy", "--postcopy-after-precopy"]
+    if options.bandwidth_mib_s is not None:
+        flags += ["--bandwidth", str(int(options.bandwidth_mib_s))]
+    if options.tunnelled:
+        flags.append("--tunnelled")
+    return flags
