@@ -134,6 +134,7 @@ class Guests:
         disk: bool = False,
         qcow2: bool = False,
         spin: bool = False,
+        network: str | None = None,
     ) -> str:
         """`disk`: a raw disk; `qcow2`: a qcow2 one (internal snapshots need it)."""
         image = (write_spin_image if spin else write_halt_image)(self.lab.images)
@@ -146,6 +147,7 @@ class Guests:
             max_memory_mib=max_memory_mib,
             vcpus=vcpus,
             dirty=dirty,
+            network=network,
             disk=(
                 qcow2_image(self.lab.images, name)
                 if qcow2

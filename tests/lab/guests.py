@@ -86,9 +86,10 @@ def domain_xml(
     dirty: Path | None = None,
     disk: Path | None = None,
     bridge: str = "br0",
+    network: str | None = None,
 ) -> str:
     """A tiny VM: no disk (or `disk`: raw, or qcow2 by its suffix), one virtio NIC on
-    `bridge`, VNC on 127.0.0.1, a balloon."""
+    `bridge` (or on libvirt's `network`), VNC on 127.0.0.1, a balloon."""
     max_memory_mib = max_memory_mib or memory_mib
     qemu_ns, extra = "", ""
     if dirty is not None:
@@ -116,8 +117,8 @@ def domain_xml(
   <on_crash>destroy</on_crash>
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
-{_disk(disk)}    <interface type='bridge'>
-      <source bridge='{bridge}'/>
+{_disk(disk)}    <interface type='{"network" if network else "bridge"}'>
+      <source {f"network='{network}'" if network else f"bridge='{bridge}'"}/>
       <model type='virtio'/>
     </interface>
     <serial type='pty'><target port='0'/></serial>

@@ -35,8 +35,10 @@ def test_snapshot_create_list_revert_delete(
     assert rows[0]["description"] == "ok" and rows[0]["memory"] is True
     assert rows[0]["size_bytes"] is None  # libvirt does not say: unknown, never 0
     refused = run_cli(lab_inventory, db, "vm", "migrate", vm, "--to", "labh2")
-    assert refused.returncode == 1 and "cannot migrate domain with 2 snapshots" in refused.stderr
-    assert len(refused.stderr.strip().splitlines()) == 1
+    assert refused.returncode == 1 and "it has 2 snapshots" in refused.stderr  # pre-flight
+    forced = run_cli(lab_inventory, db, "vm", "migrate", vm, "--to", "labh2", "--force")
+    assert forced.returncode == 1 and "cannot migrate domain with 2 snapshots" in forced.stderr
+    assert len(forced.stderr.strip().splitlines()) == 1  # libvirt's refusal, in one sentence
     lab.virsh(1, "destroy", vm)
     back = run_cli(lab_inventory, db, "vm", "snapshot", "revert", vm, "base", "--yes")
     assert back.returncode == 0, back.stderr

@@ -56,7 +56,10 @@ def test_the_pure_checks_say_pass_warn_or_fail_with_why() -> None:
     missing = pf.network_check(vm(network="dmz"), "b", nets)
     assert missing.verdict is V.FAIL and missing.reason == "network dmz not on b"
     bridged = vm(nics=(Nic("vnet0", "bridge", "br9"),))
-    assert pf.network_check(bridged, "b", nets).reason == "bridge br9 not on b"
+    assert pf.network_check(bridged, "b", nets).reason == "network or bridge br9 not on b"
+    in_network = vm(nics=(Nic("vnet0", "bridge", "prod"),))  # a bridged libvirt network
+    assert pf.network_check(in_network, "b", nets).verdict is V.PASS
+    assert pf.storage_check(vm(datastore=""), far, none, disks=0).verdict is V.PASS
     assert pf.network_check(bridged, "b", HostNetworks(frozenset())).verdict is V.WARN
     assert pf.network_check(on_prod, "b", None).verdict is V.WARN
     assert pf.snapshots_check(0, MigrationKind.LIVE).verdict is V.PASS

@@ -108,8 +108,23 @@ def cpu_check(source: Host | None, target: Host) -> Check:
     )
 
 
-def storage_check(vm: Vm, target: Host, options: MigrationOptions) -> Check:
+def disk_count(xml: str | None) -> int | None:
+    """How many disks (not CD-ROMs) the domain XML has; None when it cannot be read."""
+    try:
+        root = ET.fromstring(xml) if xml else None
+    except ET.ParseError:
+        return None
+    if root is None:
+        return None
+    return sum(1 for d in root.iter("disk") if d.get("device", "disk") == "disk")
+
+
+def storage_check(
+    vm: Vm, target: Host, options: MigrationOptions, disks: int | None = None, *, cold: bool = False
+) -> Check:
     copy = options.copy_storage
+    if disks == 0:
+        return Check("storage", Verdict.PASS, f"{vm.name} has no disk to move")
     if vm.datastore and vm.datastore in target.datastores:
         if copy:
             return Check(
@@ -127,6 +142,13 @@ def storage_check(vm: Vm, target: Host, options: MigrationOptions) -> Check:
             Verdict.WARN,
             f"where {vm.name}'s disks are is not known: {target.name} must reach them "
             "(shared storage), else copy them",
+        )
+    if cold:
+        return Check(
+            "storage",
+            Verdict.WARN,
+            f"{target.name} does not reach datastore {vm.datastore}: the disks move with it "
+            "(or must be copied there first, where the hosts cannot copy them)",
         )
     return Check(
         "storage",
@@ -147,11 +169,11 @@ def network_check(vm: Vm, target: str, offered: HostNetworks | None) -> Check:
     for kind, source in wanted:
         if kind == "network" and source not in offered.networks:
             missing.append(f"network {source}")
-        elif kind == "bridge":
-            if offered.interfaces is None:
+        elif kind == "bridge" and source not in offered.networks:  # a bridged network, or
+            if offered.interfaces is None:  # a host bridge
                 unknown.append(f"bridge {source}")
             elif source not in offered.interfaces:
-                missing.append(f"bridge {source}")
+                missing.append(f"network or bridge {source}")
     if missing:
         return Check("network", Verdict.FAIL, f"{', '.join(missing)} not on {target}")
     if unknown:
@@ -248,7 +270,7 @@ async def check(
         offered = None
     checks = (
         cpu_check(source, to),
-        storage_check(vm, to, options),
+        storage_check(vm, to, options, disk_count(xml), cold=cold),
         network_check(vm, target, offered),
         room_check(console, vm, to, kind),
         snapshots_check(count, kind),
