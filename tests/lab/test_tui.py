@@ -20,6 +20,7 @@ from tests.lab.lab import Lab
 from vdctui.model import MigrationOutcome
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import MigrateDialog
+from vdctui.ui.dialogs.preflight import PreflightDialog
 from vdctui.ui.launch import ssh_console_app
 from vdctui.ui.screens.records import TasksScreen
 from vdctui.ui.screens.vms import VmsScreen
@@ -61,6 +62,8 @@ async def test_live_migration_from_the_console(
         for _ in range(hosts.index("labh2")):
             await pilot.press("down")
         await pilot.press("enter")
+        await until(pilot, "the pre-flight", lambda: isinstance(app.screen, PreflightDialog))
+        await pilot.press("enter")  # no check failed: Migrate is focused
         await until(pilot, "the task", lambda: bool(app.ops.tasks(active=True)))
 
         await pilot.press("4")

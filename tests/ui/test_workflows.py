@@ -7,12 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Button, Checkbox, Static
 
 from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
 from vdctui.model import MigrationOutcome, Role, TaskState
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import ConfirmDialog, MigrateDialog, ResizeDialog
+from vdctui.ui.dialogs.preflight import PreflightDialog
 from vdctui.ui.screens.inventory import InventoryScreen
 from vdctui.ui.screens.records import TasksScreen
 from vdctui.ui.screens.vms import VmsScreen
@@ -141,6 +142,10 @@ async def test_migrate_from_the_ranked_candidates(make_app: MakeApp) -> None:
         best = app.ops.migration_candidates(vm.name)[0]
         assert best.reason is None
         await pilot.press("enter")  # the highlighted option: the best-ranked host
+        await settle(pilot)
+        assert isinstance(app.screen, PreflightDialog)  # each check, the options
+        assert not app.screen.report.failed
+        await pilot.press("enter")  # Migrate is focused
         await settle(pilot)
         for _ in range(20):  # the clock moves as the migration is followed
             if not app.ops.tasks(active=True):
@@ -275,6 +280,9 @@ async def test_marked_vms_migrate_together(make_app: MakeApp) -> None:
         assert isinstance(app.screen, MigrateDialog)
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, PreflightDialog)
+        await pilot.press("enter")
+        await settle(pilot)
         for _ in range(20):
             if not app.ops.tasks(active=True):
                 break
@@ -397,3 +405,49 @@ async def test_balance_shows_its_moves_and_applies_them(make_app: MakeApp) -> No
                 break
         assert len(app.ops.migrations(limit=1000)) > before
         assert any(h.state == "off" for h in fleet_of(app).hosts.values())
+
+
+async def test_a_failed_pre_flight_check_is_shown_and_forced_only_on_purpose(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await vms_filtered(pilot, "state:running")
+        vm = screen._page[0]
+        fleet = fleet_of(app)
+        best = app.ops.migration_candidates(vm.name)[0].host.name
+        fleet.unplug_network(best, fleet.vms[vm.name].network)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PreflightDialog) and dialog.report.failed
+        report = str(dialog.query_one("#preflight-report").render())
+        assert "FAIL" in report and f"network {fleet.vms[vm.name].network} not on" in report
+        await pilot.press("enter")  # Cancel is focused: nothing moves
+        await settle(pilot)
+        assert not isinstance(app.screen, PreflightDialog)
+        assert fleet.vms[vm.name].host == vm.host and not app.ops.migrations(vm=vm.name)
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        fleet.plug_network(best, fleet.vms[vm.name].network)
+        await pilot.press("ctrl+r")  # check again: it passes now
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PreflightDialog) and not dialog.report.failed
+        dialog.query_one("#opt-postcopy", Checkbox).value = True
+        dialog.query_one("#ok", Button).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, PreflightDialog), notes(app)
+        for _ in range(20):
+            if not app.ops.tasks(active=True):
+                break
+            await settle(pilot)
+        (record,) = app.ops.migrations(vm=vm.name)
+        assert record.outcome is MigrationOutcome.SUCCEEDED and record.target == best
+        assert app.ops.audit(action="vm.migrate", limit=1)[0].params["postcopy"] is True

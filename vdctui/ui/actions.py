@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from vdctui.model import Vm
-from vdctui.ops import Console, Refused
+from vdctui.model import MigrationOptions, Vm
+from vdctui.ops import Console, Refused, preflight
 from vdctui.ops.balancer import Recommendation
+from vdctui.ops.preflight import Preflight
 from vdctui.ui.dialogs import (
     ConfirmDialog,
     CreateDialog,
@@ -24,6 +25,7 @@ from vdctui.ui.dialogs import (
     ResizeRequest,
 )
 from vdctui.ui.dialogs.migrate import Target
+from vdctui.ui.dialogs.preflight import MigrationRequest, PreflightDialog
 from vdctui.units import format_mib
 
 if TYPE_CHECKING:
@@ -122,15 +124,41 @@ def choose_and_migrate(app: VdcApp, names: list[str]) -> None:
 
     async def chosen(host: str | None) -> None:
         if host:
-            await migrate(app, names, host)
+            await check_and_migrate(app, names, host)
 
     app.push_screen(MigrateDialog(names[0], targets, also=len(names) - 1), chosen)
 
 
-async def migrate(app: VdcApp, names: list[str], target: str, *, cold: bool = False) -> None:
+async def check_and_migrate(app: VdcApp, names: list[str], target: str) -> None:
+    """The pre-flight check of the first VM and the options; the answer moves them all."""
+
+    def recheck(options: MigrationOptions) -> Awaitable[Preflight]:
+        return preflight.check(app.ops, names[0], target, options=options)
+
+    report = await app.act(recheck(MigrationOptions()))
+    if report is None:
+        return
+
+    async def asked(request: MigrationRequest | None) -> None:
+        if request is not None:
+            await migrate(app, names, target, options=request.options, force=request.force)
+
+    app.push_screen(PreflightDialog(report, MigrationOptions(), recheck), asked)
+
+
+async def migrate(
+    app: VdcApp,
+    names: list[str],
+    target: str,
+    *,
+    cold: bool = False,
+    options: MigrationOptions | None = None,
+    force: bool = False,
+) -> None:
     started = 0
     for name in names:
-        if await app.act(app.ops.migrate_vm(name, target, cold=cold)) is not None:
+        moving = app.ops.migrate_vm(name, target, cold=cold, options=options, force=force)
+        if await app.act(moving) is not None:
             started += 1
     if started:
         app.notify(f"Migrating {started} of {len(names)} VM(s) to {target}; see Tasks (4).")
