@@ -173,6 +173,10 @@ class HostDriver(abc.ABC):
         """Filter the VM's interface by these rules from now on (live), or not at all."""
         raise InvalidOperation(f"This {self.backend} driver cannot filter VM {firewall.vm}.")
 
+    async def prepare_firewall(self, host: str, firewall: VmFirewall) -> None:  # noqa: B027
+        """Make the VM's filters known on `host` before the VM moves there (libvirt
+        instantiates them on arrival); a driver without filters has nothing to do."""
+
     async def flow_counts(self) -> FlowCounts:
         """Flows allowed and dropped per VM and per rule, as the hypervisor counted them."""
         raise InvalidOperation(f"This {self.backend} driver does not count flows.")

@@ -38,6 +38,7 @@ from vdctui.ops import (
     recovery,
     resizing,
     scheduling,
+    secgroups,
     tasks,
 )
 from vdctui.ops.actions import Action
@@ -394,6 +395,7 @@ class Console(FleetReads):
             vm = self._idle_vm(name)
             self._check_migration(vm, target, kind)
             await preflight.enforce(self, name, target, cold=cold, options=chosen, force=force)
+            await secgroups.before_move(self, name, target)  # its filters defined there first
             cores.reserve_on_target(self.store, vm, target)  # a dedicated VM's pins there
             source = vm.host or ""
             try:  # checked again in the transaction that records the task

@@ -70,6 +70,13 @@ async def apply(console: Console, vms: set[str]) -> None:
             await console.driver.set_firewall(firewall_of(console.store, vm, groups))
 
 
+async def before_move(console: Console, vm: str, target: str) -> None:
+    """A filtered VM's filters are defined on `target` before it moves there."""
+    firewall = firewall_of(console.store, vm)
+    if firewall.groups:
+        await console.driver.prepare_firewall(target, firewall)
+
+
 async def _change(
     console: Console,
     action: Action,

@@ -35,6 +35,7 @@ from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
 from vdctui.drivers.ssh.migration import SshMigration
+from vdctui.drivers.ssh.nwfilter import SshFirewall
 from vdctui.drivers.ssh.options import option_flags
 from vdctui.drivers.ssh.parsers import VirshOutputError
 from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
@@ -62,7 +63,7 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(SshSnapshots, SshConfig, SshPinning, HostDriver):
+class SshDriver(SshSnapshots, SshConfig, SshPinning, SshFirewall, HostDriver):
     backend = "ssh"
 
     def __init__(
