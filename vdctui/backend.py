@@ -4,30 +4,27 @@
 data center beside it (`vdctui.db` -> `vdctui.fleet.db`), creating the demo
 data center on first start.
 
-How processes share one data center (issue 10), today:
+How processes share one data center (issue 10):
 - the store (`db`) is shared by every process: changes in write transactions
   (BEGIN IMMEDIATE, bounded busy wait), tasks owned by their process
-  (vdctui.store.owners), conflicts refused in the transaction that records a task;
-- the embedded fleet runs in one process at a time: the fleet file is held with an
-  exclusive lock while a console (or a changing command) uses it, so two processes
-  never overwrite each other's fleet. A changing command waits for it (bounded,
-  `fleet_wait_s`); a reading command or a console opened meanwhile follows the
-  store read-only (what the holder syncs, its tasks' progress included).
-Not yet: several processes changing the embedded fleet at once (the fleet file as
-the truth, reloaded and caught up under the lock before each change).
+  (vdctui.store.owners), what a task changes claimed in the transaction that records it;
+- the embedded fleet is run by one process, the one that holds the fleet file's lock
+  (a console, or a changing command), and shared with every other one: they read what
+  it syncs to the store, and it carries out their changes, which they hand it through
+  the store (vdctui.fleet_sharing says how and why). When it exits it saves the fleet,
+  and the next process to need it (a console at its next sync, a command) takes over.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 
 import emulator
 from vdctui.drivers.emulated import EmulatedDriver
@@ -41,17 +38,20 @@ from vdctui.files import (
     os_sentence,
     writable,
 )
+from vdctui.fleet_lock import BackendError, FleetLock
 from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
 from vdctui.ops.actions import Action
 from vdctui.store import Store, StoreError
 from vdctui.store.connection import create_shared_file
 
+if TYPE_CHECKING:
+    from vdctui.fleet_sharing import RequestServer
+
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 # A changing command waits this long for another process that holds the embedded fleet
 # (a CLI change finishing) before it says so; $VDCTUI_FLEET_WAIT_S overrides it.
 FLEET_WAIT_S = 15.0
-LOCK_POLL_S = 0.1
 
 
 def fleet_wait_s() -> float:
@@ -59,10 +59,6 @@ def fleet_wait_s() -> float:
         return max(0.0, min(float(os.environ.get("VDCTUI_FLEET_WAIT_S", FLEET_WAIT_S)), 600.0))
     except ValueError:
         return FLEET_WAIT_S
-
-
-class BackendError(Exception):
-    """The data center could not be opened; one sentence."""
 
 
 @dataclass(frozen=True)
@@ -95,74 +91,6 @@ def fleet_exists(db: Path) -> bool:
         return True
     finally:
         fleet_file.close()
-
-
-class FleetLock:
-    """An exclusive advisory lock on a fleet file, released on close. `owner` is the
-    file the operator named (the console's --db), which a refusal names."""
-
-    def __init__(self, path: Path, owner: Path | None = None) -> None:
-        self.path = path.with_name(path.name + ".lock")
-        self.owner = owner or path
-        self._file: IO[str] | None = None
-
-    def holder(self) -> str:
-        """Who wrote the lock file last ("vdctui pid N"), or "another process"."""
-        try:
-            return self.path.read_text().strip()[:80] or "another process"
-        except OSError:
-            return "another process"
-
-    def held_by_another(self) -> bool:
-        """Whether another process holds the lock now (False if the file cannot be read)."""
-        try:
-            with open(self.path) as handle:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        return False
-
-    def acquire(self, wait_s: float = 0.0) -> None:
-        """Take the lock; while another process holds it, try again for up to `wait_s`
-        seconds (a changing command waits for another one to finish), then one sentence."""
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                return self._acquire(waited_s=wait_s)
-            except BackendError:
-                if time.monotonic() >= deadline or not self.held_by_another():
-                    raise
-            time.sleep(LOCK_POLL_S)
-
-    def _acquire(self, waited_s: float) -> None:
-        try:  # never world-readable; group-writable where the umask allows (see README)
-            handle = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o660), "a+")
-        except OSError as exc:
-            raise BackendError(os_sentence(exc, "lock the data center with")) from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            waited = f" (waited {waited_s:.0f} s)" if waited_s else ""
-            raise BackendError(
-                f"The data center {self.owner} is in use by {holder}{waited}; "
-                "close that console or use another --db."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"vdctui pid {os.getpid()}")
-        handle.flush()
-        self._file = handle
-
-    def release(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
 
 
 def catch_up(fleet: emulator.Fleet, now: float | None = None) -> None:
@@ -304,7 +232,9 @@ def open_store_console(
     read_only: bool = False,
     follow: bool = True,
     reads: bool = False,
+    shares: bool = False,
     wait_s: float = 0.0,
+    speed: float | None = 1.0,
 ) -> tuple[Console, FleetLock | None]:
     """The console over its store alone, holding the embedded fleet's lock; it can
     show what it last saw at once, while `attach_embedded` loads the fleet.
@@ -314,20 +244,33 @@ def open_store_console(
     None): it shows what the process holding the fleet last synced, with its age.
     `follow=False` refuses instead (for commands that run the fleet itself).
     `reads`: the command only reads, so it follows the store whatever the role when
-    another process holds the fleet; a changing one waits for it up to `wait_s` seconds
-    (the CLI: `fleet_wait_s()`), then says who holds it."""
+    another process holds the fleet. `shares`: its changes are handed to that process
+    (vdctui.fleet_sharing; the console keeps its role). Otherwise a changing one waits
+    for the fleet up to `wait_s` seconds (the CLI: `fleet_wait_s()`), then says who
+    holds it."""
     console = store_console(db, read_only=read_only)
     lock = FleetLock(fleet_path(db), db)
-    viewer = console.identity.role is Role.VIEWER or reads
+    viewer = console.identity.role is Role.VIEWER or reads or shares
     if viewer and follow and not console.store.writable:
         return following_the_store(console, ""), None
+
+    def follower() -> Console:
+        if not shares or console.identity.role is Role.VIEWER:
+            return following_the_store(console, lock.holder())
+        from vdctui.fleet_sharing import SharedFleet
+
+        sharing = SharedFleet(db, lock, console.identity, speed=speed, wait_s=fleet_wait_s())
+        following_the_store(console, lock.holder(), sharing=True)
+        console.shared = sharing
+        return console
+
     try:
         if viewer and follow and lock.held_by_another():
-            return following_the_store(console, lock.holder()), None
+            return follower(), None
         lock.acquire(wait_s=0.0 if viewer else wait_s)
     except BackendError as exc:
         if viewer and follow and lock.held_by_another():
-            return following_the_store(console, lock.holder()), None
+            return follower(), None
         console.store.close()
         raise BackendError(str(exc)) from None
     except BaseException:
@@ -336,19 +279,24 @@ def open_store_console(
     return console, lock
 
 
-def following_the_store(console: Console, holder: str) -> Console:
+def following_the_store(console: Console, holder: str, *, sharing: bool = False) -> Console:
     """Make `console` follow the store (see `Console.follow_store`), and say so once.
-    Following, it changes nothing: a role above viewer is lowered for this console."""
+    `sharing`: its changes are carried out by the holder; otherwise it changes nothing
+    (a role above viewer is lowered for this console)."""
     console.follow_store()
     seen = console.store_seen_at()
     age = "never synced" if seen is None else f"last synced {_age(time.time() - seen)} ago"
     showing = f"showing what the store holds ({age})"
     note = f"{holder} holds the data center: {showing}" if holder else showing.capitalize()
     identity = console.identity
-    if identity.role is not Role.VIEWER:
+    role = identity.role
+    if sharing:
+        note += "; it carries out your changes"
+    elif identity.role is not Role.VIEWER:
         note += "; read-only until it is done (reopen to change things)"
+        role = Role.VIEWER
     note += "."
-    console.identity = replace(identity, role=Role.VIEWER, note=f"{identity.note} {note}".strip())
+    console.identity = replace(identity, role=role, note=f"{identity.note} {note}".strip())
     return console
 
 
@@ -402,9 +350,13 @@ async def attach_embedded(
             f"Cannot open the emulated data center {path}: {explain(exc, [path])} "
             "Move it away or use another --db."
         ) from exc
+    from vdctui.fleet_sharing import RequestServer
+
     driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
     driver.start_clock()
     console.attach(driver)
+    driver.server = RequestServer(console)  # the other processes' changes, carried out here
+    driver.server.start()
 
 
 async def open_console(
@@ -417,12 +369,19 @@ async def open_console(
     on_build: Callable[[Path], None] | None = None,
     follow: bool = True,
     reads: bool = False,
+    shares: bool = False,
 ) -> Console:
     """The console over the embedded emulated data center at `db` (for a viewer who
     cannot have the fleet, one that follows the store: see `open_store_console`). `fresh` throws the
     fleet away first: only for an admin (checked, and a refusal audited, before)."""
     console, lock = open_store_console(
-        db, read_only=read_only, follow=follow, reads=reads, wait_s=fleet_wait_s()
+        db,
+        read_only=read_only,
+        follow=follow,
+        reads=reads,
+        shares=shares,
+        wait_s=fleet_wait_s(),
+        speed=speed,
     )
     if lock is None:
         return console
@@ -449,9 +408,12 @@ class LockedEmulatedDriver(EmulatedDriver):
     def __init__(self, fleet: emulator.Fleet, lock: FleetLock, **kwargs: object) -> None:
         super().__init__(fleet, **kwargs)  # type: ignore[arg-type]
         self._lock = lock
+        self.server: RequestServer | None = None
 
     async def close(self) -> None:
         try:
+            if self.server is not None:  # the changes under way for others answer first
+                await self.server.stop()
             await super().close()  # saves the fleet
         finally:
             if self.fleet_file is not None:

@@ -84,9 +84,19 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         text=True,
         env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
         timeout=300,
-    )  # a change waits for the fleet (bounded), then says who holds it
-    assert changer.returncode == 1 and "in use by vdctui pid" in changer.stderr
-    assert "(waited 0 s)" in changer.stderr or "(waited 1 s)" in changer.stderr
+    )  # a VM change is handed to the holder, which judges it
+    assert changer.returncode == 1, changer.stderr
+    assert "it carries out your changes" in changer.stderr
+    assert "There is no VM named 'no-such-vm'." in changer.stderr
+    needs_fleet = subprocess.run(
+        [*base, "host", "maintenance", "rk1-h01", "--exit"],
+        capture_output=True,
+        text=True,
+        env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
+        timeout=300,
+    )  # a command that runs the fleet itself waits for it (bounded), then says who holds it
+    assert needs_fleet.returncode == 1 and "in use by vdctui pid" in needs_fleet.stderr
+    assert "(waited 0 s)" in needs_fleet.stderr or "(waited 1 s)" in needs_fleet.stderr
     assert holder.poll() is None
 
 

@@ -53,11 +53,14 @@ class CliContext:
         sync: bool = True,
         fleet: bool = True,
         reads: bool = False,
+        shares: bool = False,
     ) -> T:
         """Open the console, sync it with the fleet, run `body`, close; errors exit 1.
         `fleet=False`: the store alone (roles, records), without the fleet or its lock.
         `reads`: `body` changes nothing, so while another process holds the embedded
-        fleet it reads what the store holds (with its age) instead of waiting."""
+        fleet it reads what the store holds (with its age) instead of waiting. `shares`:
+        `body`'s changes are carried out by the process that holds the embedded fleet, if
+        another one does (vdctui.fleet_sharing)."""
 
         async def session() -> T:
             if not fleet:
@@ -65,7 +68,9 @@ class CliContext:
             elif self.inventory is not None:
                 console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
-                console = await open_console(self.db, read_only=self.read_only, reads=reads)
+                console = await open_console(
+                    self.db, read_only=self.read_only, reads=reads, shares=shares
+                )
             if console.identity.note and not self.noted:
                 self.noted = True
                 say(f"vdctui: {console.identity.note}", err=True)

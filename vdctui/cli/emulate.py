@@ -23,10 +23,12 @@ from vdctui.backend import (
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli, progress_line
 from vdctui.cli.output import say
 from vdctui.cli.params import SPEED, WholeNumber
+from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
 
 STATUS_EVERY_S = 5.0
+SYNC_EVERY_S = 2.0  # as the console does
 SEED = WholeNumber(-checks.MAX_SEED - 1, checks.MAX_SEED)
 
 
@@ -236,11 +238,11 @@ async def _emulate(
         elif ssh is not None:
             served = await ssh.start(driver.fleet, db)
             try:
-                await _run_realtime(driver, speed)
+                await _run_realtime(console, driver, speed)
             finally:
                 await served.close()
         else:
-            await _run_realtime(driver, speed)
+            await _run_realtime(console, driver, speed)
         await console.sync()
         summary = driver.fleet.summary()
         summary["simulated_s"] = summary["virtual_seconds"] - start["virtual_seconds"]
@@ -261,16 +263,21 @@ async def _run_fast(driver: Any, duration: float) -> None:
     progress_line(None)
 
 
-async def _run_realtime(driver: Any, speed: float) -> None:
+async def _run_realtime(console: Console, driver: Any, speed: float) -> None:
+    """Run the fleet at `speed` until Ctrl-C, syncing the store every SYNC_EVERY_S so that
+    every other process sees the fleet (and the changes it carries out for them)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     say(f"Running in real time at {speed:g}x; Ctrl-C stops.", err=True)
-    began = time.monotonic()
+    began = synced = time.monotonic()
     try:
         while not stop.is_set():
             await driver.next_step()
+            if time.monotonic() - synced >= SYNC_EVERY_S:
+                await console.sync()
+                synced = time.monotonic()
             if time.monotonic() - began >= STATUS_EVERY_S:
                 began = time.monotonic()
                 s = driver.fleet.summary()

@@ -159,7 +159,7 @@ def _set_pool(cli: CliContext, name: str, create: bool, settings: dict[str, Any]
     async def body(console: Console) -> Pool:
         return await console.set_pool(name, create=create, **changes)
 
-    done = cli.run(body)
+    done = cli.run(body, shares=True)
     memory_limit = format_mib(done.memory_limit_mib) if done.memory_limit_mib else "none"
     say(
         f"pool {done.name}: cpu {done.cpu_reservation_mhz} MHz reserved, limit "

@@ -87,7 +87,7 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
             with forced() if force else contextlib.nullcontext():
                 return await getattr(console, method)(name)  # type: ignore[no-any-return]
 
-        done = cli.run(body)
+        done = cli.run(body, shares=True)
         say(f"{done.name}: {done.state}" + (f" on {done.host}" if done.host else ""))
 
     command.__doc__ = doc
@@ -128,7 +128,7 @@ def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) ->
     async def body(console: Console) -> Vm:
         return await console.resize_vm(name, vcpus=vcpus, memory_mib=memory)
 
-    done = cli.run(body)
+    done = cli.run(body, shares=True)
     say(f"{done.name}: {done.vcpus} vCPUs, {format_mib(done.memory_mib)}")
 
 
@@ -153,7 +153,7 @@ def create(cli: CliContext, name: str, flavor: str, pool: str, count: int, no_st
             name, flavor=flavor, pool=pool, count=count, start=not no_start
         )
 
-    created = cli.run(body)
+    created = cli.run(body, shares=True)
     if cli.as_json:
         print_list(created, VM_COLUMNS, as_json=True, empty="")
         return
@@ -223,7 +223,7 @@ def migrate(
         say(summary + (f": {result.reason}" if result.reason else ""))
         return result.outcome
 
-    if cli.run(body) is not MigrationOutcome.SUCCEEDED:
+    if cli.run(body, shares=True) is not MigrationOutcome.SUCCEEDED:
         sys.exit(1)
 
 
@@ -259,5 +259,5 @@ def affinity(cli: CliContext, group: str, members: tuple[str, ...], kind: str) -
     async def body(console: Console) -> None:
         await console.set_affinity_group(group, kind, list(members))
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(f"affinity group {group}: {kind} for {', '.join(members)}")

@@ -47,6 +47,7 @@ from vdctui.ops.identity import Identity
 from vdctui.ops.migration import TASK_STATE_OF, MigrationRun, ProgressListener, follow
 from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
+from vdctui.ops.requests import STORE_ONLY, FleetElsewhere
 from vdctui.ops.scheduler import Placement, Weights
 from vdctui.store import Store, StoreError
 from vdctui.store.history import TaskConflict
@@ -96,6 +97,7 @@ class Console(FleetReads):
         self._sync_lock = asyncio.Lock()
         self.reconciler = Reconciler(store)
         self.follows_store = False  # see follow_store()
+        self.shared: FleetElsewhere | None = None  # another process holds the fleet: it acts
 
     @property
     def backend(self) -> str:
@@ -140,7 +142,7 @@ class Console(FleetReads):
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found. One sync at a
         time: a second caller waits for the first, then reads again."""
-        if self.follows_store:
+        if self.follows_store and not (self.shared and await self.shared.take_over(self)):
             return []
         async with self._sync_lock:
             events = await self.reconciler.sync(self.driver)
@@ -188,11 +190,19 @@ class Console(FleetReads):
             raise
 
     async def change(
-        self, action: Action, target: str, params: dict[str, Any], work: Callable[[], Awaitable[T]]
+        self,
+        action: Action,
+        target: str,
+        params: dict[str, Any],
+        work: Callable[[], Awaitable[T]],
+        on_progress: ProgressListener | None = None,
     ) -> T:
         """The door every change goes through, here and in the ops services (HA,
         balancing, maintenance): role check, the work, one audit record whatever happens.
-        Only registered actions (`Action`) pass; anything else is refused."""
+        Only registered actions (`Action`) pass; anything else is refused. While another
+        process holds the fleet, it carries the change out (vdctui.fleet_sharing)."""
+        if self.shared and isinstance(action, Action) and action not in STORE_ONLY:
+            return await self.shared.hand_over(self, action, target, params, work, on_progress)
         try:
             if not isinstance(action, Action) or not action.is_change:
                 raise Refused(f"{getattr(action, 'id', action)!r} is not a change; refused.")
@@ -442,7 +452,7 @@ class Console(FleetReads):
             self._runs[task.id] = run
             return run
 
-        return await self.change(Action.VM_MIGRATE, name, params, work)
+        return await self.change(Action.VM_MIGRATE, name, params, work, on_progress)
 
     async def _migration_ended(
         self, run: MigrationRun, result: MigrationResult, final: dict[str, Any]

@@ -22,6 +22,7 @@ from vdctui.store.inventory import InventoryStore
 from vdctui.store.operators import OperatorStore
 from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
+from vdctui.store.requests import RequestStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, Migration, migrate
 from vdctui.store.secgroups import SecurityGroupStore
@@ -55,6 +56,7 @@ class Store(
     ServiceStore,
     CoreStore,
     SecurityGroupStore,
+    RequestStore,
 ):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 

@@ -17,9 +17,12 @@ from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> VdcApp:
     """The app over `db`: it paints from the store, then loads the fleet beside it. While
-    another process holds the embedded fleet, the app follows the store read-only
-    (what that process syncs: its tasks and migrations with their progress, its audit)."""
-    console, lock = open_store_console(db, read_only=read_only, reads=True)
+    another process holds the embedded fleet, the app follows the store (what that
+    process syncs: its tasks and migrations with their progress, its audit), hands its
+    changes to that process, and takes the fleet over when that process exits."""
+    console, lock = open_store_console(
+        db, read_only=read_only, reads=True, shares=True, speed=speed
+    )
 
     async def connect() -> FleetClock | None:
         if lock is None:  # a viewer following the store another process keeps

@@ -1,0 +1,166 @@
+"""Changes asked of the process that holds the embedded fleet (schema migration 9).
+
+A process that cannot hold the fleet (another one does) writes its change here as a
+request: the action, its target and parameters, who asks and with what role. The
+holder takes it (once: a conditional update in one write transaction), carries it out
+through the ops door as the asker, and writes the answer: done (with what the asker
+needs to show the result), refused or failed (with the sentence). A pending request
+can be withdrawn by its asker, once, so that it is carried out by exactly one process.
+See vdctui.fleet_sharing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vdctui.model import Role
+from vdctui.store import owners
+from vdctui.store.base import StoreBase, to_json
+
+PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
+    "pending",
+    "taken",
+    "done",
+    "refused",
+    "failed",
+    "withdrawn",
+)
+ANSWERED = frozenset({DONE, REFUSED, FAILED})
+ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when a new one comes
+
+_SELECT = (
+    "SELECT id, action, target, params, actor, role, asked, state, answer, error, task_id, "
+    "taker, taker_host, taker_pid, taker_started FROM fleet_requests"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRequest:
+    id: int
+    action: str
+    target: str
+    params: dict[str, Any]
+    actor: str
+    role: Role
+    asked: float
+    state: str
+    answer: dict[str, Any]
+    error: str
+    task_id: int | None
+    taker: str | None  # the holder that took it: its session, and below its process
+    taker_host: str | None
+    taker_pid: int | None
+    taker_started: str | None
+
+    def taker_alive(self) -> bool:
+        """Whether the process that took this request is still there."""
+        owner = (self.taker_host, self.taker_pid, self.taker_started, self.taker, None)
+        return owners.alive(owner, time.time())
+
+
+def _request(row: Sequence[Any]) -> FleetRequest:
+    return FleetRequest(
+        id=row[0],
+        action=row[1],
+        target=row[2],
+        params=json.loads(row[3]),
+        actor=row[4],
+        role=Role(row[5]),
+        asked=row[6],
+        state=row[7],
+        answer=json.loads(row[8]),
+        error=row[9],
+        task_id=row[10],
+        taker=row[11],
+        taker_host=row[12],
+        taker_pid=row[13],
+        taker_started=row[14],
+    )
+
+
+class RequestStore(StoreBase):
+    """The requests table: ask, take, answer, withdraw."""
+
+    owner: owners.Owner
+
+    def ask(self, action: str, target: str, params: dict[str, Any], actor: str, role: Role) -> int:
+        """Write a pending request; its id."""
+        me = self.owner
+        with self._db.atomic():
+            self._db.execute(
+                "DELETE FROM fleet_requests WHERE state NOT IN (?, ?) AND asked < ?",
+                [PENDING, TAKEN, time.time() - ANSWERS_KEPT_S],
+            )
+            cursor = self._db.execute(
+                "INSERT INTO fleet_requests (action, target, params, actor, role, asked, "
+                "asker_host, asker_pid, asker_started, state) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    action,
+                    target,
+                    to_json(params),
+                    actor,
+                    role.value,
+                    time.time(),
+                    me.host,
+                    me.pid,
+                    me.started,
+                    PENDING,
+                ],
+            )
+        return int(cursor.lastrowid or 0)
+
+    def request(self, request_id: int) -> FleetRequest | None:
+        row = self._db.execute(f"{_SELECT} WHERE id = ?", [request_id]).fetchone()
+        return None if row is None else _request(row)
+
+    def has_pending_requests(self) -> bool:
+        """A cheap look (no write) for the holder's loop."""
+        row = self._db.execute(
+            "SELECT 1 FROM fleet_requests WHERE state = ? LIMIT 1", [PENDING]
+        ).fetchone()
+        return row is not None
+
+    def take_request(self) -> FleetRequest | None:
+        """The oldest pending request, now taken by this process (None when there is none)."""
+        me = self.owner
+        with self._db.atomic():
+            row = self._db.execute(
+                "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id LIMIT 1", [PENDING]
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute(
+                "UPDATE fleet_requests SET state = ?, taker = ?, taker_host = ?, taker_pid = ?, "
+                "taker_started = ? WHERE id = ? AND state = ?",
+                [TAKEN, me.session, me.host, me.pid, me.started, row[0], PENDING],
+            )
+        return self.request(row[0])
+
+    def answer_request(
+        self,
+        request_id: int,
+        state: str,
+        *,
+        answer: dict[str, Any] | None = None,
+        error: str = "",
+        task_id: int | None = None,
+    ) -> None:
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE fleet_requests SET state = ?, answer = ?, error = ?, task_id = ?, "
+                "ended = ? WHERE id = ?",
+                [state, to_json(answer or {}), error, task_id, time.time(), request_id],
+            )
+
+    def withdraw_request(self, request_id: int) -> bool:
+        """Withdraw a request nobody took yet; whether it was withdrawn (False: taken)."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "UPDATE fleet_requests SET state = ?, ended = ? WHERE id = ? AND state = ?",
+                [WITHDRAWN, time.time(), request_id, PENDING],
+            )
+        return bool(cursor.rowcount)
