@@ -5,14 +5,14 @@ every 2 s, 8 processes issuing changes through the ops door, and CLI commands be
     python bench/concurrency.py --hosts 500 --vms 5000 --seconds 20   # a quick run
 
 Prints changes per second (all 8 changers together), the p95 latency of one change
-through the door (in its process) and of a CLI change (`operator set`, a whole
-process), and the p95 latency of a CLI read (`vm list --host H`). Targets: read
-< 300 ms, change < 1 s.
+through the door (in its process) and of a CLI change (`vm suspend` / `vm resume`, a
+whole process), and the p95 latency of a CLI read (`vm list --host H`). Targets:
+read < 300 ms, change < 1 s.
 
-What the changes are, honestly: while a console runs the embedded fleet, another
-process cannot change the fleet itself (it waits for it, see the README); the 8
-changers make audited store changes through the door (`operator set`), which every
-process can make at once. The CLI read follows the store (the console holds the fleet).
+What the changes are: each changer suspends and resumes a VM of its own, back and
+forth; the console holds the embedded fleet, so every change is handed to it through
+the store and carried out there (vdctui.fleet_sharing), audited in the changer's
+name. The CLI read follows the store (the console holds the fleet).
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._bigstore import big_db  # noqa: E402
-
-USERS = ("daemon", "bin", "sys", "games", "man", "lp", "mail", "news")
 
 
 def p95(values: list[float]) -> float:
@@ -58,26 +56,25 @@ async def run_console(db: Path, seconds: float) -> None:
     print(f"syncs {len(took)} median {statistics.median(took) * 1000:.0f} ms", flush=True)
 
 
-async def run_changer(db: Path, seconds: float, user: str) -> None:
-    """One changer: `operator set USER` through the door, back and forth, timed."""
-    from vdctui.backend import store_console
-    from vdctui.model import Role
+async def run_changer(db: Path, seconds: float, vm: str) -> None:
+    """One changer: suspend / resume its VM, handed to the console that holds the fleet,
+    back and forth, timed."""
+    from vdctui.backend import open_console
     from vdctui.ops import Failed
-    from vdctui.ops.identity import set_operator_role
 
-    console = store_console(db)
+    console = await open_console(db, shares=True)
     took: list[float] = []
     ends = time.monotonic() + seconds
-    role = Role.VIEWER
+    paused = False
     try:
         while time.monotonic() < ends:
-            role = Role.OPERATOR if role is Role.VIEWER else Role.VIEWER
             began = time.perf_counter()
             try:
-                await set_operator_role(console, user, role)
+                await (console.resume_vm(vm) if paused else console.suspend_vm(vm))
             except Failed:  # the store stayed busy past its bound: one sentence, counted
                 took.append(-(time.perf_counter() - began))
                 continue
+            paused = not paused
             took.append(time.perf_counter() - began)
     finally:
         await console.close()
@@ -130,20 +127,23 @@ def main() -> None:
     parser.add_argument("--changers", type=int, default=8)
     parser.add_argument("--part", choices=("console", "changer"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--user", default="daemon", help=argparse.SUPPRESS)
+    parser.add_argument("--vm", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part == "console":
         asyncio.run(run_console(args.db, args.seconds))
         return
     if args.part == "changer":
-        asyncio.run(run_changer(args.db, args.seconds, args.user))
+        asyncio.run(run_changer(args.db, args.seconds, args.vm))
         return
 
     db = big_db(args.hosts, args.vms)
+    from vdctui.model import VmState
     from vdctui.store import Store
 
     with Store(db) as store:
         host = store.hosts()[0].name
+        running = sorted(v.name for v in store.vms(state=VmState.RUNNING))
+    mine, cli_vm = running[: args.changers], running[args.changers]
     seconds = str(args.seconds)
     console = spawn("--part", "console", "--db", str(db), "--seconds", str(args.seconds + 10))
     assert console.stdout is not None
@@ -152,8 +152,8 @@ def main() -> None:
     changers: list[subprocess.Popen[str]] = []
     try:
         changers += [
-            spawn("--part", "changer", "--db", str(db), "--seconds", seconds, "--user", user)
-            for user in (USERS * 2)[: args.changers]
+            spawn("--part", "changer", "--db", str(db), "--seconds", seconds, "--vm", vm)
+            for vm in mine
         ]
         began = time.monotonic()
         reads: list[float] = []
@@ -162,7 +162,8 @@ def main() -> None:
         while time.monotonic() - began < args.seconds:
             warm.append(read_in_process(db, host))
             reads.append(cli(db, "--json", "vm", "list", "--host", host))
-            cli_changes.append(cli(db, "operator", "set", "nobody", "--role", "viewer"))
+            verb = "resume" if len(cli_changes) % 2 else "suspend"
+            cli_changes.append(cli(db, "vm", verb, cli_vm))
         door: list[float] = []
         busy = 0
         for proc in changers:
@@ -186,7 +187,7 @@ def main() -> None:
         "(the store's write lock held past its 5 s bound)"
     )
     print(
-        f"CLI change (operator set) p95 {p95(cli_changes) * 1000:.0f} ms, "
+        f"CLI change (vm suspend/resume, handed over) p95 {p95(cli_changes) * 1000:.0f} ms, "
         f"CLI read (vm list --host {host}) p95 {p95(reads) * 1000:.0f} ms "
         f"(median {statistics.median(reads) * 1000:.0f} ms; {len(reads)} reads; "
         f"without the interpreter's start-up p95 {p95(warm) * 1000:.0f} ms)"

@@ -113,7 +113,7 @@ class SharedFleet:
                 return await console.change(action, target, params, work)
             raise Failed(
                 f"{action.what} needs the embedded data center itself, which "
-                f"{self.lock.holder()} holds (waited {self.wait_s:.0f} s); "
+                f"{self.lock.holder()} holds (waited {self.wait_s:g} s); "
                 "run it there, or once that process is closed."
             )
         console.require(action, target, params)  # refused here: audited, nothing asked
@@ -158,7 +158,7 @@ class SharedFleet:
                     elif time.monotonic() >= deadline and store.withdraw_request(request_id):
                         raise Failed(
                             f"{self.lock.holder()} holds the data center but did not take "
-                            f"the change within {self.wait_s:.0f} s; nothing was changed."
+                            f"the change within {self.wait_s:g} s; nothing was changed."
                         )
                 elif request.state == TAKEN and not request.taker_alive():
                     raise Failed(

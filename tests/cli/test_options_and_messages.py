@@ -130,8 +130,8 @@ async def test_the_in_use_message_names_the_db_file(
     )
     assert first.exit_code == 0, first.output
     holder = await open_console(db, speed=None)
-    try:
-        result = await asyncio.to_thread(Vdctui(db), "vm", "start", "no-such-vm")
+    try:  # a command that runs the fleet itself (a VM change would be handed over)
+        result = await asyncio.to_thread(Vdctui(db), "emulate", "--for", "1s")
     finally:
         await holder.close()
     assert result.exit_code == 1

@@ -137,6 +137,44 @@ async def test_a_conflicting_migration_from_another_process_is_refused(db: Path)
         assert task is not None and task.state is TaskState.CANCELLED
 
 
+async def test_ctrl_c_cancels_a_migration_handed_over(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        fleet = fleet_of(app)
+        vm = running_vm_on_shared_storage(fleet)
+        target = host_with_room_for(fleet, vm)
+        make_busy(fleet, vm)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "vdctui",
+            "--db",
+            str(db),
+            "vm",
+            "migrate",
+            vm,
+            "--to",
+            target,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert proc.stderr is not None
+        said = b""
+        while b"Ctrl-C cancels" not in said:  # the task is started, in this process
+            line = await asyncio.wait_for(proc.stderr.readline(), ENOUGH)
+            assert line, said
+            said += line
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+        assert proc.returncode == 1, (out, err)
+        assert f"{vm}: migration cancelled" in out.decode()
+        assert fleet.vms[vm].host != target
+        task = next(t for t in app.ops.tasks() if t.kind == "migrate")
+        assert task.state is TaskState.CANCELLED
+
+
 async def test_a_following_console_hands_its_changes_over_then_takes_the_fleet(db: Path) -> None:
     holder = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -266,36 +266,34 @@ class Console(FleetReads):
 
     # --- lifecycle --------------------------------------------------------------
 
-    async def _lifecycle(
-        self, action: Action, name: str, call: Callable[[str], Awaitable[None]]
-    ) -> Vm:
-        async def work() -> Vm:
+    async def _lifecycle(self, action: Action, name: str, call: str) -> Vm:
+        async def work() -> Vm:  # the driver's method named `call`, as attached now
             self._idle_vm(name)
             async with drain.around(self, action, name):  # its load-balancer members
-                await call(name)
+                await getattr(self.driver, call)(name)
             return await self.refresh_vm(name)
 
         return await self.change(action, name, {}, work)
 
     async def start_vm(self, name: str) -> Vm:
-        return await self._lifecycle(Action.VM_START, name, self.driver.start)
+        return await self._lifecycle(Action.VM_START, name, "start")
 
     async def stop_vm(self, name: str) -> Vm:
         """A clean shutdown: the guest takes its time (state "in shutdown")."""
-        return await self._lifecycle(Action.VM_STOP, name, self.driver.shutdown)
+        return await self._lifecycle(Action.VM_STOP, name, "shutdown")
 
     async def destroy_vm(self, name: str) -> Vm:
         """Pull the plug: the VM is off at once (its definition stays)."""
-        return await self._lifecycle(Action.VM_DESTROY, name, self.driver.destroy)
+        return await self._lifecycle(Action.VM_DESTROY, name, "destroy")
 
     async def reboot_vm(self, name: str) -> Vm:
-        return await self._lifecycle(Action.VM_REBOOT, name, self.driver.reboot)
+        return await self._lifecycle(Action.VM_REBOOT, name, "reboot")
 
     async def suspend_vm(self, name: str) -> Vm:
-        return await self._lifecycle(Action.VM_SUSPEND, name, self.driver.suspend)
+        return await self._lifecycle(Action.VM_SUSPEND, name, "suspend")
 
     async def resume_vm(self, name: str) -> Vm:
-        return await self._lifecycle(Action.VM_RESUME, name, self.driver.resume)
+        return await self._lifecycle(Action.VM_RESUME, name, "resume")
 
     # --- resize -------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
 (`Console.change`) as the asker, whose role is checked again here from the db (the
 request's role can only lower it). `result_of` is the asker's side: what the door
 returns (a VM as the holder left it in the store, the VMs created, a migration it
-follows through its task row). Only the changes listed in `CARRIED` travel; the ones
+follows through its task row, a cancel). Only the changes listed in `CARRIED` travel; the ones
 that write the store alone run in the asker (`STORE_ONLY`); the rest need the fleet
 itself (vdctui.fleet_sharing waits for it).
 """
@@ -25,6 +25,7 @@ from vdctui.model import (
     TaskState,
     Vm,
 )
+from vdctui.ops import recovery
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.identity import Identity, lower
@@ -42,7 +43,9 @@ LIFECYCLE = {
     Action.VM_SUSPEND: "suspend_vm",
     Action.VM_RESUME: "resume_vm",
 }
-CARRIED = frozenset({*LIFECYCLE, Action.VM_RESIZE, Action.VM_CREATE, Action.VM_MIGRATE})
+CARRIED = frozenset(
+    {*LIFECYCLE, Action.VM_RESIZE, Action.VM_CREATE, Action.VM_MIGRATE, Action.TASK_CANCEL}
+)
 STORE_ONLY = frozenset(
     {
         Action.POOL_CREATE,
@@ -200,6 +203,7 @@ async def _follow(
 ) -> MigrationResult:
     seen: float | None = None
     while True:
+        recovery.recover_interrupted(console)  # the process running it died: ended, once
         task = console.store.task(run.task_id)
         if task is None:
             raise Failed(f"Task {run.task_id} is no longer in the store.")

@@ -1,0 +1,77 @@
+"""A change handed to the process that holds the embedded fleet (issue 10), when that
+process does not answer: withdrawn and said in one sentence after a bounded wait; and
+when it lets the fleet go meanwhile: the asker takes the fleet and does it itself."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.cli.conftest import Vdctui
+from vdctui.backend import FleetLock, fleet_path
+from vdctui.store import Store
+from vdctui.store.requests import PENDING, WITHDRAWN
+
+ROOT = Path(__file__).resolve().parents[2]
+ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
+
+
+def requests(db: Path) -> list[tuple[int, str, str]]:
+    with Store(db) as store:
+        rows = store._db.execute("SELECT id, action, state FROM fleet_requests ORDER BY id")
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def running_vm(vdctui: Vdctui) -> str:
+    return next(v["name"] for v in vdctui.json("vm", "list") if v["state"] == "running")
+
+
+def stop(db: Path, vm: str, wait_s: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vdctui", "--db", str(db), "vm", "stop", vm, "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": wait_s},
+    )
+
+
+def test_a_holder_that_never_answers_is_said_and_nothing_is_changed(vdctui: Vdctui) -> None:
+    vm = running_vm(vdctui)
+    holder = FleetLock(fleet_path(vdctui.db), vdctui.db)
+    holder.acquire()  # held, but nobody serves the requests
+    try:
+        asker = stop(vdctui.db, vm, "1")
+        out, err = asker.communicate(timeout=ENOUGH)
+    finally:
+        holder.release()
+    assert asker.returncode == 1, (out, err)
+    assert "did not take the change within 1 s; nothing was changed." in err
+    assert "Traceback" not in err
+    assert [state for _, _, state in requests(vdctui.db)] == [WITHDRAWN]
+    assert next(v for v in vdctui.json("vm", "list") if v["name"] == vm)["state"] == "running"
+
+
+def test_when_the_holder_lets_go_the_asker_does_it_itself(vdctui: Vdctui) -> None:
+    vm = running_vm(vdctui)
+    holder = FleetLock(fleet_path(vdctui.db), vdctui.db)
+    holder.acquire()
+    try:
+        asker = stop(vdctui.db, vm, "300")
+        deadline = time.monotonic() + ENOUGH
+        while [s for _, _, s in requests(vdctui.db)] != [PENDING]:
+            assert asker.poll() is None and time.monotonic() < deadline, asker.communicate()
+            time.sleep(0.05)
+    finally:
+        holder.release()  # the holder exits without taking the request
+    out, err = asker.communicate(timeout=ENOUGH)
+    assert asker.returncode == 0, err
+    assert f"{vm}: in shutdown" in out or f"{vm}: shut off" in out
+    assert [state for _, _, state in requests(vdctui.db)] == [WITHDRAWN]
+    audit = vdctui.json("audit", "list")
+    assert [(r["action"], r["result"]) for r in audit if r["target"] == vm][:1] == [
+        ("vm.stop", "ok")
+    ]
