@@ -255,7 +255,7 @@ def open_store_console(
         return following_the_store(console, ""), None
 
     def follower() -> Console:
-        if not shares or console.identity.role is Role.VIEWER:
+        if not shares:
             return following_the_store(console, lock.holder())
         from vdctui.fleet_sharing import SharedFleet
 
@@ -290,8 +290,8 @@ def following_the_store(console: Console, holder: str, *, sharing: bool = False)
     note = f"{holder} holds the data center: {showing}" if holder else showing.capitalize()
     identity = console.identity
     role = identity.role
-    if sharing:
-        note += "; it carries out your changes"
+    if sharing:  # and it takes the fleet over when that process is done
+        note += "; it carries out your changes" if role is not Role.VIEWER else ""
     elif identity.role is not Role.VIEWER:
         note += "; read-only until it is done (reopen to change things)"
         role = Role.VIEWER
