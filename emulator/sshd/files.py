@@ -13,6 +13,8 @@ from pathlib import Path
 import asyncssh
 
 from ..fleet import Fleet
+from ..redfish import USER as BMC_USER
+from ..redfish import FleetRedfish
 from .server import LOOPBACK, SSH_PORT, FleetSshServer, new_key
 
 
@@ -79,8 +81,10 @@ def write_inventory(
     *,
     user: str = "vdctui",
     via_bastion: bool = False,
+    bmcs: FleetRedfish | None = None,
 ) -> None:
-    """An inventory TOML for the served hosts, with their known_hosts and the client key."""
+    """An inventory TOML for the served hosts, with their known_hosts and the client key
+    (and with `bmcs`, each host's Redfish BMC keys)."""
     lines = [
         "# Written by `vdctui emulate --serve-ssh`: emulated hosts on 127.0.0.1.",
         f"known_hosts = {_toml_str(str(files.known_hosts_path))}",
@@ -110,6 +114,11 @@ def write_inventory(
         else:
             lines.append(f"address = {_toml_str(f'{user}@{LOOPBACK}:{endpoint.port}')}")
             known.append(known_hosts_line(LOOPBACK, endpoint.port, endpoint.key))
+        if bmcs is not None and name in bmcs.endpoints:
+            lines.append(f"bmc = {_toml_str(f'https://{LOOPBACK}:{bmcs.endpoints[name]}')}")
+            lines.append(f"bmc_user = {_toml_str(BMC_USER)}")
+            lines.append(f"bmc_password_file = {_toml_str(str(bmcs.files.password_file))}")
+            lines.append(f"bmc_ca = {_toml_str(str(bmcs.files.ca))}")
         lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")

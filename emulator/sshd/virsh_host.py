@@ -95,9 +95,13 @@ class HostCommands:
         return found
 
     def stage_define(self, name: str) -> bool:
-        """`define` here of a shut-off VM another host has: the first half of a cold move."""
+        """`define` here of a shut-off VM another host has: the first half of a cold move.
+        Not when that host is down (off, crashed): HA restarting a fenced host's VM defines
+        it anew, and the fleet moves it (one VM per name)."""
         vm = self.fleet.vms.get(name)
         if vm is None or vm.host == self.host or vm.state != SHUT_OFF:
+            return False
+        if self.fleet.hosts[vm.host].state != "up":
             return False
         self.staged()[name] = self.host
         return True

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +68,29 @@ async def serve(
     path = directory / "inventory.toml"
     write_inventory(path, fleet, server, files, via_bastion=bastion)
     return Served(fleet, server, files, load_inventory(path), directory)
+
+
+@contextlib.contextmanager
+def emulate_serving(tmp: Path, *extra: str) -> Iterator[Path]:
+    """`vdctui emulate --hosts 3 --vms 9 --serve-ssh 127.0.0.1:0 EXTRA...` in a process of
+    its own; yields the inventory it wrote, and stops it (SIGINT) at the end."""
+    inventory = tmp / "inv.toml"
+    argv = [sys.executable, "-m", "vdctui", "--db", str(tmp / "emu.db"), "emulate"]
+    argv += ["--hosts", "3", "--vms", "9", "--serve-ssh", "127.0.0.1:0"]
+    argv += ["--write-inventory", str(inventory), *extra]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not inventory.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
+            time.sleep(0.1)
+        time.sleep(0.2)  # written before the known_hosts file beside it
+        yield inventory
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

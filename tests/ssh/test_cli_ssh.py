@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,49 +10,15 @@ import asyncssh
 import pytest
 from click.testing import CliRunner
 
+from tests.ssh.served import emulate_serving
 from vdctui.cli.main import main
 
 
 @pytest.fixture(scope="module")
 def emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """`vdctui emulate --serve-ssh` running 3 hosts; yields its inventory file."""
-    tmp = tmp_path_factory.mktemp("serve")
-    inventory = tmp / "inv.toml"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vdctui",
-            "--db",
-            str(tmp / "emu.db"),
-            "emulate",
-            "--hosts",
-            "3",
-            "--vms",
-            "9",
-            "--serve-ssh",
-            "127.0.0.1:0",
-            "--write-inventory",
-            str(inventory),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not inventory.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
-            time.sleep(0.1)
-        time.sleep(0.2)  # written before the known_hosts file beside it
+    with emulate_serving(tmp_path_factory.mktemp("serve")) as inventory:
         yield inventory
-    finally:
-        os.kill(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def cli(*args: str) -> tuple[int, str]:

@@ -107,6 +107,12 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     is_flag=True,
     help="With --serve-ssh: one bastion on PORT; the hosts are reachable only through it, by name.",
 )
+@click.option(
+    "--bmc",
+    is_flag=True,
+    help="With --serve-ssh: also a Redfish BMC per host on 127.0.0.1 (HTTPS), for power "
+    "and fencing; --write-inventory writes its bmc keys.",
+)
 @pass_cli
 def emulate(
     cli: CliContext,
@@ -120,17 +126,18 @@ def emulate(
     serve_ssh: int | None,
     write_inventory: Path | None,
     bastion: bool,
+    bmc: bool,
 ) -> None:
     """Run the embedded emulated data center headless and print a summary.
 
     The data center lives beside --db and is created on first start with
     --hosts, --vms and --seed; later runs continue it where it was.
     """
-    if serve_ssh is None and (write_inventory or bastion):
-        fail("--write-inventory and --bastion go with --serve-ssh 127.0.0.1:PORT.")
+    if serve_ssh is None and (write_inventory or bastion or bmc):
+        fail("--write-inventory, --bastion and --bmc go with --serve-ssh 127.0.0.1:PORT.")
     if serve_ssh is not None and duration is not None:
         fail("--serve-ssh runs in real time; leave out --for.")
-    ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion)
+    ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion, bmc)
     existing = fleet_exists(cli.db)
     if fresh and existing:
         cli.require(Action.EMULATE_FRESH, str(fleet_path(cli.db)))
@@ -158,8 +165,10 @@ class SshServing:
     port: int
     inventory: Path | None
     bastion: bool
+    bmc: bool = False
 
-    async def start(self, fleet: Any, db: Path) -> Any:
+    async def start(self, fleet: Any, db: Path) -> Served:
+        from emulator.redfish import BmcFiles, FleetRedfish
         from emulator.sshd import FleetSshServer, SshFiles, write_inventory
 
         keys_dir = (
@@ -188,13 +197,38 @@ class SshServing:
             else f"127.0.0.1 ports {ports[0]}-{ports[-1]}"
         )
         say(f"Serving {len(names)} emulated hosts over SSH via {where}.", err=True)
+        bmcs = FleetRedfish(fleet, BmcFiles(keys_dir / "bmc")) if self.bmc else None
+        served = Served(server, bmcs)
+        if bmcs is not None:
+            try:
+                await bmcs.start(names)
+            except OSError as exc:
+                await served.close()
+                raise BackendError(f"Cannot serve the BMCs on 127.0.0.1: {exc}.") from None
+            say(f"Serving a Redfish BMC per host over HTTPS on 127.0.0.1 ({len(names)} "
+                "ports, in the inventory).", err=True)  # fmt: skip
         if self.inventory is not None:
-            write_inventory(self.inventory, fleet, server, files, via_bastion=self.bastion)
+            write_inventory(
+                self.inventory, fleet, server, files, via_bastion=self.bastion, bmcs=bmcs
+            )
             say(
                 f"Wrote {self.inventory}; try: vdctui --inventory {self.inventory} host list",
                 err=True,
             )
-        return server
+        return served
+
+
+@dataclass
+class Served:
+    """What `--serve-ssh` started: the SSH endpoints, and with --bmc the BMCs."""
+
+    ssh: Any
+    bmcs: Any = None
+
+    async def close(self) -> None:
+        if self.bmcs is not None:
+            await self.bmcs.close()
+        await self.ssh.close()
 
 
 def _sizes_given() -> bool:
