@@ -44,3 +44,26 @@ def test_headless_module_imports_no_ui_toolkit(module: str) -> None:
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "rich")}, module
     if module.startswith("emulator"):
         assert not {m for m in loaded if m.split(".")[0] == "vdctui"}, module
+
+
+# What the console's first frame does not need: loaded later, in a worker or on first use.
+NOT_BEFORE_FIRST_FRAME = ("numpy", "sqlite_utils", "asyncssh", "httpx", "emulator")
+NOT_BEFORE_FIRST_FRAME_VDCTUI = (
+    "vdctui.ops.scheduler.view",  # numpy
+    "vdctui.ops.balancer",
+    "vdctui.drivers.emulated",
+    "vdctui.drivers.ssh",
+    "vdctui.ui.commands",
+    "vdctui.ui.screens.vms",
+    "vdctui.ui.screens.records",
+)
+
+
+def test_the_console_paints_its_inventory_before_importing_the_rest() -> None:
+    """Starting the TUI (the launcher, the app, the inventory screen) imports neither the
+    fleet's emulator nor SSH, numpy (the scheduler) or sqlite-utils (schema migrations),
+    nor the screens and commands not yet shown: what the first frame does not need."""
+    loaded = imported_after("vdctui.ui.launch, vdctui.ui.screens.inventory")
+    early = {m for m in loaded if m.split(".")[0] in NOT_BEFORE_FIRST_FRAME}
+    early |= {m for m in loaded if m.startswith(NOT_BEFORE_FIRST_FRAME_VDCTUI)}
+    assert not early, sorted(early)

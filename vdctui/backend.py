@@ -26,8 +26,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import emulator
-from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.drivers.pending import PendingDriver
 from vdctui.files import (
     FileProblem,
@@ -45,8 +43,9 @@ from vdctui.ops.actions import Action
 from vdctui.store import Store, StoreError
 from vdctui.store.connection import create_shared_file
 
-if TYPE_CHECKING:
-    from vdctui.fleet_sharing import RequestServer
+if TYPE_CHECKING:  # the emulator is imported where used: not before the console's first frame
+    import emulator
+    from vdctui.drivers.emulated import EmulatedDriver
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 # A changing command waits this long for another process that holds the embedded fleet
@@ -69,6 +68,8 @@ class DemoSize:
 
     @property
     def vm_count(self) -> int:
+        import emulator
+
         return emulator.demo_vms_for(self.hosts) if self.vms is None else self.vms
 
 
@@ -78,6 +79,8 @@ def fleet_path(db: Path) -> Path:
 
 
 def fleet_exists(db: Path) -> bool:
+    import emulator
+
     path = fleet_path(db)
     if not path.exists():
         return False
@@ -119,6 +122,8 @@ def open_fleet(
     console's store has seen no host yet. A fleet file missing or emptied beside a store
     that has seen hosts is an error naming it (never a new demo in its place); a
     read-only console (a viewer) reads a file it cannot write without writing it."""
+    import emulator
+
     path = fleet_path(db)
     if fresh and path.exists():
         path.unlink()
@@ -153,6 +158,8 @@ def open_fleet(
 
 def _read_fleet(db: Path, hosts_seen: int) -> emulator.Fleet:
     """The fleet beside `db`, read without writing its file (for a read-only console)."""
+    import emulator
+
     path = fleet_path(db)
     if not path.exists():
         raise BackendError(
@@ -320,6 +327,8 @@ async def attach_embedded(
     on_build: Callable[[Path], None] | None = None,
 ) -> None:
     """Load (or build) the embedded fleet in a thread and connect it to the console."""
+    import emulator
+    from vdctui.drivers.locked import LockedEmulatedDriver
 
     read_only = not console.store.writable or console.identity.role is Role.VIEWER
     hosts_seen = console.store.count_hosts()
@@ -402,27 +411,10 @@ async def open_console(
     return console
 
 
-class LockedEmulatedDriver(EmulatedDriver):
-    """The embedded fleet's driver: holds the fleet file's lock until closed."""
-
-    def __init__(self, fleet: emulator.Fleet, lock: FleetLock, **kwargs: object) -> None:
-        super().__init__(fleet, **kwargs)  # type: ignore[arg-type]
-        self._lock = lock
-        self.server: RequestServer | None = None
-
-    async def close(self) -> None:
-        try:
-            if self.server is not None:  # the changes under way for others answer first
-                await self.server.stop()
-            await super().close()  # saves the fleet
-        finally:
-            if self.fleet_file is not None:
-                self.fleet_file.close()
-            self._lock.release()
-
-
 def emulated_fleet(console: Console) -> EmulatedDriver:
     """The emulated driver behind a console, for the commands that run the emulator itself."""
+    from vdctui.drivers.emulated import EmulatedDriver
+
     if not isinstance(console.driver, EmulatedDriver):
         raise BackendError("This command needs the embedded emulated data center.")
     return console.driver
@@ -437,6 +429,9 @@ def fixed_console(
     """A console with nothing left to chance, for tests, screenshots and benchmarks: a
     seeded demo fleet on a clock that moves only when asked, and a store that keeps the
     fleet's time."""
+    import emulator
+    from vdctui.drivers.emulated import EmulatedDriver
+
     fleet = emulator.build_demo(seed=seed, hosts=hosts, vms=vms, epoch=FIXED_EPOCH)
     driver = EmulatedDriver(fleet, speed=None, tick=0.5)
     store = Store(db, clock=lambda: fleet.now)

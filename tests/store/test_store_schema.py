@@ -117,3 +117,14 @@ def test_a_file_that_is_not_sqlite_is_refused(db_path: Path) -> None:
     db_path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="cannot open the store"):
         Store(db_path)
+
+
+def test_the_tables_a_store_is_checked_for_are_what_the_migrations_create() -> None:
+    """schema.TABLES (what opening a store checks, without running the migrations) is
+    exactly what MIGRATIONS create: a migration that adds or drops a table updates it."""
+    from vdctui.store.schema import TABLES, migrate
+
+    db = Database(sqlite3.connect(":memory:"))
+    migrate(db, ":memory:")
+    created = {t for t in db.table_names() if not t.startswith("sqlite_")}
+    assert created == TABLES

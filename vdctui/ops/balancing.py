@@ -12,7 +12,7 @@ from vdctui.model import HostState, TaskState, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
-from vdctui.ops.scheduler.view import IDLE_SHARE_OF_PEAK
+from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.tasks import end_task, ending_on_error
 
 if TYPE_CHECKING:

@@ -28,8 +28,8 @@ from vdctui.model import (
 )
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.migration import MigrationRun
+from vdctui.ops.placement import holds_resources
 from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, claim, place
-from vdctui.ops.scheduler.view import holds_resources
 from vdctui.ops.scheduling import fleet_view, request_for
 from vdctui.ops.tasks import end_task
 from vdctui.store import Store

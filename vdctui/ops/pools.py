@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from statistics import median
 
 from vdctui import checks
 from vdctui.model import Host, HostState, Pool, Vm
 from vdctui.ops.errors import Refused
-from vdctui.ops.scheduler.view import holds_resources
+from vdctui.ops.placement import holds_resources
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +31,8 @@ class PoolDemand:
 def vcpu_mhz(hosts: Iterable[Host]) -> float:
     """The clock a vCPU not yet placed is counted at: the fleet's median host clock."""
     clocks = [h.mhz for h in hosts]
+    from statistics import median  # not imported before the console's first frame
+
     return float(median(clocks)) if clocks else 0.0
 
 

@@ -8,17 +8,22 @@ synced; `request_for(store, vm)` turns a VM (or a VM about to be made) into a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from vdctui.model import Vm
 from vdctui.ops import cores
 from vdctui.ops.placement import Ratios
-from vdctui.ops.scheduler import FleetView, Placement, PlacementRequest, Weights, place
-from vdctui.ops.scheduler.weighers import SPREAD
+from vdctui.ops.scheduler import SPREAD, Placement, PlacementRequest, Weights, place
 from vdctui.store import Store
+
+if TYPE_CHECKING:
+    from vdctui.ops.scheduler.view import FleetView
 
 
 def fleet_view(store: Store, *, vms: Iterable[Vm] | None = None) -> FleetView:
     """Hosts and what they hold as last seen, with maintenance flags and rack budgets."""
+    from vdctui.ops.scheduler.view import FleetView  # numpy: loaded on the first placement
+
     topology = store.topology()
     return FleetView(
         store.hosts(),

@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
+from vdctui.store.connection import SharedDatabase
 
 
 class StoreBase:
     """State the mixins of `Store` rely on; `Store.__init__` fills it in."""
 
-    _db: Database
+    _db: SharedDatabase
     _clock: Callable[[], float]
     path: str
     writable: bool = True  # False: this process may only read the file

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-
-from sqlite_utils import Database
 
 from vdctui.files import damaged_sentence, integrity_problems, os_sentence, quick_check
 from vdctui.model import AuditProblem
@@ -24,23 +21,10 @@ from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
 from vdctui.store.requests import RequestStore
 from vdctui.store.scheduling import SchedulingStore
-from vdctui.store.schema import MIGRATIONS, Migration, migrate
+from vdctui.store.schema import MIGRATIONS, TABLES, Migration, migrate
 from vdctui.store.secgroups import SecurityGroupStore
 from vdctui.store.services import ServiceStore
 from vdctui.store.syslog import SyslogCopy, syslog_setting
-
-
-@functools.cache
-def expected_tables() -> frozenset[str]:
-    """The tables a store at the current schema version holds."""
-    probe = Database(sqlite3.connect(":memory:"))
-    try:
-        migrate(probe, ":memory:")
-        rows = probe.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-    finally:
-        probe.close()
-    return frozenset(row[0] for row in rows if not row[0].startswith("sqlite_"))
-
 
 # How long a writer waits for another process's write transaction, per try (see txn.py).
 BUSY_TIMEOUT_S = 5.0
@@ -116,7 +100,7 @@ class Store(
         found = {
             row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        missing = sorted(expected_tables() - found)
+        missing = sorted(TABLES - found)
         if missing:
             raise StoreError(
                 f"{self.path} has no {', '.join(repr(t) for t in missing)} table: the file "

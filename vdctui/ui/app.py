@@ -11,26 +11,25 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Protocol
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.command import Provider
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widget import AwaitMount
 
 from vdctui.escape import for_terminal
 from vdctui.files import FILE_ERRORS
 from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused
-from vdctui.ui.commands import CommandPaletteProvider
 from vdctui.ui.keymap import load_keymap
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
-from vdctui.ui.screens.records import AuditScreen, MigrationsScreen, PoolsScreen, TasksScreen
-from vdctui.ui.screens.services import ServicesScreen
-from vdctui.ui.screens.vms import VmsScreen
 from vdctui.ui.widgets.header import FleetHeader
 
 REFRESH_S = 2.0
@@ -63,6 +62,24 @@ class Launch:
     explain: Callable[[BaseException], str] = str  # one sentence for an error of its files
 
 
+def _screen(module: str, name: str) -> Callable[[], Screen[Any]]:
+    """A screen made when first shown: its module is imported then, not before the
+    console's first frame (the inventory)."""
+
+    def make() -> Screen[Any]:
+        screen: Screen[Any] = getattr(import_module(f"vdctui.ui.screens.{module}"), name)()
+        return screen
+
+    return make
+
+
+def _palette() -> type[Provider]:
+    """The command palette's provider, imported when the palette first opens."""
+    from vdctui.ui.commands import CommandPaletteProvider
+
+    return CommandPaletteProvider
+
+
 # The six screens share one footer entry ("123456 Screens"), so the footer fits 100 columns.
 SCREENS = Binding.Group("Screens", compact=True)
 
@@ -72,15 +89,15 @@ class VdcApp(App[None]):
     CSS_PATH = "app.tcss"
     MODES = {
         "inventory": InventoryScreen,
-        "vms": VmsScreen,
-        "pools": PoolsScreen,
-        "tasks": TasksScreen,
-        "migrations": MigrationsScreen,
-        "audit": AuditScreen,
-        "services": ServicesScreen,  # no number key: `:services` (the footer fits 100 columns)
+        "vms": _screen("vms", "VmsScreen"),
+        "pools": _screen("records", "PoolsScreen"),
+        "tasks": _screen("records", "TasksScreen"),
+        "migrations": _screen("records", "MigrationsScreen"),
+        "audit": _screen("records", "AuditScreen"),
+        "services": _screen("services", "ServicesScreen"),  # no number key: `:services`
     }
     DEFAULT_MODE = "inventory"
-    COMMANDS = App.COMMANDS | {CommandPaletteProvider}
+    COMMANDS = App.COMMANDS | {_palette}
     BINDINGS = [
         Binding("1", "switch_mode('inventory')", "Inventory", id="screen.inventory", group=SCREENS),
         Binding("2", "switch_mode('vms')", "VMs", id="screen.vms", group=SCREENS),
@@ -109,6 +126,8 @@ class VdcApp(App[None]):
         self._sync_every_s = launch.sync_every_s
         self._explain = launch.explain
         self.connected = launch.connect is None
+        self._connect_started = False
+        self.first_painted_at: float | None = None  # when a fleet screen was first drawn
         self._syncing = False
         self._next_sync = 0.0
         self.synced_at: float | None = None  # when the last good sync ended (time.time())
@@ -129,9 +148,7 @@ class VdcApp(App[None]):
     def on_mount(self) -> None:
         if self.ops.identity.note:  # e.g. read-only: the store is not this user's to write
             self.notify(self.ops.identity.note, severity="warning", timeout=15)
-        if self._connect is not None:
-            self.connect_fleet()
-        else:
+        if self._connect is None:  # else the fleet loads once a screen is drawn (`painted`)
             self.sync_fleet()
             self.follow_events()
         if self._sync_every_s is not None:
@@ -149,6 +166,16 @@ class VdcApp(App[None]):
         """The screen of the fleet on view (under any dialog), if it is ready to be drawn."""
         screen = next((s for s in reversed(self.screen_stack) if isinstance(s, FleetScreen)), None)
         return screen if screen is not None and screen.ready else None
+
+    def painted(self) -> None:
+        """A fleet screen has been drawn from the store: now load the fleet (once). Loading
+        it beside the first frame (imports, a thread reading the fleet file) would slow
+        that frame down."""
+        if self.first_painted_at is None:
+            self.first_painted_at = time.time()
+        if self._connect is not None and not self._connect_started:
+            self._connect_started = True
+            self.connect_fleet()
 
     @work(exclusive=True, group="connect")
     async def connect_fleet(self) -> None:

@@ -6,18 +6,24 @@ answer.ranked      # candidates, best first, with weights and estimated watts
 answer.excluded    # every other host with the filter that excluded it and why
 host = pick(view, request)   # the best host only (fast path for batches)
 view.claim(host, 2, 4096)    # count it before the next placement
+
+Importing this package loads no numpy: the views, filters and weighers load on the
+first placement (the console imports the scheduler's types at start).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from vdctui.model import VmCpus
-from vdctui.ops.scheduler.filters import FILTERS, HostFilter
-from vdctui.ops.scheduler.numa import CpuLedger
 from vdctui.ops.scheduler.request import Exclusion, Placement, PlacementRequest, RankedHost
-from vdctui.ops.scheduler.view import FleetView
-from vdctui.ops.scheduler.weighers import PACK, POWER, SPREAD, Weights, watts_increase, weigh
+from vdctui.ops.scheduler.weights import PACK, POWER, SPREAD, Weights
+
+if TYPE_CHECKING:
+    from vdctui.ops.scheduler.filters import FILTERS, HostFilter
+    from vdctui.ops.scheduler.numa import CpuLedger
+    from vdctui.ops.scheduler.view import FleetView
 
 __all__ = [
     "FILTERS",
@@ -37,45 +43,32 @@ __all__ = [
     "place",
 ]
 
+_LOADED_LATER = {
+    "FleetView": "vdctui.ops.scheduler.view",
+    "FILTERS": "vdctui.ops.scheduler.filters",
+    "HostFilter": "vdctui.ops.scheduler.filters",
+    "CpuLedger": "vdctui.ops.scheduler.numa",
+}
 
-# what `FleetView.available` and the datastore mask already cover in `pick`
-_FAST_FILTERS = frozenset({"ComputeFilter", "MaintenanceFilter", "DatastoreFilter"})
+
+def __getattr__(name: str) -> Any:
+    if name in _LOADED_LATER:
+        return getattr(import_module(_LOADED_LATER[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def place(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD) -> Placement:
     """Run every filter and weigher: the ranked candidates and every exclusion with its reason."""
-    remaining = np.ones(len(view), dtype=bool)
-    excluded: list[Exclusion] = []
-    for host_filter in FILTERS:
-        passes = host_filter.passes(view, request)
-        dropped = np.flatnonzero(remaining & ~passes)
-        excluded.extend(
-            Exclusion(view.names[i], host_filter.name, host_filter.reason(view, request, int(i)))
-            for i in dropped
-        )
-        remaining &= passes
-    idx = np.flatnonzero(remaining)
-    scores = weigh(view, request, idx, weights)
-    watts = watts_increase(view, request, idx)
-    order = np.lexsort((idx, -scores))  # best weight first, then name order
-    ranked = tuple(RankedHost(view.names[idx[k]], float(scores[k]), float(watts[k])) for k in order)
-    excluded.sort(key=lambda e: e.host)
-    return Placement(request, ranked, tuple(excluded))
+    from vdctui.ops.scheduler.ranking import place as ranked
+
+    return ranked(view, request, weights)
 
 
 def pick(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD) -> str | None:
     """The best host for `request`, or None; the same filters and weighers as `place`."""
-    remaining = view.available()
-    if request.datastore:
-        remaining = remaining & view.reaches(request.datastore)
-    for host_filter in FILTERS:
-        if host_filter.name not in _FAST_FILTERS and host_filter.needed(request):
-            remaining = remaining & host_filter.passes(view, request)
-    idx = np.flatnonzero(remaining)
-    if idx.size == 0:
-        return None
-    scores = weigh(view, request, idx, weights)
-    return view.names[int(idx[int(np.argmax(scores))])]
+    from vdctui.ops.scheduler.ranking import pick as best
+
+    return best(view, request, weights)
 
 
 def claim(view: FleetView, host: str, request: PlacementRequest, watts: float = 0.0) -> VmCpus:

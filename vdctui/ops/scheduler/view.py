@@ -12,20 +12,13 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from vdctui.model import Host, HostState, Vm, VmState
+from vdctui.model import Host, HostState, Vm
+from vdctui.ops.placement import holds_resources
 from vdctui.ops.scheduler.numa import CpuLedger, NumaView
+from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
-
-# A host's idle draw is taken as this share of its peak when estimating the watts
-# a VM adds (SPECpower results for servers put it between 0.3 and 0.6).
-IDLE_SHARE_OF_PEAK = 0.5
-
-
-def holds_resources(vm: Vm) -> bool:
-    """Shut-off VMs hold no vCPUs or memory on their host."""
-    return vm.state is not VmState.SHUTOFF
 
 
 class FleetView:

@@ -7,35 +7,13 @@ the power multiplier prefers the least estimated watts added.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from vdctui.ops.scheduler.request import PlacementRequest
 from vdctui.ops.scheduler.view import FleetView, FloatArray
+from vdctui.ops.scheduler.weights import PACK, POWER, SPREAD, Weights
 
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    ram: float = 1.0
-    cpu: float = 1.0
-    power: float = 0.5
-
-    @classmethod
-    def named(cls, name: str) -> Weights:
-        """ "spread" (default), "pack" (fill hosts up) or "power" (least watts added)."""
-        presets = {"spread": SPREAD, "pack": PACK, "power": POWER}
-        try:
-            return presets[name]
-        except KeyError:
-            raise ValueError(
-                f"unknown placement policy {name!r} (one of: {', '.join(presets)})"
-            ) from None
-
-
-SPREAD = Weights(ram=1.0, cpu=1.0, power=0.5)
-PACK = Weights(ram=-1.0, cpu=-1.0, power=0.5)
-POWER = Weights(ram=0.0, cpu=0.0, power=1.0)
+__all__ = ["PACK", "POWER", "SPREAD", "Weights", "watts_increase", "weigh"]
 
 
 def _normalized(raw: FloatArray) -> FloatArray:

@@ -81,6 +81,7 @@ class FleetScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_data()
         self.vdc.update_header(self.header)
+        self.call_after_refresh(self.vdc.painted)  # once drawn: the app may load the fleet
 
     def refresh_data(self) -> None:
         """Re-read what this screen shows from the console (cheap: called every sync)."""

@@ -17,9 +17,8 @@ from textual.widgets.tree import TreeNode
 
 from vdctui.columns import cell, stale_note, when
 from vdctui.escape import for_terminal
-from vdctui.model import Host, Sighting, VmState
+from vdctui.model import Host, Rack, Sighting, Topology, VmState
 from vdctui.ops.placement import Allocation
-from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
     RACK_HOST_HEADINGS,
@@ -63,7 +62,11 @@ class InventoryScreen(FleetScreen):
         self._maintenance: set[str] = set()
         self._seen: dict[str, Sighting] = {}  # when each host last answered
         self._now = 0.0
+        self._topology = Topology()
+        self._rack_of: dict[str, Rack] = {}  # the topology's racks by name
+        self._by_rack: dict[str, list[Host]] = {}  # every host (no filter) by rack, by name
         self._built = False
+        self._detail_width = 0  # the width the detail was last drawn for
         self._side_for: Node | None = None  # what the side table was last filled for
 
     def body(self) -> ComposeResult:
@@ -90,7 +93,8 @@ class InventoryScreen(FleetScreen):
         self.fleet_tree.focus()
 
     def on_resize(self) -> None:
-        self._show_detail()
+        if self._width() != self._detail_width:
+            self._show_detail()
 
     # --- data -------------------------------------------------------------------------
 
@@ -100,6 +104,10 @@ class InventoryScreen(FleetScreen):
         self._maintenance = self.ops.hosts_in_maintenance()
         self._seen = self.ops.host_sightings(list(self._hosts.values()))
         self._now = self.ops.store_now()
+        self._topology = self.ops.topology()
+        self._rack_of = {r.name: r for r in self._topology.racks}
+        self._by_rack = {}
+        self._by_rack = self._racks(filtered=False)
         if not self._built or self._shape_changed():
             self._build_tree()
         else:
@@ -119,6 +127,8 @@ class InventoryScreen(FleetScreen):
         return found
 
     def _racks(self, *, filtered: bool = True) -> dict[str, list[Host]]:
+        if not (filtered and self.host_filter) and self._by_rack:
+            return self._by_rack  # every host: read once per refresh
         by_rack: dict[str, list[Host]] = defaultdict(list)
         needle = self.host_filter.lower() if filtered else ""
         for host in sorted(self._hosts.values(), key=lambda h: h.name):
@@ -132,7 +142,7 @@ class InventoryScreen(FleetScreen):
         first = not self._built
         was_open = {n.data for n in self._all_nodes() if n.data and n.is_expanded}
         was_at = tree.cursor_node.data if tree.cursor_node is not None else None
-        topology = self.ops.topology()
+        topology = self._topology
         tree.clear()
         shown, every = self._racks(), self._racks(filtered=False)
         for site in topology.sites:
@@ -192,7 +202,7 @@ class InventoryScreen(FleetScreen):
 
     def _relabel(self) -> None:
         every = self._racks(filtered=False)
-        racks = {r.name: r for r in self.ops.topology().racks}
+        racks = self._rack_of
         for node in self._all_nodes():
             if not node.data:
                 continue
@@ -250,8 +260,8 @@ class InventoryScreen(FleetScreen):
             return
         kind, name = self.selected
         hosts = [h for h in self._hosts.values() if _within(h, kind, name)]
-        racks = {r.name: r for r in self.ops.topology().racks}
-        width = self._width()
+        racks = self._rack_of
+        width = self._detail_width = self._width()
         if kind == "host" and name in self._hosts:
             host = self._hosts[name]
             detail.update(
@@ -359,6 +369,8 @@ class InventoryScreen(FleetScreen):
 
     def action_migrate(self) -> None:
         """Migrate the VM under the cursor of a host's VM list."""
+        from vdctui.ui import actions  # its dialogs: not before the first frame
+
         name = self._side_vm()
         if name is not None:
             actions.choose_and_migrate(self.vdc, [name])
@@ -398,6 +410,10 @@ def _add_row(table: DataTable[Text], *cells: object, key: str) -> None:
 
 
 def _within(host: Host, kind: str, name: str) -> bool:
-    return {"site": host.site, "room": host.room, "rack": host.rack, "host": host.name}.get(
-        kind
-    ) == name
+    if kind == "rack":
+        return host.rack == name
+    if kind == "room":
+        return host.room == name
+    if kind == "site":
+        return host.site == name
+    return kind == "host" and host.name == name

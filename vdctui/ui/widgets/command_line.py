@@ -17,12 +17,14 @@ from textual.widgets import Input, Static
 from textual.widgets.input import Selection
 
 from vdctui.escape import for_terminal
-from vdctui.ui.commands import Command, execute
-from vdctui.ui.completion import SHOWN, CommandSuggester, Completion, complete, completed_line
 from vdctui.ui.widgets.prompt import Prompt
 
+# The commands and their completion are imported when the line is first used, not
+# before the console's first frame.
 if TYPE_CHECKING:
     from vdctui.ui.app import VdcApp
+    from vdctui.ui.commands import Command
+    from vdctui.ui.completion import Completion
 
 
 class CommandInput(Prompt):
@@ -39,6 +41,8 @@ class CommandInput(Prompt):
         line.close()
 
     def action_complete(self) -> None:
+        from vdctui.ui.completion import completed_line
+
         vdc: Any = self.app
         done = completed_line(vdc.ops, self.value)
         if done is not None:
@@ -63,9 +67,6 @@ class CommandLine(Vertical):
         )
         yield Static("", id="command-hint")
 
-    def on_mount(self) -> None:
-        self.input.suggester = CommandSuggester(self._vdc.ops)
-
     @property
     def _vdc(self) -> VdcApp:
         vdc: VdcApp = self.app  # type: ignore[assignment]
@@ -88,6 +89,10 @@ class CommandLine(Vertical):
         return bool(self.display)
 
     def open(self, value: str = "") -> None:
+        if self.input.suggester is None:
+            from vdctui.ui.completion import CommandSuggester
+
+            self.input.suggester = CommandSuggester(self._vdc.ops)
         self.display = True
         self.input.open(value)
         self._show_hint(value)
@@ -112,6 +117,8 @@ class CommandLine(Vertical):
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        from vdctui.ui.commands import execute
+
         line = event.value
         self.close()
         error = await execute(self._vdc, line)
@@ -122,6 +129,8 @@ class CommandLine(Vertical):
         if self._failed is not None and self._failed[0] == value:
             self.hint.update(Text(for_terminal(self._failed[1]), style="bold red"))
             return
+        from vdctui.ui.completion import complete
+
         self._failed = None
         self.hint.update(hint_for(complete(self._vdc.ops, value)))
 
@@ -157,6 +166,8 @@ def hint_for(done: Completion) -> Text:
 
 
 def _listed(what: str, names: tuple[str, ...]) -> Text:
+    from vdctui.ui.completion import SHOWN
+
     if not names:
         return Text(f"No {what} start with that.", style="yellow")
     more = f"  (+{len(names) - SHOWN} more)" if len(names) > SHOWN else ""
