@@ -90,6 +90,9 @@ def translated(call: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+_VM_STATES = {state.value: state for state in VmState}  # 100,000 VMs listed per sync
+
+
 class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, HostDriver):
     backend = "emulated"
 
@@ -230,7 +233,7 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, HostDriver):
         running = v.state == "running" and v.started_at is not None
         return Vm(
             name=v.name,
-            state=VmState(v.state),
+            state=_VM_STATES.get(v.state) or VmState(v.state),
             host=v.host,
             vcpus=v.vcpus,
             memory_mib=v.memory_mib,

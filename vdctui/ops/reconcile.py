@@ -8,14 +8,18 @@ VMs on hosts that did not answer are kept as last seen: unknown is not gone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from vdctui.drivers.base import HostDriver
-from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Vm
+from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Topology, Vm
 from vdctui.ops import cores
 from vdctui.store import Store
+from vdctui.store.inventory import WRITE_CHUNK
 from vdctui.units import format_duration
+
+T = TypeVar("T")
 
 
 def host_drift(before: dict[str, Host], now: Iterable[Host], ts: float) -> list[FleetEvent]:
@@ -134,6 +138,9 @@ def keep_known_pools(store: Store, vms: dict[str, Vm], before: dict[str, Vm]) ->
 
 
 CHUNK = 2000  # rows handled between two yields to the event loop
+# After each write transaction of a sync, the write lock is left free this long: another
+# process's change waiting for it (SQLite's busy handler) gets in between two chunks.
+WRITE_GAP_S = 0.002
 
 
 def material(vm: Vm) -> tuple[object, ...]:
@@ -170,6 +177,15 @@ async def breathe(index: int) -> None:
         await asyncio.sleep(0)
 
 
+async def write_in_chunks(write: Callable[[list[T]], None], items: list[T]) -> None:
+    """`write` the items WRITE_CHUNK at a time, one short transaction each, leaving the
+    write lock free a moment between two (for other processes) and the event loop too."""
+    for start in range(0, len(items), WRITE_CHUNK):
+        write(items[start : start + WRITE_CHUNK])
+        if start + WRITE_CHUNK < len(items):
+            await asyncio.sleep(WRITE_GAP_S)
+
+
 class Reconciler:
     """Keeps what the store last saw of the VMs in memory, so a sync of 100,000 VMs
     compares in memory and writes only what changed, in chunks that never hold the
@@ -178,6 +194,10 @@ class Reconciler:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._seen: dict[str, Vm] | None = None
+        # what counts in each VM the store holds (`material`), kept beside `_seen` so a
+        # sync computes it for the fleet's VMs only; dropped for a VM changed otherwise
+        self._marks: dict[str, tuple[object, ...]] = {}
+        self._topology: Topology | None = None  # as last written to the store
         self.hosts: list[Host] = []  # as the driver reported them at the last sync
         # VMs read anew (after a change) while a sync was reading the fleet: the sync's
         # older reading of them must not overwrite the newer one
@@ -193,6 +213,7 @@ class Reconciler:
         vm = remembered_pool(vm, self.seen().get(vm.name))
         self.store.upsert_vms([vm], self.store.now())
         self.seen()[vm.name] = vm
+        self._marks.pop(vm.name, None)
         self._touched.add(vm.name)
         return vm
 
@@ -218,14 +239,19 @@ class Reconciler:
             events.extend(lost_events)
         found = keep_known_pools(store, found, before)
         changed = list(unaccounted.values())
+        marks = self._marks
+        new_marks: dict[str, tuple[object, ...]] = {}
         for index, vm in enumerate(found.values()):
+            mark = new_marks[vm.name] = material(vm)
             old = before.get(vm.name)
-            if old is None or material(old) != material(vm):
+            if old is None or mark != (marks.get(vm.name) or material(old)):
                 changed.append(vm)
             await breathe(index)
 
-        store.replace_topology(topology)
-        store_hosts(store, hosts, before_hosts, host_seen, ts)
+        if topology != (self._topology or store.topology()):
+            store.replace_topology(topology)
+        self._topology = topology
+        await store_hosts(store, hosts, before_hosts, host_seen, ts)
         await cores.learn_topologies(store, driver, hosts)
         if self._touched:  # read anew meanwhile: newer than this sync's reading
             changed = [vm for vm in changed if vm.name not in self._touched]
@@ -233,9 +259,7 @@ class Reconciler:
                 [n for n in missing.vanished if n not in self._touched],
                 [n for n in missing.unaccounted if n not in self._touched],
             )
-        for start in range(0, len(changed), CHUNK):
-            store.upsert_vms(changed[start : start + CHUNK], ts)
-            await asyncio.sleep(0)
+        await write_in_chunks(lambda chunk: store.upsert_vms(chunk, ts), changed)
         store.remove_vms(missing.vanished)
         self._account(found, missing.vanished)
         store.record_events(events)
@@ -243,6 +267,11 @@ class Reconciler:
             before[vm.name] = vm
         for name in missing.vanished:
             before.pop(name, None)
+        # what counts in what the store now holds of each VM the fleet listed (unchanged,
+        # or written now); not for those read anew meanwhile, nor those no longer listed
+        marks.update((n, m) for n, m in new_marks.items() if n not in self._touched)
+        for name in [*missing.vanished, *unaccounted]:
+            marks.pop(name, None)
         return events
 
     def _unaccounted(
@@ -298,6 +327,7 @@ class Reconciler:
         if old is None:
             return None
         vm = replace(old, host=target)
+        self._marks.pop(name, None)
         self.store.upsert_vms([vm], self.store.now())
         self.store.mark_unaccounted(
             {name: self.store.now()}, f"moved to {target}, which did not answer after the move"
@@ -307,7 +337,7 @@ class Reconciler:
         return vm
 
 
-def store_hosts(
+async def store_hosts(
     store: Store,
     hosts: list[Host],
     before: dict[str, Host],
@@ -316,7 +346,8 @@ def store_hosts(
 ) -> None:
     """Hosts that answered are seen now; the others keep when they last answered, and an
     unreachable one keeps its figures as last seen (it may still run its VMs)."""
-    store.upsert_hosts([h for h in hosts if h.state is HostState.UP], ts)
+    answered = [h for h in hosts if h.state is HostState.UP]
+    await write_in_chunks(lambda chunk: store.upsert_hosts(chunk, ts), answered)
     for host in hosts:
         if host.state is HostState.UP:
             continue
