@@ -80,6 +80,14 @@ def _palette() -> type[Provider]:
     return CommandPaletteProvider
 
 
+def _import_the_rest() -> None:
+    """After the first frame: the modules of the other screens and of the commands, so
+    the first key that opens one does not wait for its import."""
+    for module in ("vms", "records"):
+        import_module(f"vdctui.ui.screens.{module}")
+    import_module("vdctui.ui.commands")
+
+
 # The six screens share one footer entry ("123456 Screens"), so the footer fits 100 columns.
 SCREENS = Binding.Group("Screens", compact=True)
 
@@ -128,6 +136,7 @@ class VdcApp(App[None]):
         self.connected = launch.connect is None
         self._connect_started = False
         self.first_painted_at: float | None = None  # when a fleet screen was first drawn
+        self._rest_imported = False
         self._syncing = False
         self._next_sync = 0.0
         self.synced_at: float | None = None  # when the last good sync ended (time.time())
@@ -176,6 +185,9 @@ class VdcApp(App[None]):
         if self._connect is not None and not self._connect_started:
             self._connect_started = True
             self.connect_fleet()
+        if not self._rest_imported:  # the screens and commands a key may open next
+            self._rest_imported = True
+            self.call_after_refresh(_import_the_rest)
 
     @work(exclusive=True, group="connect")
     async def connect_fleet(self) -> None:
