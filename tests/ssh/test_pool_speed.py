@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -90,3 +91,34 @@ async def test_a_bad_identity_file_is_a_clear_error_each_time(
         assert not pool._keys
     finally:
         await pool.close()
+
+
+async def test_a_refresh_is_one_exec_per_host_however_long_the_poll_takes(
+    served: Served,
+) -> None:
+    """list_hosts then list_vms (a sync's refresh) polls each host once, also when
+    polling them all took longer than `reuse_s` (a big fleet, a loaded machine): here
+    reuse_s is 0.05 s and each poll is held 0.1 s. A warm refresh (interfaces known) is
+    one exec per host; the first also asks each host once for its VMs' interfaces."""
+    from vdctui.drivers.ssh import SshDriver
+
+    driver = SshDriver(served.inventory, HostKeyBook(served.inventory.known_hosts), reuse_s=0.05)
+    read = driver.reader.read
+
+    async def slow_read(inv):  # type: ignore[no-untyped-def]
+        snapshot = await read(inv)
+        await asyncio.sleep(0.1)
+        return snapshot
+
+    driver.reader.read = slow_read  # type: ignore[method-assign]
+    hosts = len(served.inventory.hosts)
+    try:
+        await driver.list_hosts()
+        await driver.list_vms()
+        first = driver.pool.execs_done
+        assert first <= 2 * hosts
+        await driver.list_hosts()
+        await driver.list_vms()
+        assert driver.pool.execs_done - first == hosts
+    finally:
+        await driver.close()

@@ -89,6 +89,7 @@ class SshDriver(SshSnapshots, SshConfig, SshPinning, SshFirewall, HostDriver):
         self._where: dict[str, str] = {}  # VM name -> host last seen on
         self._changes = 0  # bumps on every change this driver makes
         self._polled_at_change = -1
+        self._polled_all_at = -1e9  # when the last poll of every host ended (monotonic)
         self._listeners: list[asyncio.Queue[FleetEvent]] = []
         self._migrations: set[SshMigration | ColdMove] = set()
         self._channels: dict[str, EventChannel] = {}
@@ -183,16 +184,22 @@ class SshDriver(SshSnapshots, SshConfig, SshPinning, SshFirewall, HostDriver):
         self._publish(events)
 
     async def _poll_all(self) -> list[HostSnapshot]:
+        changes = self._changes
         snapshots = await asyncio.gather(*(self._poll(h) for h in self.inventory.hosts))
-        self._polled_at_change = self._changes
+        self._polled_at_change = changes
+        self._polled_all_at = time.monotonic()
         return list(snapshots)
 
     async def _fresh_all(self) -> list[HostSnapshot]:
-        """Every host's snapshot, reusing the last poll within `reuse_s` if nothing changed."""
-        now = time.monotonic()
+        """Every host's snapshot, reusing the last poll of them all if it ended less than
+        `reuse_s` ago and nothing changed since it began (however long it took: a big
+        fleet's poll takes longer than `reuse_s`, and a list_vms() right after it must
+        not poll every host again)."""
         snaps = [self._snapshots.get(h.name) for h in self.inventory.hosts]
-        if self._polled_at_change == self._changes and all(
-            s is not None and now - s.taken_at < self.reuse_s for s in snaps
+        if (
+            self._polled_at_change == self._changes
+            and time.monotonic() - self._polled_all_at < self.reuse_s
+            and all(s is not None for s in snaps)
         ):
             return [s for s in snaps if s is not None]
         return await self._poll_all()

@@ -91,7 +91,8 @@ class HostReader:
         self.pool = pool
         self.cpu = cpu or CpuMeter()
         self.host_cpu = HostCpuMeter()
-        self._nics: dict[str, tuple[tuple[str, ...], tuple[Nic, ...]]] = {}
+        # each host's VMs' interfaces, with what they were read for (`_nic_key`)
+        self._nics: dict[str, dict[str, tuple[tuple[str, ...], tuple[Nic, ...]]]] = {}
 
     async def read(self, inv: InventoryHost) -> HostSnapshot:
         """One host's facts and VMs; raises HostUnreachable or VirshOutputError."""
@@ -141,9 +142,9 @@ class HostReader:
                 autostart=(name in autostart) if knows_persistence else None,
                 uptime_s=processes.uptime_of(name) if processes is not None else None,
             )
-        for key in [k for k in self._nics if k.startswith(f"{inv.name}/")]:
-            if key.partition("/")[2] not in vms:
-                del self._nics[key]
+        known = self._nics.get(inv.name, {})
+        for name in [n for n in known if n not in vms]:
+            del known[name]
         host = host_from_node(inv, node, vms, pools, memory_mib=memory_mib)
         times = _node_cpu(parts.get("nodecpustats", ""))
         busy = self.host_cpu.sample(inv.name, times)
@@ -158,9 +159,10 @@ class HostReader:
         need_info = [n for n in names if n not in stats or not stats[n].complete]
         nics: dict[str, tuple[Nic, ...]] = {}
         need_nics = []
+        known = self._nics.setdefault(inv.name, {})
         for name in names:
             key = _nic_key(stats[name]) if name in stats else ("?",)
-            cached = self._nics.get(f"{inv.name}/{name}")
+            cached = known.get(name)
             if cached is not None and cached[0] == key:
                 nics[name] = cached[1]
             else:
@@ -190,7 +192,7 @@ class HostReader:
                 continue
             nics[name] = found
             key = _nic_key(stats[name]) if name in stats else ("?",)
-            self._nics[f"{inv.name}/{name}"] = (key, found)
+            known[name] = (key, found)
         return infos, nics
 
 
