@@ -1,6 +1,7 @@
-"""Placement speed: 10,000 placements on a 10,000-host fleet with the filter scheduler.
+"""Placement speed: 10,000 placements with the filter scheduler on fleets of 1,000 and
+10,000 hosts: per 1,000 hosts, and the growth from 1,000 to 10,000 hosts (linear is 10x).
 
-    python bench/placement.py [--hosts 10000] [--placements 10000] [--policy spread]
+    python bench/placement.py [--sizes 1000,10000] [--placements 10000] [--policy spread]
 
 Hosts of three sizes in racks of 40 with power budgets, two rooms with a shared
 datastore each, some hosts down or in maintenance, VMs of five flavors; every
@@ -12,6 +13,7 @@ own in one NUMA node of a 2-node host whose first core is reserved.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
@@ -69,18 +71,14 @@ def topologies(hosts: list[Host]) -> dict[str, CpuTopology]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", type=int, default=10_000)
-    parser.add_argument("--placements", type=int, default=10_000)
-    parser.add_argument("--policy", default="spread", choices=["spread", "pack", "power"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--dedicated", type=float, default=0.25, help="share of dedicated VMs")
-    args = parser.parse_args()
+def measured(n: int, args: argparse.Namespace) -> tuple[float, float]:
+    """Build the view of `n` hosts and place every request (each counted before the
+    next); print what it took, and return the time of the view and of the placements."""
     rng = random.Random(args.seed)
-    hosts, maintenance, budgets = fleet(args.hosts, rng)
+    hosts, maintenance, budgets = fleet(n, rng)
     weights = Weights.named(args.policy)
     every = max(round(1 / args.dedicated), 1) if args.dedicated > 0 else 0
+    racks = max(n // 40, 1)
     requests = []
     for k in range(args.placements):
         vcpus, memory = FLAVORS[k % len(FLAVORS)]
@@ -90,7 +88,7 @@ def main() -> None:
                 vcpus,
                 memory,
                 datastore=f"san-room-{k % 2}",
-                avoid_racks=frozenset({f"rack-{k % 250:04d}"}) if k % 10 == 0 else frozenset(),
+                avoid_racks=frozenset({f"rack-{k % racks:04d}"}) if k % 10 == 0 else frozenset(),
                 cpu_policy=CpuPolicy.DEDICATED if every and k % every == 1 else CpuPolicy.SHARED,
             )
         )
@@ -108,16 +106,36 @@ def main() -> None:
     t2 = time.perf_counter()
     explained = place(view, requests[0], weights)
     t3 = time.perf_counter()
-    print(f"fleet view of {args.hosts:,} hosts built in {t1 - t0:.3f} s")
+    per = 1000 / n
+    each = 1e6 * (t2 - t1) / max(args.placements, 1)
     print(
-        f"{placed:,} of {args.placements:,} placements ({args.policy}) in {t2 - t1:.3f} s "
-        f"({1e6 * (t2 - t1) / max(args.placements, 1):.0f} us each), "
-        f"{pinned:,} of them dedicated (pinned in one NUMA node)"
+        f"{n:,} hosts: view built in {t1 - t0:.3f} s ({(t1 - t0) * per:.4f} s per 1,000 "
+        f"hosts); {placed:,} of {args.placements:,} placements ({args.policy}) in "
+        f"{t2 - t1:.3f} s ({each:.0f} us each, {each * per:.1f} us per 1,000 hosts), "
+        f"{pinned:,} of them dedicated (pinned in one NUMA node); one explained: "
+        f"{len(explained.ranked):,} ranked, {len(explained.excluded):,} excluded, {t3 - t2:.3f} s"
     )
-    print(
-        f"one explained placement: {len(explained.ranked):,} ranked, "
-        f"{len(explained.excluded):,} excluded, in {t3 - t2:.3f} s"
-    )
+    return t1 - t0, t2 - t1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="host counts, smallest first")
+    parser.add_argument("--placements", type=int, default=10_000)
+    parser.add_argument("--policy", default="spread", choices=["spread", "pack", "power"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dedicated", type=float, default=0.25, help="share of dedicated VMs")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.sizes.split(",")]
+    print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    rows = [(n, *measured(n, args)) for n in sizes]
+    (small, v0, p0), (large, v1, p1) = rows[0], rows[-1]
+    if large > small:
+        print(
+            f"growth {small:,} -> {large:,} hosts ({large / small:g}x; linear is "
+            f"{large / small:g}x): view {v1 / v0:.1f}x, {args.placements:,} placements "
+            f"{p1 / p0:.1f}x"
+        )
 
 
 if __name__ == "__main__":
