@@ -49,6 +49,9 @@ async def painted_console(db: Path, began: float, wait_for_sync: bool) -> None:
             await pilot.pause(0.005)
         assert isinstance(app.screen, InventoryScreen) and app.screen.fleet_tree.root.children
         painted = app.first_painted_at - began
+        if not wait_for_sync:  # done: not waiting for the fleet the app now loads
+            print(json.dumps({"painted": painted}), flush=True)
+            os._exit(0)
         synced = None
         if wait_for_sync:
             while not (app.connected and app.ops.reconciler._seen and not app._syncing):

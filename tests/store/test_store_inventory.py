@@ -224,3 +224,17 @@ def test_allocated_by_host_counts_what_is_not_shut_off(store) -> None:  # type: 
         ]
     )
     assert store.allocated_by_host() == {"h1": (6, 1536)}
+
+
+def test_the_topology_read_is_kept_until_someone_replaces_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A store keeps the topology it read (a big one is not read every refresh), and reads
+    it again once it replaced it, or once another process (connection) wrote the file."""
+    smaller = Topology(sites=(Site("fra"),), rooms=(Room("fra-1", "fra"),))
+    with Store(tmp_path / "vdctui.db") as mine, Store(tmp_path / "vdctui.db") as other:
+        mine.replace_topology(TOPOLOGY)
+        assert mine.topology() == TOPOLOGY
+        assert mine.topology() is mine.topology()  # kept
+        other.replace_topology(smaller)
+        assert mine.topology() == smaller
+        mine.replace_topology(TOPOLOGY)
+        assert mine.topology() == TOPOLOGY == other.topology()

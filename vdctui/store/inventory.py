@@ -33,6 +33,7 @@ _VM_STATES = {state.value: state for state in VmState}
 _HOST_STATES = {state.value: state for state in HostState}
 _DATASTORE_KINDS = {kind.value: kind for kind in DatastoreKind}
 _VM_AT = {column: index for index, column in enumerate(VM_COLUMNS)}
+_HOST_AT = {column: index for index, column in enumerate(HOST_COLUMNS)}
 _NO_ITEMS = (None, "", "[]")
 
 
@@ -77,11 +78,12 @@ def _host_row(host: Host, seen_at: float) -> tuple[Any, ...]:
 
 
 def _host(row: Sequence[Any]) -> Host:
-    values = dict(zip(HOST_COLUMNS, row, strict=False))
-    values["state"] = _HOST_STATES.get(values["state"]) or HostState(values["state"])
-    stores = values["datastores"]
-    values["datastores"] = () if stores in _NO_ITEMS else tuple(json.loads(stores))
-    return Host(**values)
+    values = list(row[: len(HOST_COLUMNS)])
+    state = values[_HOST_AT["state"]]
+    values[_HOST_AT["state"]] = _HOST_STATES.get(state) or HostState(state)
+    stores = values[_HOST_AT["datastores"]]
+    values[_HOST_AT["datastores"]] = () if stores in _NO_ITEMS else tuple(json.loads(stores))
+    return Host(*values)
 
 
 _VM_SELECT = f"SELECT {', '.join(VM_COLUMNS)} FROM vms"
@@ -109,11 +111,17 @@ WRITE_CHUNK = 500
 class InventoryStore(StoreBase):
     """Sites, rooms, racks, datastores, networks, hosts and VMs as last seen."""
 
+    # The topology as last read, with the file's data_version then: read again only when
+    # another connection has committed since (10,000 datastores are not read every
+    # refresh), or when this one replaced it.
+    _topology_read: tuple[int, Topology] | None = None
+
     # --- topology -------------------------------------------------------------
 
     def replace_topology(self, topology: Topology) -> None:
         """Make the stored topology exactly `topology` (order kept), in one transaction."""
         db = self._db
+        self._topology_read = None
         with db.atomic():
             for table in ("sites", "rooms", "racks", "datastores", "networks"):
                 db.execute(f"DELETE FROM {table}")
@@ -144,9 +152,18 @@ class InventoryStore(StoreBase):
                 "INSERT INTO networks (name, vlan) VALUES (?, ?)",
                 [(n.name, n.vlan) for n in topology.networks],
             )
+        self._topology_read = None
 
     def topology(self) -> Topology:
         """The topology as last replaced (empty before the first replace)."""
+        version = int(self._db.conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._topology_read is not None and self._topology_read[0] == version:
+            return self._topology_read[1]
+        topology = self._read_topology()
+        self._topology_read = (version, topology)
+        return topology
+
+    def _read_topology(self) -> Topology:
         q = self._db.execute
         return Topology(
             sites=tuple(Site(r[0]) for r in q("SELECT name FROM sites ORDER BY rowid")),
