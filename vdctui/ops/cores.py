@@ -15,18 +15,20 @@ from vdctui.drivers.base import DriverError, HostDriver
 from vdctui.model import CpuPolicy, CpuTopology, Host, HostState, ThreadPolicy, Vm, VmCpus
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
-from vdctui.ops.scheduler.numa import CoreMap, CpuLedger, choose_pins
-from vdctui.ops.scheduler.view import holds_resources
+from vdctui.ops.placement import holds_resources
 from vdctui.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numa (numpy): loaded on first use, not before the console's first frame
     from vdctui.ops.console import Console
+    from vdctui.ops.scheduler.numa import CoreMap, CpuLedger
 
 # The reservation a migration made on its target, with what the VM held before (to undo).
 _moving: dict[str, VmCpus] = {}
 
 
 def ledger(store: Store) -> CpuLedger:
+    from vdctui.ops.scheduler.numa import CpuLedger
+
     return CpuLedger(store.cpu_topologies(), store.all_vm_cpus())
 
 
@@ -61,6 +63,8 @@ def core_map(store: Store, host: str, *, leaving: str = "") -> CoreMap:
         for c in store.all_vm_cpus().values()
         if c.dedicated and c.host == host and c.vm != leaving
     ]
+    from vdctui.ops.scheduler.numa import CoreMap
+
     return CoreMap.of(topology, held)
 
 
@@ -68,6 +72,8 @@ def plan_pins(
     store: Store, vm: str, host: str, vcpus: int, memory_mib: int, threads: ThreadPolicy
 ) -> VmCpus:
     """Where a dedicated VM's vCPUs go on `host`, or Refused with why not. Changes nothing."""
+    from vdctui.ops.scheduler.numa import choose_pins
+
     chosen = choose_pins(core_map(store, host, leaving=vm), vm, vcpus, memory_mib, threads)
     if isinstance(chosen, str):
         raise Refused(f"{vm} cannot have dedicated cores on {host}: {chosen}.")

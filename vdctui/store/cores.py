@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from vdctui.model import CpuPolicy, CpuTopology, NumaNode, ThreadPolicy, VmCpus
 from vdctui.store.base import StoreBase, to_json
+
+if TYPE_CHECKING:  # sqlite-utils loads only when a migration runs
+    from sqlite_utils import Database
 
 # name, vCPUs, memory MiB, disk GiB, max vCPUs, max memory MiB: pinned flavors
 DEDICATED_FLAVORS: tuple[tuple[str, int, int, float, int, int], ...] = (

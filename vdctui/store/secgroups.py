@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from vdctui.model import Alert, SecurityGroup, SecurityRule
 from vdctui.store.base import StoreBase
+
+if TYPE_CHECKING:  # sqlite-utils loads only when a migration runs
+    from sqlite_utils import Database
 
 
 def migration_secgroups(db: Database) -> None:
