@@ -3,6 +3,7 @@ every 2 s, 8 processes issuing changes through the ops door, and CLI commands be
 
     python bench/concurrency.py                      # 10,000 hosts / 100,000 VMs
     python bench/concurrency.py --hosts 500 --vms 5000 --seconds 20   # a quick run
+    python bench/concurrency.py --pace 2         # each changer at most 2 changes/s
 
 Prints changes per second (all 8 changers together), the p95 latency of one change
 through the door (in its process) and of a CLI change (`vm suspend` / `vm resume`, a
@@ -56,9 +57,9 @@ async def run_console(db: Path, seconds: float) -> None:
     print(f"syncs {len(took)} median {statistics.median(took) * 1000:.0f} ms", flush=True)
 
 
-async def run_changer(db: Path, seconds: float, vm: str) -> None:
+async def run_changer(db: Path, seconds: float, vm: str, pace: float) -> None:
     """One changer: suspend / resume its VM, handed to the console that holds the fleet,
-    back and forth, timed."""
+    back and forth, timed; `pace` changes per second at most (0: as fast as it can)."""
     from vdctui.backend import open_console
     from vdctui.ops import Failed
 
@@ -76,6 +77,8 @@ async def run_changer(db: Path, seconds: float, vm: str) -> None:
                 continue
             paused = not paused
             took.append(time.perf_counter() - began)
+            if pace > 0:
+                await asyncio.sleep(max(0.0, 1 / pace - (time.perf_counter() - began)))
     finally:
         await console.close()
     print(" ".join(f"{t:.6f}" for t in took), flush=True)
@@ -127,13 +130,16 @@ def main() -> None:
     parser.add_argument("--changers", type=int, default=8)
     parser.add_argument("--part", choices=("console", "changer"), help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--pace", type=float, default=0.0, help="changes/s per changer at most (0: flat out)"
+    )
     parser.add_argument("--vm", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part == "console":
         asyncio.run(run_console(args.db, args.seconds))
         return
     if args.part == "changer":
-        asyncio.run(run_changer(args.db, args.seconds, args.vm))
+        asyncio.run(run_changer(args.db, args.seconds, args.vm, args.pace))
         return
 
     db = big_db(args.hosts, args.vms)
@@ -152,7 +158,10 @@ def main() -> None:
     changers: list[subprocess.Popen[str]] = []
     try:
         changers += [
-            spawn("--part", "changer", "--db", str(db), "--seconds", seconds, "--vm", vm)
+            spawn(
+                *("--part", "changer", "--db", str(db), "--seconds", seconds, "--vm", vm),
+                *("--pace", str(args.pace)),
+            )
             for vm in mine
         ]
         began = time.monotonic()
