@@ -118,6 +118,7 @@ class FleetFile:
             ],
             "fail_next": fleet.fail_next,
             "unplugged": {h: sorted(nets) for h, nets in fleet.unplugged.items() if nets},
+            "autostart": sorted(n for n in fleet.autostart if n in fleet.vms),
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
             "pins": {vm: list(p) for vm, p in fleet.pins.items() if vm in fleet.vms},
@@ -177,6 +178,7 @@ class FleetFile:
         for vm, (vcpus, emulator) in dict(meta.get("pins", {})).items():  # absent before pins
             fleet.pins[vm] = (tuple(tuple(c) for c in vcpus), tuple(emulator))
         fleet.unplugged = {h: set(nets) for h, nets in meta.get("unplugged", {}).items()}
+        fleet.autostart = set(meta.get("autostart", []))
         energy: dict[str, float] = meta["energy"]
         for kind, (cls, attr) in KINDS.items():
             fields: tuple[str, ...] = cls.PERSIST

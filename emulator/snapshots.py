@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .hostnets import HostNetworkOps
+from .autostart import AutostartOps
 from .migration import Migration
 from .vm import ACTIVE_STATES, PAUSED, RUNNING, SHUT_OFF, Vm
 
@@ -64,7 +64,7 @@ def key(vm: str, snap: str) -> str:
     return f"{vm}\n{snap}"
 
 
-class SnapshotOps(HostNetworkOps):
+class SnapshotOps(AutostartOps):
     """Create, list, revert and delete snapshots; their space grows with the clock."""
 
     def __init__(self, seed: int = 0) -> None:

@@ -85,6 +85,7 @@ ORDER = {
 VALUED.update(virsh_snapshots.VALUED)
 VALUED.update(virsh_config.VALUED)
 ORDER.update(virsh_snapshots.ORDER)
+ORDER.update(virsh_config.ORDER)
 VERBS = {
     "start": "started",
     "shutdown": "is being shutdown",
@@ -298,8 +299,10 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         vms = [v for v in self._vms() if "all" in flags or v.state != SHUT_OFF]
         if "inactive" in flags:
             vms = [v for v in vms if v.state == SHUT_OFF]
-        if "transient" in flags or "autostart" in flags:
-            vms = []  # emulated VMs are all persistent, none starts with its host
+        if "transient" in flags:
+            vms = []  # emulated VMs are all persistent
+        if "autostart" in flags:
+            vms = [v for v in vms if v.name in self.fleet.autostart]
         if "name" in flags:
             out.out.extend(f"{v.name}\n" for v in vms)
             return

@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..fleet import Fleet
+from ..vm import Vm
 
 if TYPE_CHECKING:
     from .virsh import Output
 
-VALUED: dict[str, set[str]] = {"net-list": set(), "iface-list": set()}
-ORDER: dict[str, list[str]] = {}
+VALUED: dict[str, set[str]] = {"net-list": set(), "iface-list": set(), "autostart": {"domain"}}
+ORDER: dict[str, list[str]] = {"autostart": ["domain"]}
 Opts = dict[str, str]
 
 
 class ConfigCommands:
     fleet: Fleet
     host: str
+
+    def _domain(self, opts: Opts) -> Vm:
+        raise NotImplementedError  # Virsh's
+
+    def cmd_autostart(
+        self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
+        v = self._domain(opts)
+        self.fleet.set_autostart(v.name, "disable" not in flags)
+        word = "unmarked as" if "disable" in flags else "marked as"
+        out.out.append(f"Domain '{v.name}' {word} autostarted\n")
 
     def cmd_net_list(
         self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output

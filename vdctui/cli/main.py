@@ -11,6 +11,7 @@ import click
 
 from vdctui.cli.alerts import alert
 from vdctui.cli.balance import balance
+from vdctui.cli.config import COMMANDS as CONFIG_COMMANDS
 from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
 from vdctui.cli.cores import add_core_commands
@@ -121,6 +122,8 @@ for command in (
     main.add_command(command)
 host.add_command(trust)
 vm.add_command(snapshot)
+for _command in CONFIG_COMMANDS:
+    vm.add_command(_command)
 add_core_commands(host, vm)
 main.add_command(secgroup)
 main.add_command(alert)

@@ -206,6 +206,10 @@ class HostDriver(abc.ABC):
         """The VM's libvirt domain XML, as `virsh dumpxml` prints it."""
         raise InvalidOperation(f"This {self.backend} driver cannot show {vm}'s configuration.")
 
+    async def set_autostart(self, vm: str, on: bool) -> None:
+        """Start the VM with its host (libvirt's autostart), or not."""
+        raise InvalidOperation(f"This {self.backend} driver cannot change {vm}'s autostart.")
+
     async def host_networks(self, host: str) -> HostNetworks | None:
         """The networks and interfaces a host offers a VM's NICs; None: it cannot say."""
         return None

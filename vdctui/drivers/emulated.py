@@ -247,6 +247,7 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, HostDriver):
             cpu_util=v.cpu_util,
             memory_dirty_rate=v.effective_dirty_rate,
             uptime_s=(self.fleet.now - v.started_at) if running else 0.0,
+            autostart=v.name in self.fleet.autostart,
         )
 
     def _answers(self, host_name: str) -> bool:

@@ -48,6 +48,9 @@ class EmulatedConfig:
     def _check_reachable(self, host: str) -> None:
         raise NotImplementedError  # EmulatedDriver's
 
+    def _change(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError  # EmulatedDriver's
+
     async def domain_xml(self, vm: str) -> str:
         from emulator.sshd.virsh import domain_xml  # imported when asked (it is large)
 
@@ -57,6 +60,10 @@ class EmulatedConfig:
         ]
         ids = {n: i + 1 for i, n in enumerate(running)}
         return domain_xml(v, ids)
+
+    async def set_autostart(self, vm: str, on: bool) -> None:
+        self._find(vm)
+        self._change(self.fleet.set_autostart, vm, on)
 
     async def host_networks(self, host: str) -> HostNetworks | None:
         self._check_reachable(host)

@@ -12,7 +12,7 @@ from vdctui.model import HostNetworks
 
 if TYPE_CHECKING:
     from vdctui.drivers.ssh.inventory import InventoryHost
-    from vdctui.drivers.ssh.pool import ConnectionPool
+    from vdctui.drivers.ssh.pool import Completed, ConnectionPool
     from vdctui.model import Vm
 
 
@@ -43,6 +43,17 @@ class SshConfig:
 
     def _inv(self, host: str) -> InventoryHost:
         raise NotImplementedError  # SshDriver's
+
+    async def _run_change(
+        self, inv: InventoryHost, command: str, what: str, vm: str | None = None
+    ) -> Completed:
+        raise NotImplementedError  # SshDriver's
+
+    async def set_autostart(self, vm: str, on: bool) -> None:
+        inv, _ = await self._locate(vm)
+        flags = [] if on else ["--disable"]
+        command = virsh(inv.uri, "autostart", "--domain", vm, *flags)
+        await self._run_change(inv, command, f"Autostart {'on' if on else 'off'} for VM {vm}", vm)
 
     async def domain_xml(self, vm: str) -> str:
         inv, _ = await self._locate(vm)

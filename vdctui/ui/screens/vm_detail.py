@@ -150,9 +150,11 @@ class VmDetailScreen(FleetScreen):
         Binding("h", "show_host", "Show host", id="vm-detail.host"),
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
         Binding("S", "tab('vm-tab-snapshots')", "Snapshots", id="vm-detail.snapshots"),
+        Binding("x", "show_config", "XML", id="vm-detail.xml", show=False),
+        Binding("a", "autostart", "Autostart", id="vm.autostart", show=False),
         Binding("O", "tab('vm-tab-overview')", "Overview", id="vm-detail.overview", show=False),
     ]
-    MUTATING = {"migrate"}
+    MUTATING = {"migrate", "autostart"}
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -245,6 +247,33 @@ class VmDetailScreen(FleetScreen):
         screen = self.app.screen
         if isinstance(screen, InventoryScreen):
             screen.select_host(host)
+
+    async def action_show_config(self) -> None:
+        """x: the configuration its host holds now (structured, then the XML)."""
+        from vdctui.ops import config as vm_config
+        from vdctui.ui.screens.vm_config import VmConfigScreen
+
+        xml = await self.vdc.act(vm_config.domain_xml(self.ops, self.vm_name))
+        if xml is None:
+            return
+        autostart = self.vm.autostart if self.vm is not None else None
+        try:
+            lines = vm_config.structured(xml, autostart)
+        except Refused as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(VmConfigScreen(self.vm_name, lines, xml))
+
+    def action_autostart(self) -> None:
+        """a: autostart on when it is off (or not known), else off; audited."""
+        from vdctui.ops import config as vm_config
+
+        on = not (self.vm is not None and self.vm.autostart)
+        word = "on" if on else "off"
+        self.act(
+            vm_config.set_autostart(self.ops, self.vm_name, on),
+            f"{self.vm_name}: autostart {word}.",
+        )
 
     def action_migrate(self) -> None:
         if self.vm is not None:
