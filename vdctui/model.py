@@ -682,3 +682,12 @@ class HostNetworks:
 
     networks: frozenset[str]
     interfaces: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateDefinition:
+    """A VM defined on more than one host (another tool's migration can leave a shut-off
+    copy behind): every host that has it, with the state of its copy there."""
+
+    vm: str
+    copies: tuple[tuple[str, VmState], ...]  # (host, state of the copy on it)

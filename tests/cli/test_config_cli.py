@@ -18,3 +18,10 @@ def test_xml_config_and_autostart(vdctui: Vdctui) -> None:
     refused = vdctui("vm", "autostart", vm, "off", read_only=True)
     assert refused.exit_code == 1
     assert vdctui("vm", "xml", "ghost").exit_code == 1
+
+
+def test_duplicates_on_the_embedded_fleet(vdctui: Vdctui) -> None:
+    assert "No VM is defined on two hosts." in vdctui("vm", "duplicates").stdout
+    vm = vdctui.json("vm", "list")[0]
+    refused = vdctui("vm", "remove-copy", vm["name"], "--host", vm["host"], "--yes")
+    assert refused.exit_code == 1 and "not defined on two hosts" in refused.stderr

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.model import (
     CpuTopology,
+    DuplicateDefinition,
     FleetEvent,
     FlowCounts,
     FlowRecord,
@@ -209,6 +210,14 @@ class HostDriver(abc.ABC):
     async def set_autostart(self, vm: str, on: bool) -> None:
         """Start the VM with its host (libvirt's autostart), or not."""
         raise InvalidOperation(f"This {self.backend} driver cannot change {vm}'s autostart.")
+
+    async def duplicate_definitions(self) -> list[DuplicateDefinition]:
+        """VMs defined on more than one host (never while one migrates between them)."""
+        return []
+
+    async def undefine_copy(self, vm: str, host: str) -> None:
+        """Undefine the shut-off copy of `vm` on `host` (one of its duplicate definitions)."""
+        raise InvalidOperation(f"This {self.backend} driver has no second copy of {vm} to remove.")
 
     async def host_networks(self, host: str) -> HostNetworks | None:
         """The networks and interfaces a host offers a VM's NICs; None: it cannot say."""

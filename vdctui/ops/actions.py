@@ -34,6 +34,9 @@ class Action(enum.Enum):
     VM_RESIZE = ActionSpec("vm.resize", Role.OPERATOR, "Resizing a VM")
     VM_CREATE = ActionSpec("vm.create", Role.OPERATOR, "Creating VMs")
     VM_MIGRATE = ActionSpec("vm.migrate", Role.OPERATOR, "Migrating a VM")
+    VM_REMOVE_COPY = ActionSpec(
+        "vm.remove-copy", Role.OPERATOR, "Removing a VM's stale copy from a host"
+    )
     VM_AUTOSTART = ActionSpec("vm.autostart", Role.OPERATOR, "Changing a VM's autostart")
     VM_SNAPSHOT_CREATE = ActionSpec("vm.snapshot.create", Role.OPERATOR, "Taking a VM snapshot")
     VM_SNAPSHOT_REVERT = ActionSpec(

@@ -31,6 +31,7 @@ from vdctui.drivers.ssh.config import SshConfig
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.disks import disks_to_copy
+from vdctui.drivers.ssh.duplicates import SshDuplicates
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
 from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
@@ -63,7 +64,7 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(SshSnapshots, SshConfig, SshPinning, SshFirewall, HostDriver):
+class SshDriver(SshSnapshots, SshConfig, SshDuplicates, SshPinning, SshFirewall, HostDriver):
     backend = "ssh"
 
     def __init__(
