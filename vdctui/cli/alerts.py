@@ -9,9 +9,8 @@ from vdctui.cli.output import print_json, say
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Alert
 from vdctui.ops import Console, Refused
-from vdctui.ops import secgroups as sg
 from vdctui.ops.actions import Action
-from vdctui.ops.intrusion import Thresholds, scan
+from vdctui.ops.intrusion import Thresholds, quarantine_alert, scan
 
 ATTACKS = ("port-scan", "brute-force", "internal-sweep")
 DEFAULT = Thresholds()
@@ -111,8 +110,7 @@ def quarantine(cli: CliContext, alert_id: int, yes: bool) -> None:
         confirm(f"Quarantine {vm} (alert {alert_id}: {found.kind}): it loses all traffic?")
 
     async def body(console: Console) -> None:
-        await sg.quarantine(console, vm, f"alert {alert_id}: {found.detail}")
-        console.store.set_alert_state(alert_id, "quarantined")
+        await quarantine_alert(console, alert_id)
 
     cli.run(body)
     say(

@@ -108,3 +108,19 @@ async def scan(console: Console, since: float, limits: Thresholds = Thresholds()
             params = {"kind": alert.kind, "source": alert.source, "detail": alert.detail}
             console.record_audit(Action.ALERT_RAISED, alert.vm or alert.source, params, "ok")
     return new
+
+
+def alerts(console: Console, *, state: str | None = None) -> list[Alert]:
+    return console.store.alerts(state=state)
+
+
+async def quarantine_alert(console: Console, alert_id: int) -> Alert:
+    """Answer an alert: its VM in quarantine (through the door), the alert marked so."""
+    from vdctui.ops.secgroups import quarantine
+
+    alert = next((a for a in console.store.alerts() if a.id == alert_id), None)
+    if alert is None or alert.vm is None:
+        raise Refused(f"There is no alert {alert_id} with a VM to quarantine.")
+    await quarantine(console, alert.vm, f"alert {alert.id}: {alert.detail}")
+    console.store.set_alert_state(alert.id, "quarantined")
+    return alert

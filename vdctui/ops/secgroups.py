@@ -233,3 +233,8 @@ async def quarantine(console: Console, vm: str, why: str = "") -> None:
         console.store.set_secgroup_member(QUARANTINE, vm, False)
 
     await _change(console, Action.VM_QUARANTINE, vm, {"why": why}, QUARANTINE, do, undo)
+
+
+def groups(console: Console) -> list[SecurityGroup]:
+    """Every security group with its rules and members, as the store keeps them."""
+    return console.store.secgroups()

@@ -26,7 +26,7 @@ from textual.widget import AwaitMount
 from vdctui.escape import for_terminal
 from vdctui.files import FILE_ERRORS
 from vdctui.model import FleetEvent, Role
-from vdctui.ops import Console, Failed, Refused
+from vdctui.ops import Console, Failed, Refused, intrusion
 from vdctui.ui.keymap import load_keymap
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
@@ -103,6 +103,8 @@ class VdcApp(App[None]):
         "migrations": _screen("records", "MigrationsScreen"),
         "audit": _screen("records", "AuditScreen"),
         "services": _screen("services", "ServicesScreen"),  # no number key: `:services`
+        "security": _screen("security", "SecurityScreen"),  # `:security`
+        "alerts": _screen("security", "AlertsScreen"),  # `:alerts`
     }
     DEFAULT_MODE = "inventory"
     COMMANDS = App.COMMANDS | {_palette}
@@ -260,6 +262,7 @@ class VdcApp(App[None]):
         header.read_only = self.read_only
         header.counts = self.ops.counts()
         header.in_maintenance = len(self.ops.hosts_in_maintenance())
+        header.open_alerts = len(intrusion.alerts(self.ops, state="open"))
         header.synced_at = self.synced_at
         header.sync_error = self.sync_error
         header.stale_after = max(STALE_S, 3 * self._sync_took)

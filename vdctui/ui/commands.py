@@ -200,6 +200,8 @@ COMMANDS: dict[str, Command] = {
         Command(
             "services", "[filter]", "Services behind the load balancer", partial(_go, "services")
         ),
+        Command("security", "[filter]", "Security groups, rules, flows", partial(_go, "security")),
+        Command("alerts", "[filter]", "Intrusion alerts (Q quarantines)", partial(_go, "alerts")),
         *[
             Command(
                 verb,

@@ -34,6 +34,8 @@ class FleetHeader(Static):
     counts: reactive[FleetCounts | None] = reactive(None)
     read_only: reactive[bool] = reactive(False)
     in_maintenance: reactive[int] = reactive(0)
+    open_alerts: reactive[int] = reactive(0)
+    """Intrusion alerts not answered yet (`:alerts`)."""
     """Hosts in maintenance (counted as up, but taking no VMs)."""
     synced_at: reactive[float | None] = reactive(None)
     """When the last sync that succeeded ended (UNIX seconds, the console's clock)."""
@@ -68,6 +70,8 @@ class FleetHeader(Static):
             if c.tasks_running:
                 line.append(f"  tasks {c.tasks_running} running", style="yellow")
         line.append_text(self._sync_state())
+        if self.open_alerts:
+            line.append(f"  ALERTS {self.open_alerts}", style="bold reverse red")
         if self.read_only:
             line.append("  READ-ONLY", style="bold reverse yellow")
         return line
