@@ -41,3 +41,21 @@ def test_a_viewer_may_list_but_not_change(vdctui: Vdctui) -> None:
         "service", "create", "shop", "--vip", "10.0.0.10", "--port", "443", read_only=True
     )
     assert result.exit_code == 1 and "viewer" in result.stderr.lower()
+
+
+def test_a_stop_or_drained_migration_of_the_last_member_needs_force(vdctui: Vdctui) -> None:
+    (only,) = running_web(vdctui, 1)
+    vdctui("service", "create", "shop", "--vip", "10.0.0.10", "--port", "443")
+    vdctui("service", "member", "add", "shop", only, "--port", "8080")
+    result = vdctui("vm", "stop", only, "--yes")
+    assert result.exit_code == 1
+    assert f"would lose its last healthy member ({only}:8080)" in result.stderr
+    hosts = [h["name"] for h in vdctui.json("host", "list")]
+    (vm,) = [v for v in vdctui.json("vm", "list") if v["name"] == only]
+    target = next(h for h in hosts if h != vm["host"])
+    result = vdctui("vm", "migrate", only, "--to", target, "--drain")
+    assert result.exit_code == 1 and "last healthy member" in result.stderr
+    result = vdctui("vm", "stop", only, "--yes", "--force")
+    assert result.exit_code == 0, result.output
+    (shop,) = vdctui.json("service", "list")
+    assert shop["members"][0]["state"] == "drain"

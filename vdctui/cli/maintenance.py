@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from dataclasses import replace
 
@@ -12,7 +13,7 @@ from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
 from vdctui.cli.output import print_json, say
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
-from vdctui.ops.drain import policy, set_policy
+from vdctui.ops.drain import forced, policy, set_policy
 from vdctui.ops.maintenance import Evacuation, EvacuationPlan
 from vdctui.units import format_bytes
 
@@ -74,6 +75,7 @@ def print_plan(plan: EvacuationPlan) -> None:
     help="Concurrent migrations in all.",
 )
 @click.option("--drain", is_flag=True, help="Drain each VM's load-balancer members first.")
+@click.option("--force", is_flag=True, help="--drain even a service's last healthy member.")
 @click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
 @pass_cli
 def maintenance(
@@ -86,6 +88,7 @@ def maintenance(
     max_per_host: int,
     max_total: int,
     drain: bool,
+    force: bool,
     yes: bool,
 ) -> None:
     """Evacuate a host (live-migrate its VMs away) and put it in maintenance.
@@ -132,14 +135,15 @@ def maintenance(
         if drain:
             set_policy(console, replace(policy(console), before_migration=True))
         try:
-            return await console.enter_maintenance(
-                name,
-                max_per_host=max_per_host,
-                max_total=max_total,
-                started=started,
-                on_progress=None if cli.as_json else _show,
-                resume=resume,
-            )
+            with forced() if force else contextlib.nullcontext():
+                return await console.enter_maintenance(
+                    name,
+                    max_per_host=max_per_host,
+                    max_total=max_total,
+                    started=started,
+                    on_progress=None if cli.as_json else _show,
+                    resume=resume,
+                )
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             if not cli.as_json:

@@ -58,7 +58,8 @@ def migration_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--force",
             is_flag=True,
-            help="Migrate even when a pre-flight check fails (the hypervisor may still refuse).",
+            help="Migrate even when a pre-flight check fails (the hypervisor may still refuse); "
+            "with --drain, drain even a service's last healthy member.",
         ),
     ]
     for decorator in reversed(decorators):

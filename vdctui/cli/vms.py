@@ -193,6 +193,11 @@ def migrate(
         sys.exit(1 if report.failed else 0)
 
     async def body(console: Console) -> MigrationOutcome:
+        # --force also lets --drain take a service's last healthy member
+        with forced() if more["force"] else contextlib.nullcontext():
+            return await follow(console)
+
+    async def follow(console: Console) -> MigrationOutcome:
         run = await console.migrate_vm(
             name,
             target,
