@@ -12,7 +12,8 @@ reading the fleet file: ratios measured in one run, so they hold on any machine.
 2. First full sync at 100,000 VMs (target: <= 3x reading the fleet file): in this
    process, reading the emulated fleet's file, then a console's first `sync()` over a
    copy of the same data center (it reads what the store last saw, the fleet, and writes
-   what changed); alternated, median of each.
+   what changed); alternated, median of each; and how long the syncs held the store's
+   write lock at a time (what another process's change waits for).
 3. The console once the fleet is loaded and synced: when that was, and its peak memory
    (target < 500 MB).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -32,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -141,15 +144,41 @@ def first_paint(db: Path, runs: int) -> None:
     )
 
 
+@contextlib.contextmanager
+def write_transactions_timed(held: list[float]) -> Iterator[None]:
+    """Time every outer write transaction of the store (how long the write lock is held)."""
+    from vdctui.store.connection import SharedDatabase
+
+    atomic = SharedDatabase.atomic
+
+    @contextlib.contextmanager
+    def timed(self: SharedDatabase) -> Iterator[SharedDatabase]:
+        outer = not self.conn.in_transaction
+        began = time.perf_counter()
+        with atomic(self) as db:
+            yield db
+        if outer:
+            held.append(time.perf_counter() - began)
+
+    SharedDatabase.atomic = timed  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        SharedDatabase.atomic = atomic  # type: ignore[method-assign]
+
+
 def first_sync(db: Path, syncs: int) -> None:
     import emulator
     from vdctui.backend import fleet_path, open_console
+
+    held: list[float] = []
 
     async def one_sync(copy: Path) -> float:
         console = await open_console(copy, speed=None)
         try:
             began = time.perf_counter()
-            await console.sync()
+            with write_transactions_timed(held):
+                await console.sync()
             return time.perf_counter() - began
         finally:
             await console.close()
@@ -179,6 +208,12 @@ def first_sync(db: Path, syncs: int) -> None:
         f"first full sync: {statistics.median(took):.2f} s (min {min(took):.2f}); reading the "
         f"fleet file {statistics.median(reads):.2f} s (min {min(reads):.2f}); medians of "
         f"{syncs}, alternated: ratio {ratio:.2f}x (target <= 3x)"
+    )
+    held.sort()
+    print(
+        f"  write lock held by the syncs: {len(held)} transactions, median "
+        f"{statistics.median(held) * 1000:.0f} ms, longest {held[-1] * 1000:.0f} ms "
+        "(another process's change waits at most about that long)"
     )
 
 

@@ -61,6 +61,7 @@ class InventoryScreen(FleetScreen):
         self._held: dict[str, Allocation] = {}
         self._maintenance: set[str] = set()
         self._seen: dict[str, Sighting] = {}  # when each host last answered
+        self._loads_read = False  # _held and _seen (read after the first frame)
         self._now = 0.0
         self._topology = Topology()
         self._rack_of: dict[str, Rack] = {}  # the topology's racks by name
@@ -100,9 +101,9 @@ class InventoryScreen(FleetScreen):
 
     def refresh_data(self) -> None:
         self._hosts = {h.name: h for h in self.ops.hosts()}
-        self._held = self.ops.allocated()
+        if self._loads_read:  # every refresh but the first (see _read_loads)
+            self._read_loads()
         self._maintenance = self.ops.hosts_in_maintenance()
-        self._seen = self.ops.host_sightings(list(self._hosts.values()))
         self._now = self.ops.store_now()
         self._topology = self.ops.topology()
         self._rack_of = {r.name: r for r in self._topology.racks}
@@ -112,6 +113,22 @@ class InventoryScreen(FleetScreen):
             self._build_tree()
         else:
             self._relabel()
+        if self._loads_read:
+            self._show_detail()
+        else:  # the first frame: the tree; the selection's detail comes right after it
+            self.call_after_refresh(self._after_first_frame)
+
+    def _read_loads(self) -> None:
+        """What each host's VMs hold and when each host last answered: for the detail
+        pane and hosts' badges, not for the tree's first frame (the sum over 100,000 VMs
+        is read once it is drawn, or when a host's badge needs it first)."""
+        self._held = self.ops.allocated()
+        self._seen = self.ops.host_sightings(list(self._hosts.values()))
+        self._loads_read = True
+
+    def _after_first_frame(self) -> None:
+        if not self._loads_read:
+            self._read_loads()
         self._show_detail()
 
     def _shape_changed(self) -> bool:
@@ -185,6 +202,8 @@ class InventoryScreen(FleetScreen):
             rack_node.add_leaf(self._badges(host), data=("host", host.name))
 
     def _badges(self, host: Host) -> Text:
+        if not self._loads_read:
+            self._read_loads()
         seen = self._seen.get(host.name)
         return host_badges(
             host,
@@ -246,6 +265,8 @@ class InventoryScreen(FleetScreen):
         return width - 1 if width > 20 else 100
 
     def _show_detail(self) -> None:
+        if not self._loads_read:  # before the first frame: filled right after it
+            return
         detail = self.query_one("#detail", Static)
         spark = self.query_one("#spark", Static)
         table = self.side_table
