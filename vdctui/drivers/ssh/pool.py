@@ -1,6 +1,9 @@
 """One pooled asyncssh connection per host (and per bastion), with limits and backoff.
 
 - at most `max_channels` commands at a time on one connection;
+- at most `max_handshakes_total` SSH handshakes at a time in all: a cold refresh of
+  500 hosts makes its connections in waves, each within its connect timeout, instead of
+  500 at once sharing the CPU until every one of them times out;
 - at most `max_handshakes` SSH handshakes at a time per target (the first hop:
   the bastion for hosts behind one, else the host itself);
 - bastions from the inventory's `jump` or an ssh_config `ProxyJump` are opened
@@ -74,6 +77,7 @@ class Completed:
 class PoolLimits:
     max_channels: int = 8
     max_handshakes: int = 5
+    max_handshakes_total: int = 64
     command_timeout_s: float = 30.0
     connect_timeout_s: float = 10.0
     keepalive_s: float = 15.0
@@ -131,6 +135,7 @@ class ConnectionPool:
         self._links: dict[str, _Link] = {}
         self._held: dict[str, int] = {}  # channels long-lived processes hold, by host
         self._handshakes: dict[str, asyncio.Semaphore] = {}
+        self._handshakes_total = asyncio.Semaphore(self.limits.max_handshakes_total)
         self._keys: dict[Path, Any] = {}  # identity file -> asyncssh key pairs, read once
         self._config_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self._config_jumps: dict[Address, tuple[Address, ...]] = {}
@@ -219,7 +224,7 @@ class ConnectionPool:
         options = self._options(address, identity)
         if tunnel is not None:
             options["tunnel"] = tunnel
-        async with self._handshake_gate(gate_key):
+        async with self._handshake_gate(gate_key), self._handshakes_total:
             try:
                 conn = await asyncssh.connect(
                     address.host, client_factory=lambda: client, **options
