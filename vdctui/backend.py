@@ -299,8 +299,7 @@ def following_the_store(console: Console, holder: str, *, sharing: bool = False)
     role = identity.role
     if sharing:  # and it takes the fleet over when that process is done
         note += "; it carries out your changes" if role is not Role.VIEWER else ""
-    elif identity.role is not Role.VIEWER:
-        note += "; read-only until it is done (reopen to change things)"
+    elif identity.role is not Role.VIEWER:  # a command that only reads: nothing to say
         role = Role.VIEWER
     note += "."
     console.identity = replace(identity, role=role, note=f"{identity.note} {note}".strip())
