@@ -72,3 +72,14 @@ def make_busy(fleet: emulator.Fleet, vm_name: str) -> None:
     vm = fleet.vms[vm_name]
     vm.dirty_rate = 100e9
     vm.dirty_scales_with_cpu = False
+
+
+def keep_running_vms_busy(fleet: emulator.Fleet, util: float = 0.75) -> None:
+    """Every running VM busy at `util` of its vCPUs from now on, whatever the time of day
+    (the demo's workloads follow the fleet clock's day, which is wall-clock time)."""
+    for vm in fleet.vms.values():
+        if vm.state == "running":
+            vm.workload = f"constant:{util}"
+            vm.wl = emulator.parse_workload(vm.workload)
+            vm.gen += 1  # its pending workload updates are dropped
+            fleet.set_vm_util(vm, util)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import emulator
 from tests.cli.conftest import Vdctui
+from tests.conftest import keep_running_vms_busy
+from vdctui.backend import fleet_path
 
 
 def test_add_shows_the_moves_onto_the_new_host_and_apply_carries_them_out(vdctui: Vdctui) -> None:
+    # busy whatever the hour: at a quiet hour of the demo's day there is nothing to spread
+    fleet_file = emulator.FleetFile(fleet_path(vdctui.db))
+    fleet = fleet_file.load()
+    keep_running_vms_busy(fleet, 0.75)
+    fleet_file.save(fleet, full=True)
+    fleet_file.close()
     result = vdctui("host", "add", "--rack", "rk1", "--model", "r650-2x16c-256g")
     assert result.exit_code == 0, result.output
     assert "Host rk1-h09 (r650-2x16c-256g) joined rack rk1: up, empty." in result.stdout

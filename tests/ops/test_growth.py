@@ -7,6 +7,7 @@ import statistics
 import pytest
 
 import emulator
+from tests.conftest import keep_running_vms_busy
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import HostState, Role
 from vdctui.ops import Console, Identity, Refused
@@ -18,12 +19,7 @@ from vdctui.store import Store
 def loaded_rack() -> emulator.Fleet:
     """One rack of 8 hosts whose running VMs are busy (75 % of their vCPUs)."""
     fleet = emulator.build_demo(seed=7, hosts=8, vms=120)
-    for vm in fleet.vms.values():
-        if vm.state == "running":
-            vm.workload = "constant:0.75"
-            vm.wl = emulator.parse_workload("constant:0.75")
-            vm.gen += 1  # its pending workload updates are dropped
-            fleet.set_vm_util(vm, 0.75)
+    keep_running_vms_busy(fleet, 0.75)
     return fleet
 
 
