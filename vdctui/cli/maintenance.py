@@ -129,8 +129,9 @@ def maintenance(
         loop = asyncio.get_running_loop()
 
         def started(evacuation: Evacuation) -> None:
-            say(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
+            # the handler first: once the line is out, Ctrl-C must cancel, not interrupt
             loop.add_signal_handler(signal.SIGINT, lambda: _cancel(evacuation))
+            say(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
 
         if drain:
             set_policy(console, replace(policy(console), before_migration=True))

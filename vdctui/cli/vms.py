@@ -207,13 +207,14 @@ def migrate(
             on_progress=None if cli.as_json else _show_progress,
             drain_first=True if drain else None,
         )
+        loop = asyncio.get_running_loop()
+        # the handler first: once the line is out, Ctrl-C must cancel, not interrupt
+        loop.add_signal_handler(signal.SIGINT, lambda: _cancel(console, run))
         say(
             f"task {run.task_id}: migrating {name} {run.source} -> {target} "
             f"({run.kind}); Ctrl-C cancels",
             err=True,
         )
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, lambda: _cancel(console, run))
         try:
             result = await run.wait()
         finally:
