@@ -33,7 +33,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncssh
 from asyncssh.config import SSHClientConfig
@@ -45,6 +45,14 @@ from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost, pars
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
 READ_RETRIES = 2
+# what a lost connection or a channel the host would not open raises
+CHANNEL_LOST = (
+    asyncssh.ChannelOpenError,
+    asyncssh.ConnectionLost,
+    asyncssh.DisconnectError,
+    BrokenPipeError,
+    ConnectionError,
+)
 _NOT_RETRIED = " (a change: it may or may not have taken effect, and was not retried)"
 
 # Put first, ahead of asyncssh's defaults (the `^` prefix): a preference, not a restriction.
@@ -362,13 +370,7 @@ class ConnectionPool:
                 raise HostUnreachable(
                     f"Host {host.name} did not finish a command within {limit:g} s{unknown}."
                 ) from None
-            except (
-                asyncssh.ChannelOpenError,
-                asyncssh.ConnectionLost,
-                asyncssh.DisconnectError,
-                BrokenPipeError,
-                ConnectionError,
-            ) as exc:
+            except CHANNEL_LOST as exc:
                 self.forget(host)
                 if attempt + 1 < attempts:
                     await asyncio.sleep(0.05 * (attempt + 1))
@@ -409,18 +411,16 @@ class ConnectionPool:
                 on_started()
             async for line in process.stdout:
                 yield _text(line)
-        except (
-            asyncssh.ChannelOpenError,
-            asyncssh.ConnectionLost,
-            asyncssh.DisconnectError,
-            BrokenPipeError,
-            ConnectionError,
-        ) as exc:
-            self.forget(host)
-            raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
+        except CHANNEL_LOST as exc:
+            self._lost(host, exc)
         finally:
             if process is not None:
                 process.close()
+
+    def _lost(self, host: InventoryHost, exc: BaseException) -> NoReturn:
+        """The connection to `host` is gone: forget it, and say so in one sentence."""
+        self.forget(host)
+        raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
 
     async def take_channel(self, host: InventoryHost) -> bool:
         """One of the host's `max_channels`, for a long-lived process (an interactive
@@ -454,15 +454,8 @@ class ConnectionPool:
                 return await conn.create_process(command, encoding="utf-8", errors="replace")
         except TimeoutError:
             raise HostUnreachable(f"Host {host.name} did not open a channel in time.") from None
-        except (
-            asyncssh.ChannelOpenError,
-            asyncssh.ConnectionLost,
-            asyncssh.DisconnectError,
-            BrokenPipeError,
-            ConnectionError,
-        ) as exc:
-            self.forget(host)
-            raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
+        except CHANNEL_LOST as exc:
+            self._lost(host, exc)
 
     async def host_key(self, host: InventoryHost) -> Check:
         """Connect only to read the key a host presents (for `host trust`); never runs anything."""
