@@ -56,10 +56,16 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     if not yes:
         confirm(f"Carry out {len(rec.moves)} move(s) and power off {len(rec.power_off)} host(s)?")
 
-    async def carry_out(console: Console) -> Applied:
+    carry_out(cli, rec)
+
+
+def carry_out(cli: CliContext, rec: Recommendation) -> None:
+    """Apply a balancer plan (each step audited), a line per step; exit 1 if none worked."""
+
+    async def apply(console: Console) -> Applied:
         return await apply_moves(console, rec)
 
-    applied = cli.run(carry_out)
+    applied = cli.run(apply)
     for line in applied.lines:
         say(line)
     if applied.steps and not applied.done:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import click
 
-from vdctui.cli.context import CliContext, confirm, fail, pass_cli
+from vdctui.cli.balance import carry_out
+from vdctui.cli.context import CliContext, confirm, pass_cli
 from vdctui.cli.output import print_json, say
 from vdctui.model import Host
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
-from vdctui.ops.balancing import Applied, apply_moves
 from vdctui.ops.growth import MAX_ADD, add_hosts, moves_onto, remove_host, take_load
 
 
@@ -56,14 +56,7 @@ def add_host(
     if not yes:
         confirm(f"Carry out {len(plan.moves)} move(s)?")
 
-    async def carry_out(console: Console) -> Applied:
-        return await apply_moves(console, plan)
-
-    applied = cli.run(carry_out)
-    for line in applied.lines:
-        say(line)
-    if applied.steps and not applied.done:
-        fail(f"None of the {applied.steps} move(s) was carried out.")
+    carry_out(cli, plan)
 
 
 @click.command("remove")
