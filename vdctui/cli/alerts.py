@@ -10,7 +10,7 @@ from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Alert
 from vdctui.ops import Console, Refused
 from vdctui.ops.actions import Action
-from vdctui.ops.intrusion import Thresholds, quarantine_alert, scan
+from vdctui.ops.intrusion import Thresholds, quarantine_alert, scan_recent
 
 ATTACKS = ("port-scan", "brute-force", "internal-sweep")
 DEFAULT = Thresholds()
@@ -47,9 +47,7 @@ def list_alerts(
     async def body(console: Console) -> tuple[list[Alert], str]:
         note = ""
         try:
-            driver = console.driver
-            now = driver.fleet.now if isinstance(driver, EmulatedDriver) else console.store.now()
-            await scan(console, now - last, limits)
+            await scan_recent(console, last, limits)
         except Refused as exc:
             note = str(exc)
         return console.store.alerts(), note

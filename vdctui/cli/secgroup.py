@@ -9,7 +9,6 @@ import click
 
 from vdctui.cli.context import CliContext, pass_cli
 from vdctui.cli.output import print_json, say
-from vdctui.drivers.base import DriverError
 from vdctui.model import FlowCounts, SecurityGroup
 from vdctui.ops import Console
 from vdctui.ops import secgroups as sg
@@ -113,11 +112,8 @@ def list_groups(cli: CliContext) -> None:
     and the VMs they cover."""
 
     async def body(console: Console) -> tuple[list[SecurityGroup], FlowCounts | None]:
-        try:
-            counts: FlowCounts | None = await console.driver.flow_counts()
-        except DriverError:
-            counts = None  # real hosts: not counted (said below)
-        return console.store.secgroups(), counts
+        # real hosts: not counted (None, said below)
+        return console.store.secgroups(), await sg.flow_counts(console)
 
     groups, counts = cli.run(body)
     if cli.as_json:

@@ -82,6 +82,18 @@ def detect(records: Iterable[FlowRecord], limits: Thresholds = Thresholds()) -> 
     return sorted(found, key=lambda f: (f.ts, f.kind, f.source))
 
 
+async def scan_recent(
+    console: Console, seconds: float, limits: Thresholds = Thresholds()
+) -> list[Alert]:
+    """`scan` over the last `seconds` of the fleet's own time (the emulated fleet's
+    clock, else the store's)."""
+    from vdctui.drivers.emulated import EmulatedDriver
+
+    driver = console.driver
+    now = driver.fleet.now if isinstance(driver, EmulatedDriver) else console.store.now()
+    return await scan(console, now - seconds, limits)
+
+
 async def scan(console: Console, since: float, limits: Thresholds = Thresholds()) -> list[Alert]:
     """Detect in the fleet's records from `since`; keep and audit the new alerts."""
     try:

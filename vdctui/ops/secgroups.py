@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from vdctui import checks
 from vdctui.drivers.base import DriverError
-from vdctui.model import FirewallRule, SecurityGroup, SecurityRule, VmFirewall
+from vdctui.model import FirewallRule, FlowCounts, SecurityGroup, SecurityRule, VmFirewall
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.store import Store
@@ -238,3 +238,12 @@ async def quarantine(console: Console, vm: str, why: str = "") -> None:
 def groups(console: Console) -> list[SecurityGroup]:
     """Every security group with its rules and members, as the store keeps them."""
     return console.store.secgroups()
+
+
+async def flow_counts(console: Console) -> FlowCounts | None:
+    """Flows each rule and VM let through, or None where the backend does not count them
+    (real hosts: no flow records)."""
+    try:
+        return await console.driver.flow_counts()
+    except DriverError:
+        return None

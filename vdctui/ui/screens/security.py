@@ -12,11 +12,10 @@ from textual import work
 from textual.binding import Binding
 
 from vdctui.columns import Column
-from vdctui.drivers.base import DriverError
 from vdctui.model import Alert, SecurityGroup, SecurityRule
 from vdctui.ops import intrusion
 from vdctui.ops import secgroups as sg
-from vdctui.ops.intrusion import scan
+from vdctui.ops.intrusion import scan_recent
 from vdctui.ui.dialogs.ask import Question
 from vdctui.ui.screens.records import RecordsScreen
 
@@ -55,11 +54,9 @@ class SecurityScreen(RecordsScreen):
     @work(exclusive=True, group="security")
     async def _read(self) -> None:
         groups = sg.groups(self.ops)
-        try:
-            by_rule: dict[int, int] | None = (await self.ops.driver.flow_counts()).by_rule
-            self.note = ""
-        except DriverError:
-            by_rule, self.note = None, "Flows are not counted on real hosts."
+        counts = await sg.flow_counts(self.ops)
+        by_rule = None if counts is None else counts.by_rule
+        self.note = "" if counts is not None else "Flows are not counted on real hosts."
         rows: list[RuleRow] = []
         for g in groups:
             if not g.rules:
@@ -112,13 +109,11 @@ class AlertsScreen(RecordsScreen):
 
     @work(exclusive=True, group="alerts")
     async def _read(self) -> None:
-        from vdctui.drivers.emulated import EmulatedDriver
         from vdctui.ops.errors import Refused
 
-        driver = self.ops.driver
         try:
-            if isinstance(driver, EmulatedDriver) and not self.app.read_only:  # type: ignore[attr-defined]
-                await scan(self.ops, driver.fleet.now - 600.0)
+            if self.ops.backend == "emulated" and not self.app.read_only:  # type: ignore[attr-defined]
+                await scan_recent(self.ops, 600.0)
             self.note = ""
         except Refused as exc:
             self.note = str(exc)
