@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidOperation
@@ -139,6 +140,20 @@ def build_demo(
     fleet = Fleet(seed=seed)
     fleet.now = epoch
     fleet._quiet = True
+    fleet.add_trace("diurnal", _diurnal(), 3600.0)
+    fleet.add_trace("nightly", [0.9] * 5 + [0.1] * 19, 3600.0)
+    host_list = lay_out(fleet, hosts, lambda i: HOST_MODELS[MODEL_MIX[i % len(MODEL_MIX)]])
+    _place_vms(fleet, rng, host_list, vms)
+    for h in host_list:
+        fleet.refresh_host(h)
+    fleet._quiet = False
+    fleet.emit("fleet.built", f"Demo fleet built: {len(host_list)} hosts, {vms} VMs.")
+    return fleet
+
+
+def lay_out(fleet: Fleet, hosts: int, model_for: Callable[[int], HostModel]) -> list[Host]:
+    """One site, its networks, ~8 hosts per rack (40 when large), 4-25 racks per room, a
+    SAN and a NAS per room; host i (in the order returned) is of model `model_for(i)`."""
     per_rack = 8 if hosts <= 512 else 40
     n_racks = max(1, math.ceil(hosts / per_rack))
     per_room = 4 if n_racks <= 16 else 25
@@ -146,8 +161,6 @@ def build_demo(
     fleet.add_site("dc1")
     for name, vlan in (("prod", 100), ("dev", 200), ("mgmt", 10)):
         fleet.add_network(name, vlan)
-    fleet.add_trace("diurnal", _diurnal(), 3600.0)
-    fleet.add_trace("nightly", [0.9] * 5 + [0.1] * 19, 3600.0)
     rw = len(str(n_racks))
     rooms = []
     for i in range(n_rooms):
@@ -167,7 +180,7 @@ def build_demo(
             uplink_gbps=100.0 if per_rack <= 8 else 400.0,
         )
         for k in range(min(per_rack, hosts - r * per_rack)):
-            m = HOST_MODELS[MODEL_MIX[(r * per_rack + k) % len(MODEL_MIX)]]
+            m = model_for(r * per_rack + k)
             host_list.append(
                 fleet.add_host(
                     f"{rack}-h{k + 1:0{max(hw, 2)}d}",
@@ -184,12 +197,7 @@ def build_demo(
                     local_datastore_gib=m.local_gib,
                 )
             )
-    _place_vms(fleet, rng, host_list, vms)
-    for h in host_list:
-        fleet.refresh_host(h)
-    fleet._quiet = False
-    fleet.emit("fleet.built", f"Demo fleet built: {len(host_list)} hosts, {vms} VMs.")
-    return fleet
+    return host_list
 
 
 def _uptime(name: str) -> float:

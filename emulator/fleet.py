@@ -140,9 +140,12 @@ class Fleet(SnapshotOps, ServiceOps, CoreOps, FlowOps):
         self.touch("network", name)
         return n
 
-    def add_trace(self, name: str, values: Sequence[float], interval_s: float) -> Trace:
-        """Register a utilization trace (values 0..1, one every `interval_s` seconds)."""
-        t = make_trace(name, tuple(values), interval_s)
+    def add_trace(
+        self, name: str, values: Sequence[float], interval_s: float, *, aligned: bool = False
+    ) -> Trace:
+        """Register a utilization trace (values 0..1, one every `interval_s` seconds;
+        `aligned`: played at the clock's time of day on every VM, see `Trace`)."""
+        t = make_trace(name, tuple(values), interval_s, aligned)
         self.traces[name] = t
         self.touch("trace", name)
         return t
@@ -196,17 +199,19 @@ class Fleet(SnapshotOps, ServiceOps, CoreOps, FlowOps):
             wl = v.wl
             if wl.kind == "walk":
                 v.rng, u = next_random(v.rng)
-                util = walk_next(v.cpu_util, wl.level, wl.step, u)
+                level = walk_next(v.level if v.mips else v.cpu_util, wl.level, wl.step, u)
                 nxt = at + WALK_PERIOD_S
                 if nxt <= now:
                     nxt = now + WALK_PERIOD_S
             else:
                 t = traces[wl.trace]
                 pos = (now + v.trace_offset) / t.interval_s
-                util = t.values[int(pos) % len(t.values)]
+                level = t.values[int(pos) % len(t.values)]
                 nxt = (math.floor(pos) + 1) * t.interval_s - v.trace_offset
-            if util != v.cpu_util:
-                self.set_vm_util(v, util)
+            if v.mips:
+                self.set_vm_level(v, level)
+            elif level != v.cpu_util:
+                self.set_vm_util(v, level)
             self._due_seq += 1
             push(due, (nxt, self._due_seq, name, gen))
 

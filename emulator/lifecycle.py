@@ -40,8 +40,10 @@ class VmLifecycle(FleetState):
         dirty_rate: float = 0.0,
         dirty_scales_with_cpu: bool = False,
         uuid: str = "",
+        mips: float = 0.0,
     ) -> Vm:
-        """Define a shut-off VM on a host; its disk goes on a datastore the host reaches."""
+        """Define a shut-off VM on a host; its disk goes on a datastore the host reaches.
+        `mips`: its own capacity, so its workload's level is a share of it (see `Vm`)."""
         if not name or any(c.isspace() for c in name):
             raise self.refuse(f"VM name {name!r} must be non-empty and without spaces.")
         if name in self.vms:
@@ -70,6 +72,8 @@ class VmLifecycle(FleetState):
             raise self.refuse(f"There is no trace named {wl.trace!r}; add it with add_trace.")
         if dirty_rate < 0:
             raise self.refuse(f"VM {name} cannot have a negative dirty rate.")
+        if not 0.0 <= mips < math.inf:
+            raise self.refuse(f"VM {name} needs a capacity of 0 MIPS (none of its own) or more.")
         v = Vm(
             name=name,
             uuid=uuid or self.vm_uuid(name),
@@ -85,6 +89,7 @@ class VmLifecycle(FleetState):
             workload=workload,
             dirty_rate=float(dirty_rate),
             dirty_scales_with_cpu=dirty_scales_with_cpu,
+            mips=float(mips),
         )
         self._attach(v)
         self.emit("vm.defined", f"VM {name} defined on {host}.", host, name)
@@ -97,7 +102,7 @@ class VmLifecycle(FleetState):
         v.rng, u = next_random(v.rng)
         if v.wl.kind == "trace" and v.wl.trace in self.traces:
             t = self.traces[v.wl.trace]
-            v.trace_offset = u * len(t.values) * t.interval_s
+            v.trace_offset = 0.0 if t.aligned else u * len(t.values) * t.interval_s
         self.vms[v.name] = v
         self.hosts[v.host].vm_names[v.name] = None
         self.datastores[v.datastore].used_gib += v.disk_gib
@@ -183,16 +188,17 @@ class VmLifecycle(FleetState):
         v.gen += 1
         wl = v.wl
         if wl.kind == "constant":
-            v.cpu_util = wl.level
+            v.level = wl.level
         elif wl.kind == "walk":
-            v.cpu_util = wl.level
+            v.level = wl.level
             v.rng, u = next_random(v.rng)
             self.schedule_update(v, self.now + WALK_PERIOD_S * (0.05 + 0.95 * u))
         else:
             t = self.traces[wl.trace]
             pos = (self.now + v.trace_offset) / t.interval_s
-            v.cpu_util = t.values[int(pos) % len(t.values)]
+            v.level = t.values[int(pos) % len(t.values)]
             self.schedule_update(v, (math.floor(pos) + 1) * t.interval_s - v.trace_offset)
+        v.cpu_util = self.util_of(v, v.level)
 
     def _stop_workload(self, v: Vm) -> None:
         v.gen += 1

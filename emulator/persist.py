@@ -202,7 +202,7 @@ class FleetFile:
                 elif kind == "snapshot":
                     fleet.attach_snapshot(obj)
                 elif kind == "trace":
-                    obj = Trace(obj.name, tuple(obj.values), obj.interval_s)
+                    obj = Trace(obj.name, tuple(obj.values), obj.interval_s, obj.aligned)
                     fleet.traces[obj.name] = obj
                 else:
                     getattr(fleet, attr)[obj.name] = obj

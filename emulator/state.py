@@ -189,6 +189,8 @@ class FleetState:
             for n in h.vm_names:
                 v = vms[n]
                 if v.state == RUNNING:
+                    if v.mips:  # its demand is its own: what its vCPUs see depends on h
+                        v.cpu_util = self.util_of(v, v.level, h)
                     demand += v.vcpus * v.cpu_util
         h.demand_mhz = demand * h.mhz
         self._set_power(h)
@@ -213,6 +215,21 @@ class FleetState:
     @property
     def power_watts(self) -> float:
         return self._total_power
+
+    def util_of(self, v: Vm, level: float, h: Host | None = None) -> float:
+        """The share of its vCPUs a running VM keeps busy at its workload's `level`: the
+        level itself, or for a VM with its own capacity (mips) its demand (level x mips)
+        over its vCPUs on its host's cores, at most all of them."""
+        if not v.mips:
+            return level
+        h = h or self.hosts[v.host]
+        util = level * v.mips / (max(v.vcpus, 1) * h.mhz)
+        return 1.0 if util > 1.0 else util
+
+    def set_vm_level(self, v: Vm, level: float) -> None:
+        """Set a running VM's workload level, and so its utilization."""
+        v.level = level
+        self.set_vm_util(v, self.util_of(v, level))
 
     def set_vm_util(self, v: Vm, util: float) -> None:
         """Change a running VM's utilization and its host's demand incrementally."""

@@ -34,8 +34,14 @@ class Vm:
     state: str = SHUT_OFF
     started_at: float | None = None
     shutdown_at: float | None = None  # when an "in shutdown" VM reaches "shut off"
+    # Its own capacity in MHz (MIPS), when set: its workload's level is a share of it, so
+    # its demand (level x mips) stays whatever host it runs on, and the guest's CPU
+    # utilization is that demand over its vCPUs on its host's cores. 0: the level is the
+    # share of its vCPUs it keeps busy (its demand scales with its host's MHz).
+    mips: float = 0.0
     # runtime, not persisted
-    cpu_util: float = 0.0
+    cpu_util: float = 0.0  # share of its vCPUs busy on its host's cores
+    level: float = 0.0  # its workload's level (cpu_util, unless it has its own mips)
     wl: Workload = field(default_factory=lambda: Workload("constant", 0.2))
     rng: int = 0
     gen: int = 0  # bumps on every start/stop so stale workload updates are dropped
@@ -59,6 +65,7 @@ class Vm:
         "state",
         "started_at",
         "shutdown_at",
+        "mips",
     )
 
     @property

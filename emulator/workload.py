@@ -27,11 +27,17 @@ class Workload:
 
 @dataclass(frozen=True, slots=True)
 class Trace:
+    """Utilization values (0..1), one every `interval_s` seconds, played in a loop. Each
+    VM starts a trace at its own random point, unless it is `aligned`: a recorded day
+    plays at the fleet clock's time of day on every VM (value k at k x interval_s past
+    midnight UTC, for a day of values), as it was recorded."""
+
     name: str
     values: tuple[float, ...]
     interval_s: float
+    aligned: bool = False
 
-    PERSIST = ("name", "values", "interval_s")
+    PERSIST = ("name", "values", "interval_s", "aligned")
 
 
 def parse_workload(spec: str) -> Workload:
@@ -61,7 +67,9 @@ def _fraction(text: str) -> float:
     return value
 
 
-def make_trace(name: str, values: list[float] | tuple[float, ...], interval_s: float) -> Trace:
+def make_trace(
+    name: str, values: list[float] | tuple[float, ...], interval_s: float, aligned: bool = False
+) -> Trace:
     if not name:
         raise InvalidOperation("A trace needs a name.")
     if not values:
@@ -71,7 +79,7 @@ def make_trace(name: str, values: list[float] | tuple[float, ...], interval_s: f
     vals = tuple(float(v) for v in values)
     if any(not 0.0 <= v <= 1.0 for v in vals):
         raise InvalidOperation(f"Trace {name!r} has utilization values outside 0..1.")
-    return Trace(name, vals, float(interval_s))
+    return Trace(name, vals, float(interval_s), aligned)
 
 
 def stream_seed(seed: int, *parts: str) -> int:
