@@ -22,6 +22,7 @@ import asyncssh
 
 from ..errors import HostUnreachable
 from ..fleet import Fleet
+from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive
 from .virsh import Virsh
@@ -367,6 +368,14 @@ class FleetSshServer:
                 going=lambda: self.answers(host) and not process.channel.is_closing(),
                 timestamp="--timestamp" in command,
             )
+            if not self.answers(host):
+                self.cut_off(host)
+                conn.abort()
+            return
+        domain = console_domain(command)
+        if domain is not None:  # `virsh console VM`: the VM's serial console, on a terminal
+            with contextlib.suppress(BrokenPipeError, ConnectionError):
+                await serve_console(self.fleet, host, domain, process, lambda: self.answers(host))
             if not self.answers(host):
                 self.cut_off(host)
                 conn.abort()

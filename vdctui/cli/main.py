@@ -21,6 +21,7 @@ from vdctui.cli.hosts import host
 from vdctui.cli.operators import operator
 from vdctui.cli.records import audit, migration, pool, task
 from vdctui.cli.secgroup import secgroup
+from vdctui.cli.serial_console import console as vm_console
 from vdctui.cli.service import service
 from vdctui.cli.snapshot import snapshot
 from vdctui.cli.trust import trust
@@ -122,6 +123,7 @@ for command in (
     main.add_command(command)
 host.add_command(trust)
 vm.add_command(snapshot)
+vm.add_command(vm_console)
 for _command in CONFIG_COMMANDS:
     vm.add_command(_command)
 add_core_commands(host, vm)

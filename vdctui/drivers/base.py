@@ -31,6 +31,7 @@ from vdctui.model import (
 
 if TYPE_CHECKING:
     from vdctui.drivers.adc.base import AdcDriver
+    from vdctui.drivers.serial import SerialChannel
 
 
 class DriverError(Exception):
@@ -222,6 +223,13 @@ class HostDriver(abc.ABC):
     async def host_networks(self, host: str) -> HostNetworks | None:
         """The networks and interfaces a host offers a VM's NICs; None: it cannot say."""
         return None
+
+    # --- the VM's serial console (vdctui.ops.serial_console) ---
+    async def open_console(
+        self, vm: str, size: tuple[int, int] = (80, 24), term: str = "xterm"
+    ) -> SerialChannel:
+        """`virsh console VM` on its host, on a terminal of `size` (columns, rows)."""
+        raise InvalidOperation(f"This {self.backend} driver cannot open {vm}'s console.")
 
     # --- host power (out-of-band: IPMI/BMC on real hosts) ---
     async def power_off_host(self, name: str) -> None:

@@ -31,6 +31,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.emulated_config import EmulatedConfig, fleet_migrate_options
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
+from vdctui.drivers.serial import EmulatedSerial
 from vdctui.model import (
     CpuTopology,
     Datastore,
@@ -93,7 +94,7 @@ def translated(call: Callable[P, T]) -> Callable[P, T]:
 _VM_STATES = {state.value: state for state in VmState}  # 100,000 VMs listed per sync
 
 
-class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, HostDriver):
+class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriver):
     backend = "emulated"
 
     def __init__(

@@ -43,6 +43,10 @@ class Action(enum.Enum):
         "vm.snapshot.revert", Role.OPERATOR, "Reverting a VM to a snapshot"
     )
     VM_SNAPSHOT_DELETE = ActionSpec("vm.snapshot.delete", Role.OPERATOR, "Deleting a VM snapshot")
+    VM_CONSOLE = ActionSpec("vm.console", Role.OPERATOR, "Opening a VM's console")
+    VM_CONSOLE_END = ActionSpec(
+        "vm.console.end", Role.VIEWER, "The end of a VM's console", change=False
+    )
     VM_CPU_POLICY = ActionSpec("vm.cpu-policy", Role.OPERATOR, "Changing a VM's CPU policy")
     SECGROUP_CREATE = ActionSpec("secgroup.create", Role.ADMIN, "Creating a security group")
     SECGROUP_RULE_ADD = ActionSpec("secgroup.rule.add", Role.ADMIN, "Adding a security rule")

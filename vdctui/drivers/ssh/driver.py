@@ -28,6 +28,7 @@ from vdctui.drivers.base import (
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
 from vdctui.drivers.ssh.config import SshConfig
+from vdctui.drivers.ssh.console import SshSerial
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.disks import disks_to_copy
@@ -64,7 +65,9 @@ SAFETY_POLL_S = 15.0  # polls while every host's event channel is open
 IMAGES = "/var/lib/libvirt/images"
 
 
-class SshDriver(SshSnapshots, SshConfig, SshDuplicates, SshPinning, SshFirewall, HostDriver):
+class SshDriver(
+    SshSnapshots, SshConfig, SshDuplicates, SshPinning, SshFirewall, SshSerial, HostDriver
+):
     backend = "ssh"
 
     def __init__(
