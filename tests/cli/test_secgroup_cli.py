@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.cli.conftest import Vdctui
+from vdctui.cli.main import main
 
 
 def test_create_rule_attach_list_and_refusals(vdctui: Vdctui, monkeypatch) -> None:
@@ -29,3 +30,27 @@ def test_create_rule_attach_list_and_refusals(vdctui: Vdctui, monkeypatch) -> No
     audit = vdctui("audit", "list").output
     for action in ("secgroup.create", "secgroup.rule.add", "secgroup.attach", "secgroup.detach"):
         assert action in audit
+
+
+def test_delete_asks_is_refused_in_use_and_detaches_with_detach(vdctui: Vdctui) -> None:
+    vm = next(v["name"] for v in vdctui.json("vm", "list", "--state", "running"))
+    assert vdctui("secgroup", "create", "front").exit_code == 0
+    assert vdctui("secgroup", "create", "back").exit_code == 0
+    assert vdctui("secgroup", "rule", "add", "back", "--remote", "group:front").exit_code == 0
+    assert vdctui("secgroup", "attach", "front", vm).exit_code == 0
+    refused = vdctui("secgroup", "delete", "front", "--yes")
+    assert refused.exit_code == 1
+    assert "attached to 1 VM(s)" in refused.output and "add --detach" in refused.output
+    said_no = vdctui.runner.invoke(
+        main, ["--db", str(vdctui.db), "secgroup", "delete", "front", "--detach"], input="n\n"
+    )
+    assert said_no.exit_code == 1 and "Delete security group front (" in said_no.output
+    assert "front" in vdctui("secgroup", "list").output
+    done = vdctui("secgroup", "delete", "front", "--detach", "--yes")
+    assert done.exit_code == 0 and "Security group front deleted." in done.output
+    listed = vdctui("secgroup", "list").output
+    assert "front" not in listed and "back" in listed and "no rules" in listed
+    results = [
+        r["result"] for r in vdctui.json("audit", "list") if r["action"] == "secgroup.delete"
+    ]
+    assert sorted(results) == ["ok", "refused"]

@@ -8,7 +8,7 @@ import pytest
 import emulator
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role
-from vdctui.ops import Console, Identity, Refused
+from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops import secgroups as sg
 
 
@@ -95,3 +95,67 @@ async def test_bad_rules_and_roles_are_refused_with_no_side_effect(
     assert console.store.secgroup("g").members == ()  # type: ignore[union-attr]
     refused = [r for r in console.store.audit(result="refused") if r.action.startswith("secgroup")]
     assert len(refused) == 5
+
+
+async def test_delete_is_refused_while_in_use_and_with_detach_takes_everything_along(
+    console: Console, fleet: emulator.Fleet
+) -> None:
+    web, dbs = running(fleet, "web"), running(fleet, "db")
+    await sg.create(console, "app")
+    await sg.create(console, "db")
+    own = await sg.add_rule(console, "app", "ingress", "tcp", "443", "0.0.0.0/0")
+    naming = await sg.add_rule(console, "db", "ingress", "tcp", "5432", "group:app")
+    kept = await sg.add_rule(console, "db", "ingress", "tcp", "22", "10.0.0.0/8")
+    await sg.attach(console, "app", web[0])
+    await sg.attach(console, "db", dbs[0])
+    assert list(fleet.firewall(dbs[0])["rules"][0]["remote_vms"]) == [web[0]]  # type: ignore[index]
+
+    with pytest.raises(Refused) as refused:
+        await sg.delete(console, "app")
+    said = str(refused.value)
+    assert (
+        said.count(".") == 1 and "attached to 1 VM(s)" in said and f"rule(s) {naming} of db" in said
+    )
+    assert "--detach" in said
+    assert console.store.secgroup("app") is not None  # no side effect
+    assert fleet.firewall(web[0])["groups"] == ["app"]  # type: ignore[index]
+    assert console.store.audit(action="secgroup.delete")[0].result == "refused"
+
+    await sg.delete(console, "app", detach=True)
+    assert console.store.secgroup("app") is None
+    assert [r.id for r in console.store.secgroup("db").rules] == [kept]  # type: ignore[union-attr]
+    assert console.store.secgroup_rule(own) is None and console.store.secgroup_rule(naming) is None
+    assert fleet.firewall(web[0]) is None  # no groups left: not filtered
+    assert [r["rule_id"] for r in fleet.firewall(dbs[0])["rules"]] == [kept]  # type: ignore[index]
+    assert console.store.audit(action="secgroup.delete")[0].result == "ok"
+
+    await sg.create(console, "empty")
+    await sg.delete(console, "empty")  # not in use: no --detach needed
+    assert console.store.secgroup("empty") is None
+    with pytest.raises(Refused, match="There is no security group 'empty'"):
+        await sg.delete(console, "empty")
+
+
+async def test_a_delete_the_fleet_refuses_is_undone(
+    console: Console, fleet: emulator.Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vdctui.drivers.base import InvalidOperation
+
+    web = running(fleet, "web")
+    await sg.create(console, "app")
+    await sg.create(console, "db")
+    rule = await sg.add_rule(console, "app", "ingress", "tcp", "443", "0.0.0.0/0")
+    naming = await sg.add_rule(console, "db", "ingress", "tcp", "5432", "group:app")
+    await sg.attach(console, "app", web[0])
+
+    async def refuse(group: str) -> None:
+        raise InvalidOperation(f"nwfilter {group} is busy")
+
+    monkeypatch.setattr(console.driver, "forget_firewall_group", refuse)
+    with pytest.raises(Failed, match="was not applied: nwfilter app is busy"):
+        await sg.delete(console, "app", detach=True)
+    group = console.store.secgroup("app")
+    assert group is not None and group.members == (web[0],)
+    assert [r.id for r in group.rules] == [rule]
+    assert console.store.secgroup_rule(naming) is not None
+    assert fleet.firewall(web[0])["groups"] == ["app"]  # type: ignore[index]

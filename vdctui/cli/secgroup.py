@@ -1,4 +1,4 @@
-"""`vdctui secgroup create|rule add|rule remove|attach|detach|list`: security groups."""
+"""`vdctui secgroup create|delete|rule add|rule remove|attach|detach|list`: security groups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vdctui.cli.context import CliContext, pass_cli
+from vdctui.cli.context import CliContext, confirm, pass_cli
 from vdctui.cli.output import print_json, say
 from vdctui.model import FlowCounts, SecurityGroup
 from vdctui.ops import Console
@@ -39,6 +39,27 @@ def create(cli: CliContext, name: str, description: str) -> None:
     """Create a security group (no rules: attached, it lets nothing through)."""
     _change(cli, Action.SECGROUP_CREATE, name, {}, lambda c: sg.create(c, name, description))
     say(f"Security group {name} created.")
+
+
+@secgroup.command("delete")
+@click.argument("name")
+@click.option("--detach", is_flag=True, help="Detach it from its VMs, remove rules naming it.")
+@click.option("--yes", is_flag=True, help="Do not ask (scripts).")
+@pass_cli
+def delete(cli: CliContext, name: str, detach: bool, yes: bool) -> None:
+    """Delete a security group (refused while in use, unless --detach), after asking."""
+    cli.require(Action.SECGROUP_DELETE, name, {"detach": detach})
+
+    async def find(console: Console) -> tuple[SecurityGroup | None, str | None]:
+        group = console.store.secgroup(name)
+        return group, None if group is None else sg.in_use(console.store, group)
+
+    group, why = cli.run(find, sync=False, fleet=False)
+    if not yes and group is not None and (detach or why is None):
+        also = f" ({why}: detached, those rules removed)" if why else ""
+        confirm(f"Delete security group {name}{also}?")
+    cli.run(lambda c: sg.delete(c, name, detach=detach))
+    say(f"Security group {name} deleted.")
 
 
 @secgroup.group("rule")

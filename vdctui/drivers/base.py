@@ -179,6 +179,10 @@ class HostDriver(abc.ABC):
         """Make the VM's filters known on `host` before the VM moves there (libvirt
         instantiates them on arrival); a driver without filters has nothing to do."""
 
+    async def forget_firewall_group(self, group: str) -> None:  # noqa: B027
+        """A deleted group's filter is no longer needed where it was defined (no VM's
+        filter references it any more); a driver without filters has nothing to do."""
+
     async def flow_counts(self) -> FlowCounts:
         """Flows allowed and dropped per VM and per rule, as the hypervisor counted them."""
         raise InvalidOperation(f"This {self.backend} driver does not count flows.")

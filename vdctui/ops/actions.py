@@ -53,6 +53,7 @@ class Action(enum.Enum):
     SECGROUP_RULE_REMOVE = ActionSpec(
         "secgroup.rule.remove", Role.ADMIN, "Removing a security rule"
     )
+    SECGROUP_DELETE = ActionSpec("secgroup.delete", Role.ADMIN, "Deleting a security group")
     SECGROUP_ATTACH = ActionSpec("secgroup.attach", Role.OPERATOR, "Attaching a security group")
     SECGROUP_DETACH = ActionSpec("secgroup.detach", Role.OPERATOR, "Detaching a security group")
     VM_QUARANTINE = ActionSpec("vm.quarantine", Role.OPERATOR, "Quarantining a VM")

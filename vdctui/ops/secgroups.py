@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from vdctui import checks
@@ -85,8 +85,9 @@ async def _change(
     group: str,
     do: Callable[[], set[str]],
     undo: Callable[[], None],
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Check, change the store, apply to the fleet; a fleet refusal undoes it."""
+    """Check, change the store, apply to the fleet (then `then`); a fleet refusal undoes it."""
 
     async def work() -> None:
         before = affected(console.store, group)
@@ -94,6 +95,8 @@ async def _change(
         vms = before | affected(console.store, group) | extra
         try:
             await apply(console, vms)
+            if then is not None:
+                await then()
         except (DriverError, Failed) as exc:
             undo()
             with contextlib.suppress(DriverError, Failed):
@@ -213,6 +216,51 @@ async def attach(console: Console, group: str, vm: str, *, on: bool = True) -> N
 
     action = Action.SECGROUP_ATTACH if on else Action.SECGROUP_DETACH
     await _change(console, action, vm, {"group": group}, group, do, undo)
+
+
+def naming(store: Store, group: str) -> list[SecurityRule]:
+    """Rules of other groups whose remote is `group`."""
+    return [
+        r for g in store.secgroups() if g.name != group for r in g.rules if r.remote_group == group
+    ]
+
+
+def in_use(store: Store, group: SecurityGroup) -> str | None:
+    """Why deleting `group` needs --detach (said in one sentence), or None."""
+    rules = naming(store, group.name)
+    uses = []
+    if group.members:
+        vms = ", ".join(group.members[:5]) + (" …" if len(group.members) > 5 else "")
+        uses.append(f"attached to {len(group.members)} VM(s) ({vms})")
+    if rules:
+        named = ", ".join(f"{r.id} of {r.group}" for r in rules)
+        uses.append(f"the remote group of rule(s) {named}")
+    return f"Security group {group.name} is {' and '.join(uses)}" if uses else None
+
+
+async def delete(console: Console, name: str, *, detach: bool = False) -> None:
+    """Delete a group; while attached or named as a remote group it is refused, unless
+    `detach`: then it is detached from its VMs and the rules naming it are removed too.
+    On real hosts its nwfilter is undefined once no VM's filter references it."""
+    found: list[tuple[SecurityGroup, list[SecurityRule]]] = []
+
+    def do() -> set[str]:
+        group = _group(console.store, name)
+        why = in_use(console.store, group)
+        if why and not detach:
+            raise Refused(f"{why}: add --detach to detach it and remove those rules too.")
+        found.append((group, naming(console.store, name)))
+        console.store.delete_secgroup(name)
+        return set(group.members)
+
+    def undo() -> None:
+        console.store.restore_secgroup(*found[0])
+
+    async def forget() -> None:
+        await console.driver.forget_firewall_group(name)
+
+    params = {"detach": detach}
+    await _change(console, Action.SECGROUP_DELETE, name, params, name, do, undo, forget)
 
 
 async def quarantine(console: Console, vm: str, why: str = "") -> None:

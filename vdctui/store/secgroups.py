@@ -110,6 +110,42 @@ class SecurityGroupStore(StoreBase):
                     "DELETE FROM secgroup_members WHERE secgroup = ? AND vm = ?", [group, vm]
                 )
 
+    def delete_secgroup(self, name: str) -> None:
+        """The group, its rules and memberships, and the rules of other groups naming it."""
+        with self._db.atomic():
+            self._db.execute("DELETE FROM secgroup_members WHERE secgroup = ?", [name])
+            self._db.execute(
+                "DELETE FROM secgroup_rules WHERE secgroup = ? OR remote_group = ?", [name, name]
+            )
+            self._db.execute("DELETE FROM secgroups WHERE name = ?", [name])
+
+    def restore_secgroup(self, group: SecurityGroup, naming_it: list[SecurityRule]) -> None:
+        """Put back a deleted group as it was (rule numbers kept), with the rules of
+        other groups that named it."""
+        with self._db.atomic():
+            self._db.execute(
+                "INSERT INTO secgroups (name, description, created) VALUES (?, ?, ?)",
+                [group.name, group.description, self._now()],
+            )
+            for rule in (*group.rules, *naming_it):
+                self._db.execute(
+                    f"INSERT INTO secgroup_rules ({_RULE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        rule.id,
+                        rule.group,
+                        rule.direction,
+                        rule.protocol,
+                        rule.port_min,
+                        rule.port_max,
+                        rule.remote_cidr,
+                        rule.remote_group,
+                    ],
+                )
+            for vm in group.members:
+                self._db.execute(
+                    "INSERT INTO secgroup_members (secgroup, vm) VALUES (?, ?)", [group.name, vm]
+                )
+
     def secgroups_of(self, vm: str) -> list[str]:
         sql = "SELECT secgroup FROM secgroup_members WHERE vm = ? ORDER BY secgroup"
         return [r[0] for r in self._db.execute(sql, [vm])]

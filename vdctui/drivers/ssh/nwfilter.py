@@ -14,12 +14,12 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import InvalidOperation
+from vdctui.drivers.base import HostUnreachable, InvalidOperation
 from vdctui.drivers.ssh.commands import virsh
 from vdctui.model import FirewallRule, VmFirewall, VmState
 
 if TYPE_CHECKING:
-    from vdctui.drivers.ssh.inventory import InventoryHost
+    from vdctui.drivers.ssh.inventory import Inventory, InventoryHost
     from vdctui.drivers.ssh.pool import Completed, ConnectionPool
     from vdctui.model import Vm
 
@@ -96,6 +96,7 @@ class SshFirewall:
 
     if TYPE_CHECKING:
         pool: ConnectionPool
+        inventory: Inventory
 
         def _inv(self, host: str) -> InventoryHost: ...
 
@@ -133,6 +134,22 @@ class SshFirewall:
             f"Defining nwfilter of VM {firewall.vm}",
             input=vm_filter(firewall, base=base),
         )
+
+    async def forget_firewall_group(self, group: str) -> None:
+        """Undefine the group's filter on every answering host that has it (a host that
+        does not answer keeps an unused filter, redefined if the name is used again)."""
+        name = filter_name("sg", group)
+        for inv in self.inventory.hosts:
+            try:
+                listed = await self._read(inv, virsh(inv.uri, "nwfilter-list"), "Listing nwfilters")
+            except HostUnreachable:
+                continue
+            if any(line.split()[-1:] == [name] for line in listed.splitlines()):
+                await self._run_change(
+                    inv,
+                    virsh(inv.uri, "nwfilter-undefine", "--nwfilter", name),
+                    f"Undefining nwfilter of group {group}",
+                )
 
     async def set_firewall(self, firewall: VmFirewall) -> None:
         inv, vm = await self._locate(firewall.vm)
