@@ -123,6 +123,16 @@ class Rack:
 
 
 @dataclass(frozen=True, slots=True)
+class RackTotals:
+    """What a rack's hosts add up to, as last seen: its line in the inventory tree."""
+
+    hosts: int = 0
+    watts: float = 0.0  # drawn by the hosts whose draw is known
+    no_reading: int = 0  # hosts whose draw is not known
+    not_up: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Datastore:
     name: str
     kind: DatastoreKind

@@ -238,3 +238,24 @@ def test_the_topology_read_is_kept_until_someone_replaces_it(tmp_path) -> None: 
         assert mine.topology() == smaller
         mine.replace_topology(TOPOLOGY)
         assert mine.topology() == TOPOLOGY == other.topology()
+
+
+def test_rack_totals_add_up_what_the_hosts_say(store: Store) -> None:
+    """The tree's first frame reads each rack's totals in one query: the same figures as
+    adding up the hosts read one by one (unknown draw counted apart, never as 0)."""
+    from vdctui.ui.screens.host_detail import kilowatts, rack_totals
+
+    hosts = [
+        host("h1"),
+        host("h2", power_watts=None),
+        host("h3", state=HostState.UNREACHABLE, power_watts=None),
+        host("h4", rack="r2", room="fra-1", site="fra", power_watts=None),
+        host("h5", rack="r2", room="fra-1", site="fra", power_watts=None),
+    ]
+    store.upsert_hosts(hosts)
+    totals = store.rack_totals()
+    for rack in ("r1", "r2"):
+        assert totals[rack] == rack_totals([h for h in hosts if h.rack == rack])
+    assert (totals["r1"].hosts, totals["r1"].no_reading, totals["r1"].not_up) == (3, 2, 1)
+    assert kilowatts(totals["r1"]) == "≥0.3"  # some draws unknown: at least
+    assert kilowatts(totals["r2"]) == "—"  # none known: unknown, not 0.0

@@ -16,6 +16,7 @@ from vdctui.model import (
     HostState,
     MigrationRecord,
     PoolUsage,
+    RackTotals,
     Sighting,
     Task,
     Topology,
@@ -71,6 +72,10 @@ class FleetReads:
 
     def hosts(self) -> list[Host]:
         return self.store.hosts()
+
+    def rack_totals(self) -> dict[str, RackTotals]:
+        """Each rack's hosts added up, as last seen, without reading every host."""
+        return self.store.rack_totals()
 
     def host(self, name: str) -> Host:
         host = self.store.host(name)

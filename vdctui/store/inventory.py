@@ -16,6 +16,7 @@ from vdctui.model import (
     Network,
     Nic,
     Rack,
+    RackTotals,
     Room,
     Site,
     Topology,
@@ -217,6 +218,19 @@ class InventoryStore(StoreBase):
     def hosts(self) -> list[Host]:
         """Every host, by name."""
         return [_host(r) for r in self._db.execute(f"{_HOST_SELECT} ORDER BY name")]
+
+    def rack_totals(self) -> dict[str, RackTotals]:
+        """Each rack's hosts added up (one aggregate query, no host read): what the
+        inventory tree's first frame shows."""
+        rows = self._db.execute(
+            "SELECT rack, COUNT(*), TOTAL(power_watts), COUNT(*) - COUNT(power_watts), "
+            "SUM(state != ?) FROM hosts GROUP BY rack",
+            [HostState.UP.value],
+        )
+        return {
+            rack: RackTotals(int(hosts), float(watts), int(no_reading), int(not_up))
+            for rack, hosts, watts, no_reading, not_up in rows
+        }
 
     def host(self, name: str) -> Host | None:
         row = self._db.execute(f"{_HOST_SELECT} WHERE name = ?", [name]).fetchone()

@@ -79,9 +79,11 @@ class FleetScreen(Screen[None]):
         return action
 
     def on_screen_resume(self) -> None:
+        # once drawn: the app may load the fleet (asked first, so that it is told as soon
+        # as the frame is drawn, before what the screen reads after its first frame)
+        self.call_after_refresh(self.vdc.painted)
         self.refresh_data()
         self.vdc.update_header(self.header)
-        self.call_after_refresh(self.vdc.painted)  # once drawn: the app may load the fleet
 
     def refresh_data(self) -> None:
         """Re-read what this screen shows from the console (cheap: called every sync)."""

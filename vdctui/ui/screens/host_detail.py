@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 
 from vdctui.escape import for_terminal
-from vdctui.model import Host, HostState, Rack
+from vdctui.model import Host, HostState, Rack, RackTotals
 from vdctui.ops.core_map import HostCores, grid_lines
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
@@ -47,13 +47,20 @@ def rack_watts(hosts: Iterable[Host]) -> tuple[float, int]:
     return known, unknown
 
 
-def kilowatts(hosts: Sequence[Host]) -> str:
-    """The hosts' draw in kW: `—` when none is known, "at least" when some are not."""
+def rack_totals(hosts: Sequence[Host]) -> RackTotals:
+    """The hosts added up, as the store's `rack_totals()` adds them up in SQL."""
     known, unknown = rack_watts(hosts)
-    if hosts and unknown == len(hosts):
+    not_up = sum(1 for h in hosts if h.state is not HostState.UP)
+    return RackTotals(len(hosts), known, unknown, not_up)
+
+
+def kilowatts(hosts: Sequence[Host] | RackTotals) -> str:
+    """The hosts' draw in kW: `—` when none is known, "at least" when some are not."""
+    totals = hosts if isinstance(hosts, RackTotals) else rack_totals(hosts)
+    if totals.hosts and totals.no_reading == totals.hosts:
         return UNKNOWN
-    figure = f"{known / 1000:.1f}"
-    return f"≥{figure}" if unknown else figure
+    figure = f"{totals.watts / 1000:.1f}"
+    return f"≥{figure}" if totals.no_reading else figure
 
 
 def power_bar(rack: Rack, hosts: Sequence[Host], cells: int) -> Text | None:
@@ -118,16 +125,15 @@ def host_badges(
     return label
 
 
-def rack_label(rack: Rack, hosts: Sequence[Host]) -> Text:
+def rack_label(rack: Rack, totals: RackTotals) -> Text:
     """A rack's line in the tree, with the draw of all its hosts (a filter hides hosts
     from the tree, never from the rack's power)."""
     label = Text(for_terminal(rack.name))
-    known, _ = rack_watts(hosts)
     label.append(
-        f" {kilowatts(hosts)}/{rack.power_budget_kw:g} kW",
-        style="red" if known > rack.power_budget_kw * 1000 else "dim",
+        f" {kilowatts(totals)}/{rack.power_budget_kw:g} kW",
+        style="red" if totals.watts > rack.power_budget_kw * 1000 else "dim",
     )
-    if any(h.state is not HostState.UP for h in hosts):
+    if totals.not_up:
         label.append(" !", style="bold red")
     return label
 

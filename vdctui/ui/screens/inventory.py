@@ -17,7 +17,7 @@ from textual.widgets.tree import TreeNode
 
 from vdctui.columns import cell, stale_note, when
 from vdctui.escape import for_terminal
-from vdctui.model import Host, Rack, Sighting, Topology, VmState
+from vdctui.model import Host, Rack, RackTotals, Sighting, Topology, VmState
 from vdctui.ops.placement import Allocation
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
@@ -28,6 +28,7 @@ from vdctui.ui.screens.host_detail import (
     host_detail,
     rack_host_row,
     rack_label,
+    rack_totals,
 )
 from vdctui.ui.widgets.fleet_tree import FleetTree, Node
 from vdctui.ui.widgets.prompt import Prompt
@@ -61,7 +62,10 @@ class InventoryScreen(FleetScreen):
         self._held: dict[str, Allocation] = {}
         self._maintenance: set[str] = set()
         self._seen: dict[str, Sighting] = {}  # when each host last answered
-        self._loads_read = False  # _held and _seen (read after the first frame)
+        # every host, what their VMs hold and when they answered: read after the first
+        # frame (which needs only each rack's totals), or first when something needs them
+        self._hosts_read = False
+        self._totals: dict[str, RackTotals] = {}  # each rack's hosts added up
         self._now = 0.0
         self._topology = Topology()
         self._rack_of: dict[str, Rack] = {}  # the topology's racks by name
@@ -100,35 +104,44 @@ class InventoryScreen(FleetScreen):
     # --- data -------------------------------------------------------------------------
 
     def refresh_data(self) -> None:
-        self._hosts = {h.name: h for h in self.ops.hosts()}
-        if self._loads_read:  # every refresh but the first (see _read_loads)
-            self._read_loads()
         self._maintenance = self.ops.hosts_in_maintenance()
         self._now = self.ops.store_now()
         self._topology = self.ops.topology()
         self._rack_of = {r.name: r for r in self._topology.racks}
-        self._by_rack = {}
-        self._by_rack = self._racks(filtered=False)
+        if self._hosts_read:  # every refresh but the first (see _read_hosts)
+            self._read_hosts()
+        else:  # the first frame: the racks' totals, one query; hosts come right after it
+            self._totals = self.ops.rack_totals()
         if not self._built or self._shape_changed():
             self._build_tree()
         else:
             self._relabel()
-        if self._loads_read:
+        if self._hosts_read:
             self._show_detail()
-        else:  # the first frame: the tree; the selection's detail comes right after it
+        else:
             self.call_after_refresh(self._after_first_frame)
 
-    def _read_loads(self) -> None:
-        """What each host's VMs hold and when each host last answered: for the detail
-        pane and hosts' badges, not for the tree's first frame (the sum over 100,000 VMs
-        is read once it is drawn, or when a host's badge needs it first)."""
+    def _read_hosts(self) -> None:
+        """Every host, what each host's VMs hold and when each host last answered: for
+        the detail pane, the hosts' lines and the filter, not for the tree's first frame
+        (10,000 hosts and a sum over 100,000 VMs are read once it is drawn, or first when
+        something shown needs them)."""
+        self._hosts = {h.name: h for h in self.ops.hosts()}
         self._held = self.ops.allocated()
         self._seen = self.ops.host_sightings(list(self._hosts.values()))
-        self._loads_read = True
+        self._by_rack = {}
+        self._by_rack = self._racks(filtered=False)
+        self._totals = {rack: rack_totals(hosts) for rack, hosts in self._by_rack.items()}
+        self._hosts_read = True
+
+    def _need_hosts(self) -> None:
+        if not self._hosts_read:
+            self._read_hosts()
 
     def _after_first_frame(self) -> None:
-        if not self._loads_read:
-            self._read_loads()
+        if not self._hosts_read:
+            self._read_hosts()
+            self._relabel()
         self._show_detail()
 
     def _shape_changed(self) -> bool:
@@ -161,7 +174,10 @@ class InventoryScreen(FleetScreen):
         was_at = tree.cursor_node.data if tree.cursor_node is not None else None
         topology = self._topology
         tree.clear()
-        shown, every = self._racks(), self._racks(filtered=False)
+        opens = bool(self.host_filter) or any(d and d[0] == "rack" for d in was_open)
+        if opens:
+            self._need_hosts()
+        shown = self._racks() if opens else {}
         for site in topology.sites:
             site_node = tree.root.add(
                 Text(site.name, style="bold"), data=("site", site.name), expand=True
@@ -177,7 +193,7 @@ class InventoryScreen(FleetScreen):
                     if self.host_filter and not hosts:
                         continue
                     rack_node = room_node.add(
-                        rack_label(rack, every.get(rack.name, [])),
+                        rack_label(rack, self._totals.get(rack.name, RackTotals())),
                         data=("rack", rack.name),
                         allow_expand=True,
                     )
@@ -202,8 +218,7 @@ class InventoryScreen(FleetScreen):
             rack_node.add_leaf(self._badges(host), data=("host", host.name))
 
     def _badges(self, host: Host) -> Text:
-        if not self._loads_read:
-            self._read_loads()
+        self._need_hosts()
         seen = self._seen.get(host.name)
         return host_badges(
             host,
@@ -217,10 +232,10 @@ class InventoryScreen(FleetScreen):
         until someone looks."""
         node = event.node
         if node.data and node.data[0] == "rack" and not node.children:
+            self._need_hosts()
             self._add_hosts(node, self._racks().get(node.data[1], []))
 
     def _relabel(self) -> None:
-        every = self._racks(filtered=False)
         racks = self._rack_of
         for node in self._all_nodes():
             if not node.data:
@@ -229,7 +244,7 @@ class InventoryScreen(FleetScreen):
             if kind == "host" and name in self._hosts:
                 node.set_label(self._badges(self._hosts[name]))
             elif kind == "rack" and name in racks:
-                node.set_label(rack_label(racks[name], every.get(name, [])))
+                node.set_label(rack_label(racks[name], self._totals.get(name, RackTotals())))
 
     def _allocation(self, host: str) -> Allocation:
         return self._held.get(host, Allocation())
@@ -237,6 +252,7 @@ class InventoryScreen(FleetScreen):
     def select_host(self, name: str) -> None:
         """Put the tree's cursor on a host (opening its room and rack), as a jump from
         elsewhere does; a filter that hides it is cleared."""
+        self._need_hosts()
         host = self._hosts.get(name)
         if host is None:
             self.notify(f"There is no host named {name!r} in the inventory.", severity="warning")
@@ -265,7 +281,7 @@ class InventoryScreen(FleetScreen):
         return width - 1 if width > 20 else 100
 
     def _show_detail(self) -> None:
-        if not self._loads_read:  # before the first frame: filled right after it
+        if not self._hosts_read:  # before the first frame: filled right after it
             return
         detail = self.query_one("#detail", Static)
         spark = self.query_one("#spark", Static)
@@ -411,6 +427,7 @@ class InventoryScreen(FleetScreen):
             self.fleet_tree.focus()
 
     def apply_filter(self, text: str) -> None:
+        self._need_hosts()
         self.host_filter = text.strip()
         self._build_tree()
 
