@@ -44,6 +44,8 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     if cli.as_json and not do_apply:
         print_json([rec])
         return
+    if rec.power_on:
+        say(f"first power on (the balancer powered them off): {', '.join(rec.power_on)}")
     for m in rec.moves:
         say(f"{m.vm}: {m.source} -> {m.target} ({m.reason}: {m.gain})")
     say(
@@ -51,10 +53,14 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
         f"{rec.spread_after:.2f}; hosts to power off: {', '.join(rec.power_off) or 'none'}"
         f"; ~{rec.watts_saved:.0f} W saved"
     )
-    if not do_apply or not rec.moves and not rec.power_off:
+    if not do_apply or not rec.moves and not rec.power_off and not rec.power_on:
         return
     if not yes:
-        confirm(f"Carry out {len(rec.moves)} move(s) and power off {len(rec.power_off)} host(s)?")
+        waking = f"power on {len(rec.power_on)} host(s), " if rec.power_on else ""
+        confirm(
+            f"Carry out {waking}{len(rec.moves)} move(s) and power off "
+            f"{len(rec.power_off)} host(s)?"
+        )
 
     carry_out(cli, rec)
 
@@ -62,11 +68,18 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
 def carry_out(cli: CliContext, rec: Recommendation) -> None:
     """Apply a balancer plan (each step audited), a line per step; exit 1 if none worked."""
 
+    said: list[str] = []
+
+    def step(line: str) -> None:  # each step as it starts and ends
+        said.append(line)
+        say(line)
+
     async def apply(console: Console) -> Applied:
-        return await apply_moves(console, rec)
+        return await apply_moves(console, rec, step)
 
     applied = cli.run(apply)
     for line in applied.lines:
-        say(line)
+        if line not in said:  # carried out elsewhere (the fleet's holder) or not heard
+            say(line)
     if applied.steps and not applied.done:
         fail(f"None of the {applied.steps} step(s) was carried out.")

@@ -1,5 +1,6 @@
 """The balancer over the console: recommendations from what the store last saw, and
-applying them (migrations through the console, emptied hosts powered off), audited."""
+applying them (hosts the balancer powered off woken first, migrations through the console,
+emptied hosts powered off), audited."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.tasks import end_task, ending_on_error
+from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -34,8 +36,10 @@ def recommendations(
     """Moves (with their gain) for the fleet as last synced; changes nothing."""
     maintenance = console.store.hosts_in_maintenance()
     local = {d.name for d in console.store.topology().datastores if d.kind.value == "local"}
+    known = console.hosts()
+    wakeable = wakeable_hosts(console, known)  # only hosts the balancer powered off
     hosts, mhz = [], {}
-    for h in console.hosts():
+    for h in known:
         mhz[h.name] = h.mhz
         util = min(max(h.cpu_util or 0.0, 0.0), 1.0)
         peak = (
@@ -49,7 +53,8 @@ def recommendations(
                 float(h.usable_cpus * h.mhz),
                 float(h.usable_memory_mib),
                 on=h.state is HostState.UP,
-                can_receive=h.state is HostState.UP and h.name not in maintenance,
+                can_receive=(h.state is HostState.UP or h.name in wakeable)
+                and h.name not in maintenance,
                 power=_curve(peak),
                 core_capacity=float(h.mhz),
             )
@@ -82,23 +87,30 @@ class Applied:
 
 
 async def apply(console: Console, rec: Recommendation) -> list[str]:
-    """Carry out the moves one by one (each an audited migration), then power off the
-    hosts it emptied. Returns one line per step; a failed move stops the power-offs."""
+    """Carry out the plan step by step: wake the hosts it powers on, then the moves (each
+    an audited migration), then power off the hosts it emptied. Returns one line per step;
+    a failed move stops the power-offs, a host that did not wake has no moves onto it."""
     return (await apply_moves(console, rec)).lines
 
 
-async def apply_moves(console: Console, rec: Recommendation) -> Applied:
+async def apply_moves(console: Console, rec: Recommendation, note: Note | None = None) -> Applied:
     """`apply`, through the door as one "balance.apply" change (role checked before the
-    first move), with the count of steps that worked; under one "balance" task that ends
-    with its outcome and audit record whatever happens."""
-    params = {"moves": len(rec.moves), "power_off": list(rec.power_off)}
+    first step), with the count of steps that worked; under one "balance" task that ends
+    with its outcome and audit record whatever happens. `note` hears each step as it
+    starts (a host powering on, the wait for it to answer) and ends; the task's progress
+    and its detail's "step" say it too."""
+    params = {
+        "moves": len(rec.moves),
+        "power_off": list(rec.power_off),
+        **({"power_on": list(rec.power_on)} if rec.power_on else {}),
+    }
 
     async def work() -> Applied:
         task = console.store.create_task("balance", "fleet", console.identity.actor, params)
         console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
         try:
             async with ending_on_error(console, task.id):
-                applied = await _carry_out(console, rec, task.id)
+                applied = await _Steps(console, rec, task.id, note).carry_out()
         except DriverError as exc:
             raise Failed(f"Balancing stopped: {exc}") from exc
         ok = applied.done == applied.steps
@@ -115,37 +127,73 @@ async def apply_moves(console: Console, rec: Recommendation) -> Applied:
     return await console.change(Action.BALANCE_APPLY, "fleet", params, work)
 
 
-async def _carry_out(console: Console, rec: Recommendation, task_id: int) -> Applied:
-    lines: list[str] = []
-    failed = False
-    done = 0
-    for k, move in enumerate(rec.moves, start=1):
-        try:
-            run = await console.migrate_vm(move.vm, move.target)
-            result = await run.wait()
-            lines.append(f"{move.vm} {move.source} -> {move.target}: {result.outcome.value}")
-            failed |= result.outcome.value != "succeeded"
-            done += result.outcome.value == "succeeded"
-        except (Refused, Failed) as exc:
-            lines.append(f"{move.vm} {move.source} -> {move.target}: refused: {exc}")
-            failed = True
-        console.store.update_task(task_id, progress=100.0 * k / max(len(rec.moves), 1))
-    steps = len(rec.moves) + len(rec.power_off)
-    if failed:
-        return Applied(lines + ["Hosts stay on: a move did not succeed."], steps, done)
-    await console.sync()
-    for host in rec.power_off:
-        if console.store.vms(host=host):
-            lines.append(f"{host} stays on: it still holds VMs")
-            continue
+class _Steps:
+    """One carrying out of a plan: wakes, moves, power-offs, a line and a task progress
+    for each."""
 
-        async def off(name: str = host) -> None:
-            await console.driver.power_off_host(name)
+    def __init__(
+        self, console: Console, rec: Recommendation, task_id: int, note: Note | None
+    ) -> None:
+        self.console, self.rec, self.task_id, self.note = console, rec, task_id, note
+        self.lines: list[str] = []
+        self.steps = len(rec.power_on) + len(rec.moves) + len(rec.power_off)
+        self.done = 0
+        self.taken = 0
 
-        try:
-            await console.change(Action.HOST_POWER_OFF, host, {"reason": "consolidation"}, off)
-            lines.append(f"{host} powered off")
-            done += 1
-        except (Refused, Failed) as exc:
-            lines.append(f"{host} stays on: {exc}")
-    return Applied(lines, steps, done)
+    def said(self, line: str, *, ok: bool) -> None:
+        """A step's outcome: a line of the result, the task's progress, the listener."""
+        self.lines.append(line)
+        self.done += ok
+        self.taken += 1
+        self.step(line)
+
+    def step(self, line: str) -> None:
+        """What happens now (a wake's wait can be long): in the task, and to the listener."""
+        progress = 100.0 * self.taken / max(self.steps, 1)
+        self.console.store.update_task(self.task_id, progress=progress, detail={"step": line})
+        if self.note is not None:
+            self.note(line)
+
+    async def carry_out(self) -> Applied:
+        console, rec = self.console, self.rec
+        asleep: set[str] = set()
+        for host in rec.power_on:
+            self.step(f"{host}: powering on")
+            try:
+                await wake(console, host, self.step)
+                self.said(f"{host} powered on (balancer) and answers", ok=True)
+            except (Refused, Failed) as exc:
+                asleep.add(host)
+                self.said(f"{host} stays off: {exc}", ok=False)
+        failed = bool(asleep)
+        for move in rec.moves:
+            head = f"{move.vm} {move.source} -> {move.target}"
+            if move.target in asleep:
+                self.said(f"{head}: not carried out: {move.target} did not power on", ok=False)
+                failed = True
+                continue
+            try:
+                run = await console.migrate_vm(move.vm, move.target)
+                result = await run.wait()
+                ok = result.outcome.value == "succeeded"
+                self.said(f"{head}: {result.outcome.value}", ok=ok)
+            except (Refused, Failed) as exc:
+                ok = False
+                self.said(f"{head}: refused: {exc}", ok=False)
+            failed |= not ok
+        if failed and rec.power_off:
+            self.lines.append("Hosts stay on: a step did not succeed.")
+            return Applied(self.lines, self.steps, self.done)
+        await console.sync()
+        for host in rec.power_off:
+            try:
+                confirmed = await power_off_emptied(console, host, self.step)
+                self.said(
+                    f"{host} powered off (balancer)"
+                    if confirmed
+                    else f"{host}: power off requested; not reported off yet",
+                    ok=True,
+                )
+            except (Refused, Failed) as exc:
+                self.said(f"{host} stays on: {exc}", ok=False)
+        return Applied(self.lines, self.steps, self.done)

@@ -268,6 +268,7 @@ async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
             how = await console.driver.fence_host(host)
         except FenceNotConfirmed as exc:
             raise Failed(str(exc)) from None
+        console.store.record_power_off(host, "fence", console.identity.actor)
         await console.sync()
         return how
 

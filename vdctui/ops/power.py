@@ -59,6 +59,11 @@ async def power(console: Console, host: str, what: str, *, force: bool = False) 
             await driver.power_off_host(host)
         else:
             await driver.power_cycle_host(host)
+        # why it is off: an operator's doing (the balancer never wakes it); on: no reason
+        if what == "off":
+            console.store.record_power_off(host, "operator", console.identity.actor)
+        else:
+            console.store.clear_power_off(host)
         await console.sync()
 
     await console.change(action, host, params, work)

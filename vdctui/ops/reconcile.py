@@ -361,16 +361,18 @@ async def store_hosts(
                 power_watts=old.power_watts if host.power_state is None else host.power_watts,
                 vm_count=old.vm_count,
             )
-            if not host.cpus:  # a driver that never reached it (a new process) knows no facts
-                host = replace(
-                    host,
-                    model=old.model,
-                    cpus=old.cpus,
-                    cores=old.cores,
-                    mhz=old.mhz,
-                    memory_mib=old.memory_mib,
-                    datastores=old.datastores,
-                )
+        if old is not None and not host.cpus:
+            # a driver that never reached it (a new process) knows no facts: an unreachable
+            # host's, and a powered-off one's (the balancer may wake it), are as last seen
+            host = replace(
+                host,
+                model=old.model,
+                cpus=old.cpus,
+                cores=old.cores,
+                mhz=old.mhz,
+                memory_mib=old.memory_mib,
+                datastores=old.datastores,
+            )
         store.upsert_hosts([host], seen_at.get(host.name, 0.0))
 
 

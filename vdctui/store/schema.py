@@ -395,6 +395,13 @@ def migration_13(db: Database) -> None:
     migration_secgroups(db)
 
 
+def migration_14(db: Database) -> None:
+    """Why a host is powered off: the balancer, an operator or a fence (issue 12)."""
+    from vdctui.store.power_offs import migration_power_offs
+
+    migration_power_offs(db)
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -409,6 +416,7 @@ MIGRATIONS: list[Migration] = [
     migration_11,
     migration_12,
     migration_13,
+    migration_14,
 ]
 
 # The tables a file at the current version holds, checked when a store opens (a table
@@ -418,8 +426,9 @@ TABLES = frozenset(
     {
         "affinity_groups", "affinity_members", "alerts", "audit", "audit_head",
         "audit_seal_key", "audit_seal_tags", "audit_seals", "audit_syslog", "datastores",
-        "events", "flavors", "fleet_requests", "host_cpus", "host_maintenance", "hosts",
-        "migrations", "networks", "operators", "pools", "racks", "rooms", "schema_version",
+        "events", "flavors", "fleet_requests", "host_cpus", "host_maintenance",
+        "host_power_offs", "hosts", "migrations", "networks", "operators", "pools", "racks",
+        "rooms", "schema_version",
         "secgroup_members", "secgroup_rules", "secgroups", "service_members", "services",
         "sites", "task_claims", "tasks", "trusted_host_keys", "vm_cpus",
         "vm_restart_priority", "vms", "vms_unaccounted",

@@ -19,6 +19,7 @@ from vdctui.store.inventory import InventoryStore
 from vdctui.store.operators import OperatorStore
 from vdctui.store.owners import Owner
 from vdctui.store.pools import PoolStore
+from vdctui.store.power_offs import PowerOffStore
 from vdctui.store.requests import RequestStore
 from vdctui.store.scheduling import SchedulingStore
 from vdctui.store.schema import MIGRATIONS, TABLES, Migration, migrate
@@ -41,6 +42,7 @@ class Store(
     CoreStore,
     SecurityGroupStore,
     RequestStore,
+    PowerOffStore,
 ):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 

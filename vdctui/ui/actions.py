@@ -249,14 +249,17 @@ def balance(app: VdcApp, goal: str, level: int) -> None:
     from vdctui.ops.balancing import recommendations
 
     rec = recommendations(app.ops, threshold=level, goal=goal)
-    if not rec.moves and not rec.power_off:
+    if not rec.moves and not rec.power_off and not rec.power_on:
         app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced.")
         return
     body = tuple(f"{m.vm}: {m.source} -> {m.target}  ({m.gain})" for m in rec.moves)
+    if rec.power_on:  # hosts the balancer powered off, woken (and answering) before the moves
+        body = (f"first power on: {', '.join(rec.power_on)}", *body)
     if rec.power_off:
         body += (f"then power off: {', '.join(rec.power_off)}",)
+    waking = f"power on {len(rec.power_on)} host(s); " if rec.power_on else ""
     question = Question(
-        f"Balance ({goal}, threshold {level}): {len(rec.moves)} move(s); load spread "
+        f"Balance ({goal}, threshold {level}): {waking}{len(rec.moves)} move(s); load spread "
         f"{rec.spread_before:.2f} -> {rec.spread_after:.2f}; power off {len(rec.power_off)} "
         f"host(s), ~{rec.watts_saved:.0f} W saved. Apply?",
         body,
