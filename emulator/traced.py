@@ -206,7 +206,7 @@ def build_traced(
     fleet.emit(
         "fleet.built",
         f"Traced fleet built: {len(host_list)} hosts ({len(used)} on), {len(day)} VMs "
-        f"replaying {day.folder}.",
+        "replaying recorded CPU traces.",
     )
     return fleet
 

@@ -45,6 +45,7 @@ from vdctui.store.connection import create_shared_file
 
 if TYPE_CHECKING:  # the emulator is imported where used: not before the console's first frame
     import emulator
+    from emulator.traced import RecordedDay
     from vdctui.drivers.emulated import EmulatedDriver
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
@@ -65,12 +66,24 @@ class DemoSize:
     hosts: int = 64
     vms: int | None = None  # None: the default demo's VMs per host (600 on 64 hosts)
     seed: int = 0
+    traces: RecordedDay | None = None  # a VM per trace: CloudSim's PlanetLab data center
 
     @property
     def vm_count(self) -> int:
         import emulator
 
+        if self.traces is not None:
+            return len(self.traces)
         return emulator.demo_vms_for(self.hosts) if self.vms is None else self.vms
+
+    def build(self, epoch: float) -> emulator.Fleet:
+        """A new data center of this size, starting at `epoch`."""
+        import emulator
+        from emulator.traced import build_traced
+
+        if self.traces is not None:
+            return build_traced(self.traces, hosts=self.hosts, seed=self.seed, epoch=epoch)
+        return emulator.build_demo(seed=self.seed, hosts=self.hosts, vms=self.vm_count, epoch=epoch)
 
 
 def fleet_path(db: Path) -> Path:
@@ -148,10 +161,7 @@ def open_fleet(
             raise BackendError(_fleet_gone(db, "empty", hosts_seen))
         if on_build:
             on_build(path)
-        # the embedded data center keeps wall-clock time
-        fleet = emulator.build_demo(
-            seed=size.seed, hosts=size.hosts, vms=size.vm_count, epoch=time.time()
-        )
+        fleet = size.build(epoch=time.time())  # the embedded data center keeps wall-clock time
         fleet_file.save(fleet)
     return fleet, fleet_file
 

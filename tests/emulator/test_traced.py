@@ -10,18 +10,12 @@ import pytest
 from emulator import FleetFile, InvalidOperation
 from emulator.traced import G4, G5, build_traced, read_day, vm_types
 from tests.newcomer import shared_dir
+from tests.traced_day import write_day
 
 from .conftest import add_vm, small_fleet
 
 SHARED = shared_dir()
 DAY = SHARED / "traces" / "planetlab" / "20110303" if SHARED else Path("/nonexistent")
-
-
-def write_day(folder: Path, traces: dict[str, list[int]]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, values in traces.items():
-        (folder / name).write_text("".join(f"{v}\n" for v in values))
-    return folder
 
 
 def test_a_vm_with_its_own_mips_asks_the_same_demand_on_any_host() -> None:

@@ -7,7 +7,7 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,9 +23,14 @@ from vdctui.backend import (
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli, progress_line
 from vdctui.cli.output import say
 from vdctui.cli.params import SPEED, WholeNumber
+from vdctui.cli.traces import HELP as TRACES_HELP
+from vdctui.cli.traces import TRACES, traced_size
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
+
+if TYPE_CHECKING:
+    from emulator.traced import RecordedDay
 
 STATUS_EVERY_S = 5.0
 SYNC_EVERY_S = 2.0  # as the console does
@@ -85,6 +90,7 @@ def _loopback(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     show_default=True,
     help="Virtual seconds per wall second when running in real time.",
 )
+@click.option("--traces", type=TRACES, default=None, help=TRACES_HELP)
 @click.option("--fresh", is_flag=True, help="Throw the existing data center away and build anew.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before --fresh deletes.")
 @click.option(
@@ -121,6 +127,7 @@ def emulate(
     seed: int,
     duration: float | None,
     speed: float,
+    traces: RecordedDay | None,
     fresh: bool,
     yes: bool,
     serve_ssh: int | None,
@@ -138,6 +145,12 @@ def emulate(
     if serve_ssh is not None and duration is not None:
         fail("--serve-ssh runs in real time; leave out --for.")
     ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion, bmc)
+    size = DemoSize(hosts, vms, seed)
+    if traces is not None:
+        try:
+            size = traced_size(traces, hosts if _given("hosts") else None, vms, seed)
+        except BackendError as exc:
+            fail(str(exc))
     existing = fleet_exists(cli.db)
     if fresh and existing:
         cli.require(Action.EMULATE_FRESH, str(fleet_path(cli.db)))
@@ -146,13 +159,11 @@ def emulate(
     if existing and not fresh and _sizes_given():
         say(
             f"vdctui: using the existing data center at {fleet_path(cli.db)}; --hosts, "
-            "--vms and --seed apply to a new one (see --fresh).",
+            "--vms, --seed and --traces apply to a new one (see --fresh).",
             err=True,
         )
     try:
-        summary = asyncio.run(
-            _emulate(cli.db, cli.read_only, DemoSize(hosts, vms, seed), duration, speed, fresh, ssh)
-        )
+        summary = asyncio.run(_emulate(cli.db, cli.read_only, size, duration, speed, fresh, ssh))
     except BackendError as exc:
         fail(str(exc))
     _print_summary(summary)
@@ -231,12 +242,13 @@ class Served:
         await self.ssh.close()
 
 
+def _given(param: str) -> bool:
+    source = click.get_current_context().get_parameter_source(param)
+    return source is not None and source.name == "COMMANDLINE"
+
+
 def _sizes_given() -> bool:
-    ctx = click.get_current_context()
-    return any(
-        ctx.get_parameter_source(p).name == "COMMANDLINE"  # type: ignore[union-attr]
-        for p in ("hosts", "vms", "seed")
-    )
+    return any(_given(p) for p in ("hosts", "vms", "seed", "traces"))
 
 
 async def _emulate(
@@ -249,8 +261,9 @@ async def _emulate(
     ssh: SshServing | None = None,
 ) -> dict[str, Any]:
     def building(path: Path) -> None:
+        replaying = f" replaying the traces in {size.traces.folder}" if size.traces else ""
         say(
-            f"Building a data center of {size.hosts} hosts and {size.vm_count} VMs "
+            f"Building a data center of {size.hosts} hosts and {size.vm_count} VMs{replaying} "
             f"(seed {size.seed}) in {path} ...",
             err=True,
         )

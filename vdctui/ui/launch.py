@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vdctui.backend import (
+    DemoSize,
     EmulatedClock,
     attach_embedded,
     emulated_fleet,
@@ -15,7 +16,9 @@ from vdctui.backend_ssh import ssh_console
 from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 
-def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> VdcApp:
+def console_app(
+    db: Path, *, read_only: bool = False, speed: float = 1.0, size: DemoSize | None = None
+) -> VdcApp:
     """The app over `db`: it paints from the store, then loads the fleet beside it. While
     another process holds the embedded fleet, the app follows the store (what that
     process syncs: its tasks and migrations with their progress, its audit), hands its
@@ -27,7 +30,7 @@ def console_app(db: Path, *, read_only: bool = False, speed: float = 1.0) -> Vdc
     async def connect() -> FleetClock | None:
         if lock is None:  # a viewer following the store another process keeps
             return None
-        await attach_embedded(console, lock, db, speed=speed)
+        await attach_embedded(console, lock, db, speed=speed, size=size)
         return EmulatedClock(emulated_fleet(console))
 
     return VdcApp(Launch(console=console, connect=connect, explain=explain_for(db)))
