@@ -44,24 +44,38 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from vdctui.backend import BackendError, FleetLock, attach_embedded
 from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops.actions import Action
+from vdctui.ops.handover import TookTheFleet
 from vdctui.ops.migration import ProgressListener
 from vdctui.ops.requests import CARRIED, perform, result_of
-from vdctui.store.requests import ANSWERED, DONE, FAILED, PENDING, REFUSED, TAKEN, FleetRequest
+from vdctui.store.requests import (
+    ANSWERED,
+    CANCELLED,
+    CANCELLING,
+    DONE,
+    FAILED,
+    PENDING,
+    REFUSED,
+    TAKEN,
+    UNDER_WAY,
+    FleetRequest,
+)
 
 T = TypeVar("T")
 
 ASK_EVERY_S = 0.05  # how often the asker reads its request
 SERVE_EVERY_S = 0.05  # how often the holder looks for requests
+REPORT_EVERY_S = 0.25  # how often the holder writes an operation's progress
+REPORTS_KEPT = 200  # an operation's last reports kept in its request row
+CANCEL_WAIT_S = 10.0  # after Ctrl-C, how long the asker waits to say what became of it
 
-
-class _TookOver(Exception):
-    """The holder was gone: this process took the fleet and carries the change out."""
+Deliver = Callable[[str, Any], Any]
 
 
 class SharedFleet:
@@ -118,15 +132,20 @@ class SharedFleet:
             )
         console.require(action, target, params)  # refused here: audited, nothing asked
         try:
-            request = await self._ask(console, action, target, params)
-        except _TookOver:
+            request = await self._ask(console, action.id, target, params)
+        except TookTheFleet:
             return await console.change(action, target, params, work, on_progress=on_progress)
-        if request.state == REFUSED:
-            raise Refused(request.error)
-        if request.state == FAILED:
-            raise Failed(request.error)
-        answer = result_of(console, action, target, params, request.answer, on_progress)
+        answer = result_of(console, action, target, params, _answer(request), on_progress)
         return answer  # type: ignore[no-any-return]
+
+    async def hand_over_operation(
+        self, console: Console, name: str, target: str, params: dict[str, Any], deliver: Deliver
+    ) -> Any:
+        """A fleet operation (vdctui.ops.handover) while another process holds the fleet:
+        carried out there, its progress delivered here; its encoded result. Raises
+        TookTheFleet when the holder was gone and this process took the fleet over."""
+        request = await self._ask(console, name, target, params, deliver)
+        return _answer(request).get("result")
 
     async def _fleet_freed(self, console: Console) -> bool:
         deadline = time.monotonic() + self.wait_s
@@ -138,11 +157,17 @@ class SharedFleet:
             await asyncio.sleep(ASK_EVERY_S * 2)
 
     async def _ask(
-        self, console: Console, action: Action, target: str, params: dict[str, Any]
+        self,
+        console: Console,
+        action: str,
+        target: str,
+        params: dict[str, Any],
+        deliver: Deliver | None = None,
     ) -> FleetRequest:
         store, who = console.store, console.identity
-        request_id = store.ask(action.id, target, params, who.actor, who.role)
+        request_id = store.ask(action, target, params, who.actor, who.role)
         deadline = time.monotonic() + self.wait_s
+        progress = _Followed(deliver)
         try:
             while True:
                 request = store.request(request_id)
@@ -150,28 +175,155 @@ class SharedFleet:
                     raise Failed(f"The request {request_id} is no longer in the store.")
                 if request.state in ANSWERED:
                     return request
+                if request.state in UNDER_WAY and progress.delivered(request):
+                    store.ask_cancel(request_id)  # the asker cancelled what it follows
                 if request.state == PENDING:
                     if not self.lock.held_by_another() and store.withdraw_request(request_id):
                         if await self.take_over(console):
-                            raise _TookOver
-                        request_id = store.ask(action.id, target, params, who.actor, who.role)
+                            raise TookTheFleet
+                        request_id = store.ask(action, target, params, who.actor, who.role)
                     elif time.monotonic() >= deadline and store.withdraw_request(request_id):
                         raise Failed(
                             f"{self.lock.holder()} holds the data center but did not take "
                             f"the change within {self.wait_s:g} s; nothing was changed."
                         )
-                elif request.state == TAKEN and not request.taker_alive():
-                    raise Failed(
-                        f"The process that took the change (pid {request.taker_pid}) stopped "
-                        "before it answered; `vdctui task list` and `vdctui audit list` say "
-                        "what was done."
-                    )
+                elif request.state in UNDER_WAY and not request.taker_alive():
+                    raise _taker_died(request)
                 await asyncio.sleep(ASK_EVERY_S)
         except asyncio.CancelledError:
-            # stopped waiting: a change nobody took yet is not made at all
+            # stopped waiting (Ctrl-C): a change nobody took yet is not made at all; one
+            # taken is cancelled if the holder has not carried it out yet, and said
+            withdrawn = False
             with contextlib.suppress(Exception):
-                store.withdraw_request(request_id)
-            raise
+                withdrawn = store.withdraw_request(request_id)
+            if withdrawn:
+                raise
+            raise await self._after_cancel(console, request_id) from None
+
+    async def _after_cancel(self, console: Console, request_id: int) -> Exception:
+        """What became of a taken request whose asker pressed Ctrl-C: one sentence."""
+        store = console.store
+        store.ask_cancel(request_id)
+        deadline = time.monotonic() + CANCEL_WAIT_S
+        request = store.request(request_id)
+        while request is not None and request.state in UNDER_WAY:
+            if time.monotonic() >= deadline or not request.taker_alive():
+                break
+            await asyncio.sleep(ASK_EVERY_S)
+            request = store.request(request_id)
+        holder = self.lock.holder()
+        if request is None:
+            return Failed(f"The request {request_id} is no longer in the store.")
+        what = _what(request)
+        if request.state == CANCELLED:
+            return Failed(f"Cancelled: {holder} had not carried out {what}; nothing was changed.")
+        if request.state == DONE:
+            return Failed(f"Too late to cancel: {holder} had already carried out {what}.")
+        if request.state in (REFUSED, FAILED):
+            return (Refused if request.state == REFUSED else Failed)(request.error)
+        if not request.taker_alive():
+            return _taker_died(request)
+        return Failed(
+            f"{holder} had begun {what} and goes on with it; `vdctui task list` and "
+            "`vdctui audit list` say how it ends."
+        )
+
+
+def _what(request: FleetRequest) -> str:
+    action = Action.named(request.action)
+    name = action.what if action else request.action.rpartition(".")[2].replace("_", " ")
+    return f"{name[:1].lower()}{name[1:]} ({request.target})"
+
+
+def _taker_died(request: FleetRequest) -> Failed:
+    return Failed(
+        f"The process that took the change (pid {request.taker_pid}) stopped before it "
+        "answered; `vdctui task list` and `vdctui audit list` say what was done."
+    )
+
+
+def _answer(request: FleetRequest) -> dict[str, Any]:
+    """An answered request's answer, or its refusal or failure raised."""
+    if request.state == REFUSED:
+        raise Refused(request.error)
+    if request.state in (FAILED, CANCELLED):
+        raise Failed(request.error)
+    return request.answer
+
+
+class _Followed:
+    """The progress a request under way reports, delivered to the asker's callbacks."""
+
+    def __init__(self, deliver: Deliver | None) -> None:
+        self.deliver = deliver
+        self.seen = 0  # the last report delivered
+        self.values: dict[str, Any] = {}  # the last value each callback got: cancelling
+        # one (an Evacuation's cancel()) cancels the request
+        self.cancel_asked = False
+
+    def delivered(self, request: FleetRequest) -> bool:
+        """Deliver what is new; whether the asker has just cancelled what it follows."""
+        reported = request.answer.get("progress")
+        if self.deliver is not None and isinstance(reported, list):
+            for number, parameter, value in reported:
+                if number > self.seen:
+                    self.seen = number
+                    self.values[parameter] = self.deliver(parameter, value)
+        cancelled = any(getattr(v, "cancelled", False) is True for v in self.values.values())
+        if self.cancel_asked or not cancelled:
+            return False
+        self.cancel_asked = True
+        return True
+
+
+class _Reports:
+    """An operation's progress as the holder writes it into its request row, at most
+    every REPORT_EVERY_S: the reports numbered, the last REPORTS_KEPT; a whole state (a
+    dataclass, like an Evacuation) replaces its callback's previous one not yet written,
+    a message (a step's line) is kept. A value with `cancel()` (an Evacuation) is what
+    cancelling the request stops."""
+
+    def __init__(self, console: Console, request_id: int) -> None:
+        self.store = console.store
+        self.request_id = request_id
+        self.reports: list[tuple[int, str, Any]] = []
+        self.cancel: Callable[[], None] | None = None
+        self._due: asyncio.TimerHandle | None = None
+        self._written = 0.0
+        self._number = 0
+        self._unwritten: dict[str, int] = {}  # callback -> index of its state not written
+
+    def __call__(self, parameter: str, value: Any) -> None:
+        from vdctui.ops.handover import encode
+
+        if callable(getattr(value, "cancel", None)):
+            self.cancel = value.cancel
+        self._number += 1
+        report = (self._number, parameter, encode(value))
+        index = self._unwritten.get(parameter)
+        if index is not None and is_dataclass(value):
+            self.reports[index] = report
+        else:
+            self.reports.append(report)
+            if is_dataclass(value):
+                self._unwritten[parameter] = len(self.reports) - 1
+        if self._due is None:
+            wait = max(0.0, self._written + REPORT_EVERY_S - time.monotonic())
+            self._due = asyncio.get_running_loop().call_later(wait, self.write)
+
+    def write(self) -> None:
+        self._due = None
+        self._written = time.monotonic()
+        self._unwritten.clear()
+        self.reports.sort()
+        del self.reports[:-REPORTS_KEPT]
+        with contextlib.suppress(Exception):  # a busy store: the next report writes it
+            self.store.report_progress(self.request_id, self.reports)
+
+    def close(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
 
 
 class RequestServer:
@@ -181,6 +333,7 @@ class RequestServer:
         self.console = console
         self._loop: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._reports: dict[int, _Reports] = {}  # the requests under way
 
     def start(self) -> None:
         if self.console.store.writable:
@@ -201,6 +354,7 @@ class RequestServer:
         while True:
             request = None
             with contextlib.suppress(Exception):  # a busy or failing store: look again
+                self._stop_cancelled()
                 if store.has_pending_requests():
                     request = store.take_request()
             if request is None or request.state != TAKEN:
@@ -210,10 +364,24 @@ class RequestServer:
             self._running.add(task)
             task.add_done_callback(self._running.discard)
 
+    def _stop_cancelled(self) -> None:
+        """Stop what the askers cancelled and can be stopped (an evacuation)."""
+        for request_id in self.console.store.cancelling(list(self._reports)):
+            reports = self._reports[request_id]
+            if reports.cancel is not None:
+                reports.cancel()
+                reports.cancel = None
+
     async def _carry_out(self, request: FleetRequest) -> None:
         store = self.console.store
+        now = store.request(request.id)
+        if now is not None and now.state == CANCELLING:  # Ctrl-C before it was begun
+            why = "Its asker cancelled it before it was carried out."
+            store.answer_request(request.id, CANCELLED, error=why)
+            return
+        reports = self._reports[request.id] = _Reports(self.console, request.id)
         try:
-            answer = await perform(self.console, request)
+            answer = await perform(self.console, request, reports)
         except Refused as exc:
             store.answer_request(request.id, REFUSED, error=str(exc))
         except Failed as exc:
@@ -223,3 +391,6 @@ class RequestServer:
             store.answer_request(request.id, FAILED, error=why)
         else:
             store.answer_request(request.id, DONE, answer=answer, task_id=answer.get("task"))
+        finally:
+            reports.close()
+            self._reports.pop(request.id, None)

@@ -90,8 +90,17 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
     assert changer.returncode == 1, changer.stderr
     assert "it carries out your changes" in changer.stderr
     assert "There is no VM named 'no-such-vm'." in changer.stderr
-    needs_fleet = subprocess.run(
+    handed = subprocess.run(
         [*base, "host", "maintenance", "rk1-h01", "--exit"],
+        capture_output=True,
+        text=True,
+        env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
+        timeout=300,
+    )  # host maintenance is handed over too: judged without waiting for the fleet
+    assert handed.returncode == 1 and "it carries out your changes" in handed.stderr
+    assert "Host rk1-h01 is not in maintenance." in handed.stderr, handed.stderr
+    needs_fleet = subprocess.run(
+        [*base, "emulate", "--for", "1m"],
         capture_output=True,
         text=True,
         env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},

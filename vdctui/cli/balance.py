@@ -40,7 +40,7 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     async def body(console: Console) -> Recommendation:
         return recommendations(console, threshold=threshold, goal=goal)
 
-    rec = cli.run(body)
+    rec = cli.run(body, shares=True)
     if cli.as_json and not do_apply:
         print_json([rec])
         return
@@ -77,7 +77,7 @@ def carry_out(cli: CliContext, rec: Recommendation) -> None:
     async def apply(console: Console) -> Applied:
         return await apply_moves(console, rec, step)
 
-    applied = cli.run(apply)
+    applied = cli.run(apply, shares=True)
     for line in applied.lines:
         if line not in said:  # carried out elsewhere (the fleet's holder) or not heard
             say(line)

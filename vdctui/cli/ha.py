@@ -93,7 +93,7 @@ def watch(
                 await asyncio.sleep(interval)
         return everything
 
-    outcomes = cli.run(body)
+    outcomes = cli.run(body, shares=True)
     if cli.as_json:
         print_json(outcomes)
     if outcomes and not any(o.target for o in outcomes):
@@ -116,7 +116,7 @@ def fence_host(cli: CliContext, host: str, yes: bool) -> None:
     async def body(console: Console) -> str:
         return await fence(console, host)
 
-    how = cli.run(body)
+    how = cli.run(body, shares=True)
     say(f"Host {host} is powered off (fenced): {how}.")
 
 
@@ -138,7 +138,7 @@ def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None
     async def body(console: Console) -> list[RestartOutcome]:
         return await restart_vms_of(console, host, confirmed=confirmed_down)
 
-    outcomes = cli.run(body)
+    outcomes = cli.run(body, shares=True)
     if cli.as_json:
         print_json(outcomes)
     else:

@@ -108,14 +108,14 @@ def maintenance(
         async def back(console: Console) -> None:
             await console.exit_maintenance(name)
 
-        cli.run(back)
+        cli.run(back, shares=True)
         say(f"Host {name} is back in service" + (": evacuation cancelled." if cancel else "."))
         return
 
     async def planned(console: Console) -> EvacuationPlan:
         return console.plan_maintenance(name, max_per_host=max_per_host, max_total=max_total)
 
-    plan = cli.run(planned)
+    plan = cli.run(planned, shares=True)
     if plan_only:
         print_json([plan]) if cli.as_json else print_plan(plan)
         return
@@ -150,7 +150,7 @@ def maintenance(
             if not cli.as_json:
                 progress_line(None)
 
-    evacuation = cli.run(carry_out)
+    evacuation = cli.run(carry_out, shares=True)
     say(f"Host {name} is in maintenance: {evacuation.outcome_text()}.")
 
 

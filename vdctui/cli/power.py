@@ -31,5 +31,5 @@ def power_host(cli: CliContext, what: str, host: str, force: bool, yes: bool) ->
     async def body(console: Console) -> None:
         await power(console, host, what, force=force)
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(DONE[kind].format(host=host))

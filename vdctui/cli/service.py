@@ -52,7 +52,7 @@ def create(
             console, name, vip=vip, port=port, method=method, check=check, rate=rate
         )
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(f"Service {name} created: {vip}:{port}, {method}, {check} check.")
 
 
@@ -73,7 +73,7 @@ def member_add(cli: CliContext, name: str, vm: str, port: int, weight: int) -> N
     async def body(console: Console) -> None:
         await add_member(console, name, vm, port, weight=weight)
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(f"{vm}:{port} joined {name} (weight {weight}).")
 
 
@@ -89,7 +89,7 @@ def member_remove(cli: CliContext, name: str, member_text: str, force: bool) -> 
     async def body(console: Console) -> None:
         await remove_member(console, name, vm, port, force=force)
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(f"{member_text} left {name}.")
 
 
@@ -99,7 +99,7 @@ def _set(cli: CliContext, name: str, member_text: str, state: str, force: bool) 
     async def body(console: Console) -> None:
         await set_member(console, name, vm, port, state=state, force=force)
 
-    cli.run(body)
+    cli.run(body, shares=True)
     say(f"{name}: {member_text} set to {state}.")
 
 

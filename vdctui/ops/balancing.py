@@ -13,6 +13,7 @@ from vdctui.model import HostState, TaskState, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.tasks import end_task, ending_on_error
 from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
@@ -93,6 +94,7 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
     return (await apply_moves(console, rec)).lines
 
 
+@fleet_operation(progress={"note": str})
 async def apply_moves(console: Console, rec: Recommendation, note: Note | None = None) -> Applied:
     """`apply`, through the door as one "balance.apply" change (role checked before the
     first step), with the count of steps that worked; under one "balance" task that ends

@@ -43,6 +43,7 @@ from vdctui.ops import (
 )
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.ops.identity import Identity
 from vdctui.ops.migration import TASK_STATE_OF, MigrationRun, ProgressListener, follow
 from vdctui.ops.reads import FleetReads
@@ -568,6 +569,9 @@ class Console(FleetReads):
             self.store, host, max_per_host=max_per_host, max_total=max_total
         )
 
+    @fleet_operation(
+        progress={"on_progress": maintenance.Evacuation, "started": maintenance.Evacuation}
+    )
     async def enter_maintenance(
         self,
         host: str,

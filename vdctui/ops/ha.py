@@ -20,6 +20,7 @@ from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.drain import back_after_restart
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
 from vdctui.ops.tasks import end_task, ending_on_error
@@ -159,6 +160,7 @@ def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
     return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0), v.name))
 
 
+@fleet_operation()
 async def restart_vms_of(
     console: Console, host: str, *, confirmed: bool = False
 ) -> list[RestartOutcome]:
@@ -257,6 +259,7 @@ async def _restart_one(
     return RestartOutcome(vm.name, placed)
 
 
+@fleet_operation()
 async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
     """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
     so it is known down; returns how it was confirmed. A fence tried but not confirmed is a

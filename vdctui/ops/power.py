@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vdctui.ops.actions import Action
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -44,6 +45,7 @@ def power_action(what: str, *, force: bool = False) -> tuple[Action, dict[str, A
     raise ValueError(f"power {what!r} is not one of {', '.join(POWER_CHOICES)}")
 
 
+@fleet_operation()
 async def power(console: Console, host: str, what: str, *, force: bool = False) -> None:
     """Power `host` on, off (graceful; `force`: cut at once) or cycle it."""
     action, params = power_action(what, force=force)

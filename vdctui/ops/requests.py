@@ -28,6 +28,7 @@ from vdctui.model import (
 from vdctui.ops import recovery
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import OPERATIONS, Report, carry_out
 from vdctui.ops.identity import Identity, lower
 from vdctui.ops.migration import MigrationRun, ProgressListener
 from vdctui.store.requests import FleetRequest
@@ -76,6 +77,15 @@ class FleetElsewhere(Protocol):
         on_progress: ProgressListener | None = None,
     ) -> T: ...
 
+    async def hand_over_operation(
+        self,
+        console: Console,
+        name: str,
+        target: str,
+        params: dict[str, Any],
+        deliver: Callable[[str, Any], Any],
+    ) -> Any: ...
+
 
 def as_asker(console: Console, request: FleetRequest) -> Console:
     """The holder's console acting for the asker: same store, fleet and runs; the asker's
@@ -86,11 +96,17 @@ def as_asker(console: Console, request: FleetRequest) -> Console:
     return acting
 
 
-async def perform(console: Console, request: FleetRequest) -> dict[str, Any]:
-    """Carry out `request` through the door as its asker; what the asker needs back."""
-    action = Action.named(request.action)
+async def perform(
+    console: Console, request: FleetRequest, report: Report | None = None
+) -> dict[str, Any]:
+    """Carry out `request` through the door as its asker; what the asker needs back.
+    A fleet operation (vdctui.ops.handover) reports its progress through `report`."""
     acting = as_asker(console, request)
     params, target = request.params, request.target
+    if request.action in OPERATIONS:
+        result = await carry_out(acting, request.action, params, report or _unheard)
+        return {"result": result}
+    action = Action.named(request.action)
     if action in LIFECYCLE:
         await getattr(acting, LIFECYCLE[action])(target)
         return {}
@@ -122,6 +138,10 @@ async def perform(console: Console, request: FleetRequest) -> dict[str, Any]:
         raise Refused(f"{request.action!r} is not an action this console knows; refused.")
     # not one of CARRIED: the door says so, audited
     return await acting.change(action, target, params, _nothing)
+
+
+def _unheard(_parameter: str, _value: Any) -> None:
+    return None
 
 
 async def _nothing() -> dict[str, Any]:

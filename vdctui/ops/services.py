@@ -24,6 +24,7 @@ from vdctui.model import (
 )
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -80,6 +81,7 @@ def _name(value: object, what: str) -> str:
         raise Refused(str(exc)) from None
 
 
+@fleet_operation()
 async def create_service(
     console: Console,
     name: str,
@@ -116,6 +118,7 @@ async def create_service(
     return await console.change(Action.SERVICE_CREATE, name, params, work)
 
 
+@fleet_operation()
 async def add_member(
     console: Console, service_name: str, vm: str, port: int, *, weight: int = 100
 ) -> Service:
@@ -166,6 +169,7 @@ async def check_not_last(
         )
 
 
+@fleet_operation()
 async def remove_member(
     console: Console, service_name: str, vm: str, port: int | None = None, *, force: bool = False
 ) -> Service:
@@ -183,6 +187,7 @@ async def remove_member(
     return await console.change(Action.SERVICE_MEMBER_REMOVE, service_name, params, work)
 
 
+@fleet_operation()
 async def set_member(
     console: Console,
     service_name: str,

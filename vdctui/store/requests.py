@@ -29,7 +29,11 @@ PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
     "failed",
     "withdrawn",
 )
-ANSWERED = frozenset({DONE, REFUSED, FAILED})
+# the asker asked a taken request to stop (Ctrl-C); the holder then cancels it if it has
+# not carried it out yet (cancelled), or stops it if it can (a running evacuation)
+CANCELLING, CANCELLED = "cancelling", "cancelled"
+UNDER_WAY = frozenset({TAKEN, CANCELLING})
+ANSWERED = frozenset({DONE, REFUSED, FAILED, CANCELLED})
 ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when a new one comes
 
 _SELECT = (
@@ -155,6 +159,34 @@ class RequestStore(StoreBase):
                 "ended = ? WHERE id = ?",
                 [state, to_json(answer or {}), error, task_id, time.time(), request_id],
             )
+
+    def report_progress(self, request_id: int, progress: list[Any]) -> None:
+        """What a request under way has reported so far (its answer until it ends)."""
+        with self._db.atomic():
+            self._db.execute(
+                "UPDATE fleet_requests SET answer = ? WHERE id = ? AND state IN (?, ?)",
+                [to_json({"progress": progress}), request_id, TAKEN, CANCELLING],
+            )
+
+    def ask_cancel(self, request_id: int) -> bool:
+        """Ask the holder to stop a request it took; whether it was still under way."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "UPDATE fleet_requests SET state = ? WHERE id = ? AND state = ?",
+                [CANCELLING, request_id, TAKEN],
+            )
+        return bool(cursor.rowcount)
+
+    def cancelling(self, request_ids: Sequence[int]) -> list[int]:
+        """Those of `request_ids` whose askers asked them to stop."""
+        if not request_ids:
+            return []
+        marks = ",".join("?" * len(request_ids))
+        rows = self._db.execute(
+            f"SELECT id FROM fleet_requests WHERE state = ? AND id IN ({marks})",
+            [CANCELLING, *request_ids],
+        )
+        return [int(r[0]) for r in rows]
 
     def withdraw_request(self, request_id: int) -> bool:
         """Withdraw a request nobody took yet; whether it was withdrawn (False: taken)."""

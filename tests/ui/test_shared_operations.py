@@ -1,0 +1,166 @@
+"""Changes made of several steps, handed to the process that holds the embedded fleet
+(issue 10): host maintenance (its evacuation's progress followed, Ctrl-C cancelling it
+where it runs), host power, HA fence and restart, balance --apply and a service's
+drain, each typed in another process; and Ctrl-C on a quick change the holder took.
+
+Real processes: a console (Pilot) holds the fleet; the commands run as `vdctui`
+processes on the same --db. Every wait is for a condition, never a time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import make_busy
+from tests.ui.conftest import SIZE, fleet_of
+from tests.ui.test_shared_fleet import ENOUGH, ROOT, connected, db, vdctui
+from vdctui.fleet_sharing import RequestServer
+from vdctui.ops.requests import perform
+from vdctui.store.requests import CANCELLING, DONE, TAKEN
+from vdctui.ui.launch import console_app
+
+__all__ = ["db"]  # the fixture
+
+
+async def started(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "vdctui",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+async def said(proc: asyncio.subprocess.Process, words: bytes) -> bytes:
+    """Read the process's stderr until it says `words`."""
+    assert proc.stderr is not None
+    heard = b""
+    while words not in heard:
+        line = await asyncio.wait_for(proc.stderr.readline(), ENOUGH)
+        assert line, heard
+        heard += line
+    return heard
+
+
+async def test_maintenance_power_ha_and_balance_are_handed_to_the_holder(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        assert not app.ops.follows_store  # this process holds the fleet
+        fleet = fleet_of(app)
+        host = next(h for h in sorted(fleet.hosts) if fleet.vms_on(h))
+        code, out, err = await vdctui(db, "host", "maintenance", host, "--yes")
+        assert code == 0, err
+        assert "carries out your changes" in err and "Traceback" not in err
+        assert f"Host {host} is in maintenance" in out
+        assert "moved" in err  # the evacuation's progress, followed here
+        assert not fleet.vms_on(host) and app.ops.store.in_maintenance(host)
+        code, out, err = await vdctui(db, "host", "maintenance", host, "--exit")
+        assert code == 0 and not app.ops.store.in_maintenance(host), err
+        victim = next(h for h in sorted(fleet.hosts) if fleet.vms_on(h) and h != host)
+        code, out, err = await vdctui(db, "ha", "fence", victim, "--yes")
+        assert code == 0, err
+        assert fleet.hosts[victim].state != "up"  # the holder's own fleet
+        code, out, err = await vdctui(db, "ha", "restart", victim, "--yes")
+        assert code == 0, err
+        assert "restarted on" in out
+        code, out, err = await vdctui(db, "host", "power", "on", victim, "--yes")
+        assert code == 0, err
+        code, out, err = await vdctui(db, "balance", "--apply", "--yes")
+        assert code == 0, err
+        audit = {(r.action, r.target, r.result) for r in app.ops.audit(limit=200)}
+        for action, target in (
+            ("host.maintenance.enter", host),
+            ("host.power-off", victim),
+            ("ha.restart-host", victim),
+            ("host.power-on", victim),
+        ):
+            assert (action, target, "ok") in audit, action
+
+
+async def test_ctrl_c_cancels_an_evacuation_where_it_runs(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        fleet = fleet_of(app)
+        host = next(h for h in sorted(fleet.hosts) if fleet.vms_on(h))
+        for vm in fleet.vms_on(host):
+            make_busy(fleet, vm.name)  # its migrations never converge: still running at Ctrl-C
+        proc = await started("--db", str(db), "host", "maintenance", host, "--yes")
+        await said(proc, b"Ctrl-C cancels")
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+        assert proc.returncode == 1, (out, err)
+        assert f"Host {host} did not enter maintenance" in err.decode()
+        assert "cancelled" in err.decode() and b"Traceback" not in err
+        assert not app.ops.store.in_maintenance(host)
+        assert fleet.vms_on(host)  # nothing left it
+        ends = [r for r in app.ops.audit(limit=50) if r.action == "host.maintenance.end"]
+        assert ends and ends[0].target == host and ends[0].result == "cancelled"
+
+
+async def wait_for_state(app_store, request_state: str) -> int:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + ENOUGH
+    while True:
+        row = app_store._db.execute(
+            "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id DESC LIMIT 1",
+            [request_state],
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        assert time.monotonic() < deadline, f"no request became {request_state}"
+        await asyncio.sleep(0.05)
+
+
+async def test_ctrl_c_on_a_quick_change_taken_but_not_carried_out_cancels_it(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        fleet = fleet_of(app)
+        server = app.ops.driver.server  # type: ignore[attr-defined]
+        await server.stop()  # this test takes the request itself, then lets it go on
+        vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
+        proc = await started("--db", str(db), "vm", "stop", vm, "--yes")
+        store = app.ops.store
+        await wait_for_state(store, "pending")
+        request = store.take_request()
+        assert request is not None and request.state == TAKEN
+        proc.send_signal(signal.SIGINT)
+        await wait_for_state(store, CANCELLING)
+        await RequestServer(app.ops)._carry_out(request)  # the holder comes to it now
+        out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+        assert proc.returncode == 1, (out, err)
+        assert "nothing was changed" in err.decode() and b"Traceback" not in err
+        assert fleet.vms[vm].state == "running"
+
+
+async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        fleet = fleet_of(app)
+        server = app.ops.driver.server  # type: ignore[attr-defined]
+        await server.stop()
+        vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
+        proc = await started("--db", str(db), "vm", "suspend", vm)
+        store = app.ops.store
+        await wait_for_state(store, "pending")
+        request = store.take_request()
+        assert request is not None
+        proc.send_signal(signal.SIGINT)
+        await wait_for_state(store, CANCELLING)
+        # the holder had begun it before the Ctrl-C reached it: it is carried out
+        answer = await perform(app.ops, request)
+        store.answer_request(request.id, DONE, answer=answer)
+        out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+        assert proc.returncode == 1, (out, err)
+        assert "Too late to cancel" in err.decode() and f"suspending a VM ({vm})" in err.decode()
+        assert b"Traceback" not in err
+        assert fleet.vms[vm].state == "paused"
