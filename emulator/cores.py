@@ -58,6 +58,14 @@ class CoreOps(FleetState):
             found = self.__dict__["_pins"] = {}
         return found  # type: ignore[no-any-return]
 
+    @property
+    def memory_nodes(self) -> dict[str, tuple[int, ...]]:
+        """vm -> the NUMA nodes its memory is bound to (`<numatune>` strict), when bound."""
+        found = self.__dict__.get("_memory_nodes")
+        if found is None:
+            found = self.__dict__["_memory_nodes"] = {}
+        return found  # type: ignore[no-any-return]
+
     def cpu_layout(self, host: str) -> dict[str, Any]:
         return cpu_layout(self.check_reachable(host))
 
@@ -103,3 +111,19 @@ class CoreOps(FleetState):
         per_vcpu, emulator = self.pins.get(name, ((), ()))
         listed = [list(per_vcpu[i]) if i < len(per_vcpu) else every for i in range(v.max_vcpus)]
         return listed, list(emulator) or every
+
+    def bind_memory(self, name: str, nodes: list[int]) -> None:
+        """Bind `name`'s memory to NUMA `nodes` of its host (`virsh numatune --mode strict`)."""
+        v = self.vm(name)
+        h = self.check_reachable(v.host)
+        count = numa_nodes(h)
+        if not nodes or any(not 0 <= n < count for n in nodes):
+            raise self.refuse(f"Host {h.name} has NUMA nodes 0-{count - 1}, not {nodes}.")
+        self.memory_nodes[name] = tuple(sorted(set(nodes)))
+        self.emit("vm.numatune", f"VM {name}: memory bound to nodes {nodes}.", h.name, name)
+
+    def memory_binding(self, name: str) -> list[int]:
+        """The nodes `name`'s memory is bound to (empty: not bound)."""
+        v = self.vm(name)
+        self.check_reachable(v.host)
+        return list(self.memory_nodes.get(name, ()))

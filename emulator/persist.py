@@ -122,6 +122,9 @@ class FleetFile:
             "energy_total": fleet.energy_j,
             "energy": {n: h.energy_at(fleet.now) for n, h in fleet.hosts.items()},
             "pins": {vm: list(p) for vm, p in fleet.pins.items() if vm in fleet.vms},
+            "memory_nodes": {
+                vm: list(n) for vm, n in fleet.memory_nodes.items() if vm in fleet.vms
+            },
             "flows": fleet.flow_state_to_save(),
         }
         c = self.conn
@@ -177,6 +180,8 @@ class FleetFile:
         fleet.restore_flow_state(meta.get("flows"))  # absent in files written before flows
         for vm, (vcpus, emulator) in dict(meta.get("pins", {})).items():  # absent before pins
             fleet.pins[vm] = (tuple(tuple(c) for c in vcpus), tuple(emulator))
+        for vm, nodes in dict(meta.get("memory_nodes", {})).items():
+            fleet.memory_nodes[vm] = tuple(nodes)
         fleet.unplugged = {h: set(nets) for h, nets in meta.get("unplugged", {}).items()}
         fleet.autostart = set(meta.get("autostart", []))
         energy: dict[str, float] = meta["energy"]

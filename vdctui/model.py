@@ -272,6 +272,7 @@ class Flavor:
     max_memory_mib: int
     cpu_policy: str = "shared"  # a CpuPolicy value
     cpu_threads: str = "prefer"  # a ThreadPolicy value (dedicated VMs only)
+    cpu_numa: str = "one"  # a NumaPolicy value: may a dedicated VM spread over nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,6 +534,13 @@ class ThreadPolicy(enum.StrEnum):
     ISOLATE = "isolate"  # one vCPU per physical core, its siblings left to no one
 
 
+class NumaPolicy(enum.StrEnum):
+    """Whether a dedicated VM may spread over NUMA nodes (OpenStack's `hw:numa_nodes`)."""
+
+    ONE = "one"  # its vCPUs and memory in one NUMA node, else refused
+    SPREAD = "spread"  # in one node when it fits, else over several (memory bound to them)
+
+
 @dataclass(frozen=True, slots=True)
 class NumaNode:
     """One NUMA node: its physical cores (each the logical CPUs of its threads)."""
@@ -560,6 +568,13 @@ class CpuTopology:
     def cpus(self) -> tuple[int, ...]:
         return tuple(cpu for node in self.nodes for cpu in node.cpus)
 
+    def node_of(self, cpu: int) -> int | None:
+        """The NUMA node (its index) holding logical CPU `cpu`; None if none does."""
+        for i, node in enumerate(self.nodes):
+            if any(cpu in core for core in node.cores):
+                return i
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class VmCpus:
@@ -574,6 +589,7 @@ class VmCpus:
     node: int | None = None  # the NUMA node holding its vCPUs and memory (None: spread)
     memory_mib: int = 0  # bound to `node` (numatune strict)
     taken: tuple[int, ...] = ()  # every logical CPU it holds (isolate: idle siblings too)
+    numa: NumaPolicy = NumaPolicy.ONE  # spread over NUMA nodes only when allowed
 
     @property
     def dedicated(self) -> bool:

@@ -1,11 +1,12 @@
 """Dedicated cores on real libvirt: a dedicated VM's pins, as plain `virsh vcpupin` shows
-them on its host, before and after a live migration (pins chosen on the target)."""
+them on its host, before and after a live migration (pins chosen on the target), and its
+memory bound to its NUMA node (`virsh numatune`; the lab's hosts have one node each)."""
 
 from __future__ import annotations
 
 from tests.lab.conftest import Guests
 from tests.lab.lab import Lab
-from vdctui.drivers.ssh.cpus import parse_emulatorpin, parse_vcpupin
+from vdctui.drivers.ssh.cpus import parse_emulatorpin, parse_numatune, parse_vcpupin
 from vdctui.model import CpuPolicy
 from vdctui.ops import Console
 from vdctui.ops.cores import set_policy
@@ -13,6 +14,17 @@ from vdctui.ops.cores import set_policy
 
 def pins_seen(lab: Lab, host: int, name: str) -> tuple[tuple[int, ...], ...]:
     return parse_vcpupin(lab.virsh(host, "vcpupin", name, "--live").stdout)
+
+
+def numatune_seen(lab: Lab, host: int, name: str, which: str = "--live") -> tuple[str, str]:
+    """(mode, nodeset) as plain `virsh numatune` prints them on the host."""
+    text = lab.virsh(host, "numatune", name, which).stdout
+    fields = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(":") for line in text.splitlines())
+    }
+    parse_numatune(text)  # the driver reads the same answer
+    return fields["numa_mode"], fields["numa_nodeset"]
 
 
 async def test_a_dedicated_vms_pins_before_and_after_a_migration(
@@ -31,6 +43,9 @@ async def test_a_dedicated_vms_pins_before_and_after_a_migration(
     assert config[0] == (pins.vcpu_pins[0],)  # in its definition too
     emulator = parse_emulatorpin(lab.virsh(1, "emulatorpin", mover, "--live").stdout)
     assert emulator == pins.emulator_pins
+    assert pins.node == 0  # the lab's hosts have one NUMA node: memory bound to it
+    assert numatune_seen(lab, 1, mover) == ("strict", "0")
+    assert numatune_seen(lab, 1, mover, "--config") == ("strict", "0")
 
     # on labh3 the CPU the mover has on labh1 is taken: the target needs pins of its own
     taken = await set_policy(lab_console, holder, CpuPolicy.DEDICATED)
@@ -46,4 +61,5 @@ async def test_a_dedicated_vms_pins_before_and_after_a_migration(
     assert moved is not None and moved.host == "labh3" and moved.dedicated
     assert moved.vcpu_pins != taken.vcpu_pins
     assert pins_seen(lab, 3, mover)[0] == (moved.vcpu_pins[0],)
+    assert numatune_seen(lab, 3, mover) == ("strict", "0")
     assert pins_seen(lab, 3, holder)[0] == taken.vcpu_pins  # the holder kept its CPU

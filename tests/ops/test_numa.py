@@ -53,7 +53,10 @@ def test_the_exclusion_names_the_largest_free_node() -> None:
     view = FleetView([host("h1", cpus=16)], cpus=ledger)
     answer = place(view, dedicated("big", 8))
     assert answer.best is None
-    assert answer.why_not("h1") == "needs 8 dedicated cores in one NUMA node; largest free: 6"
+    assert answer.why_not("h1") == (
+        "needs 8 dedicated cores in one NUMA node; largest free: 6 "
+        "(its flavor does not allow spreading over nodes)"
+    )
     assert answer.excluded[0].filter == "NUMATopologyFilter"
     # 6 fit in node 0
     assert place(view, dedicated("six", 6)).best == "h1"
@@ -62,7 +65,8 @@ def test_the_exclusion_names_the_largest_free_node() -> None:
 def test_fragmentation_16_free_cpus_split_8_and_8_cannot_take_10() -> None:
     view = FleetView([host("h1", cpus=16)], cpus=CpuLedger({"h1": two_nodes("h1")}))
     assert place(view, dedicated("ten", 10)).why_not("h1") == (
-        "needs 10 dedicated cores in one NUMA node; largest free: 8"
+        "needs 10 dedicated cores in one NUMA node; largest free: 8 "
+        "(its flavor does not allow spreading over nodes)"
     )
 
 

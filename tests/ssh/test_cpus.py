@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from vdctui.drivers.ssh.cpus import (
     cpu_list,
+    numatune,
     parse_capabilities,
     parse_cpu_list,
     parse_emulatorpin,
+    parse_numatune,
     parse_vcpupin,
     vcpupin,
 )
@@ -73,3 +75,17 @@ def test_a_pin_command_quotes_the_name() -> None:
 @given(st.lists(st.integers(0, 4096), min_size=1, max_size=50))
 def test_cpu_lists_read_back(cpus: list[int]) -> None:
     assert parse_cpu_list(cpu_list(cpus)) == tuple(sorted(set(cpus)))
+
+
+def test_numatune_binds_memory_strictly_and_reads_back_as_the_lab_prints_it() -> None:
+    line = numatune("qemu:///system", "x; reboot", (1, 0), live=True)
+    assert "'x; reboot'" in line
+    assert "numatune --domain" in line and line.endswith("--nodeset 0,1 --live")
+    assert "--mode" not in line  # libvirt 9 refuses a mode for a running domain that had none
+    config = numatune("qemu:///system", "db", (1,), live=False)
+    assert config.endswith("--mode strict --nodeset 1 --config")
+    assert parse_numatune("numa_mode      : strict\nnuma_nodeset   : 0\n\n") == (0,)
+    assert parse_numatune("numa_mode      : strict\nnuma_nodeset   : \n") == ()
+    assert parse_numatune("numa_mode      : strict\nnuma_nodeset   : 0-1\n") == (0, 1)
+    with pytest.raises(VirshOutputError):
+        parse_numatune("error: no domain\n")

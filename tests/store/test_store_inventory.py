@@ -191,7 +191,8 @@ def test_flavors_are_seeded_and_editable(store: Store) -> None:
     shared = [f.name for f in flavors if f.cpu_policy == "shared"]
     assert shared == ["tiny", "small", "medium", "large", "xlarge"]
     dedicated = [f.name for f in flavors if f.cpu_policy == "dedicated"]
-    assert dedicated == ["dedicated-small", "dedicated-medium", "dedicated-large"]
+    assert dedicated == ["dedicated-small", "dedicated-medium", "dedicated-large", "dedicated-wide"]
+    assert [f.cpu_numa for f in flavors if f.cpu_policy == "dedicated"][-1] == "spread"
     assert store.flavor("tiny") == Flavor("tiny", 1, 512, 10.0, 2, 2048)
     for f in flavors:
         assert 2 * f.vcpus <= f.max_vcpus <= 4 * f.vcpus

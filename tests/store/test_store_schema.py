@@ -52,7 +52,7 @@ def test_reopening_an_up_to_date_file_changes_nothing(db_path: Path) -> None:
         count = store._db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0]
         assert count == len(MIGRATIONS)
         assert store.flavor("huge") == Flavor("huge", 16, 65536, 320.0, 32, 131072)
-        assert len(store.flavors()) == 9  # seeds (5 shared, 3 dedicated) are not inserted twice
+        assert len(store.flavors()) == 10  # seeds huge + 9 seeds, none inserted twice
     assert _schema(db_path) == before
 
 

@@ -6,7 +6,7 @@ import click
 
 from vdctui.cli.context import CliContext, fail, pass_cli
 from vdctui.cli.output import print_json, say
-from vdctui.model import CpuPolicy, ThreadPolicy, VmCpus
+from vdctui.model import CpuPolicy, NumaPolicy, ThreadPolicy, VmCpus
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.core_map import HostCores, cpu_list, grid_lines, of_store
@@ -48,25 +48,34 @@ def host_cores(cli: CliContext, name: str) -> None:
     show_default=True,
     help="dedicated: isolate gives each vCPU a whole core (its sibling idle).",
 )
+@click.option(
+    "--numa",
+    type=click.Choice([n.value for n in NumaPolicy]),
+    default=NumaPolicy.ONE.value,
+    show_default=True,
+    help="dedicated: spread lets it span NUMA nodes when no one node holds it.",
+)
 @pass_cli
-def vm_cpu_policy(cli: CliContext, name: str, policy: str, threads: str) -> None:
+def vm_cpu_policy(cli: CliContext, name: str, policy: str, threads: str, numa: str) -> None:
     """Make a VM dedicated (each vCPU pinned to a CPU of its own on its host, in one NUMA
-    node) or shared again (floating over the host's shared CPUs)."""
+    node, its memory bound there) or shared again (floating over the host's shared CPUs)."""
     from vdctui.ops.cores import set_policy
 
-    params = {"policy": policy, "threads": threads}
+    params = {"policy": policy, "threads": threads, "numa": numa}
     cli.require(Action.VM_CPU_POLICY, name, params)
 
     async def body(console: Console) -> VmCpus:
-        return await set_policy(console, name, CpuPolicy(policy), ThreadPolicy(threads))
+        chosen = ThreadPolicy(threads), NumaPolicy(numa)
+        return await set_policy(console, name, CpuPolicy(policy), *chosen)
 
     done = cli.run(body)
     if cli.as_json:
         print_json([done])
     elif done.dedicated:
+        where = "spread over NUMA nodes" if done.node is None else f"NUMA node {done.node}"
         say(
             f"{name} is dedicated on {done.host}: vCPUs on CPUs {cpu_list(done.vcpu_pins)} "
-            f"(NUMA node {done.node}), emulator on {cpu_list(done.emulator_pins) or '—'}."
+            f"({where}), emulator on {cpu_list(done.emulator_pins) or '—'}."
         )
     else:
         say(f"{name} is shared: it floats over the shared CPUs of {done.host}.")

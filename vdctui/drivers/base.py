@@ -207,6 +207,15 @@ class HostDriver(abc.ABC):
         """Each vCPU's allowed CPUs and the emulator's, as the hypervisor says now."""
         raise InvalidOperation(f"This {self.backend} driver cannot read VM {name}'s pins.")
 
+    async def bind_memory(self, name: str, nodes: tuple[int, ...]) -> None:
+        """Bind the VM's memory to these NUMA nodes (`<numatune>`, mode strict), live (when
+        it runs) and in its definition."""
+        raise InvalidOperation(f"This {self.backend} driver cannot bind VM {name}'s memory.")
+
+    async def memory_binding(self, name: str) -> tuple[int, ...]:
+        """The NUMA nodes the VM's memory is bound to now (empty: not bound)."""
+        raise InvalidOperation(f"This {self.backend} driver cannot read VM {name}'s numatune.")
+
     # --- configuration (vdctui.ops.preflight, vdctui.ops.config) ---
     async def domain_xml(self, vm: str) -> str:
         """The VM's libvirt domain XML, as `virsh dumpxml` prints it."""

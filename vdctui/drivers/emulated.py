@@ -377,6 +377,12 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
         per_vcpu, emulator = translated(self.fleet.vcpu_affinity)(name)
         return tuple(tuple(c) for c in per_vcpu), tuple(emulator)
 
+    async def bind_memory(self, name: str, nodes: tuple[int, ...]) -> None:
+        self._change(self.fleet.bind_memory, name, list(nodes))
+
+    async def memory_binding(self, name: str) -> tuple[int, ...]:
+        return tuple(translated(self.fleet.memory_binding)(name))
+
     async def set_firewall(self, firewall: VmFirewall) -> None:
         rules = [dataclasses.asdict(rule) for rule in firewall.rules]
         self._change(self.fleet.set_firewall, firewall.vm, list(firewall.groups), rules)

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError, HostDriver
-from vdctui.model import CpuPolicy, CpuTopology, Host, HostState, ThreadPolicy, Vm, VmCpus
+from vdctui.model import (
+    CpuPolicy,
+    CpuTopology,
+    Host,
+    HostState,
+    NumaPolicy,
+    ThreadPolicy,
+    Vm,
+    VmCpus,
+)
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.placement import holds_resources
@@ -69,19 +78,27 @@ def core_map(store: Store, host: str, *, leaving: str = "") -> CoreMap:
 
 
 def plan_pins(
-    store: Store, vm: str, host: str, vcpus: int, memory_mib: int, threads: ThreadPolicy
+    store: Store,
+    vm: str,
+    host: str,
+    vcpus: int,
+    memory_mib: int,
+    threads: ThreadPolicy,
+    numa: NumaPolicy = NumaPolicy.ONE,
 ) -> VmCpus:
     """Where a dedicated VM's vCPUs go on `host`, or Refused with why not. Changes nothing."""
     from vdctui.ops.scheduler.numa import choose_pins
 
-    chosen = choose_pins(core_map(store, host, leaving=vm), vm, vcpus, memory_mib, threads)
+    cmap = core_map(store, host, leaving=vm)
+    chosen = choose_pins(cmap, vm, vcpus, memory_mib, threads, numa)
     if isinstance(chosen, str):
         raise Refused(f"{vm} cannot have dedicated cores on {host}: {chosen}.")
     return chosen
 
 
 async def apply(driver: HostDriver, store: Store, pins: VmCpus) -> None:
-    """Pin a dedicated VM (live and in its definition), read the pins back, remember them."""
+    """Pin a dedicated VM (live and in its definition) and bind its memory to its NUMA
+    node(s), read both back, remember them."""
     await driver.pin_vcpus(pins.vm, tuple((cpu,) for cpu in pins.vcpu_pins), pins.emulator_pins)
     per_vcpu, _ = await driver.vcpu_affinity(pins.vm)
     wrong = [
@@ -92,6 +109,17 @@ async def apply(driver: HostDriver, store: Store, pins: VmCpus) -> None:
             f"The pins of {pins.vm} did not hold on {pins.host}: vCPU {wrong[0]} may run on "
             f"CPUs {list(per_vcpu[wrong[0]]) if wrong[0] < len(per_vcpu) else '—'}."
         )
+    from vdctui.ops.scheduler.numa_spread import memory_nodes
+
+    nodes = memory_nodes(store.cpu_topology(pins.host or ""), pins)
+    if nodes:
+        await driver.bind_memory(pins.vm, nodes)
+        bound = await driver.memory_binding(pins.vm)
+        if bound != nodes:
+            raise Failed(
+                f"The memory of {pins.vm} is not bound to NUMA nodes {list(nodes)} on "
+                f"{pins.host}: it is bound to {list(bound) or 'none'}."
+            )
     store.set_vm_cpus(pins)
 
 
@@ -131,10 +159,15 @@ async def float_shared(driver: HostDriver, store: Store, host: str) -> None:
 
 
 async def set_policy(
-    console: Console, name: str, policy: CpuPolicy, threads: ThreadPolicy = ThreadPolicy.PREFER
+    console: Console,
+    name: str,
+    policy: CpuPolicy,
+    threads: ThreadPolicy = ThreadPolicy.PREFER,
+    numa: NumaPolicy = NumaPolicy.ONE,
 ) -> VmCpus:
-    """Make a VM dedicated (pinned on its host, refused when its host has no room) or
-    shared again (floating over the host's shared CPUs)."""
+    """Make a VM dedicated (pinned on its host, in one NUMA node or, when `numa` allows,
+    over several; refused when its host has no room) or shared again (floating over the
+    host's shared CPUs, its memory on every node)."""
     store = console.store
 
     async def work() -> VmCpus:
@@ -142,16 +175,19 @@ async def set_policy(
         if vm.host is None:
             raise Refused(f"{name} is on no host the console knows.")
         if policy is CpuPolicy.DEDICATED:
-            pins = plan_pins(store, name, vm.host, vm.vcpus, vm.memory_mib, threads)
+            pins = plan_pins(store, name, vm.host, vm.vcpus, vm.memory_mib, threads, numa)
             await hold(console.driver, store, pins, store.vm_cpus(name))
             return pins
         store.forget_vm_cpus(name)
         shared = VmCpus(name, CpuPolicy.SHARED, threads, vm.host)
-        cpus = tuple(core_map(store, vm.host).shared_cpus)
+        cmap = core_map(store, vm.host)
+        cpus = tuple(cmap.shared_cpus)
         await console.driver.pin_vcpus(name, tuple(cpus for _ in range(vm.vcpus)), cpus)
+        if len(cmap.topology.nodes) > 1:  # no longer bound to the node it had
+            await console.driver.bind_memory(name, tuple(range(len(cmap.topology.nodes))))
         return shared
 
-    params = {"policy": policy.value, "threads": threads.value}
+    params = {"policy": policy.value, "threads": threads.value, "numa": numa.value}
     return await console.change(Action.VM_CPU_POLICY, name, params, work)
 
 
@@ -164,7 +200,7 @@ def reserve_on_target(store: Store, vm: Vm, target: str) -> None:
     held = store.vm_cpus(vm.name)
     if held is None or not held.dedicated:
         return
-    pins = plan_pins(store, vm.name, target, vm.vcpus, vm.memory_mib, held.threads)
+    pins = plan_pins(store, vm.name, target, vm.vcpus, vm.memory_mib, held.threads, held.numa)
     _moving[vm.name] = held
     store.set_vm_cpus(pins)
 
@@ -201,13 +237,22 @@ def check_grow(store: Store, vm: Vm, vcpus: int | None) -> None:
     if vm.host is None:
         return
     cmap = core_map(store, vm.host, leaving=vm.name)
-    node = held.node if held.node is not None else 0
-    room = cmap.capacity(node, held.threads)
+    nodes = _nodes_of(cmap, held)
+    room = sum(cmap.capacity(node, held.threads) for node in nodes)
     if room < vcpus:
+        where = f"NUMA node {nodes[0]}" if len(nodes) == 1 else "its NUMA nodes"
         raise Refused(
-            f"{vm.name} cannot grow to {vcpus} dedicated vCPUs on {vm.host}: NUMA node {node} "
-            f"has {room} free CPUs for it (it holds {len(held.vcpu_pins)})."
+            f"{vm.name} cannot grow to {vcpus} dedicated vCPUs on {vm.host}: {where} "
+            f"{'has' if len(nodes) == 1 else 'have'} {room} free CPUs for it "
+            f"(it holds {len(held.vcpu_pins)})."
         )
+
+
+def _nodes_of(cmap: CoreMap, held: VmCpus) -> list[int]:
+    """The nodes a dedicated VM may grow in: its node, or every node when it spreads."""
+    if held.node is not None:
+        return [held.node]
+    return list(range(len(cmap.topology.nodes)))
 
 
 async def after_resize(console: Console, vm: Vm, vcpus: int) -> None:
@@ -217,16 +262,23 @@ async def after_resize(console: Console, vm: Vm, vcpus: int) -> None:
     if held is None or not held.dedicated or vm.host is None or vcpus == len(held.vcpu_pins):
         return
     cmap = core_map(console.store, vm.host, leaving=vm.name)
-    node = held.node if held.node is not None else 0
+    nodes = _nodes_of(cmap, held)
     keep = held.vcpu_pins[:vcpus]
     wanted = max(vcpus - len(keep), 0)
     if held.threads is ThreadPolicy.ISOLATE:  # whole cores: the siblings idle with them
-        cores = cmap.free_cores(node)[:wanted]
+        cores = [core for node in nodes for core in cmap.free_cores(node)][:wanted]
         extra = [core[0] for core in cores]
-        kept = {cpu for core in cmap.topology.nodes[node].cores if core[0] in keep for cpu in core}
+        kept = {
+            cpu
+            for node in nodes
+            for core in cmap.topology.nodes[node].cores
+            if core[0] in keep
+            for cpu in core
+        }
         taken = tuple(sorted(kept | {cpu for core in cores for cpu in core}))
     else:
-        extra = [c for c in cmap.free_cpus(node) if c not in keep][:wanted]
+        free = [c for node in nodes for c in cmap.free_cpus(node)]
+        extra = [c for c in free if c not in keep][:wanted]
         taken = tuple(sorted(keep + tuple(extra)))
     pins = VmCpus(
         vm.name,
@@ -238,5 +290,6 @@ async def after_resize(console: Console, vm: Vm, vcpus: int) -> None:
         held.node,
         held.memory_mib,
         taken,
+        held.numa,
     )
     await hold(console.driver, console.store, pins, held)

@@ -16,6 +16,7 @@ from vdctui.model import (
     DatastoreKind,
     Flavor,
     Host,
+    NumaPolicy,
     Pool,
     TaskState,
     ThreadPolicy,
@@ -164,6 +165,7 @@ async def _make(
             memory_overcommit=order.pool.memory_overcommit,
             cpu_policy=CpuPolicy(flavor.cpu_policy),
             threads=ThreadPolicy(flavor.cpu_threads),
+            numa=NumaPolicy(flavor.cpu_numa),
         )
         chosen = pick(view, request, weights or Weights())
         if chosen is None:

@@ -86,6 +86,7 @@ def request_for(
         expected_util=vm.cpu_util if vm.cpu_util else 0.5,
         cpu_policy=cpus.policy,
         threads=cpus.threads,
+        numa=cpus.numa,
     )
 
 

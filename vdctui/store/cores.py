@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from vdctui.model import CpuPolicy, CpuTopology, NumaNode, ThreadPolicy, VmCpus
+from vdctui.model import CpuPolicy, CpuTopology, NumaNode, NumaPolicy, ThreadPolicy, VmCpus
 from vdctui.store.base import StoreBase, to_json
 
 if TYPE_CHECKING:  # sqlite-utils loads only when a migration runs
@@ -44,6 +44,21 @@ def migration_cores(db: Database) -> None:
         )
 
 
+# a dedicated flavor allowed to spread over NUMA nodes when one node cannot hold it
+SPREAD_FLAVOR = ("dedicated-wide", 16, 32768, 160.0, 32, 65536)
+
+
+def migration_numa(db: Database) -> None:
+    """Dedicated VMs that may spread over NUMA nodes (flavors' and VMs' `numa`)."""
+    db.execute("ALTER TABLE flavors ADD COLUMN cpu_numa TEXT NOT NULL DEFAULT 'one'")
+    db.execute("ALTER TABLE vm_cpus ADD COLUMN numa TEXT NOT NULL DEFAULT 'one'")
+    db.execute(
+        "INSERT OR IGNORE INTO flavors (name, vcpus, memory_mib, disk_gib, max_vcpus, "
+        "max_memory_mib, cpu_policy, cpu_numa) VALUES (?, ?, ?, ?, ?, ?, 'dedicated', 'spread')",
+        list(SPREAD_FLAVOR),
+    )
+
+
 def _topology(row: tuple[Any, ...]) -> CpuTopology:
     host, nodes, reserved, source = row
     return CpuTopology(
@@ -58,7 +73,7 @@ def _topology(row: tuple[Any, ...]) -> CpuTopology:
 
 
 def _vm_cpus(row: tuple[Any, ...]) -> VmCpus:
-    vm, policy, threads, host, pins, emulator, node, memory, taken = row
+    vm, policy, threads, host, pins, emulator, node, memory, taken, numa = row
     return VmCpus(
         vm,
         CpuPolicy(policy),
@@ -69,10 +84,11 @@ def _vm_cpus(row: tuple[Any, ...]) -> VmCpus:
         node,
         memory,
         tuple(json.loads(taken)),
+        NumaPolicy(numa),
     )
 
 
-_VM_COLUMNS = "vm, policy, threads, host, vcpu_pins, emulator_pins, node, memory_mib, taken"
+_VM_COLUMNS = "vm, policy, threads, host, vcpu_pins, emulator_pins, node, memory_mib, taken, numa"
 
 
 class CoreStore(StoreBase):
@@ -120,10 +136,11 @@ class CoreStore(StoreBase):
             cpus.node,
             cpus.memory_mib,
             to_json(list(cpus.taken)),
+            cpus.numa.value,
         ]
         with self._db.atomic():
             self._db.execute(
-                f"INSERT OR REPLACE INTO vm_cpus ({_VM_COLUMNS}) VALUES ({', '.join('?' * 9)})",
+                f"INSERT OR REPLACE INTO vm_cpus ({_VM_COLUMNS}) VALUES ({', '.join('?' * 10)})",
                 values,
             )
 

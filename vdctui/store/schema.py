@@ -402,6 +402,13 @@ def migration_14(db: Database) -> None:
     migration_power_offs(db)
 
 
+def migration_15(db: Database) -> None:
+    """Dedicated VMs that may spread over NUMA nodes."""
+    from vdctui.store.cores import migration_numa
+
+    migration_numa(db)
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -417,6 +424,7 @@ MIGRATIONS: list[Migration] = [
     migration_12,
     migration_13,
     migration_14,
+    migration_15,
 ]
 
 # The tables a file at the current version holds, checked when a store opens (a table

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vdctui.model import CpuPolicy, CpuTopology, NumaNode, ThreadPolicy, VmCpus
+from vdctui.model import CpuPolicy, CpuTopology, NumaNode, NumaPolicy, ThreadPolicy, VmCpus
+from vdctui.ops.scheduler.numa_spread import memory_by_node, spread_pins, why_not_spread
 from vdctui.ops.scheduler.request import PlacementRequest
 
 FILTER_NAME = "NUMATopologyFilter"
@@ -58,13 +59,16 @@ class CoreMap:
         self._capacity.clear()
         for cpu in vm.taken or vm.vcpu_pins:
             self.owner[cpu] = vm.vm
-        if vm.node is not None:
-            self.node_memory_held[vm.node] = self.node_memory_held.get(vm.node, 0) + vm.memory_mib
+        for node, mib in memory_by_node(self.topology, vm).items():
+            self.node_memory_held[node] = self.node_memory_held.get(node, 0) + mib
 
-    def release(self, vm: str) -> None:
+    def release(self, vm: VmCpus) -> None:
+        """Free what `vm` held: its CPUs and the memory bound beside them."""
         self._capacity.clear()
-        for cpu in [c for c, who in self.owner.items() if who == vm]:
+        for cpu in [c for c, who in self.owner.items() if who == vm.vm]:
             del self.owner[cpu]
+        for node, mib in memory_by_node(self.topology, vm).items():
+            self.node_memory_held[node] = self.node_memory_held.get(node, 0) - mib
 
     def is_free(self, cpu: int) -> bool:
         return cpu not in self.owner and cpu not in self.topology.reserved
@@ -110,8 +114,17 @@ def _empty_capacity(node: NumaNode, reserved: tuple[int, ...]) -> tuple[int, int
     return cpus, cores
 
 
-def not_fitting(cmap: CoreMap, vcpus: int, memory_mib: int, threads: ThreadPolicy) -> str:
-    """Why no NUMA node of the host takes the VM, in one clause."""
+def not_fitting(
+    cmap: CoreMap,
+    vcpus: int,
+    memory_mib: int,
+    threads: ThreadPolicy,
+    numa: NumaPolicy = NumaPolicy.ONE,
+) -> str:
+    """Why no NUMA node of the host takes the VM (nor, when it may spread, all of them
+    together), in one clause."""
+    if numa is NumaPolicy.SPREAD:
+        return why_not_spread(cmap, vcpus, memory_mib, threads) or "it does not fit"
     whole = " whole" if threads is ThreadPolicy.ISOLATE else ""
     nodes = range(len(cmap.topology.nodes))
     largest = max((cmap.capacity(n, threads) for n in nodes), default=0)
@@ -122,36 +135,62 @@ def not_fitting(cmap: CoreMap, vcpus: int, memory_mib: int, threads: ThreadPolic
             f"needs {memory_mib} MiB beside its cores in one NUMA node; node {best} of host "
             f"{cmap.topology.host} has {cmap.memory_free(best):.0f} MiB free"
         )
-    return f"needs {vcpus} dedicated{whole} cores in one NUMA node; largest free: {largest}"
+    said = f"needs {vcpus} dedicated{whole} cores in one NUMA node; largest free: {largest}"
+    if len(nodes) > 1 and not why_not_spread(cmap, vcpus, memory_mib, threads):
+        said += " (its flavor does not allow spreading over nodes)"
+    return said
+
+
+def pins_in_node(
+    cmap: CoreMap, node: int, count: int, threads: ThreadPolicy
+) -> tuple[list[int], list[int]]:
+    """`count` free CPUs of `node` for vCPUs, and every CPU they take (isolate: whole
+    cores; prefer: cores whose siblings are held filled first, so whole cores stay free)."""
+    pins: list[int] = []
+    taken: list[int] = []
+    if threads is ThreadPolicy.ISOLATE:
+        for core in cmap.free_cores(node)[:count]:
+            pins.append(core[0])
+            taken.extend(core)
+        return pins, taken
+    cores = cmap.topology.nodes[node].cores
+    ordered = sorted(cores, key=lambda core: sum(map(cmap.is_free, core)))
+    for core in ordered:
+        for cpu in core:
+            if cmap.is_free(cpu) and len(pins) < count:
+                pins.append(cpu)
+    return pins, list(pins)
 
 
 def choose_pins(
-    cmap: CoreMap, vm: str, vcpus: int, memory_mib: int, threads: ThreadPolicy
+    cmap: CoreMap,
+    vm: str,
+    vcpus: int,
+    memory_mib: int,
+    threads: ThreadPolicy,
+    numa: NumaPolicy = NumaPolicy.ONE,
 ) -> VmCpus | str:
     """The pins of a dedicated VM on this host (best-fitting node: the one left with the
-    fewest free CPUs), or why it does not fit. Changes nothing."""
+    fewest free CPUs; spread over nodes only when no node holds it and `numa` allows it),
+    or why it does not fit. Changes nothing."""
     fitting = [
         n
         for n in range(len(cmap.topology.nodes))
         if cmap.capacity(n, threads) >= vcpus and cmap.memory_free(n) >= memory_mib
     ]
-    if vcpus < 1 or not fitting:
+    node: int | None = None
+    if vcpus < 1:
         return not_fitting(cmap, vcpus, memory_mib, threads)
-    node = min(fitting, key=lambda n: (cmap.capacity(n, threads), n))
-    pins: list[int] = []
-    taken: list[int] = []
-    if threads is ThreadPolicy.ISOLATE:
-        for core in cmap.free_cores(node)[:vcpus]:
-            pins.append(core[0])
-            taken.extend(core)
-    else:  # fill cores whose siblings are already held first: whole cores stay free
-        cores = cmap.topology.nodes[node].cores
-        ordered = sorted(cores, key=lambda core: sum(map(cmap.is_free, core)))
-        for core in ordered:
-            for cpu in core:
-                if cmap.is_free(cpu) and len(pins) < vcpus:
-                    pins.append(cpu)
-        taken = list(pins)
+    if fitting:
+        node = min(fitting, key=lambda n: (cmap.capacity(n, threads), n))
+        pins, taken = pins_in_node(cmap, node, vcpus, threads)
+    elif numa is NumaPolicy.SPREAD:
+        spread = spread_pins(cmap, vcpus, memory_mib, threads)
+        if isinstance(spread, str):
+            return spread
+        pins, taken = spread
+    else:
+        return not_fitting(cmap, vcpus, memory_mib, threads)
     reserved = cmap.topology.reserved
     return VmCpus(
         vm,
@@ -163,6 +202,7 @@ def choose_pins(
         node,
         memory_mib,
         tuple(sorted(taken)),
+        numa,
     )
 
 
@@ -223,6 +263,8 @@ class NumaView:
         room = np.zeros(len(self.known), dtype=bool)
         for cpus, memory in zip(free, self.free_memory, strict=True):
             room |= (cpus >= req.vcpus) & (memory >= req.memory_mib)
+        if req.numa is NumaPolicy.SPREAD and len(free) > 1:  # all nodes together
+            room |= (sum(free) >= req.vcpus) & (sum(self.free_memory) >= req.memory_mib)
         result: np.ndarray = self.known & room
         return result
 
@@ -233,6 +275,9 @@ class NumaView:
         for cpus in free:
             column = cpus[idx] - req.vcpus
             np.minimum(left, np.where(column >= 0, column, np.inf), out=left)
+        if req.numa is NumaPolicy.SPREAD and len(free) > 1:  # spread: what all nodes keep
+            spread = sum(cpus[idx] for cpus in free) - req.vcpus
+            left = np.where(np.isfinite(left), left, spread)
         result: np.ndarray = np.where(np.isfinite(left), left, 0.0)
         return result
 
@@ -240,7 +285,7 @@ class NumaView:
         cmap = self.maps.get(host)
         if cmap is None:
             return f"the CPU topology of host {host} is not known yet"
-        return not_fitting(cmap, req.vcpus, req.memory_mib, req.threads)
+        return not_fitting(cmap, req.vcpus, req.memory_mib, req.threads, req.numa)
 
     def claim(self, host: str, req: PlacementRequest) -> VmCpus | str:
         """Choose the pins of a dedicated request on `host` and count them; a reason when
@@ -248,7 +293,7 @@ class NumaView:
         cmap = self.maps.get(host)
         if cmap is None:
             return self.reason(host, req)
-        chosen = choose_pins(cmap, req.vm, req.vcpus, req.memory_mib, req.threads)
+        chosen = choose_pins(cmap, req.vm, req.vcpus, req.memory_mib, req.threads, req.numa)
         if isinstance(chosen, VmCpus):
             cmap.hold(chosen)
             self.vms[req.vm] = chosen
@@ -260,10 +305,7 @@ class NumaView:
         gone = self.vms.pop(vm, None)
         if gone is None or not gone.dedicated or gone.host not in self.maps:
             return
-        cmap = self.maps[gone.host]
-        cmap.release(vm)
-        if gone.node is not None:
-            cmap.node_memory_held[gone.node] -= gone.memory_mib
+        self.maps[gone.host].release(gone)
         self._fill(gone.host)
 
 

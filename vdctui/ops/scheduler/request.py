@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vdctui.model import CpuPolicy, ThreadPolicy
+from vdctui.model import CpuPolicy, NumaPolicy, ThreadPolicy
 from vdctui.ops.placement import DEFAULT_CPU_OVERCOMMIT, DEFAULT_MEMORY_OVERCOMMIT
 
 
@@ -16,7 +16,8 @@ class PlacementRequest:
         of the group's other VMs); `same_host` from an affinity group (the host its
         other VMs run on). `current_host` is excluded (the VM is there already).
         `expected_util` is the CPU load (0..1 of its vCPUs) used to estimate watts.
-    A dedicated VM (`cpu_policy`) needs a logical CPU per vCPU in one NUMA node.
+    A dedicated VM (`cpu_policy`) needs a logical CPU per vCPU in one NUMA node (over
+    several only when `numa` is spread and no node holds it).
     """
 
     vm: str
@@ -33,6 +34,7 @@ class PlacementRequest:
     expected_util: float = 0.5
     cpu_policy: CpuPolicy = CpuPolicy.SHARED
     threads: ThreadPolicy = ThreadPolicy.PREFER
+    numa: NumaPolicy = NumaPolicy.ONE  # may a dedicated VM spread over NUMA nodes
 
     @property
     def dedicated(self) -> bool:
