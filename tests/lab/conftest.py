@@ -135,6 +135,7 @@ class Guests:
         qcow2: bool = False,
         spin: bool = False,
         network: str | None = None,
+        ip: str | None = None,
     ) -> str:
         """`disk`: a raw disk; `qcow2`: a qcow2 one (internal snapshots need it)."""
         image = (write_spin_image if spin else write_halt_image)(self.lab.images)
@@ -148,6 +149,7 @@ class Guests:
             vcpus=vcpus,
             dirty=dirty,
             network=network,
+            ip=ip,
             disk=(
                 qcow2_image(self.lab.images, name)
                 if qcow2

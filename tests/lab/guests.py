@@ -87,9 +87,12 @@ def domain_xml(
     disk: Path | None = None,
     bridge: str = "br0",
     network: str | None = None,
+    ip: str | None = None,
 ) -> str:
     """A tiny VM: no disk (or `disk`: raw, or qcow2 by its suffix), one virtio NIC on
-    `bridge` (or on libvirt's `network`), VNC on 127.0.0.1, a balloon."""
+    `bridge` (or on libvirt's `network`), VNC on 127.0.0.1, a balloon. `ip`: its NIC's
+    address stated as the IP parameter of a filterref to STATED_FILTER (the host must
+    have that filter: STATED_FILTER_XML)."""
     max_memory_mib = max_memory_mib or memory_mib
     qemu_ns, extra = "", ""
     if dirty is not None:
@@ -119,7 +122,7 @@ def domain_xml(
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
 {_disk(disk)}    <interface type='{"network" if network else "bridge"}'>
       <source {f"network='{network}'" if network else f"bridge='{bridge}'"}/>
-      <model type='virtio'/>
+      <model type='virtio'/>{_stated(ip)}
     </interface>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
@@ -129,6 +132,19 @@ def domain_xml(
   </devices>
 {extra}</domain>
 """
+
+
+STATED_FILTER = "lab-stated-ip"
+STATED_FILTER_XML = f"<filter name='{STATED_FILTER}' chain='root'/>"  # filters nothing
+
+
+def _stated(ip: str | None) -> str:
+    if ip is None:
+        return ""
+    return (
+        f"\n      <filterref filter='{STATED_FILTER}'><parameter name='IP' value='{ip}'/>"
+        "</filterref>"
+    )
 
 
 def _disk(path: Path | None) -> str:

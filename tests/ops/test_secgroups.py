@@ -109,6 +109,8 @@ async def test_delete_is_refused_while_in_use_and_with_detach_takes_everything_a
     await sg.attach(console, "app", web[0])
     await sg.attach(console, "db", dbs[0])
     assert list(fleet.firewall(dbs[0])["rules"][0]["remote_vms"]) == [web[0]]  # type: ignore[index]
+    assert await sg.refresh(console) == 1  # db's member: the only VM with a remote-group rule
+    assert console.store.audit(action="secgroup.refresh")[0].result == "ok"
 
     with pytest.raises(Refused) as refused:
         await sg.delete(console, "app")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vdctui.drivers.base import InvalidOperation
-from vdctui.drivers.ssh.nwfilter import group_filter, interfaces_with_filter, vm_filter
+from vdctui.drivers.ssh.addresses import domifaddr_addresses, filterref_addresses
+from vdctui.drivers.ssh.nwfilter import group_filter, interfaces_with_filter, vm_filter, with_uuid
 from vdctui.model import FirewallRule, VmFirewall
 
 WEB = FirewallRule(1, "web", "ingress", "tcp", 443, 443, "0.0.0.0/0")
@@ -28,12 +29,38 @@ def test_a_vms_filter_refers_to_the_base_and_its_groups_then_drops() -> None:
     assert "clean-traffic" not in vm_filter(VmFirewall("vm-1", ("web",), (WEB,)), base=False)
 
 
-def test_remote_groups_and_unsafe_names_are_refused() -> None:
+def test_a_remote_group_is_one_accept_rule_per_member_address() -> None:
+    remote = FirewallRule(3, "db", "ingress", "tcp", 5432, 5432, None, ("web-1", "web-2"))
+    addresses = {"web-1": ("10.88.0.2",), "web-2": ("10.88.0.3", "10.88.0.2")}
+    xml = group_filter("db", [remote], addresses)
+    assert xml.count("<rule ") == 2  # 10.88.0.2 once
+    assert 'srcipaddr="10.88.0.2" srcipmask="32"' in xml
+    assert 'srcipaddr="10.88.0.3" srcipmask="32"' in xml
+    assert xml.count('dstportstart="5432"') == 2
+    empty = FirewallRule(4, "db", "ingress", "tcp", 22, 22, None, ())
+    assert "<rule " not in group_filter("db", [empty])  # no members: lets nothing in
+
+
+def test_unknown_member_addresses_and_unsafe_names_are_refused() -> None:
     remote = FirewallRule(3, "db", "ingress", "tcp", 5432, 5432, None, ("web-1",))
-    with pytest.raises(InvalidOperation, match="remote group"):
+    with pytest.raises(InvalidOperation, match="names VM web-1, whose address is not known"):
         group_filter("db", [remote])
     with pytest.raises(InvalidOperation, match="cannot name an nwfilter"):
         group_filter("we b'", [WEB])
+
+
+def test_addresses_from_the_filterref_ip_and_from_domifaddr() -> None:
+    domain = """<domain><devices><interface type='bridge'>
+    <filterref filter='clean-traffic'><parameter name='IP' value='10.88.0.7'/>
+    <parameter name='CTRL_IP_LEARNING' value='none'/><parameter name='IP' value='bad'/>
+    </filterref></interface></devices></domain>"""
+    assert filterref_addresses(domain) == ["10.88.0.7"]
+    table = """ Name       MAC address          Protocol     Address
+-------------------------------------------------------------------------------
+ vnet0      52:54:00:6b:2a:11    ipv4         192.168.122.45/24
+ vnet0      52:54:00:6b:2a:11    ipv6         fe80::1/64
+ vnet1      52:54:00:6b:2a:12    ipv4         x.y/24"""
+    assert domifaddr_addresses(table) == ["192.168.122.45"]
 
 
 def test_the_interface_gets_the_reference_and_loses_its_live_only_parts() -> None:
@@ -44,3 +71,18 @@ def test_the_interface_gets_the_reference_and_loses_its_live_only_parts() -> Non
     assert '<filterref filter="vdctui-vm-a" />' in interface
     assert "vnet0" not in interface and "alias" not in interface
     assert "filterref" not in interfaces_with_filter(domain, None)[0]
+    stated = domain.replace(
+        "<model",
+        "<filterref filter='old'><parameter name='IP' value='10.0.0.5'/></filterref><model",
+    )
+    [kept] = interfaces_with_filter(stated, "vdctui-vm-a")
+    assert 'filterref filter="vdctui-vm-a"><parameter name="IP" value="10.0.0.5" />' in kept
+    assert "old" not in kept
+
+
+def test_a_filter_defined_again_keeps_the_uuid_the_host_has() -> None:
+    xml = group_filter("web", [WEB])
+    uuid = "f043ef34-5b1b-4278-88c2-aae7947984c2"
+    again = with_uuid(xml, {"vdctui-sg-web": uuid, "other": "x"})
+    assert again.startswith(f'<filter name="vdctui-sg-web" chain="root"><uuid>{uuid}</uuid><rule ')
+    assert with_uuid(xml, {"other": uuid}) == xml

@@ -126,6 +126,16 @@ def detach(cli: CliContext, group: str, vm: str) -> None:
     say(f"{vm} is no longer in security group {group}.")
 
 
+@secgroup.command("refresh")
+@pass_cli
+def refresh(cli: CliContext) -> None:
+    """Write again the filters of VMs whose rules name a remote group (real hosts: with
+    the members' addresses as their hosts know them now)."""
+    cli.require(Action.SECGROUP_REFRESH, "secgroups", {})
+    count = cli.run(sg.refresh)
+    say(f"Filters of {count} VM(s) with remote-group rules written again.")
+
+
 @secgroup.command("list")
 @pass_cli
 def list_groups(cli: CliContext) -> None:

@@ -54,6 +54,9 @@ class Action(enum.Enum):
         "secgroup.rule.remove", Role.ADMIN, "Removing a security rule"
     )
     SECGROUP_DELETE = ActionSpec("secgroup.delete", Role.ADMIN, "Deleting a security group")
+    SECGROUP_REFRESH = ActionSpec(
+        "secgroup.refresh", Role.OPERATOR, "Writing security groups' filters again"
+    )
     SECGROUP_ATTACH = ActionSpec("secgroup.attach", Role.OPERATOR, "Attaching a security group")
     SECGROUP_DETACH = ActionSpec("secgroup.detach", Role.OPERATOR, "Detaching a security group")
     VM_QUARANTINE = ActionSpec("vm.quarantine", Role.OPERATOR, "Quarantining a VM")

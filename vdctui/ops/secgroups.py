@@ -263,6 +263,21 @@ async def delete(console: Console, name: str, *, detach: bool = False) -> None:
     await _change(console, Action.SECGROUP_DELETE, name, params, name, do, undo, forget)
 
 
+async def refresh(console: Console) -> int:
+    """Apply again every VM's firewall that has a remote-group rule, so that filters written
+    from member addresses (real hosts) follow addresses that changed; how many VMs."""
+    vms: set[str] = set()
+
+    async def work() -> None:
+        for g in console.store.secgroups():
+            if any(r.remote_group for r in g.rules):
+                vms.update(g.members)
+        await apply(console, vms)
+
+    await console.change(Action.SECGROUP_REFRESH, "secgroups", {}, work)
+    return len(vms)
+
+
 async def quarantine(console: Console, vm: str, why: str = "") -> None:
     """Cut a VM off: the group `quarantine` (made when first needed) attached, which drops
     everything whatever its other groups allow."""
