@@ -12,6 +12,15 @@ passes when an egress rule of the source and an ingress rule of the destination 
 (a VM without firewall counts as allowing). Attacks: a port scan (an outside address
 tries 1,000 ports of one VM in a minute), a brute force (300 attempts on port 22), an
 internal sweep (a VM tries port 445 on 250 internal addresses).
+
+The firewall is stateful, like nwfilter's `state NEW` rules beside an ESTABLISHED accept:
+a flow let through opens a connection (initiator, responder, protocol, port); traffic
+back the other way (from the responder to the initiator, the same protocol and port) is
+a reply, let through whatever the rules say, while the connection has been seen within
+IDLE_S. Anything else is new and goes through the rules: an unsolicited inbound packet,
+even one that looks like a reply, is dropped unless an ingress rule allows it.
+Connections are not saved with the fleet (a reopened fleet forgets them, as a restarted
+host's conntrack does). `send` makes one flow now (tests, the operator's probes).
 """
 
 from __future__ import annotations
@@ -28,6 +37,10 @@ from .workload import stream_seed
 
 MINUTE = 60.0
 RECORDS_KEPT = 500_000
+IDLE_S = 600.0  # a connection not seen for this long (up to twice it) is forgotten
+NEW, ESTABLISHED = "new", "established"
+
+Connection = tuple[str, str, str, int]  # initiator, responder address, protocol, port
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,7 @@ class Flow:
     allowed: bool
     src_vm: str | None
     dst_vm: str | None
+    state: str = NEW  # ESTABLISHED: a reply within a connection the rules let open
 
 
 @dataclass(slots=True)
@@ -65,6 +79,10 @@ class FlowOps(FleetState):
                 "dropped": {},
                 "by_rule": {},
                 "attacks": [],
+                # connections seen in this IDLE_S period and the one before (a lookup
+                # checks both; every IDLE_S the older is dropped: O(1) expiry)
+                "connections": ({}, {}),
+                "period": None,
             }
         return state
 
@@ -118,6 +136,23 @@ class FlowOps(FleetState):
         self.advance_flows()
         self._flows()["attacks"].append(Attack(kind, self.now, source, target))
         self.emit("fault.attack", f"Attack injected: {kind} from {source} {target}".strip())
+
+    def send(self, src: str, dst: str, protocol: str, port: int, count: int = 1) -> Flow:
+        """One flow now, through the firewalls (`src`/`dst`: a VM name or an address),
+        counted like the fleet's own traffic; a reply to an open connection is let
+        through as ESTABLISHED."""
+        for end in (src, dst):
+            if end not in self.vms:
+                try:
+                    ipaddress.IPv4Address(end)
+                except ValueError:
+                    raise self.refuse(f"{end!r} is neither a VM nor an IPv4 address.") from None
+        if protocol not in ("tcp", "udp", "icmp") or not 0 <= port <= 65535:
+            raise self.refuse(f"There is no flow {protocol} port {port}.")
+        self.advance_flows()
+        flow = self._record(self.now, src, dst, protocol, port, count, True)
+        self._flows()["records"].append(flow)
+        return flow
 
     def flow_counts(self) -> tuple[dict[str, int], dict[str, int], dict[int, int]]:
         self.advance_flows()
@@ -229,9 +264,18 @@ class FlowOps(FleetState):
         src_ip = self.vm_address(src_vm) if src_vm else (src or self._outside(rng))
         dst_ip = self.vm_address(dst_vm) if dst_vm else (dst or self._outside(rng))
         state = self._flows()
+        if tally and self._reply(ts, src_ip, dst_ip, protocol, port):
+            for vm in (src_vm, dst_vm):
+                if vm is not None:
+                    state["allowed"][vm] = state["allowed"].get(vm, 0) + count
+            return Flow(
+                ts, src_ip, dst_ip, protocol, port, count, True, src_vm, dst_vm, ESTABLISHED
+            )
         out_rule = self._match(src_vm, "egress", dst_ip, dst_vm, protocol, port)
         in_rule = self._match(dst_vm, "ingress", src_ip, src_vm, protocol, port)
         allowed = out_rule is not False and in_rule is not False
+        if tally and allowed:
+            self._open(ts, (src_ip, dst_ip, protocol, port))
         if tally:
             for rule in (out_rule, in_rule):
                 if allowed and isinstance(rule, int) and rule is not True:
@@ -241,6 +285,32 @@ class FlowOps(FleetState):
                     counts = state["allowed"] if allowed else state["dropped"]
                     counts[vm] = counts.get(vm, 0) + count
         return Flow(ts, src_ip, dst_ip, protocol, port, count, allowed, src_vm, dst_vm)
+
+    def _connections(self, ts: float) -> tuple[dict[Connection, float], dict[Connection, float]]:
+        """(this period's connections, the last period's), rotated as time passes."""
+        state = self._flows()
+        period = int(ts // IDLE_S)
+        if state["period"] is None:
+            state["period"] = period
+        elif period > state["period"]:  # forward only: a minute's flows come unordered
+            current, _ = state["connections"]
+            kept = current if state["period"] == period - 1 else {}
+            state["connections"] = ({}, kept)
+            state["period"] = period
+        return state["connections"]  # type: ignore[no-any-return]
+
+    def _open(self, ts: float, connection: Connection) -> None:
+        self._connections(ts)[0][connection] = ts
+
+    def _reply(self, ts: float, src: str, dst: str, protocol: str, port: int) -> bool:
+        """Is src -> dst the reply of a connection dst opened to src (seen lately)?"""
+        current, before = self._connections(ts)
+        connection = (dst, src, protocol, port)
+        seen = current.get(connection, before.get(connection))
+        if seen is None or ts - seen > IDLE_S:
+            return False
+        current[connection] = ts
+        return True
 
     def _match(
         self,

@@ -674,6 +674,7 @@ class FlowRecord:
     allowed: bool
     src_vm: str | None = None
     dst_vm: str | None = None
+    state: str = "new"  # "established": replies within a connection let open before
 
 
 @dataclass(frozen=True, slots=True)

@@ -394,7 +394,16 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
     async def flow_records(self, since: float) -> list[FlowRecord]:
         return [
             FlowRecord(
-                r.ts, r.src, r.dst, r.protocol, r.port, r.count, r.allowed, r.src_vm, r.dst_vm
+                r.ts,
+                r.src,
+                r.dst,
+                r.protocol,
+                r.port,
+                r.count,
+                r.allowed,
+                r.src_vm,
+                r.dst_vm,
+                r.state,
             )
             for r in self.fleet.flow_records(since)
         ]

@@ -3,7 +3,8 @@
 `detect` is a pure function of the records and the thresholds, over fixed windows of
 `window_s` seconds: one source trying more than `ports` ports of one address (a port
 scan), more than `attempts` connections to one port of one address (a brute force), or a
-VM reaching more than `addresses` internal addresses (a sweep). `scan` reads the fleet's
+VM reaching more than `addresses` internal addresses (a sweep); only new connections
+count (replies within one are not attempts). `scan` reads the fleet's
 records, keeps each new alert in the store and audits it (`alert.raised`).
 
 Real hosts: the SSH driver keeps no flow records (no packet inspection or conntrack
@@ -56,6 +57,8 @@ def detect(records: Iterable[FlowRecord], limits: Thresholds = Thresholds()) -> 
     reached: dict[tuple[int, str], set[str]] = defaultdict(set)
     vm_of: dict[str, str | None] = {}
     for r in records:
+        if r.state != "new":  # replies within a connection: not attempts
+            continue
         window = int(r.ts // limits.window_s)
         ports[(window, r.src, r.dst)].add(r.port)
         tries[(window, r.src, r.dst, r.port)] += r.count
