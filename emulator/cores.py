@@ -74,6 +74,15 @@ class CoreOps(FleetState):
         own threads to `emulator`."""
         v = self.vm(name)
         h = self.check_reachable(v.host)
+        self._check_pins(name, h, per_vcpu, emulator)
+        self.pins[name] = (tuple(tuple(cpus) for cpus in per_vcpu), tuple(emulator))
+        self.emit("vm.pinned", f"VM {name}: vCPUs pinned to {per_vcpu}.", h.name, name)
+
+    def _check_pins(
+        self, name: str, h: Host, per_vcpu: list[list[int]], emulator: list[int]
+    ) -> None:
+        """Refuse pins `h` cannot give `name`: CPUs it lacks, reserved or dedicated ones."""
+        v = self.vm(name)
         reserved = set(cpu_layout(h)["reserved"])
         if not per_vcpu or len(per_vcpu) > v.max_vcpus or not all(per_vcpu):
             raise self.refuse(f"VM {name} has 1 to {v.max_vcpus} vCPUs to pin, each to a CPU.")
@@ -99,8 +108,25 @@ class CoreOps(FleetState):
                     f"CPU {min(clash)} of host {h.name} is dedicated to VM {holder}; "
                     f"VM {other if holder == name else name} cannot use it."
                 )
-        self.pins[name] = (tuple(tuple(cpus) for cpus in per_vcpu), tuple(emulator))
-        self.emit("vm.pinned", f"VM {name}: vCPUs pinned to {per_vcpu}.", h.name, name)
+
+    def _arriving(self, vm: str, target: str, pins: Any) -> None:
+        """A migration carries new pins (and a memory binding) for `target`: checked there
+        now, in force from its arrival (until then the VM keeps its source's)."""
+        per_vcpu, emulator, nodes = pins
+        h = self.check_reachable(target)
+        self._check_pins(vm, h, per_vcpu, emulator)
+        if nodes and any(not 0 <= n < numa_nodes(h) for n in nodes):
+            raise self.refuse(f"Host {h.name} has NUMA nodes 0-{numa_nodes(h) - 1}, not {nodes}.")
+        self.__dict__.setdefault("_arrival_pins", {})[vm] = (per_vcpu, emulator, nodes)
+
+    def _arrived(self, vm: str, moved: bool) -> None:
+        carried = self.__dict__.get("_arrival_pins", {}).pop(vm, None)
+        if carried is None or not moved:
+            return
+        per_vcpu, emulator, nodes = carried
+        self.pins[vm] = (tuple(tuple(cpus) for cpus in per_vcpu), tuple(emulator))
+        if nodes:
+            self.memory_nodes[vm] = tuple(sorted(set(nodes)))
 
     def vcpu_affinity(self, name: str) -> tuple[list[list[int]], list[int]]:
         """Each vCPU's allowed CPUs and the emulator's, as `virsh vcpupin`/`emulatorpin` list

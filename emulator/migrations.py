@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .lifecycle import VmLifecycle
 from .migration import Migration
 from .topology import HOST_UP
@@ -27,8 +29,11 @@ class MigrationOps(VmLifecycle):
         target_datastore: str = "",
         postcopy: bool = False,
         bandwidth_limit: float = 0.0,
+        pins: Any = None,
     ) -> Migration:
-        """Start moving a VM to `target`; the job advances with `step()`."""
+        """Start moving a VM to `target`; the job advances with `step()`. `pins` (vCPU
+        pins, emulator pins, memory nodes) are its definition's on arrival, as `virsh
+        migrate --xml` carries a `<cputune>` and `<numatune>` chosen for the target."""
         v = self.vm(name)
         src = self.hosts[v.host]
         if name in self.migrations:
@@ -71,6 +76,8 @@ class MigrationOps(VmLifecycle):
         dest_ds = v.datastore
         if move_disk or (copy_storage and target_datastore):
             dest_ds = self._pick_datastore(v, target, target_datastore)
+        if pins is not None:
+            self._arriving(name, target, pins)
         m = Migration(
             id=self._next_migration_id,
             vm=name,
@@ -170,6 +177,7 @@ class MigrationOps(VmLifecycle):
         self.migrations.pop(m.vm, None)
         self.finished_migrations.append(m)
         v = self.vms[m.vm]
+        self._arrived(m.vm, m.state == "completed")
         if m.state == "completed":
             self.migrations_completed += 1
             src = self.hosts[m.source]

@@ -143,6 +143,14 @@ class FleetState:
             running=sum(1 for v in vms if v.state == RUNNING),
         )
 
+    # --- hooks for what moves with a VM (emulator.cores: pins) -------------------
+
+    def _arriving(self, vm: str, target: str, pins: Any) -> None:
+        """Check (and remember) the definition a migration carries to `target`."""
+
+    def _arrived(self, vm: str, moved: bool) -> None:
+        """A migration ended: `moved` (on its target now) or not (on its source)."""
+
     # --- events --------------------------------------------------------------
 
     def emit(self, kind: str, message: str, host: str | None = None, vm: str | None = None) -> None:

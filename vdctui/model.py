@@ -596,6 +596,17 @@ class VmCpus:
         return self.policy is CpuPolicy.DEDICATED
 
 
+@dataclass(frozen=True, slots=True)
+class CpuPins:
+    """What a VM's definition says of its CPUs and memory on a host: each vCPU's allowed
+    CPUs, QEMU's own threads' and the NUMA nodes its memory is bound to (libvirt's
+    `<cputune>` and `<numatune>`; empty: not said)."""
+
+    vcpus: tuple[tuple[int, ...], ...]
+    emulator: tuple[int, ...] = ()
+    memory_nodes: tuple[int, ...] = ()
+
+
 # --- isolation: security groups ------------------------------------------------------
 
 

@@ -62,3 +62,34 @@ def test_pins_survive_the_fleet_file_and_go_along_with_a_migration(tmp_path: Pat
     file.save(fleet, full=True)
     again = emulator.FleetFile(path).load()
     assert again.vcpu_affinity("a")[0][:4] == [[1], [2], [3], [4]]
+
+
+def test_a_migration_carrying_pins_arrives_with_them_and_keeps_its_own_until_then() -> None:
+    fleet = small_fleet()
+    fleet.pin_vcpus("a", [[1], [2], [3], [4]], [0, 16])
+    fleet.define_vm("c", "h2", vcpus=2, memory_mib=1024, datastore="san", network="net")
+    fleet.start_vm("c")
+    fleet.pin_vcpus("c", [[1], [2]], [0])  # on h2 the CPUs a holds on h1 are taken
+    with pytest.raises(emulator.InvalidOperation, match="CPU 1 of host h2 is dedicated to VM c"):
+        fleet.migrate("a", "h2", pins=([[1], [9], [10], [11]], [0], [1]))
+    assert not fleet.migrations  # refused before it started
+    job = fleet.migrate("a", "h2", pins=([[9], [10], [11], [12]], [0, 16], [1]))
+    fleet.step(0.1)
+    assert fleet.vcpu_affinity("a")[0][:4] == [[1], [2], [3], [4]]  # still on h1's pins
+    while fleet.migrations:
+        fleet.step(1.0)
+    assert job.state == "completed" and fleet.vms["a"].host == "h2"
+    assert fleet.vcpu_affinity("a")[0][:4] == [[9], [10], [11], [12]]
+    assert fleet.memory_binding("a") == [1]
+
+
+def test_a_failed_migration_leaves_the_pins_it_carried_behind() -> None:
+    fleet = small_fleet()
+    fleet.pin_vcpus("a", [[1], [2], [3], [4]], [0, 16])
+    fleet.fail_next["a"] = "injected"
+    job = fleet.migrate("a", "h2", pins=([[9], [10], [11], [12]], [0, 16], [1]))
+    while fleet.migrations:
+        fleet.step(1.0)
+    assert job.state == "failed" and fleet.vms["a"].host == "h1"
+    assert fleet.vcpu_affinity("a")[0][:4] == [[1], [2], [3], [4]]
+    assert fleet.memory_binding("a") == []

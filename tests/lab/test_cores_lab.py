@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.lab.conftest import Guests
 from tests.lab.lab import Lab
 from vdctui.drivers.ssh.cpus import parse_emulatorpin, parse_numatune, parse_vcpupin
-from vdctui.model import CpuPolicy
+from vdctui.model import CpuPins, CpuPolicy
 from vdctui.ops import Console
 from vdctui.ops.cores import set_policy
 
@@ -63,3 +63,26 @@ async def test_a_dedicated_vms_pins_before_and_after_a_migration(
     assert pins_seen(lab, 3, mover)[0] == (moved.vcpu_pins[0],)
     assert numatune_seen(lab, 3, mover) == ("strict", "0")
     assert pins_seen(lab, 3, holder)[0] == taken.vcpu_pins  # the holder kept its CPU
+
+
+async def test_the_migration_itself_carries_the_targets_pins(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    """The driver's migration alone (no re-pinning after it): the VM runs on labh2 and
+    labh3 with the pins its `--xml`/`--persistent-xml` carried, never its source's."""
+    name = guests.define("pin-carried", 1, vcpus=2)
+    lab.virsh(1, "vcpupin", name, "0", "0", "--live", "--config")
+    lab.virsh(1, "vcpupin", name, "1", "0", "--live", "--config")
+    await lab_console.sync()
+    assert pins_seen(lab, 1, name)[:2] == ((0,), (0,))
+    for host, index, cpu in (("labh2", 2, 1), ("labh3", 3, 0), ("labh1", 1, 1)):
+        carried = CpuPins(((cpu,), (1 - cpu,)), (1 - cpu,), (0,))
+        handle = await lab_console.driver.migrate(name, host, pins=carried)
+        result = await handle.wait()
+        assert result.outcome.value == "succeeded", result.reason
+        assert pins_seen(lab, index, name)[:2] == ((cpu,), (1 - cpu,))
+        config = parse_vcpupin(lab.virsh(index, "vcpupin", name, "--config").stdout)
+        assert config[:2] == ((cpu,), (1 - cpu,))  # the definition it keeps there too
+        emulator = parse_emulatorpin(lab.virsh(index, "emulatorpin", name, "--live").stdout)
+        assert emulator == (1 - cpu,)
+        assert numatune_seen(lab, index, name, "--config") == ("strict", "0")

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from vdctui.model import (
+    CpuPins,
     CpuTopology,
     DuplicateDefinition,
     FleetEvent,
@@ -151,9 +152,12 @@ class HostDriver(abc.ABC):
         copy_storage: bool = False,
         auto_converge: bool = False,
         options: MigrationOptions | None = None,
+        pins: CpuPins | None = None,
     ) -> MigrationHandle:
         """Start a migration; refusals (target down, no shared storage, an option this
-        driver does not do) raise. `options`, when given, wins over the two flags."""
+        driver does not do) raise. `options`, when given, wins over the two flags. `pins`:
+        the VM's CPU pins and memory binding on the target, carried in the definition it
+        arrives with (so it never runs there on its source's CPUs)."""
 
     # --- snapshots (vdctui.ops.snapshots; a driver without them refuses, saying so) ---
     async def list_snapshots(self, vm: str) -> list[Snapshot]:

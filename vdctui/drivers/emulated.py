@@ -33,6 +33,7 @@ from vdctui.drivers.emulated_config import EmulatedConfig, fleet_migrate_options
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.drivers.serial import EmulatedSerial
 from vdctui.model import (
+    CpuPins,
     CpuTopology,
     Datastore,
     DatastoreKind,
@@ -352,10 +353,17 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
         copy_storage: bool = False,
         auto_converge: bool = False,
         options: MigrationOptions | None = None,
+        pins: CpuPins | None = None,
     ) -> MigrationHandle:
         if options is None:
             options = MigrationOptions("full" if copy_storage else "", auto_converge=auto_converge)
         kwargs = fleet_migrate_options(options)
+        if pins is not None:
+            kwargs["pins"] = (
+                [list(c) for c in pins.vcpus],
+                list(pins.emulator),
+                list(pins.memory_nodes),
+            )
         job = self._change(self.fleet.migrate, name, target, live=live, **kwargs)
         return EmulatedMigration(self, job)
 

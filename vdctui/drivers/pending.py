@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import NoReturn
 
 from vdctui.drivers.base import HostDriver, HostUnreachable, MigrationHandle
-from vdctui.model import FleetEvent, Host, MigrationOptions, Topology, Vm, VmSpec
+from vdctui.model import CpuPins, FleetEvent, Host, MigrationOptions, Topology, Vm, VmSpec
 
 MESSAGE = "The fleet is still connecting; try again in a moment."
 
@@ -69,6 +69,7 @@ class PendingDriver(HostDriver):
         copy_storage: bool = False,
         auto_converge: bool = False,
         options: MigrationOptions | None = None,
+        pins: CpuPins | None = None,
     ) -> MigrationHandle:
         self._wait()
 

@@ -426,7 +426,7 @@ class Console(FleetReads):
             )
             async with tasks.ending_on_error(self, task.id):
                 try:
-                    handle = await self.driver.migrate(name, target, live=not cold, options=chosen)
+                    handle = await cores.migrate_pinned(self, name, target, not cold, chosen)
                 except DriverError as exc:
                     cores.undo_reserve(self.store, name)
                     self.store.finish_migration(

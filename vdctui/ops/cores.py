@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import DriverError, HostDriver
+from vdctui.drivers.base import DriverError, HostDriver, InvalidOperation, MigrationHandle
 from vdctui.model import (
+    CpuPins,
     CpuPolicy,
     CpuTopology,
     Host,
     HostState,
+    MigrationOptions,
     NumaPolicy,
     ThreadPolicy,
     Vm,
@@ -203,6 +205,50 @@ def reserve_on_target(store: Store, vm: Vm, target: str) -> None:
     pins = plan_pins(store, vm.name, target, vm.vcpus, vm.memory_mib, held.threads, held.numa)
     _moving[vm.name] = held
     store.set_vm_cpus(pins)
+
+
+async def carried(console: Console, vm: str, target: str) -> CpuPins | None:
+    """What a moving VM's definition carries to `target` (`virsh migrate --xml`): a dedicated
+    VM the pins reserved there (the target's shared VMs moved off them first); a shared VM,
+    when either host has dedicated VMs, the target's shared CPUs (never its source's pins,
+    which may be dedicated CPUs on the target). None: nothing to carry.
+    Trouble is a DriverError (the migration is refused, its reservation undone)."""
+    store = console.store
+    held = store.vm_cpus(vm)
+    try:
+        if held is not None and held.dedicated and vm in _moving:
+            await float_shared(console.driver, store, target)
+            return to_carry(store.cpu_topology(target), held)
+        found = store.vm(vm)
+        source = found.host if found is not None else None
+        topology = store.cpu_topology(target)
+        if found is None or topology is None or not holds_dedicated(store, source, target):
+            return None
+        cpus = tuple(core_map(store, target).shared_cpus)
+        return CpuPins(tuple(cpus for _ in range(max(found.vcpus, 1))), cpus)
+    except (Refused, Failed) as exc:
+        raise InvalidOperation(str(exc)) from None
+
+
+async def migrate_pinned(
+    console: Console, vm: str, target: str, live: bool, options: MigrationOptions
+) -> MigrationHandle:
+    """Start the driver's migration of `vm`, its definition carrying its pins on `target`."""
+    pins = await carried(console, vm, target)
+    return await console.driver.migrate(vm, target, live=live, options=options, pins=pins)
+
+
+def to_carry(topology: CpuTopology | None, pins: VmCpus) -> CpuPins:
+    """A dedicated VM's pins as its definition says them."""
+    from vdctui.ops.scheduler.numa_spread import memory_nodes
+
+    nodes = memory_nodes(topology, pins)
+    return CpuPins(tuple((cpu,) for cpu in pins.vcpu_pins), pins.emulator_pins, nodes)
+
+
+def holds_dedicated(store: Store, *hosts: str | None) -> bool:
+    """Whether a dedicated VM is held on any of `hosts`."""
+    return any(c.dedicated and c.host in hosts for c in store.all_vm_cpus().values())
 
 
 def undo_reserve(store: Store, vm: str) -> None:

@@ -19,7 +19,9 @@ from vdctui.drivers.base import DriverError, MigrationHandle
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.disks import DiskFile, copy_disk, remove_copies
 from vdctui.drivers.ssh.inventory import InventoryHost
+from vdctui.drivers.ssh.pinned_move import with_pins
 from vdctui.model import (
+    CpuPins,
     MigrationKind,
     MigrationOutcome,
     MigrationProgress,
@@ -40,8 +42,10 @@ class ColdMove(MigrationHandle):
         source: InventoryHost,
         target: InventoryHost,
         disks: list[DiskFile] | None = None,
+        pins: CpuPins | None = None,
     ) -> None:
         self._driver = driver
+        self._pins = pins  # the target's, in the definition defined there
         self._disks = disks or []  # to copy first (--copy-storage), sizes measured
         self._placed: list[DiskFile] = []  # copies this move put on the target
         self._copied = 0
@@ -103,6 +107,8 @@ class ColdMove(MigrationHandle):
             xml = await self._run(
                 self._source, commands.dumpxml(self._source.uri, self.vm, migratable=True)
             )
+            if self._pins is not None:
+                xml = with_pins(xml, self._pins)
             if self._disks:
                 await self._copy_disks()
             self._step(1, len(xml))

@@ -193,8 +193,11 @@ def domjobinfo(uri: str, name: str, *, completed: bool = False) -> str:
     return virsh(uri, *domjobinfo_args(name, completed=completed))
 
 
-def dumpxml(uri: str, name: str, *, migratable: bool = False) -> str:
+def dumpxml(uri: str, name: str, *, migratable: bool = False, live_migratable: bool = False) -> str:
+    """`migratable`: the persistent definition as a migration sends it; `live_migratable`:
+    the running domain's."""
     extra = ["--inactive", "--migratable"] if migratable else []
+    extra = ["--migratable"] if live_migratable else extra
     return virsh(uri, "dumpxml", "--domain", name, *extra)
 
 

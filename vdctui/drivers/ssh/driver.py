@@ -40,12 +40,14 @@ from vdctui.drivers.ssh.migration import SshMigration
 from vdctui.drivers.ssh.nwfilter import SshFirewall
 from vdctui.drivers.ssh.options import option_flags
 from vdctui.drivers.ssh.parsers import VirshOutputError
+from vdctui.drivers.ssh.pinned_move import carrying_pins
 from vdctui.drivers.ssh.pool import Completed, ConnectionPool, PoolLimits
 from vdctui.drivers.ssh.power import BmcPower
 from vdctui.drivers.ssh.reading import HostReader
 from vdctui.drivers.ssh.snapshot import HostSnapshot, unreachable_host, with_bmc_reading
 from vdctui.drivers.ssh.snapshots import SshSnapshots
 from vdctui.model import (
+    CpuPins,
     Datastore,
     DatastoreKind,
     FleetEvent,
@@ -412,6 +414,7 @@ class SshDriver(
         copy_storage: bool = False,
         auto_converge: bool = False,
         options: MigrationOptions | None = None,
+        pins: CpuPins | None = None,
     ) -> MigrationHandle:
         if options is None:
             options = MigrationOptions("full" if copy_storage else "", auto_converge=auto_converge)
@@ -437,7 +440,7 @@ class SshDriver(
         handle: SshMigration | ColdMove
         if not live:
             disks = await disks_to_copy(self.pool, name, source, target_inv) if copy_storage else []
-            handle = ColdMove(self, name, source, target_inv, disks)
+            handle = ColdMove(self, name, source, target_inv, disks, pins)
             self._changed()
             handle.begin()
             self._migrations.add(handle)
@@ -450,6 +453,8 @@ class SshDriver(
             p2p=source.migration == "p2p",
             extra=option_flags(options, p2p=source.migration == "p2p"),
         )
+        if pins is not None:  # the target's pins in the definitions it arrives with
+            command = await carrying_pins(self.pool, source, name, command, pins)
         handle = SshMigration(self, name, source, target_inv, live=live, command=command)
         self._changed()
         await handle.begin()
