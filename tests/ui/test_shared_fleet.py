@@ -201,8 +201,13 @@ async def test_a_following_console_hands_its_changes_over_then_takes_the_fleet(d
             assert stopped.state.value in ("in shutdown", "shutoff")
             holder.send_signal(signal.SIGINT)
             await asyncio.wait_for(holder.wait(), ENOUGH)
+            assert app.clock is None  # another process runs the fleet's clock
             await until(app, pilot, lambda: not app.ops.follows_store)
             assert isinstance(app.ops.driver, EmulatedDriver)
+            await until(app, pilot, lambda: app.clock is not None)  # its clock, shown
+            assert app.clock.now() == app.ops.driver.fleet.now
+            header = app.fleet_screen.header if app.fleet_screen else None
+            assert header is not None and header.clock is not None
             assert app.ops.driver.fleet.vms[vm].state in ("in shutdown", "shutoff")
             again = next(v.name for v in app.ops.vms() if v.state.value == "running")
             code, out, err = await vdctui(db, "vm", "suspend", again)

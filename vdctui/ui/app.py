@@ -55,6 +55,8 @@ class Launch:
     console: Console
     connect: Connect | None = None  # attaches the driver; None when already attached
     clock: FleetClock | None = None  # when already attached: the fleet's clock, if it has one
+    # the fleet's clock once this console took the fleet over from another process
+    clock_taken_over: Callable[[], FleetClock | None] | None = None
     data_center: str = ""
     keymap_path: Path | None = None
     wall_clock: Callable[[], float] = time.time  # when syncs end, for their age in the header
@@ -132,6 +134,7 @@ class VdcApp(App[None]):
         self._connect = launch.connect
         self.data_center = launch.data_center
         self.clock: FleetClock | None = launch.clock
+        self._clock_taken_over = launch.clock_taken_over
         self._wall_clock = launch.wall_clock
         self._sync_every_s = launch.sync_every_s
         self._explain = launch.explain
@@ -236,6 +239,8 @@ class VdcApp(App[None]):
                 self.ops.store_seen_at() if self.ops.follows_store else self._wall_clock()
             )
             self.sync_error = None
+            if self.clock is None and self._clock_taken_over and not self.ops.follows_store:
+                self.clock = self._clock_taken_over()  # it runs the fleet now
         finally:
             self._syncing = False
             self._sync_took = time.monotonic() - began

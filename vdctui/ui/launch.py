@@ -33,7 +33,13 @@ def console_app(
         await attach_embedded(console, lock, db, speed=speed, size=size)
         return EmulatedClock(emulated_fleet(console))
 
-    return VdcApp(Launch(console=console, connect=connect, explain=explain_for(db)))
+    def taken_over() -> FleetClock | None:
+        return EmulatedClock(emulated_fleet(console))
+
+    launch = Launch(
+        console=console, connect=connect, clock_taken_over=taken_over, explain=explain_for(db)
+    )
+    return VdcApp(launch)
 
 
 def ssh_console_app(db: Path, inventory: Path, *, read_only: bool = False) -> VdcApp:
