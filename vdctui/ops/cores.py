@@ -31,7 +31,9 @@ from vdctui.store import Store
 
 if TYPE_CHECKING:  # numa (numpy): loaded on first use, not before the console's first frame
     from vdctui.ops.console import Console
+    from vdctui.ops.scheduler import PlacementRequest
     from vdctui.ops.scheduler.numa import CoreMap, CpuLedger
+    from vdctui.ops.scheduler.view import FleetView
 
 # The reservation a migration made on its target, with what the VM held before (to undo).
 _moving: dict[str, VmCpus] = {}
@@ -236,6 +238,26 @@ async def migrate_pinned(
     """Start the driver's migration of `vm`, its definition carrying its pins on `target`."""
     pins = await carried(console, vm, target)
     return await console.driver.migrate(vm, target, live=live, options=options, pins=pins)
+
+
+async def pin_restarted(
+    console: Console, view: FleetView, target: str, request: PlacementRequest, source: str | None
+) -> None:
+    """A VM restarted on `target` after its host failed, defined there and not started yet:
+    a dedicated VM gets pins of its own there (chosen in the restart's view, the target's
+    shared VMs moved off them), a shared VM the target's shared CPUs when either host has
+    dedicated VMs (its saved definition may carry its old host's pins)."""
+    store = console.store
+    if request.dedicated:
+        pins = view.numa.claim(target, request)
+        if isinstance(pins, str):
+            raise Refused(f"{request.vm} cannot have dedicated cores on {target}: {pins}.")
+        await hold(console.driver, store, pins, store.vm_cpus(request.vm))
+        return
+    if store.cpu_topology(target) is None or not holds_dedicated(store, source, target):
+        return
+    cpus = tuple(core_map(store, target).shared_cpus)
+    await console.driver.pin_vcpus(request.vm, tuple(cpus for _ in range(request.vcpus)), cpus)
 
 
 def to_carry(topology: CpuTopology | None, pins: VmCpus) -> CpuPins:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError, FenceNotConfirmed
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
+from vdctui.ops import cores
 from vdctui.ops.actions import Action
 from vdctui.ops.drain import back_after_restart
 from vdctui.ops.errors import Failed, Refused
@@ -246,9 +247,10 @@ async def _restart_one(
             pool=vm.pool,
         )
         await console.driver.define_again(spec, target)
+        await cores.pin_restarted(console, view, target, request, vm.host)  # before it starts
         await console.driver.start(vm.name)
         await back_after_restart(console, vm.name)  # its load-balancer members
-        view.claim(target, vm.vcpus, vm.memory_mib)
+        view.claim(target, 0 if request.dedicated else vm.vcpus, vm.memory_mib)
         await console.refresh_vm(vm.name)
         return target
 
