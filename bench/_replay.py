@@ -40,17 +40,27 @@ def load_traces(folder: Path) -> list[list[float]]:
     return [[float(x) for x in f.read_text().split()] for f in files]
 
 
-def variant(traces: list[list[float]], start_hour: int = 0, vms: str = "all") -> list[list[float]]:
+def variant(
+    traces: list[list[float]], start_hour: int = 0, vms: str | int = "all", hours: int = 24
+) -> list[list[float]]:
     """Held-out variants of a day: starting at another hour (wrapping around), or one of
     two disjoint halves of the VMs (every other file, so each half keeps the four types
-    in the same proportions)."""
+    in the same proportions). Subsets, to keep a run short: `vms` N keeps N traces spread
+    evenly over the files (as `vdctui emulate --traces DIR --vms N` does), `hours` H the
+    first H hours (H x 12 intervals)."""
     if not 0 <= start_hour < 24:
         raise ValueError(f"start hour must be 0 to 23, not {start_hour}")
-    if vms not in ("all", "even", "odd"):
-        raise ValueError(f"vms must be all, even or odd, not {vms!r}")
+    if not 1 <= hours <= 24:
+        raise ValueError(f"hours must be 1 to 24, not {hours}")
+    if isinstance(vms, int):
+        if not 0 < vms <= len(traces):
+            raise ValueError(f"the day holds {len(traces)} traces: give 1 to {len(traces)} VMs")
+        traces = [traces[k * len(traces) // vms] for k in range(vms)]
+    elif vms not in ("all", "even", "odd"):
+        raise ValueError(f"vms must be all, even, odd or a number, not {vms!r}")
     shift = start_hour * 12  # 5-minute samples
-    out = [t[shift:] + t[:shift] for t in traces]
-    return out if vms == "all" else out[0 if vms == "even" else 1 :: 2]
+    out = [(t[shift:] + t[:shift])[: hours * 12 + 1] for t in traces]
+    return out if vms in ("all",) or isinstance(vms, int) else out[0 if vms == "even" else 1 :: 2]
 
 
 def make_hosts(n: int, ram_mb: float = HOST_RAM_MB) -> list[HostLoad]:

@@ -5,6 +5,8 @@ policies run in the same replay, and with CloudSim's published figures.
     python bench/consolidation.py --traces ../shared/traces/planetlab/20110303 \
         --reference ../shared/traces/planetlab/README.md --ram cloudsim \
         [--workload cloudsim] [--cloudsim] [--thresholds 1-5] [--threshold 3] [--hosts 800]
+    python bench/consolidation.py --traces ../shared/traces/planetlab/20110303 \
+        --engine fleet [--vms 100] [--hours 6]   # the emulator itself, beside the replay
 
 Setup (from the traces' README): 800 hosts alternating HP ML110 G4 (2 x 1860 MIPS,
 curve 86..117 W) and G5 (2 x 2660 MIPS, 93.7..135 W), 4096 MB each, 1 Gbit/s; one VM
@@ -29,6 +31,12 @@ replay and, with `--reference` on the "cloudsim" workload, prints each figure be
 CloudSim's own with the difference: that validates the replay's model where it matters
 (migrations and SLA), not only with NPA.
 
+`--engine fleet` steps the product's own simulator over the day instead, with the
+console's balancer deciding and carrying out its plans through the code `:balance power`
+and `vdctui balance --apply` use, and prints its figures beside the replay's on the same
+traces, with where and why they differ (bench/_fleet_engine.py). `--vms N` and `--hours
+H` keep a run short.
+
 Workloads: "full" keeps every VM all day; "cloudsim" removes a VM for good when it asks
 0 MIPS at an update, as CloudSim does (HostDynamicWorkload.getCompletedVms): 531 of
 the 1,052 VMs on 20110303. CloudSim's published figures are on that workload.
@@ -48,9 +56,11 @@ import time
 from pathlib import Path
 
 import _cloudsim_policies as cloudsim
+import _fleet_engine as fleet_engine
 import _replay as replay
 import _report as report
 
+from emulator.traced import hosts_for
 from vdctui.ops.balancer import THRESHOLDS
 
 
@@ -65,6 +75,15 @@ def thresholds(text: str) -> list[int]:
     if bad:
         raise argparse.ArgumentTypeError(f"thresholds run from 1 to 5, not {bad}")
     return out
+
+
+def vm_subset(text: str) -> str | int:
+    """ "all", "even", "odd", or a number of VMs."""
+    if text in ("all", "even", "odd"):
+        return text
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"give all, even, odd or a number of VMs, not {text!r}")
 
 
 def timed(label: str, fn, *args, **kwargs) -> tuple[dict[str, float], str]:
@@ -82,7 +101,26 @@ def main() -> None:
         default=None,
         help="The traces' README, with CloudSim's published figures to compare with.",
     )
-    parser.add_argument("--hosts", type=int, default=800)
+    parser.add_argument(
+        "--hosts",
+        type=int,
+        default=None,
+        help="Hosts (default: CloudSim's 800 per 1,052 VMs, 800 for the whole day).",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["replay", "fleet"],
+        default="replay",
+        help="replay: this benchmark's interval model; fleet: the emulator itself, stepped "
+        "over the day with the console's balancer carrying out its plans, beside the "
+        "replay of the same traces (see bench/_fleet_engine.py).",
+    )
+    parser.add_argument(
+        "--hours",
+        type=int,
+        default=24,
+        help="Replay only the first H hours of the day (a shorter run).",
+    )
     parser.add_argument("--threshold", type=int, default=3, choices=sorted(THRESHOLDS))
     parser.add_argument(
         "--thresholds",
@@ -118,10 +156,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--vms",
-        choices=["all", "even", "odd"],
+        type=vm_subset,
         default="all",
-        help="Replay every VM, or one of two disjoint halves (every other trace file; "
-        "give --hosts 400): a held-out variant.",
+        help="Replay every VM, or one of two disjoint halves (every other trace file): a "
+        "held-out variant; or N of them, spread over the files (a shorter run).",
     )
     parser.add_argument(
         "--window",
@@ -130,14 +168,32 @@ def main() -> None:
         help="Samples over which a VM's demand is predicted as its peak.",
     )
     args = parser.parse_args()
-    traces = replay.variant(replay.load_traces(args.traces), args.start_hour, args.vms)
+    if args.engine == "fleet" and (args.ram, args.workload, args.cloudsim) != (
+        "strict",
+        "full",
+        False,
+    ):
+        parser.error(
+            "--engine fleet runs every VM all day in RAM it holds: leave out --ram cloudsim, "
+            "--workload cloudsim and --cloudsim."
+        )
+    try:
+        traces = replay.variant(
+            replay.load_traces(args.traces), args.start_hour, args.vms, args.hours
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    args.hosts = args.hosts or hosts_for(len(traces))
     steps = min(len(t) for t in traces)
     print(
         f"{args.traces.name} from {args.start_hour:02d}:00, VMs {args.vms}: {len(traces)} VMs, "
         f"{steps} samples, {args.hosts} hosts, RAM model {args.ram}, workload "
         f"{args.workload}, window {args.window}"
     )
-    if (args.start_hour, args.vms) != (0, "all"):
+    if args.engine == "fleet":
+        fleet_engine.compare(traces, args.hosts, args.threshold, args.window)
+        return
+    if (args.start_hour, args.vms, args.hours) != (0, "all", 24):
         reference = {}  # CloudSim's figures are for the day as it is
     else:
         reference = report.parse_reference(args.reference.read_text()) if args.reference else {}

@@ -151,12 +151,15 @@ def build_demo(
     return fleet
 
 
-def lay_out(fleet: Fleet, hosts: int, model_for: Callable[[int], HostModel]) -> list[Host]:
-    """One site, its networks, ~8 hosts per rack (40 when large), 4-25 racks per room, a
-    SAN and a NAS per room; host i (in the order returned) is of model `model_for(i)`."""
+def lay_out(
+    fleet: Fleet, hosts: int, model_for: Callable[[int], HostModel], *, one_room: bool = False
+) -> list[Host]:
+    """One site, its networks, ~8 hosts per rack (40 when large), 4-25 racks per room (or
+    all in `one_room`), a SAN and a NAS per room; host i (in the order returned) is of
+    model `model_for(i)`."""
     per_rack = 8 if hosts <= 512 else 40
     n_racks = max(1, math.ceil(hosts / per_rack))
-    per_room = 4 if n_racks <= 16 else 25
+    per_room = n_racks if one_room else 4 if n_racks <= 16 else 25
     n_rooms = max(1, math.ceil(n_racks / per_room))
     fleet.add_site("dc1")
     for name, vlan in (("prod", 100), ("dev", 200), ("mgmt", 10)):

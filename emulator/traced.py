@@ -6,14 +6,18 @@ files, sorted by name, become the VMs of a data center shaped as CloudSim's Plan
 examples (see ../shared/traces/planetlab/README.md):
 
 - hosts alternate HP ProLiant ML110 G4 (2 cores x 1860 MHz) and G5 (2 x 2660 MHz),
-  4 GiB, 1 Gbit/s, with their SPECpower curves;
+  4 GiB, 1 Gbit/s, with their SPECpower curves, in one room: every host reaches the
+  SAN that holds the VMs' disks, so any VM may go to any host, as in CloudSim;
 - a VM has 1 vCPU and its own capacity (`Vm.mips`): four types in contiguous blocks of
   ceil(N/4) in file order, (2500 MIPS, 870 MiB), (2000, 1740), (1000, 1740), (500, 613),
   so its demand is its trace's value x its MIPS whatever host it runs on;
 - every trace is `aligned`: the day plays at the fleet clock's time of day on every VM;
 - the first placement is best-fit decreasing by the VMs' demand at the start, under
-  `target` of a host's capacity (and of one core's), waking the biggest host when none
-  fits (the trace benchmark's first placement); hosts left empty are built powered off.
+  `target` of a host's capacity (and of one core's), taking the biggest empty host when
+  none fits (the trace benchmark's first placement). Every host starts powered on, as a
+  data center before its power management: the console's balancer powers the empty ones
+  off as its own, so that it may wake them again when the load needs them (CloudSim
+  counts an empty host as off from the start).
 
 Everything read from the folder is checked here, where it enters: a missing or empty
 folder, a file that is not one percentage per line, a name that is not plain, are
@@ -30,7 +34,7 @@ from pathlib import Path
 from .demo import HostModel, lay_out
 from .errors import InvalidOperation
 from .fleet import Fleet
-from .topology import HOST_OFF, Host
+from .topology import Host
 from .vm import RUNNING, Vm
 
 INTERVAL_S = 300.0  # PlanetLab's CoMon samples: one every 5 minutes
@@ -165,7 +169,7 @@ def build_traced(
     fleet = Fleet(seed=seed)
     fleet.now = epoch
     fleet._quiet = True
-    host_list = lay_out(fleet, hosts, lambda i: (G4, G5)[i % 2])
+    host_list = lay_out(fleet, hosts, lambda i: (G4, G5)[i % 2], one_room=True)
     types = vm_types(len(day))
     for name, values in zip(day.names, day.values, strict=True):
         fleet.add_trace(name, values, INTERVAL_S, aligned=True)
@@ -199,13 +203,11 @@ def build_traced(
         fleet._start_workload(v)
     used = {h.name for h in homes}
     for h in host_list:
-        if h.name not in used:
-            h.state = HOST_OFF
         fleet.refresh_host(h)
     fleet._quiet = False
     fleet.emit(
         "fleet.built",
-        f"Traced fleet built: {len(host_list)} hosts ({len(used)} on), {len(day)} VMs "
+        f"Traced fleet built: {len(host_list)} hosts ({len(used)} with VMs), {len(day)} VMs "
         "replaying recorded CPU traces.",
     )
     return fleet
