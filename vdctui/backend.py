@@ -443,7 +443,8 @@ def fixed_console(
 
     fleet = emulator.build_demo(seed=seed, hosts=hosts, vms=vms, epoch=FIXED_EPOCH)
     driver = EmulatedDriver(fleet, speed=None, tick=0.5)
-    store = Store(db, clock=lambda: fleet.now)
+    driver.wall_clock = store_clock = lambda: fleet.now  # snapshots' times on the same clock
+    store = Store(db, clock=store_clock)
     return Console(store, driver, Identity("operator", role)), EmulatedClock(driver)
 
 

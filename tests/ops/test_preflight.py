@@ -143,3 +143,21 @@ async def test_postcopy_and_a_bandwidth_cap_in_the_emulator(
     ):
         with pytest.raises(Refused, match=word):
             await console.migrate_vm(other, host_with_room_for(fleet, other), options=unsupported)
+
+
+async def test_unsupported_options_are_refused_before_any_task(
+    console: Console, fleet: emulator.Fleet
+) -> None:
+    """A refused change has no side effect: no task, no migration record, one audit."""
+    vm = running_vm_on_shared_storage(fleet)
+    target = host_with_room_for(fleet, vm)
+    tasks_before, moves_before = console.tasks(limit=100), console.migrations(limit=100)
+    for unsupported in (MigrationOptions(compressed=True), MigrationOptions(tunnelled=True)):
+        with pytest.raises(Refused, match="not supported") as refused:
+            await console.migrate_vm(vm, target, options=unsupported, force=True)
+        assert str(refused.value).count(". ") == 0  # one sentence
+        assert console.audit(limit=1)[0].result == "refused"
+    assert console.tasks(limit=100) == tasks_before
+    assert console.migrations(limit=100) == moves_before
+    report = await pf.check(console, vm, target, options=MigrationOptions(compressed=True))
+    assert [c.verdict for c in report.checks if c.name == "options"] == [pf.Verdict.FAIL]

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import click
 
 from vdctui.cli.context import CliContext, confirm, pass_cli
 from vdctui.cli.output import print_list, say
-from vdctui.columns import Column, when
 from vdctui.model import Snapshot
 from vdctui.ops import Console
 from vdctui.ops import snapshots as snaps
 from vdctui.ops.actions import Action
-from vdctui.units import UNKNOWN, format_bytes, format_duration, parse_duration_s
-
-
-@dataclass(frozen=True, slots=True)
-class ListedSnapshot:
-    """A snapshot as `snapshot list` shows it: its place in the tree and whether it is old."""
-
-    vm: str
-    name: str
-    depth: int
-    parent: str | None
-    current: bool
-    created: float | None
-    age_s: float | None
-    old: bool
-    vm_state: str
-    memory: bool
-    size_bytes: int | None
-    datastore: str
-    description: str
+from vdctui.snapshot_rows import SNAPSHOT_COLUMNS, SPACE_COLUMNS, listed
+from vdctui.units import parse_duration_s
 
 
 def _older_than(_ctx: click.Context, _param: click.Parameter, value: str) -> float:
@@ -42,32 +21,6 @@ def _older_than(_ctx: click.Context, _param: click.Parameter, value: str) -> flo
         raise click.BadParameter(str(exc)) from None
 
 
-def _size(value: int | None) -> str:
-    return UNKNOWN if value is None else format_bytes(value)
-
-
-def _age(value: float | None) -> str:
-    return UNKNOWN if value is None else format_duration(max(value, 0.0))
-
-
-SNAPSHOT_COLUMNS: list[Column] = [
-    ("vm", lambda s: s.vm),
-    ("snapshot", lambda s: "  " * s.depth + s.name + (" *" if s.current else "")),
-    ("taken", lambda s: when(s.created)),
-    ("age", lambda s: _age(s.age_s) + (" OLD" if s.old else "")),
-    ("state", lambda s: s.vm_state + (" +memory" if s.memory else "")),
-    ("size", lambda s: _size(s.size_bytes)),
-    ("datastore", lambda s: s.datastore or UNKNOWN),
-    ("description", lambda s: s.description),
-]
-SPACE_COLUMNS: list[Column] = [
-    ("datastore", lambda r: r.datastore),
-    ("capacity", lambda r: UNKNOWN if r.capacity_gib is None else f"{r.capacity_gib:.0f} GiB"),
-    ("snapshots", lambda r: r.snapshots),
-    ("space", lambda r: _size(r.size_bytes)),
-    ("old", lambda r: r.old),
-    ("oldest", lambda r: _age(r.oldest_age_s)),
-]
 OLDER_THAN = click.option(
     "--older-than",
     default="7d",
@@ -75,34 +28,6 @@ OLDER_THAN = click.option(
     callback=_older_than,
     help="Flag snapshots older than this (30m, 12h, 7d).",
 )
-
-
-def listed(found: list[Snapshot], now: float, old_after_s: float) -> list[ListedSnapshot]:
-    by_vm: dict[str, list[Snapshot]] = {}
-    for s in found:
-        by_vm.setdefault(s.vm, []).append(s)
-    rows = []
-    for vm in sorted(by_vm):
-        for row in snaps.tree(by_vm[vm]):
-            s = row.snapshot
-            rows.append(
-                ListedSnapshot(
-                    vm=vm,
-                    name=s.name,
-                    depth=row.depth,
-                    parent=s.parent,
-                    current=s.current,
-                    created=s.created,
-                    age_s=None if s.created is None else now - s.created,
-                    old=snaps.is_old(s, now, old_after_s),
-                    vm_state=s.vm_state,
-                    memory=s.memory,
-                    size_bytes=s.size_bytes,
-                    datastore=s.datastore,
-                    description=s.description,
-                )
-            )
-    return rows
 
 
 @click.group()

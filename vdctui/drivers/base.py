@@ -159,6 +159,12 @@ class HostDriver(abc.ABC):
         the VM's CPU pins and memory binding on the target, carried in the definition it
         arrives with (so it never runs there on its source's CPUs)."""
 
+    async def check_migration_options(  # noqa: B027 - a driver that refuses none
+        self, source: str, options: MigrationOptions
+    ) -> None:
+        """Raise InvalidOperation (one sentence) when a migration from `source` cannot use
+        `options` here: asked before a migration's task exists, so a refusal changes nothing."""
+
     # --- snapshots (vdctui.ops.snapshots; a driver without them refuses, saying so) ---
     async def list_snapshots(self, vm: str) -> list[Snapshot]:
         raise InvalidOperation(f"This {self.backend} driver cannot list snapshots of {vm}.")
@@ -231,6 +237,10 @@ class HostDriver(abc.ABC):
 
     async def duplicate_definitions(self) -> list[DuplicateDefinition]:
         """VMs defined on more than one host (never while one migrates between them)."""
+        return []
+
+    def known_duplicates(self) -> list[DuplicateDefinition]:
+        """The duplicate definitions the driver's last reads of the hosts showed (no read)."""
         return []
 
     async def undefine_copy(self, vm: str, host: str) -> None:

@@ -115,6 +115,8 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
         self._last_save = time.monotonic()
         fleet.advance_flows()  # flows are counted from when a driver first runs the fleet
         self._adc: AdcDriver | None = None
+        # the console's clock, onto which the fleet's times (snapshots taken) are mapped
+        self.wall_clock: Callable[[], float] = time.time
 
     # --- the clock -------------------------------------------------------------
 
@@ -248,6 +250,8 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
             uuid=v.uuid,
             cpu_util=v.cpu_util,
             memory_dirty_rate=v.effective_dirty_rate,
+            # the emulator holds a running VM's whole memory on its host (as its virsh says)
+            memory_used_mib=v.memory_mib if v.state in ("running", "paused") else None,
             uptime_s=(self.fleet.now - v.started_at) if running else 0.0,
             autostart=v.name in self.fleet.autostart,
         )

@@ -51,6 +51,9 @@ class EmulatedConfig:
     def _change(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError  # EmulatedDriver's
 
+    async def check_migration_options(self, source: str, options: MigrationOptions) -> None:
+        fleet_migrate_options(options)
+
     async def domain_xml(self, vm: str) -> str:
         from emulator.sshd.virsh import domain_xml  # imported when asked (it is large)
 

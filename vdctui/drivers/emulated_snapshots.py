@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 import emulator
@@ -13,6 +13,7 @@ class EmulatedSnapshots:
     """`HostDriver`'s snapshot calls over `emulator.Fleet`."""
 
     fleet: emulator.Fleet
+    wall_clock: Callable[[], float]
 
     def _find(self, name: str) -> Any:
         raise NotImplementedError  # EmulatedDriver's
@@ -21,14 +22,14 @@ class EmulatedSnapshots:
         raise NotImplementedError  # EmulatedDriver's
 
     def _snapshot(self, s: Any) -> Snapshot:
-        """The fleet's clock made wall clock: taken `now - created_at` virtual seconds ago."""
+        """The fleet's clock made the console's: taken `now - created_at` virtual seconds ago."""
         age = self.fleet.now - s.created_at
         state = s.vm_state
         return Snapshot(
             name=s.snap,
             vm=s.vm,
             parent=s.parent,
-            created=time.time() - age,
+            created=self.wall_clock() - age,
             vm_state="shutoff" if state == VmState.SHUTOFF.value else state,
             memory=s.memory,
             current=s.current,

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import DriverError
+from vdctui.drivers.base import DriverError, InvalidOperation
 from vdctui.model import Host, HostNetworks, MigrationKind, MigrationOptions, Vm
 from vdctui.ops import placement, scheduling
 from vdctui.ops.errors import Refused
@@ -217,6 +217,17 @@ def devices_check(xml: str | None) -> Check:
     return Check("devices", Verdict.PASS, "nothing that blocks a migration")
 
 
+async def unsupported_options(console: Console, vm: Vm, options: MigrationOptions) -> str:
+    """Why the hosts cannot migrate `vm` with `options` ("" when they can)."""
+    if vm.host is None:
+        return ""
+    try:
+        await console.driver.check_migration_options(vm.host, options)
+    except InvalidOperation as exc:
+        return str(exc)
+    return ""
+
+
 # --- the check as a whole ------------------------------------------------------------------
 
 
@@ -268,7 +279,9 @@ async def check(
         offered = await driver.host_networks(target)
     except DriverError:
         offered = None
+    refused = await unsupported_options(console, vm, options)
     checks = (
+        *([Check("options", Verdict.FAIL, refused)] if refused else []),
         cpu_check(source, to),
         storage_check(vm, to, options, disk_count(xml), cold=cold),
         network_check(vm, target, offered),
@@ -288,7 +301,11 @@ async def enforce(
     options: MigrationOptions,
     force: bool,
 ) -> Preflight:
-    """The check before a migration: refused (one sentence) when a check fails, unless forced."""
+    """The check before a migration: refused (one sentence) when a check fails, unless forced;
+    options the hosts cannot use are refused even when forced."""
+    refused = await unsupported_options(console, console.vm(name), options)
+    if refused:
+        raise Refused(refused)
     report = await check(console, name, target, cold=cold, options=options)
     if report.failed and not force:
         raise Refused(report.refusal())

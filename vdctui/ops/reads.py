@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from vdctui.model import (
     AuditCheck,
     AuditProblem,
     AuditRecord,
     AuditSeal,
+    DuplicateDefinition,
     Flavor,
     FleetEvent,
     Host,
@@ -26,7 +27,11 @@ from vdctui.model import (
 from vdctui.ops import core_map, placement
 from vdctui.ops.core_map import HostCores
 from vdctui.ops.errors import Refused
+from vdctui.ops.vm_history import VmTrend
 from vdctui.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from vdctui.ops.reconcile import Reconciler
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,15 @@ class FleetReads:
     """Reads through the store (what was last seen); the Console adds the changes."""
 
     store: Store
+    reconciler: Reconciler
+
+    def vm_trend(self, name: str) -> VmTrend:
+        """The VM's CPU and memory at the recent syncs of this console, oldest first."""
+        return self.reconciler.history.trend(name)
+
+    def duplicates_seen(self) -> dict[str, DuplicateDefinition]:
+        """VMs the last sync found defined on more than one host, by name."""
+        return self.reconciler.duplicates
 
     def counts(self) -> FleetCounts:
         """What the header shows: hosts, VMs and work in flight, as last seen."""

@@ -13,8 +13,18 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from vdctui.drivers.base import HostDriver
-from vdctui.model import FleetEvent, Host, HostState, MigrationOutcome, Pool, Topology, Vm
+from vdctui.model import (
+    DuplicateDefinition,
+    FleetEvent,
+    Host,
+    HostState,
+    MigrationOutcome,
+    Pool,
+    Topology,
+    Vm,
+)
 from vdctui.ops import cores
+from vdctui.ops.vm_history import UNKNOWN_LEVELS, VmHistory, vm_levels
 from vdctui.store import Store
 from vdctui.store.inventory import WRITE_CHUNK
 from vdctui.units import format_duration
@@ -202,6 +212,8 @@ class Reconciler:
         # VMs read anew (after a change) while a sync was reading the fleet: the sync's
         # older reading of them must not overwrite the newer one
         self._touched: set[str] = set()
+        self.history = VmHistory()  # each listed VM's CPU and memory at recent syncs
+        self.duplicates: dict[str, DuplicateDefinition] = {}  # as the last sync's reads showed
 
     def seen(self) -> dict[str, Vm]:
         if self._seen is None:
@@ -241,7 +253,12 @@ class Reconciler:
         changed = list(unaccounted.values())
         marks = self._marks
         new_marks: dict[str, tuple[object, ...]] = {}
+        history = self.history
+        history.begin()
+        for name in unaccounted:  # kept, their figures unknown while no host lists them
+            history.add(name, UNKNOWN_LEVELS)
         for index, vm in enumerate(found.values()):
+            history.add(vm.name, vm_levels(vm))
             mark = new_marks[vm.name] = material(vm)
             old = before.get(vm.name)
             if old is None or mark != (marks.get(vm.name) or material(old)):
@@ -259,6 +276,8 @@ class Reconciler:
                 [n for n in missing.vanished if n not in self._touched],
                 [n for n in missing.unaccounted if n not in self._touched],
             )
+        history.end()
+        self.duplicates = {d.vm: d for d in driver.known_duplicates()}
         await write_in_chunks(lambda chunk: store.upsert_vms(chunk, ts), changed)
         store.remove_vms(missing.vanished)
         self._account(found, missing.vanished)

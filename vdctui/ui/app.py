@@ -107,6 +107,8 @@ class VdcApp(App[None]):
         "services": _screen("services", "ServicesScreen"),  # no number key: `:services`
         "security": _screen("security", "SecurityScreen"),  # `:security`
         "alerts": _screen("security", "AlertsScreen"),  # `:alerts`
+        "snapshots": _screen("storage", "SnapshotSpaceScreen"),  # `:snapshots`
+        "duplicates": _screen("storage", "DuplicatesScreen"),  # `:duplicates`
     }
     DEFAULT_MODE = "inventory"
     COMMANDS = App.COMMANDS | {_palette}

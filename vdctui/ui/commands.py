@@ -202,6 +202,15 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("security", "[filter]", "Security groups, rules, flows", partial(_go, "security")),
         Command("alerts", "[filter]", "Intrusion alerts (Q quarantines)", partial(_go, "alerts")),
+        Command(
+            "snapshots", "", "Snapshot space per datastore, old ones", partial(_go, "snapshots")
+        ),
+        Command(
+            "duplicates",
+            "[filter]",
+            "VMs defined on two hosts (R removes a copy)",
+            partial(_go, "duplicates"),
+        ),
         *[
             Command(
                 verb,

@@ -405,6 +405,10 @@ class SshDriver(
             pool=spec.pool,
         )
 
+    async def check_migration_options(self, source: str, options: MigrationOptions) -> None:
+        inv = self._hosts.get(source)  # a host not in the inventory: migrate() says so
+        option_flags(options, p2p=inv is None or inv.migration == "p2p")
+
     async def migrate(
         self,
         name: str,

@@ -49,8 +49,13 @@ class SshDuplicates:
     ) -> Completed:
         raise NotImplementedError  # SshDriver's
 
+    _snapshots: dict[str, HostSnapshot]
+
     async def duplicate_definitions(self) -> list[DuplicateDefinition]:
         return duplicates_in(await self._poll_all())
+
+    def known_duplicates(self) -> list[DuplicateDefinition]:
+        return duplicates_in(list(self._snapshots.values()))
 
     async def undefine_copy(self, vm: str, host: str) -> None:
         inv = self._inv(host)

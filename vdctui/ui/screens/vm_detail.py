@@ -23,8 +23,10 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops import Refused
+from vdctui.ops.vm_history import VmTrend
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
+from vdctui.ui.widgets.bars import spark_text
 from vdctui.ui.widgets.snapshots import SnapshotsPane
 from vdctui.units import UNKNOWN, format_bytes, format_duration, format_gib, format_mib
 
@@ -72,6 +74,7 @@ def vm_facts(
     host: Host | None,
     datastore: Datastore | None,
     network: Network | None,
+    trend: VmTrend | None = None,
 ) -> Text:
     """The VM's facts as the detail view prints them; what is not known says `—`."""
     text = Text()
@@ -117,6 +120,26 @@ def vm_facts(
     text.append(f" · up {uptime}")
     dirty = format_bytes(vm.memory_dirty_rate) + "/s" if running else UNKNOWN
     text.append(f" · memory dirtied {dirty}")
+    if trend is not None:
+        text.append("\n")
+        text.append_text(trend_line(trend))
+    return text
+
+
+def trend_line(trend: VmTrend, cells: int = 30) -> Text:
+    """CPU and memory at this console's recent syncs, each with its range (a blank where
+    the figure was not known; `—` when it never was)."""
+    text = Text()
+    for label, values in (("Trend      CPU ", trend.cpu), ("  memory ", trend.memory)):
+        text.append(label, style="bold" if label.startswith("Trend") else "")
+        known = [v for v in values if v is not None]
+        if not known:
+            text.append(UNKNOWN)
+            continue
+        text.append(spark_text(values, cells), style="green")
+        text.append(f" {100 * min(known):.0f}–{100 * max(known):.0f}%", style="dim")
+    count = len(trend.cpu)
+    text.append(f"  (last {count} sync{'' if count == 1 else 's'})", style="dim")
     return text
 
 
@@ -209,7 +232,7 @@ class VmDetailScreen(FleetScreen):
                 host = None
         datastore = next((d for d in topology.datastores if d.name == vm.datastore), None)
         network = next((n for n in topology.networks if n.name == vm.network), None)
-        facts.update(vm_facts(vm, host, datastore, network))
+        facts.update(vm_facts(vm, host, datastore, network, self.ops.vm_trend(vm.name)))
         if self.query_one("#vm-tabs", TabbedContent).active == "vm-tab-snapshots":
             self.query_one(SnapshotsPane).load()
         self._show_history(vm.name)

@@ -16,6 +16,7 @@ from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
+from vdctui.ui.widgets.bars import spark_text
 from vdctui.ui.widgets.paged_table import PagedTable
 from vdctui.ui.widgets.prompt import Prompt
 
@@ -30,6 +31,8 @@ SORT_FIELDS = {  # a column's heading -> the Vm field it sorts by
     "uptime": "uptime_s",
 }
 SORT_COLUMNS: list[str | None] = [SORT_FIELDS.get(heading) for heading, _ in VM_COLUMNS]
+TREND_HEADINGS = ["cpu trend", "mem trend"]  # this console's recent syncs (not sortable)
+TREND_CELLS = 12  # samples drawn per trend cell
 
 
 def sort_heading(field: str) -> str:
@@ -78,7 +81,7 @@ class VmsScreen(FleetScreen):
     def body(self) -> ComposeResult:
         yield Static(id="vm-status")
         yield Prompt(placeholder="filter: web state:running host:rk1-h01 pool:db", id="vm-filter")
-        yield PagedTable([" "] + [header for header, _ in VM_COLUMNS])
+        yield PagedTable([" "] + [header for header, _ in VM_COLUMNS] + TREND_HEADINGS)
 
     @property
     def table(self) -> PagedTable:
@@ -142,14 +145,24 @@ class VmsScreen(FleetScreen):
         seen = self.ops.vm_sightings(self._page)
         now = self.ops.store_now()
 
+        twice = self.ops.duplicates_seen()
+
         def state(vm: Vm) -> str:
-            """A VM whose host did not answer: its state is unknown, as last seen with age."""
+            """A VM whose host did not answer: its state is unknown, as last seen with age;
+            a VM more than one host defines says so (`:duplicates` lists every copy)."""
             note = stale_note(seen[vm.name], now)
-            return f"unknown: {vm.state} ({note})" if note else _cell(vm.state)
+            shown = f"unknown: {vm.state} ({note})" if note else _cell(vm.state)
+            copies = twice.get(vm.name)
+            return f"{shown} DUPLICATE ({len(copies.copies)} hosts)" if copies else shown
+
+        def trends(vm: Vm) -> list[str]:
+            trend = self.ops.vm_trend(vm.name)
+            return [spark_text(trend.cpu, TREND_CELLS), spark_text(trend.memory, TREND_CELLS)]
 
         rows = [
             ["●" if vm.name in self.marked else " "]
             + [state(vm) if header == "state" else _cell(get(vm)) for header, get in VM_COLUMNS]
+            + trends(vm)
             for vm in self._page
         ]
         self.table.sorted_by = (1 + SORT_COLUMNS.index(self.sort_field), self.descending)
@@ -213,7 +226,7 @@ class VmsScreen(FleetScreen):
         self.table.move_cursor(row=target - self.first_row)
 
     def on_paged_table_header_clicked(self, event: PagedTable.HeaderClicked) -> None:
-        if event.column > 0:  # the first column is the mark
+        if 0 < event.column <= len(SORT_COLUMNS):  # not the mark, nor a trend
             self._sort_by(SORT_COLUMNS[event.column - 1])
 
     def action_sort(self) -> None:

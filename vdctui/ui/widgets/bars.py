@@ -28,6 +28,19 @@ def ratio_bar(value: float, limit: float, width: int = 30) -> Text:
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
+def spark_text(values: list[float | None], width: int) -> str:
+    """The last `width` samples (0..1) as plain blocks, a blank where one was not known;
+    "-" when none was (unknown is never drawn as 0)."""
+    shown = values[-width:]
+    if all(v is None for v in shown):
+        return "-"
+    top = len(SPARKS) - 1
+    return "".join(
+        " " if v is None else SPARKS[min(int(min(max(v, 0.0), 1.0) * len(SPARKS)), top)]
+        for v in shown
+    )
+
+
 def sparkline(values: list[float], width: int = 60) -> Text:
     """Utilization samples (0..1) as one line of blocks, on an absolute 0-100% scale."""
     line = Text()
