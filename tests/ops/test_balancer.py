@@ -46,3 +46,15 @@ async def test_recommendations_from_the_console_change_nothing(
     assert fleet.snapshot() == before
     on_local = {n for n, v in fleet.vms.items() if fleet.datastores[v.datastore].kind == "local"}
     assert not {m.vm for m in rec.moves} & on_local
+
+
+def test_consolidation_moves_each_vm_once_and_fills_hosts_that_hold_vms() -> None:
+    # two quiet hosts with a VM each and an empty one (as in the lab): one move, the
+    # emptied host and the empty one powered off; never a VM moved twice, nor moved onto
+    # a host that holds nothing (which the plan powers off anyway)
+    vms = [VmLoad("q1", "h0", 190, 64), VmLoad("q2", "h1", 206, 64)]
+    rec = recommend(hosts(3), vms, threshold=1, goal="power")
+    assert [(m.vm, m.source, m.target) for m in rec.moves] == [("q1", "h0", "h1")]
+    assert set(rec.power_off) == {"h0", "h2"}
+    alone = recommend(hosts(3), [VmLoad("q", "h1", 100, 64)], threshold=1, goal="power")
+    assert alone.moves == () and set(alone.power_off) == {"h0", "h2"}

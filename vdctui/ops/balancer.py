@@ -50,6 +50,7 @@ class HostLoad:
     demand: float = 0.0  # filled in from the VMs
     memory_used: float = 0.0
     core_capacity: float = math.inf  # one core's MHz/MIPS: the most a 1-vCPU VM can get
+    datastores: frozenset[str] | None = None  # the datastores it reaches; None: not known
 
 
 @dataclass
@@ -60,6 +61,7 @@ class VmLoad:
     memory_mib: float
     movable: bool = True
     vcpus: int = 1  # a VM gets at most vcpus x its host's core_capacity
+    datastore: str = ""  # its disk's datastore: only hosts that reach it take it ("": none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +99,22 @@ def _host_copy(h: HostLoad, on: bool) -> HostLoad:
     the trace replay copies some 4,000 records an interval, where `dataclasses.replace`
     costs seconds and `copy.copy` leaves objects slower to read."""
     return HostLoad(
-        h.name, h.cpu_capacity, h.memory_mib, on, h.can_receive, h.power, 0.0, 0.0, h.core_capacity
+        h.name,
+        h.cpu_capacity,
+        h.memory_mib,
+        on,
+        h.can_receive,
+        h.power,
+        0.0,
+        0.0,
+        h.core_capacity,
+        h.datastores,
     )
 
 
 def _vm_copy(v: VmLoad, host: str) -> VmLoad:
     """A copy of `v`, on `host`."""
-    return VmLoad(v.name, host, v.demand, v.memory_mib, v.movable, v.vcpus)
+    return VmLoad(v.name, host, v.demand, v.memory_mib, v.movable, v.vcpus, v.datastore)
 
 
 def _watts(hosts: Sequence[HostLoad]) -> float:
@@ -128,11 +139,12 @@ class _Draft:
     powered_off: list[str] = field(default_factory=list)
 
     def fits(self, vm: VmLoad, h: HostLoad, limit: float) -> bool:
-        """`vm` fits on `h` under `limit`: memory, CPU, and its vCPUs keep headroom on
-        the new cores (or lose nothing by the move)."""
+        """`vm` fits on `h` under `limit`: `h` reaches its datastore, memory, CPU, and its
+        vCPUs keep headroom on the new cores (or lose nothing by the move)."""
         here = self.by_name.get(vm.host)
         return (
             h.can_receive
+            and (not vm.datastore or h.datastores is None or vm.datastore in h.datastores)
             and h.memory_used + vm.memory_mib <= h.memory_mib
             and (h.demand + vm.demand) <= limit * h.cpu_capacity
             and (
@@ -290,22 +302,32 @@ def _consolidate(d: _Draft, max_moves: int | None) -> None:
     """Empty the hosts that take the fewest migrations first (then the least loaded),
     when all their VMs are movable and fit on the other hosts under the target less the
     threshold's minimum gain, so that a host that received VMs has headroom before it
-    counts as overloaded (no ping-pong). A host woken to relieve another stays."""
+    counts as overloaded (no ping-pong). A host woken to relieve another stays, and so
+    does a host that received VMs in this plan (no VM moves twice). VMs go only to hosts
+    that hold VMs: one that holds none is powered off anyway, so filling it saves nothing."""
     ceiling = d.target - d.min_gain
+    received = {m.target for m in d.moves}
+    # not a home: empty hosts, emptied ones (powered off), and the one being emptied
+    away = {x.name for x in d.hosts if not d.on_host[x.name]} | set(d.powered_off)
     for h in sorted(
         (x for x in d.hosts if x.on and d.on_host[x.name]),
         key=lambda x: (len(d.on_host[x.name]), _util(x), x.name),
     ):
         if max_moves is not None and len(d.moves) >= max_moves:
             break
-        if h.name in d.powered_on or not all(v.movable for v in d.on_host[h.name]):
+        if h.name in d.powered_on or h.name in received:
             continue
-        homes = _homes_elsewhere(d, h, {h.name, *d.powered_off}, ceiling)
+        if not all(v.movable for v in d.on_host[h.name]):
+            continue
+        away.add(h.name)
+        homes = _homes_elsewhere(d, h, away, ceiling)
         if homes is None:
+            away.discard(h.name)
             continue
         idle = h.power(0.0)
         for vm, dest in homes:
             d.move(vm, dest, "consolidate", f"empties {h.name} (~{idle:.0f} W)")
+            received.add(dest.name)
         d.powered_off.append(h.name)
 
 

@@ -58,6 +58,7 @@ def recommendations(
                 and h.name not in maintenance,
                 power=_curve(peak),
                 core_capacity=float(h.mhz),
+                datastores=frozenset(h.datastores),
             )
         )
     vms = [
@@ -68,6 +69,7 @@ def recommendations(
             float(v.memory_mib),
             movable=v.state is VmState.RUNNING and v.datastore not in local,
             vcpus=max(v.vcpus, 1),
+            datastore=v.datastore,
         )
         for v in console.vms()
         if v.host and v.state is not VmState.SHUTOFF
