@@ -22,10 +22,10 @@ store:
 - `take_over` is also tried at each sync of a console that follows the store: when
   the holder exits, the next console to sync takes the lock, loads the fleet (which
   the holder saved on exit) and becomes the holder.
-- `RequestServer` runs in the holder beside its clock: it polls the requests table
-  (a read that finds nothing costs a few microseconds), takes each request in a write
-  transaction and carries it out in its own asyncio task, so a slow one holds no
-  other one up.
+- `RequestServer` runs in the holder beside its clock: it takes each request its asker
+  announces on the socket (in a write transaction: once) and carries it out in its own
+  asyncio task, so a slow one holds no other one up; it writes the progress a fleet
+  operation reports into the row (vdctui.ops.handover), and stops what an asker cancels.
 
 Why not the fleet file as the truth, reloaded by each process under a write
 transaction? The emulated fleet is a simulation that lives in one process's memory
@@ -33,9 +33,10 @@ on a clock: a migration's pre-copy rounds advance on the holder's clock loop, an
 saving and reloading a 100,000-VM fleet takes seconds. Serving it from the holder
 keeps one fleet with one clock, makes a change cost a round trip through the store
 (tens of milliseconds), and keeps every guarantee of the ops door where it is.
-What it costs: the asker's actor and role are written by the asker; the holder
-checks the role again from the db, but cannot tell who wrote the request (anyone
-who can write the db can write one, as they can write audit records: see the README).
+Who asks is what the OS says: the holder takes a request only when a process of the
+OS user it names announces it on the holder's Unix socket (vdctui.fleet_socket,
+SO_PEERCRED); a row written in the db by other means is refused and audited. The role
+is checked again from the db, the one the request carries can only lower it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vdctui.backend import BackendError, FleetLock, attach_embedded
+from vdctui.fleet_socket import UNANNOUNCED_S, RequestSocket, announce
+from vdctui.model import Role
 from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops.actions import Action
 from vdctui.ops.handover import TookTheFleet
@@ -62,7 +65,6 @@ from vdctui.store.requests import (
     FAILED,
     PENDING,
     REFUSED,
-    TAKEN,
     UNDER_WAY,
     FleetRequest,
 )
@@ -166,6 +168,7 @@ class SharedFleet:
     ) -> FleetRequest:
         store, who = console.store, console.identity
         request_id = store.ask(action, target, params, who.actor, who.role)
+        announced = await announce(self.db, request_id)
         deadline = time.monotonic() + self.wait_s
         progress = _Followed(deliver)
         try:
@@ -175,6 +178,8 @@ class SharedFleet:
                     raise Failed(f"The request {request_id} is no longer in the store.")
                 if request.state in ANSWERED:
                     return request
+                if request.state == PENDING and not announced:  # the holder is starting
+                    announced = await announce(self.db, request_id)
                 if request.state in UNDER_WAY and progress.delivered(request):
                     store.ask_cancel(request_id)  # the asker cancelled what it follows
                 if request.state == PENDING:
@@ -182,6 +187,7 @@ class SharedFleet:
                         if await self.take_over(console):
                             raise TookTheFleet
                         request_id = store.ask(action, target, params, who.actor, who.role)
+                        announced = await announce(self.db, request_id)
                     elif time.monotonic() >= deadline and store.withdraw_request(request_id):
                         raise Failed(
                             f"{self.lock.holder()} holds the data center but did not take "
@@ -334,6 +340,8 @@ class RequestServer:
         self._loop: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._reports: dict[int, _Reports] = {}  # the requests under way
+        self._socket = RequestSocket(Path(console.store.path), self._announced)
+        self.socket_error = ""
 
     def start(self) -> None:
         if self.console.store.writable:
@@ -346,23 +354,67 @@ class RequestServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        await self._socket.close()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _serve(self) -> None:
-        store = self.console.store
+        """Open the socket where askers announce their requests; then, until stopped,
+        stop what askers cancel and refuse the requests nobody announced."""
+        try:
+            await self._socket.open()
+        except OSError as exc:  # no request can be taken (each is refused, unannounced)
+            self.socket_error = str(exc)
         while True:
-            request = None
             with contextlib.suppress(Exception):  # a busy or failing store: look again
                 self._stop_cancelled()
-                if store.has_pending_requests():
-                    request = store.take_request()
-            if request is None or request.state != TAKEN:
-                await asyncio.sleep(SERVE_EVERY_S)
-                continue
-            task = asyncio.get_running_loop().create_task(self._carry_out(request))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+                self._refuse_unannounced()
+            await asyncio.sleep(SERVE_EVERY_S)
+
+    async def _announced(self, request_id: int, user: str) -> str:
+        """A process of OS user `user` announced request `request_id` on the socket: take
+        it if it names `user` as its asker, else refuse it (audited)."""
+        store = self.console.store
+        request = store.request(request_id)
+        if request is None or request.state != PENDING:
+            return "not pending"
+        if request.actor != user:
+            why = (
+                f"Request {request_id} names {request.actor} as its asker, but {user} sent "
+                "it; refused."
+            )
+            self._refuse(request, user, why)
+            return why
+        taken = store.take_request(request_id)
+        if taken is None:
+            return "not pending"
+        task = asyncio.get_running_loop().create_task(self._carry_out(taken))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return "taken"
+
+    def _refuse_unannounced(self) -> None:
+        for request in self.console.store.pending_since(time.time() - UNANNOUNCED_S):
+            why = (
+                f"Request {request.id} names {request.actor} as its asker, but no process "
+                f"of {request.actor}'s announced it to the process that holds the data "
+                "center; refused."
+            )
+            self._refuse(request, "unknown", why)
+
+    def _refuse(self, request: FleetRequest, actor: str, why: str) -> None:
+        store = self.console.store
+        if store.refuse_pending(request.id, why):
+            role = store.operator_role(actor) or Role.VIEWER
+            store.append_audit(
+                actor=actor,
+                role=role,
+                action=request.action[:80],
+                target=request.target[:200],
+                params=request.params,
+                result="refused",
+                error=why,
+            )
 
     def _stop_cancelled(self) -> None:
         """Stop what the askers cancelled and can be stopped (an evacuation)."""

@@ -28,7 +28,11 @@ ROLE_VARIABLE = "VDCTUI_ROLE"
 
 def os_user() -> str:
     """The name of the process's real user (its uid), or uid-N when it has none."""
-    uid = os.getuid()
+    return user_of(os.getuid())
+
+
+def user_of(uid: int) -> str:
+    """The name of the OS user `uid`, or uid-N when it has none."""
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:

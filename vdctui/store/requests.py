@@ -128,13 +128,21 @@ class RequestStore(StoreBase):
         ).fetchone()
         return row is not None
 
-    def take_request(self) -> FleetRequest | None:
-        """The oldest pending request, now taken by this process (None when there is none)."""
+    def take_request(self, request_id: int | None = None) -> FleetRequest | None:
+        """Request `request_id` (else the oldest pending one), now taken by this process;
+        None when it is not pending."""
         me = self.owner
         with self._db.atomic():
-            row = self._db.execute(
-                "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id LIMIT 1", [PENDING]
-            ).fetchone()
+            if request_id is None:
+                row = self._db.execute(
+                    "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id LIMIT 1",
+                    [PENDING],
+                ).fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT id FROM fleet_requests WHERE state = ? AND id = ?",
+                    [PENDING, request_id],
+                ).fetchone()
             if row is None:
                 return None
             self._db.execute(
@@ -187,6 +195,23 @@ class RequestStore(StoreBase):
             [CANCELLING, *request_ids],
         )
         return [int(r[0]) for r in rows]
+
+    def pending_since(self, asked_before: float) -> list[FleetRequest]:
+        """The requests still pending that were asked before `asked_before`."""
+        rows = self._db.execute(
+            f"{_SELECT} WHERE state = ? AND asked < ? ORDER BY id", [PENDING, asked_before]
+        )
+        return [_request(r) for r in rows]
+
+    def refuse_pending(self, request_id: int, error: str) -> bool:
+        """Refuse a request nobody took; whether it was still pending."""
+        with self._db.atomic():
+            cursor = self._db.execute(
+                "UPDATE fleet_requests SET state = ?, error = ?, ended = ? "
+                "WHERE id = ? AND state = ?",
+                [REFUSED, error, time.time(), request_id, PENDING],
+            )
+        return bool(cursor.rowcount)
 
     def withdraw_request(self, request_id: int) -> bool:
         """Withdraw a request nobody took yet; whether it was withdrawn (False: taken)."""

@@ -1,0 +1,78 @@
+"""Who hands a change over is who the OS says (issue 10): the process that holds the
+embedded fleet takes a request only when a process of the OS user it names announces
+it on the holder's socket (SO_PEERCRED). A row forged in the db, announced by another
+user or never announced, is refused and audited, and nothing of it is carried out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import SIZE, fleet_of
+from tests.ui.test_shared_fleet import ENOUGH, connected, db
+from vdctui import fleet_sharing
+from vdctui.fleet_socket import announce, socket_path
+from vdctui.model import Role
+from vdctui.ops.identity import os_user
+from vdctui.store.requests import REFUSED
+from vdctui.ui.launch import console_app
+
+__all__ = ["db"]  # the fixture
+
+
+async def answered(store, request_id: int) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + ENOUGH
+    while (request := store.request(request_id)).state == "pending":
+        assert time.monotonic() < deadline, "the request was never answered"
+        await asyncio.sleep(0.05)
+    return str(request.state)
+
+
+async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) -> None:
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        assert socket_path(db).exists()
+        fleet = fleet_of(app)
+        vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
+        store = app.ops.store
+        someone_else = "alice" if os_user() != "alice" else "bob"
+        forged = store.ask("vm.destroy", vm, {}, someone_else, Role.ADMIN)
+        assert await announce(db, forged)  # sent by this process: not alice's
+        assert await answered(store, forged) == REFUSED
+        request = store.request(forged)
+        assert request is not None
+        assert f"names {someone_else} as its asker, but {os_user()} sent it" in request.error
+        assert fleet.vms[vm].state == "running"
+        record = next(r for r in app.ops.audit(limit=20) if r.target == vm)
+        assert (record.actor, record.action, record.result) == (
+            os_user(),
+            "vm.destroy",
+            "refused",
+        )
+        mine = store.ask("vm.suspend", vm, {}, os_user(), Role.ADMIN)
+        assert await announce(db, mine)  # the same change in this user's own name
+        assert await answered(store, mine) == "done"
+        assert fleet.vms[vm].state == "paused"
+
+
+async def test_a_request_nobody_announced_is_refused_and_audited(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fleet_sharing, "UNANNOUNCED_S", 0.5)
+    app = console_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(app, pilot)
+        fleet = fleet_of(app)
+        vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
+        store = app.ops.store
+        forged = store.ask("vm.destroy", vm, {}, os_user(), Role.ADMIN)  # written, not sent
+        assert await answered(store, forged) == REFUSED
+        request = store.request(forged)
+        assert request is not None and "announced it" in request.error
+        assert fleet.vms[vm].state == "running"
+        record = next(r for r in app.ops.audit(limit=20) if r.target == vm)
+        assert (record.actor, record.result) == ("unknown", "refused")

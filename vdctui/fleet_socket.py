@@ -1,0 +1,126 @@
+"""Who hands a change over, as the OS says (issue 10).
+
+A request row in the store names its asker, but anyone who can write the db can write
+a row. So the process that holds the embedded fleet takes a request only when a process
+of the OS user it names announces it on the holder's Unix domain socket beside the db
+(`vdctui.db.sock`): the kernel gives the peer's uid (SO_PEERCRED), which no process can
+choose. A row announced by another user, or never announced (written in the db by other
+means), is refused and audited; nothing of it is carried out.
+
+The socket is created 0660 like the store (a group that shares the data center may
+connect); connecting proves nothing but the uid, and the holder judges the rest: the
+role from the db, the conflicts, the door.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import struct
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+from vdctui.ops.identity import user_of
+
+ANNOUNCE_WAIT_S = 5.0  # how long either side waits for the other on the socket
+# a pending request not announced on the socket this long after it was asked is refused
+UNANNOUNCED_S = 10.0
+SHORT_ENOUGH = 100  # bytes: a socket address holds 108
+
+OnRequest = Callable[[int, str], Awaitable[str]]
+
+
+def socket_path(db: Path) -> Path:
+    """The holder's socket, beside the console's store."""
+    return db.with_name(f"{db.name}.sock")
+
+
+@contextlib.contextmanager
+def _address(path: Path) -> Iterator[str]:
+    """`path` as a socket address: through an open descriptor of its folder
+    (/proc/self/fd/N/NAME) when the whole path is too long for one."""
+    if len(os.fsencode(path)) < SHORT_ENOUGH:
+        yield str(path)
+        return
+    folder = os.open(path.parent, os.O_PATH)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
+
+
+def peer_user(sock: socket.socket) -> str:
+    """The OS user of the process at the other end of a Unix socket (by its uid)."""
+    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", credentials)
+    return user_of(uid)
+
+
+class RequestSocket:
+    """The holder's side: the socket where askers announce their requests."""
+
+    def __init__(self, db: Path, on_request: OnRequest) -> None:
+        self.path = socket_path(db)
+        self.on_request = on_request
+        self._server: asyncio.AbstractServer | None = None
+        self._inode: int | None = None
+
+    async def open(self) -> None:
+        """Serve the socket (a stale one, left by a holder that died, is replaced: this
+        process holds the fleet's lock, so no other holder is alive)."""
+        with _address(self.path) as where:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(where)
+            self._server = await asyncio.start_unix_server(self._serve, path=where)
+            os.chmod(where, 0o660)
+            self._inode = os.stat(where).st_ino
+
+    async def close(self) -> None:
+        if self._server is None:
+            return
+        self._server.close()
+        with contextlib.suppress(Exception):
+            await self._server.wait_closed()
+        self._server = None
+        with contextlib.suppress(OSError), _address(self.path) as where:
+            if os.stat(where).st_ino == self._inode:  # ours, not a next holder's
+                os.unlink(where)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
+            request_id = int(line.strip() or b"0")
+            user = peer_user(writer.get_extra_info("socket"))
+            said = await self.on_request(request_id, user)
+            writer.write(said.encode()[:500] + b"\n")
+            await writer.drain()
+        except (OSError, ValueError, TimeoutError):
+            pass  # a peer that says nothing sensible is not answered
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+async def announce(db: Path, request_id: int) -> bool:
+    """The asker's side: tell the holder of the fleet beside `db` that request
+    `request_id` is this process's; whether the holder heard it."""
+    try:
+        with _address(socket_path(db)) as where:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(where), ANNOUNCE_WAIT_S
+            )
+    except (OSError, TimeoutError):
+        return False
+    try:
+        writer.write(f"{request_id}\n".encode())
+        await writer.drain()
+        return bool(await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S))
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
