@@ -124,6 +124,7 @@ class VmLifecycle(FleetState):
         del old.vm_names[v.name]
         v.host = host
         h.vm_names[v.name] = None
+        self.rehomed_from[v.name] = old.name
         self.touch("vm", v.name)
         self.emit(
             "vm.defined", f"VM {v.name} defined on {host} (moved from {old.name}).", host, name
@@ -147,6 +148,7 @@ class VmLifecycle(FleetState):
         del old.vm_names[v.name]
         v.host = host
         h.vm_names[v.name] = None
+        self.rehomed_from[v.name] = old.name
         if v.state == CRASHED:
             self._set_state(v, SHUT_OFF, f"defined on {host} after host {old.name} was fenced")
         self.touch("vm", v.name)
@@ -161,11 +163,30 @@ class VmLifecycle(FleetState):
         if v.state != SHUT_OFF:
             raise self.refuse(f"VM {name} must be shut off to be undefined (it is {v.state}).")
         self._busy(v)
+        home = self.rehomed_from.pop(name, None)
+        if home in self.hosts and self.hosts[home].state != "up":
+            self._back_home(v, home)
+            return
         del self.vms[name]
         del self.hosts[v.host].vm_names[name]
         self.datastores[v.datastore].used_gib -= v.disk_gib
         self.forget("vm", name)
         self.emit("vm.undefined", f"VM {name} undefined.", v.host, name)
+
+    def _back_home(self, v: Vm, home: str) -> None:
+        """Undefine the copy an HA restart defined on a new host before it ever started: the
+        VM is again only its fenced host's (whose own definition of it was never removed)."""
+        here = v.host
+        del self.hosts[here].vm_names[v.name]
+        v.host = home
+        self.hosts[home].vm_names[v.name] = None
+        self.touch("vm", v.name)
+        self.emit(
+            "vm.undefined",
+            f"VM {v.name} undefined on {here}; its definition on fenced {home} remains.",
+            here,
+            v.name,
+        )
 
     def _busy(self, v: Vm) -> None:
         """Refuse a change to a VM with a job in flight, naming the job."""
@@ -220,6 +241,7 @@ class VmLifecycle(FleetState):
                 f"({v.memory_mib} MiB)."
             )
         self._run(v)
+        self.rehomed_from.pop(name, None)
 
     def _run(self, v: Vm) -> None:
         self._set_state(v, RUNNING)

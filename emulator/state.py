@@ -62,6 +62,9 @@ class FleetState:
         self.migrations_failed = 0
         self.host_failures = 0
         self.fail_next: dict[str, str] = {}  # VM name ("" = any VM) -> reason
+        # VM -> the fenced host it was defined again from (HA), until it starts: undefining
+        # it before then leaves it there, as that host's own definition of it would
+        self.rehomed_from: dict[str, str] = {}
         self.file: Any = None  # a FleetFile once the fleet is backed by one
         self._next_migration_id = 1
         self._events: deque[Event] = deque(maxlen=EVENT_LIMIT)

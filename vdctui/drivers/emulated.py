@@ -324,6 +324,14 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
     async def undefine(self, name: str) -> None:
         self._change(self.fleet.undefine_vm, name)
 
+    async def undefine_copy(self, vm: str, host: str) -> None:
+        """Undefine `vm` on `host` only (the emulator keeps one definition per VM: an HA
+        restart's copy goes back to its fenced host; any other, the VM itself)."""
+        found = self.fleet.vms.get(vm)
+        if found is None or found.host != host:
+            raise InvalidOperation(f"Host {host} has no VM named {vm}.")
+        self._change(self.fleet.undefine_vm, vm)
+
     async def start(self, name: str) -> None:
         self._change(self.fleet.start_vm, name)
 

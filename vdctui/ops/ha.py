@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import DriverError, FenceNotConfirmed
+from vdctui.drivers.base import DriverError, FenceNotConfirmed, HostUnreachable, InvalidOperation
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
 from vdctui.ops import cores
 from vdctui.ops.actions import Action
@@ -247,8 +247,11 @@ async def _restart_one(
             pool=vm.pool,
         )
         await console.driver.define_again(spec, target)
-        await cores.pin_restarted(console, view, target, request, vm.host)  # before it starts
-        await console.driver.start(vm.name)
+        try:
+            await cores.pin_restarted(console, view, target, request, vm.host)  # before it starts
+            await console.driver.start(vm.name)
+        except DriverError as exc:  # never a definition left on the target it did not start on
+            raise _undefined_after(exc, await _remove_copy(console, vm.name, target)) from exc
         await back_after_restart(console, vm.name)  # its load-balancer members
         view.claim(target, 0 if request.dedicated else vm.vcpus, vm.memory_mib)
         await console.refresh_vm(vm.name)
@@ -262,6 +265,25 @@ async def _restart_one(
 
 
 @fleet_operation()
+async def _remove_copy(console: Console, vm: str, target: str) -> str:
+    """Undefine the copy a failed restart left on `target` (its fenced host's definition
+    is the VM's); what became of it, for the outcome."""
+    try:
+        await console.driver.undefine_copy(vm, target)
+    except DriverError as exc:
+        return f"its definition on {target} could not be removed ({exc}): remove it by hand"
+    finally:
+        await console.sync()
+    return f"its definition there was removed ({target})"
+
+
+def _undefined_after(exc: DriverError, removed: str) -> DriverError:
+    """The start's own error, with what was cleaned up (a host that did not answer stays a
+    failure, anything else a refusal)."""
+    kind = HostUnreachable if isinstance(exc, HostUnreachable) else InvalidOperation
+    return kind(f"{str(exc).rstrip('.')}; {removed}.")
+
+
 async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
     """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
     so it is known down; returns how it was confirmed. A fence tried but not confirmed is a
