@@ -723,6 +723,14 @@ class HostNetworks:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuComparison:
+    """Whether a target's hypervisor can run a VM's CPU, as libvirt compared them."""
+
+    compatible: bool
+    detail: str  # "identical" | "superset" | libvirt's reason it is not
+
+
+@dataclass(frozen=True, slots=True)
 class DuplicateDefinition:
     """A VM defined on more than one host (another tool's migration can leave a shut-off
     copy behind): every host that has it, with the state of its copy there."""

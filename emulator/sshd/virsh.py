@@ -84,6 +84,7 @@ ORDER = {
 }
 VALUED.update(virsh_snapshots.VALUED)
 VALUED.update(virsh_config.VALUED)
+DEFAULT_MAX_DOWNTIME_MS = virsh_config.DEFAULT_MAX_DOWNTIME_MS
 ORDER.update(virsh_snapshots.ORDER)
 ORDER.update(virsh_config.ORDER)
 VERBS = {
@@ -140,6 +141,7 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         self.resolve_host = resolve_host or (lambda address: address)
         self.on_injection = on_injection
         self.poll_s = poll_s
+        self.max_downtime_ms: dict[str, int] = {}
 
     # --- the exec ----------------------------------------------------------------------
 
@@ -523,6 +525,7 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
                 auto_converge="auto-converge" in flags,
                 postcopy="postcopy-after-precopy" in flags,
                 bandwidth_limit=float(opts.get("bandwidth", "0") or 0) * (1 << 20),
+                max_downtime_ms=self.max_downtime_ms.get(v.name, DEFAULT_MAX_DOWNTIME_MS),
             )
         except HostUnreachable as exc:
             raise VirshError(

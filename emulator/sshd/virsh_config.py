@@ -1,4 +1,6 @@
-"""An emulated host's `virsh net-list` and `iface-list` (a mixin of `Virsh`)."""
+"""An emulated host's `virsh net-list`, `iface-list`, `autostart` and the migration
+downtime limit (`migrate-setmaxdowntime`/`migrate-getmaxdowntime`: set before or during
+a migration, as libvirt takes it) (a mixin of `Virsh`)."""
 
 from __future__ import annotations
 
@@ -10,14 +12,26 @@ from ..vm import Vm
 if TYPE_CHECKING:
     from .virsh import Output
 
-VALUED: dict[str, set[str]] = {"net-list": set(), "iface-list": set(), "autostart": {"domain"}}
-ORDER: dict[str, list[str]] = {"autostart": ["domain"]}
+VALUED: dict[str, set[str]] = {
+    "net-list": set(),
+    "iface-list": set(),
+    "autostart": {"domain"},
+    "migrate-setmaxdowntime": {"domain", "downtime"},
+    "migrate-getmaxdowntime": {"domain"},
+}
+ORDER: dict[str, list[str]] = {
+    "autostart": ["domain"],
+    "migrate-setmaxdowntime": ["domain", "downtime"],
+    "migrate-getmaxdowntime": ["domain"],
+}
+DEFAULT_MAX_DOWNTIME_MS = 300  # QEMU's
 Opts = dict[str, str]
 
 
 class ConfigCommands:
     fleet: Fleet
     host: str
+    max_downtime_ms: dict[str, int]  # per domain, as set on this host
 
     def _domain(self, opts: Opts) -> Vm:
         raise NotImplementedError  # Virsh's
@@ -40,3 +54,27 @@ class ConfigCommands:
         self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
         out.out.append(" eth0   active   52:54:00:00:00:01\n")
+
+    def cmd_migrate_setmaxdowntime(
+        self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
+        from .virsh import VirshError
+
+        v = self._domain(opts)
+        text = opts.get("downtime", "")
+        if not text.isdigit() or int(text) < 1:
+            raise VirshError(
+                f"Numeric value '{text}' for <downtime> option is malformed or out of range"
+            )
+        if v.state == "shut off":
+            raise VirshError("Requested operation is not valid: domain is not running")
+        self.max_downtime_ms[v.name] = int(text)
+        job = self.fleet.migrations.get(v.name)
+        if job is not None and job.source == self.host:
+            job.max_downtime_ms = float(text)
+
+    def cmd_migrate_getmaxdowntime(
+        self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output
+    ) -> None:
+        v = self._domain(opts)
+        out.out.append(f"{self.max_downtime_ms.get(v.name, DEFAULT_MAX_DOWNTIME_MS)}\n")

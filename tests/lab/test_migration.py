@@ -85,3 +85,26 @@ async def test_cancel_leaves_the_vm_running_on_its_source(
     assert guests.where(name) == [(3, "running")]  # and nothing left on the target
     record = lab_console.store.migrations(vm=name)[0]
     assert record.outcome is MigrationOutcome.CANCELLED
+
+
+async def test_max_downtime_is_set_on_the_source_and_the_migration_takes_it(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    """virsh migrate has no flag for it: `migrate-setmaxdowntime` on the source first."""
+    from vdctui.model import MigrationOptions
+
+    name = guests.define("mig-downtime", 1, dirty_mib=DIRTY_MIB)
+    lab.virsh(1, "migrate-setspeed", name, SPEED_MIB_S)
+    await lab_console.sync()
+    limits: list[str] = []
+
+    def progress(_run: MigrationRun, sample: MigrationProgress) -> None:
+        if sample.phase == "precopy" and not limits:
+            limits.append(lab.virsh(1, "migrate-getmaxdowntime", name).stdout.strip())
+
+    options = MigrationOptions(max_downtime_ms=77)
+    run = await lab_console.migrate_vm(name, "labh2", options=options, on_progress=progress)
+    result = await run.wait()
+    assert result.outcome is MigrationOutcome.SUCCEEDED, result.reason
+    assert limits == ["77"]  # while it ran, as the source's libvirt says
+    assert [h for h, _ in guests.where(name)] == [2]

@@ -58,3 +58,17 @@ def test_a_missing_network_fails_the_check_until_it_is_added(
     moved = run_cli(lab_inventory, db, "vm", "migrate", vm, "--to", "labh2")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     assert guests.where(vm) == [(2, "running")]
+
+
+def test_the_cpu_check_is_libvirts_comparison(
+    lab: Lab, lab_inventory: Path, guests: Guests, tmp_path: Path
+) -> None:
+    """On real hosts the CPU check is `virsh hypervisor-cpu-compare` on the target with
+    the VM's live CPU definition from its source, not a comparison of model strings."""
+    vm = guests.define("pf-cpu", 1)
+    done = run_cli(lab_inventory, tmp_path / "c.db", "--json", "vm", "migrate", vm, "--to",
+                   "labh2", "--check")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [cpu] = [row for row in json.loads(done.stdout) if row["name"] == "cpu"]
+    assert cpu["verdict"] == "pass"
+    assert cpu["reason"].startswith("labh2's hypervisor offers") and vm in cpu["reason"]

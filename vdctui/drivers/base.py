@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from vdctui.model import (
+    CpuComparison,
     CpuPins,
     CpuTopology,
     DuplicateDefinition,
@@ -238,6 +239,11 @@ class HostDriver(abc.ABC):
     async def duplicate_definitions(self) -> list[DuplicateDefinition]:
         """VMs defined on more than one host (never while one migrates between them)."""
         return []
+
+    async def compare_cpu(self, domain_xml: str, target: str) -> CpuComparison | None:
+        """Whether `target`'s hypervisor can run the CPU `domain_xml` defines; None: this
+        driver cannot compare CPUs (the pre-flight check compares host models then)."""
+        return None
 
     def known_duplicates(self) -> list[DuplicateDefinition]:
         """The duplicate definitions the driver's last reads of the hosts showed (no read)."""

@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vdctui.drivers.base import DriverError, InvalidOperation
-from vdctui.model import Host, HostNetworks, MigrationKind, MigrationOptions, Vm
+from vdctui.drivers.base import DriverError, HostDriver, InvalidOperation
+from vdctui.model import CpuComparison, Host, HostNetworks, MigrationKind, MigrationOptions, Vm
 from vdctui.ops import placement, scheduling
 from vdctui.ops.errors import Refused
 
@@ -95,7 +95,16 @@ def check_options(options: MigrationOptions) -> MigrationOptions:
 # --- the checks, each a pure function ----------------------------------------------------
 
 
-def cpu_check(source: Host | None, target: Host) -> Check:
+def cpu_check(
+    source: Host | None, target: Host, compared: CpuComparison | None = None, vm: str = "the VM"
+) -> Check:
+    """libvirt's comparison of the VM's CPU with the target's hypervisor when the driver
+    made one (real hosts); else the hosts' models compared (the emulator)."""
+    if compared is not None and compared.compatible:
+        how = "the same CPU" if compared.detail == "identical" else "a superset of it"
+        return Check("cpu", Verdict.PASS, f"{target.name}'s hypervisor offers {how} of {vm}'s")
+    if compared is not None:
+        return Check("cpu", Verdict.FAIL, f"{target.name} cannot run {vm}'s CPU: {compared.detail}")
     if source is None or not source.model or not target.model:
         return Check("cpu", Verdict.WARN, "the hosts' CPU models are not known")
     if source.model == target.model:
@@ -217,6 +226,13 @@ def devices_check(xml: str | None) -> Check:
     return Check("devices", Verdict.PASS, "nothing that blocks a migration")
 
 
+async def _compare_cpu(driver: HostDriver, xml: str, target: str) -> CpuComparison | None:
+    try:
+        return await driver.compare_cpu(xml, target)
+    except DriverError:
+        return None
+
+
 async def unsupported_options(console: Console, vm: Vm, options: MigrationOptions) -> str:
     """Why the hosts cannot migrate `vm` with `options` ("" when they can)."""
     if vm.host is None:
@@ -279,10 +295,12 @@ async def check(
         offered = await driver.host_networks(target)
     except DriverError:
         offered = None
+    # a shut-off VM's XML names its CPU model unexpanded: libvirt adjusts it when it starts
+    compared = await _compare_cpu(driver, xml, target) if xml and not cold else None
     refused = await unsupported_options(console, vm, options)
     checks = (
         *([Check("options", Verdict.FAIL, refused)] if refused else []),
-        cpu_check(source, to),
+        cpu_check(source, to, compared, name),
         storage_check(vm, to, options, disk_count(xml), cold=cold),
         network_check(vm, target, offered),
         room_check(console, vm, to, kind),

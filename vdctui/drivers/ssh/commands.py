@@ -209,6 +209,13 @@ def domstate(uri: str, name: str) -> str:
     return virsh(uri, *domstate_args(name))
 
 
+def set_max_downtime(uri: str, name: str, downtime_ms: int) -> str:
+    """The longest pause the VM's next (or running) migration may take, in ms."""
+    return virsh(
+        uri, "migrate-setmaxdowntime", "--domain", name, "--downtime", str(int(downtime_ms))
+    )
+
+
 def domjobabort(uri: str, name: str) -> str:
     return virsh(uri, "domjobabort", "--domain", name)
 

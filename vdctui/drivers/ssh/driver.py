@@ -459,6 +459,13 @@ class SshDriver(
         )
         if pins is not None:  # the target's pins in the definitions it arrives with
             command = await carrying_pins(self.pool, source, name, command, pins)
+        if options.max_downtime_ms is not None:  # no migrate flag: set on the source first
+            await self._run_change(
+                source,
+                commands.set_max_downtime(source.uri, name, options.max_downtime_ms),
+                f"Setting the max downtime of {name}",
+                name,
+            )
         handle = SshMigration(self, name, source, target_inv, live=live, command=command)
         self._changed()
         await handle.begin()
