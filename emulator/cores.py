@@ -43,7 +43,9 @@ def cpu_layout(h: Host) -> dict[str, Any]:
             }
             for n in range(nodes)
         ],
-        "reserved": sorted(cpu for c in range(reserved_cores) for cpu in core(c)),
+        "reserved": sorted(h.reserved_named)
+        if h.reserved_named
+        else sorted(cpu for c in range(reserved_cores) for cpu in core(c)),
     }
 
 
@@ -153,3 +155,26 @@ class CoreOps(FleetState):
         v = self.vm(name)
         self.check_reachable(v.host)
         return list(self.memory_nodes.get(name, ()))
+
+    def set_reserved_cpus(self, host: str, cpus: list[int]) -> None:
+        """The CPUs `host` keeps for itself, named (its usable CPUs follow); none pinned."""
+        h = self.check_reachable(host)
+        for cpu in cpus:
+            if not 0 <= cpu < h.threads:
+                raise self.refuse(f"Host {h.name} has no CPU {cpu} (0-{h.threads - 1}).")
+        if len(set(cpus)) >= h.threads:
+            raise self.refuse(f"Host {h.name} would keep all its CPUs for itself.")
+        for vm, (per_vcpu, _) in self.pins.items():
+            found = self.vms.get(vm)
+            if found is None or found.host != h.name or any(len(g) != 1 for g in per_vcpu):
+                continue  # not here, or shared (floating: moved off them afterwards)
+            clash = {c for group in per_vcpu for c in group} & set(cpus)
+            if clash:
+                raise self.refuse(f"CPU {min(clash)} of host {h.name} is dedicated to VM {vm}.")
+        h.reserved_named = tuple(sorted(set(cpus)))
+        h.reserved_cpus = len(h.reserved_named)
+        self.refresh_host(h)
+        self.touch("host", h.name)
+        self.emit(
+            "host.reserved", f"Host {h.name} keeps CPUs {sorted(set(cpus))} for itself.", h.name
+        )

@@ -87,6 +87,9 @@ class Host:
     energy_j: float = 0.0  # energy up to `energy_since`
     energy_since: float = 0.0
     vm_names: dict[str, None] = field(default_factory=dict)  # ordered set of its VMs
+    # the CPUs the host keeps for itself, as an operator named them (empty: the first whole
+    # cores of node 0 covering reserved_cpus)
+    reserved_named: tuple[int, ...] = ()
 
     PERSIST = (
         "name",
@@ -105,6 +108,7 @@ class Host:
         "state",
         "partitioned",
         "nic_factor",
+        "reserved_named",
     )
 
     @property

@@ -607,6 +607,18 @@ class CpuPins:
     memory_nodes: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class PinDrift:
+    """A VM whose pins on its host are not what the console holds for it: a dedicated
+    VM's vCPU, emulator or memory elsewhere, or a shared VM that may run on a dedicated or
+    reserved CPU. `repaired`: pinned again as held."""
+
+    vm: str
+    host: str
+    what: str  # one clause, e.g. "vCPU 1 may run on CPUs 0-31, not 5 alone"
+    repaired: bool = False
+
+
 # --- isolation: security groups ------------------------------------------------------
 
 

@@ -40,3 +40,33 @@ def test_a_viewer_is_refused_before_anything_and_an_unknown_host_is_an_error(
     monkeypatch.delenv("VDCTUI_ROLE")
     unknown = vdctui("host", "cores", "no-such-host")
     assert unknown.exit_code == 1 and "no-such-host" in unknown.output
+
+
+def test_host_pins_and_reserve_cpus(vdctui: Vdctui) -> None:
+    name, host = a_running_vm(vdctui)
+    assert vdctui("vm", "cpu-policy", name, "dedicated").exit_code == 0
+    checked = vdctui("host", "pins", host)
+    assert checked.exit_code == 0, checked.output
+    assert f"Every VM on {host} is pinned as held." in checked.output
+    assert vdctui("host", "pins", host, "--repair").exit_code == 0
+    assert vdctui.json("host", "pins", host) == []
+    [cores] = vdctui.json("host", "cores", host)
+    held = {c["cpu"] for n in cores["nodes"] for core in n["cores"] for c in core if c["holder"]}
+    free = sorted(
+        c["cpu"]
+        for n in cores["nodes"]
+        for core in n["cores"]
+        for c in core
+        if not c["holder"] and not c["reserved"]
+    )
+    asked = vdctui("host", "reserve-cpus", host, str(free[0]))  # not at a terminal: --yes
+    assert asked.exit_code == 1 and "needs confirmation" in asked.output
+    done = vdctui("host", "reserve-cpus", host, str(free[0]), "--yes")
+    assert done.exit_code == 0, done.output
+    assert f"Host {host} keeps CPUs {free[0]} for itself." in done.output
+    refused = vdctui("host", "reserve-cpus", host, str(min(held)), "--yes")
+    assert refused.exit_code == 1 and f"is held by dedicated VM {name}" in refused.output
+    bad = vdctui("host", "reserve-cpus", host, "1;reboot", "--yes")
+    assert bad.exit_code == 1 and "Not a CPU list" in bad.output
+    audit = vdctui("audit", "list").output
+    assert "host.reserve-cpus" in audit

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from vdctui.cli.context import CliContext, fail, pass_cli
+from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json, say
-from vdctui.model import CpuPolicy, NumaPolicy, ThreadPolicy, VmCpus
+from vdctui.model import CpuPolicy, CpuTopology, NumaPolicy, PinDrift, ThreadPolicy, VmCpus
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.core_map import HostCores, cpu_list, grid_lines, of_store
@@ -81,6 +81,68 @@ def vm_cpu_policy(cli: CliContext, name: str, policy: str, threads: str, numa: s
         say(f"{name} is shared: it floats over the shared CPUs of {done.host}.")
 
 
+@click.command("pins")
+@click.argument("name")
+@click.option("--repair", is_flag=True, help="Pin every drifting VM again, as held.")
+@pass_cli
+def host_pins(cli: CliContext, name: str, repair: bool) -> None:
+    """Compare the pins of the host's VMs (as its hypervisor says now) with what the
+    console holds: dedicated VMs' vCPUs, emulator and memory; shared VMs off dedicated and
+    reserved CPUs. Drift is listed and audited; --repair pins them again (exit 1 on drift
+    left)."""
+    from vdctui.ops import pin_drift
+
+    if repair:
+        cli.require(Action.HOST_PINS_REPAIR, name, {})
+
+    async def body(console: Console) -> list[PinDrift]:
+        if repair:
+            return await pin_drift.repair(console, name)
+        return await pin_drift.check(console, name)
+
+    drift = cli.run(body)
+    if cli.as_json:
+        print_json(drift)
+    elif not drift:
+        say(f"Every VM on {name} is pinned as held.")
+    for d in [] if cli.as_json else drift:
+        say(f"{d.vm}: {d.what}" + (" (repaired)" if d.repaired else ""))
+    if any(not d.repaired for d in drift):
+        raise SystemExit(1)
+
+
+@click.command("reserve-cpus")
+@click.argument("name")
+@click.argument("cpus")
+@click.option("--yes", is_flag=True, help="Do not ask first (for scripts).")
+@pass_cli
+def host_reserve_cpus(cli: CliContext, name: str, cpus: str, yes: bool) -> None:
+    """Name the CPUs the host keeps for itself (e.g. 0-1, or none): no VM's vCPU is pinned
+    there, dedicated VMs' emulator threads are, shared VMs float off them. Refused when the
+    host lacks one, a dedicated VM holds one, or none would be left for VMs."""
+    from vdctui.ops.errors import Refused
+    from vdctui.ops.reserved_cpus import parse_cpus, reserve_cpus
+
+    cli.require(Action.HOST_RESERVE_CPUS, name, {"cpus": cpus[:80]})
+    try:
+        chosen: tuple[int, ...] | str = parse_cpus(cpus)
+    except Refused:
+        chosen = cpus  # refused (and audited) through the door, said in one sentence
+    if not yes and not isinstance(chosen, str):
+        confirm(f"Host {name} keeps CPUs {cpu_list(chosen) or 'none'} for itself from now on?")
+
+    async def body(console: Console) -> CpuTopology:
+        return await reserve_cpus(console, name, chosen)
+
+    done = cli.run(body)
+    if cli.as_json:
+        print_json([done])
+    else:
+        say(f"Host {name} keeps CPUs {cpu_list(done.reserved) or 'none'} for itself.")
+
+
 def add_core_commands(host: click.Group, vm: click.Group) -> None:
     host.add_command(host_cores)
+    host.add_command(host_pins)
+    host.add_command(host_reserve_cpus)
     vm.add_command(vm_cpu_policy)

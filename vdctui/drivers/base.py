@@ -218,6 +218,12 @@ class HostDriver(abc.ABC):
         """Each vCPU's allowed CPUs and the emulator's, as the hypervisor says now."""
         raise InvalidOperation(f"This {self.backend} driver cannot read VM {name}'s pins.")
 
+    async def set_reserved_cpus(self, host: str, cpus: tuple[int, ...]) -> None:  # noqa: B027
+        """The CPUs `host` keeps for itself (the console pins no VM's vCPU there and puts
+        QEMU's own threads there). A real host keeps no such list: it is the console's
+        (isolating them in the host's kernel, isolcpus or systemd's CPUAffinity, is not
+        done here), so there is nothing to tell it."""
+
     async def bind_memory(self, name: str, nodes: tuple[int, ...]) -> None:
         """Bind the VM's memory to these NUMA nodes (`<numatune>`, mode strict), live (when
         it runs) and in its definition."""

@@ -397,6 +397,9 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
         per_vcpu, emulator = translated(self.fleet.vcpu_affinity)(name)
         return tuple(tuple(c) for c in per_vcpu), tuple(emulator)
 
+    async def set_reserved_cpus(self, host: str, cpus: tuple[int, ...]) -> None:
+        self._change(self.fleet.set_reserved_cpus, host, list(cpus))
+
     async def bind_memory(self, name: str, nodes: tuple[int, ...]) -> None:
         self._change(self.fleet.bind_memory, name, list(nodes))
 

@@ -48,6 +48,13 @@ class Action(enum.Enum):
         "vm.console.end", Role.VIEWER, "The end of a VM's console", change=False
     )
     VM_CPU_POLICY = ActionSpec("vm.cpu-policy", Role.OPERATOR, "Changing a VM's CPU policy")
+    HOST_PINS_REPAIR = ActionSpec("host.pins-repair", Role.OPERATOR, "Repairing a host's pins")
+    HOST_PINS_DRIFT = ActionSpec(
+        "host.pins-drift", Role.VIEWER, "Pins found not as held", change=False
+    )
+    HOST_RESERVE_CPUS = ActionSpec(
+        "host.reserve-cpus", Role.ADMIN, "Setting the CPUs a host keeps for itself"
+    )
     SECGROUP_CREATE = ActionSpec("secgroup.create", Role.ADMIN, "Creating a security group")
     SECGROUP_RULE_ADD = ActionSpec("secgroup.rule.add", Role.ADMIN, "Adding a security rule")
     SECGROUP_RULE_REMOVE = ActionSpec(

@@ -143,11 +143,9 @@ async def hold(driver: HostDriver, store: Store, pins: VmCpus, before: VmCpus | 
 
 
 async def float_shared(driver: HostDriver, store: Store, host: str) -> None:
-    """Pin the shared VMs running on `host` to its shared CPUs (none dedicated or reserved).
-    A host that has no dedicated VM is left alone."""
+    """Pin the shared VMs running on `host` to its shared CPUs (none dedicated or reserved),
+    whenever a dedicated VM comes or goes there (so they also get back the CPUs one left)."""
     cmap = core_map(store, host)
-    if not cmap.owner:
-        return
     shared = tuple(cmap.shared_cpus)
     dedicated = {c.vm for c in store.all_vm_cpus().values() if c.dedicated}
     failed: list[str] = []
@@ -189,6 +187,7 @@ async def set_policy(
         await console.driver.pin_vcpus(name, tuple(cpus for _ in range(vm.vcpus)), cpus)
         if len(cmap.topology.nodes) > 1:  # no longer bound to the node it had
             await console.driver.bind_memory(name, tuple(range(len(cmap.topology.nodes))))
+        await float_shared(console.driver, store, vm.host)  # its CPUs to its neighbours
         return shared
 
     params = {"policy": policy.value, "threads": threads.value, "numa": numa.value}
@@ -292,7 +291,9 @@ async def after_move(console: Console, vm: str, moved: bool) -> None:
         return
     try:
         await hold(console.driver, console.store, pins, pins)
-    except (DriverError, Failed) as exc:
+        if before.host and before.host != pins.host:  # its source's shared VMs get its CPUs
+            await float_shared(console.driver, console.store, before.host)
+    except (DriverError, Failed, Refused) as exc:
         error = f"{vm} moved to {pins.host} but its pins were not applied: {exc}"
         console.record_audit(Action.VM_CPU_POLICY, vm, {"after": "migration"}, "failed", error)
 

@@ -245,11 +245,11 @@ class InventoryStore(StoreBase):
         self._write_rows(_VM_UPSERT, [_vm_row(vm, stamp) for vm in vms])
 
     def remove_vms(self, names: Iterable[str]) -> int:
-        """Forget VMs by name; return how many were removed."""
+        """Forget VMs by name (and the cores they held); return how many were removed."""
         with self._db.atomic():
-            cursor = self._db.conn.executemany(
-                "DELETE FROM vms WHERE name = ?", [(n,) for n in names]
-            )
+            rows = [(n,) for n in names]
+            cursor = self._db.conn.executemany("DELETE FROM vms WHERE name = ?", rows)
+            self._db.conn.executemany("DELETE FROM vm_cpus WHERE vm = ?", rows)  # its pins
         return max(cursor.rowcount, 0)
 
     def vm(self, name: str) -> Vm | None:
