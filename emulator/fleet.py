@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .cores import CoreOps
+from .contention import ContentionOps
 from .flows import FlowOps
 from .power import check_curve
 from .services import ServiceOps
@@ -17,7 +17,7 @@ from .vm import IN_SHUTDOWN, RUNNING, SHUT_OFF
 from .workload import WALK_PERIOD_S, Trace, make_trace, next_random, walk_next
 
 
-class Fleet(SnapshotOps, ServiceOps, CoreOps, FlowOps):
+class Fleet(SnapshotOps, ServiceOps, ContentionOps, FlowOps):
     """A simulated data center advanced by a virtual clock (`step`)."""
 
     # --- inventory ---------------------------------------------------------------

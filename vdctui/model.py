@@ -577,6 +577,20 @@ class CpuTopology:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuContention:
+    """A host's CPUs as its VMs compete for them: reserved for the host, dedicated to
+    pinned VMs (never waited for), and the shared pool the other VMs want `wanted_cpus`
+    of; each running VM's steal (CPU ready): the share of its vCPUs' time it waits."""
+
+    host: str
+    reserved_cpus: int
+    dedicated_cpus: int
+    shared_cpus: int
+    wanted_cpus: float
+    steal: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class VmCpus:
     """A VM's CPU policy and, when dedicated, where its vCPUs are pinned on its host."""
 

@@ -9,7 +9,17 @@ from typing import Any
 from tests.ui.conftest import SIZE, command, fleet_of, settle
 from vdctui.columns import HOST_COLUMNS, VM_COLUMNS
 from vdctui.drivers.emulated import EmulatedDriver
-from vdctui.model import Datastore, DatastoreKind, Disk, Host, HostState, Rack, Vm, VmState
+from vdctui.model import (
+    CpuContention,
+    Datastore,
+    DatastoreKind,
+    Disk,
+    Host,
+    HostState,
+    Rack,
+    Vm,
+    VmState,
+)
 from vdctui.ops.placement import Allocation
 from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.host_detail import bar_width, host_detail, rack_host_row
@@ -86,8 +96,28 @@ def test_unknown_uptime_and_cpu_are_a_dash() -> None:
     vm = Vm("web-001", VmState.RUNNING, "rk1-h01", 2, 4096, 4, 8192, uptime_s=None, cpu_util=None)
     row = {heading: str(get(vm)) for heading, get in VM_COLUMNS}
     assert row["uptime"] == "—" and row["cpu%"] == "—"
-    assert "CPU — · up —" in vm_facts(vm, None, None, None).plain
+    assert "CPU — · steal — · up —" in vm_facts(vm, None, None, None).plain
     assert {h: str(g(replace(vm, uptime_s=95.0))) for h, g in VM_COLUMNS}["uptime"] == "1m35s"
+
+
+def test_contention_shows_the_shared_pool_and_each_vms_steal() -> None:
+    contention = CpuContention("rk1-h01", 2, 8, 22, 40.0, {"web-001": 0.45, "rt": 0.0})
+    shown = host_detail(
+        a_host(),
+        Allocation(vcpus=96, memory_mib=240 * 1024),
+        maintenance=False,
+        rack=RACK,
+        rack_hosts=[a_host()],
+        width=160,
+        contention=contention,
+    ).plain
+    pool = next(line for line in shown.splitlines() if line.startswith("CPU pool"))
+    assert "shared 22 CPUs, wanted 40.0 (1.8x): shared VMs wait 45% of the time they want" in pool
+    assert "dedicated 8, reserved 2" in pool
+    assert "CPU pool    —" in detail(a_host())  # not measured (real hosts): unknown, not 0
+    vm = Vm("web-001", VmState.RUNNING, "rk1-h01", 2, 4096, 4, 8192, cpu_util=0.8)
+    assert "CPU 80 % · steal 45 % · up" in vm_facts(vm, None, None, None, steal=0.45).plain
+    assert "steal 0 %" in vm_facts(vm, None, None, None, steal=0.0).plain
 
 
 def test_the_cpu_bar_is_busy_against_capacity_and_the_labels_say_what() -> None:

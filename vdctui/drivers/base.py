@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.model import (
     CpuComparison,
+    CpuContention,
     CpuPins,
     CpuTopology,
     DuplicateDefinition,
@@ -201,6 +202,11 @@ class HostDriver(abc.ABC):
     async def flow_records(self, since: float) -> list[FlowRecord]:
         """Flow records (virtual or wall time `since`), oldest first, for detection."""
         raise InvalidOperation(f"This {self.backend} driver keeps no flow records.")
+
+    def cpu_contention(self, host: str) -> CpuContention | None:
+        """What the host's VMs wait for its CPUs, as last measured (no I/O); None: this
+        driver does not measure it, or the host does not answer."""
+        return None
 
     # --- dedicated cores (`virsh capabilities`, `vcpupin`, `emulatorpin`) ---
     async def cpu_topology(self, host: str) -> CpuTopology:

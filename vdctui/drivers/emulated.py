@@ -33,6 +33,7 @@ from vdctui.drivers.emulated_config import EmulatedConfig, fleet_migrate_options
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.drivers.serial import EmulatedSerial
 from vdctui.model import (
+    CpuContention,
     CpuPins,
     CpuTopology,
     Datastore,
@@ -386,6 +387,15 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
             for n in layout["nodes"]
         )
         return CpuTopology(host, nodes, tuple(layout["reserved"]), "emulator host model")
+
+    def cpu_contention(self, host: str) -> CpuContention | None:
+        try:
+            c = self.fleet.cpu_contention(host)
+        except emulator.FleetError:  # no such host, or it does not answer
+            return None
+        return CpuContention(
+            c.host, c.reserved_cpus, c.dedicated_cpus, c.shared_cpus, c.wanted_cpus, c.steal
+        )
 
     async def pin_vcpus(
         self, name: str, vcpu_pins: tuple[tuple[int, ...], ...], emulator_pins: tuple[int, ...]

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from rich.text import Text
 
 from vdctui.escape import for_terminal
-from vdctui.model import Host, HostState, Rack, RackTotals
+from vdctui.model import CpuContention, Host, HostState, Rack, RackTotals
+from vdctui.ops.contention import pool_line
 from vdctui.ops.core_map import HostCores, grid_lines
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
@@ -125,6 +126,13 @@ def host_badges(
     return label
 
 
+def contention_bar(c: CpuContention, cells: int) -> Text | None:
+    """What the shared VMs want against the shared pool (past its end: they wait)."""
+    if c.shared_cpus <= 0:
+        return None
+    return ratio_bar(c.wanted_cpus, float(c.shared_cpus), cells)
+
+
 def rack_label(rack: Rack, totals: RackTotals) -> Text:
     """A rack's line in the tree, with the draw of all its hosts (a filter hides hosts
     from the tree, never from the rack's power)."""
@@ -174,6 +182,7 @@ def host_detail(
     rack_hosts: Sequence[Host],
     width: int,
     cpu_map: HostCores | None = None,
+    contention: CpuContention | None = None,
 ) -> Text:
     """The host pane: what it is, how busy, what it holds against its limits, power, and
     its core map (which CPU holds which dedicated VM's vCPU) when its topology is known."""
@@ -205,6 +214,11 @@ def host_detail(
         _meter(text, "CPU busy", ratio_bar(host.cpu_util, 1.0, cells), busy, width)
     else:
         _meter(text, "CPU busy", None, UNKNOWN, width)
+    if up and contention is not None:
+        pool = contention_bar(contention, cells)
+        _meter(text, "CPU pool", pool, pool_line(contention), width)
+    elif up:  # real hosts: their vCPUs' wait is not read
+        _meter(text, "CPU pool", None, UNKNOWN, width)
     allowed = int(host.usable_cpus * ratios.cpu)
     overcommit = held.vcpus / max(host.usable_cpus, 1)
     _meter(

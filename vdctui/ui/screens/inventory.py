@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 from vdctui.columns import cell, stale_note, when
 from vdctui.escape import for_terminal
 from vdctui.model import Host, Rack, RackTotals, Sighting, Topology, VmState
+from vdctui.ops.contention import cpu_contention
 from vdctui.ops.placement import Allocation
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
@@ -310,6 +311,7 @@ class InventoryScreen(FleetScreen):
                     rack_hosts=[h for h in self._hosts.values() if h.rack == host.rack],
                     width=width,
                     cpu_map=self.ops.host_cores(name),
+                    contention=cpu_contention(self.ops, name),
                 )
             )
             spark.update(cpu_history(self.ops.host_history(name), width))

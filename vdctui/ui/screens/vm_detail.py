@@ -23,6 +23,7 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops import Refused
+from vdctui.ops.contention import vm_steal
 from vdctui.ops.vm_history import VmTrend
 from vdctui.ui import actions
 from vdctui.ui.screens.base import FleetScreen
@@ -75,8 +76,10 @@ def vm_facts(
     datastore: Datastore | None,
     network: Network | None,
     trend: VmTrend | None = None,
+    steal: float | None = None,
 ) -> Text:
-    """The VM's facts as the detail view prints them; what is not known says `—`."""
+    """The VM's facts as the detail view prints them; what is not known says `—`.
+    `steal`: the share of its vCPUs' time it waits for a CPU (None: not measured)."""
     text = Text()
     text.append(safe(vm.name), style="bold")
     text.append(f"  {vm.state}", style="green" if vm.state is VmState.RUNNING else "yellow")
@@ -116,6 +119,7 @@ def vm_facts(
     running = vm.state is VmState.RUNNING
     text.append("Now        ", style="bold")
     text.append(f"CPU {percent(vm.cpu_util) if running else UNKNOWN}")
+    text.append(f" · steal {percent(steal) if running and steal is not None else UNKNOWN}")
     uptime = format_duration(vm.uptime_s) if running and vm.uptime_s is not None else UNKNOWN
     text.append(f" · up {uptime}")
     dirty = format_bytes(vm.memory_dirty_rate) + "/s" if running else UNKNOWN
@@ -232,7 +236,9 @@ class VmDetailScreen(FleetScreen):
                 host = None
         datastore = next((d for d in topology.datastores if d.name == vm.datastore), None)
         network = next((n for n in topology.networks if n.name == vm.network), None)
-        facts.update(vm_facts(vm, host, datastore, network, self.ops.vm_trend(vm.name)))
+        steal = vm_steal(self.ops, vm.name, vm.host)
+        trend = self.ops.vm_trend(vm.name)
+        facts.update(vm_facts(vm, host, datastore, network, trend, steal=steal))
         if self.query_one("#vm-tabs", TabbedContent).active == "vm-tab-snapshots":
             self.query_one(SnapshotsPane).load()
         self._show_history(vm.name)
