@@ -100,3 +100,30 @@ async def test_a_busy_vms_snapshot_fills_its_datastore(
     [row] = snaps.space_by_datastore(found, snaps.capacities(console), console.store_now())
     assert row.datastore == fleet.vms[vm].datastore and row.snapshots == 1
     assert row.size_bytes == pytest.approx(min(1e7 * 3600, fleet.vms[vm].disk_gib * GIB))
+
+
+async def test_a_memory_snapshot_reports_progress_by_its_size(
+    console: Console, fleet: emulator.Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vm = running_vm_on_shared_storage(fleet)
+    took = fleet.snapshot_write_s(vm)
+    assert took == fleet.vms[vm].memory_mib / 512 > 1  # its memory at 512 MiB/s
+    assert fleet.snapshot_write_s(vm, disk_only=True) == 0.0
+    said: list[float] = []
+    update = console.store.update_task
+
+    def recorded(task_id: int, **fields: object) -> object:
+        if fields.get("progress") is not None:
+            said.append(float(fields["progress"]))  # type: ignore[arg-type]
+        return update(task_id, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(console.store, "update_task", recorded)
+    began = fleet.now
+    await snaps.create_snapshot(console, vm, "with-memory")
+    assert fleet.now - began >= took  # the fleet moved on while it was written
+    between = [p for p in said if 0 < p < 100]
+    assert len(between) >= 3 and between == sorted(set(between)), said
+    assert said[-1] == 100.0
+    said.clear()
+    await snaps.create_snapshot(console, vm, "disk", disk_only=True)
+    assert [p for p in said if 0 < p < 100] == []  # at once: nothing in between

@@ -8,7 +8,7 @@ A driver is the truth about what runs now; it keeps no history.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from vdctui.model import (
@@ -172,8 +172,15 @@ class HostDriver(abc.ABC):
         raise InvalidOperation(f"This {self.backend} driver cannot list snapshots of {vm}.")
 
     async def create_snapshot(
-        self, vm: str, name: str, *, description: str = "", disk_only: bool = False
+        self,
+        vm: str,
+        name: str,
+        *,
+        description: str = "",
+        disk_only: bool = False,
+        on_progress: Callable[[float], None] | None = None,
     ) -> Snapshot:
+        """Take a snapshot; `on_progress(0..1)` while it takes time, where the host says."""
         raise InvalidOperation(f"This {self.backend} driver cannot snapshot {vm}.")
 
     async def revert_snapshot(self, vm: str, name: str) -> None:

@@ -42,10 +42,28 @@ class EmulatedSnapshots:
         self._find(vm)
         return [self._snapshot(s) for s in self.fleet.snapshots_of(vm)]
 
+    async def next_step(self) -> None:
+        raise NotImplementedError  # EmulatedDriver's
+
     async def create_snapshot(
-        self, vm: str, name: str, *, description: str = "", disk_only: bool = False
+        self,
+        vm: str,
+        name: str,
+        *,
+        description: str = "",
+        disk_only: bool = False,
+        on_progress: Callable[[float], None] | None = None,
     ) -> Snapshot:
+        """A memory snapshot takes the time the emulator says writing it takes (the fleet
+        moves on meanwhile), with its progress; then it is taken."""
         self._find(vm)
+        took = self.fleet.snapshot_write_s(vm, disk_only=disk_only)
+        began = self.fleet.now
+        while self.fleet.now - began < took:
+            if on_progress is not None:
+                on_progress((self.fleet.now - began) / took)
+            await self.next_step()
+            self._find(vm)  # still there, its host still answering
         made = self._change(
             self.fleet.create_snapshot, vm, name, description=description, disk_only=disk_only
         )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from vdctui.ops.console import Console
 
 T = TypeVar("T")
+Progress = Callable[[float], None]
 OLD_AFTER_S = 7 * 86_400.0  # a snapshot older than a week is flagged
 MAX_DESCRIPTION = 500
 LISTING_AT_ONCE = 8  # VMs whose snapshots are read at the same time (fleet-wide reads)
@@ -154,10 +155,11 @@ async def _as_task(
     action: Action,
     vm: str,
     params: dict[str, object],
-    work: Callable[[], Awaitable[T]],
+    work: Callable[[Progress], Awaitable[T]],
     check: Callable[[], Awaitable[object]],
 ) -> T:
-    """The door, then `check` (refusals leave no task), then `work` as a task of its own."""
+    """The door, then `check` (refusals leave no task), then `work` as a task of its own,
+    told where to say how far it got (0..1; the task keeps whole percents)."""
 
     async def door_work() -> T:
         console.vm(vm)
@@ -169,8 +171,16 @@ async def _as_task(
         except TaskConflict as exc:
             raise Refused(f"{exc}; wait for it to end or cancel it first.") from None
         console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+        said = [0]
+
+        def progress(fraction: float) -> None:
+            percent = min(max(int(100 * fraction), 0), 99)  # 100: when it has ended
+            if percent > said[0]:
+                said[0] = percent
+                console.store.update_task(task.id, progress=float(percent))
+
         async with tasks.ending_on_error(console, task.id):
-            result = await work()
+            result = await work(progress)
         tasks.end_task(console, task.id, TaskState.SUCCEEDED, progress=100.0)
         return result
 
@@ -190,9 +200,9 @@ async def create_snapshot(
             raise Refused(str(exc)) from None
         check_description(description)
 
-    async def work() -> Snapshot:
+    async def work(progress: Progress) -> Snapshot:
         return await console.driver.create_snapshot(
-            vm, name, description=description, disk_only=disk_only
+            vm, name, description=description, disk_only=disk_only, on_progress=progress
         )
 
     return await _as_task(console, Action.VM_SNAPSHOT_CREATE, vm, params, work, check)
@@ -208,7 +218,7 @@ async def _existing(console: Console, vm: str, name: str) -> Snapshot:
 async def revert_snapshot(console: Console, vm: str, name: str) -> Vm:
     """Bring the VM back to a snapshot (a running VM's memory comes back with it)."""
 
-    async def work() -> Vm:
+    async def work(_progress: Progress) -> Vm:
         await console.driver.revert_snapshot(vm, name)
         return await console.refresh_vm(vm)
 
@@ -221,7 +231,7 @@ async def revert_snapshot(console: Console, vm: str, name: str) -> Vm:
 async def delete_snapshot(console: Console, vm: str, name: str) -> None:
     """Delete one snapshot; its children are re-parented to its parent, as libvirt does."""
 
-    async def work() -> None:
+    async def work(_progress: Progress) -> None:
         await console.driver.delete_snapshot(vm, name)
 
     params: dict[str, object] = {"snapshot": name}

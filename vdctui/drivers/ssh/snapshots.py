@@ -19,6 +19,8 @@ from vdctui.drivers.ssh.parsers import VirshOutputError
 from vdctui.model import Snapshot
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from vdctui.drivers.ssh.inventory import InventoryHost
     from vdctui.drivers.ssh.pool import ConnectionPool
     from vdctui.model import Vm
@@ -121,8 +123,17 @@ class SshSnapshots:
         ]
 
     async def create_snapshot(
-        self, vm: str, name: str, *, description: str = "", disk_only: bool = False
+        self,
+        vm: str,
+        name: str,
+        *,
+        description: str = "",
+        disk_only: bool = False,
+        on_progress: Callable[[float], None] | None = None,
     ) -> Snapshot:
+        # no progress: libvirt 9.0 runs an internal snapshot with no job figures
+        # (`domjobinfo --rawstats` says "Job type: 0" all through snapshot-create-as in the
+        # lab, for a running 288 MiB guest whose snapshot took 0.9 s)
         inv, _ = await self._locate(vm)
         command = create_command(inv.uri, vm, name, description, disk_only=disk_only)
         await self._timed_change(inv, command, f"Snapshot {name} of VM {vm}", vm)
