@@ -20,6 +20,7 @@ from tests.lab.guests import (
     domain_xml,
     qcow2_image,
     write_halt_image,
+    write_serial_image,
     write_spin_image,
 )
 from tests.lab.hosts import PACKAGES, LabError, alive, missing_programs
@@ -136,9 +137,12 @@ class Guests:
         spin: bool = False,
         network: str | None = None,
         ip: str | None = None,
+        serial: bool = False,
     ) -> str:
-        """`disk`: a raw disk; `qcow2`: a qcow2 one (internal snapshots need it)."""
-        image = (write_spin_image if spin else write_halt_image)(self.lab.images)
+        """`disk`: a raw disk; `qcow2`: a qcow2 one (internal snapshots need it); `serial`:
+        a guest that answers on its serial console (`guests.SERIAL_IMAGE`)."""
+        made = write_serial_image if serial else write_spin_image if spin else write_halt_image
+        image = made(self.lab.images)
         dirty = dirty_image(self.lab.images, dirty_mib) if dirty_mib else None
         xml = domain_xml(
             name,

@@ -19,6 +19,9 @@ HALT_IMAGE = bytes.fromhex(
     "02b0ad1b00000100fe4f51e4000010000000100000000000000000002000100 0faf4ebfd".replace(" ", "")
 )
 SPIN_IMAGE = HALT_IMAGE[:32] + bytes.fromhex("ebfe9090")  # `jmp $`: one vCPU at 100 %
+# COM1 polled: each byte read comes back plus one ('HAL' -> 'IBM'), so what a console shows
+# is the guest's own serial output, not a terminal's echo (one vCPU busy while it runs)
+SERIAL_IMAGE = HALT_IMAGE[:32] + bytes.fromhex("66bafd03eca80174f766baf803ecfec0eeebed")
 LOAD_ADDRESS = 0x1000000  # 16 MiB: above the image and the BIOS areas
 
 
@@ -55,6 +58,14 @@ def qcow2_image(directory: Path, name: str, mib: int = 8) -> Path:
         check=True,
         capture_output=True,
     )
+    return path
+
+
+def write_serial_image(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "serial.mb"
+    if not path.exists() or path.read_bytes() != SERIAL_IMAGE:
+        path.write_bytes(SERIAL_IMAGE)
     return path
 
 

@@ -142,7 +142,7 @@ async def test_create_keeps_what_was_typed_and_enter_in_count_creates(make_app: 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("2", "c")
+        await pilot.press("2", "n")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, CreateDialog)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import NoReturn
 
 from vdctui.drivers.base import HostDriver, HostUnreachable, MigrationHandle
+from vdctui.drivers.serial import SerialChannel
 from vdctui.model import CpuPins, FleetEvent, Host, MigrationOptions, Topology, Vm, VmSpec
 
 MESSAGE = "The fleet is still connecting; try again in a moment."
@@ -71,6 +72,11 @@ class PendingDriver(HostDriver):
         options: MigrationOptions | None = None,
         pins: CpuPins | None = None,
     ) -> MigrationHandle:
+        self._wait()
+
+    async def open_console(
+        self, vm: str, size: tuple[int, int] = (80, 24), term: str = "xterm"
+    ) -> SerialChannel:
         self._wait()
 
     def events(self) -> AsyncIterator[FleetEvent]:

@@ -38,13 +38,13 @@ async def open_console(
     """Open `virsh console VM` on its host (audited); the caller attaches a terminal to
     the channel, then calls `ended`."""
     columns, rows = size
-    for value in size:
-        if not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
-            raise Refused(f"A terminal of {columns}x{rows} is not one a console can use.")
     if not term.replace("-", "").replace(".", "").isalnum() or len(term) > 64:
         term = "xterm"  # TERM comes from the environment: only a plain name goes to the host
 
     async def work() -> SerialChannel:
+        for value in size:
+            if not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
+                raise Refused(f"A terminal of {columns}x{rows} is not one a console can use.")
         seen = console.vm(vm)  # one the store knows (from its host): quoted on the way
         if seen.state not in OPEN_STATES:
             raise Refused(

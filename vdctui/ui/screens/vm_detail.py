@@ -176,12 +176,13 @@ class VmDetailScreen(FleetScreen):
         Binding("escape", "back", "Back", id="vm-detail.back"),
         Binding("h", "show_host", "Show host", id="vm-detail.host"),
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
+        Binding("c", "console", "Console", id="vm.console"),
         Binding("S", "tab('vm-tab-snapshots')", "Snapshots", id="vm-detail.snapshots"),
         Binding("x", "show_config", "XML", id="vm-detail.xml", show=False),
         Binding("a", "autostart", "Autostart", id="vm.autostart", show=False),
         Binding("O", "tab('vm-tab-overview')", "Overview", id="vm-detail.overview", show=False),
     ]
-    MUTATING = {"migrate", "autostart"}
+    MUTATING = {"migrate", "autostart", "console"}
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -307,3 +308,9 @@ class VmDetailScreen(FleetScreen):
     def action_migrate(self) -> None:
         if self.vm is not None:
             actions.choose_and_migrate(self.vdc, [self.vm.name])
+
+    def action_console(self) -> None:
+        """c: the VM's serial console, the TUI suspended until it ends (Ctrl-])."""
+        from vdctui.ui import serial_console
+
+        self.run_worker(serial_console.open_console(self.vdc, self.vm_name), group="act")

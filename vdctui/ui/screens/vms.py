@@ -57,11 +57,12 @@ class VmsScreen(FleetScreen):
         Binding("p", "pause", "Pause/resume", id="vm.pause", show=False),
         Binding("m", "migrate", "Migrate", id="vm.migrate"),
         Binding("z", "resize", "Resize", id="vm.resize", show=False),
-        Binding("c", "create", "Create", id="vm.create", show=False),
+        Binding("c", "console", "Console", id="vm.console", show=False),
+        Binding("n", "create", "Create", id="vm.create", show=False),
         Binding("o", "sort", "Sort by next column", id="vms.sort", show=False),
         Binding("O", "reverse_sort", "Reverse sort", id="vms.sort-reverse", show=False),
     ]
-    MUTATING = {"lifecycle", "pause", "migrate", "resize", "create"}
+    MUTATING = {"lifecycle", "pause", "migrate", "resize", "create", "console"}
 
     query_text: reactive[str] = reactive("")
     """The filter as typed (`web state:running host:rk1-h01`)."""
@@ -340,6 +341,14 @@ class VmsScreen(FleetScreen):
 
     def action_create(self) -> None:
         actions.open_create(self.vdc)
+
+    def action_console(self) -> None:
+        """c: the VM's serial console, the TUI suspended until it ends (Ctrl-])."""
+        from vdctui.ui import serial_console
+
+        vm = self.current()
+        if vm is not None:
+            self.run_worker(serial_console.open_console(self.vdc, vm.name), group="act")
 
 
 _cell = cell
