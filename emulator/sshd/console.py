@@ -13,6 +13,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import asyncssh
+
 from ..fleet import Fleet
 from ..serial import ConsoleRefused, SerialConsole
 from .words import ShellInjection, Unbalanced, shell_words
@@ -86,7 +88,10 @@ async def serve_console(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await reading
                 break
-            typed = reading.result()
+            try:
+                typed = reading.result()
+            except asyncssh.TerminalSizeChanged:  # the client's window changed: go on
+                continue
             if not typed:  # the client closed its side
                 break
             process.stdout.write(console.feed(typed))
