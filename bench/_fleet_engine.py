@@ -57,9 +57,10 @@ class Meter:
     violated_s: float = 0.0
     requested: float = 0.0  # MIPS x s asked by all VMs
     lost_in_migration: float = 0.0  # MIPS x s, CloudSim's 10 % while a VM migrates
+    idle_loaded_j: float = 0.0  # drawn by hosts whose VMs all ask nothing (CloudSim: 0 W)
     measuring: bool = True
     _key: tuple[Any, ...] = ()
-    _state: tuple[int, int, float, float] = (0, 0, 0.0, 0.0)
+    _state: tuple[int, int, float, float, float] = (0, 0, 0.0, 0.0, 0.0)
 
     def wrap(self) -> None:
         """Measure every step the fleet takes, whoever takes it (the driver's ticks
@@ -74,16 +75,18 @@ class Meter:
         self.fleet.step = measured  # type: ignore[method-assign]
 
     def add(self, dt: float) -> None:
-        active, violated, requested, migrating = self.state()
+        active, violated, requested, migrating, idle_watts = self.state()
+        self.idle_loaded_j += idle_watts * dt
         self.active_s += active * dt
         self.violated_s += violated * dt
         self.requested += requested * dt
         self.lost_in_migration += MIGRATION_SHARE_LOST * migrating * dt
 
-    def state(self) -> tuple[int, int, float, float]:
-        """Hosts up with load, those short of what their VMs ask, all VMs' demand, and
-        the demand of the VMs migrating: read again only when it can have changed (a new
-        sample, a migration started or ended, a host powered on or off)."""
+    def state(self) -> tuple[int, int, float, float, float]:
+        """Hosts up with load, those short of what their VMs ask, all VMs' demand, the
+        demand of the VMs migrating, and the watts of hosts whose VMs ask nothing: read
+        again only when it can have changed (a new sample, a migration started or ended,
+        a host powered on or off)."""
         f = self.fleet
         key = (
             int(f.now // INTERVAL_S),
@@ -96,21 +99,23 @@ class Meter:
             self._key, self._state = key, self._read()
         return self._state
 
-    def _read(self) -> tuple[int, int, float, float]:
+    def _read(self) -> tuple[int, int, float, float, float]:
         f = self.fleet
         active = violated = 0
-        requested = 0.0
+        requested = idle_watts = 0.0
         for h in f.hosts.values():
             if h.state != "up":
                 continue
             asked = sum(v.level * v.mips for n in h.vm_names if (v := f.vms[n]).state == RUNNING)
             got = min(h.demand_mhz, h.capacity_mhz)
+            if got == 0 and h.vm_names:
+                idle_watts += h.power_watts
             if got > 0:
                 active += 1
                 violated += got < asked - 1e-6
             requested += asked
         migrating = sum(f.vms[m.vm].level * f.vms[m.vm].mips for m in f.migrations.values())
-        return active, violated, requested, migrating
+        return active, violated, requested, migrating, idle_watts
 
 
 @dataclass
@@ -193,6 +198,7 @@ async def _run(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[
         "overran": run.overran,
         "plan_s_max": max(run.plan_s, default=0.0),
         "refused": len(run.refused),
+        "idle_loaded_kwh": meter.idle_loaded_j / 3.6e6,
     }
 
 
@@ -235,7 +241,9 @@ def compare(traces: list[list[float]], n_hosts: int, threshold: int, window: int
         "last synced (the replay's window-1 row is that predictor in the replay's model); "
         "its plans take the time their migrations take, and a VM migrating runs whole on "
         "its source; hosts the balancer powers off are woken only by its own later plans; "
-        "energy is the emulator's own integral of its hosts' curves, and an empty host "
-        "draws its idle power until the plan that powers it off."
+        "energy is the emulator's own integral of its hosts' curves: an empty host draws "
+        "its idle power until the plan that powers it off, and a host whose VMs all ask 0 % "
+        f"draws it too ({fleet['idle_loaded_kwh']:.2f} kWh of the fleet's energy here), "
+        "where CloudSim, and so the replay, counts 0 W for a host at 0 %."
     )
     print("\n" + "; ".join(f"{label}: {s:.0f} s" for label, _, s in runs))
