@@ -49,11 +49,12 @@ async def converse(virsh: Virsh, process: Any, going: Callable[[], bool]) -> Non
         if not going():
             return
         typed = str(line).rstrip("\n")
-        process.stdout.write(typed + "\n")
         if typed.strip() in ("quit", "exit"):
+            process.stdout.write(typed + "\n")
             break
         result = await virsh.run_line(typed)
-        process.stdout.write(result.stdout)
-        process.stderr.write(result.stderr)
-        process.stdout.write(PROMPT)
+        if result.stderr:
+            process.stderr.write(result.stderr)
+        # one write (one SSH packet where it fits): the line echoed, its output, the prompt
+        process.stdout.write(f"{typed}\n{result.stdout}{PROMPT}")
     process.exit(0)

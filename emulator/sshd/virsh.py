@@ -142,15 +142,16 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         self.on_injection = on_injection
         self.poll_s = poll_s
         self.max_downtime_ms: dict[str, int] = {}
+        self._vm_cpu: dict[str, tuple[float, float, float]] = {}  # started, at, cpu.time ns
 
     # --- the exec ----------------------------------------------------------------------
 
     async def run(self, command_line: str, stdin: str = "") -> Result:
         parts = shell_sequence(command_line)
-        words = probe_words(parts[1]) if len(parts) == 2 else None
+        words = probe_words(parts[-1]) if len(parts) <= 2 else None
         mark = probe_mark(words) if words is not None else None
-        if mark is not None:  # the console's poll: a virsh script, then the process probe
-            first = await self.run(parts[0], stdin)
+        if mark is not None:  # the console's poll: [a virsh script, then] the process probe
+            first = await self.run(parts[0], stdin) if len(parts) == 2 else Result()
             return Result(first.stdout + self.process_probe(mark), first.stderr, 0)
         try:
             words = shell_words(command_line)
@@ -317,9 +318,21 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         return {v.name: i + 1 for i, v in enumerate(active)}
 
     def _cpu_time_ns(self, v: Vm) -> int:
+        """A counter, as libvirt's: it grows by the VM's utilization as the clock moves
+        and starts over only when its QEMU does (at first read: its uptime at today's
+        utilization)."""
         if v.started_at is None:
+            self._vm_cpu.pop(v.name, None)
             return 0
-        return int(max(self.fleet.now - v.started_at, 0.0) * v.vcpus * v.cpu_util * 1e9)
+        now = self.fleet.now
+        rate = v.vcpus * v.cpu_util * 1e9
+        kept = self._vm_cpu.get(v.name)
+        if kept is None or kept[0] != v.started_at:
+            ns = max(now - v.started_at, 0.0) * rate
+        else:
+            ns = kept[2] + max(now - kept[1], 0.0) * rate
+        self._vm_cpu[v.name] = (v.started_at, now, ns)
+        return int(ns)
 
     def cmd_domstats(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output

@@ -98,8 +98,9 @@ async def test_a_refresh_is_one_exec_per_host_however_long_the_poll_takes(
 ) -> None:
     """list_hosts then list_vms (a sync's refresh) polls each host once, also when
     polling them all took longer than `reuse_s` (a big fleet, a loaded machine): here
-    reuse_s is 0.05 s and each poll is held 0.1 s. A warm refresh (interfaces known) is
-    one exec per host; the first also asks each host once for its VMs' interfaces."""
+    reuse_s is 0.05 s and each poll is held 0.1 s. The first refresh is one exec per host
+    (and one more asking for its VMs' interfaces); from the second on, each host's poll
+    is one line asked of a virsh kept open there: no exec at all once it is open."""
     from vdctui.drivers.ssh import SshDriver
 
     driver = SshDriver(served.inventory, HostKeyBook(served.inventory.known_hosts), reuse_s=0.05)
@@ -119,6 +120,12 @@ async def test_a_refresh_is_one_exec_per_host_however_long_the_poll_takes(
         assert first <= 2 * hosts
         await driver.list_hosts()
         await driver.list_vms()
-        assert driver.pool.execs_done - first == hosts
+        assert driver.pool.execs_done == first
+        assert driver.reader.sessions.asks == hosts
+        opened = served.server.stats.execs  # the kept-open virsh of each host, once
+        await driver.list_hosts()
+        await driver.list_vms()
+        assert driver.pool.execs_done == first and served.server.stats.execs == opened
+        assert driver.reader.sessions.asks == 2 * hosts
     finally:
         await driver.close()

@@ -100,13 +100,35 @@ async def test_a_read_is_retried_on_a_dropped_connection(served: Served) -> None
     served.server.on_exec = lambda host, command: execs.append(command) if host == name else None
     driver = driver_for(served)
     try:
-        await states(driver)
-        execs.clear()
-        served.server.faults.drop_after[name] = 1  # the next exec runs, its reply is lost
+        served.server.faults.drop_after[name] = (
+            1  # the first poll (an exec) runs, its reply is lost
+        )
         vms = await driver.list_vms(host=name)
         assert len(vms) == len(served.fleet.vms_on(name))
         polls = [c for c in execs if "nodeinfo" in c]
         assert len(polls) == 2 and polls[0] == polls[1]  # the same read, once more
+    finally:
+        await driver.close()
+
+
+async def test_a_kept_open_virsh_lost_with_its_connection(served: Served) -> None:
+    """From a host's second poll on, it is asked of a virsh kept open there: when that
+    connection drops, the poll is an exec again (nothing lost, nothing said twice), and
+    the next poll keeps a virsh open again."""
+    host = served.inventory.hosts[0]
+    driver = driver_for(served)
+    sessions = driver.reader.sessions
+    try:
+        await driver.list_vms(host=host.name)  # an exec
+        await driver.list_vms(host=host.name)  # opens the kept virsh, asks it
+        assert sessions.asks == 1
+        execs = driver.pool.execs_done
+        driver.pool.forget(host)  # the connection drops, and the virsh on it
+        vms = await driver.list_vms(host=host.name)
+        assert len(vms) == len(served.fleet.vms_on(host.name))
+        assert driver.pool.execs_done == execs + 1 and sessions.asks == 1
+        await driver.list_vms(host=host.name)
+        assert sessions.asks == 2 and driver.pool.execs_done == execs + 1
     finally:
         await driver.close()
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ import emulator
 from tests.ssh.served import Served, serve
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.clocks import parse_nodecpustats, parse_processes
-from vdctui.model import VmState
+from vdctui.model import Vm, VmState
 
 
 @pytest.fixture
@@ -73,5 +74,45 @@ async def test_an_emulated_host_refuses_any_other_sequence(served: Served) -> No
             out = await driver.pool.run(host, line)
             assert out.status == 127, line
         assert len(served.server.stats.injections) == 2
+    finally:
+        await driver.close()
+
+
+async def test_uptime_holds_on_the_kept_open_virsh(served: Served) -> None:
+    """From the second poll on, a host is polled on a virsh kept open there, which runs no
+    process probe: the uptimes stay right as the host's clock moves (here the emulated
+    fleet's, which moves only when stepped: the probe runs again), and a VM restarted
+    between two polls gets its new uptime. (Between probes an uptime moves with this
+    machine's clock, which moves here while the fleet's stands still: within that.)"""
+    fleet = served.fleet
+    driver = served.driver(reuse_s=0.0)
+    began = time.monotonic()
+
+    def check(vms: list[Vm]) -> None:
+        running = [vm for vm in vms if vm.state is VmState.RUNNING]
+        assert running
+        for vm in running:
+            started = fleet.vms[vm.name].started_at
+            assert started is not None and vm.uptime_s is not None, vm.name
+            within = time.monotonic() - began + 0.05
+            assert vm.uptime_s == pytest.approx(fleet.now - started, abs=within), vm.name
+
+    try:
+        await driver.list_vms()
+        check(await driver.list_vms())  # on the kept virsh of each host
+        assert driver.reader.sessions.asks == len(served.inventory.hosts)
+        fleet.step(30.0)
+        check(await driver.list_vms())
+        restarted = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
+        fleet.destroy_vm(restarted)  # and started again: its cpu.time starts over
+        fleet.step(0.01)
+        fleet.start_vm(restarted)
+        fleet.step(0.01)
+        vms = await driver.list_vms()
+        check(vms)
+        within = time.monotonic() - began + 0.05
+        uptime = next(vm for vm in vms if vm.name == restarted).uptime_s
+        assert uptime == pytest.approx(0.01, abs=within)
+        assert driver.reader.sessions.asks == 3 * len(served.inventory.hosts)
     finally:
         await driver.close()

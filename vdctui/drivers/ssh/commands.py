@@ -34,10 +34,15 @@ def virsh(uri: str, *args: str) -> str:
     return "LC_ALL=C " + " ".join(quote(w) for w in words)
 
 
+def script_line(commands: Sequence[Sequence[str]]) -> str:
+    """Several virsh commands as one line of virsh's own syntax (`a; b --x 'y z'`): what a
+    virsh script holds, or a line typed into an interactive virsh."""
+    return "; ".join(" ".join(quote(w) for w in command) for command in commands)
+
+
 def virsh_script(uri: str, commands: Sequence[Sequence[str]]) -> str:
     """Several virsh commands run by one virsh process (one exec, one libvirt connection)."""
-    script = "; ".join(" ".join(quote(w) for w in command) for command in commands)
-    return virsh(uri, script)
+    return virsh(uri, script_line(commands))
 
 
 class Sections:
@@ -103,15 +108,25 @@ PROCESS_PROBE = (
 )
 
 
+def probes_processes(uri: str) -> bool:
+    """Whether the process probe can find the host's QEMUs (the pidfiles of qemu:///system)."""
+    return uri == SYSTEM_URI
+
+
+def process_probe(sections: Sections) -> str:
+    """The process probe alone, as one exec (its output after the `processes` marker)."""
+    probe = ["awk", "-v", f"mark={sections.marker('processes')}", PROCESS_PROBE]
+    return f"{' '.join(quote(w) for w in probe)} {PIDFILES}"
+
+
 def poll(uri: str, sections: Sections) -> str:
     """The poll of one host as one exec: the virsh script, then (on `qemu:///system`, whose
     QEMU pidfiles are known) the process probe. Nothing in it comes from a host or a user
     but the URI, quoted."""
     line = virsh_script(uri, poll_commands(sections))
-    if uri != SYSTEM_URI:
+    if not probes_processes(uri):
         return line
-    probe = ["awk", "-v", f"mark={sections.marker('processes')}", PROCESS_PROBE, PIDFILES]
-    return f"{line}; {' '.join(quote(w) for w in probe[:-1])} {PIDFILES}"
+    return f"{line}; {process_probe(sections)}"
 
 
 def detail_commands(

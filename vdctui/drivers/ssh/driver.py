@@ -589,6 +589,7 @@ class SshDriver(
         await self._close_channels()
         for handle in list(self._migrations):
             await handle.cancel_exec()
+        await self.reader.close()  # the kept-open virsh of each host
         await self.power.close()
         await self.pool.close()
 

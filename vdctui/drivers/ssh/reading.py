@@ -3,9 +3,12 @@
 The poll asks for `nodeinfo`, `nodememstats` (the machine's memory: `nodeinfo`'s
 may be one NUMA node), `nodecpustats`, the domain names (all, persistent,
 autostart), `domstats --raw` and the storage pools, then (on qemu:///system) runs
-the process probe for each VM's uptime, in one exec. A second exec asks, only
-where needed, for `dominfo` (domstats without figures, as libvirt's test driver
-prints them) and `domiflist` (a VM first seen, or whose interfaces changed).
+the process probe for each VM's uptime, in one exec. From a host's second poll on,
+the virsh commands are one line written to a virsh kept open on it (`polling`), and
+the probe runs only when an uptime could be wrong (`uptimes`). A second ask (or
+exec) asks, only where needed, for `dominfo` (domstats without figures, as
+libvirt's test driver prints them) and `domiflist` (a VM first seen, or whose
+interfaces changed).
 
 CPU % is the change of `cpu.time` over wall time, measured between samples at
 least `min_interval_s` apart (closer samples keep the last figure, as SSH
@@ -39,8 +42,10 @@ from vdctui.drivers.ssh.parsers import (
     parse_nodeinfo,
     parse_nodememstats,
 )
+from vdctui.drivers.ssh.polling import PollSessions
 from vdctui.drivers.ssh.pool import ConnectionPool
 from vdctui.drivers.ssh.snapshot import CpuSample, HostSnapshot, host_from_node, vm_from_stats
+from vdctui.drivers.ssh.uptimes import UptimeBook
 from vdctui.model import Nic, Vm, VmState
 
 MIN_CPU_INTERVAL_S = 1.0
@@ -91,6 +96,8 @@ class HostReader:
         self.pool = pool
         self.cpu = cpu or CpuMeter()
         self.host_cpu = HostCpuMeter()
+        self.sessions = PollSessions(pool)  # a virsh kept open on each host polled before
+        self.uptimes = UptimeBook()
         # each host's VMs' interfaces, with what they were read for (`_nic_key`)
         self._nics: dict[str, dict[str, tuple[tuple[str, ...], tuple[Nic, ...]]]] = {}
 
@@ -98,13 +105,13 @@ class HostReader:
         """One host's facts and VMs; raises HostUnreachable or VirshOutputError."""
         sections = commands.Sections()
         sent = time.monotonic()
-        out = await self.pool.run(inv, commands.poll(inv.uri, sections))
+        text, error = await self._poll(inv, sections)
         at = (sent + time.monotonic()) / 2  # when domstats most likely ran
-        parts = sections.split(out.stdout)
+        parts = sections.split(text)
         if "end" not in parts:
-            raise HostUnreachable(f"Host {inv.name} could not run virsh: {out.error}.")
+            raise HostUnreachable(f"Host {inv.name} could not run virsh: {error}.")
         if not parts.get("nodeinfo", "").strip():
-            raise HostUnreachable(f"Host {inv.name} answers but libvirt does not: {out.error}.")
+            raise HostUnreachable(f"Host {inv.name} answers but libvirt does not: {error}.")
         node = parse_nodeinfo(parts["nodeinfo"])
         memory_text = parts.get("nodememstats", "")
         memory_mib = parse_nodememstats(memory_text) if memory_text.strip() else None
@@ -114,8 +121,10 @@ class HostReader:
         stats = {s.name: s for s in parse_domstats(parts.get("domstats", ""))}
         pools = tuple(parse_names(parts.get("pools", "")))
         knows_persistence = "persistent" in parts and "autostart" in parts
-        processes = parse_processes(parts.get("processes", ""))
+        times = _node_cpu(parts.get("nodecpustats", ""))
         infos, nics = await self._details(inv, names, stats)
+        live = {n: s.get_int("cpu.time") for n, s in stats.items() if s.state is VmState.RUNNING}
+        timed = await self._uptimes(inv, parts.get("processes"), live, times, node.cpus, at)
         vms: dict[str, Vm] = {}
         for name in names:
             s = stats.get(name)
@@ -140,17 +149,56 @@ class HostReader:
                 nics=nics.get(name, ()),
                 persistent=(name in persistent) if knows_persistence else None,
                 autostart=(name in autostart) if knows_persistence else None,
-                uptime_s=processes.uptime_of(name) if processes is not None else None,
+                uptime_s=self.uptimes.uptime(inv.name, name, at) if timed else None,
             )
         known = self._nics.get(inv.name, {})
         for name in [n for n in known if n not in vms]:
             del known[name]
         host = host_from_node(inv, node, vms, pools, memory_mib=memory_mib)
-        times = _node_cpu(parts.get("nodecpustats", ""))
+        self.sessions.polled(inv)
         busy = self.host_cpu.sample(inv.name, times)
         if times is not None:  # the host's own figure (unknown on its first sample)
             host = replace(host, cpu_util=busy)
         return HostSnapshot(host, vms, pools, time.monotonic())
+
+    async def _poll(self, inv: InventoryHost, sections: commands.Sections) -> tuple[str, str]:
+        """The poll's output and the last error it printed: on the host's kept-open virsh
+        (the virsh commands only), else as one exec (with the process probe)."""
+        line = commands.script_line(commands.poll_commands(sections))
+        answer = await self.sessions.ask(inv, line)
+        if answer is not None:
+            return answer, self.sessions.last_error(inv)
+        out = await self.pool.run(inv, commands.poll(inv.uri, sections))
+        return out.stdout, out.error
+
+    async def _uptimes(
+        self,
+        inv: InventoryHost,
+        probe: str | None,
+        running: dict[str, int | None],
+        times: NodeCpuTimes | None,
+        cpus: int,
+        at: float,
+    ) -> bool:
+        """Whether the VMs' uptimes can be known here (the book has them, up to date)."""
+        if not commands.probes_processes(inv.uri):
+            return False
+        book = self.uptimes
+        if probe is None and book.needs_probe(inv.name, running, times, cpus, at):
+            sections = commands.Sections()
+            try:
+                out = await self.pool.run(inv, commands.process_probe(sections))
+            except HostUnreachable:
+                book.forget(inv.name)  # unknown until a probe answers
+                return False
+            probe = sections.split(out.stdout).get("processes", "")
+        if probe is not None:
+            book.probed(inv.name, parse_processes(probe), running, times, cpus, at)
+        book.seen(inv.name, running)
+        return True
+
+    async def close(self) -> None:
+        await self.sessions.close()
 
     async def _details(
         self, inv: InventoryHost, names: list[str], stats: dict[str, DomStats]
@@ -170,13 +218,11 @@ class HostReader:
         if not need_info and not need_nics:
             return {}, nics
         sections = commands.Sections()
-        out = await self.pool.run(
-            inv,
-            commands.virsh_script(
-                inv.uri, commands.detail_commands(sections, need_info, need_nics)
-            ),
-        )
-        parts = sections.split(out.stdout)
+        script = commands.detail_commands(sections, need_info, need_nics)
+        text = await self.sessions.ask(inv, commands.script_line(script))
+        if text is None:
+            text = (await self.pool.run(inv, commands.virsh_script(inv.uri, script))).stdout
+        parts = sections.split(text)
         infos: dict[str, DomInfo] = {}
         for i, name in enumerate(need_info):
             text = parts.get(f"dominfo-{i}", "")

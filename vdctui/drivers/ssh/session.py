@@ -25,6 +25,7 @@ from vdctui.drivers.ssh.pool import ConnectionPool
 
 PROMPT = "virsh # "
 ANSWER_TIMEOUT_S = 30.0
+READ_CHUNK = 1 << 16
 
 
 class SessionClosed(HostUnreachable):
@@ -46,17 +47,21 @@ class VirshSession:
         self.last_error = ""
         self._channel = False  # holds one of the host's channels
         self._stale: list[str] = []  # markers of asks cancelled before their answer came
+        self._unread = ""  # read from virsh, past the last answer
 
-    async def open(self) -> None:
+    async def open(self, *, greet: bool = True) -> None:
         """Start virsh and read past its banner; HostUnreachable if it cannot, or if the
-        host's connection has no channel to spare for it (`ConnectionPool.take_channel`)."""
+        host's connection has no channel to spare for it (`ConnectionPool.take_channel`).
+        `greet=False`: no round trip for the banner, which the first answer then starts
+        with (for an ask whose answer is read between markers of its own)."""
         if not await self.pool.take_channel(self.host):
             raise SessionClosed(f"Host {self.host.name} has no SSH channel to spare.")
         self._channel = True
         command = "LC_ALL=C " + " ".join(commands.quote(w) for w in ("virsh", "-c", self.host.uri))
         self._process = await self.pool.process(self.host, command)
         self._drain = asyncio.get_running_loop().create_task(self._drain_errors())
-        await self.ask(())
+        if greet:
+            await self.ask(())
 
     async def _drain_errors(self) -> None:
         """Read stderr as it comes (a failed command's `error:` lines), so that it never
@@ -68,12 +73,15 @@ class VirshSession:
     async def ask(self, argv: Sequence[str]) -> str:
         """One command's output (stdout, without virsh's echo of it); SessionClosed when
         virsh is gone or silent for ANSWER_TIMEOUT_S (the session is then not used again)."""
+        return await self.ask_line(" ".join(commands.quote(w) for w in argv))
+
+    async def ask_line(self, line: str) -> str:
+        """The output of a line of virsh commands (`commands.script_line`), as `ask`."""
         if self.broken or self._process is None:
             raise SessionClosed(f"The virsh session on {self.host.name} is closed.")
         async with self._lock:
             self._asked += 1
             marker = f"@@vdctui-{self._nonce}:{self._asked}@@"
-            line = " ".join(commands.quote(w) for w in argv)
             try:
                 self._process.stdin.write(
                     f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
@@ -93,17 +101,21 @@ class VirshSession:
                 ) from None
 
     async def _read_to(self, marker: str) -> str:
-        lines: list[str] = []
-        while True:
-            line = await self._process.stdout.readline()
-            if not line:
+        """What virsh printed up to the line that is `marker`, read in chunks as they come
+        (a poll's answer is hundreds of lines: not one read each)."""
+        while (found := _marker_line(self._unread, marker)) is None:
+            chunk = await self._process.stdout.read(READ_CHUNK)
+            if not chunk:
                 raise EOFError("virsh ended")
-            text = line if isinstance(line, str) else line.decode("utf-8", "replace")
-            if text.rstrip("\r\n") == marker:
-                return "".join(lines)
-            if text.startswith(PROMPT) or marker in text:
-                continue  # virsh echoing what it was sent (and the banner before it)
-            lines.append(text)
+            self._unread += chunk if isinstance(chunk, str) else chunk.decode("utf-8", "replace")
+        before = self._unread[: found[0]]
+        self._unread = self._unread[found[1] :]
+        return "".join(
+            line
+            for line in before.splitlines(keepends=True)
+            # virsh echoing what it was sent (and the banner before it)
+            if not line.startswith(PROMPT) and marker not in line
+        )
 
     async def close(self) -> None:
         process, self._process = self._process, None
@@ -119,3 +131,15 @@ class VirshSession:
             self._drain.cancel()
             with contextlib.suppress(BaseException):
                 await self._drain
+
+
+def _marker_line(text: str, marker: str) -> tuple[int, int] | None:
+    """Where the line that is `marker` starts and ends in `text` (None: not yet read)."""
+    at = text.find(marker)
+    while at >= 0:
+        end = at + len(marker)
+        line_end = end + 1 if text.startswith("\n", end) else end + 2
+        if (at == 0 or text[at - 1] == "\n") and text[end:line_end] in ("\n", "\r\n"):
+            return at, line_end
+        at = text.find(marker, end)
+    return None
