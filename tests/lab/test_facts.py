@@ -146,6 +146,35 @@ async def test_uptime_is_qemus_own(lab: Lab, lab_driver: SshDriver, guests: Gues
     assert (again["up-old"].uptime_s or 0) < (again["up-new"].uptime_s or 0)
 
 
+async def test_a_kept_open_virsh_polls_as_an_exec_does(
+    lab: Lab, lab_driver: SshDriver, guests: Guests
+) -> None:
+    """A host's first poll is an exec; from its second on, the poll is a line asked of a
+    real interactive virsh kept open there (on a pipe: its banner, prompt and echo) and
+    reads the same VMs and figures."""
+    guests.define("kept-run", 2, disk=True)
+    guests.define("kept-off", 2, start=False)
+    sessions = lab_driver.reader.sessions
+    first = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}  # an exec
+    asked = sessions.asks
+    second = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}
+    assert sessions.asks == asked + 1  # on the kept virsh
+    third = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}
+    assert sessions.asks == asked + 2
+    for polled in (second, third):
+        assert polled.keys() == first.keys()
+        for name, vm in first.items():
+            again = polled[name]
+            same = ("state", "vcpus", "memory_mib", "persistent", "autostart", "nics", "disks")
+            for field in same:
+                assert getattr(again, field) == getattr(vm, field), (name, field)
+            if vm.uptime_s is None:
+                assert again.uptime_s is None, name
+            else:
+                assert again.uptime_s is not None and again.uptime_s >= vm.uptime_s, name
+    assert first["kept-run"].uptime_s is not None and first["kept-off"].uptime_s is None
+
+
 async def test_host_cpu_is_known_from_the_second_poll(lab: Lab, lab_driver: SshDriver) -> None:
     first = await lab_driver.list_hosts()
     assert all(h.cpu_util is None for h in first)  # one nodecpustats sample: unknown
