@@ -142,7 +142,6 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         self.on_injection = on_injection
         self.poll_s = poll_s
         self.max_downtime_ms: dict[str, int] = {}
-        self._vm_cpu: dict[str, tuple[float, float, float]] = {}  # started, at, cpu.time ns
 
     # --- the exec ----------------------------------------------------------------------
 
@@ -316,23 +315,6 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
     def _ids(self) -> dict[str, int]:
         active = [v for v in self._vms() if v.state != SHUT_OFF]
         return {v.name: i + 1 for i, v in enumerate(active)}
-
-    def _cpu_time_ns(self, v: Vm) -> int:
-        """A counter, as libvirt's: it grows by the VM's utilization as the clock moves
-        and starts over only when its QEMU does (at first read: its uptime at today's
-        utilization)."""
-        if v.started_at is None:
-            self._vm_cpu.pop(v.name, None)
-            return 0
-        now = self.fleet.now
-        rate = v.vcpus * v.cpu_util * 1e9
-        kept = self._vm_cpu.get(v.name)
-        if kept is None or kept[0] != v.started_at:
-            ns = max(now - v.started_at, 0.0) * rate
-        else:
-            ns = kept[2] + max(now - kept[1], 0.0) * rate
-        self._vm_cpu[v.name] = (v.started_at, now, ns)
-        return int(ns)
 
     def cmd_domstats(
         self, opts: dict[str, str], flags: set[str], rest: list[str], stdin: str, out: Output
