@@ -31,22 +31,25 @@ def test_levels_unknown_is_never_zero() -> None:
     assert vm_levels(_vm("a", cpu_util=1.7)) == (100, 50)  # clamped
 
 
-def test_samples_are_bounded_and_vanished_vms_forgotten() -> None:
+async def test_samples_are_bounded_and_vanished_vms_forgotten() -> None:
     history = VmHistory()
     for i in range(SAMPLES + 10):
-        history.begin()
-        history.add("a", (i % 101, 20))
+        listed = [_vm("a", cpu_util=(i % 101) / 100, memory_used_mib=205)]
         if i < 3:
-            history.add("gone", (1, 1))
-        history.end()
+            listed.append(_vm("gone"))
+        await history.record(listed)
     trend = history.trend("a")
     assert len(trend.cpu) == len(trend.memory) == SAMPLES
     assert trend.cpu[-1] == (SAMPLES + 9) / 100 and trend.memory[0] == 0.2
-    assert history.trend("gone").cpu == [] and len(history) == 1
-    history.begin()
-    history.add("a", UNKNOWN_LEVELS)
-    history.end()
+    assert history.trend("gone").cpu == []  # its samples left the ring
+    await history.record([_vm("a", state=VmState.SHUTOFF)])
     assert history.trend("a").cpu[-1] is None
+    new = [_vm(f"n{i}") for i in range(2000)]
+    await history.record(new)
+    assert history.trend("n1").cpu == [0.5]  # nothing before it was first seen
+    await history.record(new[:1000])  # twice as many slots as listed VMs: the rest dropped
+    assert len(history) == 1000 and history.trend("n1500").cpu == []
+    assert history.trend("n5").cpu == [0.5, 0.5]
 
 
 async def test_console_keeps_each_vm_trend(console: Console, fleet: emulator.Fleet) -> None:

@@ -24,7 +24,7 @@ from vdctui.model import (
     Vm,
 )
 from vdctui.ops import cores
-from vdctui.ops.vm_history import UNKNOWN_LEVELS, VmHistory, vm_levels
+from vdctui.ops.vm_history import VmHistory
 from vdctui.store import Store
 from vdctui.store.inventory import WRITE_CHUNK
 from vdctui.units import format_duration
@@ -253,12 +253,7 @@ class Reconciler:
         changed = list(unaccounted.values())
         marks = self._marks
         new_marks: dict[str, tuple[object, ...]] = {}
-        history = self.history
-        history.begin()
-        for name in unaccounted:  # kept, their figures unknown while no host lists them
-            history.add(name, UNKNOWN_LEVELS)
         for index, vm in enumerate(found.values()):
-            history.add(vm.name, vm_levels(vm))
             mark = new_marks[vm.name] = material(vm)
             old = before.get(vm.name)
             if old is None or mark != (marks.get(vm.name) or material(old)):
@@ -276,7 +271,9 @@ class Reconciler:
                 [n for n in missing.vanished if n not in self._touched],
                 [n for n in missing.unaccounted if n not in self._touched],
             )
-        history.end()
+        for name in unaccounted:  # kept, their figures unknown while no host lists them
+            self.history.add_unknown(name)
+        await self.history.record(list(found.values()))
         self.duplicates = {d.vm: d for d in driver.known_duplicates()}
         await write_in_chunks(lambda chunk: store.upsert_vms(chunk, ts), changed)
         store.remove_vms(missing.vanished)
