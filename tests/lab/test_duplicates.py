@@ -8,6 +8,9 @@ from pathlib import Path
 
 from tests.lab.conftest import Guests, run_cli
 from tests.lab.lab import Lab
+from vdctui.model import VmState
+from vdctui.ops import Console
+from vdctui.ops.duplicates import remove_copy
 
 
 def test_a_duplicate_definition_is_flagged_and_its_stale_copy_removed(
@@ -32,3 +35,17 @@ def test_a_duplicate_definition_is_flagged_and_its_stale_copy_removed(
     assert json.loads(again.stdout) == []
     audit = json.loads(run_cli(lab_inventory, db, "--json", "audit", "list").stdout)
     assert [r["result"] for r in audit if r["action"] == "vm.remove-copy"] == ["ok", "refused"]
+
+
+async def test_a_sync_flags_the_duplicate_for_the_vms_table(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    """What the TUI's VMs table and :duplicates show: the sync's own host reads."""
+    vm = guests.define("dup-sync", 1)
+    guests.define("dup-sync", 2, start=False)
+    await lab_console.sync()
+    flagged = lab_console.duplicates_seen()[vm]
+    assert dict(flagged.copies) == {"labh1": VmState.RUNNING, "labh2": VmState.SHUTOFF}
+    await remove_copy(lab_console, vm, "labh2")
+    await lab_console.sync()
+    assert vm not in lab_console.duplicates_seen()
