@@ -19,7 +19,7 @@ import time
 
 from vdctui.model import CpuPolicy, CpuTopology, Host, HostState
 from vdctui.ops.scheduler import CpuLedger, FleetView, PlacementRequest, Weights, claim, pick, place
-from vdctui.ops.scheduler.numa import regular_topology
+from vdctui.ops.scheduler.regular import regular_topology
 
 SIZES = ((64, 262144), (64, 524288), (128, 1048576))
 FLAVORS = ((1, 2048), (2, 4096), (4, 8192), (8, 16384), (2, 2048))

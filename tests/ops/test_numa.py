@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from tests.ops.test_scheduler import host, vm
-from vdctui.model import CpuPolicy, ThreadPolicy, VmCpus
+from vdctui.model import CpuPolicy, NumaPolicy, ThreadPolicy, VmCpus
 from vdctui.ops.scheduler import CpuLedger, FleetView, PlacementRequest, claim, pick, place
-from vdctui.ops.scheduler.numa import CoreMap, choose_pins, regular_topology
+from vdctui.ops.scheduler.numa import CoreMap, choose_pins
+from vdctui.ops.scheduler.regular import regular_topology
 
 DEDICATED = CpuPolicy.DEDICATED
 
@@ -152,3 +155,27 @@ def test_a_move_chooses_pins_on_the_target_and_keeps_the_vm_dedicated() -> None:
     assert answer.best == "h2"
     pins = claim(view, "h2", req)
     assert pins.host == "h2" and pins.dedicated and len(pins.vcpu_pins) == 4
+
+
+def test_a_views_kept_fits_and_leftovers_match_a_fresh_reading_after_claims() -> None:
+    """The NUMA view keeps `fits`/`leftover` per request shape and updates them host by
+    host on each claim: after a batch they are what a fresh reading of the arrays says."""
+    hosts = [host(f"h{i}", cpus=16) for i in range(6)]
+    ledger = CpuLedger({h.name: two_nodes(h.name, cores=4, threads=2) for h in hosts})
+    view = FleetView(hosts, cpus=ledger)
+    shapes = [
+        dedicated("a", 3),
+        dedicated("b", 6, memory=40000, numa=NumaPolicy.SPREAD),
+        dedicated("c", 2, threads=ThreadPolicy.ISOLATE),
+    ]
+    idx = np.arange(len(hosts))
+    for k in range(12):
+        for req in shapes:
+            view.numa.fits(req), view.numa.leftover(req, idx)  # cached from here on
+        req = replace(shapes[k % 3], vm=f"vm-{k}")
+        where = pick(view, req)
+        if where is not None:
+            claim(view, where, req)
+        for shape in shapes:
+            assert (view.numa.fits(shape) == view.numa._fitting(shape)).all()
+            assert (view.numa.leftover(shape, idx) == view.numa._leftover(shape)).all()

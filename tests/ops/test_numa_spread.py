@@ -33,7 +33,7 @@ def test_ten_vcpus_on_two_nodes_of_8_refused_unless_the_flavor_allows_spreading(
     assert pins.node is None and pins.numa is SPREAD and len(set(pins.vcpu_pins)) == 10
     topology = two_nodes("h1")
     per_node = memory_by_node(topology, pins)
-    assert per_node == {0: 8192, 1: 2048}  # 8 vCPUs in node 0, 2 in node 1
+    assert per_node == {0: 5120, 1: 5120}  # 5 vCPUs in each node: as even as they allow
     assert memory_nodes(topology, pins) == (0, 1)
     assert view.numa.maps["h1"].node_memory_held == per_node
     view.numa.release("ten")
@@ -46,6 +46,14 @@ def test_a_vm_that_fits_one_node_stays_in_one_node_even_when_it_may_spread() -> 
     assert isinstance(pins, VmCpus)
     assert pins.node is not None
     assert memory_nodes(cmap.topology, pins) == (pins.node,)
+
+
+def test_spread_is_as_even_as_the_nodes_room_allows() -> None:
+    held = VmCpus("a", CpuPolicy.DEDICATED, host="h", vcpu_pins=(0, 1, 2, 3, 4, 5), node=0)
+    cmap = CoreMap.of(two_nodes("h"), [held])  # node 0: 2 free, node 1: 8
+    pins = choose_pins(cmap, "db", 9, 9000, ThreadPolicy.PREFER, SPREAD)
+    assert isinstance(pins, VmCpus)
+    assert memory_by_node(cmap.topology, pins) == {0: 2000, 1: 7000}  # 2 + 7 vCPUs
 
 
 def test_spreading_past_every_free_cpu_is_refused_with_the_total() -> None:
@@ -61,5 +69,5 @@ def test_a_spread_vms_memory_must_fit_in_each_node_it_uses() -> None:
     cmap = CoreMap.of(two_nodes("h"), ())  # 32768 MiB a node
     why = choose_pins(cmap, "fat", 10, 70000, ThreadPolicy.PREFER, SPREAD)
     assert why == (
-        "needs 56000 MiB beside its cores in NUMA node 0 of host h, which has 32768 MiB free"
+        "needs 35000 MiB beside its cores in NUMA node 0 of host h, which has 32768 MiB free"
     )

@@ -6,7 +6,7 @@ from tests.ui.test_truths import RACK, a_host
 from vdctui.model import CpuPolicy, ThreadPolicy, VmCpus
 from vdctui.ops.core_map import grid_lines, host_cores
 from vdctui.ops.placement import Allocation
-from vdctui.ops.scheduler.numa import regular_topology
+from vdctui.ops.scheduler.regular import regular_topology
 from vdctui.ui.screens.host_detail import host_detail
 
 

@@ -28,18 +28,15 @@ class HostFilter:
 
 def shared_cpus(view: FleetView) -> np.ndarray:
     """Usable logical CPUs less those dedicated VMs hold: what shared vCPUs float over."""
-    if not view.numa.holding:
-        return view.usable_cpus
-    result: np.ndarray = view.usable_cpus - view.numa.held_cpus
-    return result
+    return view.shared_cpus()
 
 
 def free_vcpus(view: FleetView, req: PlacementRequest) -> np.ndarray:
-    return shared_cpus(view) * req.cpu_overcommit - view.held_vcpus
+    return view.free_vcpus(req.cpu_overcommit)
 
 
 def free_memory(view: FleetView, req: PlacementRequest) -> np.ndarray:
-    return view.usable_memory * req.memory_overcommit - view.held_memory
+    return view.free_memory(req.memory_overcommit)
 
 
 def _state_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
@@ -66,8 +63,8 @@ def _memory_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
 def _rack_power(view: FleetView, req: PlacementRequest) -> BoolArray:
     if not view.budgeted:
         return _all(view)
-    worst = view.watts_per_cpu * req.vcpus
-    return view.rack_free_watts[view.rack_of] >= worst
+    result: BoolArray = view.host_rack_free >= view.worst_watts(req.vcpus)
+    return result
 
 
 def _rack_power_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
@@ -104,8 +101,7 @@ def _same_host(view: FleetView, req: PlacementRequest) -> BoolArray:
 def _avoid_racks(view: FleetView, req: PlacementRequest) -> BoolArray:
     if not req.avoid_racks:
         return _all(view)
-    racks = [i for i, r in enumerate(view.rack_names) if r in req.avoid_racks]
-    return ~np.isin(view.rack_of, racks)
+    return view.avoiding_racks(req.avoid_racks)
 
 
 def _network(view: FleetView, req: PlacementRequest) -> BoolArray:

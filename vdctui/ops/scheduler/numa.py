@@ -11,7 +11,7 @@ overcommit counts only those. `choose_pins` is a pure function of a `CoreMap`;
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +21,7 @@ from vdctui.ops.scheduler.numa_spread import memory_by_node, spread_pins, why_no
 from vdctui.ops.scheduler.request import PlacementRequest
 
 FILTER_NAME = "NUMATopologyFilter"
+MAX_SHAPES = 64  # request shapes whose fits/leftover arrays a view keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +89,23 @@ class CoreMap:
                 known = _empty_capacity(self.topology.nodes[node], self.topology.reserved)[
                     threads is ThreadPolicy.ISOLATE
                 ]
-            elif threads is ThreadPolicy.ISOLATE:
-                known = len(self.free_cores(node))
-            else:
-                known = len(self.free_cpus(node))
+            else:  # one pass for both policies
+                cpus, cores = self._free_in(node)
+                self._capacity[(node, ThreadPolicy.PREFER)] = cpus
+                self._capacity[(node, ThreadPolicy.ISOLATE)] = cores
+                known = cores if threads is ThreadPolicy.ISOLATE else cpus
             self._capacity[(node, threads)] = known
         return known
+
+    def _free_in(self, node: int) -> tuple[int, int]:
+        """(free CPUs, physical cores all of whose threads are free) in `node`."""
+        held, reserved = self.owner, self.topology.reserved
+        cpus = cores = 0
+        for core in self.topology.nodes[node].cores:
+            free = sum(1 for cpu in core if cpu not in held and cpu not in reserved)
+            cpus += free
+            cores += free == len(core)
+        return cpus, cores
 
     def memory_free(self, node: int) -> float:
         total = self.topology.nodes[node].memory_mib
@@ -219,11 +231,17 @@ class NumaView:
         topologies = ledger.topologies
         width = max((len(t.nodes) for t in topologies.values()), default=1) or 1
         n = len(names)
+        self.names = names
         self.index = {name: i for i, name in enumerate(names)}
         self.known = np.array([name in topologies for name in names], dtype=bool)
         self.held_cpus = np.zeros(n)  # logical CPUs dedicated VMs hold (not shared)
         self.maps: dict[str, CoreMap] = {}
         self.holding = False  # whether any host has a dedicated VM (else shared = usable)
+        self.changed: Callable[[int], None] | None = None  # told of a host whose CPUs changed
+        # per request shape (vCPUs, memory, threads, numa): `fits` and `leftover` arrays
+        self._fits: dict[tuple[int, int, ThreadPolicy, NumaPolicy], np.ndarray] = {}
+        self._left: dict[tuple[int, int, ThreadPolicy, NumaPolicy], np.ndarray] = {}
+        self._shapes: dict[tuple[int, int, ThreadPolicy, NumaPolicy], PlacementRequest] = {}
         held: dict[str, list[VmCpus]] = {}
         for vm in self.vms.values():
             if vm.dedicated and vm.host in self.index:
@@ -256,27 +274,85 @@ class NumaView:
             self.free_memory[k][i] = cmap.memory_free(k)
         self.held_cpus[i] = len(cmap.owner)
         self.holding = bool(self.held_cpus.any())
+        for key, fitting in self._fits.items():
+            fitting[i] = self._fits_one(self._shapes[key], i)
+        for key, left in self._left.items():
+            left[i] = self._left_one(self._shapes[key], i)
+        if self.changed is not None:
+            self.changed(i)
 
     def fits(self, req: PlacementRequest) -> np.ndarray:
-        """Which hosts have a NUMA node with room for the dedicated request."""
+        """Which hosts have a NUMA node with room for the dedicated request (cached per
+        request shape and kept up to date host by host: read it, never change it)."""
+        key = (req.vcpus, req.memory_mib, req.threads, req.numa)
+        found = self._fits.get(key)
+        if found is None:
+            if len(self._fits) >= MAX_SHAPES:
+                self._fits.clear()
+            found = self._fits[key] = self._fitting(req)
+            self._shapes[key] = req
+        return found
+
+    def _fitting(self, req: PlacementRequest) -> np.ndarray:
         free = self.free_cores if req.threads is ThreadPolicy.ISOLATE else self.free_cpus
         room = np.zeros(len(self.known), dtype=bool)
         for cpus, memory in zip(free, self.free_memory, strict=True):
             room |= (cpus >= req.vcpus) & (memory >= req.memory_mib)
-        if req.numa is NumaPolicy.SPREAD and len(free) > 1:  # all nodes together
-            room |= (sum(free) >= req.vcpus) & (sum(self.free_memory) >= req.memory_mib)
+        if req.numa is NumaPolicy.SPREAD and len(free) > 1:  # over nodes: checked exactly
+            maybe = (sum(free) >= req.vcpus) & (sum(self.free_memory) >= req.memory_mib)
+            for i in np.flatnonzero(maybe & ~room & self.known):
+                room[i] = self._spreads(req, int(i))
         result: np.ndarray = self.known & room
         return result
 
-    def leftover(self, req: PlacementRequest, idx: np.ndarray) -> np.ndarray:
-        """Free CPUs left in the best-fitting node of each candidate (smaller packs better)."""
+    def _spreads(self, req: PlacementRequest, i: int) -> bool:
+        cmap = self.maps[self.names[i]]
+        return not why_not_spread(cmap, req.vcpus, req.memory_mib, req.threads)
+
+    def _fits_one(self, req: PlacementRequest, i: int) -> bool:
+        """`_fitting` of host `i` alone, in plain numbers (a claim updates every shape)."""
         free = self.free_cores if req.threads is ThreadPolicy.ISOLATE else self.free_cpus
-        left = np.full(len(idx), np.inf)
+        cpus = [float(column[i]) for column in free]
+        memory = [float(column[i]) for column in self.free_memory]
+        if not self.known[i]:
+            return False
+        if any(c >= req.vcpus and m >= req.memory_mib for c, m in zip(cpus, memory, strict=True)):
+            return True
+        spread = req.numa is NumaPolicy.SPREAD and len(cpus) > 1
+        return spread and self._spreads(req, i)
+
+    def _left_one(self, req: PlacementRequest, i: int) -> float:
+        """`_leftover` of host `i` alone, in plain numbers."""
+        free = self.free_cores if req.threads is ThreadPolicy.ISOLATE else self.free_cpus
+        cpus = [float(column[i]) for column in free]
+        left = [c - req.vcpus for c in cpus if c >= req.vcpus]
+        if left:
+            return min(left)
+        if req.numa is NumaPolicy.SPREAD and len(cpus) > 1:
+            return sum(cpus) - req.vcpus
+        return 0.0
+
+    def leftover(self, req: PlacementRequest, idx: np.ndarray) -> np.ndarray:
+        """Free CPUs left in the best-fitting node of each candidate (smaller packs better;
+        cached per request shape like `fits`)."""
+        key = (req.vcpus, 0, req.threads, req.numa)
+        found = self._left.get(key)
+        if found is None:
+            if len(self._left) >= MAX_SHAPES:
+                self._left.clear()
+            found = self._left[key] = self._leftover(req)
+            self._shapes[key] = req
+        result: np.ndarray = found[idx]
+        return result
+
+    def _leftover(self, req: PlacementRequest) -> np.ndarray:
+        free = self.free_cores if req.threads is ThreadPolicy.ISOLATE else self.free_cpus
+        left = np.full(len(self.known), np.inf)
         for cpus in free:
-            column = cpus[idx] - req.vcpus
+            column = cpus - req.vcpus
             np.minimum(left, np.where(column >= 0, column, np.inf), out=left)
         if req.numa is NumaPolicy.SPREAD and len(free) > 1:  # spread: what all nodes keep
-            spread = sum(cpus[idx] for cpus in free) - req.vcpus
+            spread = sum(free) - req.vcpus
             left = np.where(np.isfinite(left), left, spread)
         result: np.ndarray = np.where(np.isfinite(left), left, 0.0)
         return result
@@ -307,39 +383,3 @@ class NumaView:
             return
         self.maps[gone.host].release(gone)
         self._fill(gone.host)
-
-
-@functools.lru_cache(maxsize=64)
-def _regular_nodes(
-    nodes: int, cores_per_node: int, threads: int, memory_mib: int | None
-) -> tuple[NumaNode, ...]:
-    cores = nodes * cores_per_node
-    per_node = None if memory_mib is None else memory_mib // nodes
-    return tuple(
-        NumaNode(
-            n,
-            tuple(
-                tuple(c + t * cores for t in range(threads))
-                for c in range(n * cores_per_node, (n + 1) * cores_per_node)
-            ),
-            per_node,
-        )
-        for n in range(nodes)
-    )
-
-
-def regular_topology(
-    host: str,
-    *,
-    nodes: int,
-    cores_per_node: int,
-    threads: int,
-    memory_mib: int | None = None,
-    reserved: Iterable[int] = (),
-    source: str = "",
-) -> CpuTopology:
-    """Cores numbered the way Linux numbers a regular machine: the first thread of every
-    core first (node by node), then the second threads, and so on; `memory_mib` is
-    shared evenly between the nodes."""
-    nodes_ = _regular_nodes(nodes, cores_per_node, threads, memory_mib)
-    return CpuTopology(host, nodes_, tuple(sorted(reserved)), source)

@@ -1,8 +1,8 @@
 """A dedicated VM over several NUMA nodes, when its flavor allows it (`numa: spread`,
 OpenStack's `hw:numa_nodes`): used only when no single node holds it.
 
-Its vCPUs are taken from the nodes with the most room first (as few nodes as possible),
-and its memory is bound to those nodes in proportion to the vCPUs each holds.
+Its vCPUs go over as few nodes as hold them (the roomiest first), as evenly as their room
+allows, and its memory is bound to those nodes in proportion to the vCPUs each holds.
 """
 
 from __future__ import annotations
@@ -49,34 +49,50 @@ def memory_nodes(topology: CpuTopology | None, vm: VmCpus) -> tuple[int, ...]:
     return tuple(sorted(memory_by_node(topology, vm)))
 
 
-def spread_counts(cmap: CoreMap, vcpus: int, threads: ThreadPolicy) -> dict[int, int] | None:
-    """How many vCPUs each node takes (roomiest nodes first), or None if all the host's
-    nodes together cannot hold `vcpus`."""
-    nodes = sorted(range(len(cmap.topology.nodes)), key=lambda n: (-cmap.capacity(n, threads), n))
+def _even(caps: list[tuple[int, int]], vcpus: int) -> dict[int, int] | None:
+    """`vcpus` shared as evenly as their room allows over (node, room) pairs."""
     counts: dict[int, int] = {}
     left = vcpus
-    for node in nodes:
-        take = min(cmap.capacity(node, threads), left)
+    ordered = sorted(caps, key=lambda nc: (nc[1], nc[0]))  # the tightest node first
+    for k, (node, room) in enumerate(ordered):
+        take = min(room, -(-left // (len(ordered) - k)))
         if take > 0:
             counts[node] = take
             left -= take
     return None if left > 0 else counts
 
 
-def why_not_spread(cmap: CoreMap, vcpus: int, memory_mib: int, threads: ThreadPolicy) -> str:
-    """Why even spreading over every node does not take the VM, in one clause."""
+def spread_counts(
+    cmap: CoreMap, vcpus: int, memory_mib: int, threads: ThreadPolicy
+) -> tuple[dict[int, int] | None, str]:
+    """How many vCPUs each node takes: over the fewest nodes (the roomiest first) whose
+    CPUs and memory hold the VM, as evenly as they allow; else None and why not."""
+    nodes = sorted(range(len(cmap.topology.nodes)), key=lambda n: (-cmap.capacity(n, threads), n))
     whole = " whole" if threads is ThreadPolicy.ISOLATE else ""
-    free = sum(cmap.capacity(n, threads) for n in range(len(cmap.topology.nodes)))
-    counts = spread_counts(cmap, vcpus, threads)
-    if counts is None:
-        return f"needs {vcpus} dedicated{whole} cores over its NUMA nodes; free in all: {free}"
-    for node, share in split_memory(memory_mib, counts).items():
-        if cmap.memory_free(node) < share:
-            return (
-                f"needs {share} MiB beside its cores in NUMA node {node} of host "
-                f"{cmap.topology.host}, which has {cmap.memory_free(node):.0f} MiB free"
-            )
-    return ""
+    free = sum(cmap.capacity(n, threads) for n in nodes)
+    why = f"needs {vcpus} dedicated{whole} cores over its NUMA nodes; free in all: {free}"
+    for k in range(2, len(nodes) + 1):
+        counts = _even([(n, cmap.capacity(n, threads)) for n in nodes[:k]], vcpus)
+        if counts is None:
+            continue
+        short = [
+            (node, share)
+            for node, share in sorted(split_memory(memory_mib, counts).items())
+            if cmap.memory_free(node) < share
+        ]
+        if not short:
+            return counts, ""
+        node, share = short[0]
+        why = (
+            f"needs {share} MiB beside its cores in NUMA node {node} of host "
+            f"{cmap.topology.host}, which has {cmap.memory_free(node):.0f} MiB free"
+        )
+    return None, why
+
+
+def why_not_spread(cmap: CoreMap, vcpus: int, memory_mib: int, threads: ThreadPolicy) -> str:
+    """Why even spreading over its nodes does not take the VM ("" when it does)."""
+    return spread_counts(cmap, vcpus, memory_mib, threads)[1]
 
 
 def spread_pins(
@@ -85,9 +101,8 @@ def spread_pins(
     """(pins, every CPU taken) over several nodes, or why not."""
     from vdctui.ops.scheduler.numa import pins_in_node
 
-    why = why_not_spread(cmap, vcpus, memory_mib, threads)
-    counts = spread_counts(cmap, vcpus, threads)
-    if why or counts is None:
+    counts, why = spread_counts(cmap, vcpus, memory_mib, threads)
+    if counts is None:
         return why
     pins: list[int] = []
     taken: list[int] = []

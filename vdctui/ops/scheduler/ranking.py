@@ -37,9 +37,7 @@ def place(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD)
 
 def pick(view: FleetView, request: PlacementRequest, weights: Weights = SPREAD) -> str | None:
     """The best host for `request`, or None; the same filters and weighers as `place`."""
-    remaining = view.available()
-    if request.datastore:
-        remaining = remaining & view.reaches(request.datastore)
+    remaining = view.available_reaching(request.datastore)
     for host_filter in FILTERS:
         if host_filter.name not in _FAST_FILTERS and host_filter.needed(request):
             remaining = remaining & host_filter.passes(view, request)

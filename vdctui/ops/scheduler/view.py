@@ -58,6 +58,14 @@ class FleetView:
                 self.held_vcpus[i] += 0 if self.numa.dedicated(vm.name) else vm.vcpus
                 self.held_memory[i] += vm.memory_mib
         self.watts_per_cpu: FloatArray = np.array([_watts_per_cpu(h) for h in self.hosts])
+        # what the RAM, CPU and power weighers rank by, one row each (higher is better):
+        # minus the share of the host's memory and of its CPUs held, minus the watts a
+        # CPU adds; `claim` keeps the first two up to date one host at a time
+        self.ranks: tuple[FloatArray, FloatArray, FloatArray] = (
+            -self.held_memory * self.inverse_memory,
+            -self.held_vcpus * self.inverse_cpus,
+            -self.watts_per_cpu,
+        )
         self.rack_names: list[str] = sorted({h.rack for h in self.hosts})
         rack_index = {r: i for i, r in enumerate(self.rack_names)}
         self.rack_of = np.array([rack_index[h.rack] for h in self.hosts], dtype=np.int64)
@@ -68,8 +76,20 @@ class FleetView:
         for h in self.hosts:
             self.rack_free_watts[rack_index[h.rack]] -= h.power_watts or 0.0
         self.networks: frozenset[str] | None = None if networks is None else frozenset(networks)
+        # each host's rack's power left (the rack power filter), kept by `claim` per rack
+        self.host_rack_free: FloatArray = self.rack_free_watts[self.rack_of]
+        order = np.argsort(self.rack_of, kind="stable")
+        bounds = np.searchsorted(self.rack_of[order], np.arange(len(self.rack_names) + 1))
+        self._rack_hosts = [order[bounds[r] : bounds[r + 1]] for r in range(len(self.rack_names))]
+        self._worst_watts: dict[int, FloatArray] = {}
+        # free vCPUs (over the shared CPUs) and memory per host, per overcommit ratio,
+        # kept up to date one host at a time by `claim` and the NUMA view
+        self._free_vcpus: dict[float, FloatArray] = {}
+        self._free_memory: dict[float, FloatArray] = {}
+        self.numa.changed = self._host_changed
         self._datastore_masks: dict[str, BoolArray] = {}
         self._available: BoolArray | None = None
+        self._available_reaching: dict[str, BoolArray] = {}
         self.budgeted = bool(np.isfinite(self.rack_free_watts).any())
 
     def __len__(self) -> int:
@@ -88,21 +108,85 @@ class FleetView:
         i = self.index[host]
         self.held_vcpus[i] += vcpus
         self.held_memory[i] += memory_mib
-        self.rack_free_watts[self.rack_of[i]] -= watts
+        self._host_changed(i)
+        if watts:
+            rack = self.rack_of[i]
+            self.rack_free_watts[rack] -= watts
+            self.host_rack_free[self._rack_hosts[rack]] = self.rack_free_watts[rack]
 
     def release(self, host: str, vcpus: int, memory_mib: int, watts: float = 0.0) -> None:
         """Undo a claim, or count a VM that left `host`."""
         self.claim(host, -vcpus, -memory_mib, -watts)
 
+    def _host_changed(self, i: int) -> None:
+        """Host `i` holds more or less: its figures in every cached array follow."""
+        self.ranks[0][i] = -self.held_memory[i] * self.inverse_memory[i]
+        self.ranks[1][i] = -self.held_vcpus[i] * self.inverse_cpus[i]
+        shared = self.usable_cpus[i] - self.numa.held_cpus[i]
+        for ratio, free in self._free_vcpus.items():
+            free[i] = shared * ratio - self.held_vcpus[i]
+        for ratio, free in self._free_memory.items():
+            free[i] = self.usable_memory[i] * ratio - self.held_memory[i]
+
+    def shared_cpus(self) -> FloatArray:
+        """Usable logical CPUs less those dedicated VMs hold: what shared vCPUs float over."""
+        if not self.numa.holding:
+            return self.usable_cpus
+        result: FloatArray = self.usable_cpus - self.numa.held_cpus
+        return result
+
+    def free_vcpus(self, overcommit: float) -> FloatArray:
+        """vCPUs each host can still take at this overcommit of its shared CPUs (cached:
+        read, never change it)."""
+        found = self._free_vcpus.get(overcommit)
+        if found is None:
+            found = self.shared_cpus() * overcommit - self.held_vcpus
+            self._free_vcpus[overcommit] = found
+        return found
+
+    def free_memory(self, overcommit: float) -> FloatArray:
+        """Memory (MiB) each host can still take at this overcommit (cached: read only)."""
+        found = self._free_memory.get(overcommit)
+        if found is None:
+            found = self.usable_memory * overcommit - self.held_memory
+            self._free_memory[overcommit] = found
+        return found
+
+    def avoiding_racks(self, racks: frozenset[str]) -> BoolArray:
+        """Hosts in none of `racks`."""
+        mask = np.ones(len(self.hosts), dtype=bool)
+        for r, name in enumerate(self.rack_names):
+            if name in racks:
+                mask[self._rack_hosts[r]] = False
+        return mask
+
+    def worst_watts(self, vcpus: int) -> FloatArray:
+        """What `vcpus` at full load add on each host, in watts (cached per size)."""
+        found = self._worst_watts.get(vcpus)
+        if found is None:
+            found = self._worst_watts[vcpus] = self.watts_per_cpu * vcpus
+        return found
+
     def set_maintenance(self, host: str, on: bool) -> None:
         self.maintenance[self.index[host]] = on
         self._available = None
+        self._available_reaching.clear()
 
     def available(self) -> BoolArray:
         """Hosts that are up and not in maintenance (cached)."""
         if self._available is None:
             self._available = self.up & ~self.maintenance
         return self._available
+
+    def available_reaching(self, datastore: str) -> BoolArray:
+        """Hosts available that reach `datastore` (cached; every one when none is named)."""
+        found = self._available_reaching.get(datastore)
+        if found is None:
+            found = self.available()
+            if datastore:
+                found = found & self.reaches(datastore)
+            self._available_reaching[datastore] = found
+        return found
 
 
 def _watts_per_cpu(host: Host) -> float:

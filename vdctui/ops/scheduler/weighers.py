@@ -33,16 +33,30 @@ def watts_increase(view: FleetView, req: PlacementRequest, idx: np.ndarray) -> F
 
 
 def weigh(view: FleetView, req: PlacementRequest, idx: np.ndarray, weights: Weights) -> FloatArray:
-    """Combined weight of the candidate hosts `idx` (higher is better)."""
+    """Combined weight of the candidate hosts `idx` (higher is better): each weigher's
+    figure normalized to 0..1 over the candidates, times its multiplier, summed.
+
+    The RAM and CPU weighers rank by the room left (overcommit - share held) and the
+    power weigher by the watts added (watts per CPU x vCPUs x load); normalizing takes
+    away the constant and the positive factor, so the view's `ranks` rows (minus the
+    shares held, minus the watts per CPU) give the same weights."""
+    power = req.vcpus * min(max(req.expected_util, 0.0), 1.0) > 0
     total: FloatArray = np.zeros(len(idx))
-    if weights.ram:  # the share of the host's memory left free (overcommit counted)
-        room = req.memory_overcommit - view.held_memory[idx] * view.inverse_memory[idx]
-        total += weights.ram * _normalized(room)
-    if weights.cpu:
-        room = req.cpu_overcommit - view.held_vcpus[idx] * view.inverse_cpus[idx]
-        total += weights.cpu * _normalized(room)
-    if weights.power:
-        total += weights.power * _normalized(-watts_increase(view, req, idx))
+    if len(idx) == 0:
+        return total
+    offset = 0.0
+    for multiplier, ranks in zip(
+        (weights.ram, weights.cpu, weights.power if power else 0.0), view.ranks, strict=True
+    ):
+        if not multiplier:
+            continue
+        figures = ranks[idx]
+        low, high = float(figures.min()), float(figures.max())
+        if high - low > 1e-12:
+            scale = multiplier / (high - low)
+            total += scale * figures
+            offset += scale * low
+    total -= offset
     if req.dedicated:  # best fit: the node left with fewest free CPUs (less fragmentation)
         total += _normalized(-view.numa.leftover(req, idx))
     return total
