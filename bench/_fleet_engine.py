@@ -37,7 +37,8 @@ import _replay as replay
 import _report as report
 
 from emulator import RUNNING, Fleet, Migration
-from emulator.traced import INTERVAL_S, RecordedDay, build_traced
+from emulator.traced import INTERVAL_S, POOL, RecordedDay, build_traced
+from vdctui.checks import MAX_OVERCOMMIT
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role
 from vdctui.ops import Console, Identity
@@ -46,6 +47,7 @@ from vdctui.store import Store
 
 EPOCH = 1_299_110_400.0  # 2011-03-03 00:00 UTC: sample k plays at k x 300 s past it
 MIGRATION_SHARE_LOST = 0.1  # CloudSim: a migrating VM gets 90 % of its demand
+SPARE_RAM_MIB = 1 << 20  # --ram cloudsim: RAM does not bound consolidation
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Run:
     plan_s: list[float] = field(default_factory=list)  # virtual seconds each plan took
     refused: list[str] = field(default_factory=list)
     migrations: list[Migration] = field(default_factory=list)  # as the emulator ran them
+    first_plan_j: float = 0.0  # drawn from the start until the first plan was carried out
 
 
 def day_of(traces: list[list[float]]) -> RecordedDay:
@@ -136,14 +139,23 @@ def day_of(traces: list[list[float]]) -> RecordedDay:
     return RecordedDay("bench", names, tuple(tuple(x / 100 for x in t[:steps]) for t in traces))
 
 
-def run_fleet(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[str, float]:
-    return asyncio.run(_run(traces, n_hosts, threshold))
+def run_fleet(
+    traces: list[list[float]], n_hosts: int, threshold: int, ram: str = "strict"
+) -> dict[str, float]:
+    """The day in the fleet. `ram` "cloudsim": RAM bounds only the first placement, as
+    in CloudSim's examples: the hosts get RAM to spare (1 TiB) once the VMs are placed."""
+    return asyncio.run(_run(traces, n_hosts, threshold, ram))
 
 
-async def _run(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[str, float]:
+async def _run(
+    traces: list[list[float]], n_hosts: int, threshold: int, ram: str
+) -> dict[str, float]:
     day = day_of(traces)
     steps = len(day.values[0])
     fleet = build_traced(day, hosts=n_hosts, epoch=EPOCH, target=0.8)
+    if ram == "cloudsim":
+        for h in fleet.hosts.values():
+            h.memory_mib = SPARE_RAM_MIB
     meter = Meter(fleet)
     meter.wrap()
     driver = EmulatedDriver(fleet, speed=None, tick=0.5)
@@ -156,6 +168,8 @@ async def _run(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[
     end = EPOCH + (steps - 1) * INTERVAL_S
     try:
         await console.sync()
+        if ram == "cloudsim":  # nor do vCPUs: a 2-core host takes as many VMs as fit
+            await console.set_pool(POOL, cpu_overcommit=MAX_OVERCOMMIT)
         for t in range(steps - 1):
             sample = EPOCH + t * INTERVAL_S
             if fleet.now < sample:
@@ -171,6 +185,8 @@ async def _run(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[
             applied = await apply_moves(console, plan)
             run.plans += 1
             run.plan_s.append(fleet.now - began)
+            if run.plans == 1:
+                run.first_plan_j = fleet.energy_j - energy_at_start
             run.refused += [line for line in applied.lines if "refused" in line]
             run.migrations += [m for m in fleet.finished_migrations if m.id not in seen]
             seen.update(m.id for m in fleet.finished_migrations)
@@ -199,21 +215,25 @@ async def _run(traces: list[list[float]], n_hosts: int, threshold: int) -> dict[
         "plan_s_max": max(run.plan_s, default=0.0),
         "refused": len(run.refused),
         "idle_loaded_kwh": meter.idle_loaded_j / 3.6e6,
+        "first_plan_kwh": run.first_plan_j / 3.6e6,
+        "first_plan_s": run.plan_s[0] if run.plan_s else 0.0,
     }
 
 
-def compare(traces: list[list[float]], n_hosts: int, threshold: int, window: int) -> None:
+def compare(
+    traces: list[list[float]], n_hosts: int, threshold: int, window: int, ram: str = "strict"
+) -> None:
     """The balancer at `threshold` in the replay (its own predictor, and the console's:
     the last sample) and in the fleet, on the same traces and hosts; a table, where and
     why they differ, and the time each took."""
     runs: list[tuple[str, dict[str, float], float]] = []
     for w in sorted({window, 1}, reverse=True):
         began = time.perf_counter()
-        r = replay.run_ours(traces, n_hosts, "balancer", threshold, w, "strict", "full")
+        r = replay.run_ours(traces, n_hosts, "balancer", threshold, w, ram, "full")
         how = "the console's predictor: the last sample" if w == 1 else f"peak of {w} samples"
         runs.append((f"replay, balancer {threshold} ({how})", r, time.perf_counter() - began))
     began = time.perf_counter()
-    fleet = run_fleet(traces, n_hosts, threshold)
+    fleet = run_fleet(traces, n_hosts, threshold, ram)
     runs.append(
         (f"fleet, balancer {threshold} (the console's)", fleet, time.perf_counter() - began)
     )
@@ -227,7 +247,9 @@ def compare(traces: list[list[float]], n_hosts: int, threshold: int, window: int
         f"\nThe fleet: {fleet['plans']:.0f} plans carried out; {fleet['overran']:.0f} of "
         f"{len(traces[0]) - 1} samples passed while one was still being carried out (longest "
         f"{fleet['plan_s_max']:.0f} s: the console migrates one VM after the other and waits "
-        f"for each; the replay moves them all at once); {fleet['failed']:.0f} migrations "
+        f"for each; the replay moves them all at once; the first plan took "
+        f"{fleet['first_plan_s']:.0f} s, {fleet['first_plan_kwh']:.2f} kWh drawn until it "
+        f"was carried out); {fleet['failed']:.0f} migrations "
         f"failed, {fleet['refused']:.0f} moves refused; a migration took "
         f"{fleet['migration_s']:.1f} s (median, pre-copy over 1 Gbit/s) where CloudSim's "
         f"model gives {statistics.median(ram) / 62.5:.1f} s (RAM / 62.5 MB/s, median); the "

@@ -168,14 +168,9 @@ def main() -> None:
         help="Samples over which a VM's demand is predicted as its peak.",
     )
     args = parser.parse_args()
-    if args.engine == "fleet" and (args.ram, args.workload, args.cloudsim) != (
-        "strict",
-        "full",
-        False,
-    ):
+    if args.engine == "fleet" and (args.workload, args.cloudsim) != ("full", False):
         parser.error(
-            "--engine fleet runs every VM all day in RAM it holds: leave out --ram cloudsim, "
-            "--workload cloudsim and --cloudsim."
+            "--engine fleet runs every VM all day: leave out --workload cloudsim and --cloudsim."
         )
     try:
         traces = replay.variant(
@@ -191,7 +186,7 @@ def main() -> None:
         f"{args.workload}, window {args.window}"
     )
     if args.engine == "fleet":
-        fleet_engine.compare(traces, args.hosts, args.threshold, args.window)
+        fleet_engine.compare(traces, args.hosts, args.threshold, args.window, args.ram)
         return
     if (args.start_hour, args.vms, args.hours) != (0, "all", 24):
         reference = {}  # CloudSim's figures are for the day as it is

@@ -44,6 +44,17 @@ def test_a_host_over_target_is_relieved_and_the_move_costs_cloudsims_ten_percent
     assert r["pdm"] == pytest.approx(lost / requested, rel=0.1)  # measured in 0.5 s ticks
 
 
+def test_ram_as_cloudsim_has_it_bounds_only_the_first_placement() -> None:
+    # eight quiet VMs: in 4 GiB hosts at most five fit on one; with RAM and vCPUs to
+    # spare, as in CloudSim's examples, the balancer packs them tighter (on fewer hosts)
+    quiet = [[5] * 6 for _ in range(8)]
+    strict = fleet_engine.run_fleet(quiet, 6, threshold=3)
+    spare = fleet_engine.run_fleet(quiet, 6, threshold=3, ram="cloudsim")
+    assert spare["refused"] == 0 and spare["failed"] == 0
+    assert spare["migrations"] > strict["migrations"]
+    assert spare["energy_kwh"] < strict["energy_kwh"]
+
+
 def test_the_comparison_prints_both_engines_on_the_same_traces(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
