@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import make_busy
-from tests.ui.conftest import SIZE, fleet_of
+from tests.ui.conftest import SIZE, fleet_of, settle
 from tests.ui.test_shared_fleet import ENOUGH, ROOT, connected, db, vdctui
 from vdctui.fleet_sharing import RequestServer
 from vdctui.ops.requests import perform
@@ -164,3 +164,34 @@ async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(db: Pa
         assert "Too late to cancel" in err.decode() and f"suspending a VM ({vm})" in err.decode()
         assert b"Traceback" not in err
         assert fleet.vms[vm].state == "paused"
+
+
+async def test_a_following_console_hands_host_maintenance_over_and_keeps_drawing(
+    db: Path,
+) -> None:
+    holder = await started("--db", str(db), "emulate")
+    try:
+        await said(holder, b"Running in real time")
+        app = console_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.ops.follows_store and not app.read_only
+            host = next(h.name for h in app.ops.hosts() if app.ops.vms(host=h.name))
+            seen: list[float] = []
+            evacuation = asyncio.ensure_future(
+                app.ops.enter_maintenance(host, on_progress=lambda e: seen.append(e.percent))
+            )
+            frames = 0
+            deadline = time.monotonic() + ENOUGH
+            while not evacuation.done():  # the console's loop goes on meanwhile
+                assert time.monotonic() < deadline
+                await pilot.pause()
+                frames += 1
+            done = evacuation.result()
+            assert done.total > 0 and len(done.done) == done.total, done.outcome_text()
+            assert frames > 1 and seen  # progress followed here, from the other process
+            assert app.ops.store.in_maintenance(host)
+            assert app.ops.follows_store  # still following: the other process ran it
+    finally:
+        holder.send_signal(signal.SIGINT)
+        await asyncio.wait_for(holder.wait(), ENOUGH)

@@ -54,7 +54,7 @@ async def learn_topologies(store: Store, driver: HostDriver, hosts: Iterable[Hos
     change while a host runs); a host that cannot say stays unknown."""
     if not store.writable:
         return
-    known = set(store.cpu_topologies())
+    known = store.hosts_with_cpu_topology()
     found: list[CpuTopology] = []
     for host in hosts:
         if host.state is HostState.UP and host.name not in known:

@@ -127,6 +127,8 @@ def fleet_operation(*, progress: Mapping[str, type] | None = None) -> Callable[[
             callbacks = operation.callbacks(args, kwargs)
 
             def deliver(parameter: str, value: Any) -> Any:
+                if parameter not in callbacks:  # the asker gave no callback for it
+                    return None
                 decoded = decode(value, operation.progress[parameter])
                 callbacks[parameter](decoded)
                 return decoded

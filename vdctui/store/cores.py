@@ -116,6 +116,10 @@ class CoreStore(StoreBase):
                 rows,
             )
 
+    def hosts_with_cpu_topology(self) -> set[str]:
+        """The hosts whose CPU topology is known (names only: a sync's cheap look)."""
+        return {row[0] for row in self._db.execute("SELECT host FROM host_cpus")}
+
     def cpu_topologies(self) -> dict[str, CpuTopology]:
         sql = "SELECT host, nodes, reserved, source FROM host_cpus"
         return {row[0]: _topology(row) for row in self._db.execute(sql)}
