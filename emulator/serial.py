@@ -87,6 +87,7 @@ class SerialConsole:
         self._user = ""
         self._line: list[str] = []
         self._escape_seq = ""  # a terminal's escape sequence being swallowed (arrow keys)
+        self._typed_while_paused = ""
 
     # --- opening and ending ----------------------------------------------------------------
 
@@ -110,9 +111,16 @@ class SerialConsole:
         return connected_banner(self.vm) + CRLF + self._login_prompt()
 
     def check(self) -> str:
-        """End the console when the VM stopped running here; what that prints."""
-        if not self.ended and self._guest() is None:
+        """End the console when the VM stopped running here; what that prints. A paused
+        guest answers nothing: what was typed meanwhile is answered once it resumes."""
+        if self.ended:
+            return ""
+        v = self._guest()
+        if v is None:
             return self._end("the VM is no longer running on this host")
+        if self._typed_while_paused and v.state == RUNNING:
+            typed, self._typed_while_paused = self._typed_while_paused, ""
+            return "".join(self._key(char) for char in typed)
         return ""
 
     def _end(self, why: str) -> str:
@@ -130,7 +138,11 @@ class SerialConsole:
             if char == ESCAPE:
                 out.append(self._end("the escape character was typed"))
                 break
-            out.append(self._key(char))
+            v = self._guest()
+            if v is not None and v.state == PAUSED:
+                self._typed_while_paused += char
+            else:
+                out.append(self._key(char))
         out.append(self.check())
         return "".join(out)
 

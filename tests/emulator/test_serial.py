@@ -88,3 +88,13 @@ def test_refusals_in_virshs_words(fleet: Fleet) -> None:
     fleet.destroy_vm(vm.name)
     with pytest.raises(ConsoleRefused, match="The domain is not running"):
         SerialConsole(fleet, vm.host, vm.name).open()
+
+
+def test_a_paused_guest_answers_once_it_resumes(fleet: Fleet) -> None:
+    vm = running(fleet)
+    console = logged_in(fleet, vm)
+    fleet.suspend_vm(vm.name)
+    assert console.feed("nproc\r") == ""
+    assert not console.ended
+    fleet.resume_vm(vm.name)
+    assert console.check() == f"nproc\r\n{vm.vcpus}\r\nroot@{vm.name}:~# "
