@@ -127,7 +127,7 @@ async def test_a_remote_group_rule_lets_in_only_its_members_addresses(
     await lab_console.sync()
     await sg.create(lab_console, "app")
     await sg.create(lab_console, "db")
-    await sg.add_rule(lab_console, "db", "ingress", "tcp", "5432", "group:app")
+    rule = await sg.add_rule(lab_console, "db", "ingress", "tcp", "5432", "group:app")
     await sg.attach(lab_console, "db", db)
     await sg.attach(lab_console, "app", app)
     written = lab.virsh(1, "nwfilter-dumpxml", "vdctui-sg-db").stdout
@@ -148,6 +148,12 @@ async def test_a_remote_group_rule_lets_in_only_its_members_addresses(
         send_syn(peer, "10.88.6.4", mac, "10.88.6.3", 5432)
         after = accepted_and_dropped(lab, 1, db, "10.88.6.4", 5432)
         assert after[0] > before[0] and after[1] == before[1]
+
+        # the console reads the same counters: packets per rule and per VM
+        counts = await sg.flow_counts(lab_console)
+        assert counts is not None
+        assert counts.by_rule.get(rule, 0) == after[0] and counts.allowed.get(db, 0) >= after[0]
+        assert counts.dropped.get(db, 0) == after[1]
 
     await sg.delete(lab_console, "app", detach=True)  # db's rule naming it goes too
     listed = {line.split()[-1] for line in lab.virsh(1, "nwfilter-list").stdout.splitlines()}

@@ -6,8 +6,9 @@ import pytest
 
 from vdctui.drivers.base import InvalidOperation
 from vdctui.drivers.ssh.addresses import domifaddr_addresses, filterref_addresses
+from vdctui.drivers.ssh.counters import add_counts
 from vdctui.drivers.ssh.nwfilter import group_filter, interfaces_with_filter, vm_filter, with_uuid
-from vdctui.model import FirewallRule, VmFirewall
+from vdctui.model import FirewallRule, FlowCounts, VmFirewall
 
 WEB = FirewallRule(1, "web", "ingress", "tcp", 443, 443, "0.0.0.0/0")
 OUT = FirewallRule(2, "web", "egress", "udp", 53, None, "10.0.0.0/8")
@@ -86,3 +87,26 @@ def test_a_filter_defined_again_keeps_the_uuid_the_host_has() -> None:
     again = with_uuid(xml, {"vdctui-sg-web": uuid, "other": "x"})
     assert again.startswith(f'<filter name="vdctui-sg-web" chain="root"><uuid>{uuid}</uuid><rule ')
     assert with_uuid(xml, {"other": uuid}) == xml
+
+
+def test_each_accept_rule_carries_its_rule_number_for_the_counters() -> None:
+    assert 'comment="vdctui-rule-1"' in group_filter("web", [WEB])
+
+
+def test_counters_of_the_taps_chains_are_counts_per_vm_and_rule() -> None:
+    saved = """*filter
+[0:0] -A FO-vnet0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+[3:180] -A FO-vnet0 -s 10.88.6.2/32 -p tcp -m tcp --dport 5432 -m conntrack --ctstate NEW \
+-m comment --comment vdctui-rule-7 -j ACCEPT
+[2:120] -A FO-vnet0 -j DROP
+[1:60] -A FI-vnet0 -j DROP
+[5:300] -A FO-vnet9 -j DROP
+[4:240] -A FO-vnet1 -m comment --comment "vdctui-rule-8" -j ACCEPT
+[9:9] -A libvirt-out -m physdev --physdev-out vnet0 --physdev-is-bridged -g FO-vnet0
+COMMIT"""
+    counts = FlowCounts({}, {}, {})
+    saved = saved.replace("\\\n", "")  # one line, as iptables-save prints it
+    add_counts(saved, {"vnet0": "db", "vnet1": "web"}, counts)
+    assert counts.by_rule == {7: 3, 8: 4}
+    assert counts.allowed == {"db": 3, "web": 4}
+    assert counts.dropped == {"db": 3}  # vnet9: no VM known, not counted

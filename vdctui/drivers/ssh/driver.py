@@ -29,6 +29,7 @@ from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
 from vdctui.drivers.ssh.config import SshConfig
 from vdctui.drivers.ssh.console import SshSerial
+from vdctui.drivers.ssh.counters import SshCounters
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.disks import disks_to_copy
@@ -68,7 +69,14 @@ IMAGES = "/var/lib/libvirt/images"
 
 
 class SshDriver(
-    SshSnapshots, SshConfig, SshDuplicates, SshPinning, SshFirewall, SshSerial, HostDriver
+    SshCounters,
+    SshSnapshots,
+    SshConfig,
+    SshDuplicates,
+    SshPinning,
+    SshFirewall,
+    SshSerial,
+    HostDriver,
 ):
     backend = "ssh"
 

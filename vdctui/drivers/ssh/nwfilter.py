@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from vdctui.drivers.base import HostUnreachable, InvalidOperation, NoSuchVm
 from vdctui.drivers.ssh.addresses import SshAddresses
 from vdctui.drivers.ssh.commands import virsh
+from vdctui.drivers.ssh.counters import COMMENT
 from vdctui.model import FirewallRule, VmFirewall, VmState
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def rule_xml(
         )
         kind = "all" if rule.protocol == "any" else rule.protocol
         side = "src" if rule.direction == "ingress" else "dst"
-        match = ET.SubElement(element, kind, state="NEW")
+        match = ET.SubElement(element, kind, state="NEW", comment=COMMENT.format(rule.rule_id))
         match.set(f"{side}ipaddr", address)
         match.set(f"{side}ipmask", mask or "32")
         if rule.port_min is not None and rule.protocol in ("tcp", "udp"):
