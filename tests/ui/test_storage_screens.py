@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual.widgets import Static
 
 from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
 from vdctui.model import DuplicateDefinition, VmState
@@ -37,6 +38,8 @@ async def test_snapshot_space_per_datastore_flags_old_ones(
         cells = [str(c) for c in screen.table.get_row_at(0)]
         assert cells[4] == "1 OLD" and "%" in cells[3]
         assert f"OLD {vm}/fresh" in screen.old_text and "today" not in screen.old_text
+        shown = str(screen.query_one("#old-snapshots", Static).render())
+        assert f"\n  OLD {vm}/fresh" in shown and "\\n" not in shown  # lines, not "\n"
 
 
 async def test_duplicates_flagged_listed_per_copy_and_removed_after_asking(

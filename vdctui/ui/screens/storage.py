@@ -98,8 +98,12 @@ class SnapshotSpaceScreen(RecordsScreen):
         return self.rows
 
     def after_refresh(self) -> None:
+        lines = self.old_text.split("\n")  # each escaped (the names come from the hosts)
         self.query_one("#old-snapshots", Static).update(
-            Text(for_terminal(self.old_text), style="yellow" if "OLD " in self.old_text else "")
+            Text(
+                "\n".join(for_terminal(line) for line in lines),
+                style="yellow" if "OLD " in self.old_text else "",
+            )
         )
 
     def status(self) -> str:
