@@ -21,7 +21,7 @@ from typing import Any
 from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.inventory import InventoryHost
-from vdctui.drivers.ssh.pool import ConnectionPool
+from vdctui.drivers.ssh.pool import CHANNEL_LOST, ConnectionPool
 
 PROMPT = "virsh # "
 ANSWER_TIMEOUT_S = 30.0
@@ -94,7 +94,13 @@ class VirshSession:
             except asyncio.CancelledError:
                 self._stale.append(marker)  # the next ask reads past its answer first
                 raise
-            except (TimeoutError, OSError, EOFError, asyncio.IncompleteReadError) as exc:
+            except (
+                TimeoutError,
+                OSError,
+                EOFError,
+                asyncio.IncompleteReadError,
+                *CHANNEL_LOST,
+            ) as exc:
                 self.broken = True
                 raise SessionClosed(
                     f"The virsh session on {self.host.name} stopped answering ({exc or 'timeout'})."
