@@ -47,7 +47,7 @@ def test_headless_module_imports_no_ui_toolkit(module: str) -> None:
 
 
 # What the console's first frame does not need: loaded later, in a worker or on first use.
-NOT_BEFORE_FIRST_FRAME = ("numpy", "sqlite_utils", "asyncssh", "httpx", "emulator")
+NOT_BEFORE_FIRST_FRAME = ("numpy", "sqlite_utils", "asyncssh", "httpx", "emulator", "xml")
 NOT_BEFORE_FIRST_FRAME_VDCTUI = (
     "vdctui.ops.scheduler.view",  # numpy
     "vdctui.ops.balancer",

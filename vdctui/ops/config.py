@@ -4,7 +4,6 @@ audited change through the door."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,8 @@ from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
 
 if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
     from vdctui.ops.console import Console
 
 KIB_PER = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024}
@@ -39,6 +40,8 @@ def _mib(node: ET.Element | None) -> str:
 
 def structured(xml: str, autostart: bool | None) -> list[ConfigLine]:
     """The parts of a domain XML an operator looks for, one line each. Pure."""
+    import xml.etree.ElementTree as ET  # not before the console's first frame
+
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:

@@ -11,7 +11,6 @@ Also: the migration options an operator can choose, each in one line.
 from __future__ import annotations
 
 import enum
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -119,6 +118,8 @@ def cpu_check(
 
 def disk_count(xml: str | None) -> int | None:
     """How many disks (not CD-ROMs) the domain XML has; None when it cannot be read."""
+    import xml.etree.ElementTree as ET  # not before the console's first frame
+
     try:
         root = ET.fromstring(xml) if xml else None
     except ET.ParseError:
@@ -206,6 +207,8 @@ def snapshots_check(count: int | None, kind: MigrationKind) -> Check:
 def devices_check(xml: str | None) -> Check:
     if xml is None:
         return Check("devices", Verdict.WARN, "its configuration could not be read")
+    import xml.etree.ElementTree as ET  # not before the console's first frame
+
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:
