@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .virsh import Virsh
-from .words import ShellInjection, Unbalanced, shell_words
+from .virsh_host import probe_mark, probe_words
+from .words import ShellInjection, Unbalanced, shell_sequence, shell_words
 
 BANNER = (
     "Welcome to virsh, the virtualization interactive terminal.\n\n"
@@ -18,6 +19,16 @@ BANNER = (
     "       'quit' to quit\n\n"
 )
 PROMPT = "virsh # "
+
+
+def probe_then_interactive(command: str) -> str | None:
+    """The mark of `awk -v mark=M PROBE PIDFILES; [LC_ALL=C] virsh [-c URI]` (the console's
+    process probe run just before the virsh it keeps open), or None for anything else."""
+    parts = shell_sequence(command)
+    if len(parts) != 2 or not is_interactive(parts[1]):
+        return None
+    words = probe_words(parts[0])
+    return probe_mark(words) if words is not None else None
 
 
 def is_interactive(command: str) -> bool:

@@ -24,7 +24,7 @@ from ..errors import HostUnreachable
 from ..fleet import Fleet
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
-from .interactive import converse, is_interactive
+from .interactive import converse, is_interactive, probe_then_interactive
 from .virsh import Virsh
 
 LOOPBACK = "127.0.0.1"
@@ -380,7 +380,10 @@ class FleetSshServer:
                 self.cut_off(host)
                 conn.abort()
             return
-        if is_interactive(command):
+        mark = probe_then_interactive(command)
+        if mark is not None:  # the probe's answer, then the virsh kept open
+            process.stdout.write(virsh.process_probe(mark))
+        if mark is not None or is_interactive(command):
             with contextlib.suppress(HostUnreachable, BrokenPipeError, ConnectionError):
                 await converse(virsh, process, going=lambda: self.answers(host))
             if not self.answers(host):

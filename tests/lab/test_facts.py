@@ -9,8 +9,13 @@ from pathlib import Path
 
 from tests.lab.conftest import Guests, run_cli
 from tests.lab.lab import Lab
-from vdctui.drivers.ssh import SshDriver
-from vdctui.drivers.ssh.parsers import parse_domiflist, parse_domstats, parse_nodeinfo
+from vdctui.drivers.ssh import SshDriver, commands
+from vdctui.drivers.ssh.parsers import (
+    parse_domiflist,
+    parse_domstats,
+    parse_names,
+    parse_nodeinfo,
+)
 from vdctui.model import Disk, HostState, Vm, VmState
 
 
@@ -149,13 +154,19 @@ async def test_uptime_is_qemus_own(lab: Lab, lab_driver: SshDriver, guests: Gues
 async def test_a_kept_open_virsh_polls_as_an_exec_does(
     lab: Lab, lab_driver: SshDriver, guests: Guests
 ) -> None:
-    """A host's first poll is an exec; from its second on, the poll is a line asked of a
-    real interactive virsh kept open there (on a pipe: its banner, prompt and echo) and
-    reads the same VMs and figures."""
+    """Polls are lines asked of a real interactive virsh kept open on the host (on a pipe:
+    its banner, prompt and echo; the first opened just after the process probe, on one
+    channel): they read the same VMs and figures as an exec of the poll does."""
     guests.define("kept-run", 2, disk=True)
     guests.define("kept-off", 2, start=False)
+    host = lab_driver.inventory.host("labh2")
+    assert host is not None
+    sections = commands.Sections()
+    out = await lab_driver.pool.run(host, commands.poll(host.uri, sections))  # as an exec
+    listed = parse_names(sections.split(out.stdout)["list"])
     sessions = lab_driver.reader.sessions
-    first = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}  # an exec
+    first = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}  # opens the virsh
+    assert sorted(first) == sorted(listed)
     asked = sessions.asks
     second = {vm.name: vm for vm in await lab_driver.list_vms("labh2")}
     assert sessions.asks == asked + 1  # on the kept virsh

@@ -79,8 +79,8 @@ async def test_an_emulated_host_refuses_any_other_sequence(served: Served) -> No
 
 
 async def test_uptime_holds_on_the_kept_open_virsh(served: Served) -> None:
-    """From the second poll on, a host is polled on a virsh kept open there, which runs no
-    process probe: the uptimes stay right as the host's clock moves (here the emulated
+    """A host is polled on a virsh kept open there, which runs no process probe after the
+    one run as it opened: the uptimes stay right as the host's clock moves (here the emulated
     fleet's, which moves only when stepped: the probe runs again), and a VM restarted
     between two polls gets its new uptime. (Between probes an uptime moves with this
     machine's clock, which moves here while the fleet's stands still: within that.)"""
@@ -97,10 +97,13 @@ async def test_uptime_holds_on_the_kept_open_virsh(served: Served) -> None:
             within = time.monotonic() - began + 0.05
             assert vm.uptime_s == pytest.approx(fleet.now - started, abs=within), vm.name
 
+    hosts = len(served.inventory.hosts)
     try:
-        await driver.list_vms()
-        check(await driver.list_vms())  # on the kept virsh of each host
-        assert driver.reader.sessions.asks == len(served.inventory.hosts)
+        check(await driver.list_vms())  # opens a virsh on each host, the probe before it
+        asked = driver.reader.sessions.asks
+        assert asked >= hosts and driver.pool.execs_done == 0
+        check(await driver.list_vms())  # asked of the kept virsh, no probe
+        assert driver.reader.sessions.asks == asked + hosts and driver.pool.execs_done == 0
         fleet.step(30.0)
         check(await driver.list_vms())
         restarted = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
@@ -113,6 +116,6 @@ async def test_uptime_holds_on_the_kept_open_virsh(served: Served) -> None:
         within = time.monotonic() - began + 0.05
         uptime = next(vm for vm in vms if vm.name == restarted).uptime_s
         assert uptime == pytest.approx(0.01, abs=within)
-        assert driver.reader.sessions.asks == 3 * len(served.inventory.hosts)
+        assert driver.reader.sessions.asks == asked + 3 * hosts
     finally:
         await driver.close()

@@ -77,7 +77,7 @@ async def test_migration_progress_costs_no_exec_per_sample(served: Served) -> No
 async def test_without_a_session_each_sample_is_an_exec(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refused(self: VirshSession) -> None:
+    async def refused(self: VirshSession, **_: object) -> None:
         raise HostUnreachable("no interactive virsh here")
 
     monkeypatch.setattr(VirshSession, "open", refused)

@@ -2,14 +2,15 @@
 
 As one exec each, every poll costs a channel opened and closed (a handful of SSH
 packets and round trips each way), a shell, a virsh process and a libvirt connection
-on the host. A console polls every few seconds: from a host's second poll on, the
-poll is one line written to a virsh that stays open (`session.VirshSession`, as a
-migration's progress is read) and its answer read back. The first poll of a host
-is an exec (a one-shot command polls once and opens nothing that would outlive it).
+on the host. A console polls every few seconds: each poll is one line written to a
+virsh that stays open (`session.VirshSession`, as a migration's progress is read)
+and its answer read back. The first poll opens it, on one channel with the process
+probe run just before it (`first`): its answer starts with the probe's output.
 
-Where no session can be had (the host's channels are taken) or one stops answering,
-`ask` says so (None) and the poll is an exec, as before; the session is opened again
-at a later poll.
+Where no session can be had (the host's channels are taken) or one ends (its
+connection dropped), `ask` says so (None) and the poll is an exec, as before; the
+session is opened again at a later poll. A virsh that says nothing within the pool's
+command timeout makes the host unreachable, as an exec that does not finish does.
 """
 
 from __future__ import annotations
@@ -26,28 +27,27 @@ class PollSessions:
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
         self._sessions: dict[str, VirshSession] = {}
-        self._polled: set[str] = set()  # hosts polled (by exec) at least once
         self.asks = 0  # lines answered on kept-open sessions
 
-    def polled(self, host: InventoryHost) -> None:
-        """A poll of `host` ended: the next one may keep a virsh open there."""
-        self._polled.add(host.name)
-
-    async def ask(self, host: InventoryHost, line: str) -> str | None:
+    async def ask(self, host: InventoryHost, line: str, first: str = "") -> str | None:
         """What the host's kept-open virsh answers to `line` (commands.script_line); None
-        when the poll should be an exec instead (first poll, no channel to spare, or the
-        session ended: it is closed, and opened again at a later poll)."""
-        if host.name not in self._polled:
-            return None
+        when the poll should be an exec instead (no channel to spare, or the session
+        ended: it is closed, and opened again at a later poll). `first` runs before the
+        virsh when one is opened here, its output before the answer."""
         session = self._sessions.get(host.name)
         if session is None or session.broken:
-            session = await self._open(host)
+            session = await self._open(host, first)
             if session is None:
                 return None
         try:
             answer = await session.ask_line(line)
         except HostUnreachable:
             await self.drop(host)
+            if session.timed_out:  # a stalled host: not once more as an exec
+                limit = self.pool.limits.command_timeout_s
+                raise HostUnreachable(
+                    f"Host {host.name} did not finish a command within {limit:g} s."
+                ) from None
             return None
         self.asks += 1
         return answer
@@ -57,11 +57,11 @@ class PollSessions:
         session = self._sessions.get(host.name)
         return session.last_error.removeprefix("error:").strip() if session else ""
 
-    async def _open(self, host: InventoryHost) -> VirshSession | None:
+    async def _open(self, host: InventoryHost, first: str) -> VirshSession | None:
         await self.drop(host)
         session = VirshSession(self.pool, host)
-        try:
-            await session.open(greet=False)  # the poll's answer is read between its markers
+        try:  # the poll's answer is read between its markers
+            await session.open(greet=False, first=first)
         except HostUnreachable:
             await session.close()
             return None

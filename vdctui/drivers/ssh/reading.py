@@ -3,12 +3,12 @@
 The poll asks for `nodeinfo`, `nodememstats` (the machine's memory: `nodeinfo`'s
 may be one NUMA node), `nodecpustats`, the domain names (all, persistent,
 autostart), `domstats --raw` and the storage pools, then (on qemu:///system) runs
-the process probe for each VM's uptime, in one exec. From a host's second poll on,
-the virsh commands are one line written to a virsh kept open on it (`polling`), and
-the probe runs only when an uptime could be wrong (`uptimes`). A second ask (or
-exec) asks, only where needed, for `dominfo` (domstats without figures, as
-libvirt's test driver prints them) and `domiflist` (a VM first seen, or whose
-interfaces changed).
+the process probe for each VM's uptime. The virsh commands are one line written to
+a virsh kept open on the host (`polling`; an exec of a virsh script where none can
+be had); the probe runs just before that virsh when it is opened, then only when an
+uptime could be wrong (`uptimes`). A second ask asks, only where needed, for
+`dominfo` (domstats without figures, as libvirt's test driver prints them) and
+`domiflist` (a VM first seen, or whose interfaces changed).
 
 CPU % is the change of `cpu.time` over wall time, measured between samples at
 least `min_interval_s` apart (closer samples keep the last figure, as SSH
@@ -155,7 +155,6 @@ class HostReader:
         for name in [n for n in known if n not in vms]:
             del known[name]
         host = host_from_node(inv, node, vms, pools, memory_mib=memory_mib)
-        self.sessions.polled(inv)
         busy = self.host_cpu.sample(inv.name, times)
         if times is not None:  # the host's own figure (unknown on its first sample)
             host = replace(host, cpu_util=busy)
@@ -163,9 +162,10 @@ class HostReader:
 
     async def _poll(self, inv: InventoryHost, sections: commands.Sections) -> tuple[str, str]:
         """The poll's output and the last error it printed: on the host's kept-open virsh
-        (the virsh commands only), else as one exec (with the process probe)."""
+        (with the process probe before it when it opens), else as one exec."""
         line = commands.script_line(commands.poll_commands(sections))
-        answer = await self.sessions.ask(inv, line)
+        probe = commands.process_probe(sections) if commands.probes_processes(inv.uri) else ""
+        answer = await self.sessions.ask(inv, line, first=probe)
         if answer is not None:
             return answer, self.sessions.last_error(inv)
         out = await self.pool.run(inv, commands.poll(inv.uri, sections))

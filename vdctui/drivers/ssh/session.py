@@ -24,7 +24,6 @@ from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.pool import CHANNEL_LOST, ConnectionPool
 
 PROMPT = "virsh # "
-ANSWER_TIMEOUT_S = 30.0
 READ_CHUNK = 1 << 16
 
 
@@ -44,20 +43,25 @@ class VirshSession:
         self._asked = 0
         self._drain: asyncio.Task[None] | None = None
         self.broken = False
+        self.timed_out = False  # broken because virsh said nothing in time
         self.last_error = ""
         self._channel = False  # holds one of the host's channels
         self._stale: list[str] = []  # markers of asks cancelled before their answer came
         self._unread = ""  # read from virsh, past the last answer
 
-    async def open(self, *, greet: bool = True) -> None:
+    async def open(self, *, greet: bool = True, first: str = "") -> None:
         """Start virsh and read past its banner; HostUnreachable if it cannot, or if the
         host's connection has no channel to spare for it (`ConnectionPool.take_channel`).
         `greet=False`: no round trip for the banner, which the first answer then starts
-        with (for an ask whose answer is read between markers of its own)."""
+        with (for an ask whose answer is read between markers of its own). `first`: a
+        command run on the same channel before virsh starts, whose output the first
+        answer starts with (the poll's process probe: one channel for both)."""
         if not await self.pool.take_channel(self.host):
             raise SessionClosed(f"Host {self.host.name} has no SSH channel to spare.")
         self._channel = True
         command = "LC_ALL=C " + " ".join(commands.quote(w) for w in ("virsh", "-c", self.host.uri))
+        if first:
+            command = f"{first}; {command}"
         self._process = await self.pool.process(self.host, command)
         self._drain = asyncio.get_running_loop().create_task(self._drain_errors())
         if greet:
@@ -72,7 +76,8 @@ class VirshSession:
 
     async def ask(self, argv: Sequence[str]) -> str:
         """One command's output (stdout, without virsh's echo of it); SessionClosed when
-        virsh is gone or silent for ANSWER_TIMEOUT_S (the session is then not used again)."""
+        virsh is gone or silent for the pool's command timeout (the session is then not
+        used again; `timed_out` tells which)."""
         return await self.ask_line(" ".join(commands.quote(w) for w in argv))
 
     async def ask_line(self, line: str) -> str:
@@ -86,7 +91,7 @@ class VirshSession:
                 self._process.stdin.write(
                     f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
                 )
-                async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                async with asyncio.timeout(self.pool.limits.command_timeout_s):
                     while self._stale:  # the rest of answers no one waited for
                         await self._read_to(self._stale[0])
                         self._stale.pop(0)
@@ -102,6 +107,7 @@ class VirshSession:
                 *CHANNEL_LOST,
             ) as exc:
                 self.broken = True
+                self.timed_out = isinstance(exc, TimeoutError)
                 raise SessionClosed(
                     f"The virsh session on {self.host.name} stopped answering ({exc or 'timeout'})."
                 ) from None
