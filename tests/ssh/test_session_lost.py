@@ -11,6 +11,7 @@ from typing import Any
 import asyncssh
 import pytest
 
+from vdctui.drivers.ssh.pool import PoolLimits
 from vdctui.drivers.ssh.session import SessionClosed, VirshSession
 
 
@@ -24,8 +25,10 @@ class _Lost:
 
 async def test_a_session_whose_connection_is_lost_is_closed_not_crashed() -> None:
     host: Any = SimpleNamespace(name="h1", uri="qemu:///system")
-    session = VirshSession(pool=None, host=host)  # type: ignore[arg-type]
+    pool: Any = SimpleNamespace(limits=PoolLimits())  # its command timeout bounds an answer
+    session = VirshSession(pool=pool, host=host)
     session._process = SimpleNamespace(stdin=_Lost(), stdout=_Lost())
     with pytest.raises(SessionClosed, match="stopped answering"):
         await session.ask_line("list --name")
     assert session.broken
+    assert not session.timed_out  # lost, not silent: the poll falls back to an exec
