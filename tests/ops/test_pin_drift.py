@@ -62,3 +62,18 @@ async def test_drift_is_found_audited_and_repaired(console: Console, fleet: emul
     assert not floating(fleet, other) & set(pins.taken)
     record = console.store.audit(action="host.pins-repair")[0]
     assert (record.target, record.result) == (host, "ok")
+
+
+async def test_a_shared_vm_created_beside_a_dedicated_one_starts_on_shared_cpus(
+    console: Console, fleet: emulator.Fleet
+) -> None:
+    name = running_vm_on_shared_storage(fleet)
+    held = await set_policy(console, name, CpuPolicy.DEDICATED)
+    host = held.host or ""
+    for other in console.store.hosts():  # only its host takes new VMs
+        if other.name != host:
+            console.store.set_maintenance(other.name, True, actor="test")
+    [vm] = await console.create_vms("web-new", flavor="small", pool="web", count=1)
+    assert vm.host == host
+    assert floating(fleet, vm.name) and not floating(fleet, vm.name) & set(held.taken)
+    assert await pin_drift.check(console, host) == []

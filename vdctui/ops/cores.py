@@ -253,10 +253,18 @@ async def pin_restarted(
             raise Refused(f"{request.vm} cannot have dedicated cores on {target}: {pins}.")
         await hold(console.driver, store, pins, store.vm_cpus(request.vm))
         return
-    if store.cpu_topology(target) is None or not holds_dedicated(store, source, target):
+    await pin_shared(console.driver, store, request.vm, request.vcpus, target, source)
+
+
+async def pin_shared(
+    driver: HostDriver, store: Store, vm: str, vcpus: int, host: str, came_from: str | None = None
+) -> None:
+    """A shared VM new on `host` (created, restarted): pinned to its shared CPUs when it or
+    the host it `came_from` has dedicated VMs (else it floats over every CPU, as before)."""
+    if store.cpu_topology(host) is None or not holds_dedicated(store, host, came_from):
         return
-    cpus = tuple(core_map(store, target).shared_cpus)
-    await console.driver.pin_vcpus(request.vm, tuple(cpus for _ in range(request.vcpus)), cpus)
+    cpus = tuple(core_map(store, host).shared_cpus)
+    await driver.pin_vcpus(vm, tuple(cpus for _ in range(max(vcpus, 1))), cpus)
 
 
 def to_carry(topology: CpuTopology | None, pins: VmCpus) -> CpuPins:

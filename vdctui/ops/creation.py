@@ -178,6 +178,8 @@ async def _make(
         await driver.define(spec_for(name, order, host, topology), host.name)
         if request.dedicated:  # pinned before it starts; its cores are held even when off
             await cores.hold(driver, store, claim(view, host.name, request), None)
+        else:  # never on a dedicated VM's CPUs, from its first start
+            await cores.pin_shared(driver, store, name, flavor.vcpus, host.name)
         if start:
             await driver.start(name)
             if not request.dedicated:
