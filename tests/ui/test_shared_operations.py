@@ -64,6 +64,10 @@ async def test_maintenance_power_ha_and_balance_are_handed_to_the_holder(db: Pat
         assert not fleet.vms_on(host) and app.ops.store.in_maintenance(host)
         code, out, err = await vdctui(db, "host", "maintenance", host, "--exit")
         assert code == 0 and not app.ops.store.in_maintenance(host), err
+        # --drain is the asker's own policy: refused (audited), never dropped on the way
+        code, out, err = await vdctui(db, "host", "maintenance", host, "--drain", "--yes")
+        assert code == 1 and "--drain cannot be handed to the process" in err, err
+        assert not app.ops.store.in_maintenance(host)
         victim = next(h for h in sorted(fleet.hosts) if fleet.vms_on(h) and h != host)
         code, out, err = await vdctui(db, "ha", "fence", victim, "--yes")
         assert code == 0, err

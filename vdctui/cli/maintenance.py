@@ -14,6 +14,7 @@ from vdctui.cli.output import print_json, say
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.drain import forced, policy, set_policy
+from vdctui.ops.handover import refuse_policy_elsewhere
 from vdctui.ops.maintenance import Evacuation, EvacuationPlan
 from vdctui.units import format_bytes
 
@@ -134,6 +135,7 @@ def maintenance(
             say(f"task {evacuation.task_id}: evacuating {name}; Ctrl-C cancels", err=True)
 
         if drain:
+            refuse_policy_elsewhere(console, Action.MAINTENANCE_ENTER, name, "--drain")
             set_policy(console, replace(policy(console), before_migration=True))
         try:
             with forced() if force else contextlib.nullcontext():

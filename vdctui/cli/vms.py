@@ -22,6 +22,7 @@ from vdctui.ops import Console, MigrationRun, preflight
 from vdctui.ops.actions import Action
 from vdctui.ops.creation import MAX_COUNT
 from vdctui.ops.drain import forced
+from vdctui.ops.handover import refuse_policy_elsewhere
 from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
 
@@ -198,6 +199,8 @@ def migrate(
             return await follow(console)
 
     async def follow(console: Console) -> MigrationOutcome:
+        if drain:
+            refuse_policy_elsewhere(console, Action.VM_MIGRATE, name, "--drain")
         run = await console.migrate_vm(
             name,
             target,

@@ -264,7 +264,6 @@ async def _restart_one(
     return RestartOutcome(vm.name, placed)
 
 
-@fleet_operation()
 async def _remove_copy(console: Console, vm: str, target: str) -> str:
     """Undefine the copy a failed restart left on `target` (its fenced host's definition
     is the VM's); what became of it, for the outcome."""
@@ -284,6 +283,7 @@ def _undefined_after(exc: DriverError, removed: str) -> DriverError:
     return kind(f"{str(exc).rstrip('.')}; {removed}.")
 
 
+@fleet_operation()
 async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
     """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
     so it is known down; returns how it was confirmed. A fence tried but not confirmed is a

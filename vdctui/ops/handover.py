@@ -246,3 +246,17 @@ def decode(value: Any, hint: Any) -> Any:
 def _need(value: Any, kind: type) -> None:
     if not isinstance(value, kind):
         raise TypeError(f"{value!r} is not a {kind.__name__}")
+
+
+def refuse_policy_elsewhere(console: Console, action: Any, target: str, option: str) -> None:
+    """A change whose `option` is this process's own policy (--drain, its --force) cannot
+    be handed to the process that holds the fleet, which would carry it out without it:
+    refused (audited) in one sentence while another process holds it."""
+    if console.shared is None:
+        return
+    why = (
+        f"{option} cannot be handed to the process that holds the data center; run the "
+        "command there, or once that process is closed."
+    )
+    console.record_audit(action, target, {"option": option}, "refused", why)
+    raise Refused(why)
