@@ -143,7 +143,7 @@ def list_groups(cli: CliContext) -> None:
     and the VMs they cover."""
 
     async def body(console: Console) -> tuple[list[SecurityGroup], FlowCounts | None]:
-        # real hosts: not counted (None, said below)
+        # None where nothing is counted (real hosts whose iptables the SSH user cannot read)
         return console.store.secgroups(), await sg.flow_counts(console)
 
     groups, counts = cli.run(body)

@@ -56,7 +56,8 @@ class SecurityScreen(RecordsScreen):
         groups = sg.groups(self.ops)
         counts = await sg.flow_counts(self.ops)
         by_rule = None if counts is None else counts.by_rule
-        self.note = "" if counts is not None else "Flows are not counted on real hosts."
+        uncounted = "Flows are not counted here (real hosts: packets, if iptables is readable)."
+        self.note = "" if counts is not None else uncounted
         rows: list[RuleRow] = []
         for g in groups:
             if not g.rules:
