@@ -129,7 +129,10 @@ def serve(state_dir: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
     threading.Thread(target=tick, args=(state_dir,), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    (bmc_dir / "relay-port").write_text(str(server.server_address[1]))
+    # written whole, then renamed: the lab waits for the file and must never read it half-written
+    partial = bmc_dir / "relay-port.partial"
+    partial.write_text(str(server.server_address[1]))
+    os.replace(partial, bmc_dir / "relay-port")
     note("relay listening")
     server.serve_forever()
 
