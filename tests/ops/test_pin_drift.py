@@ -77,3 +77,17 @@ async def test_a_shared_vm_created_beside_a_dedicated_one_starts_on_shared_cpus(
     assert vm.host == host
     assert floating(fleet, vm.name) and not floating(fleet, vm.name) & set(held.taken)
     assert await pin_drift.check(console, host) == []
+
+
+async def test_a_shut_off_shared_vm_starts_off_a_dedicated_vms_cpus(
+    console: Console, fleet: emulator.Fleet
+) -> None:
+    name = running_vm_on_shared_storage(fleet)
+    host = fleet.vms[name].host
+    other = shared_neighbour(fleet, host, name)
+    await console.destroy_vm(other)
+    fleet.pins.pop(other, None)  # shut off and never pinned
+    held = await set_policy(console, name, CpuPolicy.DEDICATED)
+    await console.start_vm(other)
+    assert floating(fleet, other) and not floating(fleet, other) & set(held.taken)
+    assert await pin_drift.check(console, host) == []

@@ -272,6 +272,8 @@ class Console(FleetReads):
             self._idle_vm(name)
             async with drain.around(self, action, name):  # its load-balancer members
                 await getattr(self.driver, call)(name)
+                if action is Action.VM_START:
+                    await cores.pin_started(self.driver, self.store, name)
             return await self.refresh_vm(name)
 
         return await self.change(action, name, {}, work)

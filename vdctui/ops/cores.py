@@ -267,6 +267,16 @@ async def pin_shared(
     await driver.pin_vcpus(vm, tuple(cpus for _ in range(max(vcpus, 1))), cpus)
 
 
+async def pin_started(driver: HostDriver, store: Store, vm: str) -> None:
+    """A shared VM that starts where dedicated VMs are held: pinned to the host's shared CPUs,
+    as a created one is (it was off when they came, so nothing pinned it then)."""
+    held = store.vm_cpus(vm)
+    found = store.vm(vm)
+    if found is None or not found.host or (held is not None and held.dedicated):
+        return
+    await pin_shared(driver, store, vm, found.vcpus, found.host)
+
+
 def to_carry(topology: CpuTopology | None, pins: VmCpus) -> CpuPins:
     """A dedicated VM's pins as its definition says them."""
     from vdctui.ops.scheduler.numa_spread import memory_nodes
