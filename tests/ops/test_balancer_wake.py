@@ -199,3 +199,18 @@ async def test_a_woken_host_that_does_not_answer_gets_no_moves(
     assert not [v for v in quiet_fleet.vms.values() if v.host == host]
     [failed] = [a for a in audit(console, "host.power-on") if a[0] == host]
     assert failed[1] == "failed"
+
+
+async def test_a_host_whose_vms_are_all_shut_off_is_not_planned_off(
+    console: Console, quiet_fleet: emulator.Fleet
+) -> None:
+    """Powering it off would be refused (it still holds VMs): the plan must not say it."""
+    for vm in ("vm11", "vm12"):
+        await console.destroy_vm(vm)
+    await console.sync()
+    rec = recommendations(console, threshold=3, goal="power")
+    assert "h1" not in rec.power_off
+    assert not any(m.vm in ("vm11", "vm12") or m.source == "h1" for m in rec.moves)
+    applied = await apply_moves(console, rec)
+    assert applied.done == applied.steps, applied.lines
+    assert quiet_fleet.hosts["h1"].state == "up"

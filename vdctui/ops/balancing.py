@@ -61,18 +61,21 @@ def recommendations(
                 datastores=frozenset(h.datastores),
             )
         )
+    # a shut-off VM takes no CPU or memory, but it is defined on its host: that host is not
+    # empty (powering it off would be refused) and the VM stays where it is
     vms = [
         VmLoad(
             v.name,
             v.host,
-            v.vcpus * (v.cpu_util or 0.0) * mhz.get(v.host, 0),
-            float(v.memory_mib),
+            0.0 if off else v.vcpus * (v.cpu_util or 0.0) * mhz.get(v.host, 0),
+            0.0 if off else float(v.memory_mib),
             movable=v.state is VmState.RUNNING and v.datastore not in local,
             vcpus=max(v.vcpus, 1),
             datastore=v.datastore,
         )
         for v in console.vms()
-        if v.host and v.state is not VmState.SHUTOFF
+        if v.host
+        for off in (v.state is VmState.SHUTOFF,)
     ]
     try:
         return recommend(hosts, vms, threshold=threshold, goal=goal)
