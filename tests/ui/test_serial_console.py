@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.ui.conftest import SIZE, fleet_of, notes, settle
+from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
 from vdctui.drivers.serial import SerialChannel
 from vdctui.model import Role
 from vdctui.ui import serial_console
@@ -123,3 +123,18 @@ async def test_a_viewer_has_no_console(make_app: MakeApp, operator: Operator) ->
         await settle(pilot)
         assert operator.runs == 0  # the key is not offered: nothing asked, nothing audited
         assert not [r for r in app.ops.audit(target=name, limit=10) if r.action == "vm.console"]
+
+
+async def test_the_console_command_opens_a_named_vms_console(
+    make_app: MakeApp, operator: Operator
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        name = running_vm(app)
+        await command(pilot, f"console {name}")
+        await settle(pilot)
+        assert operator.runs == 1
+        assert f"Connected to domain '{name}'" in operator.seen
+        records = [(r.action, r.result) for r in app.ops.audit(target=name, limit=10)]
+        assert ("vm.console", "ok") in records

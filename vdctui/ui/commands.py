@@ -148,6 +148,14 @@ async def _restart_vms(app: VdcApp, args: list[str]) -> None:
     await actions.restart_vms(app, args[0])
 
 
+async def _console(app: VdcApp, args: list[str]) -> None:
+    """`:console VM`: the VM's serial console, as `c` on it opens it."""
+    from vdctui.ui import serial_console
+
+    _need(args, 1, "console")
+    app.run_worker(serial_console.open_console(app, args[0]), group="act")
+
+
 async def _speed(app: VdcApp, args: list[str]) -> None:
     _need(args, 1, "speed")
     try:
@@ -253,6 +261,13 @@ COMMANDS: dict[str, Command] = {
             "Recommended moves with their gain; apply them",
             _balance,
         ),
+        Command(
+            "console",
+            "VM",
+            "The VM's serial console (the TUI waits; Ctrl-] ends it)",
+            _console,
+            ("vm",),
+        ),  # fmt: skip
         Command("fence", "HOST", "Power a failed host off out of band (HA)", _fence, ("host",)),
         Command(
             "power",
