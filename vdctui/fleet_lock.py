@@ -12,6 +12,19 @@ from typing import IO
 from vdctui.files import os_sentence
 
 LOCK_POLL_S = 0.1
+# What this process does with the fleet once it holds it, written in the lock under its
+# pid: "" for a command (it gives the fleet back once done: worth waiting for), or what
+# keeps it until an operator closes it ("an open console", "vdctui emulate").
+KEEPERS = ("an open console", "vdctui emulate")
+_keeper = ""
+
+
+def keeps_the_fleet(what: str) -> None:
+    """Say that this process, once it holds the fleet, keeps it until it is closed."""
+    global _keeper
+    if what not in KEEPERS:
+        raise ValueError(f"{what!r} is none of {KEEPERS}")
+    _keeper = what
 
 
 class BackendError(Exception):
@@ -29,10 +42,20 @@ class FleetLock:
 
     def holder(self) -> str:
         """Who wrote the lock file last ("vdctui pid N"), or "another process"."""
+        return self._lines()[0][:80] or "another process"
+
+    def keeper(self) -> str:
+        """What keeps the fleet in the holding process until it is closed ("an open
+        console"), or "" (a command that gives it back once done, or unknown)."""
+        keeper = self._lines()[1]
+        return keeper if keeper in KEEPERS else ""  # the file is not trusted to say more
+
+    def _lines(self) -> tuple[str, str]:
         try:
-            return self.path.read_text().strip()[:80] or "another process"
-        except OSError:
-            return "another process"
+            lines = self.path.read_text().strip().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return "", ""
+        return (lines[0].strip() if lines else ""), (lines[1].strip() if len(lines) > 1 else "")
 
     def held_by_another(self) -> bool:
         """Whether another process holds the lock now (False if the file cannot be read)."""
@@ -67,7 +90,7 @@ class FleetLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip().split("\n")[0][:80] or "another process"
             handle.close()
             waited = f" (waited {waited_s:.0f} s)" if waited_s else ""
             raise BackendError(
@@ -76,7 +99,7 @@ class FleetLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"vdctui pid {os.getpid()}")
+        handle.write(f"vdctui pid {os.getpid()}" + (f"\n{_keeper}" if _keeper else ""))
         handle.flush()
         self._file = handle
 

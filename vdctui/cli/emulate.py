@@ -25,6 +25,7 @@ from vdctui.cli.output import say
 from vdctui.cli.params import SPEED, WholeNumber
 from vdctui.cli.traces import HELP as TRACES_HELP
 from vdctui.cli.traces import TRACES, traced_size
+from vdctui.fleet_lock import FleetLock, keeps_the_fleet
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
@@ -145,6 +146,9 @@ def emulate(
     if serve_ssh is not None and duration is not None:
         fail("--serve-ssh runs in real time; leave out --for.")
     ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion, bmc)
+    refuse_beside_a_keeper(cli, fresh)
+    if duration is None:
+        keeps_the_fleet("vdctui emulate")
     size = DemoSize(hosts, vms, seed)
     if traces is not None:
         try:
@@ -167,6 +171,29 @@ def emulate(
     except BackendError as exc:
         fail(str(exc))
     _print_summary(summary)
+
+
+def refuse_beside_a_keeper(cli: CliContext, fresh: bool) -> None:
+    """Another process that runs the data center until it is closed (a console, or
+    `vdctui emulate` in real time) is not waited for: one sentence at once, saying who
+    and what to do (a --fresh so refused is audited). A command that holds the fleet
+    only while it finishes is waited for, as any change waits for it."""
+    lock = FleetLock(fleet_path(cli.db), cli.db)
+    keeper = lock.keeper() if lock.held_by_another() else ""
+    if not keeper:
+        return
+    why = (
+        f"The data center {cli.db} is already running in {keeper} ({lock.holder()}), "
+        "which carries out every other command's changes; stop it there to run it here, "
+        "or use another --db."
+    )
+    if fresh:
+
+        async def audit(console: Console) -> None:
+            console.record_audit(Action.EMULATE_FRESH, str(fleet_path(cli.db)), {}, "refused", why)
+
+        cli.run(audit, sync=False, fleet=False)
+    fail(why)
 
 
 @dataclass
