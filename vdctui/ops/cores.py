@@ -274,7 +274,13 @@ async def pin_started(driver: HostDriver, store: Store, vm: str) -> None:
     found = store.vm(vm)
     if found is None or not found.host or (held is not None and held.dedicated):
         return
-    await pin_shared(driver, store, vm, found.vcpus, found.host)
+    try:
+        await pin_shared(driver, store, vm, found.vcpus, found.host)
+    except DriverError as exc:  # it runs: say so, and how to put it right
+        raise Failed(
+            f"{vm} started, but still floats over dedicated CPUs on {found.host} ({exc}); "
+            f"`vdctui host pins {found.host} --repair` pins it."
+        ) from None
 
 
 def to_carry(topology: CpuTopology | None, pins: VmCpus) -> CpuPins:
