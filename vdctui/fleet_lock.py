@@ -27,6 +27,12 @@ def keeps_the_fleet(what: str) -> None:
     _keeper = what
 
 
+def _said(text: str) -> tuple[str, str]:
+    """The lock file's two lines: who holds it ("vdctui pid N") and what keeps it, or ""."""
+    lines = [line.strip() for line in text.strip().splitlines()] + ["", ""]
+    return lines[0], lines[1]
+
+
 class BackendError(Exception):
     """The data center could not be opened; one sentence."""
 
@@ -52,10 +58,9 @@ class FleetLock:
 
     def _lines(self) -> tuple[str, str]:
         try:
-            lines = self.path.read_text().strip().splitlines()
+            return _said(self.path.read_text())
         except (OSError, UnicodeDecodeError):
             return "", ""
-        return (lines[0].strip() if lines else ""), (lines[1].strip() if len(lines) > 1 else "")
 
     def held_by_another(self) -> bool:
         """Whether another process holds the lock now (False if the file cannot be read)."""
@@ -90,7 +95,7 @@ class FleetLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip().split("\n")[0][:80] or "another process"
+            holder = _said(handle.read())[0][:80] or "another process"
             handle.close()
             waited = f" (waited {waited_s:.0f} s)" if waited_s else ""
             raise BackendError(

@@ -52,6 +52,10 @@ def operator(monkeypatch: pytest.MonkeyPatch) -> Operator:
     return at_the_terminal
 
 
+def audited(app: VdcApp, name: str) -> list[tuple[str, str]]:
+    return [(r.action, r.result) for r in app.ops.audit(target=name, limit=10)]
+
+
 def running_vm(app: VdcApp) -> str:
     return next(v.name for v in app.ops.vms() if v.state.value == "running")
 
@@ -71,7 +75,7 @@ async def test_c_runs_the_vms_console_and_comes_back(make_app: MakeApp, operator
         assert f"nproc\r\n{vm.vcpus}\r\n" in operator.seen
         assert f"The console of {name} on host {vm.host} ended." in notes(app)
         assert isinstance(app.screen, VmDetailScreen)  # back where it was
-        records = [(r.action, r.result) for r in app.ops.audit(target=name, limit=10)]
+        records = audited(app, name)
         assert ("vm.console", "ok") in records and ("vm.console.end", "ok") in records
 
 
@@ -136,5 +140,4 @@ async def test_the_console_command_opens_a_named_vms_console(
         await settle(pilot)
         assert operator.runs == 1
         assert f"Connected to domain '{name}'" in operator.seen
-        records = [(r.action, r.result) for r in app.ops.audit(target=name, limit=10)]
-        assert ("vm.console", "ok") in records
+        assert ("vm.console", "ok") in audited(app, name)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
-from vdctui.model import HostState, TaskState, VmState
+from vdctui.model import HostState, TaskState, Vm, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
@@ -61,26 +61,26 @@ def recommendations(
                 datastores=frozenset(h.datastores),
             )
         )
-    # a shut-off VM takes no CPU or memory, but it is defined on its host: that host is not
-    # empty (powering it off would be refused) and the VM stays where it is
-    vms = [
-        VmLoad(
-            v.name,
-            v.host,
-            0.0 if off else v.vcpus * (v.cpu_util or 0.0) * mhz.get(v.host, 0),
-            0.0 if off else float(v.memory_mib),
-            movable=v.state is VmState.RUNNING and v.datastore not in local,
-            vcpus=max(v.vcpus, 1),
-            datastore=v.datastore,
-        )
-        for v in console.vms()
-        if v.host
-        for off in (v.state is VmState.SHUTOFF,)
-    ]
+    vms = [_vm_load(v, v.host, mhz.get(v.host, 0), local) for v in console.vms() if v.host]
     try:
         return recommend(hosts, vms, threshold=threshold, goal=goal)
     except ValueError as exc:
         raise Refused(f"{exc}.") from None
+
+
+def _vm_load(v: Vm, host: str, mhz: float, local: set[str]) -> VmLoad:
+    """What a VM weighs on its host. A shut-off one takes no CPU or memory, but it is
+    defined there: its host is not empty (powering it off would be refused) and it stays."""
+    off = v.state is VmState.SHUTOFF
+    return VmLoad(
+        v.name,
+        host,
+        0.0 if off else v.vcpus * (v.cpu_util or 0.0) * mhz,
+        0.0 if off else float(v.memory_mib),
+        movable=v.state is VmState.RUNNING and v.datastore not in local,
+        vcpus=max(v.vcpus, 1),
+        datastore=v.datastore,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -267,19 +267,25 @@ class Console(FleetReads):
 
     # --- lifecycle --------------------------------------------------------------
 
-    async def _lifecycle(self, action: Action, name: str, call: str) -> Vm:
+    async def _lifecycle(
+        self,
+        action: Action,
+        name: str,
+        call: str,
+        then: Callable[[HostDriver, Store, str], Awaitable[None]] | None = None,
+    ) -> Vm:
         async def work() -> Vm:  # the driver's method named `call`, as attached now
             self._idle_vm(name)
             async with drain.around(self, action, name):  # its load-balancer members
                 await getattr(self.driver, call)(name)
-                if action is Action.VM_START:
-                    await cores.pin_started(self.driver, self.store, name)
+                if then is not None:
+                    await then(self.driver, self.store, name)
             return await self.refresh_vm(name)
 
         return await self.change(action, name, {}, work)
 
     async def start_vm(self, name: str) -> Vm:
-        return await self._lifecycle(Action.VM_START, name, "start")
+        return await self._lifecycle(Action.VM_START, name, "start", then=cores.pin_started)
 
     async def stop_vm(self, name: str) -> Vm:
         """A clean shutdown: the guest takes its time (state "in shutdown")."""
