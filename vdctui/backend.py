@@ -252,6 +252,7 @@ def open_store_console(
     shares: bool = False,
     wait_s: float = 0.0,
     speed: float | None = 1.0,
+    keeps: str = "",
 ) -> tuple[Console, FleetLock | None]:
     """The console over its store alone, holding the embedded fleet's lock; it can
     show what it last saw at once, while `attach_embedded` loads the fleet.
@@ -264,9 +265,9 @@ def open_store_console(
     another process holds the fleet. `shares`: its changes are handed to that process
     (vdctui.fleet_sharing; the console keeps its role). Otherwise a changing one waits
     for the fleet up to `wait_s` seconds (the CLI: `fleet_wait_s()`), then says who
-    holds it."""
+    holds it. `keeps`: what keeps the fleet once this process holds it (see FleetLock)."""
     console = store_console(db, read_only=read_only)
-    lock = FleetLock(fleet_path(db), db)
+    lock = FleetLock(fleet_path(db), db, keeps)
     viewer = console.identity.role is Role.VIEWER or reads or shares
     if viewer and follow and not console.store.writable:
         return following_the_store(console, ""), None
@@ -388,6 +389,7 @@ async def open_console(
     follow: bool = True,
     reads: bool = False,
     shares: bool = False,
+    keeps: str = "",
 ) -> Console:
     """The console over the embedded emulated data center at `db` (for a viewer who
     cannot have the fleet, one that follows the store: see `open_store_console`). `fresh` throws the
@@ -400,6 +402,7 @@ async def open_console(
         shares=shares,
         wait_s=fleet_wait_s(),
         speed=speed,
+        keeps=keeps,
     )
     if lock is None:
         return console

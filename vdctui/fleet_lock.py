@@ -12,19 +12,10 @@ from typing import IO
 from vdctui.files import os_sentence
 
 LOCK_POLL_S = 0.1
-# What this process does with the fleet once it holds it, written in the lock under its
-# pid: "" for a command (it gives the fleet back once done: worth waiting for), or what
-# keeps it until an operator closes it ("an open console", "vdctui emulate").
+# What keeps the fleet until an operator closes it, written in the lock under the
+# holder's pid; a command writes nothing (it gives the fleet back once done: worth
+# waiting for).
 KEEPERS = ("an open console", "vdctui emulate")
-_keeper = ""
-
-
-def keeps_the_fleet(what: str) -> None:
-    """Say that this process, once it holds the fleet, keeps it until it is closed."""
-    global _keeper
-    if what not in KEEPERS:
-        raise ValueError(f"{what!r} is none of {KEEPERS}")
-    _keeper = what
 
 
 def _said(text: str) -> tuple[str, str]:
@@ -39,11 +30,15 @@ class BackendError(Exception):
 
 class FleetLock:
     """An exclusive advisory lock on a fleet file, released on close. `owner` is the
-    file the operator named (the console's --db), which a refusal names."""
+    file the operator named (the console's --db), which a refusal names. `keeps`: what
+    keeps the fleet while this lock holds it (one of KEEPERS), or "" for a command."""
 
-    def __init__(self, path: Path, owner: Path | None = None) -> None:
+    def __init__(self, path: Path, owner: Path | None = None, keeps: str = "") -> None:
+        if keeps and keeps not in KEEPERS:
+            raise ValueError(f"{keeps!r} is none of {KEEPERS}")
         self.path = path.with_name(path.name + ".lock")
         self.owner = owner or path
+        self.keeps = keeps
         self._file: IO[str] | None = None
 
     def holder(self) -> str:
@@ -104,7 +99,7 @@ class FleetLock:
             ) from None
         handle.seek(0)
         handle.truncate()
-        handle.write(f"vdctui pid {os.getpid()}" + (f"\n{_keeper}" if _keeper else ""))
+        handle.write(f"vdctui pid {os.getpid()}" + (f"\n{self.keeps}" if self.keeps else ""))
         handle.flush()
         self._file = handle
 

@@ -25,7 +25,7 @@ from vdctui.cli.output import say
 from vdctui.cli.params import SPEED, WholeNumber
 from vdctui.cli.traces import HELP as TRACES_HELP
 from vdctui.cli.traces import TRACES, traced_size
-from vdctui.fleet_lock import FleetLock, keeps_the_fleet
+from vdctui.fleet_lock import FleetLock
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.units import format_duration, parse_duration_s
@@ -147,8 +147,6 @@ def emulate(
         fail("--serve-ssh runs in real time; leave out --for.")
     ssh = None if serve_ssh is None else SshServing(serve_ssh, write_inventory, bastion, bmc)
     refuse_beside_a_keeper(cli, fresh)
-    if duration is None:
-        keeps_the_fleet("vdctui emulate")
     size = DemoSize(hosts, vms, seed)
     if traces is not None:
         try:
@@ -303,6 +301,7 @@ async def _emulate(
         speed=None if duration is not None else speed,
         on_build=building,
         follow=False,
+        keeps="" if duration is not None else "vdctui emulate",  # in real time: till stopped
     )
     try:
         driver = emulated_fleet(console)

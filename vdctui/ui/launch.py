@@ -13,7 +13,6 @@ from vdctui.backend import (
     open_store_console,
 )
 from vdctui.backend_ssh import ssh_console
-from vdctui.fleet_lock import keeps_the_fleet
 from vdctui.ui.app import FleetClock, Launch, VdcApp
 
 
@@ -24,9 +23,8 @@ def console_app(
     another process holds the embedded fleet, the app follows the store (what that
     process syncs: its tasks and migrations with their progress, its audit), hands its
     changes to that process, and takes the fleet over when that process exits."""
-    keeps_the_fleet("an open console")  # once it has the fleet (now or on taking over)
-    console, lock = open_store_console(
-        db, read_only=read_only, reads=True, shares=True, speed=speed
+    console, lock = open_store_console(  # kept once it has the fleet (now or on taking over)
+        db, read_only=read_only, reads=True, shares=True, speed=speed, keeps="an open console"
     )
 
     async def connect() -> FleetClock | None:
