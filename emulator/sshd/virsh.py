@@ -530,6 +530,8 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
             raise VirshError(f"Requested operation is not valid: {exc}") from None
         while job.state == "running":
             await asyncio.sleep(self.poll_s)
+        if job.state == "completed":  # the VM's QEMU here is gone, and its settings
+            self.max_downtime_ms.pop(v.name, None)
         if "verbose" in flags and job.state == "completed":
             out.out.append("Migration: [100 %]\n")
         if job.state == "cancelled":

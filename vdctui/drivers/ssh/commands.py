@@ -231,6 +231,11 @@ def set_max_downtime(uri: str, name: str, downtime_ms: int) -> str:
     )
 
 
+def get_max_downtime(uri: str, name: str) -> str:
+    """The VM's max downtime for a migration (QEMU's 300 ms until set), in ms."""
+    return virsh(uri, "migrate-getmaxdowntime", "--domain", name)
+
+
 def domjobabort(uri: str, name: str) -> str:
     return virsh(uri, "domjobabort", "--domain", name)
 

@@ -33,6 +33,7 @@ from vdctui.drivers.ssh.counters import SshCounters
 from vdctui.drivers.ssh.cpus import SshPinning
 from vdctui.drivers.ssh.definitions import SavedDefinitions
 from vdctui.drivers.ssh.disks import disks_to_copy
+from vdctui.drivers.ssh.downtime import set_for_migration
 from vdctui.drivers.ssh.duplicates import SshDuplicates
 from vdctui.drivers.ssh.events import EventChannel, HostEvent
 from vdctui.drivers.ssh.hostkeys import HostKeyBook
@@ -467,14 +468,13 @@ class SshDriver(
         )
         if pins is not None:  # the target's pins in the definitions it arrives with
             command = await carrying_pins(self.pool, source, name, command, pins)
+        downtime = None
         if options.max_downtime_ms is not None:  # no migrate flag: set on the source first
-            await self._run_change(
-                source,
-                commands.set_max_downtime(source.uri, name, options.max_downtime_ms),
-                f"Setting the max downtime of {name}",
-                name,
-            )
-        handle = SshMigration(self, name, source, target_inv, live=live, command=command)
+            self._changed()
+            downtime = await set_for_migration(self.pool, source, name, options.max_downtime_ms)
+        handle = SshMigration(
+            self, name, source, target_inv, live=live, command=command, downtime=downtime
+        )
         self._changed()
         await handle.begin()
         self._migrations.add(handle)

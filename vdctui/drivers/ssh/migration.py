@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vdctui.drivers.base import DriverError, HostUnreachable, InvalidOperation, MigrationHandle
 from vdctui.drivers.ssh import commands
+from vdctui.drivers.ssh.downtime import MaxDowntimeChange
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.parsers import (
     JOB_CANCELLED,
@@ -52,6 +53,7 @@ class SshMigration(MigrationHandle):
         *,
         live: bool,
         command: str,
+        downtime: MaxDowntimeChange | None = None,
     ) -> None:
         self._driver = driver
         self.vm, self.source, self.target = vm, source.name, target.name
@@ -68,6 +70,8 @@ class SshMigration(MigrationHandle):
         self._target_read_at = 0.0
         self._exec: asyncio.Task[Completed] | None = None
         self._sessions: dict[str, VirshSession] = {}
+        self._downtime = downtime
+        self._not_put_back = ""  # a sentence when what was set could not be put back
 
     async def begin(self) -> None:
         """Start the exec; raise if the hypervisor refuses before a job even starts."""
@@ -81,6 +85,7 @@ class SshMigration(MigrationHandle):
             await self._until_the_job_runs()
         except BaseException:
             await self._close_sessions()
+            await self._put_back()
             raise
 
     async def _until_the_job_runs(self) -> None:
@@ -222,10 +227,20 @@ class SshMigration(MigrationHandle):
                     reason = ""
                 except DriverError as exc:
                     done, reason = None, str(exc)
-                final = await self._final(done is not None and done.status == 0)
+                succeeded = done is not None and done.status == 0
+                final = await self._final(succeeded)
                 await self._close_sessions()
+                if not succeeded:
+                    await self._put_back()
                 self._ended = (done, reason, final)
             return self._ended
+
+    async def _put_back(self) -> None:
+        """After a migration that did not succeed: the settings it changed on the source,
+        as they were (after a success they went with the source's QEMU)."""
+        if self._downtime is not None:
+            change, self._downtime = self._downtime, None
+            self._not_put_back = await change.put_back(self._driver.pool)
 
     async def abort(self) -> None:
         if self._exec is None or self._exec.done():
@@ -244,6 +259,7 @@ class SshMigration(MigrationHandle):
         done, reason, final = await self._ending()
         sample = final or self._latest
         outcome, reason = outcome_of(done, reason, aborted=self._aborted)
+        reason = " ".join(part for part in (reason, self._not_put_back) if part)
         self._driver.migration_ended(self)
         self._result = MigrationResult(
             vm=self.vm,
