@@ -108,3 +108,52 @@ async def test_max_downtime_is_set_on_the_source_and_the_migration_takes_it(
     assert result.outcome is MigrationOutcome.SUCCEEDED, result.reason
     assert limits == ["77"]  # while it ran, as the source's libvirt says
     assert [h for h, _ in guests.where(name)] == [2]
+
+
+async def _max_downtime_put_back(
+    lab: Lab, console: Console, guests: Guests, name: str, end: str
+) -> MigrationOutcome:
+    """Migrate `name` from labh1 to labh2 with a max downtime of 77 ms over the operator's
+    own 500, and end it halfway: `end` "fail" (the incoming domain destroyed on the
+    target, behind the console's back) or "cancel" (by the operator). Checks that the
+    source's libvirt says 500 again after; returns the outcome."""
+    from vdctui.model import MigrationOptions
+
+    lab.virsh(1, "migrate-setspeed", name, "4")
+    lab.virsh(1, "migrate-setmaxdowntime", name, "500")
+    await console.sync()
+    copying = asyncio.Event()
+
+    def progress(_run: MigrationRun, sample: MigrationProgress) -> None:
+        if sample.phase == "precopy" and sample.data_processed > 0 and sample.target_state:
+            copying.set()
+
+    options = MigrationOptions(max_downtime_ms=77)
+    run = await console.migrate_vm(name, "labh2", options=options, on_progress=progress)
+    await asyncio.wait_for(copying.wait(), 60)
+    assert lab.virsh(1, "migrate-getmaxdowntime", name).stdout.strip() == "77"
+    if end == "fail":
+        lab.virsh(2, "destroy", name)
+    else:
+        await console.cancel_task(run.task_id)
+    result = await run.wait()
+    assert guests.where(name) == [(1, "running")]
+    assert lab.virsh(1, "migrate-getmaxdowntime", name).stdout.strip() == "500"
+    assert "may still be" not in result.reason
+    return result.outcome
+
+
+async def test_a_failed_migration_puts_the_max_downtime_back(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    name = guests.define("mig-fails", 1, dirty_mib=DIRTY_MIB)
+    outcome = await _max_downtime_put_back(lab, lab_console, guests, name, "fail")
+    assert outcome is MigrationOutcome.FAILED
+
+
+async def test_a_cancelled_migration_puts_the_max_downtime_back(
+    lab: Lab, lab_console: Console, guests: Guests
+) -> None:
+    name = guests.define("mig-cancels", 1, dirty_mib=DIRTY_MIB)
+    outcome = await _max_downtime_put_back(lab, lab_console, guests, name, "cancel")
+    assert outcome is MigrationOutcome.CANCELLED
