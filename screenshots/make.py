@@ -43,11 +43,17 @@ async def shoot(name: str) -> Path:
     return svg
 
 
+# CairoSVG loads no web font and reads only a family's first name: Fira Code missing, it
+# draws the terminal in a proportional font. The PNGs ask for a monospace font it has.
+PNG_FONT = ("font-family: Fira Code, monospace;", "font-family: DejaVu Sans Mono, monospace;")
+
+
 def to_png(svg: Path) -> Path:
     import cairosvg  # the test extra installs it
 
     png = svg.with_suffix(".png")
-    cairosvg.svg2png(url=str(svg), write_to=str(png), output_width=1600)
+    text = svg.read_text().replace(*PNG_FONT)
+    cairosvg.svg2png(bytestring=text.encode(), write_to=str(png), output_width=1600)
     return png
 
 

@@ -107,6 +107,8 @@ async def inventory_rack(pilot: Pilot[None]) -> None:
 
 
 async def vms(pilot: Pilot[None]) -> None:
+    """After a few syncs: the trends have something to draw."""
+    await _a_few_syncs(pilot)
     await _keys(pilot, "2")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -76,7 +77,7 @@ class PagedTable(Widget, can_focus=True):
         self.headers = list(headers)
         self._rows: list[list[str]] = []
         self._marked: list[bool] = []
-        self._widths = [len(h) for h in self.headers]
+        self._widths = [cell_len(h) for h in self.headers]
         self.sorted_by: tuple[int, bool] | None = None
         """The column the list is sorted by, and whether it is descending."""
 
@@ -95,7 +96,8 @@ class PagedTable(Widget, can_focus=True):
         self._rows = rows
         self._marked = marked or [False] * len(rows)
         self._widths = [
-            max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(self.headers_shown())
+            max([cell_len(h)] + [cell_len(r[i]) for r in rows])
+            for i, h in enumerate(self.headers_shown())
         ]
         self.cursor_row = min(max(self.cursor_row, 0), max(len(rows) - 1, 0))
         self.refresh()
@@ -117,16 +119,24 @@ class PagedTable(Widget, can_focus=True):
 
     # --- drawing --------------------------------------------------------------------
 
-    def _line(self, cells: Sequence[str]) -> str:
-        return " " + GAP.join(c.ljust(w) for c, w in zip(cells, self._widths, strict=False))
+    def _segments(self, cells: Sequence[str], look: Style) -> list[Segment]:
+        """One segment per cell, padded to its column (in terminal cells), and one per gap:
+        each cell starts at its own column in every rendering, whatever the glyphs before
+        it (a picture's font may draw a sparkline's blocks wider than a letter)."""
+        segments = [Segment(" ", look)]
+        for index, (text, width) in enumerate(zip(cells, self._widths, strict=False)):
+            if index:
+                segments.append(Segment(GAP, look))
+            segments.append(Segment(set_cell_size(text, width), look))
+        return segments
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
-            text, style = self._line(self.headers_shown()), "paged-table--header"
+            cells, style = self.headers_shown(), "paged-table--header"
         elif y - 1 < len(self._rows):
             row = y - 1
-            text = self._line(self._rows[row])
+            cells = self._rows[row]
             if row == self.cursor_row and self.has_focus:
                 style = "paged-table--cursor"
             elif self._marked[row]:
@@ -136,7 +146,7 @@ class PagedTable(Widget, can_focus=True):
         else:
             return Strip.blank(width, self.rich_style)
         look: Style = self.rich_style + (self.get_component_rich_style(style) if style else Style())
-        return Strip([Segment(text[:width].ljust(width), look)], width)
+        return Strip(self._segments(cells, look)).adjust_cell_length(width, look)
 
     def on_resize(self) -> None:
         self.post_message(self.PageResized(self))
