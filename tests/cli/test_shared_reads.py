@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from tests.cli.conftest import Vdctui
-from vdctui.backend import FleetLock, fleet_path
-from vdctui.cli.main import main
+from tests.cli.other_users import GROUP, as_nobody, group_shared_folder, holding
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,28 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def holder(vdctui: Vdctui) -> Iterator[subprocess.Popen[str]]:
     """`vdctui emulate` in real time in another process: it holds the data center."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), "emulate"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    lock = FleetLock(fleet_path(vdctui.db))
-    deadline = time.monotonic() + 120
-    while not lock.held_by_another() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert lock.held_by_another(), proc.stderr.read() if proc.stderr else ""
-    try:
+    with holding(vdctui.db) as proc:
         yield proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
 
 
 def test_read_only_reads_while_another_process_holds_the_fleet(
@@ -109,37 +84,6 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
     assert needs_fleet.returncode == 1, needs_fleet.stderr
     assert f"already running in vdctui emulate (vdctui pid {holder.pid})" in needs_fleet.stderr
     assert holder.poll() is None
-
-
-def as_nobody(
-    db: Path, *commands: list[str], groups: list[int] | None = None
-) -> list[tuple[int, str, str]]:
-    """Run CLI commands in a forked child whose uid is nobody's (in `groups`); their
-    results."""
-    nobody = pwd.getpwnam("nobody")
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: no pytest from here on, only os._exit
-        try:
-            os.close(read)
-            os.setgroups(groups or [])
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            runner = CliRunner()
-            out = []
-            for args in commands:
-                r = runner.invoke(main, ["--db", str(db), *args])
-                out.append((r.exit_code, r.stdout, r.stderr))
-            os.write(write, json.dumps(out).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 65536):
-        chunks.append(chunk)
-    os.close(read)
-    os.waitpid(pid, 0)
-    return [tuple(r) for r in json.loads(b"".join(chunks))]  # type: ignore[misc]
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to open a root-owned store as nobody")
@@ -216,12 +160,8 @@ def test_24_read_only_commands_on_a_new_data_center(tmp_path: Path) -> None:
 def test_a_group_shared_data_center_as_the_readme_sets_it_up(vdctui: Vdctui) -> None:
     """A setgid, group-writable directory (2770) and umask 0007: another member of the
     group writes the same db with the role an admin gave them, not the one they claim."""
-    group = 100  # "users"
-    shared = Path(tempfile.mkdtemp(prefix="vdctui-grp-", dir="/tmp"))
-    old_umask = os.umask(0o007)
-    try:
-        os.chown(shared, 0, group)
-        shared.chmod(0o2770)
+    group = GROUP
+    with group_shared_folder() as shared:
         db = shared / "vdctui.db"
         admin = Vdctui(db)
         built = admin("emulate", "--hosts", "4", "--vms", "12", "--seed", "3", "--for", "1m")
@@ -248,6 +188,3 @@ def test_a_group_shared_data_center_as_the_readme_sets_it_up(vdctui: Vdctui) -> 
             ("nobody", "vm.stop", "ok"),
             ("nobody", "pool.create", "refused"),
         } <= actors
-    finally:
-        os.umask(old_umask)
-        shutil.rmtree(shared)
