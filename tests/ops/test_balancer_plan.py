@@ -61,14 +61,14 @@ def test_the_same_snapshot_gives_the_same_plan(goal: str) -> None:
 
 
 def test_the_snapshot_after_a_plan_keeps_every_field_but_placement_and_power() -> None:
-    host = HostLoad("h0", 1.0, 2.0, False, False, _watts, 3.0, 4.0, 5.0)
-    vm = VmLoad("v", "h0", 6.0, 7.0, False, 8)
+    host = HostLoad("h0", 1.0, 2.0, False, False, _watts, 3.0, 4.0, 5.0, frozenset("d"), 9.0)
+    vm = VmLoad("v", "h0", 6.0, 7.0, False, 8, "d", 2.0, False)
     (after_host,), (after_vm,) = snapshot_after(
         Recommendation((), (), (), 0.0, 0.0, 0.0), [host], [vm]
     )
     assert after_vm == vm and after_vm is not vm
     # the loads are tallied again from the VMs on the host
-    assert after_host == replace(host, demand=6.0, memory_used=7.0)
+    assert after_host == replace(host, demand=6.0, memory_used=7.0, vcpus_held=8.0)
 
 
 def test_the_snapshot_after_a_plan_changes_nothing_it_is_given() -> None:

@@ -29,6 +29,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from vdctui.ops.placement import vcpus_free
+
 # threshold -> (target utilization, minimum spread gain as a share of capacity)
 THRESHOLDS: dict[int, tuple[float, float]] = {
     1: (0.70, 0.20),
@@ -51,6 +53,8 @@ class HostLoad:
     memory_used: float = 0.0
     core_capacity: float = math.inf  # one core's MHz/MIPS: the most a 1-vCPU VM can get
     datastores: frozenset[str] | None = None  # the datastores it reaches; None: not known
+    shared_cpus: float = math.inf  # the CPUs shared vCPUs float over; inf: no vCPU limit
+    vcpus_held: float = 0.0  # shared vCPUs: filled in from the VMs
 
 
 @dataclass
@@ -62,6 +66,10 @@ class VmLoad:
     movable: bool = True
     vcpus: int = 1  # a VM gets at most vcpus x its host's core_capacity
     datastore: str = ""  # its disk's datastore: only hosts that reach it take it ("": none)
+    # its pool's vCPU overcommit: a host takes it while its shared vCPUs stay within that
+    # many per shared CPU (placement's rule); inf: no limit
+    vcpu_overcommit: float = math.inf
+    dedicated: bool = False  # on dedicated cores: none of its vCPUs are shared ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +117,35 @@ def _host_copy(h: HostLoad, on: bool) -> HostLoad:
         0.0,
         h.core_capacity,
         h.datastores,
+        h.shared_cpus,
     )
 
 
 def _vm_copy(v: VmLoad, host: str) -> VmLoad:
     """A copy of `v`, on `host`."""
-    return VmLoad(v.name, host, v.demand, v.memory_mib, v.movable, v.vcpus, v.datastore)
+    return VmLoad(
+        v.name,
+        host,
+        v.demand,
+        v.memory_mib,
+        v.movable,
+        v.vcpus,
+        v.datastore,
+        v.vcpu_overcommit,
+        v.dedicated,
+    )
+
+
+def _shared_vcpus(v: VmLoad) -> int:
+    """The vCPUs `v` adds to its host's shared ones."""
+    return 0 if v.dedicated else v.vcpus
+
+
+def _tally(h: HostLoad, v: VmLoad, sign: float = 1.0) -> None:
+    """Count `v` on `h` (or, with sign -1, no longer)."""
+    h.demand += sign * v.demand
+    h.memory_used += sign * v.memory_mib
+    h.vcpus_held += sign * _shared_vcpus(v)
 
 
 def _watts(hosts: Sequence[HostLoad]) -> float:
@@ -139,14 +170,19 @@ class _Draft:
     powered_off: list[str] = field(default_factory=list)
 
     def fits(self, vm: VmLoad, h: HostLoad, limit: float) -> bool:
-        """`vm` fits on `h` under `limit`: `h` reaches its datastore, memory, CPU, and its
-        vCPUs keep headroom on the new cores (or lose nothing by the move)."""
+        """`vm` fits on `h` under `limit`: `h` reaches its datastore, memory, CPU, room for
+        its vCPUs within its pool's overcommit, and its vCPUs keep headroom on the new
+        cores (or lose nothing by the move)."""
         here = self.by_name.get(vm.host)
         return (
             h.can_receive
             and (not vm.datastore or h.datastores is None or vm.datastore in h.datastores)
             and h.memory_used + vm.memory_mib <= h.memory_mib
             and (h.demand + vm.demand) <= limit * h.cpu_capacity
+            and (
+                vm.dedicated
+                or vcpus_free(h.shared_cpus, h.vcpus_held, vm.vcpu_overcommit) >= vm.vcpus
+            )
             and (
                 vm.demand <= limit * vm.vcpus * h.core_capacity
                 or (here is not None and h.core_capacity >= here.core_capacity)
@@ -209,11 +245,9 @@ class _Draft:
 
     def move(self, vm: VmLoad, h: HostLoad, reason: str, gain: str) -> None:
         src = self.by_name[vm.host]
-        src.demand -= vm.demand
-        src.memory_used -= vm.memory_mib
+        _tally(src, vm, -1.0)
         self.on_host[src.name].remove(vm)
-        h.demand += vm.demand
-        h.memory_used += vm.memory_mib
+        _tally(h, vm)
         self.on_host[h.name].append(vm)
         self.moves.append(Move(vm.name, src.name, h.name, reason, gain))
         vm.host = h.name
@@ -228,8 +262,7 @@ def _draft(
     on_host: dict[str, list[VmLoad]] = {h.name: [] for h in mine}
     for vm in (_vm_copy(v, v.host) for v in vms):
         if vm.host in by_name:
-            by_name[vm.host].demand += vm.demand
-            by_name[vm.host].memory_used += vm.memory_mib
+            _tally(by_name[vm.host], vm)
             on_host[vm.host].append(vm)
     return _Draft(
         hosts=mine,
@@ -282,7 +315,7 @@ def _homes_elsewhere(
 ) -> list[tuple[VmLoad, HostLoad]] | None:
     """Where each of `h`'s VMs (biggest first) would go so that all fit under
     `ceiling` on other hosts, or None if one does not; the draft is left as it was."""
-    saved = [(x.demand, x.memory_used) for x in d.hosts]
+    saved = [(x.demand, x.memory_used, x.vcpus_held) for x in d.hosts]
     homes: list[tuple[VmLoad, HostLoad]] = []
     all_fit = True
     for vm in sorted(d.on_host[h.name], key=lambda v: -v.demand):
@@ -290,11 +323,10 @@ def _homes_elsewhere(
         if dest is None:
             all_fit = False
             break
-        dest.demand += vm.demand
-        dest.memory_used += vm.memory_mib
+        _tally(dest, vm)
         homes.append((vm, dest))
-    for x, (demand, memory) in zip(d.hosts, saved, strict=True):
-        x.demand, x.memory_used = demand, memory
+    for x, (demand, memory, vcpus) in zip(d.hosts, saved, strict=True):
+        x.demand, x.memory_used, x.vcpus_held = demand, memory, vcpus
     return homes if all_fit else None
 
 
@@ -414,6 +446,5 @@ def snapshot_after(
     by_name = {h.name: h for h in after_hosts}
     for vm in after_vms:
         if vm.host in by_name:
-            by_name[vm.host].demand += vm.demand
-            by_name[vm.host].memory_used += vm.memory_mib
+            _tally(by_name[vm.host], vm)
     return after_hosts, after_vms

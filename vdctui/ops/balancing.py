@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
-from vdctui.model import HostState, TaskState, Vm, VmState
+from vdctui.model import HostState, Pool, TaskState, Vm, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.handover import fleet_operation
+from vdctui.ops.placement import Ratios
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
+from vdctui.ops.scheduling import fleet_view
 from vdctui.ops.tasks import end_task, ending_on_error
 from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
 
@@ -39,6 +41,8 @@ def recommendations(
     local = {d.name for d in console.store.topology().datastores if d.kind.value == "local"}
     known = console.hosts()
     wakeable = wakeable_hosts(console, known)  # only hosts the balancer powered off
+    view = fleet_view(console.store)  # what placement counts: shared CPUs, dedicated VMs
+    shared_cpus = view.shared_cpus()
     hosts, mhz = [], {}
     for h in known:
         mhz[h.name] = h.mhz
@@ -59,18 +63,32 @@ def recommendations(
                 power=_curve(peak),
                 core_capacity=float(h.mhz),
                 datastores=frozenset(h.datastores),
+                shared_cpus=float(shared_cpus[view.index[h.name]]),
             )
         )
-    vms = [_vm_load(v, v.host, mhz.get(v.host, 0), local) for v in console.vms() if v.host]
+    pools = {p.name: p for p in console.store.pools()}
+    vms = [
+        _vm_load(v, v.host, mhz.get(v.host, 0), local, pools.get(v.pool), view.numa.dedicated)
+        for v in console.vms()
+        if v.host
+    ]
     try:
         return recommend(hosts, vms, threshold=threshold, goal=goal)
     except ValueError as exc:
         raise Refused(f"{exc}.") from None
 
 
-def _vm_load(v: Vm, host: str, mhz: float, local: set[str]) -> VmLoad:
+def _vm_load(
+    v: Vm,
+    host: str,
+    mhz: float,
+    local: set[str],
+    pool: Pool | None,
+    dedicated: Callable[[str], bool],
+) -> VmLoad:
     """What a VM weighs on its host. A shut-off one takes no CPU or memory, but it is
-    defined there: its host is not empty (powering it off would be refused) and it stays."""
+    defined there: its host is not empty (powering it off would be refused) and it stays.
+    Its vCPUs go only where its pool's overcommit leaves room, as placement says."""
     off = v.state is VmState.SHUTOFF
     return VmLoad(
         v.name,
@@ -78,8 +96,10 @@ def _vm_load(v: Vm, host: str, mhz: float, local: set[str]) -> VmLoad:
         0.0 if off else v.vcpus * (v.cpu_util or 0.0) * mhz,
         0.0 if off else float(v.memory_mib),
         movable=v.state is VmState.RUNNING and v.datastore not in local,
-        vcpus=max(v.vcpus, 1),
+        vcpus=0 if off else max(v.vcpus, 1),
         datastore=v.datastore,
+        vcpu_overcommit=Ratios.of(pool).cpu,
+        dedicated=dedicated(v.name),
     )
 
 

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from vdctui.model import Host, HostState, Pool, Vm, VmState
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# a figure for one host, or the same figure for every host of the scheduler's arrays
+Figure = TypeVar("Figure", float, "npt.NDArray[np.float64]")
 
 DEFAULT_CPU_OVERCOMMIT = 4.0
 DEFAULT_MEMORY_OVERCOMMIT = 1.0
@@ -37,6 +45,13 @@ class Allocation:
         return Allocation(self.vcpus + vcpus, self.memory_mib + memory_mib)
 
 
+def vcpus_free(cpus: Figure, held_vcpus: Figure, overcommit: float) -> Figure:
+    """The vCPUs a host can still take: its CPUs (those shared vCPUs float over) times a
+    pool's vCPU overcommit, less the vCPUs it holds. The one rule of the vCPU overcommit,
+    for placement, the scheduler (over all hosts at once), pre-flight and the balancer."""
+    return cpus * overcommit - held_vcpus
+
+
 def holds_resources(vm: Vm) -> bool:
     return vm.state is not VmState.SHUTOFF
 
@@ -55,10 +70,10 @@ def why_not_fits(
     """None when `vcpus`/`memory_mib` more fit on `host`, else the reason in one clause."""
     if host.state is not HostState.UP:
         return f"host {host.name} is {host.state}"
-    cpu_capacity = host.usable_cpus * ratios.cpu
-    if held.vcpus + vcpus > cpu_capacity:
+    free = vcpus_free(float(host.usable_cpus), float(held.vcpus), ratios.cpu)
+    if free < vcpus:
         return (
-            f"host {host.name} has {cpu_capacity - held.vcpus:g} of {cpu_capacity:g} vCPUs free "
+            f"host {host.name} has {free:g} of {host.usable_cpus * ratios.cpu:g} vCPUs free "
             f"(overcommit {ratios.cpu:g}x), {vcpus} needed"
         )
     memory_capacity = host.usable_memory_mib * ratios.memory

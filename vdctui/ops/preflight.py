@@ -261,7 +261,7 @@ def room_check(console: Console, vm: Vm, target: Host, kind: MigrationKind) -> C
     )
     ratios = placement.Ratios.of(console.store.pool(vm.pool) if vm.pool else None)
     free = target.usable_memory_mib * ratios.memory - held.memory_mib
-    vcpus = target.usable_cpus * ratios.cpu - held.vcpus
+    vcpus = placement.vcpus_free(float(target.usable_cpus), float(held.vcpus), ratios.cpu)
     return Check(
         "room",
         Verdict.PASS,

@@ -45,9 +45,10 @@ def _state_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
 
 
 def _cpu_reason(view: FleetView, req: PlacementRequest, i: int) -> str:
+    free = view.free_vcpus(req.cpu_overcommit)[i]
     cap = shared_cpus(view)[i] * req.cpu_overcommit
     return (
-        f"host {view.names[i]} has {cap - view.held_vcpus[i]:g} of {cap:g} vCPUs free "
+        f"host {view.names[i]} has {free:g} of {cap:g} vCPUs free "
         f"(overcommit {req.cpu_overcommit:g}x), {req.vcpus} needed"
     )
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vdctui.model import Host, HostState, Vm
-from vdctui.ops.placement import holds_resources
+from vdctui.ops.placement import holds_resources, vcpus_free
 from vdctui.ops.scheduler.numa import CpuLedger, NumaView
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 
@@ -124,7 +124,7 @@ class FleetView:
         self.ranks[1][i] = -self.held_vcpus[i] * self.inverse_cpus[i]
         shared = self.usable_cpus[i] - self.numa.held_cpus[i]
         for ratio, free in self._free_vcpus.items():
-            free[i] = shared * ratio - self.held_vcpus[i]
+            free[i] = vcpus_free(shared, self.held_vcpus[i], ratio)
         for ratio, free in self._free_memory.items():
             free[i] = self.usable_memory[i] * ratio - self.held_memory[i]
 
@@ -140,7 +140,7 @@ class FleetView:
         read, never change it)."""
         found = self._free_vcpus.get(overcommit)
         if found is None:
-            found = self.shared_cpus() * overcommit - self.held_vcpus
+            found = vcpus_free(self.shared_cpus(), self.held_vcpus, overcommit)
             self._free_vcpus[overcommit] = found
         return found
 
