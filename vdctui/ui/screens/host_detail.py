@@ -18,6 +18,7 @@ from vdctui.ops.core_map import HostCores, grid_lines
 from vdctui.ops.placement import Allocation, Ratios
 from vdctui.ui.widgets.bars import capacity_bar, ratio_bar, sparkline
 from vdctui.units import UNKNOWN, format_mib, format_percent
+from vdctui.wrapping import phrase_lines
 
 LABEL = 12  # "Rack power  "
 STATE_STYLE = {
@@ -160,17 +161,17 @@ def _items(text: Text, items: Sequence[str], width: int) -> None:
 
 
 def _meter(text: Text, label: str, bar: Text | None, figures: str, width: int) -> None:
-    """`label  bar  figures` on one line, or the figures on the next when they do not fit."""
+    """`label  bar  figures` on one line; figures that do not fit beside the bar go on
+    under it, in the column after the label, broken between phrases."""
     text.append(label.ljust(LABEL), style="bold")
-    used = LABEL
+    room = max(width - LABEL, 10)
     if bar is not None:
         text.append(bar)
-        used += len(bar)
-        if used + 2 + len(figures) > width:
-            text.append("\n" + " " * LABEL)
-        else:
-            text.append("  ")
-    text.append(figures + "\n")
+        if LABEL + len(bar) + 2 + len(figures) <= width:
+            text.append(f"  {figures}\n")
+            return
+        text.append("\n" + " " * LABEL)
+    text.append(("\n" + " " * LABEL).join(phrase_lines(figures, room)) + "\n")
 
 
 def host_detail(
@@ -256,7 +257,7 @@ def host_detail(
         text.append(
             f"  {len(cpu_map.nodes)} NUMA nodes ({for_terminal(cpu_map.source)})\n", style="dim"
         )
-        for line in grid_lines(cpu_map):
+        for line in grid_lines(cpu_map, width=width):
             text.append(for_terminal(line) + "\n")
     text.rstrip()
     return text

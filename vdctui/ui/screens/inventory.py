@@ -42,7 +42,7 @@ VM_HEADINGS = ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%")
 class InventoryScreen(FleetScreen):
     DEFAULT_CSS = """
     InventoryScreen #inventory-tree { width: 44; max-width: 40%; border-right: solid $primary; }
-    InventoryScreen #detail-pane { padding: 0 1; }
+    InventoryScreen #detail-pane { padding: 0 1; scrollbar-gutter: stable; }
     InventoryScreen #detail { height: auto; }
     InventoryScreen #spark { height: auto; margin: 1 0 0 0; }
     InventoryScreen #host-vms { height: auto; max-height: 16; margin-top: 1; }
