@@ -1,116 +1,272 @@
-"""Every changing command checks the role first: a viewer's command exits 1, leaves no
-task and no change behind, and its refusal is in the audit log."""
+"""Every changing command checks the role first: a viewer's command exits 1 with one
+sentence, leaves no task and no change behind, and its refusal is in the audit log.
+
+The commands are not listed by hand: the test walks `vdctui`'s click group, and every
+command it finds must be in COMMANDS below, either with the changes a viewer tries (each
+with the door's action it must be refused as) or with a read a viewer may do (run too:
+it must not be refused). A command added without an entry fails here until it is
+classified; a command classified as a read that changes something is refused for the
+viewer, and fails here too. No --yes anywhere: a change is refused before it asks.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 
 from tests.cli.conftest import Vdctui
 from vdctui.backend import fleet_path
+from vdctui.cli.main import main
+from vdctui.ops.actions import Action
+from vdctui.ops.identity import os_user
 
 
-def refused(vdctui: Vdctui, *args: str, action: str) -> None:
-    tasks_before = vdctui.json("task", "list")
-    result = vdctui(*args, read_only=True)
-    assert result.exit_code == 1, result.output
-    assert "read-only" in result.stderr and "Traceback" not in result.output
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert vdctui.json("task", "list") == tasks_before  # no task row
-    record = vdctui.json("audit", "list")[0]
-    assert (record["action"], record["role"], record["result"]) == (action, "viewer", "refused")
+@dataclass(frozen=True)
+class Changes:
+    """A changing command: what a viewer tries (arguments after the command's path,
+    with {placeholders}), each with the action it is refused as."""
+
+    tries: tuple[tuple[str, Action], ...]
 
 
-def up_host(vdctui: Vdctui) -> str:
-    return next(h["name"] for h in vdctui.json("host", "list") if h["state"] == "up")
+@dataclass(frozen=True)
+class Reads:
+    """A command that changes nothing: one way a viewer runs it (it is not refused)."""
+
+    args: str = ""
+    exit_code: int = 0
 
 
-def test_emulate_fresh(vdctui: Vdctui) -> None:
-    before = fleet_path(vdctui.db).read_bytes()
-    refused(vdctui, "emulate", "--fresh", "--yes", "--for", "1m", action="emulate.fresh")
-    assert fleet_path(vdctui.db).read_bytes() == before  # the data center is still there
+@dataclass(frozen=True)
+class Elsewhere:
+    """A command this test cannot run here, and where its role checks are tested."""
+
+    where: str
 
 
-def test_emulate_fresh_is_refused_before_it_asks(vdctui: Vdctui) -> None:
-    result = vdctui("emulate", "--fresh", "--for", "1m", read_only=True)
-    assert result.exit_code == 1 and "read-only" in result.stderr
-    assert "confirmation" not in result.stderr
+A = Action
+COMMANDS: dict[str, Changes | Reads | Elsewhere] = {
+    "alert inject": Changes((("port-scan {vm}", A.FAULT_ATTACK),)),
+    "alert list": Reads(),
+    "alert quarantine": Changes((("1", A.VM_QUARANTINE),)),
+    "audit export": Reads(),
+    "audit list": Reads(),
+    "audit seal init": Changes((("", A.AUDIT_SEAL),)),
+    "audit seal status": Reads(),
+    "audit verify": Reads(),
+    "balance": Changes((("--apply --threshold 5", A.BALANCE_APPLY),)),
+    "console": Elsewhere(
+        "it opens the TUI, read-only for a viewer, whose changes are refused at the same "
+        "door: tests/ui/test_workflows.py::test_read_only_hides_changes_and_refuses_them"
+    ),
+    "emulate": Changes((("--fresh --for 1m", A.EMULATE_FRESH),)),
+    "ha fence": Changes((("{host}", A.HOST_POWER_OFF),)),
+    "ha restart": Changes((("{host}", A.HA_RESTART_HOST),)),
+    "ha watch": Changes((("--rounds 1 --interval 0.1", A.HA_WATCH_RESTART),)),
+    "host add": Changes((("--rack rk1", A.HOST_ADD), ("--rack rk1 --apply", A.HOST_ADD))),
+    "host cores": Reads("{host}"),
+    "host list": Reads(),
+    "host maintenance": Changes(
+        (
+            ("{host}", A.MAINTENANCE_ENTER),
+            ("{host} --exit", A.MAINTENANCE_EXIT),
+            ("{host} --resume", A.MAINTENANCE_ENTER),
+            ("{host} --cancel", A.MAINTENANCE_EXIT),
+        )
+    ),
+    "host pins": Changes((("{host} --repair", A.HOST_PINS_REPAIR),)),
+    "host power": Changes(
+        (
+            ("on {host}", A.HOST_POWER_ON),
+            ("off {host}", A.HOST_POWER_OFF),
+            ("off {host} --force", A.HOST_POWER_OFF),
+            ("cycle {host}", A.HOST_POWER_CYCLE),
+        )
+    ),
+    "host remove": Changes((("{host}", A.HOST_REMOVE),)),
+    "host reserve-cpus": Changes((("{host} 0-1", A.HOST_RESERVE_CPUS),)),
+    "host trust": Changes((("kvm-01 @inventory", A.HOST_TRUST),)),
+    "migration": Reads(),
+    "operator list": Reads(),
+    "operator set": Changes((("nobody --role admin", A.OPERATOR_SET),)),
+    "pool create": Changes((("gold --cpu-shares 4000", A.POOL_CREATE),)),
+    "pool list": Reads(),
+    "pool set": Changes((("{pool} --cpu-shares 1", A.POOL_UPDATE),)),
+    "secgroup attach": Changes((("web {vm}", A.SECGROUP_ATTACH),)),
+    "secgroup create": Changes((("web", A.SECGROUP_CREATE),)),
+    "secgroup delete": Changes((("web", A.SECGROUP_DELETE),)),
+    "secgroup detach": Changes((("web {vm}", A.SECGROUP_DETACH),)),
+    "secgroup list": Reads(),
+    "secgroup refresh": Changes((("", A.SECGROUP_REFRESH),)),
+    "secgroup rule add": Changes((("web --ports 80", A.SECGROUP_RULE_ADD),)),
+    "secgroup rule remove": Changes((("1", A.SECGROUP_RULE_REMOVE),)),
+    "service create": Changes((("web --vip 10.9.0.1 --port 80", A.SERVICE_CREATE),)),
+    "service drain": Changes((("web {vm}", A.SERVICE_DRAIN),)),
+    "service enable": Changes((("web {vm}", A.SERVICE_ENABLE),)),
+    "service list": Reads(),
+    "service member add": Changes((("web {vm} --port 80", A.SERVICE_MEMBER_ADD),)),
+    "service member remove": Changes((("web {vm}", A.SERVICE_MEMBER_REMOVE),)),
+    "task": Reads(),
+    "vm affinity": Changes((("pair {vm} {vm2} --kind same-host", A.AFFINITY_UPDATE),)),
+    "vm autostart": Changes((("{vm} on", A.VM_AUTOSTART),)),
+    "vm config": Reads("{vm}"),
+    "vm console": Changes((("{vm}", A.VM_CONSOLE),)),
+    "vm cpu-policy": Changes((("{vm} dedicated", A.VM_CPU_POLICY),)),
+    "vm create": Changes((("web-900 --flavor small --pool {pool}", A.VM_CREATE),)),
+    "vm destroy": Changes((("{vm}", A.VM_DESTROY),)),
+    "vm duplicates": Reads(),
+    "vm list": Reads(),
+    "vm migrate": Changes((("{vm} --to {host}", A.VM_MIGRATE),)),
+    "vm reboot": Changes((("{vm}", A.VM_REBOOT),)),
+    "vm remove-copy": Changes((("{vm} --host {host}", A.VM_REMOVE_COPY),)),
+    "vm resize": Changes((("{vm} --vcpus 2", A.VM_RESIZE),)),
+    "vm resume": Changes((("{vm}", A.VM_RESUME),)),
+    "vm snapshot create": Changes((("{vm} before-upgrade", A.VM_SNAPSHOT_CREATE),)),
+    "vm snapshot delete": Changes((("{vm} before-upgrade", A.VM_SNAPSHOT_DELETE),)),
+    "vm snapshot list": Reads("{vm}"),
+    "vm snapshot revert": Changes((("{vm} before-upgrade", A.VM_SNAPSHOT_REVERT),)),
+    "vm snapshot space": Reads(),
+    "vm start": Changes((("{stopped}", A.VM_START),)),
+    "vm stop": Changes((("{vm}", A.VM_STOP),)),
+    "vm suspend": Changes((("{vm}", A.VM_SUSPEND),)),
+    "vm xml": Reads("{vm}"),
+    # the read modes of changing commands
+    "balance (plan)": Reads(),
+    "ha watch (no restarts)": Reads("--no-restart --rounds 1 --interval 0.1"),
+    "host maintenance (plan)": Reads("{host} --plan"),
+}
 
 
-def test_ha_watch_with_restarts(vdctui: Vdctui) -> None:
-    refused(vdctui, "ha", "watch", "--rounds", "1", "--interval", "0.1", action="ha.watch")
+def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Every command under `group`, by its path ("vm snapshot create")."""
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from commands(command, (*path, name))
+        else:
+            yield " ".join((*path, name))
 
 
-def test_ha_watch_without_restarts_is_a_read(vdctui: Vdctui) -> None:
-    result = vdctui("ha", "watch", "--no-restart", "--rounds", "1", read_only=True)
-    assert result.exit_code == 0, result.output
+EVERY_COMMAND = sorted(commands(main))
 
 
-def test_ha_fence(vdctui: Vdctui) -> None:
-    host = up_host(vdctui)
-    refused(vdctui, "ha", "fence", host, "--yes", action="host.power-off")
-    assert {h["name"]: h["state"] for h in vdctui.json("host", "list")}[host] == "up"
+def test_every_entry_is_a_command() -> None:
+    """An entry left behind by a command renamed or removed (the walk found nothing)."""
+    listed = {name.partition(" (")[0] for name in COMMANDS}
+    assert listed - set(EVERY_COMMAND) == set()
 
 
-def test_ha_fence_is_refused_before_it_asks(vdctui: Vdctui) -> None:
-    result = vdctui("ha", "fence", up_host(vdctui), read_only=True)
-    assert result.exit_code == 1 and "confirmation" not in result.stderr
+def test_every_change_a_command_can_ask_for_is_an_action_that_needs_a_role() -> None:
+    for entry in COMMANDS.values():
+        if isinstance(entry, Changes):
+            assert all(
+                action.is_change and action.role.value != "viewer" for _, action in entry.tries
+            )
 
 
-def test_ha_restart(vdctui: Vdctui) -> None:
-    refused(vdctui, "ha", "restart", up_host(vdctui), action="ha.restart-host")
+class Place:
+    """The names a command's arguments stand for, in the test's data center."""
+
+    def __init__(self, vdctui: Vdctui, tmp_path: Path) -> None:
+        vms = vdctui.json("vm", "list")
+        running = [v["name"] for v in vms if v["state"] == "running"]
+        self.names = {
+            "vm": running[0],
+            "vm2": running[1],
+            "stopped": next((v["name"] for v in vms if v["state"] != "running"), running[0]),
+            "host": next(h["name"] for h in vdctui.json("host", "list") if h["state"] == "up"),
+            "pool": vdctui.json("pool", "list")[0]["pool"]["name"],
+        }
+        self.tmp_path = tmp_path
+
+    def args(self, path: str, args: str) -> list[str]:
+        words = path.partition(" (")[0].split() + args.format(**self.names).split()
+        if "@inventory" not in words:
+            return words
+        words.remove("@inventory")
+        return ["--inventory", str(self.inventory()), *words]
+
+    def inventory(self) -> Path:
+        (self.tmp_path / "known_hosts").write_text("")
+        inventory = self.tmp_path / "inventory.toml"
+        inventory.write_text(
+            'known_hosts = "known_hosts"\n\n[[hosts]]\nname = "kvm-01"\nsite = "s"\n'
+            'room = "r"\nrack = "a"\naddress = "root@127.0.0.1:1"\n'
+        )
+        return inventory
 
 
-def test_balance_apply(vdctui: Vdctui) -> None:
-    migrations = vdctui.json("migration", "list")
-    refused(vdctui, "balance", "--apply", "--yes", "--threshold", "5", action="balance.apply")
-    assert vdctui.json("migration", "list") == migrations
+STEADY = {  # what a refused change must leave as it was (not what moves on its own)
+    "vm": ("name", "state", "host", "vcpus", "memory_mib", "pool", "autostart", "nics"),
+    "host": ("name", "state", "reserved_cpus", "maintenance", "power_state"),
+}
 
 
-def test_pool_create_and_set(vdctui: Vdctui) -> None:
-    refused(vdctui, "pool", "create", "gold", "--cpu-shares", "4000", action="pool.create")
-    assert "gold" not in [p["pool"]["name"] for p in vdctui.json("pool", "list")]
-    pool = vdctui.json("pool", "list")[0]
-    name = pool["pool"]["name"]
-    refused(vdctui, "pool", "set", name, "--cpu-shares", "1", action="pool.update")
-    assert vdctui.json("pool", "list")[0] == pool
+def data_center(vdctui: Vdctui) -> dict[str, Any]:
+    """What the viewer might have changed, as the CLI shows it."""
+    shown: dict[str, Any] = {}
+    for kind in ("vm", "host", "task", "pool", "secgroup", "service", "operator", "migration"):
+        rows = vdctui.json(kind, "list")
+        keep = STEADY.get(kind)
+        shown[kind] = [{k: r[k] for k in keep} for r in rows] if keep else rows
+    return shown
 
 
-def test_affinity(vdctui: Vdctui) -> None:
-    a, b = [v["name"] for v in vdctui.json("vm", "list")[:2]]
-    refused(vdctui, "vm", "affinity", "pair", a, b, "--kind", "same-host", action="affinity.update")
+def audit(vdctui: Vdctui) -> list[dict[str, Any]]:
+    return vdctui.json("audit", "list", "--limit", "100000")
 
 
-def test_maintenance(vdctui: Vdctui) -> None:
-    host = up_host(vdctui)
-    refused(vdctui, "host", "maintenance", host, "--yes", action="host.maintenance.enter")
-    refused(vdctui, "host", "maintenance", host, "--exit", action="host.maintenance.exit")
-
-
-def test_destroy_is_refused_before_it_asks(vdctui: Vdctui) -> None:
-    name = next(v["name"] for v in vdctui.json("vm", "list") if v["state"] == "running")
-    result = vdctui("vm", "destroy", name, read_only=True)
-    assert result.exit_code == 1 and "read-only" in result.stderr
-    assert "confirmation" not in result.stderr
-
-
-def test_operator_set(vdctui: Vdctui) -> None:
-    refused(vdctui, "operator", "set", "nobody", "--role", "admin", action="operator.set")
-
-
-def test_host_trust(vdctui: Vdctui, tmp_path: Path) -> None:
-    (tmp_path / "known_hosts").write_text("")
-    inventory = tmp_path / "inventory.toml"
-    inventory.write_text(
-        'known_hosts = "known_hosts"\n\n[[hosts]]\nname = "kvm-01"\nsite = "s"\n'
-        'room = "r"\nrack = "a"\naddress = "root@127.0.0.1:1"\n'
+@pytest.mark.parametrize("path", sorted({*EVERY_COMMAND, *COMMANDS}))
+def test_a_viewer(vdctui: Vdctui, tmp_path: Path, path: str) -> None:
+    entry = COMMANDS.get(path)
+    assert entry is not None, (
+        f"`vdctui {path}` is in no entry of COMMANDS: say what a viewer tries with it "
+        "(Changes, with the action each try is refused as) or that it only reads (Reads)."
     )
-    result = vdctui("--inventory", str(inventory), "host", "trust", "kvm-01", read_only=True)
-    assert result.exit_code == 1, result.output
-    assert "needs the admin role" in result.stderr and "read-only" in result.stderr
-    record = vdctui.json("audit", "list")[0]
-    assert (record["action"], record["result"]) == ("host.trust", "refused")
+    if isinstance(entry, Elsewhere):
+        pytest.skip(f"`vdctui {path}`: {entry.where}")
+    place = Place(vdctui, tmp_path)
+    if isinstance(entry, Reads):
+        before, records = data_center(vdctui), audit(vdctui)
+        result = vdctui(*place.args(path, entry.args), read_only=True)
+        assert result.exit_code == entry.exit_code, result.output
+        assert "role" not in result.stderr and "Traceback" not in result.output, result.stderr
+        assert [r for r in audit(vdctui) if r["result"] == "refused"] == [
+            r for r in records if r["result"] == "refused"
+        ]
+        assert data_center(vdctui) == before
+        return
+    for args, action in entry.tries:
+        before, records = data_center(vdctui), audit(vdctui)
+        result = vdctui(*place.args(path, args), read_only=True)
+        said = result.stderr.strip()
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output, result.output
+        assert len(said.splitlines()) == 1, (args, said)  # one sentence
+        assert f"needs the {action.role} role" in said and "read-only" in said, (args, said)
+        assert "confirmation" not in said  # refused before it asks
+        after = audit(vdctui)
+        assert len(after) == len(records) + 1, (args, after[: len(after) - len(records)])
+        record = after[0]
+        assert (record["actor"], record["role"], record["action"], record["result"]) == (
+            os_user(),
+            "viewer",
+            action.id,
+            "refused",
+        ), args
+        assert record["error"] == said.removeprefix("vdctui: ")
+        assert data_center(vdctui) == before, args  # no task row, no change
+
+
+def test_emulate_fresh_leaves_the_data_center_as_it_was(vdctui: Vdctui) -> None:
+    before = fleet_path(vdctui.db).read_bytes()
+    result = vdctui("emulate", "--fresh", "--yes", "--for", "1m", read_only=True)
+    assert result.exit_code == 1 and "read-only" in result.stderr
+    assert fleet_path(vdctui.db).read_bytes() == before  # the data center is still there
 
 
 @pytest.mark.parametrize("role", ["viewer", "operator"])
@@ -121,23 +277,3 @@ def test_the_environment_lowers_for_every_command(
     result = vdctui("pool", "create", "gold")
     assert result.exit_code == 1 and "needs the admin role" in result.stderr
     assert vdctui.json("audit", "list")[0]["role"] == role
-
-
-@pytest.mark.parametrize(
-    ("args", "action"),
-    [
-        (("on",), "host.power-on"),
-        (("off",), "host.power-off"),
-        (("off", "--force"), "host.power-off"),
-        (("cycle",), "host.power-cycle"),
-    ],
-)
-def test_host_power(vdctui: Vdctui, args: tuple[str, ...], action: str) -> None:
-    host = up_host(vdctui)
-    refused(vdctui, "host", "power", args[0], host, *args[1:], "--yes", action=action)
-    assert {h["name"]: h["state"] for h in vdctui.json("host", "list")}[host] == "up"
-
-
-def test_host_power_is_refused_before_it_asks(vdctui: Vdctui) -> None:
-    result = vdctui("host", "power", "off", up_host(vdctui), read_only=True)
-    assert result.exit_code == 1 and "confirmation" not in result.stderr

@@ -12,6 +12,7 @@ from vdctui.cli.context import CliContext, fail, pass_cli
 from vdctui.cli.output import say
 from vdctui.ops import Console
 from vdctui.ops import serial_console as serial
+from vdctui.ops.actions import Action
 from vdctui.serial_terminal import attach, terminal_size
 
 
@@ -21,6 +22,7 @@ from vdctui.serial_terminal import attach, terminal_size
 def console(cli: CliContext, vm: str) -> None:
     """VM's serial console (virsh console) on this terminal; Ctrl-] ends it. Audited;
     needs the operator role and a running VM."""
+    cli.require(Action.VM_CONSOLE, vm)  # a viewer is refused (audited) before anything else
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         fail(f"A console needs a terminal: run `vdctui vm console {vm}` at one.")
 
