@@ -32,6 +32,7 @@ from vdctui.store import Store, StoreError
 
 if TYPE_CHECKING:
     from vdctui.ops.reconcile import Reconciler
+    from vdctui.store.power_offs import PowerOff
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,10 @@ class FleetReads:
             running=self.store.count_vms(state=VmState.RUNNING),
             tasks_running=len(self.store.tasks(active=True, limit=1000)),
         )
+
+    def power_offs(self) -> dict[str, PowerOff]:
+        """Who powered off each host the console powered off (see vdctui.ops.why_off)."""
+        return self.store.power_offs()
 
     def store_now(self) -> float:
         """The console's clock: what "now" is for its records."""

@@ -90,23 +90,26 @@ def bmc_says(host: Host) -> str:
     return f"power {for_terminal(state)}, health {for_terminal(health)}"
 
 
-def state_word(host: Host, maintenance: bool) -> str:
-    """The host's state as the operator needs it: a host in maintenance says so."""
+def state_word(host: Host, maintenance: bool, off_by: str = "") -> str:
+    """The host's state as the operator needs it: a host in maintenance says so, a host
+    that is off says who powered it off (`off (balancer)`, `off (—)` when not known)."""
     if maintenance and host.state is HostState.UP:
         return "maintenance"
-    return str(host.state)
+    return f"{host.state} ({off_by})" if off_by else str(host.state)
 
 
 def host_badges(
-    host: Host, held: Allocation, maintenance: bool = False, *, stale: str = ""
+    host: Host, held: Allocation, maintenance: bool = False, *, stale: str = "", off_by: str = ""
 ) -> Text:
     """A host's line in the tree: its name, then what needs attention (a host that did not
-    answer: when it last did)."""
+    answer: when it last did; a host that is off: who powered it off)."""
     label = Text(for_terminal(host.name))
     if maintenance:
         label.append(" maintenance", style="bold magenta")
     if host.state is not HostState.UP:
         label.append(f" {host.state}", style=STATE_STYLE[host.state])
+        if off_by:
+            label.append(f" ({off_by})", style="dim")
         if stale:
             label.append(f" {stale}", style="dim")
         if host.power_state is not None:  # unreachable but On: it may still run its VMs
@@ -184,9 +187,11 @@ def host_detail(
     width: int,
     cpu_map: HostCores | None = None,
     contention: CpuContention | None = None,
+    why_off: str | None = None,
 ) -> Text:
-    """The host pane: what it is, how busy, what it holds against its limits, power, and
-    its core map (which CPU holds which dedicated VM's vCPU) when its topology is known."""
+    """The host pane: what it is (a host that is off: who powered it off), how busy, what
+    it holds against its limits, power, and its core map (which CPU holds which dedicated
+    VM's vCPU) when its topology is known."""
     ratios = Ratios()
     cells = bar_width(width)
     up = host.state is HostState.UP
@@ -200,6 +205,8 @@ def host_detail(
     _items(text, [for_terminal(item) for item in where], width)
     if host.reason:
         text.append(f"{for_terminal(host.reason)}\n", style="yellow")
+    if why_off:
+        text.append("\n".join(phrase_lines(for_terminal(why_off), width)) + "\n", style="yellow")
     cores = f"{host.cores} cores / {host.cpus} threads @ {host.mhz} MHz" if host.cpus else ""
     facts = [
         cores or f"CPUs {UNKNOWN}",
@@ -334,12 +341,12 @@ def cpu_history(samples: list[float], width: int) -> Text:
     return line
 
 
-def rack_host_row(host: Host, held: Allocation, maintenance: bool) -> list[str]:
+def rack_host_row(host: Host, held: Allocation, maintenance: bool, off_by: str = "") -> list[str]:
     """A row of a rack's host table."""
     up = host.state is HostState.UP
     return [
         host.name,
-        state_word(host, maintenance),
+        state_word(host, maintenance, off_by),
         format_percent(host.cpu_util) if up else UNKNOWN,
         f"{held.vcpus}/{host.usable_cpus}",
         f"{format_mib(host.memory_used_mib)}/{format_mib(host.usable_memory_mib)}",

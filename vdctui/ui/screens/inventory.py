@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.actions import SkipAction
@@ -20,6 +21,7 @@ from vdctui.escape import for_terminal
 from vdctui.model import Host, Rack, RackTotals, Sighting, Topology, VmState
 from vdctui.ops.contention import cpu_contention
 from vdctui.ops.placement import Allocation
+from vdctui.ops.why_off import off_sentence, off_word
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.host_detail import (
     RACK_HOST_HEADINGS,
@@ -34,6 +36,9 @@ from vdctui.ui.screens.host_detail import (
 from vdctui.ui.widgets.fleet_tree import FleetTree, Node
 from vdctui.ui.widgets.prompt import Prompt
 from vdctui.units import format_mib, format_percent
+
+if TYPE_CHECKING:
+    from vdctui.store.power_offs import PowerOff
 
 HOST_VMS_SHOWN = 200
 VM_HEADINGS = ("VM", "STATE", "POOL", "VCPUS", "MEMORY", "CPU%")
@@ -63,6 +68,7 @@ class InventoryScreen(FleetScreen):
         self._held: dict[str, Allocation] = {}
         self._maintenance: set[str] = set()
         self._seen: dict[str, Sighting] = {}  # when each host last answered
+        self._offs: dict[str, PowerOff] = {}  # who powered off the hosts the console did
         # every host, what their VMs hold and when they answered: read after the first
         # frame (which needs only each rack's totals), or first when something needs them
         self._hosts_read = False
@@ -107,6 +113,7 @@ class InventoryScreen(FleetScreen):
     def refresh_data(self) -> None:
         self._maintenance = self.ops.hosts_in_maintenance()
         self._now = self.ops.store_now()
+        self._offs = self.ops.power_offs()
         self._topology = self.ops.topology()
         self._rack_of = {r.name: r for r in self._topology.racks}
         if self._hosts_read:  # every refresh but the first (see _read_hosts)
@@ -226,6 +233,7 @@ class InventoryScreen(FleetScreen):
             self._allocation(host.name),
             host.name in self._maintenance,
             stale=stale_note(seen, self._now) if seen else "",
+            off_by=off_word(host, self._offs.get(host.name)),
         )
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Node]) -> None:
@@ -312,6 +320,7 @@ class InventoryScreen(FleetScreen):
                     width=width,
                     cpu_map=self.ops.host_cores(name),
                     contention=cpu_contention(self.ops, name),
+                    why_off=off_sentence(host, self._offs.get(name), self._now),
                 )
             )
             spark.update(cpu_history(self.ops.host_history(name), width))
@@ -345,7 +354,10 @@ class InventoryScreen(FleetScreen):
                     table.add_column(heading)
                 for host in hosts:
                     row = rack_host_row(
-                        host, self._allocation(host.name), host.name in self._maintenance
+                        host,
+                        self._allocation(host.name),
+                        host.name in self._maintenance,
+                        off_word(host, self._offs.get(host.name)),
                     )
                     _add_row(table, *row, key=host.name)
         if was_on is not None:
