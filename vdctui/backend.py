@@ -280,6 +280,7 @@ def open_store_console(
         sharing = SharedFleet(db, lock, console.identity, speed=speed, wait_s=fleet_wait_s())
         following_the_store(console, lock.holder(), sharing=True)
         console.shared = sharing
+        console.driver = PendingDriver(held_elsewhere(lock))  # what is not handed over
         return console
 
     try:
@@ -295,6 +296,15 @@ def open_store_console(
         console.store.close()
         raise
     return console, lock
+
+
+def held_elsewhere(lock: FleetLock) -> str:
+    """What a command that needs the embedded fleet itself (not handed over: a VM's serial
+    console) says while another process holds it."""
+    return (
+        f"This needs the embedded data center itself, which {lock.holder()} holds; "
+        "run it there, or once that process is closed."
+    )
 
 
 def following_the_store(console: Console, holder: str, *, sharing: bool = False) -> Console:

@@ -125,11 +125,12 @@ class SharedFleet:
         """The door's work for a change while another process holds the fleet."""
         if action not in CARRIED:  # it needs the fleet itself: wait for it, then do it here
             console.require(action, target, params)
-            if await self._fleet_freed(console):
+            waited = await self._fleet_freed(console)
+            if waited is None:
                 return await console.change(action, target, params, work)
             raise Failed(
                 f"{action.what} needs the embedded data center itself, which "
-                f"{self.lock.holder()} holds (waited {self.wait_s:g} s); "
+                f"{self.lock.holder()} holds{f' (waited {waited:g} s)' if waited else ''}; "
                 "run it there, or once that process is closed."
             )
         console.require(action, target, params)  # refused here: audited, nothing asked
@@ -149,13 +150,17 @@ class SharedFleet:
         request = await self._ask(console, name, target, params, deliver)
         return _answer(request).get("result")
 
-    async def _fleet_freed(self, console: Console) -> bool:
-        deadline = time.monotonic() + self.wait_s
+    async def _fleet_freed(self, console: Console) -> float | None:
+        """Take the fleet over once its holder lets it go: None when this process holds
+        it now, else how long it waited (not at all for a holder that keeps the fleet
+        until an operator closes it: a console, `vdctui emulate`)."""
+        wait_s = 0.0 if self.lock.keeper() else self.wait_s
+        deadline = time.monotonic() + wait_s
         while True:
             if await self.take_over(console):
-                return True
+                return None
             if time.monotonic() >= deadline:
-                return False
+                return wait_s
             await asyncio.sleep(ASK_EVERY_S * 2)
 
     async def _ask(

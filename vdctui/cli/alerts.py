@@ -6,11 +6,10 @@ import click
 
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json, say
-from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Alert
 from vdctui.ops import Console, Refused
 from vdctui.ops.actions import Action
-from vdctui.ops.intrusion import Thresholds, quarantine_alert, scan_recent
+from vdctui.ops.intrusion import Thresholds, inject_attack, quarantine_alert, scan_recent
 
 ATTACKS = ("port-scan", "brute-force", "internal-sweep")
 DEFAULT = Thresholds()
@@ -74,16 +73,7 @@ def inject(cli: CliContext, kind: str, target: str, source: str) -> None:
     cli.require(Action.FAULT_ATTACK, target, {"kind": kind})
 
     async def body(console: Console) -> None:
-        driver = console.driver
-        if not isinstance(driver, EmulatedDriver):
-            raise Refused("Attacks are injected into the emulated fleet only.")
-
-        async def work() -> None:
-            sweep = kind == "internal-sweep"
-            driver.fleet.inject_attack(kind, target if sweep else source, "" if sweep else target)
-            driver.save()
-
-        await console.change(Action.FAULT_ATTACK, target, {"kind": kind, "source": source}, work)
+        await inject_attack(console, kind, target, source)
 
     cli.run(body)
     say(f"{kind} injected on {target}; `vdctui emulate --for 2m` then `vdctui alert list`.")

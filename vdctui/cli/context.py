@@ -53,14 +53,15 @@ class CliContext:
         sync: bool = True,
         fleet: bool = True,
         reads: bool = False,
-        shares: bool = False,
+        shares: bool = True,
     ) -> T:
         """Open the console, sync it with the fleet, run `body`, close; errors exit 1.
         `fleet=False`: the store alone (roles, records), without the fleet or its lock.
-        `reads`: `body` changes nothing, so while another process holds the embedded
-        fleet it reads what the store holds (with its age) instead of waiting. `shares`:
-        `body`'s changes are carried out by the process that holds the embedded fleet, if
-        another one does (vdctui.fleet_sharing)."""
+        `reads`: `body` reads the store alone, so while another process holds the embedded
+        fleet it reads what the store holds (with its age). Otherwise (`shares`, always)
+        what `body` asks of the fleet, a change or a read of a host, is carried out by
+        the process that holds the embedded fleet, if another one does: no command waits
+        for the fleet's lock (vdctui.fleet_sharing, vdctui.ops.handover)."""
 
         async def session() -> T:
             if not fleet:
@@ -69,7 +70,7 @@ class CliContext:
                 console = await open_ssh_console(self.db, self.inventory, read_only=self.read_only)
             else:
                 console = await open_console(
-                    self.db, read_only=self.read_only, reads=reads, shares=shares
+                    self.db, read_only=self.read_only, reads=reads, shares=shares and not reads
                 )
             if console.identity.note and not self.noted:
                 self.noted = True

@@ -16,8 +16,11 @@ MESSAGE = "The fleet is still connecting; try again in a moment."
 class PendingDriver(HostDriver):
     backend = "connecting"
 
+    def __init__(self, message: str = MESSAGE) -> None:
+        self.message = message  # what every call says (another process holds the fleet)
+
     def _wait(self) -> NoReturn:
-        raise HostUnreachable(MESSAGE)
+        raise HostUnreachable(self.message)
 
     async def topology(self) -> Topology:
         self._wait()

@@ -119,7 +119,7 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
     return (await apply_moves(console, rec)).lines
 
 
-@fleet_operation(progress={"note": str})
+@fleet_operation(Action.BALANCE_APPLY, progress={"note": str})
 async def apply_moves(console: Console, rec: Recommendation, note: Note | None = None) -> Applied:
     """`apply`, through the door as one "balance.apply" change (role checked before the
     first step), with the count of steps that worked; under one "balance" task that ends

@@ -11,6 +11,7 @@ from vdctui.drivers.base import DriverError
 from vdctui.model import Vm
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -102,6 +103,7 @@ def structured(xml: str, autostart: bool | None) -> list[ConfigLine]:
     return lines
 
 
+@fleet_operation()
 async def domain_xml(console: Console, vm: str) -> str:
     """The VM's domain XML as its host prints it now (read-only)."""
     console.vm(vm)
@@ -111,6 +113,7 @@ async def domain_xml(console: Console, vm: str) -> str:
         raise Refused(str(exc)) from exc
 
 
+@fleet_operation(Action.VM_AUTOSTART)
 async def set_autostart(console: Console, vm: str, on: bool) -> Vm:
     """Start the VM with its host, or not: audited (vm.autostart)."""
 

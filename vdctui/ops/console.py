@@ -578,7 +578,8 @@ class Console(FleetReads):
         )
 
     @fleet_operation(
-        progress={"on_progress": maintenance.Evacuation, "started": maintenance.Evacuation}
+        Action.MAINTENANCE_ENTER,
+        progress={"on_progress": maintenance.Evacuation, "started": maintenance.Evacuation},
     )
     async def enter_maintenance(
         self,

@@ -26,6 +26,7 @@ from vdctui.model import (
 )
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.ops.placement import holds_resources
 from vdctui.store import Store
 
@@ -160,6 +161,7 @@ async def float_shared(driver: HostDriver, store: Store, host: str) -> None:
         raise Failed(f"Shared VMs on {host} still float over dedicated CPUs: {', '.join(failed)}.")
 
 
+@fleet_operation(Action.VM_CPU_POLICY)
 async def set_policy(
     console: Console,
     name: str,

@@ -9,11 +9,13 @@ from vdctui.drivers.base import DriverError
 from vdctui.model import DuplicateDefinition, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
 
 
+@fleet_operation()
 async def duplicates(console: Console) -> list[DuplicateDefinition]:
     """Every VM more than one host defines, as the hosts say now."""
     try:
@@ -22,6 +24,7 @@ async def duplicates(console: Console) -> list[DuplicateDefinition]:
         raise Refused(str(exc)) from exc
 
 
+@fleet_operation(Action.VM_REMOVE_COPY)
 async def remove_copy(console: Console, vm: str, host: str) -> None:
     """Undefine the copy of `vm` on `host`: only a shut-off copy of a VM another host also
     defines (the console never removes a VM's only definition this way)."""

@@ -17,6 +17,7 @@ from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
 from vdctui.ops.balancing import recommendations
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 MAX_ADD = 64  # hosts added by one command
 
 
+@fleet_operation(Action.HOST_ADD)
 async def add_hosts(
     console: Console, rack: str, *, model: str | None = None, count: int = 1
 ) -> list[Host]:
@@ -53,6 +55,7 @@ async def add_hosts(
     return added
 
 
+@fleet_operation(Action.HOST_REMOVE)
 async def remove_host(console: Console, name: str) -> None:
     """Take an empty host out of the data center; refused, naming its VMs, if it has any."""
 

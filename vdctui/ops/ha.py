@@ -161,7 +161,7 @@ def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
     return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0), v.name))
 
 
-@fleet_operation()
+@fleet_operation(Action.HA_RESTART_HOST, Action.HA_RESTART)
 async def restart_vms_of(
     console: Console, host: str, *, confirmed: bool = False
 ) -> list[RestartOutcome]:
@@ -283,7 +283,7 @@ def _undefined_after(exc: DriverError, removed: str) -> DriverError:
     return kind(f"{str(exc).rstrip('.')}; {removed}.")
 
 
-@fleet_operation()
+@fleet_operation(Action.HOST_POWER_OFF)
 async def fence(console: Console, host: str, *, reason: str = "fence") -> str:
     """Power `host` off out of band (its BMC; the emulator does it) and confirm it is off,
     so it is known down; returns how it was confirmed. A fence tried but not confirmed is a

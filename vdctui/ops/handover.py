@@ -14,6 +14,9 @@ followed where the command was typed. A value so reported that the asker cancels
 (`.cancel()` sets `.cancelled`, like an Evacuation) asks the holder to cancel its own.
 
 The holder calls only functions registered here, by name; nothing else a request names.
+An operation names the door's actions it carries out (`@fleet_operation(Action.X)`); one
+that names none is a read of the fleet (a VM's XML, its snapshots), handed over the same
+way so that it answers at once beside a holder instead of waiting for the fleet.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ class Operation:
     name: str
     fn: Callable[..., Awaitable[Any]]
     progress: Mapping[str, type]
+    actions: frozenset[Action] = frozenset()  # the door's actions it carries out; none: a read
     _hints: dict[str, Any] = field(default_factory=dict)
 
     def hints(self) -> dict[str, Any]:
@@ -101,6 +106,16 @@ MODULES = (
     "vdctui.ops.ha",
     "vdctui.ops.power",
     "vdctui.ops.services",
+    "vdctui.ops.config",
+    "vdctui.ops.snapshots",
+    "vdctui.ops.secgroups",
+    "vdctui.ops.intrusion",
+    "vdctui.ops.growth",
+    "vdctui.ops.duplicates",
+    "vdctui.ops.cores",
+    "vdctui.ops.pin_drift",
+    "vdctui.ops.reserved_cpus",
+    "vdctui.ops.preflight",
 )
 
 
@@ -109,13 +124,16 @@ class TookTheFleet(Exception):
     over and carries the change out itself."""
 
 
-def fleet_operation(*, progress: Mapping[str, type] | None = None) -> Callable[[F], F]:
+def fleet_operation(
+    *actions: Action, progress: Mapping[str, type] | None = None
+) -> Callable[[F], F]:
     """Mark an ops function (its first parameter the Console) as one the holder of the
-    embedded fleet carries out for the other processes (see the module)."""
+    embedded fleet carries out for the other processes (see the module): a change of
+    `actions`, or with none a read of the fleet."""
 
     def mark(fn: F) -> F:
         name = f"{fn.__module__}.{fn.__qualname__}"
-        operation = Operation(name, fn, dict(progress or {}))
+        operation = Operation(name, fn, dict(progress or {}), frozenset(actions))
         OPERATIONS[name] = operation
 
         @functools.wraps(fn)

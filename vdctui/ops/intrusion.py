@@ -23,6 +23,7 @@ from vdctui.drivers.base import DriverError
 from vdctui.model import Alert, FlowRecord
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -85,6 +86,7 @@ def detect(records: Iterable[FlowRecord], limits: Thresholds = Thresholds()) -> 
     return sorted(found, key=lambda f: (f.ts, f.kind, f.source))
 
 
+@fleet_operation()
 async def scan_recent(
     console: Console, seconds: float, limits: Thresholds = Thresholds()
 ) -> list[Alert]:
@@ -125,10 +127,29 @@ async def scan(console: Console, since: float, limits: Thresholds = Thresholds()
     return new
 
 
+@fleet_operation(Action.FAULT_ATTACK)
+async def inject_attack(console: Console, kind: str, target: str, source: str) -> None:
+    """Emulated fleet: start an attack of `kind` on VM `target` from `source` now (an
+    internal sweep: from VM `target`); an admin's change, audited."""
+    from vdctui.drivers.emulated import EmulatedDriver
+
+    driver = console.driver
+    if not isinstance(driver, EmulatedDriver):
+        raise Refused("Attacks are injected into the emulated fleet only.")
+
+    async def work() -> None:
+        sweep = kind == "internal-sweep"
+        driver.fleet.inject_attack(kind, target if sweep else source, "" if sweep else target)
+        driver.save()
+
+    await console.change(Action.FAULT_ATTACK, target, {"kind": kind, "source": source}, work)
+
+
 def alerts(console: Console, *, state: str | None = None) -> list[Alert]:
     return console.store.alerts(state=state)
 
 
+@fleet_operation(Action.VM_QUARANTINE)
 async def quarantine_alert(console: Console, alert_id: int) -> Alert:
     """Answer an alert: its VM in quarantine (through the door), the alert marked so."""
     from vdctui.ops.secgroups import quarantine

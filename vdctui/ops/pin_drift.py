@@ -16,6 +16,7 @@ from vdctui.ops import cores
 from vdctui.ops.actions import Action
 from vdctui.ops.core_map import cpu_list
 from vdctui.ops.errors import Failed
+from vdctui.ops.handover import fleet_operation
 from vdctui.ops.placement import holds_resources
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ async def find_drift(console: Console, host: str) -> list[PinDrift]:
     return drift
 
 
+@fleet_operation()
 async def check(console: Console, host: str) -> list[PinDrift]:
     """Drift on `host`, each recorded in the audit log."""
     console.host(host)  # an unknown host is an error
@@ -90,6 +92,7 @@ async def check(console: Console, host: str) -> list[PinDrift]:
     return drift
 
 
+@fleet_operation(Action.HOST_PINS_REPAIR)
 async def repair(console: Console, host: str) -> list[PinDrift]:
     """Pin again, as held, every VM of `host` found drifting (dedicated VMs re-pinned and
     their memory bound; shared VMs floated over the shared CPUs); what could not be

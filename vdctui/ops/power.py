@@ -45,7 +45,7 @@ def power_action(what: str, *, force: bool = False) -> tuple[Action, dict[str, A
     raise ValueError(f"power {what!r} is not one of {', '.join(POWER_CHOICES)}")
 
 
-@fleet_operation()
+@fleet_operation(Action.HOST_POWER_ON, Action.HOST_POWER_OFF, Action.HOST_POWER_CYCLE)
 async def power(console: Console, host: str, what: str, *, force: bool = False) -> None:
     """Power `host` on, off (graceful; `force`: cut at once) or cycle it."""
     action, params = power_action(what, force=force)

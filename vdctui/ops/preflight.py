@@ -18,6 +18,7 @@ from vdctui.drivers.base import DriverError, HostDriver, InvalidOperation
 from vdctui.model import CpuComparison, Host, HostNetworks, MigrationKind, MigrationOptions, Vm
 from vdctui.ops import placement, scheduling
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -271,6 +272,7 @@ def room_check(console: Console, vm: Vm, target: Host, kind: MigrationKind) -> C
     )
 
 
+@fleet_operation()
 async def check(
     console: Console,
     name: str,

@@ -55,8 +55,19 @@ STORE_ONLY = frozenset(
         Action.MAINTENANCE_EXIT,
         Action.OPERATOR_SET,
         Action.AUDIT_SEAL,
+        Action.HA_CONFIRM_DOWN,  # what this process's HA monitor holds: nothing of the fleet
     }
 )
+# The changes that are not handed over, and why. Every other change is CARRIED, STORE_ONLY,
+# or one of the actions a fleet operation carries out (vdctui.ops.handover); a test holds it.
+NOT_HANDED_OVER = {
+    Action.VM_CONSOLE: "a live terminal on the VM: opened where the fleet runs, said at once "
+    "elsewhere",
+    Action.EMULATE_FRESH: "throws the fleet away: refused at once beside the process that runs it",
+    Action.HOST_TRUST: "a real host's SSH key (--inventory): no embedded fleet",
+    Action.HA_WATCH_RESTART: "a role checked where `ha watch` runs; each fence and restart it "
+    "makes is handed over",
+}
 FOLLOW_EVERY_S = 0.25  # how often the asker reads a migration's task row
 
 T = TypeVar("T")

@@ -16,6 +16,7 @@ from vdctui.ops import cores
 from vdctui.ops.actions import Action
 from vdctui.ops.core_map import cpu_list
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -59,6 +60,7 @@ def check(topology: CpuTopology, cpus: tuple[int, ...], taken: dict[int, str]) -
         raise Refused(f"Host {host} would keep all its {len(every)} CPUs for itself.")
 
 
+@fleet_operation(Action.HOST_RESERVE_CPUS)
 async def reserve_cpus(console: Console, host: str, wanted: tuple[int, ...] | str) -> CpuTopology:
     """Make `wanted` (CPUs, or a list as an operator typed it) the CPUs `host` keeps for
     itself (an admin's change, audited; bad input is refused there too)."""

@@ -20,6 +20,7 @@ from vdctui.drivers.base import DriverError
 from vdctui.model import FirewallRule, FlowCounts, SecurityGroup, SecurityRule, VmFirewall
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.store import Store
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def _group(store: Store, name: str) -> SecurityGroup:
     return found
 
 
+@fleet_operation(Action.SECGROUP_CREATE)
 async def create(console: Console, name: str, description: str = "") -> None:
     async def work() -> None:
         try:
@@ -162,6 +164,7 @@ def checked_rule(
     return SecurityRule(0, group, direction, protocol, low, high, cidr, None)
 
 
+@fleet_operation(Action.SECGROUP_RULE_ADD)
 async def add_rule(
     console: Console, group: str, direction: str, protocol: str, ports: str | None, remote: str
 ) -> int:
@@ -180,6 +183,7 @@ async def add_rule(
     return added[0]
 
 
+@fleet_operation(Action.SECGROUP_RULE_REMOVE)
 async def remove_rule(console: Console, rule_id: int) -> None:
     rule = console.store.secgroup_rule(rule_id)
     group = rule.group if rule else ""
@@ -199,6 +203,7 @@ async def remove_rule(console: Console, rule_id: int) -> None:
     )
 
 
+@fleet_operation(Action.SECGROUP_ATTACH, Action.SECGROUP_DETACH)
 async def attach(console: Console, group: str, vm: str, *, on: bool = True) -> None:
     """Attach `group` to `vm` (or detach it)."""
 
@@ -238,6 +243,7 @@ def in_use(store: Store, group: SecurityGroup) -> str | None:
     return f"Security group {group.name} is {' and '.join(uses)}" if uses else None
 
 
+@fleet_operation(Action.SECGROUP_DELETE)
 async def delete(console: Console, name: str, *, detach: bool = False) -> None:
     """Delete a group; while attached or named as a remote group it is refused, unless
     `detach`: then it is detached from its VMs and the rules naming it are removed too.
@@ -263,6 +269,7 @@ async def delete(console: Console, name: str, *, detach: bool = False) -> None:
     await _change(console, Action.SECGROUP_DELETE, name, params, name, do, undo, forget)
 
 
+@fleet_operation(Action.SECGROUP_REFRESH)
 async def refresh(console: Console) -> int:
     """Apply again every VM's firewall that has a remote-group rule, so that filters written
     from member addresses (real hosts) follow addresses that changed; how many VMs."""
@@ -278,6 +285,7 @@ async def refresh(console: Console) -> int:
     return len(vms)
 
 
+@fleet_operation(Action.VM_QUARANTINE)
 async def quarantine(console: Console, vm: str, why: str = "") -> None:
     """Cut a VM off: the group `quarantine` (made when first needed) attached, which drops
     everything whatever its other groups allow."""
@@ -303,6 +311,7 @@ def groups(console: Console) -> list[SecurityGroup]:
     return console.store.secgroups()
 
 
+@fleet_operation()
 async def flow_counts(console: Console) -> FlowCounts | None:
     """Flows each rule and VM let through, or None where the backend does not count them
     (real hosts: no flow records)."""

@@ -59,6 +59,7 @@ def find_member(service: Service, vm: str, port: int | None = None) -> ServiceMe
     return found[0]
 
 
+@fleet_operation()
 async def statuses(console: Console) -> list[ServiceStatus]:
     """Every service with what the ADC says of it now; changes nothing."""
     services = console.store.services()
@@ -81,7 +82,7 @@ def _name(value: object, what: str) -> str:
         raise Refused(str(exc)) from None
 
 
-@fleet_operation()
+@fleet_operation(Action.SERVICE_CREATE)
 async def create_service(
     console: Console,
     name: str,
@@ -118,7 +119,7 @@ async def create_service(
     return await console.change(Action.SERVICE_CREATE, name, params, work)
 
 
-@fleet_operation()
+@fleet_operation(Action.SERVICE_MEMBER_ADD)
 async def add_member(
     console: Console, service_name: str, vm: str, port: int, *, weight: int = 100
 ) -> Service:
@@ -169,7 +170,7 @@ async def check_not_last(
         )
 
 
-@fleet_operation()
+@fleet_operation(Action.SERVICE_MEMBER_REMOVE)
 async def remove_member(
     console: Console, service_name: str, vm: str, port: int | None = None, *, force: bool = False
 ) -> Service:
@@ -187,7 +188,7 @@ async def remove_member(
     return await console.change(Action.SERVICE_MEMBER_REMOVE, service_name, params, work)
 
 
-@fleet_operation()
+@fleet_operation(Action.SERVICE_DRAIN, Action.SERVICE_ENABLE)
 async def set_member(
     console: Console,
     service_name: str,

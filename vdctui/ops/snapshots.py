@@ -20,6 +20,7 @@ from vdctui.model import Snapshot, TaskState, Vm
 from vdctui.ops import tasks
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Refused
+from vdctui.ops.handover import fleet_operation
 from vdctui.store.history import TaskConflict
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ def space_by_datastore(
 # --- reads --------------------------------------------------------------------------------
 
 
+@fleet_operation()
 async def list_snapshots(console: Console, vm: str) -> list[Snapshot]:
     """The VM's snapshots as its host tells them now."""
     console.vm(vm)
@@ -124,6 +126,7 @@ async def list_snapshots(console: Console, vm: str) -> list[Snapshot]:
         raise Refused(str(exc)) from exc
 
 
+@fleet_operation()
 async def fleet_snapshots(console: Console) -> tuple[list[Snapshot], list[str]]:
     """Every VM's snapshots, and a sentence for each VM whose host could not tell."""
     vms = console.vms()
@@ -187,6 +190,7 @@ async def _as_task(
     return await console.change(action, vm, dict(params), door_work)
 
 
+@fleet_operation(Action.VM_SNAPSHOT_CREATE)
 async def create_snapshot(
     console: Console, vm: str, name: str, *, description: str = "", disk_only: bool = False
 ) -> Snapshot:
@@ -215,6 +219,7 @@ async def _existing(console: Console, vm: str, name: str) -> Snapshot:
     raise Refused(f"VM {vm} has no snapshot named {checks.shown(name)}.")
 
 
+@fleet_operation(Action.VM_SNAPSHOT_REVERT)
 async def revert_snapshot(console: Console, vm: str, name: str) -> Vm:
     """Bring the VM back to a snapshot (a running VM's memory comes back with it)."""
 
@@ -228,6 +233,7 @@ async def revert_snapshot(console: Console, vm: str, name: str) -> Vm:
     )
 
 
+@fleet_operation(Action.VM_SNAPSHOT_DELETE)
 async def delete_snapshot(console: Console, vm: str, name: str) -> None:
     """Delete one snapshot; its children are re-parented to its parent, as libvirt does."""
 
