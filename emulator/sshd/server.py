@@ -25,6 +25,7 @@ from ..fleet import Fleet
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive, probe_then_interactive
+from .packets import like_openssh
 from .virsh import Virsh
 
 LOOPBACK = "127.0.0.1"
@@ -77,51 +78,6 @@ class Faults:
     delay_s: float = 0.0  # every exec waits this long before it runs
 
 
-class _Coalescing:
-    """A socket transport that sends what one event-loop turn wrote in one send().
-
-    asyncssh writes every SSH packet on its own, and a handshake or a command's
-    reply is a burst of them (key exchange reply + NEWKEYS; data, exit status,
-    EOF, close): one system call per burst instead of per packet keeps the
-    emulator's CPU for answering, which is what a host's sshd in C would do.
-    The bytes and their order are unchanged.
-    """
-
-    def __init__(self, inner: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._inner = inner
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._inner.is_closing():
-                self._inner.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._inner.close()
-
-    def abort(self) -> None:
-        self._flush()
-        self._inner.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def _coalesce(conn: asyncssh.SSHServerConnection) -> None:
-    transport = getattr(conn, "_transport", None)  # set before the owner hears of the connection
-    if transport is not None and not isinstance(transport, _Coalescing):
-        conn._transport = _Coalescing(transport, asyncio.get_running_loop())  # type: ignore[assignment]
-
-
 class _HostServer(asyncssh.SSHServer):
     def __init__(self, served: FleetSshServer, host: str) -> None:
         self._served = served
@@ -135,7 +91,7 @@ class _HostServer(asyncssh.SSHServer):
         stats.handshaking += 1
         stats.max_handshaking = max(stats.max_handshaking, stats.handshaking)
         self._handshaking = True
-        _coalesce(conn)
+        like_openssh(conn)
         if not self._served.answers(self._host):
             asyncio.get_running_loop().call_soon(conn.abort)
         else:

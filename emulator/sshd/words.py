@@ -9,7 +9,12 @@ error and an event instead of passing silently.
 
 from __future__ import annotations
 
+import re
+
 SHELL_SPECIAL = set(";|&<>()`$\n")
+# what virsh_commands takes in one step: plain characters; inside double quotes, all but `"` and `\`
+_PLAIN_RUN = re.compile(r"[^'\"\\ \t;\n]+")
+_DOUBLE_RUN = re.compile(r'[^"\\]+')
 
 
 class ShellInjection(ValueError):
@@ -125,14 +130,23 @@ def virsh_commands(script: str) -> list[list[str]]:
     while i < n:
         c = script[i]
         if single:
-            if c == "'":
-                single = False
-            else:
-                word.append(c)
-        elif double:
+            end = script.find("'", i)
+            if end < 0:
+                word.append(script[i:])
+                break
+            word.append(script[i:end])
+            single = False
+            i = end + 1
+            continue
+        if double:
+            run = _DOUBLE_RUN.match(script, i)
+            if run is not None:  # up to the next `"` or backslash, at once
+                word.append(run.group())
+                i = run.end()
+                continue
             if c == '"':
                 double = False
-            elif c == "\\" and i + 1 < n:
+            elif i + 1 < n:  # a backslash
                 i += 1
                 word.append(script[i])
             else:
@@ -160,9 +174,14 @@ def virsh_commands(script: str) -> list[list[str]]:
             while i < n and script[i] not in ";\n":
                 i += 1
             continue
-        else:
-            word.append(c)
+        else:  # a run of plain characters, at once (a `#` inside a word is plain)
+            run = _PLAIN_RUN.match(script, i)
             in_word = True
+            if run is not None:
+                word.append(run.group())
+                i = run.end()
+                continue
+            word.append(c)  # a backslash ending the script
         i += 1
     if single or double:
         raise Unbalanced("unterminated quote in the virsh command")

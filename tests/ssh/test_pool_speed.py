@@ -128,3 +128,58 @@ async def test_a_refresh_is_one_ask_per_host_however_long_the_poll_takes(
             assert driver.pool.execs_done == 0 and served.server.stats.execs == before + hosts
     finally:
         await driver.close()
+
+
+async def test_no_ignore_packets_either_way(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncssh sends an empty MSG_IGNORE before every packet after the key exchange (a
+    CBC countermeasure); on AES-GCM the console does not, nor does the emulated sshd
+    (OpenSSH sends none): a command is half the packets it was."""
+    import asyncssh.connection as ssh_connection
+    from asyncssh.constants import MSG_IGNORE
+
+    ignored = {"client": 0, "server": 0}
+    handle = ssh_connection.SSHConnection._packet_handlers[MSG_IGNORE]
+
+    def counting(conn, *args):  # type: ignore[no-untyped-def]
+        # a packet one side received came from the other
+        side = "server" if isinstance(conn, ssh_connection.SSHClientConnection) else "client"
+        ignored[side] += 1
+        return handle(conn, *args)
+
+    monkeypatch.setitem(ssh_connection.SSHConnection._packet_handlers, MSG_IGNORE, counting)
+    pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
+    try:
+        for host in served.inventory.hosts:
+            assert (await pool.run(host, "virsh -q list --all --name")).status == 0
+        assert pool.execs_done == len(served.inventory.hosts)
+        assert ignored == {"client": 0, "server": 0}
+    finally:
+        await pool.close()
+
+
+def test_ignore_packets_stay_on_a_cbc_cipher() -> None:
+    """Where the cipher negotiated is a CBC one, the ignore packets protect the next
+    IV: they are sent as asyncssh would."""
+    from asyncssh.constants import MSG_CHANNEL_DATA, MSG_IGNORE
+
+    from vdctui.drivers.ssh.ignore_packets import drop_ignore_packets
+
+    class Conn:
+        def __init__(self, cipher: str) -> None:
+            self.cipher = cipher
+            self.sent: list[int] = []
+
+        def send_packet(self, pkttype: int, *args: bytes) -> None:
+            self.sent.append(pkttype)
+
+        def get_extra_info(self, name: str, default: object = None) -> object:
+            return self.cipher if name == "send_cipher" else default
+
+    for cipher, kept in (("aes128-cbc", True), ("aes128-gcm@openssh.com", False)):
+        conn = Conn(cipher)
+        drop_ignore_packets(conn)  # type: ignore[arg-type]
+        conn.send_packet(MSG_IGNORE, b"")
+        conn.send_packet(MSG_CHANNEL_DATA, b"x")
+        assert conn.sent == ([MSG_IGNORE] if kept else []) + [MSG_CHANNEL_DATA]

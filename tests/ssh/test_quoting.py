@@ -104,3 +104,17 @@ def test_real_virsh_tokenizes_a_script_back_to_the_names() -> None:
     out = subprocess.run(["sh", "-c", line], capture_output=True, check=True, timeout=30)
     parts = sections.split(out.stdout.decode())
     assert [parts[f"n{i}"] for i in range(len(HOSTILE))] == HOSTILE
+
+
+def test_virsh_tokenizer_edges_of_its_plain_runs() -> None:
+    """The tokenizer takes runs of plain characters at once: the characters that end a
+    run (quotes, backslash, blanks, `;`, newline) still do what virsh does with them."""
+    assert virsh_commands("echo a#b #c; list") == [["echo", "a#b"], ["list"]]
+    assert virsh_commands('echo ab\\ cd \'e f\'g"h\\"i"') == [["echo", "ab cd", 'e fgh"i']]
+    assert virsh_commands("echo x\\") == [["echo", "x\\"]]  # a backslash ending the script
+    with pytest.raises(ValueError, match="unterminated"):
+        virsh_commands("echo 'abc")
+    for unterminated in ('echo "abc', 'echo "a\\'):
+        with pytest.raises(ValueError, match="unterminated"):
+            virsh_commands(unterminated)
+    assert virsh_commands("a\nb;;c d") == [["a"], ["b"], ["c", "d"]]

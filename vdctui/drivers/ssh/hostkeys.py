@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncssh
 
 from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh.ignore_packets import drop_ignore_packets
 
 SSH_PORT = 22
 
@@ -114,6 +115,9 @@ class CheckingClient(asyncssh.SSHClient):
         self._name = name
         self._accept_any = accept_any
         self.check: Check | None = None
+
+    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+        drop_ignore_packets(conn)  # no empty MSG_IGNORE before each packet (`ignore_packets`)
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey

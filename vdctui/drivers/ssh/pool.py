@@ -18,8 +18,9 @@ that curve25519-sha256 key exchange, ssh-ed25519 host keys and AES-GCM come
 first: in Python, chacha20-poly1305 costs three cipher setups per packet and
 the ML-KEM hybrid exchange a key pair and bigger packets per handshake, which
 adds up over a fleet. An ssh_config that sets `KexAlgorithms`, `Ciphers` or
-`HostKeyAlgorithms` is left in charge of that choice. The client key file is
-read once per pool, not once per connection.
+`HostKeyAlgorithms` is left in charge of that choice. The client key file and
+where the ssh_config is are looked up once per pool, not once per connection. No
+empty MSG_IGNORE goes before every packet, as asyncssh would send (`ignore_packets`).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ class ConnectionPool:
         self._keys: dict[Path, Any] = {}  # identity file -> asyncssh key pairs, read once
         self._config_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self._config_jumps: dict[Address, tuple[Address, ...]] = {}
+        self._config_files: list[str] | None = None  # `_config_paths`
         self.handshakes_done = 0
         self.execs_done = 0
 
@@ -183,12 +185,7 @@ class ConnectionPool:
         return found
 
     def _options(self, address: Address, identity: Path | None) -> dict[str, Any]:
-        config_paths = (
-            (str(self.inventory.ssh_config),)
-            if self.inventory.ssh_config is not None
-            else ("~/.ssh/config",)
-        )
-        configured = self._config_algorithms(config_paths)
+        configured = self._config_algorithms(tuple(self._config_paths()))
         options: dict[str, Any] = {
             "known_hosts": NO_KNOWN_HOSTS,
             "keepalive_interval": self.limits.keepalive_s,
@@ -204,10 +201,9 @@ class ConnectionPool:
         options["server_host_key_algs"] = (
             "default" if "hostkeyalgorithms" in configured else HOST_KEYS_FIRST
         )
-        if self.inventory.ssh_config is not None:
-            options["config"] = [str(self.inventory.ssh_config)]
-        else:
-            options["config"] = ()  # asyncssh then reads ~/.ssh/config if there is one
+        # the inventory's ssh_config, else ~/.ssh/config if there is one (looked for once;
+        # given `()`, asyncssh would look for it again at every connection)
+        options["config"] = self._config_paths()
         key = identity or self.inventory.identity
         if key is not None:
             options["client_keys"] = self._client_keys(key)
@@ -264,10 +260,14 @@ class ConnectionPool:
         return found
 
     def _config_paths(self) -> list[str]:
-        if self.inventory.ssh_config is not None:
-            return [str(self.inventory.ssh_config)]
-        default = Path("~/.ssh/config").expanduser()
-        return [str(default)] if os.access(default, os.R_OK) else []
+        """The ssh_config files, looked for once per pool (not once per host)."""
+        if self._config_files is None:
+            if self.inventory.ssh_config is not None:
+                self._config_files = [str(self.inventory.ssh_config)]
+            else:
+                default = Path("~/.ssh/config").expanduser()
+                self._config_files = [str(default)] if os.access(default, os.R_OK) else []
+        return self._config_files
 
     async def _jump(self, host: InventoryHost) -> asyncssh.SSHClientConnection | None:
         hops = self._hops(host)
