@@ -182,6 +182,7 @@ class SharedFleet:
                 if request is None:
                     raise Failed(f"The request {request_id} is no longer in the store.")
                 if request.state in ANSWERED:
+                    progress.delivered(request)  # the last steps, reported with the answer
                     return request
                 if request.state == PENDING and not announced:  # the holder is starting
                     announced = await announce(self.db, request_id)
@@ -331,10 +332,15 @@ class _Reports:
         with contextlib.suppress(Exception):  # a busy store: the next report writes it
             self.store.report_progress(self.request_id, self.reports)
 
-    def close(self) -> None:
+    def close(self) -> dict[str, Any]:
+        """No more writes: the reports, for the answer (none: nothing), so the last ones
+        are not lost."""
         if self._due is not None:
             self._due.cancel()
             self._due = None
+        self.reports.sort()
+        del self.reports[:-REPORTS_KEPT]
+        return {"progress": self.reports} if self.reports else {}
 
 
 class RequestServer:
@@ -440,13 +446,14 @@ class RequestServer:
         try:
             answer = await perform(self.console, request, reports)
         except Refused as exc:
-            store.answer_request(request.id, REFUSED, error=str(exc))
+            store.answer_request(request.id, REFUSED, answer=reports.close(), error=str(exc))
         except Failed as exc:
-            store.answer_request(request.id, FAILED, error=str(exc))
+            store.answer_request(request.id, FAILED, answer=reports.close(), error=str(exc))
         except Exception as exc:  # noqa: BLE001 - the asker is told; the holder goes on
             why = f"the process that holds the data center could not carry it out: {exc!r}"
-            store.answer_request(request.id, FAILED, error=why)
+            store.answer_request(request.id, FAILED, answer=reports.close(), error=why)
         else:
+            answer = {**answer, **reports.close()}
             store.answer_request(request.id, DONE, answer=answer, task_id=answer.get("task"))
         finally:
             reports.close()

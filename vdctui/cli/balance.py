@@ -6,6 +6,7 @@ import click
 
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json, say
+from vdctui.cli.stepping import ctrl_c_stops
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
@@ -75,7 +76,8 @@ def carry_out(cli: CliContext, rec: Recommendation) -> None:
         say(line)
 
     async def apply(console: Console) -> Applied:
-        return await apply_moves(console, rec, step)
+        with ctrl_c_stops("balancing") as started:
+            return await apply_moves(console, rec, step, started)
 
     applied = cli.run(apply, shares=True)
     for line in applied.lines:

@@ -10,6 +10,7 @@ from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
 from vdctui.cli.output import print_json, say
 from vdctui.cli.params import FiniteNumber, WholeNumber
+from vdctui.cli.stepping import ctrl_c_stops
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.ha import HaMonitor, HostFinding, RestartOutcome, fence, restart_vms_of
@@ -24,11 +25,7 @@ def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
     for f in findings:
         say(f"{f.host}: {f.state}, {f.note}")
     for o in outcomes:
-        say(
-            f"  {o.vm}: restarted on {o.target}"
-            if o.target
-            else f"  {o.vm}: not restarted: {o.error}"
-        )
+        say(f"  {o.line()}")
 
 
 @ha.command("watch")
@@ -135,13 +132,27 @@ def restart(cli: CliContext, host: str, confirmed_down: bool, yes: bool) -> None
     if confirmed_down and not yes:
         confirm(f"Is host {host} really down? Two copies of its VMs would corrupt their disks")
 
+    said: list[str] = []
+
+    def note(line: str) -> None:  # each VM's outcome as it comes
+        said.append(line)
+        say(line)
+
     async def body(console: Console) -> list[RestartOutcome]:
-        return await restart_vms_of(console, host, confirmed=confirmed_down)
+        with ctrl_c_stops(f"restarting the VMs of {host}") as started:
+            return await restart_vms_of(
+                console,
+                host,
+                confirmed=confirmed_down,
+                note=None if cli.as_json else note,
+                started=started,
+            )
 
     outcomes = cli.run(body, shares=True)
     if cli.as_json:
         print_json(outcomes)
-    else:
-        _print([], outcomes)
+    for o in outcomes:
+        if not cli.as_json and o.line() not in said:  # not heard as it came
+            say(o.line())
     if outcomes and not any(o.target for o in outcomes):
         fail(f"None of the {len(outcomes)} VM(s) of {host} was restarted.")

@@ -17,6 +17,7 @@ from vdctui.ops.handover import fleet_operation
 from vdctui.ops.placement import Ratios
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.scheduling import fleet_view
+from vdctui.ops.stepping import Started, Stepping
 from vdctui.ops.tasks import end_task, ending_on_error
 from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
 
@@ -119,13 +120,20 @@ async def apply(console: Console, rec: Recommendation) -> list[str]:
     return (await apply_moves(console, rec)).lines
 
 
-@fleet_operation(Action.BALANCE_APPLY, progress={"note": str})
-async def apply_moves(console: Console, rec: Recommendation, note: Note | None = None) -> Applied:
+@fleet_operation(Action.BALANCE_APPLY, progress={"note": str, "started": Stepping})
+async def apply_moves(
+    console: Console,
+    rec: Recommendation,
+    note: Note | None = None,
+    started: Started | None = None,
+) -> Applied:
     """`apply`, through the door as one "balance.apply" change (role checked before the
     first step), with the count of steps that worked; under one "balance" task that ends
     with its outcome and audit record whatever happens. `note` hears each step as it
     starts (a host powering on, the wait for it to answer) and ends; the task's progress
-    and its detail's "step" say it too."""
+    and its detail's "step" say it too. `started` gets the task's Stepping: its
+    `cancel()` stops the plan after the step under way (the task ends cancelled, and
+    Failed says after how many steps)."""
     params = {
         "moves": len(rec.moves),
         "power_off": list(rec.power_off),
@@ -135,11 +143,27 @@ async def apply_moves(console: Console, rec: Recommendation, note: Note | None =
     async def work() -> Applied:
         task = console.store.create_task("balance", "fleet", console.identity.actor, params)
         console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+        steps = _Steps(console, rec, task.id, note)
+        if started is not None:
+            started(steps.stepping)
         try:
             async with ending_on_error(console, task.id):
-                applied = await _Steps(console, rec, task.id, note).carry_out()
+                applied = await steps.carry_out()
         except DriverError as exc:
             raise Failed(f"Balancing stopped: {exc}") from exc
+        if steps.stepping.stopped(steps.taken):
+            why = steps.stepping.cancelled_after(steps.taken)
+            if steps.done < steps.taken:
+                why += f" ({steps.taken - steps.done} did not succeed)"
+            end_task(
+                console,
+                task.id,
+                TaskState.CANCELLED,
+                progress=100.0 * steps.taken / max(steps.steps, 1),
+                error=why,
+                detail={"steps": applied.lines},
+            )
+            raise Failed(f"Balancing {why}; the rest of the plan was not carried out.")
         ok = applied.done == applied.steps
         end_task(
             console,
@@ -166,6 +190,11 @@ class _Steps:
         self.steps = len(rec.power_on) + len(rec.moves) + len(rec.power_off)
         self.done = 0
         self.taken = 0
+        self.stepping = Stepping(task_id, self.steps)
+
+    def stop(self) -> bool:
+        """Whether to stop here, before the next step: cancelled."""
+        return self.stepping.stopped(self.taken)
 
     def said(self, line: str, *, ok: bool) -> None:
         """A step's outcome: a line of the result, the task's progress, the listener."""
@@ -185,6 +214,8 @@ class _Steps:
         console, rec = self.console, self.rec
         asleep: set[str] = set()
         for host in rec.power_on:
+            if self.stop():
+                return self.applied()
             self.step(f"{host}: powering on")
             try:
                 await wake(console, host, self.step)
@@ -194,6 +225,8 @@ class _Steps:
                 self.said(f"{host} stays off: {exc}", ok=False)
         failed = bool(asleep)
         for move in rec.moves:
+            if self.stop():
+                return self.applied()
             head = f"{move.vm} {move.source} -> {move.target}"
             if move.target in asleep:
                 self.said(f"{head}: not carried out: {move.target} did not power on", ok=False)
@@ -210,9 +243,11 @@ class _Steps:
             failed |= not ok
         if failed and rec.power_off:
             self.lines.append("Hosts stay on: a step did not succeed.")
-            return Applied(self.lines, self.steps, self.done)
+            return self.applied()
         await console.sync()
         for host in rec.power_off:
+            if self.stop():
+                return self.applied()
             try:
                 confirmed = await power_off_emptied(console, host, self.step)
                 self.said(
@@ -223,4 +258,7 @@ class _Steps:
                 )
             except (Refused, Failed) as exc:
                 self.said(f"{host} stays on: {exc}", ok=False)
+        return self.applied()
+
+    def applied(self) -> Applied:
         return Applied(self.lines, self.steps, self.done)

@@ -12,8 +12,9 @@ CPU shares, then name), through the scheduler, each audited and under one task.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from vdctui.drivers.base import DriverError, FenceNotConfirmed, HostUnreachable, InvalidOperation
 from vdctui.model import HostState, TaskState, Vm, VmSpec, VmState
@@ -24,6 +25,7 @@ from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.handover import fleet_operation
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
+from vdctui.ops.stepping import Started, Stepping
 from vdctui.ops.tasks import end_task, ending_on_error
 
 if TYPE_CHECKING:
@@ -48,6 +50,12 @@ class RestartOutcome:
     vm: str
     target: str | None
     error: str = ""
+
+    def line(self) -> str:
+        """The outcome in one line, as an operator reads it."""
+        if self.target:
+            return f"{self.vm}: restarted on {self.target}"
+        return f"{self.vm}: not restarted: {self.error}"
 
 
 @dataclass
@@ -161,23 +169,39 @@ def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
     return sorted(vms, key=lambda v: (-priorities.get(v.name, 0), -shares.get(v.pool, 0), v.name))
 
 
-@fleet_operation(Action.HA_RESTART_HOST, Action.HA_RESTART)
+@fleet_operation(
+    Action.HA_RESTART_HOST, Action.HA_RESTART, progress={"note": str, "started": Stepping}
+)
 async def restart_vms_of(
-    console: Console, host: str, *, confirmed: bool = False
+    console: Console,
+    host: str,
+    *,
+    confirmed: bool = False,
+    note: Callable[[str], None] | None = None,
+    started: Started | None = None,
 ) -> list[RestartOutcome]:
     """Restart on other hosts the VMs that were running on fenced `host`.
 
     Refused unless the driver reports the host off/crashed or `confirmed` (the
     operator says it is down). One "ha.restart-host" change (the role checked before
-    anything, a task for the whole restart), one audit record per VM ("ha.restart")."""
+    anything, a task for the whole restart), one audit record per VM ("ha.restart").
+    `note` hears each VM's outcome line as it comes; `started` gets the task's Stepping,
+    whose `cancel()` stops after the VM under way (the task ends cancelled, and Failed
+    says after how many and which VMs were not restarted)."""
 
     async def work() -> list[RestartOutcome]:
-        return await _restart_all(console, host, confirmed)
+        return await _restart_all(console, host, confirmed, note, started)
 
     return await console.change(Action.HA_RESTART_HOST, host, {"confirmed": confirmed}, work)
 
 
-async def _restart_all(console: Console, host: str, confirmed: bool) -> list[RestartOutcome]:
+async def _restart_all(
+    console: Console,
+    host: str,
+    confirmed: bool,
+    note: Callable[[str], None] | None,
+    started: Started | None,
+) -> list[RestartOutcome]:
     console.host(host)
     await console.sync()
     state = console.host(host).state
@@ -198,19 +222,28 @@ async def _restart_all(console: Console, host: str, confirmed: bool) -> list[Res
         {"vms": [v.name for v in victims], "confirmed": confirmed},
     )
     console.store.update_task(task.id, state=TaskState.RUNNING, progress=0.0)
+    stepping = Stepping(task.id, len(victims))
+    if started is not None:
+        started(stepping)
     outcomes: list[RestartOutcome] = []
     async with ending_on_error(console, task.id):
         view = fleet_view(console.store)
         hosts_of = {v.name: v.host for v in console.store.vms()}
         rack_of = {h.name: h.rack for h in view.hosts}
         for k, vm in enumerate(victims, start=1):
+            if stepping.stopped(k - 1):
+                break
             request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
             outcome = await _restart_one(console, vm, request, view, confirmed)
             if outcome.target:
                 hosts_of[vm.name] = outcome.target
             outcomes.append(outcome)
             console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
+            if note is not None:
+                note(outcome.line())
     errors = [f"{o.vm}: {o.error}" for o in outcomes if o.error]
+    if stepping.stopped(len(outcomes)):
+        _end_cancelled(console, stepping, host, outcomes, [v.name for v in victims])
     end_task(
         console,
         task.id,
@@ -220,6 +253,30 @@ async def _restart_all(console: Console, host: str, confirmed: bool) -> list[Res
         detail={"restarted": {o.vm: o.target for o in outcomes}},
     )
     return outcomes
+
+
+def _end_cancelled(
+    console: Console,
+    stepping: Stepping,
+    host: str,
+    outcomes: list[RestartOutcome],
+    names: list[str],
+) -> NoReturn:
+    """End a restart cancelled with VMs left (audited), and say so (Failed)."""
+    left = names[len(outcomes) :]
+    failed = sum(1 for o in outcomes if not o.target)
+    why = stepping.cancelled_after(len(outcomes)) + (
+        f" ({failed} did not succeed)" if failed else ""
+    )
+    end_task(
+        console,
+        stepping.task_id,
+        TaskState.CANCELLED,
+        progress=100.0 * len(outcomes) / max(stepping.steps, 1),
+        error=f"{why}; not restarted: {', '.join(left)}",
+        detail={"restarted": {o.vm: o.target for o in outcomes}},
+    )
+    raise Failed(f"The HA restart of {host}'s VMs was {why}; not restarted: {', '.join(left)}.")
 
 
 async def _restart_one(
