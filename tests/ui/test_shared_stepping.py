@@ -10,6 +10,7 @@ under way, never a sleep; every wait is for a condition."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import signal
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.ui.conftest import SIZE, fleet_of
-from tests.ui.test_shared_fleet import ENOUGH, connected, db
+from tests.ui.test_shared_fleet import ENOUGH, connected, db, vdctui
 from tests.ui.test_shared_operations import said, started, wait_for_state
 from vdctui.model import Task, TaskState
 from vdctui.ops.ha import fence
@@ -175,3 +176,25 @@ async def test_a_handed_over_ha_restart_says_each_vm_where_it_was_typed(db: Path
         lines = out.decode().splitlines()
         assert sorted(line.split(":")[0] for line in lines) == victims  # one line per VM
         assert all(": restarted on " in line for line in lines), lines
+
+
+async def test_ctrl_c_stops_balance_alike_in_the_process_that_holds_the_fleet(db: Path) -> None:
+    """No other process: the command holds the fleet itself; Ctrl-C is the same cancel."""
+    proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
+    heard = await said(proc, b"Ctrl-C stops after the current step")
+    match = STEPS.search(heard)
+    assert match, heard
+    task_id, steps = int(match[1]), int(match[2])
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+    assert proc.returncode == 1, (out, err)
+    taken = re.search(rb"Balancing cancelled after (\d+) of (\d+) steps; the rest", err)
+    assert taken and int(taken[2]) == steps and int(taken[1]) < steps, err
+    code, listed, _ = await vdctui(db, "--json", "task", "list")
+    assert code == 0
+    rows = json.loads(listed)
+    moved = [t for t in rows if t["kind"] == "migrate"]
+    assert len(moved) == int(taken[1])  # as many steps as it says, no further one
+    (balance,) = [t for t in rows if t["id"] == task_id]
+    assert balance["state"] == "cancelled"
+    assert balance["error"] == f"cancelled after {int(taken[1])} of {steps} steps"
