@@ -168,6 +168,10 @@ def test_every_change_a_command_can_ask_for_is_an_action_that_needs_a_role() -> 
             )
 
 
+def up_host(vdctui: Vdctui) -> str:
+    return str(next(h["name"] for h in vdctui.json("host", "list") if h["state"] == "up"))
+
+
 class Place:
     """The names a command's arguments stand for, in the test's data center."""
 
@@ -178,7 +182,7 @@ class Place:
             "vm": running[0],
             "vm2": running[1],
             "stopped": next((v["name"] for v in vms if v["state"] != "running"), running[0]),
-            "host": next(h["name"] for h in vdctui.json("host", "list") if h["state"] == "up"),
+            "host": up_host(vdctui),
             "pool": vdctui.json("pool", "list")[0]["pool"]["name"],
         }
         self.tmp_path = tmp_path
