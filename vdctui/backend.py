@@ -46,7 +46,7 @@ from vdctui.store.connection import create_shared_file
 if TYPE_CHECKING:  # the emulator is imported where used: not before the console's first frame
     import emulator
     from emulator.traced import RecordedDay
-    from vdctui.drivers.emulated import EmulatedDriver
+    from vdctui.drivers.simulation import Simulation
 
 CATCH_UP_SLICES = 200  # at most this many coarse slices, however long the fleet was closed
 # A changing command waits this long for another process that holds the embedded fleet
@@ -433,13 +433,12 @@ async def open_console(
     return console
 
 
-def emulated_fleet(console: Console) -> EmulatedDriver:
-    """The emulated driver behind a console, for the commands that run the emulator itself."""
-    from vdctui.drivers.emulated import EmulatedDriver
-
-    if not isinstance(console.driver, EmulatedDriver):
+def emulated_fleet(console: Console) -> Simulation:
+    """The simulation behind a console, for the commands that run the emulator itself."""
+    simulation = console.driver.simulation()
+    if simulation is None:
         raise BackendError("This command needs the embedded emulated data center.")
-    return console.driver
+    return simulation
 
 
 FIXED_EPOCH = 1_795_000_000.0  # 2026-11-18 08:26:40 UTC
@@ -464,11 +463,11 @@ def fixed_console(
 class EmulatedClock:
     """The embedded fleet's clock and speed, lent to a UI (which never sees the driver)."""
 
-    def __init__(self, driver: EmulatedDriver) -> None:
+    def __init__(self, driver: Simulation) -> None:
         self._driver = driver
 
     def now(self) -> float:
-        return self._driver.fleet.now
+        return self._driver.now()
 
     @property
     def speed(self) -> float | None:

@@ -21,3 +21,15 @@ def test_an_injected_scan_is_listed_audited_and_answered_by_quarantine(vdctui: V
     assert vdctui.json("alert", "list")[0]["state"] == "quarantined"
     shown = vdctui("secgroup", "list").output
     assert "quarantine" in shown and f"VMs: {vm}" in shown
+
+
+def test_an_attack_on_an_unknown_vm_is_refused_in_one_sentence_and_audited(
+    vdctui: Vdctui,
+) -> None:
+    """Was a traceback: the emulator's own error escaped the driver untranslated."""
+    refused = vdctui("alert", "inject", "port-scan", "nosuch-vm")
+    assert refused.exit_code == 1
+    assert refused.output.strip().endswith("There is no VM named 'nosuch-vm'."), refused.output
+    assert "Traceback" not in refused.output
+    [record] = [r for r in vdctui.json("audit", "list") if r["action"] == "fault.attack"]
+    assert (record["target"], record["result"]) == ("nosuch-vm", "refused")

@@ -32,6 +32,7 @@ from vdctui.units import format_duration, parse_duration_s
 
 if TYPE_CHECKING:
     from emulator.traced import RecordedDay
+    from vdctui.drivers.simulation import Simulation
 
 STATUS_EVERY_S = 5.0
 SYNC_EVERY_S = 2.0  # as the console does
@@ -325,7 +326,7 @@ async def _emulate(
         await console.close()
 
 
-async def _run_fast(driver: Any, duration: float) -> None:
+async def _run_fast(driver: Simulation, duration: float) -> None:
     chunk = max(duration / 20, driver.tick)
     done = 0.0
     while done < duration:
@@ -336,7 +337,7 @@ async def _run_fast(driver: Any, duration: float) -> None:
     progress_line(None)
 
 
-async def _run_realtime(console: Console, driver: Any, speed: float) -> None:
+async def _run_realtime(console: Console, driver: Simulation, speed: float) -> None:
     """Run the fleet at `speed` until Ctrl-C, syncing the store every SYNC_EVERY_S so that
     every other process sees the fleet (and the changes it carries out for them)."""
     stop = asyncio.Event()

@@ -35,6 +35,7 @@ from vdctui.model import (
 if TYPE_CHECKING:
     from vdctui.drivers.adc.base import AdcDriver
     from vdctui.drivers.serial import SerialChannel
+    from vdctui.drivers.simulation import Simulation
 
 
 class DriverError(Exception):
@@ -322,6 +323,11 @@ class HostDriver(abc.ABC):
 
     def adc(self) -> AdcDriver | None:
         """The load balancer in front of this fleet's VMs, if there is one."""
+        return None
+
+    def simulation(self) -> Simulation | None:
+        """The simulation this fleet is (its own clock, injected attacks), or None: real
+        hosts, whose time is the wall clock's."""
         return None
 
     # --- events ---

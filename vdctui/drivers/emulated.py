@@ -32,6 +32,7 @@ from vdctui.drivers.base import (
 from vdctui.drivers.emulated_config import EmulatedConfig, fleet_migrate_options
 from vdctui.drivers.emulated_snapshots import EmulatedSnapshots
 from vdctui.drivers.serial import EmulatedSerial
+from vdctui.drivers.simulation import Simulation
 from vdctui.model import (
     CpuContention,
     CpuPins,
@@ -167,6 +168,16 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
             if time.monotonic() - self._last_save >= SAVE_EVERY_S:
                 self.save()
             await asyncio.sleep(0)
+
+    def simulation(self) -> Simulation:
+        return self
+
+    def now(self) -> float:
+        return self.fleet.now
+
+    async def inject_attack(self, kind: str, source: str, target: str) -> None:
+        translated(self.fleet.inject_attack)(kind, source, target)
+        self.save()
 
     def save(self) -> None:
         if self.fleet_file is not None:

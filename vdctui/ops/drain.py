@@ -83,14 +83,15 @@ def forced() -> Any:
 
 def _now(console: Console) -> float:
     """The fleet's clock where it has one (the emulator's virtual seconds), else the wall."""
-    fleet = getattr(console.driver, "fleet", None)
-    return float(fleet.now) if fleet is not None else time.monotonic()
+    simulation = console.driver.simulation()
+    return simulation.now() if simulation is not None else time.monotonic()
 
 
 async def _tick(console: Console) -> None:
-    step = getattr(console.driver, "next_step", None)
-    if step is not None:
-        await step()
+    """Until the fleet's next step (the emulator's), or a poll's time on real hosts."""
+    simulation = console.driver.simulation()
+    if simulation is not None:
+        await simulation.next_step()
     else:
         await asyncio.sleep(POLL_S)
 

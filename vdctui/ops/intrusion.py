@@ -92,10 +92,8 @@ async def scan_recent(
 ) -> list[Alert]:
     """`scan` over the last `seconds` of the fleet's own time (the emulated fleet's
     clock, else the store's)."""
-    from vdctui.drivers.emulated import EmulatedDriver
-
-    driver = console.driver
-    now = driver.fleet.now if isinstance(driver, EmulatedDriver) else console.store.now()
+    simulation = console.driver.simulation()
+    now = simulation.now() if simulation is not None else console.store.now()
     return await scan(console, now - seconds, limits)
 
 
@@ -131,16 +129,13 @@ async def scan(console: Console, since: float, limits: Thresholds = Thresholds()
 async def inject_attack(console: Console, kind: str, target: str, source: str) -> None:
     """Emulated fleet: start an attack of `kind` on VM `target` from `source` now (an
     internal sweep: from VM `target`); an admin's change, audited."""
-    from vdctui.drivers.emulated import EmulatedDriver
-
-    driver = console.driver
-    if not isinstance(driver, EmulatedDriver):
+    simulation = console.driver.simulation()
+    if simulation is None:
         raise Refused("Attacks are injected into the emulated fleet only.")
 
     async def work() -> None:
         sweep = kind == "internal-sweep"
-        driver.fleet.inject_attack(kind, target if sweep else source, "" if sweep else target)
-        driver.save()
+        await simulation.inject_attack(kind, target if sweep else source, "" if sweep else target)
 
     await console.change(Action.FAULT_ATTACK, target, {"kind": kind, "source": source}, work)
 
