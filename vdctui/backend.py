@@ -270,6 +270,10 @@ def open_store_console(
     lock = FleetLock(fleet_path(db), db, keeps)
     viewer = console.identity.role is Role.VIEWER or reads or shares
     if viewer and follow and not console.store.writable:
+        console.driver = PendingDriver(
+            f"This reads the hosts themselves, which needs a process that can write the "
+            f"store {db} to ask them (you cannot); the lists show what the store holds."
+        )
         return following_the_store(console, ""), None
 
     def follower() -> Console:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Vdctui
-from tests.cli.test_shared_reads import holder  # noqa: F401 - the fixture
+from tests.cli.test_shared_reads import as_nobody, holder  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
@@ -116,3 +120,52 @@ def test_door_changes_are_handed_to_the_holder_and_audited_as_the_asker(
     (record,) = audited(db, "host.add", rack)
     assert record["actor"] == me and record["result"] == "ok"
     assert holder.poll() is None
+
+
+def test_cores_alerts_and_copies_are_handed_to_the_holder(
+    vdctui: Vdctui,
+    holder: subprocess.Popen[str],  # noqa: F811
+) -> None:
+    db = vdctui.db
+    me = getpass.getuser()
+    vms = json.loads(ok(db, "--json", "vm", "list"))
+    vm, host = next((v["name"], v["host"]) for v in vms if v["state"] == "running")
+    assert f"{vm} is dedicated on {host}" in ok(db, "vm", "cpu-policy", vm, "dedicated")
+    assert f"Every VM on {host} is pinned as held." in ok(db, "host", "pins", host, "--repair")
+    code, _, err = beside(db, "host", "reserve-cpus", host, "0-3", "--yes")
+    assert code == 1 and f"is held by dedicated VM {vm}" in err  # the holder's own pins judge
+    assert f"{vm} is shared" in ok(db, "vm", "cpu-policy", vm, "shared")
+    ok(db, "host", "reserve-cpus", host, "0-3", "--yes")
+    assert f"port-scan injected on {vm}" in ok(db, "alert", "inject", "port-scan", vm)
+    ok(db, "alert", "list")
+    code, _, err = beside(db, "vm", "remove-copy", vm, "--host", host, "--yes")
+    assert code == 1 and f"{vm} is not defined on two hosts; nothing to remove." in err
+    for action, target in (
+        ("vm.cpu-policy", vm),
+        ("host.pins-repair", host),
+        ("fault.attack", vm),
+    ):
+        assert {(r["actor"], r["result"]) for r in audited(db, action, target)} == {(me, "ok")}
+    results = [r["result"] for r in audited(db, "host.reserve-cpus", host)]
+    assert sorted(results) == ["ok", "refused"]
+    assert holder.poll() is None
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to open a root-owned store as nobody")
+def test_a_user_who_cannot_write_the_store_is_told_why_a_host_is_not_read(vdctui: Vdctui) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="vdctui-ro-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)  # others may read, not write
+        for file in vdctui.db.parent.iterdir():
+            if file.is_file():
+                shutil.copy(file, shared / file.name)
+                (shared / file.name).chmod(0o644)
+        db = shared / vdctui.db.name
+        vm = Vdctui(db).json("vm", "list")[0]["name"]
+        Vdctui(db)("vm", "xml", vm)  # warm the imports: the child cannot read root's Python
+        ((code, out, err),) = as_nobody(db, ["vm", "xml", vm])
+        assert code == 1 and out == "", err
+        assert f"needs a process that can write the store {db} to ask them" in err
+        assert "still connecting" not in err and "Traceback" not in err
+    finally:
+        shutil.rmtree(shared)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vdctui.ops.actions import Action
-from vdctui.ops.errors import Refused
+from vdctui.ops.errors import Failed, Refused
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -139,6 +139,8 @@ def fleet_operation(
         @functools.wraps(fn)
         async def call(console: Console, *args: Any, **kwargs: Any) -> Any:
             shared = console.shared
+            if shared is None and console.follows_store:  # no fleet here, nobody to ask
+                raise Failed(getattr(console.driver, "message", "The data center is not here."))
             if shared is None:
                 return await fn(console, *args, **kwargs)
             params = operation.encode_call(args, kwargs)
