@@ -176,10 +176,16 @@ class FlowOps(FleetState):
 
     # --- making flows ------------------------------------------------------------------
 
-    def advance_flows(self) -> None:
+    def start_flows(self) -> None:
+        """Count flows from now on, if they were never counted (a new fleet); a fleet that
+        counted them before makes the minutes since when they are next asked for."""
         state = self._flows()
         if state["until"] is None:
             state["until"] = self.now - self.now % MINUTE
+
+    def advance_flows(self) -> None:
+        self.start_flows()
+        state = self._flows()
         while state["until"] + MINUTE <= self.now:
             state["records"].extend(self._minute(state["until"], tally=True))
             state["until"] += MINUTE
