@@ -139,10 +139,3 @@ def host_reserve_cpus(cli: CliContext, name: str, cpus: str, yes: bool) -> None:
         print_json([done])
     else:
         say(f"Host {name} keeps CPUs {cpu_list(done.reserved) or 'none'} for itself.")
-
-
-def add_core_commands(host: click.Group, vm: click.Group) -> None:
-    host.add_command(host_cores)
-    host.add_command(host_pins)
-    host.add_command(host_reserve_cpus)
-    vm.add_command(vm_cpu_policy)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
+from vdctui.cli.lazy import LazyGroup
 from vdctui.cli.output import nothing_matches
 from vdctui.cli.seen import Refresh, Seen, host_columns, print_seen, seen_hosts
 from vdctui.columns import HOST_COLUMNS
 from vdctui.ops import Console
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def host() -> None:
     """Hypervisor hosts."""
 
@@ -35,17 +36,3 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
     rows, now, refresh = cli.run(body, reads=True)
     print_seen(rows, host_columns(HOST_COLUMNS, now), as_json=cli.as_json, empty=empty)
     refresh.warn_and_exit()
-
-
-def _add_scheduling_commands() -> None:
-    from vdctui.cli.growth import add_host, remove_host_command
-    from vdctui.cli.maintenance import maintenance
-    from vdctui.cli.power import power_host
-
-    host.add_command(maintenance)
-    host.add_command(power_host)
-    host.add_command(add_host)
-    host.add_command(remove_host_command)
-
-
-_add_scheduling_commands()

@@ -9,23 +9,48 @@ from typing import Any
 
 import click
 
-from vdctui.cli.alerts import alert
-from vdctui.cli.balance import balance
-from vdctui.cli.config import COMMANDS as CONFIG_COMMANDS
-from vdctui.cli.console import console
 from vdctui.cli.context import CliContext
-from vdctui.cli.cores import add_core_commands
-from vdctui.cli.emulate import emulate
-from vdctui.cli.ha import ha
-from vdctui.cli.hosts import host
-from vdctui.cli.operators import operator
-from vdctui.cli.records import audit, migration, pool, task
-from vdctui.cli.secgroup import secgroup
-from vdctui.cli.serial_console import console as vm_console
-from vdctui.cli.service import service
-from vdctui.cli.snapshot import snapshot
-from vdctui.cli.trust import trust
-from vdctui.cli.vms import vm
+from vdctui.cli.lazy import LazyGroup, prepare_all
+
+# Each subcommand is imported when it is used (vdctui.cli.lazy): `vm list` does not
+# import the emulator, the balancer or the TUI.
+COMMANDS = {
+    "console": "vdctui.cli.console:console",
+    "emulate": "vdctui.cli.emulate:emulate",
+    "host": "vdctui.cli.hosts:host",
+    "vm": "vdctui.cli.vms:vm",
+    "task": "vdctui.cli.records:task",
+    "migration": "vdctui.cli.records:migration",
+    "pool": "vdctui.cli.records:pool",
+    "audit": "vdctui.cli.records:audit",
+    "ha": "vdctui.cli.ha:ha",
+    "balance": "vdctui.cli.balance:balance",
+    "operator": "vdctui.cli.operators:operator",
+    "service": "vdctui.cli.service:service",
+    "secgroup": "vdctui.cli.secgroup:secgroup",
+    "alert": "vdctui.cli.alerts:alert",
+}
+HOST_COMMANDS = {
+    "maintenance": "vdctui.cli.maintenance:maintenance",
+    "power": "vdctui.cli.power:power_host",
+    "add": "vdctui.cli.growth:add_host",
+    "remove": "vdctui.cli.growth:remove_host_command",
+    "trust": "vdctui.cli.trust:trust",
+    "cores": "vdctui.cli.cores:host_cores",
+    "pins": "vdctui.cli.cores:host_pins",
+    "reserve-cpus": "vdctui.cli.cores:host_reserve_cpus",
+}
+VM_COMMANDS = {
+    "snapshot": "vdctui.cli.snapshot:snapshot",
+    "console": "vdctui.cli.serial_console:console",
+    "xml": "vdctui.cli.config:xml",
+    "config": "vdctui.cli.config:config",
+    "autostart": "vdctui.cli.config:autostart",
+    "duplicates": "vdctui.cli.config:duplicates",
+    "remove-copy": "vdctui.cli.config:remove_copy",
+    "cpu-policy": "vdctui.cli.cores:vm_cpu_policy",
+}
+SUBCOMMANDS = {"host": HOST_COMMANDS, "vm": VM_COMMANDS}
 
 
 def default_db() -> Path:
@@ -70,24 +95,18 @@ def _override(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         setattr(cli, param.name, value)
 
 
-def accept_global_options(group: click.Group) -> None:
-    """Let every command under `group` take the global options too (`vm list --json`)."""
-    for command in group.commands.values():
-        command.params.extend(
-            click.Option(list(decls), expose_value=False, callback=_override, **settings)
-            for decls, settings in GLOBAL_OPTIONS
-        )
-        if isinstance(command, click.Group):
-            accept_global_options(command)
-
-
 def _global_options(f: Callable[..., None]) -> Callable[..., None]:
     for decls, settings in reversed(GLOBAL_OPTIONS):
         f = click.option(*decls, **settings)(f)
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
 @_global_options
 @click.version_option(package_name="vdctui")
 @click.pass_context
@@ -103,30 +122,27 @@ def main(
         db=db or default_db(), read_only=read_only, as_json=as_json, inventory=inventory
     )
     if ctx.invoked_subcommand is None:
+        from vdctui.cli.console import console
+
         ctx.invoke(console)
 
 
-for command in (
-    console,
-    emulate,
-    host,
-    vm,
-    task,
-    migration,
-    pool,
-    audit,
-    ha,
-    balance,
-    operator,
-    service,
-):
-    main.add_command(command)
-host.add_command(trust)
-vm.add_command(snapshot)
-vm.add_command(vm_console)
-for _command in CONFIG_COMMANDS:
-    vm.add_command(_command)
-add_core_commands(host, vm)
-main.add_command(secgroup)
-main.add_command(alert)
-accept_global_options(main)
+def _add_global_options(command: click.Command) -> None:
+    command.params.extend(
+        click.Option(list(decls), expose_value=False, callback=_override, **settings)
+        for decls, settings in GLOBAL_OPTIONS
+    )
+
+
+def _prepare(command: click.Command) -> None:
+    """Each subcommand, once imported: its own subcommands from other modules (lazy
+    too), and the global options (`vm list --json`) on it and all below it."""
+    for name, where in SUBCOMMANDS.get(command.name or "", {}).items():
+        if isinstance(command, LazyGroup):
+            command.lazy.setdefault(name, where)
+    _add_global_options(command)
+    prepare_all(command, _add_global_options)
+
+
+assert isinstance(main, LazyGroup)
+main.prepare = _prepare

@@ -12,6 +12,7 @@ import click
 
 from vdctui import checks
 from vdctui.cli.context import CliContext, confirm, pass_cli, progress_line
+from vdctui.cli.lazy import LazyGroup
 from vdctui.cli.migrate_options import migration_options, options_from, print_preflight
 from vdctui.cli.output import nothing_matches, print_list, say
 from vdctui.cli.params import Name, WholeNumber
@@ -48,7 +49,7 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 ANY_COUNT = WholeNumber(-checks.MAX_PLAIN_INT, checks.MAX_PLAIN_INT)
 
 
-@click.group()
+@click.group(cls=LazyGroup)
 def vm() -> None:
     """Virtual machines: list, start/stop, resize, create, migrate."""
 
