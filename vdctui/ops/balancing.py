@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from vdctui.ops.console import Console
 
 
+POWERED_OFF = "powered off (balancer)"  # a step's line: "h01 powered off (balancer)"
+
+
 def _curve(peak: float) -> Callable[[float], float]:
     """Watts at a utilization, linear from the assumed idle share of peak to peak."""
 
@@ -251,7 +254,7 @@ class _Steps:
             try:
                 confirmed = await power_off_emptied(console, host, self.step)
                 self.said(
-                    f"{host} powered off (balancer)"
+                    f"{host} {POWERED_OFF}"
                     if confirmed
                     else f"{host}: power off requested; not reported off yet",
                     ok=True,

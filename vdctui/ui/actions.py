@@ -269,12 +269,14 @@ def balance(app: VdcApp, goal: str, level: int) -> None:
 
 
 async def _apply_balance(app: VdcApp, rec: Recommendation) -> None:
-    from vdctui.ops.balancing import apply
+    from vdctui.ops.balancing import POWERED_OFF, apply
 
     app.notify("Balancing; see Tasks (4).")
     lines = await app.act(apply(app.ops, rec))
-    if lines:
-        app.notify("\n".join(lines[-5:]), timeout=10)
+    # the hosts it powered off are told together, in one notification (ui.host_toasts)
+    steps = [line for line in lines or [] if not line.endswith(POWERED_OFF)]
+    if steps:
+        app.notify("\n".join(steps[-5:]), timeout=10)
 
 
 def fence(app: VdcApp, host: str) -> None:

@@ -27,6 +27,7 @@ from vdctui.escape import for_terminal
 from vdctui.files import FILE_ERRORS
 from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused, intrusion
+from vdctui.ui.host_toasts import HostToasts
 from vdctui.ui.keymap import load_keymap
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
@@ -150,6 +151,7 @@ class VdcApp(App[None]):
         self.sync_error: str | None = None  # why the last sync failed, if it did
         self._sync_took = 0.0
         self._visited: list[str] = []  # the screens (modes) left, for Esc to go back
+        self.host_toasts = HostToasts(self)
         self.ops.subscribe(self._on_fleet_event)
         keymap = load_keymap(launch.keymap_path)
         if keymap:
@@ -335,8 +337,8 @@ class VdcApp(App[None]):
                 event.message,
                 severity="information" if event.kind.endswith("succeeded") else "warning",
             )
-        elif event.kind == "drift.host-state":
-            self.notify(event.message, severity="warning")
+        elif event.kind == "drift.host-state":  # hosts going together: one notification
+            self.host_toasts.heard(event)
         elif event.kind in ("events.dropped", "events.open"):
             self.notify(
                 event.message,
