@@ -1,0 +1,75 @@
+"""No command waits for the embedded fleet beside a process that holds it (issue 10).
+
+The commands are not listed by hand: every command of `vdctui`'s click group, with the
+arguments tests/cli/test_viewer_refusals.py gives it (a new command must be classified
+there), runs as its own process, as an operator who may do it (--yes where it asks),
+while `vdctui emulate` holds the fleet. Whatever it answers (done, or refused by the
+holder for what the data center is), it must never be that the data center is in use,
+or that the change needs the fleet itself after a wait: its reads and changes are handed
+to the holder. VDCTUI_FLEET_WAIT_S is short, so a command that waited for the fleet's
+lock says so ("waited 5 s"); this asserts what each says, never how long it took."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from tests.cli.conftest import Vdctui
+from tests.cli.test_shared_reads import holder  # noqa: F401 - the fixture
+from tests.cli.test_viewer_refusals import COMMANDS, EVERY_COMMAND, Changes, Place, Reads
+from vdctui.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
+WAITED = (
+    "in use by",
+    "(waited",
+    "needs the embedded data center itself",  # a change not handed over (none may be)
+    "still connecting",
+    "Traceback",
+)
+
+
+def asks(path: str) -> bool:
+    """Whether the command takes --yes (it would ask at a terminal)."""
+    command: click.Command = main
+    for word in path.partition(" (")[0].split():
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    return any("--yes" in p.opts for p in command.params)
+
+
+def test_every_command_answers_beside_a_holder_without_waiting_for_the_fleet(
+    vdctui: Vdctui,
+    holder: subprocess.Popen[str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    place = Place(vdctui, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": "5"}
+    runs: list[list[str]] = []
+    for path in sorted({*EVERY_COMMAND, *COMMANDS}):
+        entry = COMMANDS[path]
+        tries = [t for t, _ in entry.tries] if isinstance(entry, Changes) else []
+        tries += [entry.args] if isinstance(entry, Reads) else []
+        yes = ["--yes"] if asks(path) else []
+        runs += [[*place.args(path, args), *yes] for args in tries]
+    assert len(runs) > 60  # every command found, changes and reads
+    waited = []
+    for args in runs:
+        proc = subprocess.run(
+            [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=ENOUGH,
+            stdin=subprocess.DEVNULL,
+        )
+        said = [w for w in WAITED if w in proc.stderr]
+        if said:
+            waited.append(f"vdctui {' '.join(args)}: {proc.stderr.strip()[-300:]}")
+    assert waited == [], "\n".join(waited)
+    assert holder.poll() is None
