@@ -11,8 +11,12 @@ store:
   written as a request (action, target, parameters, actor and role); the holder takes
   it and carries it out through the same ops door as the asker. The asker waits for
   the answer; a migration's progress is then followed in its task row, like any
-  console does. A change that writes the store alone runs here. Anything else needs
-  the fleet itself: it waits for the lock (bounded), then runs here.
+  console does. A fleet operation (vdctui.ops.handover: a change of several steps, or
+  a read of a host, like a VM's XML) travels the same way, whole. A change that writes
+  the store alone runs here. Anything else (requests.NOT_HANDED_OVER: a VM's serial
+  console) needs the fleet itself: said at once beside a holder that keeps the fleet (a
+  console, `vdctui emulate`); beside a command that gives it back once done, it waits
+  for the lock (bounded), then runs here.
 - While it waits, if the holder is gone (the lock is free) and the request is still
   pending, the asker withdraws it (once, in a write transaction: it is carried out
   by exactly one process), takes the lock and does the change itself. A request no

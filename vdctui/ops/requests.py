@@ -4,9 +4,10 @@
 (`Console.change`) as the asker, whose role is checked again here from the db (the
 request's role can only lower it). `result_of` is the asker's side: what the door
 returns (a VM as the holder left it in the store, the VMs created, a migration it
-follows through its task row, a cancel). Only the changes listed in `CARRIED` travel; the ones
-that write the store alone run in the asker (`STORE_ONLY`); the rest need the fleet
-itself (vdctui.fleet_sharing waits for it).
+follows through its task row, a cancel). The changes listed in `CARRIED` travel, and so
+do the fleet operations (vdctui.ops.handover) with the actions they carry out; the ones
+that write the store alone run in the asker (`STORE_ONLY`); the few left need the fleet
+itself (`NOT_HANDED_OVER`, each with why; tests/ops/test_every_action_handed_over.py).
 """
 
 from __future__ import annotations
