@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -98,6 +99,24 @@ def cli(db: Path, *args: str) -> float:
     )
     if done.returncode not in (0, 3):
         raise SystemExit(f"vdctui {' '.join(args)} failed: {done.stderr.strip()}")
+    return time.perf_counter() - began
+
+
+def compiled() -> str:
+    """Whether a CLI process finds vdctui's modules byte-compiled (as an install leaves
+    them) or compiles each one it imports, every time (PYTHONDONTWRITEBYTECODE)."""
+    cached = Path(importlib.util.cache_from_source(str(ROOT / "vdctui" / "cli" / "main.py")))
+    if cached.exists():
+        return f"yes ({cached.parent})"
+    if sys.dont_write_bytecode:
+        return "no (PYTHONDONTWRITEBYTECODE is set: every process compiles what it imports)"
+    return "cached by the interpreter"
+
+
+def bare_start() -> float:
+    """A bare interpreter's start-up, the floor under any CLI process."""
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
     return time.perf_counter() - began
 
 
@@ -190,6 +209,7 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=60)
 
+    bare = [bare_start() for _ in range(5)]
     load = os.getloadavg()[0]
     print(f"fleet: {args.hosts:,} hosts / {args.vms:,} VMs; console: {syncs.strip()}")
     print(
@@ -202,8 +222,14 @@ def main() -> None:
         f"CLI change (vm suspend/resume, handed over) p95 {p95(cli_changes) * 1000:.0f} ms "
         f"(median {statistics.median(cli_changes) * 1000:.0f} ms), "
         f"CLI read (vm list --host {host}) p95 {p95(reads) * 1000:.0f} ms "
-        f"(median {statistics.median(reads) * 1000:.0f} ms; {len(reads)} reads; "
-        f"without the interpreter's start-up p95 {p95(warm) * 1000:.0f} ms)"
+        f"(median {statistics.median(reads) * 1000:.0f} ms; {len(reads)} reads)"
+    )
+    print(
+        f"  of which the read itself (in this process, no interpreter start-up or imports) "
+        f"p95 {p95(warm) * 1000:.0f} ms (median {statistics.median(warm) * 1000:.0f} ms); "
+        f"a bare interpreter's start (`python -c pass`) median "
+        f"{statistics.median(bare) * 1000:.0f} ms; modules byte-compiled: "
+        f"{compiled()}"
     )
     print(
         f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end "
