@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 import emulator
 from tests.ssh.served import Served, serve
 from vdctui.drivers.ssh import HostKeyBook
+from vdctui.drivers.ssh.hostkeys import NO_KNOWN_HOSTS
 from vdctui.drivers.ssh.pool import ConnectionPool
 
 
@@ -44,9 +46,16 @@ def test_preferences_reorder_asyncssh_defaults_and_yield_to_ssh_config(
     host = served.inventory.hosts[0]
     pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
     options = pool._options(host.address, None)
-    # `^` puts ours first and keeps every default after them: nothing is removed
-    assert options["kex_algs"].startswith("^curve25519-sha256")
-    assert options["encryption_algs"].startswith("^aes128-gcm@openssh.com")
+    # ours first, then every default after them (asyncssh's `^`, expanded once): nothing
+    # is removed
+    defaults = asyncssh.SSHClientConnectionOptions(known_hosts=NO_KNOWN_HOSTS, config=[])
+    assert options["kex_algs"][:2] == ["curve25519-sha256", "curve25519-sha256@libssh.org"]
+    assert options["encryption_algs"][:2] == ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]
+    for name, default in (
+        ("kex_algs", defaults.kex_algs),
+        ("encryption_algs", defaults.encryption_algs),
+    ):
+        assert sorted(options[name]) == sorted(alg.decode() for alg in default)
     assert options["server_host_key_algs"] == "^ssh-ed25519"
 
     config = tmp_path / "ssh_config"

@@ -224,20 +224,24 @@ def parse_domstats(text: str) -> list[DomStats]:
     """Blocks of `Domain: 'NAME'` followed by indented `key=value` lines."""
     found: list[DomStats] = []
     current: DomStats | None = None
+    fields: dict[str, str] = {}
     for raw in text.split("\n"):
-        line = raw.rstrip("\r")
-        if not line.strip():
-            continue
-        if line.startswith("Domain: '") and line.endswith("'") and len(line) > len("Domain: '"):
-            current = DomStats(line[len("Domain: '") : -1])
-            found.append(current)
+        if raw.startswith("Domain: '"):
+            line = raw.rstrip("\r")
+            if line.endswith("'") and len(line) > len("Domain: '"):
+                current = DomStats(line[len("Domain: '") : -1])
+                fields = current.fields
+                found.append(current)
+                continue
+        line = raw.strip()
+        if not line:
             continue
         if current is None:
-            raise VirshOutputError(f"domstats printed {line.strip()[:60]!r} before any domain")
-        key, sep, value = line.strip().partition("=")
+            raise VirshOutputError(f"domstats printed {line[:60]!r} before any domain")
+        key, sep, value = line.partition("=")
         if not sep or not key:
-            raise VirshOutputError(f"domstats line {line.strip()[:60]!r} is not key=value")
-        current.fields[key] = value
+            raise VirshOutputError(f"domstats line {line[:60]!r} is not key=value")
+        fields[key] = value
     return found
 
 

@@ -122,6 +122,8 @@ class VirshSession:
             self._unread += chunk if isinstance(chunk, str) else chunk.decode("utf-8", "replace")
         before = self._unread[: found[0]]
         self._unread = self._unread[found[1] :]
+        if PROMPT not in before and marker not in before:
+            return before  # nothing to drop: not split into lines and joined again
         return "".join(
             line
             for line in before.splitlines(keepends=True)
