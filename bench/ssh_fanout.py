@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vdctui.drivers.ssh import HostKeyBook, SshDriver, commands, load_inventory
@@ -42,8 +43,20 @@ from vdctui.drivers.ssh.inventory import Inventory
 QUIET_S = 1.0  # between the phases, for the emulator to finish closing connections
 
 
+@dataclass(frozen=True)
+class Emulated:
+    inventory: Inventory
+    pid: int  # the emulated hosts' process
+
+    def cpu_s(self) -> float:
+        """The CPU time the emulated hosts' process has used so far (user + system)."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def emulated_hosts(hosts: int, vms: int) -> Iterator[Inventory]:
+def emulated_hosts(hosts: int, vms: int) -> Iterator[Emulated]:
     """`vdctui emulate --serve-ssh` in its own process, until the block ends."""
     with tempfile.TemporaryDirectory(prefix="vdctui-fanout-") as tmp:
         path = Path(tmp) / "inv.toml"
@@ -75,7 +88,7 @@ def emulated_hosts(hosts: int, vms: int) -> Iterator[Inventory]:
                 time.sleep(0.2)
             inventory = load_inventory(path)
             asyncio.run(answering(inventory, deadline))
-            yield inventory
+            yield Emulated(inventory, server.pid)
         finally:
             os.kill(server.pid, signal.SIGINT)
             try:
@@ -190,22 +203,35 @@ def fleet_refresh(inventory: Inventory, repeat: int, target: str) -> None:
     )
 
 
-def against_the_shell(inventory: Inventory, hosts: int, repeat: int, rounds: int) -> None:
-    few = replace(inventory, hosts=inventory.hosts[:hosts])
+def against_the_shell(emulated: Emulated, hosts: int, repeat: int, rounds: int) -> None:
+    """Each round: `repeat` cold refreshes by the console, then `repeat` shell loops; their
+    medians, the ratio, and the CPU each used (console or ssh processes, and the emulated
+    hosts'), which unlike the times does not move with the machine's load."""
+    few = replace(emulated.inventory, hosts=emulated.inventory.hosts[:hosts])
     ratios = []
     for number in range(1, rounds + 1):
         time.sleep(QUIET_S)  # the emulator closes the connections of the last phase
         console = []
+        cpu, served = time.process_time(), emulated.cpu_s()
         for _ in range(repeat):  # each cold: a new driver, new connections
             console.append(asyncio.run(cold(few)))
             time.sleep(QUIET_S / 4)
+        cpu, served = time.process_time() - cpu, emulated.cpu_s() - served
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ssh_cpu, shell_served = children.ru_utime + children.ru_stime, emulated.cpu_s()
         shells = [script_refresh(few) for _ in range(repeat)]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ssh_cpu = children.ru_utime + children.ru_stime - ssh_cpu
+        shell_served = emulated.cpu_s() - shell_served
         ratio = statistics.median(shells) / statistics.median(console)
         ratios.append(ratio)
         print(
-            f"round {number}: {hosts} hosts cold, console {statistics.median(console):.3f} s "
-            f"({figures(console)}), shell loop (ssh + virsh per host) "
-            f"{statistics.median(shells):.2f} s ({figures(shells)}): {ratio:.1f}x"
+            f"round {number} (load {os.getloadavg()[0]:.1f}): {hosts} hosts cold, console "
+            f"{statistics.median(console):.3f} s ({figures(console)}), shell loop (ssh + virsh "
+            f"per host) {statistics.median(shells):.2f} s ({figures(shells)}): {ratio:.1f}x; "
+            f"CPU a refresh (connections opened and closed): console {cpu / repeat:.3f} s + "
+            f"emulated hosts {served / repeat:.3f} s, shell loop: ssh {ssh_cpu / repeat:.3f} s + "
+            f"emulated hosts {shell_served / repeat:.3f} s"
         )
     held = sum(1 for r in ratios if r >= 20)
     print(
@@ -226,12 +252,12 @@ def main() -> None:
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average before: {load} ({os.cpu_count()} CPUs)")
-    with emulated_hosts(args.hosts, args.vms) as inventory:
-        fleet_refresh(inventory, args.repeat, " target < 0.5 s")
-        against_the_shell(inventory, args.script_hosts, args.repeat, args.rounds)
+    with emulated_hosts(args.hosts, args.vms) as emulated:
+        fleet_refresh(emulated.inventory, args.repeat, " target < 0.5 s")
+        against_the_shell(emulated, args.script_hosts, args.repeat, args.rounds)
     if args.big_hosts:
-        with emulated_hosts(args.big_hosts, args.big_vms) as inventory:
-            fleet_refresh(inventory, args.repeat, "")
+        with emulated_hosts(args.big_hosts, args.big_vms) as emulated:
+            fleet_refresh(emulated.inventory, args.repeat, "")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average after: {load}")
 
