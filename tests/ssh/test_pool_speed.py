@@ -192,3 +192,36 @@ def test_ignore_packets_stay_on_a_cbc_cipher() -> None:
         conn.send_packet(MSG_IGNORE, b"")
         conn.send_packet(MSG_CHANNEL_DATA, b"x")
         assert conn.sent == ([MSG_IGNORE] if kept else []) + [MSG_CHANNEL_DATA]
+
+
+async def test_a_poll_is_timed_from_when_its_host_is_connected(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold refresh of a big fleet waits its turn to connect (handshakes go in waves):
+    the moment a poll's figures were taken is after that wait, not half-way through it,
+    or the VMs' CPU % and the hosts' clocks are measured over the wrong interval (the
+    second refresh of 2,000 hosts probed ~half of them again for a clock skew that was
+    this)."""
+    import time
+
+    from vdctui.drivers.ssh import SshDriver
+
+    connected: dict[str, float] = {}
+    connect = ConnectionPool._connect
+
+    async def slow_connect(self, name, *args):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.5)  # waiting for a handshake slot
+        conn = await connect(self, name, *args)
+        connected[name] = time.monotonic()
+        return conn
+
+    monkeypatch.setattr(ConnectionPool, "_connect", slow_connect)
+    driver = SshDriver(served.inventory, HostKeyBook(served.inventory.known_hosts))
+    try:
+        await driver.list_vms()
+        samples = driver.reader.cpu._base
+        assert samples  # the running VMs' first cpu.time samples
+        for key, sample in samples.items():
+            assert sample.at >= connected[key.split("/")[0]]
+    finally:
+        await driver.close()

@@ -104,6 +104,9 @@ class HostReader:
     async def read(self, inv: InventoryHost) -> HostSnapshot:
         """One host's facts and VMs; raises HostUnreachable or VirshOutputError."""
         sections = commands.Sections()
+        # timed from when the host is connected: a cold refresh of a big fleet waits for
+        # its handshakes in waves, which is not when the figures were taken
+        await self.pool.connection(inv)
         sent = time.monotonic()
         text, error = await self._poll(inv, sections)
         at = (sent + time.monotonic()) / 2  # when domstats most likely ran
