@@ -171,11 +171,18 @@ def _target(params: dict[str, Any]) -> str:
     return next((v for v in params.values() if isinstance(v, str)), "fleet")
 
 
+def is_operation(name: str) -> bool:
+    """Whether `name` is a registered fleet operation (its modules imported first: where
+    used, not before a console's first frame)."""
+    for module in MODULES:
+        importlib.import_module(module)
+    return name in OPERATIONS
+
+
 async def carry_out(console: Console, name: str, params: dict[str, Any], report: Report) -> Any:
     """The holder's side: call the operation `name` with a request's parameters through
     `console` (acting as the asker); its result encoded for the asker."""
-    for module in MODULES:  # imported where used (not before a console's first frame)
-        importlib.import_module(module)
+    is_operation(name)
     operation = OPERATIONS.get(name)
     if operation is None:
         raise Refused(f"{name!r} is not an operation this console carries out; refused.")

@@ -29,7 +29,7 @@ from vdctui.model import (
 from vdctui.ops import recovery
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
-from vdctui.ops.handover import OPERATIONS, Report, carry_out
+from vdctui.ops.handover import Report, carry_out, is_operation
 from vdctui.ops.identity import Identity, lower
 from vdctui.ops.migration import MigrationRun, ProgressListener
 from vdctui.store.requests import FleetRequest
@@ -115,7 +115,7 @@ async def perform(
     A fleet operation (vdctui.ops.handover) reports its progress through `report`."""
     acting = as_asker(console, request)
     params, target = request.params, request.target
-    if request.action in OPERATIONS:
+    if is_operation(request.action):
         result = await carry_out(acting, request.action, params, report or _unheard)
         return {"result": result}
     action = Action.named(request.action)
