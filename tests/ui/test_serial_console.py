@@ -141,3 +141,19 @@ async def test_the_console_command_opens_a_named_vms_console(
         assert operator.runs == 1
         assert f"Connected to domain '{name}'" in operator.seen
         assert ("vm.console", "ok") in audited(app, name)
+
+
+async def test_the_console_command_on_an_unknown_vm_is_refused_in_one_sentence(
+    make_app: MakeApp, operator: Operator
+) -> None:
+    """The line runs (a VM name is not checked on the command line): ops' open_console
+    refuses it through the door, audited, and nothing is suspended."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, "console nosuch-vm")
+        await settle(pilot)
+        assert operator.runs == 0
+        said = [n for n in notes(app) if "nosuch-vm" in n]
+        assert said == ["There is no VM named 'nosuch-vm'."], notes(app)
+        assert audited(app, "nosuch-vm") == [("vm.console", "refused")]
