@@ -52,11 +52,13 @@ SHOWN_NAMES = 200  # a question lists at most this many VMs
 
 
 def ask(app: VdcApp, question: Question, then: Callable[[], Awaitable[None]]) -> None:
-    """Ask; a yes runs `then`, a no says nothing changed."""
+    """Ask; a yes runs `then` in a worker (a balance, an evacuation may take minutes: the
+    widget that asked, the command line say, keeps taking keys meanwhile), a no says
+    nothing changed."""
 
-    async def answered(yes: bool | None) -> None:
+    def answered(yes: bool | None) -> None:
         if yes:
-            await then()
+            app.run_worker(then(), group="act")
         else:
             app.notify(f"{question.verb}: not done; nothing changed.", timeout=4)
 

@@ -115,12 +115,17 @@ class CommandLine(Vertical):
         if event.value == self.input.value:  # not a stale one from before a reopen
             self._show_hint(event.value)
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Run the line in a worker: a command that takes long (`:restart-vms`) leaves the
+        line free for the next one."""
         event.stop()
-        from vdctui.ui.commands import execute
-
         line = event.value
         self.close()
+        self.run_worker(self._run(line), group="command-line")
+
+    async def _run(self, line: str) -> None:
+        from vdctui.ui.commands import execute
+
         error = await execute(self._vdc, line)
         if error is not None:
             self.say_error(line, error)
