@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from pathlib import Path
 
-from tests.ui.conftest import SIZE, settle
+import pytest
+
+from tests.ui.conftest import SIZE, command, settle
 from tests.ui.test_shared_fleet import ENOUGH, db
 from tests.ui.test_shared_operations import said, started
+from vdctui.backend import FleetLock, fleet_path
 from vdctui.ops import config as vm_config
 from vdctui.ops import duplicates, snapshots
 from vdctui.ui.launch import console_app
+from vdctui.ui.screens.security import SecurityScreen
+from vdctui.ui.screens.storage import DuplicatesScreen, SnapshotSpaceScreen
 
 __all__ = ["db"]  # the fixture
 
@@ -45,3 +51,36 @@ async def test_a_following_console_reads_and_changes_hosts_through_the_holder(db
     finally:
         holder.send_signal(signal.SIGINT)
         await asyncio.wait_for(holder.wait(), ENOUGH)
+
+
+async def test_screens_that_read_hosts_say_a_holder_that_does_not_answer(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The holder takes no request (it holds the lock and serves nothing): the snapshot
+    space, duplicates and security screens say so in their note, the console goes on."""
+    monkeypatch.setenv("VDCTUI_FLEET_WAIT_S", "0.5")
+    holder = FleetLock(fleet_path(db), db)
+    holder.acquire()
+    try:
+        app = console_app(db)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.ops.shared is not None
+            app.ops.store.create_secgroup("web", "")  # a group whose flows are asked for
+            for line, kind in (
+                ("snapshots", SnapshotSpaceScreen),
+                ("duplicates", DuplicatesScreen),
+                ("security", SecurityScreen),
+            ):
+                await command(pilot, line)
+                screen = app.screen
+                assert isinstance(screen, kind)
+                deadline = time.monotonic() + ENOUGH
+                while "did not take the change" not in screen.note:
+                    assert time.monotonic() < deadline and app.is_running, screen.note
+                    await pilot.pause(0.1)
+                await pilot.press("escape")
+                await settle(pilot)
+            assert app.is_running
+    finally:
+        holder.release()

@@ -13,7 +13,7 @@ from textual.binding import Binding
 
 from vdctui.columns import Column
 from vdctui.model import Alert, SecurityGroup, SecurityRule
-from vdctui.ops import intrusion
+from vdctui.ops import Failed, Refused, intrusion
 from vdctui.ops import secgroups as sg
 from vdctui.ops.intrusion import scan_recent
 from vdctui.ui.dialogs.ask import Question
@@ -54,9 +54,12 @@ class SecurityScreen(RecordsScreen):
     @work(exclusive=True, group="security")
     async def _read(self) -> None:
         groups = sg.groups(self.ops)
-        counts = await sg.flow_counts(self.ops)
-        by_rule = None if counts is None else counts.by_rule
         uncounted = "Flows are not counted here (real hosts: packets, if iptables is readable)."
+        try:  # read through the process that holds the fleet, when another one does
+            counts = await sg.flow_counts(self.ops)
+        except (Refused, Failed) as exc:
+            counts, uncounted = None, f"Flows not counted: {exc}"
+        by_rule = None if counts is None else counts.by_rule
         self.note = "" if counts is not None else uncounted
         rows: list[RuleRow] = []
         for g in groups:
@@ -110,13 +113,11 @@ class AlertsScreen(RecordsScreen):
 
     @work(exclusive=True, group="alerts")
     async def _read(self) -> None:
-        from vdctui.ops.errors import Refused
-
         try:
             if self.ops.backend == "emulated" and not self.app.read_only:  # type: ignore[attr-defined]
                 await scan_recent(self.ops, 600.0)
             self.note = ""
-        except Refused as exc:
+        except (Refused, Failed) as exc:
             self.note = str(exc)
         self.alerts = intrusion.alerts(self.ops)
         if self.is_mounted:

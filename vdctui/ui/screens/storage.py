@@ -20,7 +20,7 @@ from textual.widgets import Static
 from vdctui.columns import Column
 from vdctui.escape import for_terminal
 from vdctui.model import DuplicateDefinition, Snapshot, VmState
-from vdctui.ops import Refused
+from vdctui.ops import Failed, Refused
 from vdctui.ops import duplicates as dup
 from vdctui.ops import snapshots as snaps
 from vdctui.snapshot_rows import SPACE_COLUMNS, ListedSnapshot, listed
@@ -86,7 +86,10 @@ class SnapshotSpaceScreen(RecordsScreen):
     @work(exclusive=True, group="snapshot-space")
     async def _read(self) -> None:
         found: list[Snapshot]
-        found, problems = await snaps.fleet_snapshots(self.ops)
+        try:  # read through the process that holds the fleet, when another one does
+            found, problems = await snaps.fleet_snapshots(self.ops)
+        except (Refused, Failed) as exc:
+            found, problems = [], [str(exc)]
         now = self.ops.store_now()
         self.rows = snaps.space_by_datastore(found, snaps.capacities(self.ops), now)
         self.old_text = old_lines(listed(found, now, snaps.OLD_AFTER_S))
@@ -153,7 +156,7 @@ class DuplicatesScreen(RecordsScreen):
         try:
             self.copies = copy_rows(await dup.duplicates(self.ops))
             self.note = "" if self.copies else "No VM is defined on two hosts."
-        except Refused as exc:
+        except (Refused, Failed) as exc:
             self.note = str(exc)
         if self.is_mounted:
             super().refresh_data()
