@@ -36,10 +36,11 @@ WAITED = (
 
 def asks(path: str) -> bool:
     """Whether the command takes --yes (it would ask at a terminal)."""
-    command: click.Command = main
+    command: click.Command | None = main
     for word in path.partition(" (")[0].split():
         assert isinstance(command, click.Group)
-        command = command.commands[word]
+        command = command.get_command(click.Context(command), word)  # a lazy one loaded
+    assert command is not None, path
     return any("--yes" in p.opts for p in command.params)
 
 
