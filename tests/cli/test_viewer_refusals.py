@@ -143,8 +143,12 @@ COMMANDS: dict[str, Changes | Reads | Elsewhere] = {
 
 
 def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[str]:
-    """Every command under `group`, by its path ("vm snapshot create")."""
-    for name, command in sorted(group.commands.items()):
+    """Every command under `group`, by its path ("vm snapshot create"); the lazy ones
+    (vdctui.cli.lazy) loaded."""
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             yield from commands(command, (*path, name))
         else:
