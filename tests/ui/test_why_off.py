@@ -95,6 +95,7 @@ async def test_an_operators_a_fences_and_an_unknown_power_off_are_told_apart(
         await settle(pilot)
         assert rack_state(screen, by_operator) == "off (operator)"
         assert rack_state(screen, fenced) == "off (fenced)"
+        assert f"{by_operator} (off, operator)" in pane(screen)  # the rack's "Not up" line
 
 
 async def test_the_hosts_the_balancer_powered_off_say_so(tmp_path: Path) -> None:

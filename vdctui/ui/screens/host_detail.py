@@ -279,8 +279,10 @@ def group_detail(
     maintenance: set[str],
     rack: Rack | None,
     width: int,
+    off_by: dict[str, str] | None = None,
 ) -> Text:
-    """A site, room or rack: how many hosts are up, and their capacity together."""
+    """A site, room or rack: how many hosts are up, and their capacity together; the hosts
+    that are not, with who powered them off (`off_by`, by host) for those that are off."""
     cells = bar_width(width)
     up = [h for h in hosts if h.state is HostState.UP]
     cpus = sum(h.usable_cpus for h in up)
@@ -325,7 +327,12 @@ def group_detail(
     down = [h for h in hosts if h.state is not HostState.UP]
     if down:
         text.append("\nNot up: ", style="bold red")
-        text.append(for_terminal(", ".join(f"{h.name} ({h.state})" for h in down[:20])))
+        why = off_by or {}
+        said = [
+            f"{h.name} ({h.state}, {why[h.name]})" if why.get(h.name) else f"{h.name} ({h.state})"
+            for h in down[:20]
+        ]
+        text.append(for_terminal(", ".join(said)))
     text.rstrip()
     return text
 

@@ -346,6 +346,7 @@ class InventoryScreen(FleetScreen):
                     maintenance=self._maintenance,
                     rack=rack,
                     width=width,
+                    off_by={h.name: off_word(h, self._offs.get(h.name)) for h in hosts},
                 )
             )
             if kind == "rack":
