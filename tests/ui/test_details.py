@@ -7,7 +7,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from tests.ui.conftest import SIZE, command, settle
+from tests.ui.conftest import SIZE, command, fleet_of, settle
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import MigrateDialog
@@ -212,3 +212,17 @@ async def test_enter_on_a_racks_host_selects_it_in_the_tree(make_app: MakeApp) -
         await settle(pilot)
         assert screen.selected == ("host", host.name)
         assert screen.fleet_tree.has_focus
+
+
+async def test_a_host_that_is_off_draws_no_cpu_samples(make_app: MakeApp) -> None:
+    """Its CPU busy is `—` in the pane; its sparkline does not draw 0 % for the syncs it was
+    off (a host that does not run has no CPU figure, not a busy of 0)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        host = app.ops.hosts()[0].name
+        before = len(app.ops.host_history(host))
+        fleet_of(app).power_off_host(host)
+        for _ in range(3):
+            await app.ops.sync()
+        assert len(app.ops.host_history(host)) == before

@@ -19,6 +19,7 @@ from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
 from vdctui.model import (
     FleetEvent,
     Host,
+    HostState,
     MigrationKind,
     MigrationOptions,
     MigrationOutcome,
@@ -152,7 +153,7 @@ class Console(FleetReads):
             recovery.recover_interrupted(self)
         self.store.advance_audit_seal()  # an ended epoch's key is erased even when idle
         for host in self.reconciler.hosts:
-            if host.cpu_util is not None:  # an unknown figure is no sample
+            if host.cpu_util is not None and host.state is HostState.UP:  # else no sample
                 samples = self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES))
                 samples.append(host.cpu_util)
         self._emit(events)
