@@ -34,6 +34,7 @@ MAX_INTERVAL_S = 86_400.0
 MAX_DURATION_S = 100 * 365 * 86_400.0  # a century of simulated time
 MAX_NIC_GBPS = 10_000.0
 MAX_CPUS = 100_000
+MAX_VMS_AT_ONCE = 1000  # VMs one create makes at most (vdctui.ops.creation)
 MAX_PLAIN_INT = 2**31  # a number ops judges itself (and audits), e.g. vCPUs against the VM's max
 
 _MAX_DIGITS = 40  # longer numbers are out of every range above; never parse them

@@ -20,9 +20,8 @@ from vdctui.cli.seen import Refresh, Seen, print_seen, seen_vms, vm_columns
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import MigrationOutcome, MigrationProgress, Vm, VmState
 from vdctui.ops import Console, MigrationRun, preflight
+from vdctui.ops import services_on_demand as on_demand
 from vdctui.ops.actions import Action
-from vdctui.ops.creation import MAX_COUNT
-from vdctui.ops.drain import forced
 from vdctui.ops.handover import refuse_policy_elsewhere
 from vdctui.units import format_bytes, format_mib, parse_memory_mib
 
@@ -86,7 +85,7 @@ def _lifecycle(verb: str, method: str, doc: str, *, disruptive: bool) -> click.C
             confirm(f"{verb.capitalize()} VM {name}?")
 
         async def body(console: Console) -> Vm:
-            with forced() if force else contextlib.nullcontext():
+            with on_demand.drain.forced() if force else contextlib.nullcontext():
                 return await getattr(console, method)(name)  # type: ignore[no-any-return]
 
         done = cli.run(body, shares=True)
@@ -140,7 +139,7 @@ def resize(cli: CliContext, name: str, vcpus: int | None, memory: int | None) ->
 @click.option("--pool", required=True, help="The resource pool the VMs belong to.")
 @click.option(
     "--count",
-    type=WholeNumber(1, MAX_COUNT),
+    type=WholeNumber(1, checks.MAX_VMS_AT_ONCE),
     default=1,
     show_default=True,
     help="How many; NAME-01, NAME-02, ... when more than one.",
@@ -196,7 +195,7 @@ def migrate(
 
     async def body(console: Console) -> MigrationOutcome:
         # --force also lets --drain take a service's last healthy member
-        with forced() if more["force"] else contextlib.nullcontext():
+        with on_demand.drain.forced() if more["force"] else contextlib.nullcontext():
             return await follow(console)
 
     async def follow(console: Console) -> MigrationOutcome:

@@ -29,19 +29,7 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import (
-    cores,
-    creation,
-    drain,
-    maintenance,
-    pools,
-    preflight,
-    recovery,
-    resizing,
-    scheduling,
-    secgroups,
-    tasks,
-)
+from vdctui.ops import cores, recovery, tasks
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.handover import fleet_operation
@@ -51,6 +39,16 @@ from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.requests import STORE_ONLY, FleetElsewhere
 from vdctui.ops.scheduler import Placement, Weights
+from vdctui.ops.services_on_demand import (  # run on first use: a read calls none
+    creation,
+    drain,
+    maintenance,
+    pools,
+    preflight,
+    resizing,
+    scheduling,
+    secgroups,
+)
 from vdctui.store import Store, StoreError
 from vdctui.store.history import TaskConflict
 from vdctui.store.txn import StoreBusy

@@ -31,7 +31,7 @@ from vdctui.ops.scheduler import PlacementRequest, Weights, claim, pick, place
 from vdctui.ops.tasks import Door, end_task
 from vdctui.store import Store
 
-MAX_COUNT = 1000
+MAX_COUNT = checks.MAX_VMS_AT_ONCE
 
 
 @dataclass(frozen=True, slots=True)
