@@ -148,6 +148,7 @@ def keep_known_pools(store: Store, vms: dict[str, Vm], before: dict[str, Vm]) ->
 
 
 CHUNK = 2000  # rows handled between two yields to the event loop
+READ_PAGE = 2000  # VMs read from the store between two yields to the event loop
 # After each write transaction of a sync, the write lock is left free this long: another
 # process's change waiting for it (SQLite's busy handler) gets in between two chunks.
 WRITE_GAP_S = 0.002
@@ -246,6 +247,21 @@ class Reconciler:
             self._seen = {vm.name: vm for vm in self.store.vms()}
         return self._seen
 
+    async def _read_seen(self) -> dict[str, Vm]:
+        """`seen()`, its first read a page at a time, the event loop free between two (at
+        100,000 VMs it took seconds: the other processes' changes waited for it)."""
+        seen: dict[str, Vm] = {}
+        after = ""
+        while self._seen is None:
+            page = self.store.vms_after(after, READ_PAGE)
+            seen.update((vm.name, vm) for vm in page)
+            if len(page) < READ_PAGE:
+                self._seen = seen  # (a change remembered meanwhile read them all itself)
+                break
+            after = page[-1].name
+            await asyncio.sleep(0)
+        return self._seen
+
     def remember(self, vm: Vm) -> Vm:
         """Store one VM the console just changed; returns it with its remembered pool."""
         vm = remembered_pool(vm, self.seen().get(vm.name))
@@ -263,8 +279,8 @@ class Reconciler:
         topology = await driver.topology()
         hosts = self.hosts = await driver.list_hosts()
         found = {vm.name: vm for vm in await driver.list_vms()}
+        before = await self._read_seen()
         before_hosts = {host.name: host for host in store.hosts()}
-        before = self.seen()
         answered = {host.name for host in hosts if host.state is HostState.UP}
         everyone = answered == {host.name for host in hosts}
         missing = sort_missing(before, found, answered, everyone_answered=everyone)
