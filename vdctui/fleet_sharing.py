@@ -77,6 +77,7 @@ T = TypeVar("T")
 
 ASK_EVERY_S = 0.05  # how often the asker reads its request
 SERVE_EVERY_S = 0.05  # how often the holder looks for requests
+ROUNDS_WATCHED = 20  # rounds a request stays unannounced past UNANNOUNCED_S before refused
 REPORT_EVERY_S = 0.25  # how often the holder writes an operation's progress
 REPORTS_KEPT = 200  # an operation's last reports kept in its request row
 CANCEL_WAIT_S = 10.0  # after Ctrl-C, how long the asker waits to say what became of it
@@ -347,6 +348,20 @@ class _Reports:
         return {"progress": self.reports} if self.reports else {}
 
 
+class Unannounced:
+    """The requests left unannounced past UNANNOUNCED_S that the holder has watched for
+    ROUNDS_WATCHED of its rounds, its event loop (so its socket) running between two: a
+    holder whose loop was held up (a busy store, a long sync on a loaded machine) hears
+    the announcements queued meanwhile before it refuses anything as never announced."""
+
+    def __init__(self) -> None:
+        self.rounds: dict[int, int] = {}  # request id -> rounds it was seen old enough
+
+    def overdue(self, old_enough: list[int]) -> set[int]:
+        self.rounds = {i: self.rounds.get(i, 0) + 1 for i in old_enough}
+        return {i for i, seen in self.rounds.items() if seen > ROUNDS_WATCHED}
+
+
 class RequestServer:
     """The holder's side: takes the other processes' requests and carries them out."""
 
@@ -356,6 +371,7 @@ class RequestServer:
         self._running: set[asyncio.Task[None]] = set()
         self._reports: dict[int, _Reports] = {}  # the requests under way
         self._socket = RequestSocket(Path(console.store.path), self._announced)
+        self._watched = Unannounced()
         self.socket_error = ""
 
     def start(self) -> None:
@@ -409,7 +425,9 @@ class RequestServer:
         return "taken"
 
     def _refuse_unannounced(self) -> None:
-        for request in self.console.store.pending_since(time.time() - UNANNOUNCED_S):
+        old_enough = self.console.store.pending_since(time.time() - UNANNOUNCED_S)
+        overdue = self._watched.overdue([request.id for request in old_enough])
+        for request in (r for r in old_enough if r.id in overdue):
             why = (
                 f"Request {request.id} names {request.actor} as its asker, but no process "
                 f"of {request.actor}'s announced it to the process that holds the data "
