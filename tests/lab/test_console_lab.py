@@ -19,6 +19,11 @@ ESCAPE = "\x1d"  # Ctrl-]
 WAIT_S = 120  # a generous bound on a loaded machine; no assertion on time
 
 
+# What a terminal is sent between two cells of a table row: blanks, and the style each
+# cell's own segment resets and sets again (the VMs table places each cell on its own).
+BETWEEN_CELLS = r"(?:\s|\x1b\[[0-9;]*m)+"
+
+
 def at_a_terminal(*args: str) -> pexpect.spawn:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_ROLE": "admin", "TERM": "xterm"}
     return pexpect.spawn(
@@ -73,7 +78,7 @@ def test_vm_console_through_the_tuis_suspend(
     term = at_a_terminal("--db", str(db), "--inventory", str(lab_inventory))
     term.expect("synced")  # the header, once the first sync with the hosts is done
     term.send("2")
-    term.expect(rf"{name}\s+running")  # the VMs table shows it
+    term.expect(rf"{name}{BETWEEN_CELLS}running")  # the VMs table shows it
     term.send("/")
     term.expect("state:running host:")  # the filter's prompt is open: typing goes there
     term.send(name + "\r")
