@@ -66,6 +66,7 @@ class RequestSocket:
         self.on_request = on_request
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
+        self._serving: set[asyncio.Task[None]] = set()  # the announcements being heard
 
     async def open(self) -> None:
         """Serve the socket (a stale one, left by a holder that died, is replaced: this
@@ -78,9 +79,14 @@ class RequestSocket:
             self._inode = os.stat(where).st_ino
 
     async def close(self) -> None:
+        """Hear no more announcements; stop those still being heard (they would go on to
+        a store the holder closes next)."""
         if self._server is None:
             return
         self._server.close()
+        for hearing in self._serving:
+            hearing.cancel()
+        await asyncio.gather(*self._serving, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._server.wait_closed()
         self._server = None
@@ -89,6 +95,9 @@ class RequestSocket:
                 os.unlink(where)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hearing = asyncio.current_task()
+        assert hearing is not None  # asyncio runs each connection's callback as a task
+        self._serving.add(hearing)
         try:
             line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
             request_id = int(line.strip() or b"0")
@@ -98,7 +107,11 @@ class RequestSocket:
             await writer.drain()
         except (OSError, ValueError, TimeoutError):
             pass  # a peer that says nothing sensible is not answered
+        except asyncio.CancelledError:
+            pass  # the holder is closing: not answered (ended here, as asyncio's stream
+            # callback of Python 3.11 cannot take a cancelled task without a traceback)
         finally:
+            self._serving.discard(hearing)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
