@@ -144,6 +144,33 @@ async def test_resize_grows_pins_within_the_node_and_refuses_past_it(
         raise AssertionError("grew past its NUMA node")
 
 
+async def test_a_shrunk_dedicated_vm_gives_its_cpus_back_to_the_shared_vms(
+    console: Console, fleet: emulator.Fleet
+) -> None:
+    """Shrinking a dedicated VM ran its host's shared VMs onto the CPUs it gave back before
+    it had let them go: the host refused them, the task failed and the VM stayed shrunk."""
+    name = running_vm_on_shared_storage(fleet)
+    host = fleet.vms[name].host
+    neighbours = [
+        vm.name
+        for vm in fleet.vms.values()
+        if vm.host == host and vm.name != name and vm.state == "running"
+    ]
+    assert neighbours  # shared VMs beside it, to get its CPUs back
+    fleet.vms[name].vcpus = 4
+    await console.sync()
+    pins = await set_policy(console, name, CpuPolicy.DEDICATED)
+    await console.resize_vm(name, vcpus=2)
+    shrunk = console.store.vm_cpus(name)
+    assert shrunk is not None and shrunk.vcpu_pins == pins.vcpu_pins[:2]
+    assert pinned_cpus(fleet, name) == list(shrunk.vcpu_pins)
+    given_back = set(pins.vcpu_pins[2:])
+    per_vcpu, _ = fleet.vcpu_affinity(neighbours[0])
+    assert given_back <= set(per_vcpu[0])  # its neighbours float over them again
+    task = console.store.tasks()[0]
+    assert (task.kind, task.state.value) == ("resize", "succeeded")
+
+
 async def test_an_evacuation_keeps_a_dedicated_vm_dedicated(
     console: Console, fleet: emulator.Fleet
 ) -> None:

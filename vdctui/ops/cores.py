@@ -130,11 +130,17 @@ async def apply(driver: HostDriver, store: Store, pins: VmCpus) -> None:
 
 async def hold(driver: HostDriver, store: Store, pins: VmCpus, before: VmCpus | None) -> None:
     """Hold `pins` in the store, move the shared VMs of its host off them, then pin the VM;
-    if that fails, the VM's record is what it was `before`."""
+    if that fails, the VM's record is what it was `before`. The CPUs it held `before` and
+    gives back go to the shared VMs only once it has let them go (the host refuses a CPU
+    still dedicated to it)."""
+    host = pins.host or ""
+    still_held = before.taken if before is not None and before.host == pins.host else ()
     store.set_vm_cpus(pins)
     try:
-        await float_shared(driver, store, pins.host or "")
+        await float_shared(driver, store, host, avoiding=still_held)
         await apply(driver, store, pins)
+        if set(still_held) - set(pins.taken):
+            await float_shared(driver, store, host)
     except BaseException:
         if before is None:
             store.forget_vm_cpus(pins.vm)
@@ -143,11 +149,14 @@ async def hold(driver: HostDriver, store: Store, pins: VmCpus, before: VmCpus | 
         raise
 
 
-async def float_shared(driver: HostDriver, store: Store, host: str) -> None:
-    """Pin the shared VMs running on `host` to its shared CPUs (none dedicated or reserved),
-    whenever a dedicated VM comes or goes there (so they also get back the CPUs one left)."""
+async def float_shared(
+    driver: HostDriver, store: Store, host: str, avoiding: tuple[int, ...] = ()
+) -> None:
+    """Pin the shared VMs running on `host` to its shared CPUs (none dedicated or reserved,
+    nor `avoiding`), whenever a dedicated VM comes or goes there (so they also get back
+    the CPUs one left)."""
     cmap = core_map(store, host)
-    shared = tuple(cmap.shared_cpus)
+    shared = tuple(cpu for cpu in cmap.shared_cpus if cpu not in avoiding)
     dedicated = {c.vm for c in store.all_vm_cpus().values() if c.dedicated}
     failed: list[str] = []
     for vm in store.vms(host=host):
