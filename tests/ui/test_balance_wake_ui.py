@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+import emulator
 from tests.conftest import keep_running_vms_busy
 from tests.ops.test_balancer_wake import small_fleet
 from tests.ui.conftest import SIZE, command, settle
@@ -18,6 +19,18 @@ from vdctui.ops import Console, Identity
 from vdctui.store import Store
 from vdctui.ui.app import Launch, VdcApp
 from vdctui.ui.dialogs import ConfirmDialog
+
+
+def small_fleet_app(tmp_path: Path) -> tuple[emulator.Fleet, VdcApp]:
+    """The balancer tests' small fleet, and a console on it as an admin, synced by hand."""
+    fleet = small_fleet()
+    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
+    store = Store(tmp_path / "v.db", clock=lambda: fleet.now)
+    console = Console(store, driver, Identity("op", Role.ADMIN))
+    clock = EmulatedClock(driver)
+    return fleet, VdcApp(
+        Launch(console=console, clock=clock, wall_clock=clock.now, sync_every_s=None)
+    )
 
 
 async def apply_balance(pilot: Pilot[None]) -> str:
@@ -37,12 +50,7 @@ async def apply_balance(pilot: Pilot[None]) -> str:
 async def test_balance_wakes_the_hosts_it_powered_off_before_moving_vms_there(
     tmp_path: Path,
 ) -> None:
-    fleet = small_fleet()
-    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
-    store = Store(tmp_path / "v.db", clock=lambda: fleet.now)
-    console = Console(store, driver, Identity("op", Role.ADMIN))
-    clock = EmulatedClock(driver)
-    app = VdcApp(Launch(console=console, clock=clock, wall_clock=clock.now, sync_every_s=None))
+    fleet, app = small_fleet_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await apply_balance(pilot)

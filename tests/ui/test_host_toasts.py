@@ -9,15 +9,9 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.ops.test_balancer_wake import small_fleet
 from tests.ui.conftest import SIZE, command, fleet_of, settle
-from tests.ui.test_balance_wake_ui import apply_balance
-from vdctui.backend import EmulatedClock
-from vdctui.drivers.emulated import EmulatedDriver
-from vdctui.model import Role
-from vdctui.ops import Console, Identity
-from vdctui.store import Store
-from vdctui.ui.app import Launch, VdcApp
+from tests.ui.test_balance_wake_ui import apply_balance, small_fleet_app
+from vdctui.ui.app import VdcApp
 from vdctui.ui.host_toasts import host_summary
 
 
@@ -60,12 +54,7 @@ def test_the_summary_names_a_few_hosts_and_counts_them_all() -> None:
 
 
 async def test_the_balancers_power_offs_are_one_notification(tmp_path: Path) -> None:
-    fleet = small_fleet()
-    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
-    store = Store(tmp_path / "v.db", clock=lambda: fleet.now)
-    console = Console(store, driver, Identity("op", Role.ADMIN))
-    clock = EmulatedClock(driver)
-    app = VdcApp(Launch(console=console, clock=clock, wall_clock=clock.now, sync_every_s=None))
+    fleet, app = small_fleet_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         heard = listen(app)

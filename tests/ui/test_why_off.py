@@ -9,19 +9,14 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from tests.ops.test_balancer_wake import small_fleet
 from tests.ui.conftest import SIZE, command, fleet_of, settle
-from tests.ui.test_balance_wake_ui import apply_balance
+from tests.ui.test_balance_wake_ui import apply_balance, small_fleet_app
 from tests.ui.test_details import open_host
 from tests.ui.test_truths import a_host
-from vdctui.backend import EmulatedClock
-from vdctui.drivers.emulated import EmulatedDriver
-from vdctui.model import HostState, Role
-from vdctui.ops import Console, Identity
+from vdctui.model import HostState
 from vdctui.ops.why_off import off_sentence, off_word
-from vdctui.store import Store
 from vdctui.store.power_offs import PowerOff
-from vdctui.ui.app import Launch, VdcApp
+from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.inventory import InventoryScreen
 
 MakeApp = Callable[..., VdcApp]
@@ -99,12 +94,7 @@ async def test_an_operators_a_fences_and_an_unknown_power_off_are_told_apart(
 
 
 async def test_the_hosts_the_balancer_powered_off_say_so(tmp_path: Path) -> None:
-    fleet = small_fleet()
-    driver = EmulatedDriver(fleet, speed=None, tick=0.5)
-    store = Store(tmp_path / "v.db", clock=lambda: fleet.now)
-    console = Console(store, driver, Identity("op", Role.ADMIN))
-    clock = EmulatedClock(driver)
-    app = VdcApp(Launch(console=console, clock=clock, wall_clock=clock.now, sync_every_s=None))
+    fleet, app = small_fleet_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await apply_balance(pilot)
