@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import importlib.util
 import os
 import statistics
@@ -102,19 +103,21 @@ def cli(db: Path, *args: str) -> float:
     return time.perf_counter() - began
 
 
-def compiled() -> str:
-    """Whether a CLI process finds vdctui's modules byte-compiled (as an install leaves
-    them) or compiles each one it imports, every time (PYTHONDONTWRITEBYTECODE)."""
+def compile_modules() -> str:
+    """Byte-compile vdctui and the emulator, as installing the package does (pip compiles
+    what it installs): otherwise, where PYTHONDONTWRITEBYTECODE is set (this environment),
+    every CLI process compiles each module it imports, every time. Says what it found."""
     cached = Path(importlib.util.cache_from_source(str(ROOT / "vdctui" / "cli" / "main.py")))
-    if cached.exists():
-        return f"yes ({cached.parent})"
-    if sys.dont_write_bytecode:
-        return "no (PYTHONDONTWRITEBYTECODE is set: every process compiles what it imports)"
-    return "cached by the interpreter"
+    found = "already" if cached.exists() else "now"
+    for package in ("vdctui", "emulator"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+    return f"{found} ({cached.parent})"
 
 
 def bare_start() -> float:
-    """A bare interpreter's start-up, the floor under any CLI process."""
+    """A bare interpreter's start-up (`python -c pass`, site and its .pth files
+    included), the floor under any CLI process: timed beside each CLI read, so under
+    the same load."""
     began = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     return time.perf_counter() - began
@@ -165,6 +168,7 @@ def main() -> None:
         return
 
     db = big_db(args.hosts, args.vms)
+    compiled = compile_modules()
     from vdctui.model import VmState
     from vdctui.store import Store
 
@@ -190,9 +194,11 @@ def main() -> None:
         reads: list[float] = []
         cli_changes: list[float] = []
         warm: list[float] = []
+        bare: list[float] = []
         while time.monotonic() - began < args.seconds:
             warm.append(read_in_process(db, host))
             reads.append(cli(db, "--json", "vm", "list", "--host", host))
+            bare.append(bare_start())
             verb = "resume" if len(cli_changes) % 2 else "suspend"
             cli_changes.append(cli(db, "vm", verb, cli_vm))
         door: list[float] = []
@@ -209,7 +215,6 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=60)
 
-    bare = [bare_start() for _ in range(5)]
     load = os.getloadavg()[0]
     print(f"fleet: {args.hosts:,} hosts / {args.vms:,} VMs; console: {syncs.strip()}")
     print(
@@ -227,9 +232,13 @@ def main() -> None:
     print(
         f"  of which the read itself (in this process, no interpreter start-up or imports) "
         f"p95 {p95(warm) * 1000:.0f} ms (median {statistics.median(warm) * 1000:.0f} ms); "
-        f"a bare interpreter's start (`python -c pass`) median "
-        f"{statistics.median(bare) * 1000:.0f} ms; modules byte-compiled: "
-        f"{compiled()}"
+        f"modules byte-compiled: {compiled}"
+    )
+    print(
+        f"  the floor, a bare interpreter's start (`python -c pass`, beside each read): "
+        f"median {statistics.median(bare) * 1000:.0f} ms, p95 {p95(bare) * 1000:.0f} ms; "
+        f"the whole read is {statistics.median(reads) / statistics.median(bare):.1f}x it "
+        f"(medians), {p95(reads) / p95(bare):.1f}x (p95)"
     )
     print(
         f"machine: {os.cpu_count()} cores, load average {load:.1f} at the end "
