@@ -6,7 +6,7 @@ at 100,000 VMs under load: `vm suspend` refused as unannounced)."""
 
 from __future__ import annotations
 
-from vdctui.fleet_sharing import ROUNDS_WATCHED, Unannounced
+from vdctui.fleet_serving import ROUNDS_WATCHED, Unannounced
 
 
 def test_refused_only_after_being_watched_for_enough_rounds() -> None:

@@ -383,7 +383,7 @@ async def attach_embedded(
             f"Cannot open the emulated data center {path}: {explain(exc, [path])} "
             "Move it away or use another --db."
         ) from exc
-    from vdctui.fleet_sharing import RequestServer
+    from vdctui.fleet_serving import RequestServer
 
     driver = LockedEmulatedDriver(fleet, lock, fleet_file=fleet_file, speed=speed)
     driver.start_clock()

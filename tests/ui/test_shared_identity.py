@@ -13,7 +13,7 @@ import pytest
 
 from tests.ui.conftest import SIZE, fleet_of
 from tests.ui.test_shared_fleet import ENOUGH, connected, db
-from vdctui import fleet_sharing
+from vdctui import fleet_serving
 from vdctui.fleet_socket import announce, socket_path
 from vdctui.model import Role
 from vdctui.ops.identity import os_user
@@ -62,7 +62,7 @@ async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) 
 async def test_a_request_nobody_announced_is_refused_and_audited(
     db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fleet_sharing, "UNANNOUNCED_S", 0.5)
+    monkeypatch.setattr(fleet_serving, "UNANNOUNCED_S", 0.5)
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)

@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.conftest import make_busy
 from tests.ui.conftest import SIZE, fleet_of, settle
 from tests.ui.test_shared_fleet import ENOUGH, ROOT, connected, db, vdctui
-from vdctui.fleet_sharing import RequestServer
+from vdctui.fleet_serving import RequestServer
 from vdctui.ops.requests import perform
 from vdctui.store.requests import CANCELLING, DONE, TAKEN
 from vdctui.ui.launch import console_app

@@ -8,7 +8,7 @@ import emulator
 from vdctui.drivers.emulated import EmulatedDriver
 
 if TYPE_CHECKING:
-    from vdctui.fleet_sharing import RequestServer
+    from vdctui.fleet_serving import RequestServer
 
 
 class Lock(Protocol):
