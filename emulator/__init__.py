@@ -13,6 +13,7 @@ from .errors import (
     NoSuchHost,
     NoSuchVm,
 )
+from .feed import ChangeFeed, Changes
 from .fleet import Fleet
 from .migration import Migration
 from .persist import FleetFile, open_fleet
@@ -24,6 +25,8 @@ from .workload import Trace, Workload, parse_workload
 
 __all__ = [
     "CRASHED",
+    "ChangeFeed",
+    "Changes",
     "HOST_MODELS",
     "IN_SHUTDOWN",
     "PAUSED",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import HostUnreachable, InvalidOperation, NoSuchHost, NoSuchVm
+from .feed import ChangeFeed
 from .migration import Migration
 from .power import power_at
 from .topology import HOST_UP, Datastore, Host, Network, Rack, Room, Site
@@ -82,6 +83,7 @@ class FleetState:
         self._dirty: set[tuple[str, str]] = set()
         self._deleted: set[tuple[str, str]] = set()
         self._all_dirty = True
+        self.feed = ChangeFeed()  # which objects changed since a version (emulator.feed)
 
     # --- lookups -------------------------------------------------------------
 
@@ -179,10 +181,12 @@ class FleetState:
     def touch(self, kind: str, name: str) -> None:
         self._dirty.add((kind, name))
         self._deleted.discard((kind, name))
+        self.feed.record(kind, name)
 
     def forget(self, kind: str, name: str) -> None:
         self._dirty.discard((kind, name))
         self._deleted.add((kind, name))
+        self.feed.record(kind, name, gone=True)
 
     # --- host figures ------------------------------------------------------------
 

@@ -8,7 +8,8 @@ A driver is the truth about what runs now; it keeps no history.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vdctui.model import (
@@ -84,6 +85,16 @@ class MigrationHandle(abc.ABC):
     @abc.abstractmethod
     async def wait(self) -> MigrationResult:
         """Wait for the end; never raises for a failed migration, says so."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetChanges:
+    """The hosts and VMs (by name) that changed, appeared or went since a version of a
+    driver's change feed; figures that move all the time (CPU, power) are not changes."""
+
+    version: int  # the feed's version now: ask since this one next time
+    hosts: frozenset[str]
+    vms: frozenset[str]
 
 
 class HostDriver(abc.ABC):
@@ -264,6 +275,24 @@ class HostDriver(abc.ABC):
         """Whether `target`'s hypervisor can run the CPU `domain_xml` defines; None: this
         driver cannot compare CPUs (the pre-flight check compares host models then)."""
         return None
+
+    # --- the change feed (a driver without one is read whole at every sync) ---
+    def change_version(self) -> int | None:
+        """The version of the driver's change feed now; None: it keeps none."""
+        return None
+
+    async def changed_since(self, version: int) -> FleetChanges | None:
+        """What changed since `version`; None when the driver cannot say (no feed, it
+        overflowed, or a change of the topology): then read everything."""
+        return None
+
+    async def read_hosts(self, names: Collection[str]) -> list[Host]:
+        """The named hosts that exist, as `list_hosts` gives them."""
+        return [host for host in await self.list_hosts() if host.name in names]
+
+    async def read_vms(self, names: Collection[str]) -> list[Vm]:
+        """The named VMs that exist on reachable hosts, as `list_vms` gives them."""
+        return [vm for vm in await self.list_vms() if vm.name in names]
 
     def known_duplicates(self) -> list[DuplicateDefinition]:
         """The duplicate definitions the driver's last reads of the hosts showed (no read)."""

@@ -17,13 +17,14 @@ import contextlib
 import dataclasses
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any, ParamSpec, TypeVar
 
 import emulator
 from vdctui.drivers.adc.base import AdcDriver
 from vdctui.drivers.base import (
     DriverError,
+    FleetChanges,
     HostDriver,
     HostUnreachable,
     InvalidOperation,
@@ -97,6 +98,8 @@ def translated(call: Callable[P, T]) -> Callable[P, T]:
 
 
 _VM_STATES = {state.value: state for state in VmState}  # 100,000 VMs listed per sync
+# changes of the feed that a sync of hosts and VMs alone does not cover: read everything
+TOPOLOGY_KINDS = frozenset({"site", "room", "rack", "datastore", "network"})
 
 
 class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriver):
@@ -297,6 +300,32 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
         vms = []
         for index, v in enumerate(list(self.fleet.vms.values())):
             if v.host in answering:
+                vms.append(self._vm(v))
+            await breathe(index)
+        return vms
+
+    # --- the change feed (emulator.feed) -----------------------------------------
+
+    def change_version(self) -> int | None:
+        return self.fleet.feed.version
+
+    async def changed_since(self, version: int) -> FleetChanges | None:
+        changes = self.fleet.feed.since(version)
+        if changes is None or set(changes.changed) & TOPOLOGY_KINDS:
+            return None
+        if any(kind == "host" for kind, _ in changes.gone):  # a host removed
+            return None
+        return FleetChanges(changes.version, changes.of("host"), changes.of("vm"))
+
+    async def read_hosts(self, names: Collection[str]) -> list[Host]:
+        hosts = self.fleet.hosts
+        return [self._host(hosts[name]) for name in names if name in hosts]
+
+    async def read_vms(self, names: Collection[str]) -> list[Vm]:
+        vms = []
+        for index, name in enumerate(names):
+            v = self.fleet.vms.get(name)
+            if v is not None and self._answers(v.host):
                 vms.append(self._vm(v))
             await breathe(index)
         return vms

@@ -150,7 +150,7 @@ class Console(FleetReads):
             self.store.beat()
             recovery.recover_interrupted(self)
         self.store.advance_audit_seal()  # an ended epoch's key is erased even when idle
-        for host in self.reconciler.hosts:
+        for host in self.reconciler.hosts if self.reconciler.whole else ():  # read now
             if host.cpu_util is not None and host.state is HostState.UP:  # else no sample
                 samples = self._history.setdefault(host.name, deque(maxlen=HISTORY_SAMPLES))
                 samples.append(host.cpu_util)

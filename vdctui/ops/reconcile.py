@@ -3,14 +3,16 @@
 Every difference between what the store last saw and what runs now becomes a
 FleetEvent ("drift.*"), recorded in the store and returned to the caller.
 VMs on hosts that did not answer are kept as last seen: unknown is not gone.
+How the two readings differ is vdctui.ops.drift; between two whole syncs of a driver
+with a change feed, a sync reads only what changed (vdctui.ops.sync_changes).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from vdctui.drivers.base import HostDriver
@@ -20,131 +22,23 @@ from vdctui.model import (
     Host,
     HostState,
     MigrationOutcome,
-    Pool,
     Topology,
     Vm,
 )
 from vdctui.ops import cores
+from vdctui.ops.drift import (
+    Missing,
+    host_drift,
+    keep_known_pools,
+    remembered_pool,
+    sort_missing,
+    vm_drift,
+)
 from vdctui.ops.vm_history import VmHistory
 from vdctui.store import Store
 from vdctui.store.inventory import WRITE_CHUNK
 
 T = TypeVar("T")
-
-
-def host_drift(before: dict[str, Host], now: Iterable[Host], ts: float) -> list[FleetEvent]:
-    events = []
-    for host in now:
-        old = before.get(host.name)
-        if old is None:
-            events.append(
-                FleetEvent(
-                    ts,
-                    "drift.host-appeared",
-                    host=host.name,
-                    message=f"host {host.name} appeared ({host.state})",
-                )
-            )
-        elif old.state is not host.state:
-            why = f": {host.reason}" if host.reason else ""
-            message = f"host {host.name} went {old.state} -> {host.state}{why}"
-            events.append(FleetEvent(ts, "drift.host-state", host=host.name, message=message))
-    return events
-
-
-def vm_drift(
-    before: dict[str, Vm], now: dict[str, Vm], vanished: list[str], ts: float
-) -> list[FleetEvent]:
-    """Events for VMs that appeared, changed state or host, or vanished."""
-    events: list[FleetEvent] = []
-    for name, vm in now.items():
-        old = before.get(name)
-        if old is None:
-            events.append(
-                FleetEvent(
-                    ts,
-                    "drift.vm-appeared",
-                    host=vm.host,
-                    vm=name,
-                    message=f"VM {name} appeared on {vm.host} ({vm.state})",
-                )
-            )
-            continue
-        if old.host != vm.host:
-            events.append(
-                FleetEvent(
-                    ts,
-                    "drift.vm-moved",
-                    host=vm.host,
-                    vm=name,
-                    message=f"VM {name} is on {vm.host}, was on {old.host}",
-                )
-            )
-        if old.state is not vm.state:
-            events.append(
-                FleetEvent(
-                    ts,
-                    "drift.vm-state",
-                    host=vm.host,
-                    vm=name,
-                    message=f"VM {name} went {old.state} -> {vm.state}",
-                )
-            )
-    events.extend(
-        FleetEvent(
-            ts,
-            "drift.vm-vanished",
-            host=before[name].host,
-            vm=name,
-            message=f"VM {name} is no longer on {before[name].host}",
-        )
-        for name in vanished
-    )
-    return events
-
-
-@dataclass(frozen=True, slots=True)
-class Missing:
-    """What became of the VMs the store knows that the fleet did not list."""
-
-    vanished: list[str]  # every host answered and none has it: gone
-    unaccounted: list[str]  # its host answered without it, but some host did not answer
-
-
-def sort_missing(
-    before: dict[str, Vm], found: dict[str, Vm], answered: set[str], everyone_answered: bool
-) -> Missing:
-    """A VM the console has seen is never dropped because a host stopped answering: on a
-    silent host it is kept as last seen; gone from a host that answered while another did
-    not, it is unaccounted for (it may have moved there); only when every host answered
-    is a VM nobody lists gone."""
-    vanished: list[str] = []
-    unaccounted: list[str] = []
-    for name, old in before.items():
-        if name in found or (old.host is not None and old.host not in answered):
-            continue
-        (vanished if everyone_answered else unaccounted).append(name)
-    return Missing(vanished, unaccounted)
-
-
-def remembered_pool(vm: Vm, before: Vm | None) -> Vm:
-    """A driver that knows no pools (ssh) keeps the pool the console gave the VM."""
-    if not vm.pool and before is not None and before.pool:
-        return replace(vm, pool=before.pool)
-    return vm
-
-
-def keep_known_pools(store: Store, vms: dict[str, Vm], before: dict[str, Vm]) -> dict[str, Vm]:
-    """Remembered pools stay; a pool a driver names that the console does not know is created."""
-    known = {pool.name for pool in store.pools()}
-    result = {}
-    for name, found in vms.items():
-        vm = remembered_pool(found, before.get(name))
-        if vm.pool and vm.pool not in known:
-            store.upsert_pool(Pool(name=vm.pool, description="found on the fleet"))
-            known.add(vm.pool)
-        result[name] = vm
-    return result
 
 
 CHUNK = 2000  # rows handled between two yields to the event loop
@@ -157,6 +51,11 @@ WRITE_GAP_S = 0.002
 # (with only the short gaps it could sleep through every one for the whole sync).
 LONG_GAP_EVERY_S = 0.2
 LONG_GAP_S = 0.12
+# A whole sync (every VM and host read and compared: seconds at 100,000 VMs) comes at
+# most every this many times its own length after it; the syncs between read only what
+# the driver's change feed says changed (with a feed: the embedded fleet).
+WHOLE_SPACING = 4.0
+INCREMENTAL_FROM = 10_000  # VMs: a smaller fleet is read whole at every sync (as fast)
 
 
 def shown_uptime(seconds: float) -> float:
@@ -241,6 +140,10 @@ class Reconciler:
         self._touched: set[str] = set()
         self.history = VmHistory()  # each listed VM's CPU and memory at recent syncs
         self.duplicates: dict[str, DuplicateDefinition] = {}  # as the last sync's reads showed
+        self.whole = True  # whether the last sync read everything (else what changed)
+        self._feed_of: HostDriver | None = None  # the driver whose feed `_version` is of
+        self._version: int | None = None  # its change feed's version at the last sync
+        self._whole_due = 0.0  # monotonic time of the next whole sync
 
     def seen(self) -> dict[str, Vm]:
         if self._seen is None:
@@ -272,7 +175,31 @@ class Reconciler:
         return vm
 
     async def sync(self, driver: HostDriver) -> list[FleetEvent]:
-        """Read the fleet from the driver, record drift, and store what changed."""
+        """Read the fleet from the driver, record drift, and store what changed: only what
+        the driver's change feed says changed since the last sync (vdctui.ops.sync_changes)
+        between two whole syncs, which read everything (and so every figure: CPU, memory,
+        power, and each VM's history); a whole sync at most every WHOLE_SPACING times its
+        own length, at every sync of a fleet under INCREMENTAL_FROM VMs, and whenever the
+        driver keeps no feed or it cannot say."""
+        from vdctui.ops.sync_changes import sync_changes
+
+        version = self._version if self._feed_of is driver else None
+        big = self._seen is not None and len(self._seen) >= INCREMENTAL_FROM
+        if version is not None and big and time.monotonic() < self._whole_due:
+            changes = await driver.changed_since(version)
+            if changes is not None:
+                events = await sync_changes(self, driver, changes)
+                self._version, self.whole = changes.version, False
+                return events
+        version = driver.change_version()
+        began = time.monotonic()
+        events = await self._sync_whole(driver)
+        ended = time.monotonic()
+        self._feed_of, self._version, self.whole = driver, version, True
+        self._whole_due = ended + WHOLE_SPACING * (ended - began)
+        return events
+
+    async def _sync_whole(self, driver: HostDriver) -> list[FleetEvent]:
         store = self.store
         ts = store.now()
         self._touched = set()
@@ -292,6 +219,26 @@ class Reconciler:
             events.extend(vm_drift(before, found, missing.vanished, ts))
             events.extend(lost_events)
         found = keep_known_pools(store, found, before)
+        changed, new_marks = await self.compare(found, unaccounted)
+
+        if topology != (self._topology or store.topology()):
+            store.replace_topology(topology)
+        self._topology = topology
+        await store_hosts(store, hosts, before_hosts, host_seen, ts)
+        await cores.learn_topologies(store, driver, hosts)
+        for name in unaccounted:  # kept, their figures unknown while no host lists them
+            self.history.add_unknown(name)
+        await self.history.record(list(found.values()))
+        self.duplicates = {d.vm: d for d in driver.known_duplicates()}
+        await self.write(found, changed, new_marks, missing, unaccounted, events, ts)
+        return events
+
+    async def compare(
+        self, found: dict[str, Vm], unaccounted: dict[str, Vm]
+    ) -> tuple[list[Vm], dict[str, tuple[object, ...]]]:
+        """The VMs to write (those unaccounted for, and each found one whose `material`
+        differs from what the store holds), and what counts in each found one."""
+        before = self.seen()
         changed = list(unaccounted.values())
         marks = self._marks
         new_marks: dict[str, tuple[object, ...]] = {}
@@ -301,22 +248,27 @@ class Reconciler:
             if old is None or mark != (marks.get(vm.name) or material(old)):
                 changed.append(vm)
             await breathe(index)
+        return changed, new_marks
 
-        if topology != (self._topology or store.topology()):
-            store.replace_topology(topology)
-        self._topology = topology
-        await store_hosts(store, hosts, before_hosts, host_seen, ts)
-        await cores.learn_topologies(store, driver, hosts)
+    async def write(
+        self,
+        found: dict[str, Vm],
+        changed: list[Vm],
+        new_marks: dict[str, tuple[object, ...]],
+        missing: Missing,
+        unaccounted: dict[str, Vm],
+        events: list[FleetEvent],
+        ts: float,
+    ) -> None:
+        """Store what a sync found: the changed VMs, the vanished ones gone, the events;
+        not what was read anew meanwhile (a change this console made: newer)."""
+        store, before, marks = self.store, self.seen(), self._marks
         if self._touched:  # read anew meanwhile: newer than this sync's reading
             changed = [vm for vm in changed if vm.name not in self._touched]
             missing = Missing(
                 [n for n in missing.vanished if n not in self._touched],
                 [n for n in missing.unaccounted if n not in self._touched],
             )
-        for name in unaccounted:  # kept, their figures unknown while no host lists them
-            self.history.add_unknown(name)
-        await self.history.record(list(found.values()))
-        self.duplicates = {d.vm: d for d in driver.known_duplicates()}
         await write_in_chunks(lambda chunk: store.upsert_vms(chunk, ts), changed)
         store.remove_vms(missing.vanished)
         self._account(found, missing.vanished)
@@ -330,7 +282,6 @@ class Reconciler:
         marks.update((n, m) for n, m in new_marks.items() if n not in self._touched)
         for name in [*missing.vanished, *unaccounted]:
             marks.pop(name, None)
-        return events
 
     def _unaccounted(
         self, names: list[str], answered: set[str], host_seen: dict[str, float], ts: float

@@ -202,6 +202,12 @@ class InventoryStore(StoreBase):
             with self._db.atomic():
                 self._db.conn.executemany(sql, rows[start : start + WRITE_CHUNK])
 
+    def hosts_seen(self, names: Iterable[str], seen_at: float) -> None:
+        """Record the named hosts as seen at `seen_at`, their figures as they were (a sync
+        that read only what changed: they answered, and nothing of them changed)."""
+        stamp = float(seen_at)
+        self._write_rows("UPDATE hosts SET seen_at = ? WHERE name = ?", [(stamp, n) for n in names])
+
     def remove_hosts(self, names: Iterable[str]) -> int:
         """Forget hosts by name; return how many were removed."""
         with self._db.atomic():
