@@ -120,7 +120,15 @@ def write_inventory(
             lines.append(f"bmc_password_file = {_toml_str(str(bmcs.files.password_file))}")
             lines.append(f"bmc_ca = {_toml_str(str(bmcs.files.ca))}")
         lines.append("")
+    # whole or not at all, the known_hosts first: a reader that waits for the inventory
+    # (bench/ssh_fanout.py, a console started beside) finds both complete
+    _write_whole(files.known_hosts_path, "".join(known))
+    _write_whole(path, "\n".join(lines))
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """`text` in `path`, which readers see whole: written beside it, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    files.known_hosts_path.parent.mkdir(parents=True, exist_ok=True)
-    files.known_hosts_path.write_text("".join(known), encoding="utf-8")
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -25,7 +25,7 @@ from ..fleet import Fleet
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive, probe_then_interactive
-from .packets import like_openssh
+from .packets import like_openssh, one_packet_a_turn
 from .virsh import Virsh
 
 LOOPBACK = "127.0.0.1"
@@ -277,6 +277,7 @@ class FleetSshServer:
 
     async def _exec(self, host: str, virsh: Virsh, process: asyncssh.SSHServerProcess[str]) -> None:
         self.stats.execs += 1
+        one_packet_a_turn(process.channel)  # a command's writes in a turn: one packet
         conn = cast(asyncssh.SSHServerConnection, process.channel.get_connection())
         if self.on_exec is not None:
             self.on_exec(host, process.command or "")

@@ -17,7 +17,10 @@ from pathlib import Path
 import asyncssh
 
 from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh.coalesce import coalesce
+from vdctui.drivers.ssh.connecting import quiet_logs
 from vdctui.drivers.ssh.ignore_packets import drop_ignore_packets
+from vdctui.drivers.ssh.signed_auth import sign_at_once
 
 SSH_PORT = 22
 
@@ -118,6 +121,9 @@ class CheckingClient(asyncssh.SSHClient):
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         drop_ignore_packets(conn)  # no empty MSG_IGNORE before each packet (`ignore_packets`)
+        sign_at_once(conn)  # the signed public key request first (`signed_auth`)
+        coalesce(conn)  # one send() a burst (`coalesce`)
+        quiet_logs(conn)  # log messages formatted only where logged (`connecting`)
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import getpass
 import os
 import re
@@ -41,6 +40,7 @@ import asyncssh
 from asyncssh.config import SSHClientConfig
 
 from vdctui.drivers.base import HostUnreachable
+from vdctui.drivers.ssh.connecting import open_connection, preferred_algorithms
 from vdctui.drivers.ssh.hostkeys import NO_KNOWN_HOSTS, Check, CheckingClient, HostKeyBook
 from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost, parse_address
 
@@ -57,10 +57,6 @@ CHANNEL_LOST = (
 )
 _NOT_RETRIED = " (a change: it may or may not have taken effect, and was not retried)"
 
-# Put first, ahead of asyncssh's defaults (the `^` prefix): a preference, not a restriction.
-KEX_FIRST = "^curve25519-sha256,curve25519-sha256@libssh.org"
-CIPHERS_FIRST = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
-HOST_KEYS_FIRST = "^ssh-ed25519"
 _CONFIG_ALGS = re.compile(
     r"^\s*(kexalgorithms|ciphers|hostkeyalgorithms)\b", re.IGNORECASE | re.MULTILINE
 )
@@ -195,13 +191,13 @@ class ConnectionPool:
             "login_timeout": self.limits.connect_timeout_s,
             "compression_algs": None,  # small text outputs: compression only costs CPU
         }
-        preferred = _preferred_algorithms()
+        preferred = preferred_algorithms()
         if "kexalgorithms" not in configured:
             options["kex_algs"] = preferred["kex_algs"]
         if "ciphers" not in configured:
             options["encryption_algs"] = preferred["encryption_algs"]
         options["server_host_key_algs"] = (
-            "default" if "hostkeyalgorithms" in configured else HOST_KEYS_FIRST
+            "default" if "hostkeyalgorithms" in configured else preferred["server_host_key_algs"]
         )
         # the inventory's ssh_config, else ~/.ssh/config if there is one (looked for once;
         # given `()`, asyncssh would look for it again at every connection)
@@ -232,9 +228,7 @@ class ConnectionPool:
             options["tunnel"] = tunnel
         async with self._handshake_gate(gate_key), self._handshakes_total:
             try:
-                conn = await asyncssh.connect(
-                    address.host, client_factory=lambda: client, **options
-                )
+                conn = await open_connection(address.host, lambda: client, **options)
             except BaseException as exc:
                 refusal = client.refusal()
                 if refusal is not None and isinstance(exc, asyncssh.Error | OSError):
@@ -467,9 +461,7 @@ class ConnectionPool:
         if tunnel is not None:
             options["tunnel"] = tunnel
         try:
-            conn = await asyncssh.connect(
-                host.address.host, client_factory=lambda: client, **options
-            )
+            conn = await open_connection(host.address.host, lambda: client, **options)
         except (TimeoutError, asyncssh.Error, OSError) as exc:
             if client.check is None:
                 raise HostUnreachable(f"Host {host.name} is unreachable: {_reason(exc)}.") from None
@@ -507,20 +499,6 @@ async def _exec(
         if process is not None:
             process.close()
         raise
-
-
-@functools.cache
-def _preferred_algorithms() -> dict[str, list[str]]:
-    """KEX_FIRST and CIPHERS_FIRST as asyncssh expands them (ours, then its defaults), once:
-    given as patterns, asyncssh matches them against every algorithm it knows at each
-    connection, half of what it spends preparing one."""
-    expanded = asyncssh.SSHClientConnectionOptions(
-        known_hosts=NO_KNOWN_HOSTS, config=[], kex_algs=KEX_FIRST, encryption_algs=CIPHERS_FIRST
-    )
-    return {
-        "kex_algs": [alg.decode("ascii") for alg in expanded.kex_algs],
-        "encryption_algs": [alg.decode("ascii") for alg in expanded.encryption_algs],
-    }
 
 
 def _jump_key(hops: tuple[Address, ...]) -> str:
