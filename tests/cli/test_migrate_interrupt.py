@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Vdctui
-from vdctui.cli import vms as cli_vms
+from vdctui.cli import vm_migrate as cli_vms
 
 
 def test_ctrl_c_cancels_a_migration(vdctui: Vdctui) -> None:

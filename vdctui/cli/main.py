@@ -41,6 +41,7 @@ HOST_COMMANDS = {
     "reserve-cpus": "vdctui.cli.cores:host_reserve_cpus",
 }
 VM_COMMANDS = {
+    "migrate": "vdctui.cli.vm_migrate:migrate",
     "snapshot": "vdctui.cli.snapshot:snapshot",
     "console": "vdctui.cli.serial_console:console",
     "xml": "vdctui.cli.config:xml",

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vdctui import checks
 from vdctui.drivers.base import DriverError, HostDriver, HostUnreachable
@@ -29,7 +29,7 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import cores, recovery, tasks
+from vdctui.ops import tasks
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.handover import fleet_operation
@@ -38,20 +38,25 @@ from vdctui.ops.migration import TASK_STATE_OF, MigrationRun, ProgressListener, 
 from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.requests import STORE_ONLY, FleetElsewhere
-from vdctui.ops.scheduler import Placement, Weights
 from vdctui.ops.services_on_demand import (  # run on first use: a read calls none
+    cores,
     creation,
     drain,
     maintenance,
     pools,
     preflight,
+    recovery,
     resizing,
+    scheduler,
     scheduling,
     secgroups,
 )
 from vdctui.store import Store, StoreError
 from vdctui.store.history import TaskConflict
 from vdctui.store.txn import StoreBusy
+
+if TYPE_CHECKING:
+    from vdctui.ops.scheduler import Placement
 
 T = TypeVar("T")
 
@@ -382,7 +387,7 @@ class Console(FleetReads):
         reason. `policy` is "spread", "pack" or "power"."""
         vm = self._known_vm(name)
         try:
-            weights = Weights.named(policy)
+            weights = scheduler.Weights.named(policy)
         except ValueError as exc:
             raise Refused(f"{exc}.") from None
         return scheduling.placement_for(self.store, vm, weights)
@@ -578,7 +583,7 @@ class Console(FleetReads):
 
     @fleet_operation(
         Action.MAINTENANCE_ENTER,
-        progress={"on_progress": maintenance.Evacuation, "started": maintenance.Evacuation},
+        progress={"on_progress": "maintenance.Evacuation", "started": "maintenance.Evacuation"},
     )
     async def enter_maintenance(
         self,

@@ -48,7 +48,7 @@ class Operation:
 
     name: str
     fn: Callable[..., Awaitable[Any]]
-    progress: Mapping[str, type]
+    progress: Mapping[str, type | str]  # a str: a type named in the function's module
     actions: frozenset[Action] = frozenset()  # the door's actions it carries out; none: a read
     _hints: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +64,13 @@ class Operation:
                 if name not in self.progress and name != console
             }
         return self._hints
+
+    def progress_type(self, parameter: str) -> Any:
+        """The type a progress callback's values have; one given by name (so that its
+        module is imported when a change reports progress, not with the Console's)
+        resolved in the function's module."""
+        kind = self.progress[parameter]
+        return eval(kind, getattr(self.fn, "__globals__", {})) if isinstance(kind, str) else kind  # noqa: S307
 
     def encode_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments (after the console) as JSON; callbacks left out."""
@@ -125,7 +132,7 @@ class TookTheFleet(Exception):
 
 
 def fleet_operation(
-    *actions: Action, progress: Mapping[str, type] | None = None
+    *actions: Action, progress: Mapping[str, type | str] | None = None
 ) -> Callable[[F], F]:
     """Mark an ops function (its first parameter the Console) as one the holder of the
     embedded fleet carries out for the other processes (see the module): a change of
@@ -149,7 +156,7 @@ def fleet_operation(
             def deliver(parameter: str, value: Any) -> Any:
                 if parameter not in callbacks:  # the asker gave no callback for it
                     return None
-                decoded = decode(value, operation.progress[parameter])
+                decoded = decode(value, operation.progress_type(parameter))
                 callbacks[parameter](decoded)
                 return decoded
 

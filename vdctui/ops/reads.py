@@ -24,13 +24,14 @@ from vdctui.model import (
     Vm,
     VmState,
 )
-from vdctui.ops import core_map, placement
-from vdctui.ops.core_map import HostCores
+from vdctui.ops import placement
 from vdctui.ops.errors import Refused
+from vdctui.ops.services_on_demand import core_map
 from vdctui.ops.vm_history import VmTrend
 from vdctui.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from vdctui.ops.core_map import HostCores
     from vdctui.ops.reconcile import Reconciler
     from vdctui.store.power_offs import PowerOff
 
@@ -123,8 +124,7 @@ class FleetReads:
         """When each VM was last seen: with its host when the host answered the last sync
         (fresh), as of its host's last answer when it did not, or as of when it went
         missing (it is then unaccounted for: stale until found)."""
-        hosts = {h.name: h for h in self.store.hosts()}
-        seen = self.store.host_seen_at()
+        hosts = self.store.host_states({vm.host for vm in vms if vm.host is not None})
         lost = self.store.unaccounted()
         result: dict[str, Sighting] = {}
         for vm in vms:
@@ -133,10 +133,8 @@ class FleetReads:
             elif vm.host is None or vm.host not in hosts:
                 result[vm.name] = Sighting(self.store.vm_seen_at(vm.name), False)
             else:
-                host = hosts[vm.host]
-                result[vm.name] = Sighting(
-                    seen.get(vm.host) or None, host.state is not HostState.UP
-                )
+                state, seen_at = hosts[vm.host]
+                result[vm.name] = Sighting(seen_at or None, state is not HostState.UP)
         return result
 
     def vm_seen(self, name: str) -> Sighting:

@@ -25,7 +25,6 @@ from vdctui.model import (
     Topology,
     Vm,
 )
-from vdctui.ops import cores
 from vdctui.ops.drift import (
     Missing,
     host_drift,
@@ -34,6 +33,7 @@ from vdctui.ops.drift import (
     sort_missing,
     vm_drift,
 )
+from vdctui.ops.services_on_demand import cores  # a read that follows the store needs none
 from vdctui.ops.vm_history import VmHistory
 from vdctui.store import Store
 from vdctui.store.inventory import WRITE_CHUNK

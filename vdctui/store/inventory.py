@@ -238,6 +238,23 @@ class InventoryStore(StoreBase):
             for rack, hosts, watts, no_reading, not_up in rows
         }
 
+    def host_states(self, names: Iterable[str] | None = None) -> dict[str, tuple[HostState, float]]:
+        """Each host's state and when it last answered (0.0: never), by name; only the
+        hosts `names` (those that exist) when given. Reads two columns, not whole hosts:
+        what a list needs to say whether what it shows is fresh or stale."""
+        query = "SELECT name, state, seen_at FROM hosts"
+        rows = (
+            self._db.execute(query)
+            if names is None
+            else self._db.execute(
+                f"{query} WHERE name IN (SELECT value FROM json_each(?))", [json.dumps(list(names))]
+            )
+        )
+        return {
+            name: (_HOST_STATES.get(state) or HostState(state), float(seen_at))
+            for name, state, seen_at in rows
+        }
+
     def host(self, name: str) -> Host | None:
         row = self._db.execute(f"{_HOST_SELECT} WHERE name = ?", [name]).fetchone()
         return None if row is None else _host(row)
