@@ -27,6 +27,7 @@ from vdctui.drivers.base import (
 )
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.cold import ColdMove
+from vdctui.drivers.ssh.collector import collection_paused
 from vdctui.drivers.ssh.config import SshConfig
 from vdctui.drivers.ssh.console import SshSerial
 from vdctui.drivers.ssh.counters import SshCounters
@@ -200,7 +201,8 @@ class SshDriver(
 
     async def _poll_all(self) -> list[HostSnapshot]:
         changes = self._changes
-        snapshots = await asyncio.gather(*(self._poll(h) for h in self.inventory.hosts))
+        with collection_paused():  # a fan-out's garbage is freed as it goes (`collector`)
+            snapshots = await asyncio.gather(*(self._poll(h) for h in self.inventory.hosts))
         self._polled_at_change = changes
         self._polled_all_at = time.monotonic()
         return list(snapshots)
