@@ -20,7 +20,7 @@ async def test_closing_the_socket_stops_the_requests_being_taken(tmp_path: Path)
     store_closed = False
     finished: list[int] = []
 
-    async def on_request(request_id: int, user: str) -> str:
+    async def on_request(request_id: int, digest: str, user: str) -> str:
         taking.set()
         await asyncio.sleep(0.5)  # the request's work, under way as the holder quits
         if store_closed:
@@ -30,12 +30,12 @@ async def test_closing_the_socket_stops_the_requests_being_taken(tmp_path: Path)
 
     holder = RequestSocket(tmp_path / "dc.db", on_request)
     await holder.open()
-    asker = asyncio.create_task(announce(tmp_path / "dc.db", 7))
+    asker = asyncio.create_task(announce(tmp_path / "dc.db", 7, "0" * 64))
     await asyncio.wait_for(taking.wait(), 5)
     await holder.close()
     store_closed = True  # what the holder closes once its socket is closed
 
-    assert await asker is False  # the asker hears no answer: its request was not taken
+    assert await asker == ""  # the asker hears no answer: its request was not taken
     await asyncio.sleep(0.7)  # past when the request's work would have gone on
     assert finished == []
     assert unhandled == []

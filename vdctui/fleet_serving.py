@@ -16,7 +16,12 @@ from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Any
 
-from vdctui.fleet_socket import UNANNOUNCED_S, RequestSocket
+from vdctui.fleet_socket import (
+    ANSWER_NOT_PENDING,
+    ANSWER_TAKEN,
+    UNANNOUNCED_S,
+    RequestSocket,
+)
 from vdctui.model import Role
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.requests import perform
@@ -145,27 +150,39 @@ class RequestServer:
                 self._refuse_unannounced()
             await asyncio.sleep(SERVE_EVERY_S)
 
-    async def _announced(self, request_id: int, user: str) -> str:
-        """A process of OS user `user` announced request `request_id` on the socket: take
-        it if it names `user` as its asker, else refuse it (audited)."""
+    async def _announced(self, request_id: int, digest: str, user: str) -> str:
+        """A process of OS user `user` announced request `request_id`, asked as `digest`
+        says: take it if it names `user` as its asker and holds just what was asked (in
+        the transaction that takes it). Else refuse the announcement, audited as `user`'s:
+        a request of `user`'s that was rewritten since it was asked is refused with it;
+        another user's is left pending for its own asker."""
         store = self.console.store
+
+        def asked_so(request: FleetRequest) -> bool:
+            return request.actor == user and request.fingerprint() == digest
+
+        taken = store.take_request(request_id, fits=asked_so)
+        if taken is not None:
+            task = asyncio.get_running_loop().create_task(self._carry_out(taken))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+            return ANSWER_TAKEN
         request = store.request(request_id)
         if request is None or request.state != PENDING:
-            return "not pending"
+            return ANSWER_NOT_PENDING
         if request.actor != user:
             why = (
                 f"Request {request_id} names {request.actor} as its asker, but {user} sent "
                 "it; refused."
             )
-            self._refuse(request, user, why)
+            self._audit_refusal(request, user, why)
             return why
-        taken = store.take_request(request_id)
-        if taken is None:
-            return "not pending"
-        task = asyncio.get_running_loop().create_task(self._carry_out(taken))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        return "taken"
+        why = (
+            f"Request {request_id} is not what {user} asked (it was changed in the store "
+            "after it was written); refused."
+        )
+        self._refuse(request, user, why)
+        return why
 
     def _refuse_unannounced(self) -> None:
         old_enough = self.console.store.pending_since(time.time() - UNANNOUNCED_S)
@@ -179,18 +196,23 @@ class RequestServer:
             self._refuse(request, "unknown", why)
 
     def _refuse(self, request: FleetRequest, actor: str, why: str) -> None:
+        """Refuse a pending request (audited as `actor`'s), once."""
+        if self.console.store.refuse_pending(request.id, why):
+            self._audit_refusal(request, actor, why)
+
+    def _audit_refusal(self, request: FleetRequest, actor: str, why: str) -> None:
+        """The audit record of `actor`'s refused attempt at `request`."""
         store = self.console.store
-        if store.refuse_pending(request.id, why):
-            role = store.operator_role(actor) or Role.VIEWER
-            store.append_audit(
-                actor=actor,
-                role=role,
-                action=request.action[:80],
-                target=request.target[:200],
-                params=request.params,
-                result="refused",
-                error=why,
-            )
+        role = store.operator_role(actor) or Role.VIEWER
+        store.append_audit(
+            actor=actor,
+            role=role,
+            action=str(request.action)[:80],
+            target=str(request.target)[:200],
+            params=request.params,
+            result="refused",
+            error=why,
+        )
 
     def _stop_cancelled(self) -> None:
         """Stop what the askers cancelled and can be stopped (an evacuation)."""

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vdctui.backend import BackendError, FleetLock, attach_embedded
-from vdctui.fleet_socket import announce
+from vdctui.fleet_socket import announce, refusal
 from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops.actions import Action
 from vdctui.ops.handover import TookTheFleet
@@ -69,7 +69,9 @@ from vdctui.store.requests import (
     REFUSED,
     UNDER_WAY,
     FleetRequest,
+    fingerprint,
 )
+from vdctui.store.store import Store
 
 T = TypeVar("T")
 
@@ -170,9 +172,9 @@ class SharedFleet:
         params: dict[str, Any],
         deliver: Deliver | None = None,
     ) -> FleetRequest:
-        store, who = console.store, console.identity
-        request_id = store.ask(action, target, params, who.actor, who.role)
-        announced = await announce(self.db, request_id)
+        store = console.store
+        request_id, digest = _write(console, action, target, params)
+        announced = await self._announce(store, request_id, digest)
         deadline = time.monotonic() + self.wait_s
         progress = _Followed(deliver)
         try:
@@ -184,15 +186,15 @@ class SharedFleet:
                     progress.delivered(request)  # the last steps, reported with the answer
                     return request
                 if request.state == PENDING and not announced:  # the holder is starting
-                    announced = await announce(self.db, request_id)
+                    announced = await self._announce(store, request_id, digest)
                 if request.state in UNDER_WAY and progress.delivered(request):
                     store.ask_cancel(request_id)  # the asker cancelled what it follows
                 if request.state == PENDING:
                     if not self.lock.held_by_another() and store.withdraw_request(request_id):
                         if await self.take_over(console):
                             raise TookTheFleet
-                        request_id = store.ask(action, target, params, who.actor, who.role)
-                        announced = await announce(self.db, request_id)
+                        request_id, digest = _write(console, action, target, params)
+                        announced = await self._announce(store, request_id, digest)
                     elif time.monotonic() >= deadline and store.withdraw_request(request_id):
                         raise Failed(
                             f"{self.lock.holder()} holds the data center but did not take "
@@ -210,6 +212,18 @@ class SharedFleet:
             if withdrawn:
                 raise
             raise await self._after_cancel(console, request_id) from None
+
+    async def _announce(self, store: Store, request_id: int, digest: str) -> bool:
+        """Announce a request written here to the holder, with the digest of what it asks;
+        whether the holder heard. Its refusal (the request is no longer what was asked,
+        or no longer names this user) is raised, the request withdrawn if still pending."""
+        said = await announce(self.db, request_id, digest)
+        refused = refusal(said)
+        if refused is not None:
+            with contextlib.suppress(Exception):
+                store.withdraw_request(request_id)
+            raise Refused(refused)
+        return bool(said)
 
     async def _after_cancel(self, console: Console, request_id: int) -> Exception:
         """What became of a taken request whose asker pressed Ctrl-C: one sentence."""
@@ -238,6 +252,14 @@ class SharedFleet:
             f"{holder} had begun {what} and goes on with it; `vdctui task list` and "
             "`vdctui audit list` say how it ends."
         )
+
+
+def _write(console: Console, action: str, target: str, params: dict[str, Any]) -> tuple[int, str]:
+    """A request written in the store as this console's identity: its id, and the digest
+    of what it asks (announced to the holder, which carries out nothing else)."""
+    who = console.identity
+    request_id = console.store.ask(action, target, params, who.actor, who.role)
+    return request_id, fingerprint(request_id, action, target, params, who.actor, who.role)
 
 
 def _what(request: FleetRequest) -> str:

@@ -7,9 +7,17 @@ of the OS user it names announces it on the holder's Unix domain socket beside t
 choose. A row announced by another user, or never announced (written in the db by other
 means), is refused and audited; nothing of it is carried out.
 
+Anyone in the group can also rewrite a pending row before the holder takes it (its
+action, target, arguments, asker, role). So the asker announces with the request's id a
+digest of what it asked (vdctui.store.requests.fingerprint); the holder carries out a row
+only if it holds just that, in the transaction that takes it. A row that does not is
+refused (audited, said to the asker); an announcement of another user's request is
+refused as the announcer's attempt, and leaves the request to its own asker.
+
 The socket is created 0660 like the store (a group that shares the data center may
 connect); connecting proves nothing but the uid, and the holder judges the rest: the
-role from the db, the conflicts, the door.
+role from the db, the conflicts, the door. The holder answers each announcement with a
+line: ANSWER_TAKEN, ANSWER_NOT_PENDING, or the one sentence that refuses it.
 """
 
 from __future__ import annotations
@@ -29,7 +37,10 @@ ANNOUNCE_WAIT_S = 5.0  # how long either side waits for the other on the socket
 UNANNOUNCED_S = 10.0
 SHORT_ENOUGH = 100  # bytes: a socket address holds 108
 
-OnRequest = Callable[[int, str], Awaitable[str]]
+ANSWER_TAKEN = "taken"  # the holder's answers to an announcement; any other is a refusal
+ANSWER_NOT_PENDING = "not pending"
+
+OnRequest = Callable[[int, str, str], Awaitable[str]]  # request id, its digest, the OS user
 
 
 def socket_path(db: Path) -> Path:
@@ -100,9 +111,9 @@ class RequestSocket:
         self._serving.add(hearing)
         try:
             line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
-            request_id = int(line.strip() or b"0")
+            number, _, digest = line.decode("ascii").strip().partition(" ")
             user = peer_user(writer.get_extra_info("socket"))
-            said = await self.on_request(request_id, user)
+            said = await self.on_request(int(number or "0"), digest, user)
             writer.write(said.encode()[:500] + b"\n")
             await writer.drain()
         except (OSError, ValueError, TimeoutError):
@@ -117,22 +128,29 @@ class RequestSocket:
                 await writer.wait_closed()
 
 
-async def announce(db: Path, request_id: int) -> bool:
+def refusal(said: str) -> str | None:
+    """The holder's refusal of an announcement, or None (taken, not pending, unheard)."""
+    return None if said in ("", ANSWER_TAKEN, ANSWER_NOT_PENDING) else said
+
+
+async def announce(db: Path, request_id: int, digest: str) -> str:
     """The asker's side: tell the holder of the fleet beside `db` that request
-    `request_id` is this process's; whether the holder heard it."""
+    `request_id` is this process's and holds what `digest` says; what the holder answered
+    ("" when it did not hear)."""
     try:
         with _address(socket_path(db)) as where:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_unix_connection(where), ANNOUNCE_WAIT_S
             )
     except (OSError, TimeoutError):
-        return False
+        return ""
     try:
-        writer.write(f"{request_id}\n".encode())
+        writer.write(f"{request_id} {digest}\n".encode())
         await writer.drain()
-        return bool(await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S))
+        line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
+        return line.decode(errors="replace").strip()
     except (OSError, TimeoutError):
-        return False
+        return ""
     finally:
         writer.close()
         with contextlib.suppress(Exception):

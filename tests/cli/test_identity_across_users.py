@@ -27,30 +27,44 @@ from tests.cli.other_users import (
     holding,
     in_child_as_nobody,
 )
+from vdctui import fleet_socket
 from vdctui.fleet_socket import announce
 from vdctui.model import Role
 from vdctui.store import Store
-from vdctui.store.requests import ANSWERED
+from vdctui.store.requests import ANSWERED, fingerprint
 
 pytestmark = pytest.mark.skipif(os.getuid() != 0, reason="needs root to run as another user")
 
 SPOOFED = {"USER": "root", "LOGNAME": "root", "VDCTUI_ROLE": "admin"}
 
 
-def ask_and_announce(db: Path, action: str, target: str, actor: str, role: str) -> dict[str, Any]:
+def ask(db: Path, action: str, target: str, actor: str, role: str) -> tuple[int, str]:
     """Write a request in the store as `actor` with `role` (anyone who can write the db
-    can), announce it on the holder's socket from this process, and wait for its answer."""
+    can): its id and the digest of what it asks."""
     with Store(db) as store:
         request_id = store.ask(action, target, {}, actor, Role(role))
-        heard = asyncio.run(announce(db, request_id))
+    return request_id, fingerprint(request_id, action, target, {}, actor, Role(role))
+
+
+def announce_and_wait(db: Path, request_id: int, digest: str) -> dict[str, Any]:
+    """Announce a request on the holder's socket from this process; what the holder
+    said, and the request's state once answered (or still pending, when the holder
+    refused the announcement but not the request)."""
+    said = asyncio.run(announce(db, request_id, digest))
+    with Store(db) as store:
         deadline = time.monotonic() + ENOUGH
         while (request := store.request(request_id)) is not None and (
-            request.state not in ANSWERED
+            request.state not in ANSWERED and fleet_socket.refusal(said) is None
         ):
             assert time.monotonic() < deadline, "never answered"
             time.sleep(0.05)
         assert request is not None
-        return {"heard": heard, "state": request.state, "error": request.error}
+        return {"said": said, "state": request.state, "error": request.error}
+
+
+def ask_and_announce(db: Path, action: str, target: str, actor: str, role: str) -> dict[str, Any]:
+    """`ask`, then `announce_and_wait`."""
+    return announce_and_wait(db, *ask(db, action, target, actor, role))
 
 
 def state_of(admin: Vdctui, vm: str) -> str:
@@ -112,7 +126,8 @@ def test_another_user_hands_changes_over_through_the_holders_socket() -> None:
                 functools.partial(ask_and_announce, db, "vm.suspend", vm, "nobody", "admin"),
                 groups=[GROUP],
             )
-            assert forged_role["heard"] and forged_role["state"] == "refused", forged_role
+            assert forged_role["said"] == "taken", forged_role
+            assert forged_role["state"] == "refused", forged_role
             assert forged_role["error"] == (
                 "Suspending a VM needs the operator role; this console is read-only "
                 "(nobody is a viewer)."
@@ -120,22 +135,23 @@ def test_another_user_hands_changes_over_through_the_holders_socket() -> None:
             assert newest(admin, vm) == ("nobody", "viewer", "vm.suspend", "refused")
 
             # a request naming root, sent by nobody's process: the socket believes the
-            # kernel (SO_PEERCRED), not the name; refused, audited as nobody
+            # kernel (SO_PEERCRED), not the name; refused, audited as nobody, and left
+            # to root (who never announces it: refused later as never announced)
             claims_root = in_child_as_nobody(
                 functools.partial(ask_and_announce, db, "vm.destroy", vm, "root", "admin"),
                 groups=[GROUP],
             )
-            assert claims_root["state"] == "refused", claims_root
-            assert claims_root["error"] == (
-                f"Request {claims_root['error'].split()[1]} names root as its asker, but "
+            assert claims_root["state"] == "pending", claims_root
+            assert claims_root["said"] == (
+                f"Request {claims_root['said'].split()[1]} names root as its asker, but "
                 "nobody sent it; refused."
             )
             assert newest(admin, vm) == ("nobody", "viewer", "vm.destroy", "refused")
 
             # and the other way round: root's process cannot ask in nobody's name
             claims_nobody = ask_and_announce(db, "vm.suspend", vm, "nobody", "operator")
-            assert claims_nobody["state"] == "refused"
-            assert "names nobody as its asker, but root sent it" in claims_nobody["error"]
+            assert claims_nobody["state"] == "pending"
+            assert "names nobody as its asker, but root sent it" in claims_nobody["said"]
             assert newest(admin, vm) == ("root", "admin", "vm.suspend", "refused")
             assert state_of(admin, vm) == "running"  # nothing of it was carried out
 
@@ -155,6 +171,41 @@ def test_another_user_hands_changes_over_through_the_holders_socket() -> None:
                 ).fetchall()
             assert [tuple(r) for r in rows] == [("nobody", "operator", "done", holder.pid)]
             assert holder.poll() is None
+
+
+def test_a_colleague_who_announces_your_request_first_does_not_refuse_it() -> None:
+    """root reads nobody's pending request in the db (digest and all) and announces it
+    first: refused and audited as root's attempt, and nobody's request goes on when
+    nobody's own process announces it."""
+    with group_shared_folder() as shared:
+        db = shared / "vdctui.db"
+        admin, vm = build(db)
+        granted = admin("operator", "set", "nobody", "--role", "operator")
+        assert granted.exit_code == 0, granted.output
+        with holding(db):
+            warm_handing_over(admin)
+            request_id, digest = in_child_as_nobody(
+                functools.partial(ask, db, "vm.suspend", vm, "nobody", "operator"),
+                groups=[GROUP],
+            )
+            with Store(db) as store:
+                read = store.request(request_id)
+            assert read is not None and read.fingerprint() == digest  # all in the db
+            first = announce_and_wait(db, request_id, read.fingerprint())
+            assert first == {
+                "said": f"Request {request_id} names nobody as its asker, but root sent it; "
+                "refused.",
+                "state": "pending",
+                "error": "",
+            }
+            assert newest(admin, vm) == ("root", "admin", "vm.suspend", "refused")
+            assert state_of(admin, vm) == "running"
+            own = in_child_as_nobody(
+                functools.partial(announce_and_wait, db, request_id, digest), groups=[GROUP]
+            )
+            assert own == {"said": "taken", "state": "done", "error": ""}, own
+            assert newest(admin, vm) == ("nobody", "operator", "vm.suspend", "ok")
+            assert state_of(admin, vm) == "paused"
 
 
 @pytest.mark.parametrize("held", [False, True], ids=["nobody-holds", "root-holds"])

@@ -17,7 +17,7 @@ from vdctui import fleet_serving
 from vdctui.fleet_socket import announce, socket_path
 from vdctui.model import Role
 from vdctui.ops.identity import os_user
-from vdctui.store.requests import REFUSED
+from vdctui.store.requests import PENDING, REFUSED, fingerprint
 from vdctui.ui.launch import console_app
 
 __all__ = ["db"]  # the fixture
@@ -32,6 +32,10 @@ async def answered(store, request_id: int) -> str:  # type: ignore[no-untyped-de
 
 
 async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) -> None:
+    """Announced by this process, a request naming someone else (forged, or a colleague's
+    read from the db, digest and all) is refused as this user's attempt, audited, and
+    left pending for its own asker (tests/cli/test_identity_across_users.py shows it
+    carried out when its asker announces it)."""
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
@@ -41,20 +45,24 @@ async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) 
         store = app.ops.store
         someone_else = "alice" if os_user() != "alice" else "bob"
         forged = store.ask("vm.destroy", vm, {}, someone_else, Role.ADMIN)
-        assert await announce(db, forged)  # sent by this process: not alice's
-        assert await answered(store, forged) == REFUSED
-        request = store.request(forged)
-        assert request is not None
-        assert f"names {someone_else} as its asker, but {os_user()} sent it" in request.error
+        digest = fingerprint(forged, "vm.destroy", vm, {}, someone_else, Role.ADMIN)
+        said = await announce(db, forged, digest)  # sent by this process: not alice's
+        assert said == (
+            f"Request {forged} names {someone_else} as its asker, but {os_user()} sent it; refused."
+        )
+        assert store.request(forged).state == PENDING  # type: ignore[union-attr]
         assert fleet.vms[vm].state == "running"
-        record = next(r for r in app.ops.audit(limit=20) if r.target == vm)
-        assert (record.actor, record.action, record.result) == (
+        record = app.ops.audit(limit=1)[0]
+        assert (record.actor, record.action, record.target, record.result, record.error) == (
             os_user(),
             "vm.destroy",
+            vm,
             "refused",
+            said,
         )
         mine = store.ask("vm.suspend", vm, {}, os_user(), Role.ADMIN)
-        assert await announce(db, mine)  # the same change in this user's own name
+        digest = fingerprint(mine, "vm.suspend", vm, {}, os_user(), Role.ADMIN)
+        assert await announce(db, mine, digest) == "taken"  # the same in this user's name
         assert await answered(store, mine) == "done"
         assert fleet.vms[vm].state == "paused"
 

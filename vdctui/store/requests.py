@@ -11,10 +11,11 @@ See vdctui.fleet_sharing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from vdctui.model import Role
@@ -35,6 +36,9 @@ CANCELLING, CANCELLED = "cancelling", "cancelled"
 UNDER_WAY = frozenset({TAKEN, CANCELLING})
 ANSWERED = frozenset({DONE, REFUSED, FAILED, CANCELLED})
 ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when a new one comes
+
+# every field of a request the holder acts on: the digest its asker announces covers them
+FINGERPRINTED = ("id", "action", "target", "params", "actor", "role")
 
 _SELECT = (
     "SELECT id, action, target, params, actor, role, asked, state, answer, error, task_id, "
@@ -60,23 +64,46 @@ class FleetRequest:
     taker_pid: int | None
     taker_started: str | None
 
+    def fingerprint(self) -> str:
+        """The digest of what this request asks, as the holder reads it (see `fingerprint`)."""
+        return fingerprint(self.id, self.action, self.target, self.params, self.actor, self.role)
+
     def taker_alive(self) -> bool:
         """Whether the process that took this request is still there."""
         owner = (self.taker_host, self.taker_pid, self.taker_started, self.taker, None)
         return owners.alive(owner, time.time())
 
 
+def fingerprint(
+    id: int, action: str, target: str, params: dict[str, Any], actor: str, role: Role
+) -> str:
+    """The digest of a request's FINGERPRINTED fields: the asker computes it from what it
+    asked and announces it; the holder carries out only a row whose digest is the same.
+    `params` as the store writes them (canonical JSON, read back)."""
+    written = json.loads(to_json(params))
+    asked = [id, action, target, written, actor, role.value]
+    text = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _request(row: Sequence[Any]) -> FleetRequest:
+    """A request row as the holder and the asker read it: anyone in the data center's
+    group can write the db, so a role or JSON that does not parse is read as the least
+    it can stand for (a viewer, nothing), never raised: one bad row stops no other."""
+    try:
+        role = Role(row[5])
+    except ValueError:
+        role = Role.VIEWER
     return FleetRequest(
         id=row[0],
         action=row[1],
         target=row[2],
-        params=json.loads(row[3]),
+        params=_object(row[3]),
         actor=row[4],
-        role=Role(row[5]),
+        role=role,
         asked=row[6],
         state=row[7],
-        answer=json.loads(row[8]),
+        answer=_object(row[8]),
         error=row[9],
         task_id=row[10],
         taker=row[11],
@@ -84,6 +111,14 @@ def _request(row: Sequence[Any]) -> FleetRequest:
         taker_pid=row[13],
         taker_started=row[14],
     )
+
+
+def _object(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class RequestStore(StoreBase):
@@ -128,29 +163,40 @@ class RequestStore(StoreBase):
         ).fetchone()
         return row is not None
 
-    def take_request(self, request_id: int | None = None) -> FleetRequest | None:
-        """Request `request_id` (else the oldest pending one), now taken by this process;
-        None when it is not pending."""
+    def take_request(
+        self, request_id: int | None = None, *, fits: Callable[[FleetRequest], bool] | None = None
+    ) -> FleetRequest | None:
+        """Request `request_id` (else the oldest pending one), now taken by this process,
+        as read in the transaction that took it; None when it is not pending, or does not
+        `fit` (what its asker announced it holds)."""
         me = self.owner
         with self._db.atomic():
             if request_id is None:
                 row = self._db.execute(
-                    "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id LIMIT 1",
-                    [PENDING],
+                    f"{_SELECT} WHERE state = ? ORDER BY id LIMIT 1", [PENDING]
                 ).fetchone()
             else:
                 row = self._db.execute(
-                    "SELECT id FROM fleet_requests WHERE state = ? AND id = ?",
-                    [PENDING, request_id],
+                    f"{_SELECT} WHERE state = ? AND id = ?", [PENDING, request_id]
                 ).fetchone()
             if row is None:
+                return None
+            request = _request(row)
+            if fits is not None and not fits(request):
                 return None
             self._db.execute(
                 "UPDATE fleet_requests SET state = ?, taker = ?, taker_host = ?, taker_pid = ?, "
                 "taker_started = ? WHERE id = ? AND state = ?",
-                [TAKEN, me.session, me.host, me.pid, me.started, row[0], PENDING],
+                [TAKEN, me.session, me.host, me.pid, me.started, request.id, PENDING],
             )
-        return self.request(row[0])
+        return replace(
+            request,
+            state=TAKEN,
+            taker=me.session,
+            taker_host=me.host,
+            taker_pid=me.pid,
+            taker_started=me.started,
+        )
 
     def answer_request(
         self,
