@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import ENOUGH, said
+
 
 def vdctui(*args: str) -> list[str]:
     return [sys.executable, "-m", "vdctui", *args]
@@ -32,12 +34,12 @@ def inventory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     args += ["--speed", "0.02", "--serve-ssh", "127.0.0.1:0", "--write-inventory", str(inv)]
     proc = subprocess.Popen(vdctui(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ENOUGH
         while not inv.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is not None:  # it ended: what it said
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
+            assert time.monotonic() < deadline, f"emulate wrote no {inv} within {ENOUGH:g} s"
             time.sleep(0.1)
-        time.sleep(0.2)  # written before the known_hosts file beside it
         yield inv
     finally:
         proc.send_signal(signal.SIGINT)
@@ -65,12 +67,7 @@ def start_migration(db: Path, inv: Path, vm: str, to: str) -> subprocess.Popen[s
         cmd + ["--copy-storage"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stderr is not None
-    deadline = time.monotonic() + 60
-    line = ""
-    while "Ctrl-C cancels" not in line:
-        assert time.monotonic() < deadline, "the migration never started"
-        line = proc.stderr.readline()
-        assert line or proc.poll() is None, proc.communicate()
+    said(proc.stderr, "Ctrl-C cancels", f"the migration of {vm} started")
     return proc
 
 

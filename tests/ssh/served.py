@@ -16,6 +16,7 @@ from pathlib import Path
 
 import emulator
 from emulator.sshd import FleetSshServer, SshFiles, write_inventory
+from tests.waiting import ENOUGH
 from vdctui.drivers.ssh import HostKeyBook, Inventory, SshDriver, load_inventory
 
 MIGRATION_RATE = 200.0  # virtual seconds per wall second while a migration runs
@@ -80,12 +81,12 @@ def emulate_serving(tmp: Path, *extra: str) -> Iterator[Path]:
     argv += ["--write-inventory", str(inventory), *extra]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ENOUGH
         while not inventory.exists():
-            if proc.poll() is not None or time.monotonic() > deadline:
+            if proc.poll() is not None:  # it ended: what it said
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
+            assert time.monotonic() < deadline, f"emulate wrote no {inventory} within {ENOUGH:g} s"
             time.sleep(0.1)
-        time.sleep(0.2)  # written before the known_hosts file beside it
         yield inventory
     finally:
         os.kill(proc.pid, signal.SIGINT)
