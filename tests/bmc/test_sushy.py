@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.bmc.sushy import USER, Sushy, make_ca, start_sushy
+from tests.waiting import ENOUGH
 from vdctui.drivers.bmc import BmcClient, BmcConfig, BmcError, FenceFailed, fence
 
 
@@ -29,11 +31,10 @@ def config_for(sushy: Sushy) -> BmcConfig:
 
 async def wait_for_state(bmc: BmcClient, wanted: str) -> None:
     """The emulator applies a power change 1-11 s later, as real hardware takes its time."""
-    for _ in range(300):
-        if await bmc.power_state() == wanted:
-            return
+    deadline = time.monotonic() + ENOUGH
+    while await bmc.power_state() != wanted:
+        assert time.monotonic() < deadline, f"the power never became {wanted}"
         await asyncio.sleep(0.1)
-    raise AssertionError(f"the power never became {wanted}")
 
 
 async def test_reads_power_state_and_health_and_unknown_watts(sushy: Sushy) -> None:

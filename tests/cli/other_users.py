@@ -4,6 +4,7 @@ commands (or any function) there; a group-shared folder set up as the README say
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -20,12 +21,12 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from vdctui.backend import FleetLock, fleet_path
+from tests.waiting import ENOUGH
 from vdctui.cli.main import main
+from vdctui.fleet_socket import announce
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = 100  # "users": the group that shares the data center
-ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
 
 
 def in_child_as_nobody(
@@ -113,12 +114,14 @@ def holding(db: Path) -> Iterator[subprocess.Popen[str]]:
         text=True,
         env=env,
     )
-    lock = FleetLock(fleet_path(db))
-    deadline = time.monotonic() + ENOUGH
-    while not lock.held_by_another() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert lock.held_by_another(), proc.stderr.read() if proc.stderr else ""
     try:
+        # serving, not only holding: it takes the fleet's lock before it has loaded the
+        # fleet and opened its socket, where a request announced meanwhile goes unheard
+        deadline = time.monotonic() + ENOUGH
+        while not asyncio.run(announce(db, 0)):  # request 0 is nobody's: "not pending"
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"vdctui emulate never served {db}"
+            time.sleep(0.05)
         yield proc
     finally:
         proc.send_signal(signal.SIGINT)

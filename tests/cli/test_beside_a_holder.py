@@ -23,9 +23,9 @@ import pytest
 
 from tests.cli.conftest import Vdctui
 from tests.cli.test_shared_reads import as_nobody, holder  # noqa: F401 - the fixture
+from tests.waiting import ENOUGH
 
 ROOT = Path(__file__).resolve().parents[2]
-ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
 WAIT_S = "5"  # the bound on the holder taking a request; a command waiting the fleet fails
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.cli.conftest import Vdctui
 from tests.cli.test_shared_reads import holder  # noqa: F401  (the fixture)
+from tests.waiting import ENOUGH
 from vdctui.backend import fleet_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def _emulate(vdctui: Vdctui, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        timeout=ENOUGH,
         stdin=subprocess.DEVNULL,
     )
 

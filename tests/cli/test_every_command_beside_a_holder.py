@@ -17,14 +17,15 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 
 from tests.cli.conftest import Vdctui
 from tests.cli.test_shared_reads import holder  # noqa: F401 - the fixture
 from tests.cli.test_viewer_refusals import COMMANDS, EVERY_COMMAND, Changes, Place, Reads
+from tests.waiting import ENOUGH
 from vdctui.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
-ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
 WAITED = (
     "in use by",
     "(waited",
@@ -44,6 +45,9 @@ def asks(path: str) -> bool:
     return any("--yes" in p.opts for p in command.params)
 
 
+# some 70 processes in turn, each bounded by ENOUGH: over 200 s on a loaded machine, so
+# pytest's timeout (300 s, for a test that hangs) would end it while it still progresses
+@pytest.mark.timeout(900)
 def test_every_command_answers_beside_a_holder_without_waiting_for_the_fleet(
     vdctui: Vdctui,
     holder: subprocess.Popen[str],  # noqa: F811

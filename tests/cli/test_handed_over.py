@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 from tests.cli.conftest import Vdctui
+from tests.waiting import ENOUGH
 from vdctui.backend import FleetLock, fleet_path
 from vdctui.store import Store
 from vdctui.store.requests import PENDING, WITHDRAWN
 
 ROOT = Path(__file__).resolve().parents[2]
-ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
 
 
 def requests(db: Path) -> list[tuple[int, str, str]]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Vdctui
+from tests.waiting import ENOUGH, said
 from vdctui.cli import vm_migrate as cli_vms
 
 
@@ -35,15 +36,10 @@ def test_ctrl_c_cancels_a_migration(vdctui: Vdctui) -> None:
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
-    deadline = time.monotonic() + 30
-    line = ""
-    while "Ctrl-C cancels" not in line:
-        assert time.monotonic() < deadline, "the migration never started"
-        line = proc.stderr.readline()
-        assert line or proc.poll() is None, proc.communicate()
+    said(proc.stderr, "Ctrl-C cancels", "the migration started")
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    out, err = proc.communicate(timeout=ENOUGH)
     assert proc.returncode == 1, (out, err)
     assert "cancelled" in out
     assert "Traceback" not in err

@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli.conftest import Vdctui
 from tests.cli.other_users import GROUP, as_nobody, group_shared_folder, holding
+from tests.waiting import ENOUGH
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,14 +43,14 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         )
         for _ in range(6)
     ]
-    results = [(r.wait(timeout=300), *r.communicate()) for r in readers]
-    for code, out, err in results:
+    results = [(*r.communicate(timeout=ENOUGH), r.returncode) for r in readers]
+    for out, err, code in results:
         assert code == 0, err
         assert len(json.loads(out)) == 40
         assert "holds the data center" in err and "last synced" in err
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     reader = subprocess.run(
-        [*base, "--json", "vm", "list"], capture_output=True, text=True, env=env, timeout=300
+        [*base, "--json", "vm", "list"], capture_output=True, text=True, env=env, timeout=ENOUGH
     )  # any role reads while another process holds the fleet
     assert reader.returncode == 0 and len(json.loads(reader.stdout)) == 40, reader.stderr
     assert "holds the data center" in reader.stderr
@@ -60,7 +61,7 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         capture_output=True,
         text=True,
         env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
-        timeout=300,
+        timeout=ENOUGH,
     )  # a VM change is handed to the holder, which judges it
     assert changer.returncode == 1, changer.stderr
     assert "it carries out your changes" in changer.stderr
@@ -70,7 +71,7 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         capture_output=True,
         text=True,
         env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
-        timeout=300,
+        timeout=ENOUGH,
     )  # host maintenance is handed over too: judged without waiting for the fleet
     assert handed.returncode == 1 and "it carries out your changes" in handed.stderr
     assert "Host rk1-h01 is not in maintenance." in handed.stderr, handed.stderr
@@ -79,7 +80,7 @@ def test_read_only_reads_while_another_process_holds_the_fleet(
         capture_output=True,
         text=True,
         env={**env, "VDCTUI_FLEET_WAIT_S": "0.5"},
-        timeout=300,
+        timeout=ENOUGH,
     )  # a command that runs the fleet itself is refused at once beside one that runs it
     assert needs_fleet.returncode == 1, needs_fleet.stderr
     assert f"already running in vdctui emulate (vdctui pid {holder.pid})" in needs_fleet.stderr
@@ -144,7 +145,7 @@ def test_24_read_only_commands_on_a_new_data_center(tmp_path: Path) -> None:
         for k in range(24)
     ]
     try:
-        results = [p.communicate(timeout=600) for p in procs]
+        results = [p.communicate(timeout=ENOUGH) for p in procs]
     finally:
         for p in procs:
             if p.poll() is None:

@@ -11,12 +11,14 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.ssh.test_openssh_virsh import SSHD, free_port, real_host  # noqa: F401
+from tests.waiting import ENOUGH
 from vdctui.drivers.adc.haproxy import HaproxyAdc, runtime_command
 from vdctui.drivers.adc.haproxy_state import parse_servers_state, parse_stat
 from vdctui.drivers.base import InvalidOperation
@@ -67,12 +69,12 @@ backend shop
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(200):
-            if sock.exists():
-                break
+        deadline = time.monotonic() + ENOUGH
+        while not sock.exists():
             if proc.poll() is not None:
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
-            subprocess.run(["sleep", "0.05"], check=True)
+            assert time.monotonic() < deadline, f"haproxy never made its socket {sock}"
+            time.sleep(0.05)
         yield sock
     finally:
         proc.terminate()
@@ -90,13 +92,14 @@ async def local(command: str) -> tuple[int, str, str]:
 
 async def settled(adc: HaproxyAdc) -> list[object]:
     """Members once the health checks have had their first say."""
-    for _ in range(100):
+    deadline = time.monotonic() + ENOUGH
+    while True:
         (status,) = await adc.status([SHOP])
         web2, web3 = status.members[1], status.members[2]
         if web2.healthy and web3.healthy is False and web3.state is MemberState.DOWN:
             return list(status.members)
+        assert time.monotonic() < deadline, f"health checks did not settle: {status}"
         await asyncio.sleep(0.1)
-    raise AssertionError(f"health checks did not settle: {status}")
 
 
 async def test_status_drain_maint_ready_and_weight(haproxy: Path) -> None:

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import asyncssh
 import pytest
 
 from emulator.sshd.files import known_hosts_line
+from tests.waiting import ENOUGH
 from vdctui.drivers.base import NoSuchVm
 from vdctui.drivers.ssh import HostKeyBook, SshDriver, commands
 from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost
@@ -65,7 +67,8 @@ PermitRootLogin prohibit-password
         [str(SSHD), "-D", "-e", "-f", str(tmp_path / "sshd_config")], stderr=subprocess.PIPE
     )
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + ENOUGH
+        while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
@@ -74,6 +77,7 @@ PermitRootLogin prohibit-password
                     raise AssertionError(
                         proc.stderr.read().decode() if proc.stderr else ""
                     ) from None
+                assert time.monotonic() < deadline, f"sshd never listened on {port}"
                 await asyncio.sleep(0.05)
         yield InventoryHost(
             name="real-01",

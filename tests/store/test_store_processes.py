@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.waiting import ENOUGH
 from vdctui.model import TaskState
 from vdctui.store import Store
 
@@ -41,7 +42,7 @@ def start_together(commands: list[list[str]], go: Path) -> list[subprocess.Compl
         for c in commands
     ]
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + ENOUGH
         while time.monotonic() < deadline:
             if len(list(go.parent.glob(f"{go.name}.ready*"))) == len(commands):
                 break
@@ -51,7 +52,7 @@ def start_together(commands: list[list[str]], go: Path) -> list[subprocess.Compl
         go.touch()
         results = []
         for p, c in zip(procs, commands, strict=True):
-            out, err = p.communicate(timeout=300)
+            out, err = p.communicate(timeout=ENOUGH)
             results.append(subprocess.CompletedProcess(c, p.returncode, out, err))
         return results
     finally:

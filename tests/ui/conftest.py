@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from vdctui.drivers.emulated import EmulatedDriver
@@ -14,6 +15,25 @@ from vdctui.ui.app import VdcApp
 from vdctui.ui.fixed import fixed_app
 
 SIZE = (160, 48)
+
+
+@pytest.fixture(autouse=True)
+def notes_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every notification an app makes is kept for `notes`, until the app clears them.
+    Textual forgets a toast once its timeout has passed in wall time (5 s by default): on
+    a slow or loaded machine a test that looked a few seconds later found nothing said."""
+    notify, clear = App.notify, App.clear_notifications
+
+    def kept(self: App[object], message: str, **how: object) -> None:
+        vars(self).setdefault("_notes_kept", []).append(str(message))
+        notify(self, message, **how)  # type: ignore[arg-type]
+
+    def cleared(self: App[object]) -> None:
+        vars(self)["_notes_kept"] = []
+        clear(self)
+
+    monkeypatch.setattr(App, "notify", kept)
+    monkeypatch.setattr(App, "clear_notifications", cleared)
 
 
 @pytest.fixture
@@ -42,7 +62,8 @@ async def command(pilot: Pilot[None], line: str) -> None:
 
 
 def notes(app: VdcApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """What the app has notified (as shown: escaped), toasts that expired included."""
+    return list(vars(app).get("_notes_kept", []))
 
 
 def fleet_of(app: VdcApp):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ power-offs of one apply are summed up once it ends (`powered off 3 hosts: h1, h2
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from textual.pilot import Pilot
 
 from tests.ui.conftest import SIZE, command, fleet_of, settle
 from tests.ui.test_balance_wake_ui import apply_balance, small_fleet_app
+from tests.waiting import ENOUGH
 from vdctui.ui.app import VdcApp
 from vdctui.ui.host_toasts import host_summary
 
@@ -29,11 +31,11 @@ def listen(app: VdcApp) -> list[str]:
 
 
 async def until_said(pilot: Pilot[None], said: list[str], words: str) -> list[str]:
-    """`said`, once one of them says `words` (or after 40 short pauses)."""
-    for _ in range(40):
-        if any(words in note for note in said):
-            break
-        await pilot.pause(0.25)
+    """`said`, once one of them says `words` (then the app settled: said all it would)."""
+    deadline = time.monotonic() + ENOUGH
+    while not any(words in note for note in said):
+        assert time.monotonic() < deadline, f"never said {words!r}: {said}"
+        await pilot.pause(0.05)
     await settle(pilot)
     return said
 

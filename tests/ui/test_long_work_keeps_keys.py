@@ -5,11 +5,14 @@ still takes Enter, Backspace and Esc while it runs (it used to freeze until the 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.ui.conftest import SIZE, settle
+from tests.waiting import ENOUGH
 from vdctui.ops import balancing
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import ConfirmDialog
@@ -17,6 +20,14 @@ from vdctui.ui.help import HelpScreen
 from vdctui.ui.widgets.command_line import CommandLine
 
 MakeApp = Callable[..., VdcApp]
+
+
+async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:
+    """Frames drawn until `condition` holds (the app's workers and keys go on meanwhile)."""
+    deadline = time.monotonic() + ENOUGH
+    while not condition():
+        assert time.monotonic() < deadline, f"never: {what}"
+        await pilot.pause()
 
 
 async def test_the_command_line_works_while_a_balance_applies(
@@ -36,21 +47,13 @@ async def test_the_command_line_works_while_a_balance_applies(
         await settle(pilot)
         try:
             await pilot.press("colon", *"balance power 5", "enter")
-            for _ in range(20):
-                await pilot.pause()
-                if isinstance(app.screen, ConfirmDialog):
-                    break
-            assert isinstance(app.screen, ConfirmDialog), "the balancer found nothing to do"
+            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the balance asked")
             await pilot.press("y")
-            for _ in range(20):
-                await pilot.pause()
-                if started.is_set():
-                    break
-            assert started.is_set()
+            await until(pilot, started.is_set, "the apply started")
             await pilot.press("colon", *"helpx", "backspace", "enter")
-            for _ in range(10):
-                await pilot.pause()
-            assert isinstance(app.screen, HelpScreen), "the command line did not take Enter"
+            await until(
+                pilot, lambda: isinstance(app.screen, HelpScreen), "the command line took Enter"
+            )
             await pilot.press("escape")
             await pilot.pause()
             assert not app.screen.query_one(CommandLine).is_open
