@@ -118,7 +118,7 @@ def holding(db: Path) -> Iterator[subprocess.Popen[str]]:
         # serving, not only holding: it takes the fleet's lock before it has loaded the
         # fleet and opened its socket, where a request announced meanwhile goes unheard
         deadline = time.monotonic() + ENOUGH
-        while not asyncio.run(announce(db, 0)):  # request 0 is nobody's: "not pending"
+        while not asyncio.run(announce(db, 0, "")):  # request 0 is nobody's: "not pending"
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, f"vdctui emulate never served {db}"
             time.sleep(0.05)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from tests.cli.conftest import Vdctui
 from tests.cli.test_shared_reads import holder  # noqa: F401 - the fixture
+from tests.waiting import ENOUGH
 
 ROOT = Path(__file__).resolve().parents[2]
-ENOUGH = 300.0  # a bound so that a broken test fails instead of hanging; never a measure
 
 NOT_FOR_A_READ = ("emulator", "textual", "rich", "asyncssh", "numpy", "sqlite_utils")
 NOT_FOR_A_READ_VDCTUI = (
