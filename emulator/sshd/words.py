@@ -15,6 +15,11 @@ SHELL_SPECIAL = set(";|&<>()`$\n")
 # what virsh_commands takes in one step: plain characters; inside double quotes, all but `"` and `\`
 _PLAIN_RUN = re.compile(r"[^'\"\\ \t;\n]+")
 _DOUBLE_RUN = re.compile(r'[^"\\]+')
+# what shell_words takes in one step: characters a shell reads as part of a word ('#' too
+# where it is not a word's first: it is left to the step by step path)
+_WORD_RUN = re.compile(r"[^'\"\\ \t#;|&<>()`$\n]+")
+# what shell_sequence skips in one step outside quotes
+_SEQUENCE_RUN = re.compile(r"[^'\"\\;]+")
 
 
 class ShellInjection(ValueError):
@@ -33,6 +38,12 @@ def shell_words(line: str) -> list[str]:
     i = 0
     n = len(line)
     while i < n:
+        run = _WORD_RUN.match(line, i)
+        if run is not None:
+            word.append(run.group())
+            in_word = True
+            i = run.end()
+            continue
         c = line[i]
         if c == "'":
             end = line.find("'", i + 1)
@@ -93,6 +104,11 @@ def shell_sequence(line: str) -> list[str]:
     start = i = 0
     single = double = False
     while i < len(line):
+        if not single and not double:
+            run = _SEQUENCE_RUN.match(line, i)
+            if run is not None:
+                i = run.end()
+                continue
         c = line[i]
         if single:
             single = c != "'"
