@@ -171,3 +171,21 @@ async def test_a_driver_without_a_feed_is_read_whole(
     await console.sync()
     assert console.reconciler.whole
     assert console.store.vm(name).state is VmState.PAUSED
+
+
+async def test_the_hosts_that_answer_are_seen_now_and_the_figures_wait_for_a_whole_sync(
+    tmp_path: Path, incremental: None
+) -> None:
+    console, fleet = small(tmp_path)
+    await console.sync()
+    name = running(fleet)[0]
+    quiet = next(h for h in sorted(fleet.hosts) if h != fleet.vms[name].host)
+    samples = len(console.host_history(quiet))
+    trend = len(console.vm_trend(name).cpu)
+    await console.driver.advance(60)  # type: ignore[attr-defined]
+    await console.sync()
+    assert not console.reconciler.whole
+    assert console.store.host_seen_at()[quiet] == fleet.now  # it answered this sync
+    # CPU figures and trends are read by whole syncs only
+    assert len(console.host_history(quiet)) == samples
+    assert len(console.vm_trend(name).cpu) == trend
