@@ -326,3 +326,46 @@ async def test_the_cycle_collector_waits_while_a_poll_fans_out(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_the_signed_request_goes_right_behind_the_service_request(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The login does not wait a round trip for the service to be accepted: the host
+    reads the two in order (OpenSSH's sshd too: tests/ssh/test_openssh_virsh.py)."""
+    from asyncssh.constants import MSG_SERVICE_ACCEPT
+
+    seen: list[str] = []
+    send = ssh_connection.SSHConnection.send_packet
+
+    def sending(conn, pkttype, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(conn, ssh_connection.SSHClientConnection) and pkttype == MSG_USERAUTH_REQUEST:
+            seen.append("auth sent")
+        return send(conn, pkttype, *args, **kwargs)
+
+    accept = ssh_connection.SSHConnection._packet_handlers[MSG_SERVICE_ACCEPT]
+
+    def accepted(conn, *args):  # type: ignore[no-untyped-def]
+        seen.append("service accepted")
+        return accept(conn, *args)
+
+    monkeypatch.setattr(ssh_connection.SSHConnection, "send_packet", sending)
+    monkeypatch.setitem(ssh_connection.SSHConnection._packet_handlers, MSG_SERVICE_ACCEPT, accepted)
+    pool = ConnectionPool(served.inventory, HostKeyBook(served.inventory.known_hosts))
+    try:
+        assert (await pool.run(served.inventory.hosts[0], "virsh -q list --all --name")).status == 0
+    finally:
+        await pool.close()
+    assert seen == ["auth sent", "service accepted"]
+
+
+def test_an_rsa_key_waits_for_the_hosts_signature_algorithms() -> None:
+    """An RSA key signs as the host's server-sig-algs say (sha2-256, sha2-512, sha1),
+    which come with the key exchange's end: its request is not sent ahead."""
+    from vdctui.drivers.ssh.signed_auth import _one_signature_each
+
+    def pair(alg: str) -> Any:
+        return asyncssh.load_keypairs([asyncssh.generate_private_key(alg)])[0]
+
+    assert _one_signature_each([pair("ssh-ed25519"), pair("ecdsa-sha2-nistp256")])
+    assert not _one_signature_each([pair("ssh-ed25519"), pair("ssh-rsa")])
