@@ -11,7 +11,7 @@ import click
 
 from vdctui import checks
 from vdctui.cli.context import CliContext, pass_cli
-from vdctui.cli.output import nothing_matches, plain, print_list, say
+from vdctui.cli.output import nothing_matches, plain, print_json, print_list, say
 from vdctui.cli.params import ROWS, FiniteNumber, Name, WholeNumber
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
 from vdctui.model import (
@@ -23,17 +23,24 @@ from vdctui.model import (
     PoolUsage,
     Task,
 )
-from vdctui.ops import Console, Refused
+from vdctui.ops import Console, Refused, cancelling
 from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
 
 
-@click.command("task")
-@click.argument("verb", type=click.Choice(["list"]), default="list")
+@click.group("task", invoke_without_command=True)
+@click.pass_context
+def task(ctx: click.Context) -> None:
+    """Tasks: list them (the default), cancel one."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(task_list)
+
+
+@task.command("list")
 @click.option("--active", is_flag=True, help="Only queued and running tasks.")
 @click.option("--limit", type=ROWS, default=50, show_default=True)
 @pass_cli
-def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
-    """Tasks: running and recent work (`vdctui task list`)."""
+def task_list(cli: CliContext, active: bool, limit: int) -> None:
+    """Running and recent tasks."""
 
     async def body(console: Console) -> list[Task]:
         return console.tasks(active=True if active else None, limit=limit)
@@ -44,6 +51,26 @@ def task(cli: CliContext, verb: str, active: bool, limit: int) -> None:
         as_json=cli.as_json,
         empty=nothing_matches("task", {"active": active}, empty="No tasks."),
     )
+
+
+@task.command("cancel")
+@click.argument("task_id", metavar="TASK", type=WholeNumber(1, checks.MAX_TASK_ID))
+@pass_cli
+def task_cancel(cli: CliContext, task_id: int) -> None:
+    """Cancel a running task where it runs: a migration at once, a balance or an HA
+    restart after the step under way, an evacuation (its moves under way aborted).
+    Waits for the task to end and says how it ended."""
+
+    async def body(console: Console) -> Task:
+        await console.cancel_task(task_id)
+        say(f"{cancelling.asked(console.task(task_id))} Waiting for it to end ...", err=True)
+        return await cancelling.until_ended(console, task_id)
+
+    ended = cli.run(body, sync=False)
+    if cli.as_json:
+        print_json([ended])
+        return
+    say(f"task {ended.id} ({ended.kind}): {ended.error or ended.state}")
 
 
 @click.command("migration")

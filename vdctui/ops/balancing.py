@@ -17,7 +17,7 @@ from vdctui.ops.handover import fleet_operation
 from vdctui.ops.placement import Ratios
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.scheduling import fleet_view
-from vdctui.ops.stepping import Started, Stepping
+from vdctui.ops.stepping import Started, Stepping, cancellable
 from vdctui.ops.tasks import end_task, ending_on_error
 from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
 
@@ -150,8 +150,9 @@ async def apply_moves(
         if started is not None:
             started(steps.stepping)
         try:
-            async with ending_on_error(console, task.id):
-                applied = await steps.carry_out()
+            with cancellable(console, task.id, steps.stepping.cancel):
+                async with ending_on_error(console, task.id):
+                    applied = await steps.carry_out()
         except DriverError as exc:
             raise Failed(f"Balancing stopped: {exc}") from exc
         if steps.stepping.stopped(steps.taken):

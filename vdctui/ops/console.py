@@ -39,6 +39,7 @@ from vdctui.ops.reads import FleetReads
 from vdctui.ops.reconcile import Reconciler, refresh_vm
 from vdctui.ops.requests import STORE_ONLY, FleetElsewhere
 from vdctui.ops.services_on_demand import (  # run on first use: a read calls none
+    cancelling,
     cores,
     creation,
     drain,
@@ -97,6 +98,7 @@ class Console(FleetReads):
         self.driver = driver
         self.identity = identity
         self._runs: dict[int, MigrationRun] = {}
+        self.cancellable: dict[int, Callable[[], None]] = {}  # task id -> its cancel()
         self._listeners: list[Listener] = []
         self._history: dict[str, deque[float]] = {}
         self._sync_lock = asyncio.Lock()
@@ -507,20 +509,12 @@ class Console(FleetReads):
         )
 
     async def cancel_task(self, task_id: int) -> None:
-        """Abort a running migration that this console started."""
+        """Cancel a running task this console runs: a migration at once, a balance or an
+        HA restart after its step under way, an evacuation (vdctui.ops.cancelling)."""
 
         async def work() -> None:
             checked(checks.whole_number, task_id, "A task number", low=1, high=checks.MAX_TASK_ID)
-            run = self._runs.get(task_id)
-            if run is None:
-                task = self.store.task(task_id)
-                if task is None:
-                    raise Refused(f"There is no task {task_id}.")
-                raise Refused(
-                    f"Task {task_id} is {task.state}; only a running migration "
-                    "started by this console can be cancelled."
-                )
-            await run.handle.abort()
+            await cancelling.cancel(self, task_id)
 
         await self.change(Action.TASK_CANCEL, str(task_id), {}, work)
 

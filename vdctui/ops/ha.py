@@ -25,7 +25,7 @@ from vdctui.ops.errors import Failed, Refused
 from vdctui.ops.handover import fleet_operation
 from vdctui.ops.scheduler import PlacementRequest, pick, place
 from vdctui.ops.scheduling import fleet_view, request_for
-from vdctui.ops.stepping import Started, Stepping
+from vdctui.ops.stepping import Started, Stepping, cancellable
 from vdctui.ops.tasks import end_task, ending_on_error
 
 if TYPE_CHECKING:
@@ -226,21 +226,22 @@ async def _restart_all(
     if started is not None:
         started(stepping)
     outcomes: list[RestartOutcome] = []
-    async with ending_on_error(console, task.id):
-        view = fleet_view(console.store)
-        hosts_of = {v.name: v.host for v in console.store.vms()}
-        rack_of = {h.name: h.rack for h in view.hosts}
-        for k, vm in enumerate(victims, start=1):
-            if stepping.stopped(k - 1):
-                break
-            request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
-            outcome = await _restart_one(console, vm, request, view, confirmed)
-            if outcome.target:
-                hosts_of[vm.name] = outcome.target
-            outcomes.append(outcome)
-            console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
-            if note is not None:
-                note(outcome.line())
+    with cancellable(console, task.id, stepping.cancel):
+        async with ending_on_error(console, task.id):
+            view = fleet_view(console.store)
+            hosts_of = {v.name: v.host for v in console.store.vms()}
+            rack_of = {h.name: h.rack for h in view.hosts}
+            for k, vm in enumerate(victims, start=1):
+                if stepping.stopped(k - 1):
+                    break
+                request = request_for(console.store, vm, hosts_of=hosts_of, rack_of=rack_of)
+                outcome = await _restart_one(console, vm, request, view, confirmed)
+                if outcome.target:
+                    hosts_of[vm.name] = outcome.target
+                outcomes.append(outcome)
+                console.store.update_task(task.id, progress=100.0 * k / max(len(victims), 1))
+                if note is not None:
+                    note(outcome.line())
     errors = [f"{o.vm}: {o.error}" for o in outcomes if o.error]
     if stepping.stopped(len(outcomes)):
         _end_cancelled(console, stepping, host, outcomes, [v.name for v in victims])

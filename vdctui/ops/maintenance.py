@@ -31,6 +31,7 @@ from vdctui.ops.migration import MigrationRun
 from vdctui.ops.placement import holds_resources
 from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, claim, place
 from vdctui.ops.scheduling import fleet_view, request_for
+from vdctui.ops.stepping import cancellable
 from vdctui.ops.tasks import end_task
 from vdctui.store import Store
 from vdctui.store.history import CLAIMS_OF, TaskConflict
@@ -302,7 +303,8 @@ async def run_evacuation(
 
     claiming = CLAIMS_OF.set(task.id)  # the moves carry out this task's claims
     try:
-        await asyncio.gather(*(move(m) for m in plan.moves))
+        with cancellable(console, task.id, evacuation.cancel):
+            await asyncio.gather(*(move(m) for m in plan.moves))
     except asyncio.CancelledError:
         evacuation.cancel()
         raise

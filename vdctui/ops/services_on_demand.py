@@ -11,6 +11,7 @@ from vdctui.imports import on_first_use
 
 if TYPE_CHECKING:
     from vdctui.ops import (
+        cancelling,
         core_map,
         cores,
         creation,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
         secgroups,
     )
 else:
+    cancelling = on_first_use("vdctui.ops.cancelling")
     core_map = on_first_use("vdctui.ops.core_map")
     cores = on_first_use("vdctui.ops.cores")
     recovery = on_first_use("vdctui.ops.recovery")
@@ -39,6 +41,7 @@ else:
     secgroups = on_first_use("vdctui.ops.secgroups")
 
 __all__ = [
+    "cancelling",
     "core_map",
     "cores",
     "creation",

@@ -7,12 +7,19 @@ and the task ends cancelled, "cancelled after N of M steps", with its audit reco
 task gives its Stepping to the caller's `started` callback as it begins; carried out by
 the process that holds the embedded fleet, the caller gets a copy, and cancelling that
 copy asks the holder to cancel its own (vdctui.ops.handover), as for an Evacuation.
+While it runs, the task is `cancellable`: `task cancel N` (the console's `:cancel`, in
+this process or handed to the holder) calls the same `cancel()` (vdctui.ops.cancelling).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vdctui.ops.console import Console
 
 
 @dataclass
@@ -35,3 +42,14 @@ class Stepping:
 
 
 Started = Callable[[Stepping], None]
+
+
+@contextlib.contextmanager
+def cancellable(console: Console, task_id: int, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, cancelling task `task_id` through the console's door calls
+    `cancel` (a Stepping's, an Evacuation's)."""
+    console.cancellable[task_id] = cancel
+    try:
+        yield
+    finally:
+        console.cancellable.pop(task_id, None)

@@ -210,7 +210,17 @@ async def create(app: VdcApp, request: CreateRequest) -> None:
 
 
 async def cancel_task(app: VdcApp, task_id: int) -> None:
-    await app.act(app.ops.cancel_task(task_id), f"Cancelling task {task_id} ...")
+    """A migration is aborted at once; a balance or an HA restart stops after the step
+    under way (vdctui.ops.cancelling), and its own end is said where it was started."""
+    from vdctui.ops.cancelling import asked
+
+    async def cancel() -> str:
+        await app.ops.cancel_task(task_id)
+        return asked(app.ops.task(task_id))
+
+    said = await app.act(cancel())
+    if said is not None:
+        app.notify(said)
 
 
 def maintenance(app: VdcApp, host: str) -> None:

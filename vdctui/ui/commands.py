@@ -247,7 +247,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "create", "[NAME FLAVOR POOL [COUNT]]", "Create VMs", _create, ("", "flavor", "pool")
         ),
-        Command("cancel", "TASK", "Cancel a running migration", _cancel),
+        Command("cancel", "TASK", "Cancel a running task", _cancel),
         Command(
             "maintenance",
             "HOST [exit]",
