@@ -13,7 +13,7 @@ from vdctui.cli.params import FiniteNumber, WholeNumber
 from vdctui.cli.stepping import ctrl_c_stops
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
-from vdctui.ops.ha import HaMonitor, HostFinding, RestartOutcome, fence, restart_vms_of
+from vdctui.ops.ha import HaMonitor, RestartOutcome, fence, restart_vms_of
 
 
 @click.group()
@@ -21,11 +21,27 @@ def ha() -> None:
     """High availability: failed hosts and restarting their VMs elsewhere."""
 
 
-def _print(findings: list[HostFinding], outcomes: list[RestartOutcome]) -> None:
-    for f in findings:
-        say(f"{f.host}: {f.state}, {f.note}")
-    for o in outcomes:
-        say(f"  {o.line()}")
+class _VmLines:
+    """Each VM restarted (or not) in one line as it comes, under the host it left, as
+    `ha restart` says them; the lines not heard as they came, after."""
+
+    def __init__(self) -> None:
+        self.host = ""
+        self.said: set[str] = set()
+
+    def say(self, host: str, line: str) -> None:
+        if host != self.host:
+            self.host = host
+            say(f"restarting the VMs of {host}:")
+        self.said.add(line)
+        say(f"  {line}")
+
+    def not_heard(self, outcomes: list[RestartOutcome]) -> None:
+        for line in (o.line() for o in outcomes):
+            if line not in self.said:
+                say(f"  {line}")
+        self.host = ""
+        self.said.clear()
 
 
 @ha.command("watch")
@@ -72,20 +88,27 @@ def watch(
     if auto_fence:
         cli.require(Action.HOST_POWER_OFF, "fleet", {"reason": "ha-fence"})
 
+    lines = _VmLines()
+
     async def body(console: Console) -> list[RestartOutcome]:
         monitor = HaMonitor(
             console,
             missed_intervals=missed,
             auto_restart=not no_restart,
             auto_fence=auto_fence,
+            note=None if cli.as_json else lines.say,
         )
         everything: list[RestartOutcome] = []
         for k in range(rounds):
-            findings, outcomes = await monitor.check()
-            everything += outcomes
+            findings = await monitor.look()
             if not cli.as_json:
                 say(f"round {k + 1}: {len(findings)} host(s) not answering")
-                _print(findings, outcomes)
+                for f in findings:
+                    say(f"{f.host}: {f.state}, {f.note}")
+            outcomes = await monitor.restart(findings)
+            everything += outcomes
+            if not cli.as_json:
+                lines.not_heard(outcomes)
             if k + 1 < rounds:
                 await asyncio.sleep(interval)
         return everything

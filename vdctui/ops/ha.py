@@ -12,6 +12,7 @@ CPU shares, then name), through the scheduler, each audited and under one task.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
@@ -72,9 +73,16 @@ class HaMonitor:
     confirmed_down: set[str] = field(default_factory=set)
     restarted: set[str] = field(default_factory=set)  # hosts whose VMs were restarted
     declared: set[str] = field(default_factory=set)  # hosts declared failed
+    # hears (host, line) for each VM restarted or not, as it comes (`ha watch` says it)
+    note: Callable[[str, str], None] | None = None
 
     async def check(self) -> tuple[list[HostFinding], list[RestartOutcome]]:
-        """Sync, count missed heartbeats, declare failures, restart what is fenced.
+        """One round: `look`, then `restart` what it found fenced."""
+        findings = await self.look()
+        return findings, await self.restart(findings)
+
+    async def look(self) -> list[HostFinding]:
+        """Sync, count missed heartbeats, declare failures (fencing them with auto_fence).
         With automatic restarts, refused (audited) before anything for a role that may
         not restart VMs."""
         if self.auto_restart:
@@ -83,7 +91,6 @@ class HaMonitor:
             self.console.require(Action.HOST_POWER_OFF, "fleet", {"reason": "ha-fence"})
         await self.console.sync()
         findings: list[HostFinding] = []
-        outcomes: list[RestartOutcome] = []
         for host in self.console.hosts():
             if host.state is HostState.UP:
                 self.missed.pop(host.name, None)
@@ -121,14 +128,23 @@ class HaMonitor:
                     "ok",
                     note,
                 )
-            if failed and fenced and self.auto_restart and host.name not in self.restarted:
-                outcomes.extend(
-                    await restart_vms_of(
-                        self.console, host.name, confirmed=host.name in self.confirmed_down
-                    )
-                )
-                self.restarted.add(host.name)
-        return findings, outcomes
+        return findings
+
+    async def restart(self, findings: list[HostFinding]) -> list[RestartOutcome]:
+        """Restart elsewhere the VMs of the failed, fenced hosts found, once per failure;
+        `note` hears each VM's line as it comes."""
+        outcomes: list[RestartOutcome] = []
+        for found in findings:
+            host = found.host
+            if not (found.failed and found.fenced and self.auto_restart):
+                continue
+            if host in self.restarted:
+                continue
+            said = None if self.note is None else functools.partial(self.note, host)
+            confirmed = host in self.confirmed_down
+            outcomes += await restart_vms_of(self.console, host, confirmed=confirmed, note=said)
+            self.restarted.add(host)
+        return outcomes
 
     def _should_fence(self, host: str) -> bool:
         """Auto-fencing is on, not tried yet for this failure, and the host ran VMs."""
