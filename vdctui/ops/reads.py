@@ -113,10 +113,12 @@ class FleetReads:
         return vm
 
     def host_sightings(self, hosts: list[Host] | None = None) -> dict[str, Sighting]:
-        """When each host last answered; stale when the last sync did not reach it."""
+        """When each host last answered; stale only when the last sync did not reach it
+        (unreachable). A host the driver or its BMC says is off (or crashed) is not
+        stale: its state is what the last sync saw."""
         seen = self.store.host_seen_at()
         return {
-            h.name: Sighting(seen.get(h.name) or None, h.state is not HostState.UP)
+            h.name: Sighting(seen.get(h.name) or None, h.state is HostState.UNREACHABLE)
             for h in (self.store.hosts() if hosts is None else hosts)
         }
 
