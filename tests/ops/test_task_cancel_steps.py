@@ -16,13 +16,12 @@ import pytest
 
 import emulator
 from tests.ops.test_ha import busy_host
+from tests.waiting import ENOUGH
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Task, TaskState
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.balancing import apply_moves, recommendations
 from vdctui.ops.ha import restart_vms_of
-
-ENOUGH = 60.0  # a bound so that a broken test fails instead of hanging
 
 
 class Gate:

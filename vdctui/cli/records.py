@@ -23,7 +23,7 @@ from vdctui.model import (
     PoolUsage,
     Task,
 )
-from vdctui.ops import Console, Refused, cancelling
+from vdctui.ops import Console, Refused
 from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
 
 
@@ -60,6 +60,8 @@ def task_cancel(cli: CliContext, task_id: int) -> None:
     """Cancel a running task where it runs: a migration at once, a balance or an HA
     restart after the step under way, an evacuation (its moves under way aborted).
     Waits for the task to end and says how it ended."""
+
+    from vdctui.ops import cancelling
 
     async def body(console: Console) -> Task:
         await console.cancel_task(task_id)
