@@ -327,7 +327,7 @@ def following_the_store(console: Console, holder: str, *, sharing: bool = False)
     elif identity.role is not Role.VIEWER:  # a command that only reads: nothing to say
         role = Role.VIEWER
     note += "."
-    console.identity = replace(identity, role=role, note=f"{identity.note} {note}".strip())
+    console.identity = replace(identity, role=role, following=note)
     return console
 
 

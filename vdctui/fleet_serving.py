@@ -24,8 +24,10 @@ from vdctui.fleet_socket import (
 )
 from vdctui.model import Role
 from vdctui.ops import Console, Failed, Refused
+from vdctui.ops.errors import NotAllowed
 from vdctui.ops.requests import perform
 from vdctui.store.requests import (
+    BY_ROLE,
     CANCELLED,
     CANCELLING,
     DONE,
@@ -233,7 +235,8 @@ class RequestServer:
         try:
             answer = await perform(self.console, request, reports)
         except Refused as exc:
-            store.answer_request(request.id, REFUSED, answer=reports.close(), error=str(exc))
+            said = {**reports.close(), **({BY_ROLE: True} if isinstance(exc, NotAllowed) else {})}
+            store.answer_request(request.id, REFUSED, answer=said, error=str(exc))
         except Failed as exc:
             store.answer_request(request.id, FAILED, answer=reports.close(), error=str(exc))
         except Exception as exc:  # noqa: BLE001 - the asker is told; the holder goes on

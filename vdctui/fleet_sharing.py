@@ -57,11 +57,13 @@ from vdctui.backend import BackendError, FleetLock, attach_embedded
 from vdctui.fleet_socket import announce, refusal
 from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops.actions import Action
+from vdctui.ops.errors import NotAllowed
 from vdctui.ops.handover import TookTheFleet
 from vdctui.ops.migration import ProgressListener
 from vdctui.ops.requests import CARRIED, result_of
 from vdctui.store.requests import (
     ANSWERED,
+    BY_ROLE,
     CANCELLED,
     DONE,
     FAILED,
@@ -277,8 +279,8 @@ def _taker_died(request: FleetRequest) -> Failed:
 
 def _answer(request: FleetRequest) -> dict[str, Any]:
     """An answered request's answer, or its refusal or failure raised."""
-    if request.state == REFUSED:
-        raise Refused(request.error)
+    if request.state == REFUSED:  # by the role, as the asker's own door would have
+        raise (NotAllowed if request.answer.get(BY_ROLE) is True else Refused)(request.error)
     if request.state in (FAILED, CANCELLED):
         raise Failed(request.error)
     return request.answer

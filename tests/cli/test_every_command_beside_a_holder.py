@@ -24,6 +24,7 @@ from tests.cli.test_shared_reads import holder  # noqa: F401 - the fixture
 from tests.cli.test_viewer_refusals import COMMANDS, EVERY_COMMAND, Changes, Place, Reads
 from tests.waiting import ENOUGH
 from vdctui.cli.main import main
+from vdctui.ops.identity import os_user
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITED = (
@@ -77,4 +78,38 @@ def test_every_command_answers_beside_a_holder_without_waiting_for_the_fleet(
         if said:
             waited.append(f"vdctui {' '.join(args)}: {proc.stderr.strip()[-300:]}")
     assert waited == [], "\n".join(waited)
+    assert holder.poll() is None
+
+
+def test_every_change_a_viewer_tries_beside_a_holder_is_refused_in_one_sentence(
+    vdctui: Vdctui,
+    holder: subprocess.Popen[str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """As in tests/cli/test_viewer_refusals.py, but beside the holder: the refusal is the
+    one line said, naming the viewer, not preceded by a note on who holds the data
+    center (nothing was asked of it; a refused change is one sentence)."""
+    place = Place(vdctui, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": "5"}
+    tried, said_more = 0, []
+    for path in sorted(COMMANDS):
+        entry = COMMANDS[path]
+        for args, action in entry.tries if isinstance(entry, Changes) else ():
+            tried += 1
+            argv = ["--db", str(vdctui.db), "--read-only", *place.args(path, args)]
+            proc = subprocess.run(
+                [sys.executable, "-m", "vdctui", *argv],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=ENOUGH,
+                stdin=subprocess.DEVNULL,
+            )
+            lines = proc.stderr.strip().splitlines()
+            role = f"needs the {action.role} role; {os_user()} is a viewer (read-only)."
+            wanted = f"vdctui: {action.what} {role}"
+            if proc.returncode != 1 or lines != [wanted]:
+                said_more.append(f"vdctui {' '.join(argv[2:])}: {proc.stderr.strip()}")
+    assert tried > 40
+    assert said_more == [], "\n".join(said_more)
     assert holder.poll() is None

@@ -114,9 +114,9 @@ def test_another_user_hands_changes_over_through_the_holders_socket() -> None:
             # nobody is no operator: a viewer; the CLI refuses before it asks the holder
             (viewer,) = as_nobody(db, ["vm", "suspend", vm], groups=[GROUP])
             assert viewer[0] == 1, viewer
+            assert len(viewer[2].strip().splitlines()) == 1, viewer  # no note before it
             assert refusal(viewer[2]) == (
-                "Suspending a VM needs the operator role; this console is read-only "
-                "(nobody is a viewer)."
+                "Suspending a VM needs the operator role; nobody is a viewer (read-only)."
             )
             assert newest(admin, vm) == ("nobody", "viewer", "vm.suspend", "refused")
 
@@ -129,8 +129,7 @@ def test_another_user_hands_changes_over_through_the_holders_socket() -> None:
             assert forged_role["said"] == "taken", forged_role
             assert forged_role["state"] == "refused", forged_role
             assert forged_role["error"] == (
-                "Suspending a VM needs the operator role; this console is read-only "
-                "(nobody is a viewer)."
+                "Suspending a VM needs the operator role; nobody is a viewer (read-only)."
             )
             assert newest(admin, vm) == ("nobody", "viewer", "vm.suspend", "refused")
 
@@ -233,8 +232,7 @@ def test_a_spoofed_environment_does_not_make_nobody_root(held: bool) -> None:
                 "roles with `vdctui operator set`)."
             ) in suspend[2]
             assert refusal(suspend[2]) == (
-                "Suspending a VM needs the operator role; this console is read-only "
-                "(nobody is a viewer)."
+                "Suspending a VM needs the operator role; nobody is a viewer (read-only)."
             )
             assert newest(admin, vm) == ("nobody", "viewer", "vm.suspend", "refused")
             assert demote[0] == 1, demote

@@ -256,7 +256,10 @@ def test_a_viewer(vdctui: Vdctui, tmp_path: Path, path: str) -> None:
         assert result.exit_code == 1, (args, result.output)
         assert "Traceback" not in result.output, result.output
         assert len(said.splitlines()) == 1, (args, said)  # one sentence
-        assert f"needs the {action.role} role" in said and "read-only" in said, (args, said)
+        assert f"needs the {action.role} role; {os_user()} is a viewer (read-only)." in said, (
+            args,
+            said,
+        )
         assert "confirmation" not in said  # refused before it asks
         after = audit(vdctui)
         assert len(after) == len(records) + 1, (args, after[: len(after) - len(records)])

@@ -89,7 +89,7 @@ async def test_the_role_is_checked_before_the_work(console: Console, fleet: emul
     async def work() -> None:
         ran.append(True)
 
-    with pytest.raises(Refused, match="needs the admin role; alice is operator"):
+    with pytest.raises(Refused, match="needs the admin role; alice is an operator"):
         await console.change(Action.POOL_CREATE, "gold", {}, work)
     assert ran == []
     assert console.audit(limit=1)[0].result == "refused"

@@ -19,11 +19,12 @@ from vdctui.backend import (
     store_console,
 )
 from vdctui.backend_ssh import open_ssh_console
-from vdctui.cli.output import say
+from vdctui.cli.output import forget_note, hold_note, say, say_held_note
 from vdctui.drivers.base import DriverError
 from vdctui.escape import for_terminal
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.actions import Action
+from vdctui.ops.errors import NotAllowed
 from vdctui.store import StoreError
 
 T = TypeVar("T")
@@ -72,9 +73,11 @@ class CliContext:
                 console = await open_console(
                     self.db, read_only=self.read_only, reads=reads, shares=shares and not reads
                 )
-            if console.identity.note and not self.noted:
+            identity = console.identity
+            if identity.notes and not self.noted:  # said before what the command says
                 self.noted = True
-                say(f"vdctui: {console.identity.note}", err=True)
+                why_viewer = f"vdctui: {identity.note}" if identity.note else ""
+                hold_note(f"vdctui: {identity.notes}", if_refused=why_viewer)
             try:
                 if sync:
                     await console.sync()
@@ -83,14 +86,23 @@ class CliContext:
                 await console.close()
 
         try:
-            return asyncio.run(session())
+            done = asyncio.run(session())
+        except NotAllowed as exc:  # refused before anything was asked: one sentence
+            say_held_note(refused_by_role=True)
+            fail(str(exc))
         except (Refused, Failed, BackendError, StoreError, DriverError) as exc:
             fail(str(exc))
         except (sqlite3.Error, OSError) as exc:  # the store's or the fleet's file
             fail(explain_for(self.db)(exc))
         except KeyboardInterrupt:
+            say_held_note()
             click.echo("vdctui: interrupted.", err=True)
             sys.exit(130)
+        else:
+            say_held_note()
+            return done
+        finally:
+            forget_note()  # not left for the next command run in this process
 
 
 def fail(message: str) -> NoReturn:
@@ -116,6 +128,7 @@ def progress_line(text: str | None) -> None:
         if tty:
             click.echo("", err=True)
     elif tty:
+        say_held_note()
         click.echo(
             f"\r\x1b[K{for_terminal(text)}", nl=False, err=True
         )  # clear the old line, then draw

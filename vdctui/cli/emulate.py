@@ -189,6 +189,7 @@ def refuse_beside_a_keeper(cli: CliContext, fresh: bool) -> None:
         "or use another --db."
     )
     if fresh:
+        cli.require(Action.EMULATE_FRESH, str(fleet_path(cli.db)))  # the role first
 
         async def audit(console: Console) -> None:
             console.record_audit(Action.EMULATE_FRESH, str(fleet_path(cli.db)), {}, "refused", why)

@@ -36,8 +36,33 @@ def print_json(items: Iterable[Any]) -> None:
     click.echo(json.dumps([plain(item) for item in items], indent=2, allow_nan=False))
 
 
+_held: list[tuple[str, str]] = []  # a note said before the next line on stderr, if any:
+# whole, or only its part that explains a refusal by role
+
+
+def hold_note(text: str, *, if_refused: str = "") -> None:
+    """Say `text` on stderr just before the next line said there, or once the command is
+    done (`say_held_note`); only `if_refused` when the command is refused by the role
+    before it asked anything: who holds the data center is no matter then."""
+    _held[:] = [(text, if_refused)]
+
+
+def say_held_note(*, refused_by_role: bool = False) -> None:
+    while _held:
+        text, if_refused = _held.pop()
+        said = if_refused if refused_by_role else text
+        if said:
+            click.echo(for_terminal(said), err=True)
+
+
+def forget_note() -> None:
+    _held.clear()
+
+
 def say(text: str, *, err: bool = False, nl: bool = True) -> None:
     """Print one line that may hold names or errors from outside, escaped."""
+    if err:
+        say_held_note()
     click.echo(for_terminal(text), err=err, nl=nl)
 
 

@@ -11,5 +11,10 @@ class Refused(Exception):
     """
 
 
+class NotAllowed(Refused):
+    """Refused by the role check, before anything was asked or done: the sentence names
+    who and their role (vdctui.ops.identity)."""
+
+
 class Failed(Exception):
     """A change was attempted and did not complete (the host said no, or died)."""

@@ -101,6 +101,14 @@ class Operation:
                 f"The request for {self.name} does not fit it ({exc}); refused."
             ) from None
 
+    def refuse_before_asking(self, console: Console, params: dict[str, Any]) -> None:
+        """A change of one action this console's identity may not make: refused here
+        (audited; nothing is asked of the holder). Of several: the holder judges which it
+        is, and its refusal by the role comes back as the door's (vdctui.fleet_sharing)."""
+        if len(self.actions) == 1:
+            (action,) = self.actions
+            console.require(action, _target(params), params)
+
     def decode_result(self, value: Any) -> Any:
         return decode(value, self.hints().get("return", Any))
 
@@ -151,6 +159,7 @@ def fleet_operation(
             if shared is None:
                 return await fn(console, *args, **kwargs)
             params = operation.encode_call(args, kwargs)
+            operation.refuse_before_asking(console, params)
             callbacks = operation.callbacks(args, kwargs)
 
             def deliver(parameter: str, value: Any) -> Any:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from vdctui.model import Operator, Role
 from vdctui.ops.actions import Action
-from vdctui.ops.errors import Refused
+from vdctui.ops.errors import NotAllowed, Refused
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -56,11 +56,27 @@ def lower(role: Role, other: Role) -> Role:
     return role if other.allows(role) else other
 
 
+# a role in a refusal's words ("nobody is a viewer (read-only)")
+A_ROLE = {
+    Role.VIEWER: "a viewer (read-only)",
+    Role.OPERATOR: "an operator",
+    Role.ADMIN: "an admin",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     actor: str
     role: Role
     note: str = ""  # why the role is lower than the store says (shown once), or ""
+    # where this console's data and changes go while another process holds the embedded
+    # fleet (shown once, where it matters: not before a change refused by the role), or ""
+    following: str = ""
+
+    @property
+    def notes(self) -> str:
+        """Both notes, for a console that shows them once as it opens."""
+        return " ".join(n for n in (self.note, self.following) if n)
 
     @classmethod
     def of_process(
@@ -96,18 +112,17 @@ class Identity:
         return cls(actor, role, " ".join(notes))
 
     def check(self, action: Action) -> None:
-        """Raise Refused when this identity may not do `action` (or it is no Action)."""
+        """Raise NotAllowed when this identity may not do `action` (Refused when it is no
+        Action). One wording wherever it is said: in the asker's own process, and in the
+        process that holds the fleet acting for it (whose console is not read-only)."""
         if not isinstance(action, Action):
             raise Refused(f"{action!r} is not an action this console knows; refused.")
         needed = action.role
         if self.role.allows(needed):
             return
-        if self.role is Role.VIEWER:
-            raise Refused(
-                f"{action.what} needs the {needed} role; this console is read-only "
-                f"({self.actor} is a viewer)."
-            )
-        raise Refused(f"{action.what} needs the {needed} role; {self.actor} is {self.role}.")
+        raise NotAllowed(
+            f"{action.what} needs the {needed} role; {self.actor} is {A_ROLE[self.role]}."
+        )
 
 
 OS_USER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$")

@@ -35,6 +35,7 @@ PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
 CANCELLING, CANCELLED = "cancelling", "cancelled"
 UNDER_WAY = frozenset({TAKEN, CANCELLING})
 ANSWERED = frozenset({DONE, REFUSED, FAILED, CANCELLED})
+BY_ROLE = "refused_by_role"  # in a refused request's answer: refused by the role check
 ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when a new one comes
 
 # every field of a request the holder acts on: the digest its asker announces covers them

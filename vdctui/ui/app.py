@@ -164,8 +164,8 @@ class VdcApp(App[None]):
     # --- start, refresh, stop -------------------------------------------------
 
     def on_mount(self) -> None:
-        if self.ops.identity.note:  # e.g. read-only: the store is not this user's to write
-            self.notify(self.ops.identity.note, severity="warning", timeout=15)
+        if self.ops.identity.notes:  # e.g. read-only: the store is not this user's to write
+            self.notify(self.ops.identity.notes, severity="warning", timeout=15)
         if self._connect is None:  # else the fleet loads once a screen is drawn (`painted`)
             self.sync_fleet()
             self.follow_events()
