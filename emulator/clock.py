@@ -25,7 +25,8 @@ async def run_realtime(
     last = loop.time()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=tick)
+            async with asyncio.timeout(tick):
+                await stop.wait()
         now = loop.time()
         fleet.step((now - last) * speed)
         last = now

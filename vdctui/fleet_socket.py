@@ -110,7 +110,8 @@ class RequestSocket:
         assert hearing is not None  # asyncio runs each connection's callback as a task
         self._serving.add(hearing)
         try:
-            line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
+            async with asyncio.timeout(ANNOUNCE_WAIT_S):
+                line = await reader.readline()
             number, _, digest = line.decode("ascii").strip().partition(" ")
             user = peer_user(writer.get_extra_info("socket"))
             said = await self.on_request(int(number or "0"), digest, user)
@@ -139,15 +140,15 @@ async def announce(db: Path, request_id: int, digest: str) -> str:
     ("" when it did not hear)."""
     try:
         with _address(socket_path(db)) as where:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_unix_connection(where), ANNOUNCE_WAIT_S
-            )
+            async with asyncio.timeout(ANNOUNCE_WAIT_S):
+                reader, writer = await asyncio.open_unix_connection(where)
     except (OSError, TimeoutError):
         return ""
     try:
         writer.write(f"{request_id} {digest}\n".encode())
         await writer.drain()
-        line = await asyncio.wait_for(reader.readline(), ANNOUNCE_WAIT_S)
+        async with asyncio.timeout(ANNOUNCE_WAIT_S):
+            line = await reader.readline()
         return line.decode(errors="replace").strip()
     except (OSError, TimeoutError):
         return ""

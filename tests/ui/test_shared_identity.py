@@ -31,6 +31,15 @@ async def answered(store, request_id: int) -> str:  # type: ignore[no-untyped-de
     return str(request.state)
 
 
+async def listening(db: Path) -> None:
+    """Until the holder's request socket listens: it opens it once connected, in its
+    own time (an asker that comes earlier announces again until it is heard)."""
+    deadline = time.monotonic() + ENOUGH
+    while not socket_path(db).exists():
+        assert time.monotonic() < deadline, "the holder never opened its request socket"
+        await asyncio.sleep(0.05)
+
+
 async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) -> None:
     """Announced by this process, a request naming someone else (forged, or a colleague's
     read from the db, digest and all) is refused as this user's attempt, audited, and
@@ -39,7 +48,7 @@ async def test_a_request_in_another_users_name_is_refused_and_audited(db: Path) 
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
-        assert socket_path(db).exists()
+        await listening(db)
         fleet = fleet_of(app)
         vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
         store = app.ops.store

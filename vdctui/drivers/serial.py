@@ -83,7 +83,8 @@ class EmulatedChannel(SerialChannel):
             if self._console.ended:
                 return b""
             try:
-                return self._keep(await asyncio.wait_for(self._out.get(), self._poll_s))
+                async with asyncio.timeout(self._poll_s):
+                    return self._keep(await self._out.get())
             except TimeoutError:
                 self._put(self._console.check())
 

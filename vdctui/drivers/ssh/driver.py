@@ -553,9 +553,12 @@ class SshDriver(
                     else (self.event_poll_s)
                 )
                 try:
-                    yield await asyncio.wait_for(queue.get(), quiet)
+                    async with asyncio.timeout(quiet):
+                        event = await queue.get()
                 except TimeoutError:
                     await self._poll_all()
+                    continue
+                yield event
         finally:
             self._listeners.remove(queue)
             if not self._listeners:
