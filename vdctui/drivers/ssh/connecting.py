@@ -92,10 +92,10 @@ async def open_connection(
     def conn_factory() -> asyncssh.SSHClientConnection:
         return asyncssh.SSHClientConnection(loop, prepared, wait="auth")
 
-    conn: asyncssh.SSHClientConnection = await asyncio.wait_for(
-        _connect(prepared, config, loop, 0, None, conn_factory, "Opening SSH connection to"),
-        timeout=prepared.connect_timeout,
-    )
+    async with asyncio.timeout(prepared.connect_timeout):
+        conn: asyncssh.SSHClientConnection = await _connect(
+            prepared, config, loop, 0, None, conn_factory, "Opening SSH connection to"
+        )
     return conn
 
 
