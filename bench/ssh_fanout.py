@@ -13,7 +13,9 @@ them from this process (list_hosts + list_vms, as a sync does: one exec per host
 2. Against the shell loop: the first 50 hosts refreshed cold by the console, and by one
    OpenSSH `ssh HOST virsh ...` per host one after another (the same virsh script per
    host), each --repeat times (median); the whole comparison --rounds times (target: the
-   console >= 20x faster in every round).
+   console >= 20x faster in every round). Each console refresh, and the shell loops,
+   start once the emulated hosts have done what the last refresh left them (closing its
+   connections; their process under 10% of a CPU for 0.25 s), as real hosts would be idle.
 3. 2,000 hosts, cold and warm (how it scales; printed, no target). --big-hosts 0 skips.
 
     python bench/ssh_fanout.py [--hosts 500] [--vms 2000] [--script-hosts 50]
@@ -41,12 +43,25 @@ from vdctui.drivers.ssh import HostKeyBook, SshDriver, commands, load_inventory
 from vdctui.drivers.ssh.inventory import Inventory
 
 QUIET_S = 1.0  # between the phases, for the emulator to finish closing connections
+SETTLED_CPU = 0.1  # ... and at most this share of a CPU over SETTLE_S: it has
+SETTLE_S = 0.25
 
 
 @dataclass(frozen=True)
 class Emulated:
     inventory: Inventory
     pid: int  # the emulated hosts' process
+
+    def settle(self, at_most_s: float = 10.0) -> None:
+        """Wait until the emulated hosts have done what the last refresh left them (closing
+        its connections: 500 of them after the first phase), as real hosts would be idle:
+        their process under SETTLED_CPU of a CPU over SETTLE_S, for at most `at_most_s`."""
+        deadline = time.monotonic() + at_most_s
+        while time.monotonic() < deadline:
+            before = self.cpu_s()
+            time.sleep(SETTLE_S)
+            if self.cpu_s() - before <= SETTLED_CPU * SETTLE_S:
+                return
 
     def cpu_s(self) -> float:
         """The CPU time the emulated hosts' process has used so far (user + system)."""
@@ -211,11 +226,13 @@ def against_the_shell(emulated: Emulated, hosts: int, repeat: int, rounds: int) 
     ratios = []
     for number in range(1, rounds + 1):
         time.sleep(QUIET_S)  # the emulator closes the connections of the last phase
+        emulated.settle()
         console = []
         cpu, served = time.process_time(), emulated.cpu_s()
         for _ in range(repeat):  # each cold: a new driver, new connections
             console.append(asyncio.run(cold(few)))
             time.sleep(QUIET_S / 4)
+            emulated.settle()
         cpu, served = time.process_time() - cpu, emulated.cpu_s() - served
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ssh_cpu, shell_served = children.ru_utime + children.ru_stime, emulated.cpu_s()
