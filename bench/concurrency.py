@@ -131,14 +131,15 @@ def bare_start() -> float:
 
 def read_in_process(db: Path, host: str) -> float:
     """What `vm list --host H` does once its interpreter has started: open the console
-    (following the store, the fleet being held), sync, list the host's VMs, close."""
+    (following the store, the fleet being held), sync, list the host's VMs with when
+    each was seen (its SEEN column), close."""
     from vdctui.backend import open_console
 
     async def read() -> None:
         console = await open_console(db, reads=True)
         try:
             await console.sync()
-            console.vms(host=host)
+            console.vm_sightings(console.vms(host=host))
         finally:
             await console.close()
 
