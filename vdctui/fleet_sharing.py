@@ -58,7 +58,7 @@ from vdctui.fleet_socket import announce, refusal
 from vdctui.ops import Console, Failed, Identity, Refused
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import NotAllowed
-from vdctui.ops.handover import TookTheFleet
+from vdctui.ops.handover import FLEET, TookTheFleet, is_read
 from vdctui.ops.migration import ProgressListener
 from vdctui.ops.requests import CARRIED, result_of
 from vdctui.store.requests import (
@@ -150,7 +150,7 @@ class SharedFleet:
         """A fleet operation (vdctui.ops.handover) while another process holds the fleet:
         carried out there, its progress delivered here; its encoded result. Raises
         TookTheFleet when the holder was gone and this process took the fleet over."""
-        request = await self._ask(console, name, target, params, deliver)
+        request = await self._ask(console, name, target, params, deliver, read=is_read(name))
         return _answer(request).get("result")
 
     async def _fleet_freed(self, console: Console) -> float | None:
@@ -173,7 +173,12 @@ class SharedFleet:
         target: str,
         params: dict[str, Any],
         deliver: Deliver | None = None,
+        *,
+        read: bool = False,
     ) -> FleetRequest:
+        """Write the request, announce it, and wait for its answer (see the module). A
+        `read` (a fleet operation that changes nothing) is said as one, and its row is
+        deleted once it is over: a following console's screens read at every refresh."""
         store = console.store
         request_id, digest = _write(console, action, target, params)
         announced = await self._announce(store, request_id, digest)
@@ -195,15 +200,14 @@ class SharedFleet:
                     if not self.lock.held_by_another() and store.withdraw_request(request_id):
                         if await self.take_over(console):
                             raise TookTheFleet
+                        if read:  # the one withdrawn
+                            store.forget_request(request_id)
                         request_id, digest = _write(console, action, target, params)
                         announced = await self._announce(store, request_id, digest)
                     elif time.monotonic() >= deadline and store.withdraw_request(request_id):
-                        raise Failed(
-                            f"{self.lock.holder()} holds the data center but did not take "
-                            f"the change within {self.wait_s:g} s; nothing was changed."
-                        )
+                        raise Failed(self._not_taken(request, read))
                 elif request.state in UNDER_WAY and not request.taker_alive():
-                    raise _taker_died(request)
+                    raise _taker_died(request, read)
                 await asyncio.sleep(ASK_EVERY_S)
         except asyncio.CancelledError:
             # stopped waiting (Ctrl-C): a change nobody took yet is not made at all; one
@@ -211,9 +215,25 @@ class SharedFleet:
             withdrawn = False
             with contextlib.suppress(Exception):
                 withdrawn = store.withdraw_request(request_id)
-            if withdrawn:
+            if withdrawn or read:  # a read changes nothing: nothing to say of it
                 raise
             raise await self._after_cancel(console, request_id) from None
+        finally:
+            if read:
+                with contextlib.suppress(Exception):  # a busy store: pruned in a day
+                    store.forget_request(request_id)
+
+    def _not_taken(self, request: FleetRequest, read: bool) -> str:
+        """What a request no holder took within the bound says."""
+        holder, within = self.lock.holder(), f"within {self.wait_s:g} s"
+        if read:
+            name = request.action.rpartition(".")[2].replace("_", " ")
+            of = f"{name} of {request.target}" if request.target != FLEET else name
+            return f"{holder} holds the data center but did not answer the read ({of}) {within}."
+        return (
+            f"{holder} holds the data center but did not take the change {within}; nothing "
+            "was changed."
+        )
 
     async def _announce(self, store: Store, request_id: int, digest: str) -> bool:
         """Announce a request written here to the holder, with the digest of what it asks;
@@ -270,7 +290,11 @@ def _what(request: FleetRequest) -> str:
     return f"{name[:1].lower()}{name[1:]} ({request.target})"
 
 
-def _taker_died(request: FleetRequest) -> Failed:
+def _taker_died(request: FleetRequest, read: bool = False) -> Failed:
+    if read:
+        return Failed(
+            f"The process that took the read (pid {request.taker_pid}) stopped before it answered."
+        )
     return Failed(
         f"The process that took the change (pid {request.taker_pid}) stopped before it "
         "answered; `vdctui task list` and `vdctui audit list` say what was done."

@@ -75,3 +75,27 @@ def test_when_the_holder_lets_go_the_asker_does_it_itself(vdctui: Vdctui) -> Non
     assert [(r["action"], r["result"]) for r in audit if r["target"] == vm][:1] == [
         ("vm.stop", "ok")
     ]
+
+
+def test_a_read_the_holder_never_answers_is_said_as_a_read(vdctui: Vdctui) -> None:
+    """A read handed to the holder (a VM's XML) that times out is said as a read: nothing
+    was asked to change, so nothing is said about changes."""
+    vm = running_vm(vdctui)
+    holder = FleetLock(fleet_path(vdctui.db), vdctui.db)
+    holder.acquire()  # held, but nobody serves the requests
+    try:
+        reader = subprocess.run(
+            [sys.executable, "-m", "vdctui", "--db", str(vdctui.db), "vm", "xml", vm],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": "1"},
+            timeout=ENOUGH,
+        )
+    finally:
+        holder.release()
+    said = reader.stderr.strip().splitlines()[-1]
+    assert reader.returncode == 1, reader.stderr
+    assert said.endswith(
+        f"holds the data center but did not answer the read (domain xml of {vm}) within 1 s."
+    ), said
+    assert "change" not in said and "Traceback" not in reader.stderr

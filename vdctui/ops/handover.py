@@ -182,9 +182,18 @@ def fleet_operation(
     return mark
 
 
+FLEET = "fleet"  # the target of an operation none of whose arguments is a name
+
+
 def _target(params: dict[str, Any]) -> str:
     """What the request is about, for its row: the first argument that is a name."""
-    return next((v for v in params.values() if isinstance(v, str)), "fleet")
+    return next((v for v in params.values() if isinstance(v, str)), FLEET)
+
+
+def is_read(name: str) -> bool:
+    """Whether `name` is a registered fleet operation that changes nothing (a read)."""
+    operation = OPERATIONS.get(name)
+    return operation is not None and not operation.actions
 
 
 def is_operation(name: str) -> bool:

@@ -260,6 +260,11 @@ class RequestStore(StoreBase):
             )
         return bool(cursor.rowcount)
 
+    def forget_request(self, request_id: int) -> None:
+        """Delete a request its asker is done with (a read: its answer was all it was)."""
+        with self._db.atomic():
+            self._db.execute("DELETE FROM fleet_requests WHERE id = ?", [request_id])
+
     def withdraw_request(self, request_id: int) -> bool:
         """Withdraw a request nobody took yet; whether it was withdrawn (False: taken)."""
         with self._db.atomic():
