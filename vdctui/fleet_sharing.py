@@ -40,8 +40,11 @@ keeps one fleet with one clock, makes a change cost a round trip through the sto
 (tens of milliseconds), and keeps every guarantee of the ops door where it is.
 Who asks is what the OS says: the holder takes a request only when a process of the
 OS user it names announces it on the holder's Unix socket (vdctui.fleet_socket,
-SO_PEERCRED); a row written in the db by other means is refused and audited. The role
-is checked again from the db, the one the request carries can only lower it.
+SO_PEERCRED), with the digest of what it asked; a row written in the db by other means,
+or rewritten there since, is refused and audited. The role is checked again from the
+db, the one the request carries can only lower it. A read (a fleet operation that
+changes nothing) leaves no row once answered: a following console's screens read at
+every refresh.
 """
 
 from __future__ import annotations
