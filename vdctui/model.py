@@ -432,6 +432,7 @@ class FleetEvent:
     host: str | None = None
     vm: str | None = None
     message: str = ""
+    part_of: int | None = None  # the task (a balance, an evacuation) it is a step of
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
-from vdctui.model import HostState, Pool, TaskState, Vm, VmState
+from vdctui.model import HostState, MigrationOutcome, Pool, TaskState, Vm, VmState
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import HostLoad, Recommendation, VmLoad, recommend
 from vdctui.ops.errors import Failed, Refused
@@ -18,7 +18,7 @@ from vdctui.ops.placement import Ratios
 from vdctui.ops.scheduler.weights import IDLE_SHARE_OF_PEAK
 from vdctui.ops.scheduling import fleet_view
 from vdctui.ops.stepping import Started, Stepping, cancellable
-from vdctui.ops.tasks import end_task, ending_on_error
+from vdctui.ops.tasks import end_task, ending_on_error, steps_of
 from vdctui.ops.waking import Note, power_off_emptied, wake, wakeable_hosts
 
 if TYPE_CHECKING:
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 
 POWERED_OFF = "powered off (balancer)"  # a step's line: "h01 powered off (balancer)"
+MIGRATED = tuple(f": {o.value}" for o in MigrationOutcome)  # "web-001 h1 -> h2: succeeded"
+
+
+def told_apart(line: str) -> bool:
+    """Whether a step's line is told by the events of what it did (a host it powered off,
+    a migration that ran: the console groups those), not by the apply's own outcome."""
+    return line.endswith(POWERED_OFF) or (" -> " in line and line.endswith(MIGRATED))
 
 
 def _curve(peak: float) -> Callable[[float], float]:
@@ -150,7 +157,7 @@ async def apply_moves(
         if started is not None:
             started(steps.stepping)
         try:
-            with cancellable(console, task.id, steps.stepping.cancel):
+            with cancellable(console, task.id, steps.stepping.cancel), steps_of(task.id):
                 async with ending_on_error(console, task.id):
                     applied = await steps.carry_out()
         except DriverError as exc:

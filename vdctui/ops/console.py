@@ -504,6 +504,7 @@ class Console(FleetReads):
                     vm=run.vm,
                     message=f"migration of {run.vm} {run.source} -> {run.target} "
                     f"{outcome}" + (f": {result.reason}" if result.reason else ""),
+                    part_of=tasks.STEP_OF.get(),
                 )
             ]
         )

@@ -32,7 +32,7 @@ from vdctui.ops.placement import holds_resources
 from vdctui.ops.scheduler import SPREAD, Exclusion, Weights, claim, place
 from vdctui.ops.scheduling import fleet_view, request_for
 from vdctui.ops.stepping import cancellable
-from vdctui.ops.tasks import end_task
+from vdctui.ops.tasks import end_task, steps_of
 from vdctui.store import Store
 from vdctui.store.history import CLAIMS_OF, TaskConflict
 
@@ -303,7 +303,7 @@ async def run_evacuation(
 
     claiming = CLAIMS_OF.set(task.id)  # the moves carry out this task's claims
     try:
-        with cancellable(console, task.id, evacuation.cancel):
+        with cancellable(console, task.id, evacuation.cancel), steps_of(task.id):
             await asyncio.gather(*(move(m) for m in plan.moves))
     except asyncio.CancelledError:
         evacuation.cancel()

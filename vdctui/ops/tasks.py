@@ -12,8 +12,9 @@ belongs to the process that created it (vdctui.store.owners).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from vdctui.model import Task, TaskState
@@ -28,6 +29,22 @@ END_ACTIONS = {
     "ha-restart": Action.HA_RESTART_END,
     "balance": Action.BALANCE_APPLY_END,
 }
+
+
+# The task (a balance, an evacuation) whose steps the work running now carries out: the
+# migrations it starts say so in their events (`FleetEvent.part_of`), so that a console
+# tells them together (vdctui.ui.migration_toasts).
+STEP_OF: ContextVar[int | None] = ContextVar("STEP_OF", default=None)
+
+
+@contextmanager
+def steps_of(task_id: int) -> Iterator[None]:
+    """The block's work carries out steps of task `task_id` (see STEP_OF)."""
+    token = STEP_OF.set(task_id)
+    try:
+        yield
+    finally:
+        STEP_OF.reset(token)
 
 
 class Door(Protocol):

@@ -281,12 +281,13 @@ def balance(app: VdcApp, goal: str, level: int) -> None:
 
 
 async def _apply_balance(app: VdcApp, rec: Recommendation) -> None:
-    from vdctui.ops.balancing import POWERED_OFF, apply
+    from vdctui.ops.balancing import apply, told_apart
 
     app.notify("Balancing; see Tasks (4).")
     lines = await app.act(apply(app.ops, rec))
-    # the hosts it powered off are told together, in one notification (ui.host_toasts)
-    steps = [line for line in lines or [] if not line.endswith(POWERED_OFF)]
+    # its power-offs and its migrations are told together, each in one notification
+    # (ui.host_toasts, ui.migration_toasts)
+    steps = [line for line in lines or [] if not told_apart(line)]
     if steps:
         app.notify("\n".join(steps[-5:]), timeout=10)
 

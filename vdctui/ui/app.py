@@ -29,6 +29,7 @@ from vdctui.model import FleetEvent, Role
 from vdctui.ops import Console, Failed, Refused, intrusion
 from vdctui.ui.host_toasts import HostToasts
 from vdctui.ui.keymap import load_keymap
+from vdctui.ui.migration_toasts import MigrationToasts
 from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.screens.inventory import InventoryScreen
 from vdctui.ui.widgets.header import FleetHeader
@@ -152,6 +153,7 @@ class VdcApp(App[None]):
         self._sync_took = 0.0
         self._visited: list[str] = []  # the screens (modes) left, for Esc to go back
         self.host_toasts = HostToasts(self)
+        self.migration_toasts = MigrationToasts(self)
         self.ops.subscribe(self._on_fleet_event)
         keymap = load_keymap(launch.keymap_path)
         if keymap:
@@ -332,11 +334,8 @@ class VdcApp(App[None]):
         return result
 
     def _on_fleet_event(self, event: FleetEvent) -> None:
-        if event.kind.startswith("migration."):
-            self.notify(
-                event.message,
-                severity="information" if event.kind.endswith("succeeded") else "warning",
-            )
+        if event.kind.startswith("migration."):  # a task's moves: one notification
+            self.migration_toasts.heard(event)
         elif event.kind == "drift.host-state":  # hosts going together: one notification
             self.host_toasts.heard(event)
         elif event.kind in ("events.dropped", "events.open"):
