@@ -47,6 +47,13 @@ def stale_note(sighting: Sighting, now: float) -> str:
     return f"STALE, last seen {format_duration(max(now - sighting.seen_at, 0.0))} ago"
 
 
+def state_as_seen(state: object, sighting: Sighting, now: float) -> str:
+    """A VM's state as a table shows it: `unknown: running (STALE, last seen 40s ago)`
+    when the last sync could not refresh it (its host did not list it), else its state."""
+    note = stale_note(sighting, now)
+    return f"unknown: {cell(state)} ({note})" if note else cell(state)
+
+
 def when(ts: float | None) -> str:
     if ts is None:
         return "-"

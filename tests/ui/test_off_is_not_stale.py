@@ -40,6 +40,16 @@ async def test_an_off_hosts_tree_line_says_off_and_why_not_stale(
         assert app.ops.host_sightings()[silent].stale
         vm = next(v for v in app.ops.vms() if v.host == fenced)
         assert app.ops.vm_seen(vm.name).stale  # not listed by its host: as last seen
+        # the host pane's VMs: not "running" at some CPU %, but unknown, as last seen
+        table = screen.side_table
+        screen.select_host(fenced)
+        await settle(pilot)
+        cells = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        rows = {row[0]: row for row in cells}
+        assert rows, "the pane lists the host's VMs"
+        for name, row in rows.items():
+            assert row[1].startswith("unknown: running (STALE, last seen "), (name, row)
+            assert row[5] == "—", (name, row)
 
 
 def test_the_cli_host_list_does_not_call_an_off_host_stale(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.data_table import RowDoesNotExist
 from textual.widgets.tree import TreeNode
 
-from vdctui.columns import cell, stale_note, when
+from vdctui.columns import cell, stale_note, state_as_seen, when
 from vdctui.escape import for_terminal
 from vdctui.model import Host, Rack, RackTotals, Sighting, Topology, VmState
 from vdctui.ops.contention import cpu_contention
@@ -35,7 +35,7 @@ from vdctui.ui.screens.host_detail import (
 )
 from vdctui.ui.widgets.fleet_tree import FleetTree, Node
 from vdctui.ui.widgets.prompt import Prompt
-from vdctui.units import format_mib, format_percent
+from vdctui.units import UNKNOWN, format_mib, format_percent
 
 if TYPE_CHECKING:
     from vdctui.store.power_offs import PowerOff
@@ -367,18 +367,20 @@ class InventoryScreen(FleetScreen):
 
     def _host_vms(self, table: DataTable[Text], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)
+        seen = self.ops.vm_sightings(vms)
         for heading in VM_HEADINGS:
             table.add_column(heading)
         for vm in vms:
             running = vm.state is VmState.RUNNING
+            stale = seen[vm.name].stale  # its host did not list it: as last seen
             _add_row(
                 table,
                 vm.name,
-                vm.state.value,
+                state_as_seen(vm.state.value, seen[vm.name], self._now),
                 vm.pool or "-",
                 str(vm.vcpus),
                 format_mib(vm.memory_mib),
-                format_percent(vm.cpu_util) if running else "-",
+                UNKNOWN if stale else format_percent(vm.cpu_util) if running else "-",
                 key=vm.name,
             )
 

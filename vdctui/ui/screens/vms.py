@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from vdctui.columns import VM_COLUMNS, cell, stale_note
+from vdctui.columns import VM_COLUMNS, cell, state_as_seen
 from vdctui.model import Vm, VmState
 from vdctui.ops import Refused
 from vdctui.ops.query import VmQuery, parse_vm_query
@@ -151,8 +151,7 @@ class VmsScreen(FleetScreen):
         def state(vm: Vm) -> str:
             """A VM whose host did not answer: its state is unknown, as last seen with age;
             a VM more than one host defines says so (`:duplicates` lists every copy)."""
-            note = stale_note(seen[vm.name], now)
-            shown = f"unknown: {vm.state} ({note})" if note else _cell(vm.state)
+            shown = state_as_seen(vm.state, seen[vm.name], now)
             copies = twice.get(vm.name)
             return f"{shown} DUPLICATE ({len(copies.copies)} hosts)" if copies else shown
 
