@@ -6,12 +6,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vdctui.cli.output import plain, print_json, print_table, say
 from vdctui.columns import Column, stale_note
 from vdctui.model import Host, HostState, Sighting, Vm
 from vdctui.ops import Console
+from vdctui.ops.why_off import off_word
+from vdctui.units import UNKNOWN
+
+if TYPE_CHECKING:
+    from vdctui.store.power_offs import PowerOff
 
 PARTIAL_EXIT = 3  # the command worked, but some hosts did not answer: part of it is stale
 
@@ -72,9 +77,24 @@ def seen_vms(console: Console, vms: list[Vm]) -> list[Seen]:
 
 
 def seen_hosts(console: Console, hosts: list[Host]) -> list[Seen]:
+    """Hosts with when each was seen, its maintenance, and why it is off (the words of
+    the TUI's tree: `balancer`, `operator`, `fenced`; None when not known or not off)."""
     sightings = console.host_sightings(hosts)
     reasons = console.store.maintenance_reasons()
-    return [Seen(h, sightings[h.name], {"maintenance": reasons.get(h.name)}) for h in hosts]
+    offs = console.power_offs()
+    return [
+        Seen(
+            h,
+            sightings[h.name],
+            {"maintenance": reasons.get(h.name), "why_off": _why_off(h, offs.get(h.name))},
+        )
+        for h in hosts
+    ]
+
+
+def _why_off(host: Host, off: PowerOff | None) -> str | None:
+    word = off_word(host, off)
+    return None if word in ("", UNKNOWN) else word
 
 
 def vm_columns(columns: Sequence[Column], now: float) -> list[Column]:
@@ -99,7 +119,15 @@ def _of_item(get: Callable[[Any], object]) -> Callable[[Seen], object]:
 
 
 def host_columns(columns: Sequence[Column], now: float) -> list[Column]:
-    return [(header, _of_item(get)) for header, get in columns] + [
+    """The host columns over `Seen` rows: an off host's state says why (`off (fenced)`,
+    `off (—)` when the console did not power it off), as the TUI's tree does."""
+
+    def state(row: Seen) -> str:
+        if row.item.state is not HostState.OFF:
+            return str(row.item.state)
+        return f"{row.item.state} ({row.extra.get('why_off') or UNKNOWN})"
+
+    return [(header, state if header == "state" else _of_item(get)) for header, get in columns] + [
         ("maintenance", lambda row: row.extra.get("maintenance") or ""),
         ("seen", lambda row: age(row.sighting, now)),
     ]
