@@ -61,10 +61,11 @@ async def run_console(db: Path, seconds: float) -> None:
             await asyncio.sleep(max(2.0 - spent, spent))
     finally:
         await console.close()
+    detail = f"{whole} whole (every VM read), the first {took[0]:.1f} s"
+    if whole < len(took):
+        detail += f"; {len(took) - whole} read what changed"
     print(
-        f"syncs {len(took)} median {statistics.median(took) * 1000:.0f} ms ({whole} whole, "
-        f"every VM read: the first {took[0]:.1f} s; the others read what changed)",
-        flush=True,
+        f"syncs {len(took)} median {statistics.median(took) * 1000:.0f} ms ({detail})", flush=True
     )
 
 
