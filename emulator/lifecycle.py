@@ -200,6 +200,8 @@ class VmLifecycle(FleetState):
     def _set_state(self, v: Vm, state: str, why: str = "") -> None:
         old = v.state
         v.state = state
+        if state in (SHUT_OFF, CRASHED):  # its QEMU is gone, and its settings with it
+            v.max_downtime_ms = None
         self.touch("vm", v.name)
         if old != state:
             msg = f"VM {v.name} is now {state}" + (f" ({why})." if why else ".")

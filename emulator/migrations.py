@@ -184,6 +184,7 @@ class MigrationOps(VmLifecycle):
             del src.vm_names[v.name]
             self.hosts[m.target].vm_names[v.name] = None
             v.host = m.target
+            v.max_downtime_ms = None  # a setting of its QEMU on the source, gone with it
             if m.target_datastore != v.datastore:
                 self.datastores[v.datastore].used_gib -= v.disk_gib
                 self.datastores[m.target_datastore].used_gib += v.disk_gib

@@ -46,6 +46,9 @@ class Vm:
     rng: int = 0
     gen: int = 0  # bumps on every start/stop so stale workload updates are dropped
     trace_offset: float = 0.0
+    # its QEMU's migration max downtime (`migrate-setmaxdowntime`), None: the default; a
+    # setting of the running process, gone when the VM stops or leaves for another host
+    max_downtime_ms: int | None = None
 
     PERSIST = (
         "name",

@@ -141,7 +141,6 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
         self.resolve_host = resolve_host or (lambda address: address)
         self.on_injection = on_injection
         self.poll_s = poll_s
-        self.max_downtime_ms: dict[str, int] = {}
 
     # --- the exec ----------------------------------------------------------------------
 
@@ -520,7 +519,7 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
                 auto_converge="auto-converge" in flags,
                 postcopy="postcopy-after-precopy" in flags,
                 bandwidth_limit=float(opts.get("bandwidth", "0") or 0) * (1 << 20),
-                max_downtime_ms=self.max_downtime_ms.get(v.name, DEFAULT_MAX_DOWNTIME_MS),
+                max_downtime_ms=v.max_downtime_ms or DEFAULT_MAX_DOWNTIME_MS,
             )
         except HostUnreachable as exc:
             raise VirshError(
@@ -530,8 +529,6 @@ class Virsh(HostCommands, SnapshotCommands, ConfigCommands):
             raise VirshError(f"Requested operation is not valid: {exc}") from None
         while job.state == "running":
             await asyncio.sleep(self.poll_s)
-        if job.state == "completed":  # the VM's QEMU here is gone, and its settings
-            self.max_downtime_ms.pop(v.name, None)
         if "verbose" in flags and job.state == "completed":
             out.out.append("Migration: [100 %]\n")
         if job.state == "cancelled":

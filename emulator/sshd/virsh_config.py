@@ -31,7 +31,6 @@ Opts = dict[str, str]
 class ConfigCommands:
     fleet: Fleet
     host: str
-    max_downtime_ms: dict[str, int]  # per domain, as set on this host
 
     def _domain(self, opts: Opts) -> Vm:
         raise NotImplementedError  # Virsh's
@@ -68,7 +67,7 @@ class ConfigCommands:
             )
         if v.state == "shut off":
             raise VirshError("Requested operation is not valid: domain is not running")
-        self.max_downtime_ms[v.name] = int(text)
+        v.max_downtime_ms = int(text)  # its QEMU's: gone when it stops (emulator.vm)
         job = self.fleet.migrations.get(v.name)
         if job is not None and job.source == self.host:
             job.max_downtime_ms = float(text)
@@ -76,5 +75,9 @@ class ConfigCommands:
     def cmd_migrate_getmaxdowntime(
         self, opts: Opts, flags: set[str], rest: list[str], stdin: str, out: Output
     ) -> None:
+        from .virsh import VirshError
+
         v = self._domain(opts)
-        out.out.append(f"{self.max_downtime_ms.get(v.name, DEFAULT_MAX_DOWNTIME_MS)}\n")
+        if v.state == "shut off":  # no QEMU to ask, as libvirt says
+            raise VirshError("Requested operation is not valid: domain is not running")
+        out.out.append(f"{v.max_downtime_ms or DEFAULT_MAX_DOWNTIME_MS}\n")
