@@ -184,7 +184,7 @@ class SharedFleet:
         deleted once it is over: a following console's screens read at every refresh."""
         store = console.store
         request_id, digest = _write(console, action, target, params)
-        announced = await self._announce(store, request_id, digest)
+        announced = False  # announced first thing in the loop, where Ctrl-C is heard
         deadline = time.monotonic() + self.wait_s
         progress = _Followed(deliver)
         try:
@@ -195,7 +195,7 @@ class SharedFleet:
                 if request.state in ANSWERED:
                     progress.delivered(request)  # the last steps, reported with the answer
                     return request
-                if request.state == PENDING and not announced:  # the holder is starting
+                if request.state == PENDING and not announced:  # or the holder is starting
                     announced = await self._announce(store, request_id, digest)
                 if request.state in UNDER_WAY and progress.delivered(request):
                     store.ask_cancel(request_id)  # the asker cancelled what it follows

@@ -4,7 +4,9 @@ when it lets the fleet go meanwhile: the asker takes the fleet and does it itsel
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +15,7 @@ from pathlib import Path
 from tests.cli.conftest import Vdctui
 from tests.waiting import ENOUGH
 from vdctui.backend import FleetLock, fleet_path
+from vdctui.fleet_socket import RequestSocket
 from vdctui.store import Store
 from vdctui.store.requests import PENDING, WITHDRAWN
 
@@ -99,3 +102,46 @@ def test_a_read_the_holder_never_answers_is_said_as_a_read(vdctui: Vdctui) -> No
         f"holds the data center but did not answer the read (domain xml of {vm}) within 1 s."
     ), said
     assert "change" not in said and "Traceback" not in reader.stderr
+
+
+def test_ctrl_c_while_the_holder_hears_the_announcement_withdraws_the_change(
+    vdctui: Vdctui,
+) -> None:
+    """Ctrl-C while the asker's first announcement waits for the holder's answer: the
+    change is withdrawn (it was left pending, for the holder to carry out after the
+    asker had said "interrupted")."""
+    vm = running_vm(vdctui)
+    code, out, err = asyncio.run(interrupted_while_heard(vdctui.db, vm))
+    assert code == 130, (out, err)
+    assert b"Traceback" not in err
+    assert [state for _, _, state in requests(vdctui.db)] == [WITHDRAWN]
+
+
+async def interrupted_while_heard(db: Path, vm: str) -> tuple[int | None, bytes, bytes]:
+    """`vm stop` beside a holder whose socket hears announcements and never answers,
+    interrupted once its announcement is heard; its exit code and what it said."""
+    holder = FleetLock(fleet_path(db), db)
+    holder.acquire()
+    heard = asyncio.Event()
+
+    async def hears_but_never_answers(request_id: int, digest: str, user: str) -> str:
+        heard.set()
+        await asyncio.sleep(ENOUGH)
+        return ""
+
+    sock = RequestSocket(db, hears_but_never_answers)
+    await sock.open()
+    try:
+        asker = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "vdctui", "--db", str(db), "vm", "stop", vm, "--yes"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": "300"},
+        )
+        await asyncio.wait_for(heard.wait(), ENOUGH)
+        asker.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(asker.communicate(), ENOUGH)
+    finally:
+        await sock.close()
+        holder.release()
+    return asker.returncode, out, err

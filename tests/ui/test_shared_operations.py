@@ -9,6 +9,7 @@ processes on the same --db. Every wait is for a condition, never a time."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -110,7 +111,11 @@ async def test_ctrl_c_cancels_an_evacuation_where_it_runs(db: Path) -> None:
         assert ends and ends[0].target == host and ends[0].result == "cancelled"
 
 
-async def wait_for_state(app_store, request_state: str) -> int:  # type: ignore[no-untyped-def]
+async def wait_for_state(  # type: ignore[no-untyped-def]
+    app_store, request_state: str, asker: asyncio.subprocess.Process | None = None
+) -> int:
+    """The newest request in `request_state`, once there is one; what `asker` said if it
+    ended before (not a wait to the bound)."""
     deadline = time.monotonic() + ENOUGH
     while True:
         row = app_store._db.execute(
@@ -119,8 +124,14 @@ async def wait_for_state(app_store, request_state: str) -> int:  # type: ignore[
         ).fetchone()
         if row is not None:
             return int(row[0])
+        if asker is not None and asker.returncode is not None:
+            raise AssertionError((asker.returncode, *await asker.communicate()))
         assert time.monotonic() < deadline, f"no request became {request_state}"
-        await asyncio.sleep(0.05)
+        if asker is None:
+            await asyncio.sleep(0.05)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(asker.wait()), 0.05)
 
 
 async def test_ctrl_c_on_a_quick_change_taken_but_not_carried_out_cancels_it(db: Path) -> None:
@@ -133,11 +144,11 @@ async def test_ctrl_c_on_a_quick_change_taken_but_not_carried_out_cancels_it(db:
         vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
         proc = await started("--db", str(db), "vm", "stop", vm, "--yes")
         store = app.ops.store
-        await wait_for_state(store, "pending")
+        await wait_for_state(store, "pending", proc)
         request = store.take_request()
         assert request is not None and request.state == TAKEN
         proc.send_signal(signal.SIGINT)
-        await wait_for_state(store, CANCELLING)
+        await wait_for_state(store, CANCELLING, proc)
         await RequestServer(app.ops)._carry_out(request)  # the holder comes to it now
         out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
         assert proc.returncode == 1, (out, err)
@@ -155,11 +166,11 @@ async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(db: Pa
         vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
         proc = await started("--db", str(db), "vm", "suspend", vm)
         store = app.ops.store
-        await wait_for_state(store, "pending")
+        await wait_for_state(store, "pending", proc)
         request = store.take_request()
         assert request is not None
         proc.send_signal(signal.SIGINT)
-        await wait_for_state(store, CANCELLING)
+        await wait_for_state(store, CANCELLING, proc)
         # the holder had begun it before the Ctrl-C reached it: it is carried out
         answer = await perform(app.ops, request)
         store.answer_request(request.id, DONE, answer=answer)

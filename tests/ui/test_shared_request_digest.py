@@ -12,8 +12,6 @@ rewrite is made in the store between the two, as a member of the group can."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ import pytest
 
 from tests.ui.conftest import SIZE, fleet_of
 from tests.ui.test_shared_fleet import ENOUGH, connected, db
-from tests.ui.test_shared_operations import started
+from tests.ui.test_shared_operations import started, wait_for_state
 from vdctui.model import Role
 from vdctui.ops.identity import os_user
 from vdctui.ops.requests import perform
@@ -54,23 +52,6 @@ REWRITES = [
 ]
 
 
-async def written(store: Any, proc: asyncio.subprocess.Process) -> int:
-    """The id of the request the asker wrote (pending: the holder hears nothing yet)."""
-    deadline = time.monotonic() + ENOUGH
-    while True:
-        row = store._db.execute(
-            "SELECT id FROM fleet_requests WHERE state = ? ORDER BY id DESC LIMIT 1", [PENDING]
-        ).fetchone()
-        if row is not None:
-            return int(row[0])
-        if proc.returncode is not None:  # it ended before it asked: what it said
-            out, err = await proc.communicate()
-            raise AssertionError((proc.returncode, out, err))
-        assert time.monotonic() < deadline, "the asker wrote no request"
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 0.05)
-
-
 def test_every_field_the_holder_acts_on_is_rewritten_here() -> None:
     assert {r.column for r in REWRITES} == set(FINGERPRINTED) - {"id"}
 
@@ -90,7 +71,7 @@ async def test_a_request_rewritten_before_the_holder_takes_it_is_refused(
         await server.stop()  # the holder hears nothing until the row is rewritten
         names = {"VM": vm, "OTHER": other}
         proc = await started("--db", str(db), *(names.get(a, a) for a in rewrite.command))
-        request_id = await written(store, proc)
+        request_id = await wait_for_state(store, PENDING, proc)
         with store._db.atomic():  # a member of the group, in the db
             store._db.execute(
                 f"UPDATE fleet_requests SET {rewrite.column} = ? WHERE id = ?",
