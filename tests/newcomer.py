@@ -4,8 +4,10 @@ and a real terminal (tmux) to start the console in."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -119,6 +121,7 @@ class Tmux:
         self.socket = self.dir / "s"
         self.config = self.dir / "tmux.conf"
         self.config.write_text("set-option -g remain-on-exit on\n")  # to read a pane that ended
+        self.status = self.dir / "status"  # the command's exit status, once it has ended
         self.size = (width, height)
 
     def tmux(self, *args: str, env: dict[str, str] | None = None) -> str:
@@ -133,11 +136,15 @@ class Tmux:
         return done.stdout
 
     def start(self, shell_command: str, *, cwd: Path, env: dict[str, str]) -> None:
-        """Run `shell_command` (bash) in a new window; the pane stays once it exits."""
+        """Run `shell_command` (bash) in a new window; the pane stays once it exits. The
+        shell writes the command's exit status itself: tmux 3.3a sometimes marks the pane
+        dead (its terminal closed) and never reaps the process, so never knows its status
+        (seen under load: a console quit with `q` left a zombie, the test waited 600 s)."""
         width, height = self.size
+        recorded = f'{shell_command}\nprintf %s "$?" > {shlex.quote(str(self.status))}'
         self.tmux(
             "-f", str(self.config), "new-session", "-d", "-x", str(width), "-y", str(height),
-            "-c", str(cwd), "bash", "--noprofile", "--norc", "-c", shell_command,
+            "-c", str(cwd), "bash", "--noprofile", "--norc", "-c", recorded,
             env=env,
         )  # fmt: skip
 
@@ -146,10 +153,13 @@ class Tmux:
 
     def exit_status(self) -> int | None:
         """The command's exit status once it has ended, else None."""
+        with contextlib.suppress(FileNotFoundError):
+            if written := self.status.read_text():
+                return int(written)
         dead, status = self.tmux("display-message", "-p", "#{pane_dead} #{pane_dead_status}").split(
             " ", 1
         )
-        return int(status) if dead == "1" and status.strip() else None
+        return int(status) if dead == "1" and status.strip() else None  # the shell was killed
 
     def wait_for(self, shown: Callable[[str], bool], timeout: float) -> str:
         """Wait until the screen shows what `shown` looks for; fail if the command ends first."""
