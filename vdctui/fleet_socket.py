@@ -85,9 +85,14 @@ class RequestSocket:
         with _address(self.path) as where:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(where)
-            self._server = await asyncio.start_unix_server(self._serve, path=where)
+            # known as ours before it listens: a stop while it opens (a cancel at asyncio's
+            # yield after it starts serving) closes it, never leaves it serving unseen
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=where, start_serving=False
+            )
             os.chmod(where, 0o660)
             self._inode = os.stat(where).st_ino
+            await self._server.start_serving()
 
     async def close(self) -> None:
         """Hear no more announcements; stop those still being heard (they would go on to
