@@ -76,7 +76,7 @@ async def test_screens_that_read_hosts_say_a_holder_that_does_not_answer(
                 screen = app.screen
                 assert isinstance(screen, kind)
                 deadline = time.monotonic() + ENOUGH
-                while "did not take the change" not in screen.note:
+                while "did not answer the read" not in screen.note:
                     assert time.monotonic() < deadline and app.is_running, screen.note
                     await pilot.pause(0.1)
                 await pilot.press("escape")
