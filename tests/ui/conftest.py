@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role
@@ -48,8 +50,19 @@ async def settle(pilot: Pilot[None]) -> None:
     """Let the app finish what it started (syncs, actions, dialogs opening)."""
     for _ in range(3):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
     await pilot.pause()
+
+
+async def workers_done(app: App[object]) -> None:
+    """Until the app's workers have ended. One the app cancelled (its screen closed, a
+    newer read of the same group started) ended as meant: Textual's wait_for_complete
+    raised WorkerCancelled for it (seen on CI, a screen's read cancelled as it closed);
+    a worker that failed still fails the test."""
+    ended = await asyncio.gather(*(w.wait() for w in list(app.workers)), return_exceptions=True)
+    for end in ended:
+        if isinstance(end, BaseException) and not isinstance(end, WorkerCancelled):
+            raise end
 
 
 async def command(pilot: Pilot[None], line: str) -> None:
