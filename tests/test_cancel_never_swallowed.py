@@ -38,10 +38,10 @@ async def test_ctrl_c_while_announcing_cancels_the_asker(
 
 
 def test_no_wait_can_swallow_a_cancellation() -> None:
-    """The class: no module of the console or the emulator uses `asyncio.wait_for`."""
+    """The class: no module of the console, the emulator or wire uses `asyncio.wait_for`."""
     users = [
         f"{path.relative_to(ROOT)}:{number}"
-        for folder in ("vdctui", "emulator")
+        for folder in ("vdctui", "emulator", "wire")
         for path in sorted((ROOT / folder).rglob("*.py"))
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if re.search(r"\basyncio\.wait_for\(|\bfrom asyncio import .*\bwait_for\b", line)

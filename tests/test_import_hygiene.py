@@ -1,4 +1,5 @@
-"""Nothing below the ui imports textual or rich; the emulator never imports vdctui."""
+"""Nothing below the ui imports textual or rich; the emulator never imports vdctui; wire
+(shared by both) imports neither."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 import emulator
 import vdctui
+import wire
 
 UI_PACKAGES = ("vdctui.ui",)
 
@@ -20,7 +22,7 @@ def modules_of(package) -> list[str]:  # type: ignore[no-untyped-def]
 
 HEADLESS = [
     m
-    for m in modules_of(vdctui) + modules_of(emulator)
+    for m in modules_of(vdctui) + modules_of(emulator) + modules_of(wire)
     if not m.startswith(UI_PACKAGES) and not m.endswith(".__main__")
 ]
 
@@ -36,6 +38,7 @@ def imported_after(module: str) -> set[str]:
 def test_there_are_headless_modules_to_check() -> None:
     assert "vdctui.ops.console" in HEADLESS
     assert "emulator.fleet" in HEADLESS
+    assert "wire.coalescing" in HEADLESS
 
 
 @pytest.mark.parametrize("module", HEADLESS)
@@ -44,6 +47,8 @@ def test_headless_module_imports_no_ui_toolkit(module: str) -> None:
     assert not {m for m in loaded if m.split(".")[0] in ("textual", "rich")}, module
     if module.startswith("emulator"):
         assert not {m for m in loaded if m.split(".")[0] == "vdctui"}, module
+    if module.startswith("wire"):
+        assert not {m for m in loaded if m.split(".")[0] in ("vdctui", "emulator")}, module
 
 
 # What the console's first frame does not need: loaded later, in a worker or on first use.

@@ -25,7 +25,7 @@ from tests.newcomer import (
     run,
 )
 
-PACKAGES = ("vdctui", "emulator")
+PACKAGES = ("vdctui", "emulator", "wire")  # wire: what both of the others import
 
 
 def canonical(name: str) -> str:
@@ -84,12 +84,10 @@ def test_the_installed_wheel_opens_the_console(wheel: Path, tmp_path: Path) -> N
     run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], env=env)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = run(
-        [str(venv / "bin" / "python"), "-c", "import vdctui; print(vdctui.__file__)"],
-        cwd=elsewhere,
-        env=env,
-    ).stdout.strip()
-    assert Path(where).is_relative_to(venv), where
+    code = f"import {', '.join(PACKAGES)}; " + "; ".join(f"print({p}.__file__)" for p in PACKAGES)
+    where = run([str(venv / "bin" / "python"), "-c", code], cwd=elsewhere, env=env).stdout.split()
+    assert len(where) == len(PACKAGES), where
+    assert all(Path(place).is_relative_to(venv) for place in where), where
     version = run([str(venv / "bin" / "vdctui"), "--version"], cwd=elsewhere, env=env)
     assert "0." in version.stdout
     tmux = Tmux()

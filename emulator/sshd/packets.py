@@ -20,71 +20,15 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncssh
-from asyncssh.constants import MSG_IGNORE
+
+from wire.coalescing import coalesce
+from wire.ignore_packets import drop_ignore_packets
 
 
 def like_openssh(conn: asyncssh.SSHServerConnection) -> None:
     """From the server's `connection_made`: one send() a burst, no ignore packets."""
     coalesce(conn)
     drop_ignore_packets(conn)
-
-
-class Coalescing:
-    """A socket transport that sends what one event-loop turn wrote in one send().
-
-    asyncssh writes every SSH packet on its own, and a handshake or a command's
-    reply is a burst of them (key exchange reply + NEWKEYS; data, exit status,
-    EOF, close): one system call per burst instead of per packet keeps the
-    emulator's CPU for answering, which is what a host's sshd in C would do.
-    The bytes and their order are unchanged.
-    """
-
-    def __init__(self, inner: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._inner = inner
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._inner.is_closing():
-                self._inner.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._inner.close()
-
-    def abort(self) -> None:
-        self._flush()
-        self._inner.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-def coalesce(conn: asyncssh.SSHServerConnection) -> None:
-    transport = getattr(conn, "_transport", None)  # set before the owner hears of the connection
-    if transport is not None and not isinstance(transport, Coalescing):
-        conn._transport = Coalescing(transport, asyncio.get_running_loop())  # type: ignore[assignment]
-
-
-def drop_ignore_packets(conn: asyncssh.SSHServerConnection) -> None:
-    """No empty MSG_IGNORE before each packet (asyncssh sends them through
-    `send_packet` on itself), unless the cipher negotiated is a CBC one."""
-    send = conn.send_packet
-
-    def send_packet(pkttype: int, *args: bytes, **kwargs: Any) -> None:
-        if pkttype == MSG_IGNORE and "cbc" not in str(conn.get_extra_info("send_cipher", "")):
-            return
-        send(pkttype, *args, **kwargs)
-
-    conn.send_packet = send_packet  # type: ignore[method-assign]
 
 
 def one_packet_a_turn(channel: Any) -> None:

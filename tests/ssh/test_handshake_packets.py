@@ -22,9 +22,9 @@ from emulator.sshd.packets import one_packet_a_turn
 from tests.ssh.served import Served, serve
 from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh import HostKeyBook
-from vdctui.drivers.ssh.coalesce import Coalescing
 from vdctui.drivers.ssh.pool import ConnectionPool
 from vdctui.drivers.ssh.signed_auth import applies
+from wire.coalescing import Coalescing
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def test_ignore_packets_stay_on_a_cbc_cipher() -> None:
     IV: they are sent as asyncssh would."""
     from asyncssh.constants import MSG_CHANNEL_DATA, MSG_IGNORE
 
-    from vdctui.drivers.ssh.ignore_packets import drop_ignore_packets
+    from wire.ignore_packets import drop_ignore_packets
 
     class Conn:
         def __init__(self, cipher: str) -> None:

@@ -17,10 +17,10 @@ from pathlib import Path
 import asyncssh
 
 from vdctui.drivers.base import HostUnreachable
-from vdctui.drivers.ssh.coalesce import coalesce
 from vdctui.drivers.ssh.connecting import quiet_logs
-from vdctui.drivers.ssh.ignore_packets import drop_ignore_packets
 from vdctui.drivers.ssh.signed_auth import sign_at_once
+from wire.coalescing import coalesce
+from wire.ignore_packets import drop_ignore_packets
 
 SSH_PORT = 22
 
@@ -120,9 +120,9 @@ class CheckingClient(asyncssh.SSHClient):
         self.check: Check | None = None
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
-        drop_ignore_packets(conn)  # no empty MSG_IGNORE before each packet (`ignore_packets`)
+        drop_ignore_packets(conn)  # no empty MSG_IGNORE before each packet (`wire.ignore_packets`)
         sign_at_once(conn)  # the signed public key request first (`signed_auth`)
-        coalesce(conn)  # one send() a burst (`coalesce`)
+        coalesce(conn)  # one send() a burst (`wire.coalescing`)
         quiet_logs(conn)  # log messages formatted only where logged (`connecting`)
 
     def validate_host_public_key(

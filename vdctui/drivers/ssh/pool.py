@@ -20,7 +20,7 @@ the ML-KEM hybrid exchange a key pair and bigger packets per handshake, which
 adds up over a fleet. An ssh_config that sets `KexAlgorithms`, `Ciphers` or
 `HostKeyAlgorithms` is left in charge of that choice. The client key file and
 where the ssh_config is are looked up once per pool, not once per connection. No
-empty MSG_IGNORE goes before every packet, as asyncssh would send (`ignore_packets`).
+empty MSG_IGNORE goes before every packet, as asyncssh would send (`wire.ignore_packets`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
 """One send() for what an event-loop turn writes on a connection.
 
 asyncssh writes every SSH packet to its socket on its own. A handshake step or a
-command is a burst of packets (NEWKEYS, EXT_INFO and the service request; a channel's
-EOF and close; a request and its data), and on loopback or a LAN each send() is a
-system call that also runs the receiving end's TCP input: on a cold refresh of a
-fleet, the console's largest single cost. Here the bytes written during one turn of
-the event loop go out in one send() at the end of it, as OpenSSH's client sends a
-burst (same bytes, same order; nothing waits longer than that turn).
+command is a burst of packets (NEWKEYS, EXT_INFO and the service request; a key
+exchange reply; a channel's data, exit status, EOF and close; a request and its data),
+and on loopback or a LAN each send() is a system call that also runs the receiving
+end's TCP input: on a cold refresh of a fleet, the console's largest single cost, and
+CPU the emulated hosts' sshd needs for answering. Here the bytes written during one
+turn of the event loop go out in one send() at the end of it, as OpenSSH's client and
+sshd send a burst (same bytes, same order; nothing waits longer than that turn).
+
+Used by the console's SSH client (vdctui.drivers.ssh.hostkeys) and the emulated hosts'
+sshd (emulator.sshd.packets).
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ class Coalescing:
 
 
 def coalesce(conn: Any) -> None:
-    """From the client's `connection_made`: the connection's writes coalesced."""
+    """From an asyncssh connection's `connection_made` (client or server): its writes
+    coalesced. The connection's transport is set before its owner hears of it."""
     transport = getattr(conn, "_transport", None)
     if transport is not None and not isinstance(transport, Coalescing):
         conn._transport = Coalescing(transport, asyncio.get_running_loop())

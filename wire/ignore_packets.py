@@ -1,4 +1,4 @@
-"""No empty MSG_IGNORE in front of every packet the console sends.
+"""No empty MSG_IGNORE in front of every packet a connection sends.
 
 asyncssh (2.x) sends an empty SSH_MSG_IGNORE before each packet after the key
 exchange: a countermeasure for CBC ciphers, whose next IV an attacker could
@@ -8,8 +8,10 @@ it protects nothing, and it makes every command, its data and its close twice
 as many packets to encrypt and send (and for the host to decrypt): on a cold
 refresh of a fleet, a third of the console's packets. OpenSSH sends none.
 
-`drop_ignore_packets(conn)` (from the client's `connection_made`) leaves them
-out on that connection, unless the cipher it negotiates is a CBC one.
+`drop_ignore_packets(conn)` (from a connection's `connection_made`) leaves them
+out on that connection, unless the cipher it negotiates is a CBC one. The console's
+SSH client (vdctui.drivers.ssh.hostkeys) and the emulated hosts' sshd
+(emulator.sshd.packets, which sends as a host's sshd in C would) both use it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import asyncssh
 from asyncssh.constants import MSG_IGNORE
 
 
-def drop_ignore_packets(conn: asyncssh.SSHClientConnection) -> None:
+def drop_ignore_packets(conn: asyncssh.SSHClientConnection | asyncssh.SSHServerConnection) -> None:
     send = conn.send_packet  # asyncssh sends its ignore packets through this, on self
 
     def send_packet(pkttype: int, *args: bytes, **kwargs: Any) -> None:
@@ -31,6 +33,6 @@ def drop_ignore_packets(conn: asyncssh.SSHClientConnection) -> None:
     conn.send_packet = send_packet  # type: ignore[method-assign]
 
 
-def _cbc(conn: asyncssh.SSHClientConnection) -> bool:
+def _cbc(conn: asyncssh.SSHClientConnection | asyncssh.SSHServerConnection) -> bool:
     cipher = conn.get_extra_info("send_cipher") or ""
     return "cbc" in str(cipher).lower()
