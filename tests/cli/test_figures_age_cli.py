@@ -6,7 +6,6 @@ old they are, on stderr."""
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from tests.cli.conftest import Vdctui

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ops.test_sync_changes import incremental, running, small  # noqa: F401 - fixture
+from vdctui.model import Role
 from vdctui.ops import Console
 from vdctui.ops.figures import FiguresAge
 from vdctui.ops.identity import Identity
-from vdctui.model import Role
 from vdctui.store import Store
 
 LATER_S = 42.0

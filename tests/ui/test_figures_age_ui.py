@@ -66,6 +66,13 @@ async def test_the_screens_say_how_old_the_figures_are(
         assert isinstance(vms, VmsScreen)
         status = str(vms.query_one("#vm-status", Static).content)
         assert "cpu% and trends as read 42s ago" in status
+        await pilot.press("enter")
+        await settle(pilot)
+        facts = str(app.screen.query_one("#vm-facts", Static).content)
+        assert "figures as read 42s ago" in facts  # its "Now" line is not now
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is vms
 
         app.ops.reconciler._whole_due = 0.0  # the next whole sync is due
         app._next_sync = 0.0

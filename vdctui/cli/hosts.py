@@ -7,7 +7,7 @@ import click
 from vdctui.cli.context import CliContext, pass_cli
 from vdctui.cli.lazy import LazyGroup
 from vdctui.cli.output import nothing_matches
-from vdctui.cli.seen import Refresh, Seen, host_columns, print_seen, seen_hosts
+from vdctui.cli.seen import HOST_FIGURES, Refresh, Seen, host_columns, print_seen, seen_hosts
 from vdctui.columns import HOST_COLUMNS
 from vdctui.ops import Console
 
@@ -34,5 +34,7 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
 
     empty = nothing_matches("host", {"rack": rack, "state": state}, empty="No hosts.")
     rows, now, refresh = cli.run(body, reads=True)
-    print_seen(rows, host_columns(HOST_COLUMNS, now), as_json=cli.as_json, empty=empty)
+    columns = host_columns(HOST_COLUMNS, now)
+    note = refresh.figures_note(HOST_FIGURES, now)
+    print_seen(rows, columns, as_json=cli.as_json, empty=empty, note=note)
     refresh.warn_and_exit()

@@ -12,6 +12,7 @@ from vdctui.cli.output import plain, print_json, print_table, say
 from vdctui.columns import Column, stale_note
 from vdctui.model import Host, HostState, Sighting, Vm
 from vdctui.ops import Console
+from vdctui.ops.figures import FiguresAge
 from vdctui.ops.why_off import off_word
 from vdctui.units import UNKNOWN
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from vdctui.store.power_offs import PowerOff
 
 PARTIAL_EXIT = 3  # the command worked, but some hosts did not answer: part of it is stale
+HOST_FIGURES = "cpu%, mem used and watts"  # the host list's columns a whole sync reads
+VM_FIGURES = "cpu%"
 
 
 def age(sighting: Sighting, now: float) -> str:
@@ -52,10 +55,16 @@ class Refresh:
     """What the last sync could not reach: hosts that did not answer, with why."""
 
     silent: list[Host]
+    figures: FiguresAge = FiguresAge(None, None)  # when the figures and states were read
 
     @classmethod
     def of(cls, console: Console) -> Refresh:
-        return cls([h for h in console.reconciler.hosts if h.state is HostState.UNREACHABLE])
+        silent = [h for h in console.reconciler.hosts if h.state is HostState.UNREACHABLE]
+        return cls(silent, console.figures_age())
+
+    def figures_note(self, what: str, now: float) -> str:
+        """ "" when the figures are as new as the states; else how old each is."""
+        return self.figures.as_read(what, now, with_states=True)
 
     def warn_and_exit(self) -> None:
         """Name each host that did not answer on stderr and exit 3; nothing when all did."""
@@ -72,8 +81,14 @@ class Refresh:
 
 
 def seen_vms(console: Console, vms: list[Vm]) -> list[Seen]:
+    """VMs with when each was seen, and when its figures (cpu_util) were read."""
     sightings = console.vm_sightings(vms)
-    return [Seen(vm, sightings[vm.name]) for vm in vms]
+    figures = console.figures_age()
+    return [
+        Seen(vm, seen, {"figures_at": figures.of_row(seen.seen_at)})
+        for vm in vms
+        for seen in [sightings[vm.name]]
+    ]
 
 
 def seen_hosts(console: Console, hosts: list[Host]) -> list[Seen]:
@@ -82,11 +97,17 @@ def seen_hosts(console: Console, hosts: list[Host]) -> list[Seen]:
     sightings = console.host_sightings(hosts)
     reasons = console.store.maintenance_reasons()
     offs = console.power_offs()
+    figures = console.figures_age()
     return [
         Seen(
             h,
             sightings[h.name],
-            {"maintenance": reasons.get(h.name), "why_off": _why_off(h, offs.get(h.name))},
+            {
+                "maintenance": reasons.get(h.name),
+                "why_off": _why_off(h, offs.get(h.name)),
+                # its cpu_util, memory_used_mib and power_watts: read then
+                "figures_at": figures.of_row(sightings[h.name].seen_at),
+            },
         )
         for h in hosts
     ]
@@ -133,8 +154,14 @@ def host_columns(columns: Sequence[Column], now: float) -> list[Column]:
     ]
 
 
-def print_seen(rows: list[Seen], columns: list[Column], *, as_json: bool, empty: str) -> None:
+def print_seen(
+    rows: list[Seen], columns: list[Column], *, as_json: bool, empty: str, note: str = ""
+) -> None:
+    """The rows as JSON or a table; a table's `note` (how old its figures are) goes to
+    stderr, after it (JSON says it in each row's `figures_at`)."""
     if as_json:
         print_json([row.as_json() for row in rows])
-    else:
-        print_table(rows, columns, empty=empty)
+        return
+    print_table(rows, columns, empty=empty)
+    if rows and note:
+        say(f"vdctui: {note}.", err=True)

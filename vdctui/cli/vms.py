@@ -11,7 +11,7 @@ from vdctui.cli.context import CliContext, confirm, pass_cli
 from vdctui.cli.lazy import LazyGroup
 from vdctui.cli.output import nothing_matches, print_list, say
 from vdctui.cli.params import Name, WholeNumber
-from vdctui.cli.seen import Refresh, Seen, print_seen, seen_vms, vm_columns
+from vdctui.cli.seen import VM_FIGURES, Refresh, Seen, print_seen, seen_vms, vm_columns
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import Vm, VmState
 from vdctui.ops import Console
@@ -64,7 +64,9 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
     filters = {"host": host, "state": state, "pool": pool}
     empty = nothing_matches("VM", filters, empty="No VMs.")
     rows, now, refresh = cli.run(body, reads=True)
-    print_seen(rows, vm_columns(VM_COLUMNS, now), as_json=cli.as_json, empty=empty)
+    columns = vm_columns(VM_COLUMNS, now)
+    note = refresh.figures_note(VM_FIGURES, now)
+    print_seen(rows, columns, as_json=cli.as_json, empty=empty, note=note)
     refresh.warn_and_exit()
 
 

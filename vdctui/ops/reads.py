@@ -26,6 +26,7 @@ from vdctui.model import (
 )
 from vdctui.ops import placement
 from vdctui.ops.errors import Refused
+from vdctui.ops.figures import FiguresAge, figures_age
 from vdctui.ops.services_on_demand import core_map
 from vdctui.ops.vm_history import VmTrend
 from vdctui.store import Store, StoreError
@@ -54,6 +55,11 @@ class FleetReads:
     def vm_trend(self, name: str) -> VmTrend:
         """The VM's CPU and memory at the recent syncs of this console, oldest first."""
         return self.reconciler.history.trend(name)
+
+    def figures_age(self) -> FiguresAge:
+        """When the CPU, memory and power figures (and the trends) were read, beside when
+        the states were: between two whole syncs of a big fleet they are older."""
+        return figures_age(self.store)
 
     def duplicates_seen(self) -> dict[str, DuplicateDefinition]:
         """VMs the last sync found defined on more than one host, by name."""

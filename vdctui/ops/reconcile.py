@@ -231,6 +231,8 @@ class Reconciler:
         await self.history.record(list(found.values()))
         self.duplicates = {d.vm: d for d in driver.known_duplicates()}
         await self.write(found, changed, new_marks, missing, unaccounted, events, ts)
+        if answered:  # every figure read now (the syncs of changes read none: their age)
+            store.figures_read(ts)
         return events
 
     async def compare(

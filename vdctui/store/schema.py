@@ -409,6 +409,13 @@ def migration_15(db: Database) -> None:
     migration_numa(db)
 
 
+def migration_16(db: Database) -> None:
+    """When the fleet's CPU, memory and power figures were last read (a whole sync)."""
+    from vdctui.store.figures import migration_figures
+
+    migration_figures(db)
+
+
 MIGRATIONS: list[Migration] = [
     migration_1,
     migration_2,
@@ -425,6 +432,7 @@ MIGRATIONS: list[Migration] = [
     migration_13,
     migration_14,
     migration_15,
+    migration_16,
 ]
 
 # The tables a file at the current version holds, checked when a store opens (a table
@@ -434,7 +442,7 @@ TABLES = frozenset(
     {
         "affinity_groups", "affinity_members", "alerts", "audit", "audit_head",
         "audit_seal_key", "audit_seal_tags", "audit_seals", "audit_syslog", "datastores",
-        "events", "flavors", "fleet_requests", "host_cpus", "host_maintenance",
+        "events", "figures_read", "flavors", "fleet_requests", "host_cpus", "host_maintenance",
         "host_power_offs", "hosts", "migrations", "networks", "operators", "pools", "racks",
         "rooms", "schema_version",
         "secgroup_members", "secgroup_rules", "secgroups", "service_members", "services",

@@ -14,6 +14,7 @@ from vdctui.store.audit import AuditStore
 from vdctui.store.connection import connect
 from vdctui.store.cores import CoreStore
 from vdctui.store.errors import StoreError
+from vdctui.store.figures import FiguresStore
 from vdctui.store.history import HistoryStore
 from vdctui.store.inventory import InventoryStore
 from vdctui.store.operators import OperatorStore
@@ -43,6 +44,7 @@ class Store(
     SecurityGroupStore,
     RequestStore,
     PowerOffStore,
+    FiguresStore,
 ):
     """Inventory as last seen, pools and flavors, tasks, history and the audit log.
 

@@ -275,6 +275,7 @@ class VdcApp(App[None]):
         header.in_maintenance = len(self.ops.hosts_in_maintenance())
         header.open_alerts = len(intrusion.alerts(self.ops, state="open"))
         header.synced_at = self.synced_at
+        header.figures = self.ops.figures_age()
         header.sync_error = self.sync_error
         header.stale_after = max(STALE_S, 3 * self._sync_took)
         header.now = self._wall_clock()

@@ -49,6 +49,7 @@ class InventoryScreen(FleetScreen):
     InventoryScreen #inventory-tree { width: 44; max-width: 40%; border-right: solid $primary; }
     InventoryScreen #detail-pane { padding: 0 1; scrollbar-gutter: stable; }
     InventoryScreen #detail { height: auto; }
+    InventoryScreen #figures-age { height: auto; margin: 1 0 0 0; }
     InventoryScreen #spark { height: auto; margin: 1 0 0 0; }
     InventoryScreen #host-vms { height: auto; max-height: 16; margin-top: 1; }
     InventoryScreen #events { height: auto; margin-top: 1; }
@@ -87,6 +88,7 @@ class InventoryScreen(FleetScreen):
             yield FleetTree("fleet", id="inventory-tree")
             with VerticalScroll(id="detail-pane"):
                 yield Static("Select a site, room, rack or host.", id="detail")
+                yield Static("", id="figures-age")  # between two whole syncs: their age
                 yield Static("", id="spark")
                 yield DataTable(id="host-vms", cursor_type="row")
                 yield Static("", id="events")
@@ -302,6 +304,7 @@ class InventoryScreen(FleetScreen):
         table.display = False
         spark.display = False
         events.update("")
+        self._show_figures_age()
         if self.selected is None:
             return
         kind, name = self.selected
@@ -364,6 +367,15 @@ class InventoryScreen(FleetScreen):
         if was_on is not None:
             with suppress(RowDoesNotExist):
                 table.move_cursor(row=table.get_row_index(was_on))
+
+    def _show_figures_age(self) -> None:
+        """Between two whole syncs of a big fleet: how old the figures shown are."""
+        note = self.query_one("#figures-age", Static)
+        what = "CPU, memory and power"
+        figures = self.ops.figures_age()
+        said = figures.as_read(what, self._now, with_states=True) if self.selected else ""
+        note.update(Text(said, style="yellow"))
+        note.display = bool(said)
 
     def _host_vms(self, table: DataTable[Text], host: str) -> None:
         vms = self.ops.vms(host=host, limit=HOST_VMS_SHOWN)

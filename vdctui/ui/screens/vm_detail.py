@@ -77,9 +77,11 @@ def vm_facts(
     network: Network | None,
     trend: VmTrend | None = None,
     steal: float | None = None,
+    figures_age: str = "",
 ) -> Text:
     """The VM's facts as the detail view prints them; what is not known says `—`.
-    `steal`: the share of its vCPUs' time it waits for a CPU (None: not measured)."""
+    `steal`: the share of its vCPUs' time it waits for a CPU (None: not measured);
+    `figures_age`: how old its CPU, memory and uptime are, when older than its state."""
     text = Text()
     text.append(safe(vm.name), style="bold")
     text.append(f"  {vm.state}", style="green" if vm.state is VmState.RUNNING else "yellow")
@@ -124,6 +126,8 @@ def vm_facts(
     text.append(f" · up {uptime}")
     dirty = format_bytes(vm.memory_dirty_rate) + "/s" if running else UNKNOWN
     text.append(f" · memory dirtied {dirty}")
+    if figures_age:  # between two whole syncs of a big fleet: not now
+        text.append(f" · {figures_age}", style="yellow")
     if trend is not None:
         text.append("\n")
         text.append_text(trend_line(trend))
@@ -239,7 +243,8 @@ class VmDetailScreen(FleetScreen):
         network = next((n for n in topology.networks if n.name == vm.network), None)
         steal = vm_steal(self.ops, vm.name, vm.host)
         trend = self.ops.vm_trend(vm.name)
-        facts.update(vm_facts(vm, host, datastore, network, trend, steal=steal))
+        age = self.ops.figures_age().as_read("figures", self.ops.store_now())
+        facts.update(vm_facts(vm, host, datastore, network, trend, steal=steal, figures_age=age))
         if self.query_one("#vm-tabs", TabbedContent).active == "vm-tab-snapshots":
             self.query_one(SnapshotsPane).load()
         self._show_history(vm.name)

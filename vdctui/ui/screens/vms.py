@@ -172,6 +172,9 @@ class VmsScreen(FleetScreen):
         if self.query_text:
             status += f"  filter: {self.query_text}"
         status += f"  sorted by {sort_heading(self.sort_field)} {'▼' if self.descending else '▲'}"
+        figures = self.ops.figures_age().as_read("cpu% and trends", now)
+        if figures:  # between two whole syncs of a big fleet
+            status += f"  {figures}"
         if self.marked:
             status += f"  {len(self.marked)} marked"
             hidden = len(self.marked) - len(self.visible_marked())

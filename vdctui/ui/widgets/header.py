@@ -1,7 +1,9 @@
 """The top line: data center, backend, fleet clock and counts, the last sync, read-only state.
 
 Until the first sync with the fleet is done it says "syncing…"; then when the last one
-succeeded and how long ago; "STALE" (with the age, and why) once syncs stop succeeding.
+succeeded and how long ago; "STALE" (with the age, and why) once syncs stop succeeding;
+"figures 42s old" while the CPU, memory and power figures are older than the states
+(between two whole syncs of a big fleet: vdctui.ops.figures).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from vdctui.ops.figures import FiguresAge
 from vdctui.ops.reads import FleetCounts
 from vdctui.units import format_duration
 
@@ -45,6 +48,9 @@ class FleetHeader(Static):
     """Seconds after which the last good sync is too old to trust."""
     now: reactive[float] = reactive(0.0)
     """The console's clock, ticking, for the age of the sync."""
+    figures: reactive[FiguresAge | None] = reactive(None)
+    """When the CPU, memory and power figures were read: older than the states between
+    two whole syncs of a big fleet, and then said with their age."""
 
     def render(self) -> Text:
         narrow = self.size.width < 120  # 100 columns: no product name, no date
@@ -70,6 +76,9 @@ class FleetHeader(Static):
             if c.tasks_running:
                 line.append(f"  tasks {c.tasks_running} running", style="yellow")
         line.append_text(self._sync_state())
+        note = self.figures.note(self.now) if self.figures and self.synced_at else ""
+        if note:
+            line.append(f"  {note}", style="yellow")
         if self.open_alerts:
             line.append(f"  ALERTS {self.open_alerts}", style="bold reverse red")
         if self.read_only:
