@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
+from vdctui.cli.default_command import ListsByDefault
 from vdctui.cli.output import print_list, say
 from vdctui.columns import Column, when
 from vdctui.model import Operator, Role
@@ -19,12 +20,9 @@ OPERATOR_COLUMNS: tuple[Column, ...] = (
 )
 
 
-@click.group("operator", invoke_without_command=True)
-@click.pass_context
-def operator(ctx: click.Context) -> None:
+@click.group("operator", cls=ListsByDefault)
+def operator() -> None:
     """Operators' roles: viewer, operator or admin. A user not listed is a viewer."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(operator_list)
 
 
 @operator.command("list")

@@ -11,6 +11,7 @@ import click
 
 from vdctui import checks
 from vdctui.cli.context import CliContext, pass_cli
+from vdctui.cli.default_command import ListsByDefault
 from vdctui.cli.output import nothing_matches, plain, print_json, print_list, say
 from vdctui.cli.params import ROWS, FiniteNumber, Name, WholeNumber
 from vdctui.columns import AUDIT_COLUMNS, MIGRATION_COLUMNS, POOL_COLUMNS, TASK_COLUMNS
@@ -27,12 +28,10 @@ from vdctui.ops import Console, Refused
 from vdctui.units import format_duration, format_mib, parse_duration_s, parse_memory_mib
 
 
-@click.group("task", invoke_without_command=True)
-@click.pass_context
-def task(ctx: click.Context) -> None:
-    """Tasks: list them (the default), cancel one."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(task_list)
+@click.group("task", cls=ListsByDefault)
+def task() -> None:
+    """Tasks: list them (the default: `vdctui task --active` lists the running ones),
+    cancel one."""
 
 
 @task.command("list")
@@ -117,12 +116,9 @@ async def _known(console: Console, *, vm: str | None, host: str | None) -> None:
         check()
 
 
-@click.group("pool", invoke_without_command=True)
-@click.pass_context
-def pool(ctx: click.Context) -> None:
+@click.group("pool", cls=ListsByDefault)
+def pool() -> None:
     """Resource pools: list them (the default), create one, set its reservations."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(pool_list)
 
 
 @pool.command("list")
