@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests.ops.test_sync_changes import incremental  # noqa: F401 - the fixture
 from tests.ui.conftest import SIZE, fleet_of, settle
-from vdctui.ops import reconcile
 from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.inventory import InventoryScreen
 from vdctui.ui.screens.vms import VmsScreen
@@ -18,11 +18,11 @@ from vdctui.ui.screens.vms import VmsScreen
 MakeApp = Callable[..., VdcApp]
 
 
-@pytest.fixture
-def incremental(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every sync after the first reads what changed (as from 10,000 VMs on)."""
-    monkeypatch.setattr(reconcile, "INCREMENTAL_FROM", 0)
-    monkeypatch.setattr(reconcile, "WHOLE_SPACING", 1e9)
+async def sync_now(app: VdcApp, pilot: Pilot[None]) -> None:
+    """The app's own sync (as its timer starts it), then its repaint."""
+    app._next_sync = 0.0
+    app.sync_fleet()
+    await settle(pilot)
 
 
 def header_line(app: VdcApp) -> str:
@@ -33,7 +33,8 @@ def header_line(app: VdcApp) -> str:
 
 
 async def test_the_screens_say_how_old_the_figures_are(
-    make_app: MakeApp, incremental: None
+    make_app: MakeApp,
+    incremental: None,  # noqa: F811
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -44,9 +45,7 @@ async def test_the_screens_say_how_old_the_figures_are(
         fleet = fleet_of(app)
         await app.ops.driver.advance(42)  # type: ignore[attr-defined]
         fleet.suspend_vm(next(n for n, v in sorted(fleet.vms.items()) if v.state == "running"))
-        app._next_sync = 0.0
-        app.sync_fleet()
-        await settle(pilot)
+        await sync_now(app, pilot)
         assert not app.ops.reconciler.whole  # the states were read, not the figures
         line = header_line(app)
         assert "synced" in line and "(0s ago)" in line  # the states: now
@@ -75,10 +74,24 @@ async def test_the_screens_say_how_old_the_figures_are(
         assert app.screen is vms
 
         app.ops.reconciler._whole_due = 0.0  # the next whole sync is due
-        app._next_sync = 0.0
-        app.sync_fleet()
-        await settle(pilot)
+        await sync_now(app, pilot)
         assert app.ops.reconciler.whole
         assert "figures" not in header_line(app)
         vms.refresh_data()
         assert "as read" not in str(vms.query_one("#vm-status", Static).content)
+
+
+async def test_at_100_columns_the_header_makes_room_for_the_figures_age(
+    make_app: MakeApp,
+    incremental: None,  # noqa: F811
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        fleet = fleet_of(app)
+        await app.ops.driver.advance(42)  # type: ignore[attr-defined]
+        fleet.suspend_vm(next(n for n, v in sorted(fleet.vms.items()) if v.state == "running"))
+        await sync_now(app, pilot)
+        line = header_line(app)
+        assert "synced 0s ago  figures 42s old" in line  # no time of day: the room
+        assert len(line) <= 100

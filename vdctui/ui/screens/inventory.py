@@ -49,7 +49,7 @@ class InventoryScreen(FleetScreen):
     InventoryScreen #inventory-tree { width: 44; max-width: 40%; border-right: solid $primary; }
     InventoryScreen #detail-pane { padding: 0 1; scrollbar-gutter: stable; }
     InventoryScreen #detail { height: auto; }
-    InventoryScreen #figures-age { height: auto; margin: 1 0 0 0; }
+    InventoryScreen #figures-age { height: auto; margin: 0 0 1 0; }
     InventoryScreen #spark { height: auto; margin: 1 0 0 0; }
     InventoryScreen #host-vms { height: auto; max-height: 16; margin-top: 1; }
     InventoryScreen #events { height: auto; margin-top: 1; }
@@ -87,8 +87,8 @@ class InventoryScreen(FleetScreen):
         with Horizontal():
             yield FleetTree("fleet", id="inventory-tree")
             with VerticalScroll(id="detail-pane"):
-                yield Static("Select a site, room, rack or host.", id="detail")
                 yield Static("", id="figures-age")  # between two whole syncs: their age
+                yield Static("Select a site, room, rack or host.", id="detail")
                 yield Static("", id="spark")
                 yield DataTable(id="host-vms", cursor_type="row")
                 yield Static("", id="events")
@@ -371,9 +371,8 @@ class InventoryScreen(FleetScreen):
     def _show_figures_age(self) -> None:
         """Between two whole syncs of a big fleet: how old the figures shown are."""
         note = self.query_one("#figures-age", Static)
-        what = "CPU, memory and power"
-        figures = self.ops.figures_age()
-        said = figures.as_read(what, self._now, with_states=True) if self.selected else ""
+        figures = self.ops.figures_age()  # (the header says when the states were read)
+        said = figures.as_read("CPU, memory and power", self._now) if self.selected else ""
         note.update(Text(said, style="yellow"))
         note.display = bool(said)
 

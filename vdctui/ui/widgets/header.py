@@ -14,9 +14,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from vdctui.ops.figures import FiguresAge
+from vdctui.ops.figures import FiguresAge, age_words
 from vdctui.ops.reads import FleetCounts
-from vdctui.units import format_duration
 
 
 class FleetHeader(Static):
@@ -75,8 +74,8 @@ class FleetHeader(Static):
             line.append(f"  VMs {c.running:,}/{c.vms:,} running")
             if c.tasks_running:
                 line.append(f"  tasks {c.tasks_running} running", style="yellow")
-        line.append_text(self._sync_state())
         note = self.figures.note(self.now) if self.figures and self.synced_at else ""
+        line.append_text(self._sync_state(short=narrow and bool(note)))
         if note:
             line.append(f"  {note}", style="yellow")
         if self.open_alerts:
@@ -85,7 +84,8 @@ class FleetHeader(Static):
             line.append("  READ-ONLY", style="bold reverse yellow")
         return line
 
-    def _sync_state(self) -> Text:
+    def _sync_state(self, *, short: bool = False) -> Text:
+        """`short`: without the time of day (room for the figures' age at 100 columns)."""
         if self.synced_at is None:
             if self.sync_error:
                 return Text(f"  sync failing: {self.sync_error}", style="bold red")
@@ -98,8 +98,9 @@ class FleetHeader(Static):
                 f"  STALE: last sync {stamp}, {_age(age)} ago{why}",
                 style="bold red",
             )
+        if short:
+            return Text(f"  synced {_age(age)} ago", style="dim")
         return Text(f"  synced {stamp} ({_age(age)} ago)", style="dim")
 
 
-def _age(seconds: float) -> str:
-    return f"{int(seconds)}s" if seconds < 60 else format_duration(seconds)
+_age = age_words
