@@ -15,7 +15,9 @@ them from this process (list_hosts + list_vms, as a sync does: one exec per host
    host), each --repeat times (median); the whole comparison --rounds times (target: the
    console >= 20x faster in every round). Each console refresh, and the shell loops,
    start once the emulated hosts have done what the last refresh left them (closing its
-   connections; their process under 10% of a CPU for 0.25 s), as real hosts would be idle.
+   connections; their process under 10% of a CPU for 0.25 s), as real hosts would be idle,
+   and once this process has freed the last driver's closed connections (a cycle
+   collection, counted in the refresh's CPU): a new console process has none of them.
 3. 2,000 hosts, cold and warm (how it scales; printed, no target). --big-hosts 0 skips.
 
     python bench/ssh_fanout.py [--hosts 500] [--vms 2000] [--script-hosts 50]
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import resource
 import signal
@@ -51,6 +54,14 @@ SETTLE_S = 0.25
 class Emulated:
     inventory: Inventory
     pid: int  # the emulated hosts' process
+
+    def quiet(self, wait_s: float) -> None:
+        """Before a timed part: the last one's garbage freed here (a new console process
+        would have none; left to the thresholds, a full collection of this process, 50-80
+        ms, landed inside a later refresh), and the emulated hosts settled."""
+        time.sleep(wait_s)
+        gc.collect()
+        self.settle()
 
     def settle(self, at_most_s: float = 10.0) -> None:
         """Wait until the emulated hosts have done what the last refresh left them (closing
@@ -225,14 +236,12 @@ def against_the_shell(emulated: Emulated, hosts: int, repeat: int, rounds: int) 
     few = replace(emulated.inventory, hosts=emulated.inventory.hosts[:hosts])
     ratios = []
     for number in range(1, rounds + 1):
-        time.sleep(QUIET_S)  # the emulator closes the connections of the last phase
-        emulated.settle()
+        emulated.quiet(QUIET_S)  # the emulator closes the connections of the last phase
         console = []
         cpu, served = time.process_time(), emulated.cpu_s()
         for _ in range(repeat):  # each cold: a new driver, new connections
             console.append(asyncio.run(cold(few)))
-            time.sleep(QUIET_S / 4)
-            emulated.settle()
+            emulated.quiet(QUIET_S / 4)
         cpu, served = time.process_time() - cpu, emulated.cpu_s() - served
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         ssh_cpu, shell_served = children.ru_utime + children.ru_stime, emulated.cpu_s()

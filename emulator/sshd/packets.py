@@ -11,6 +11,13 @@ once per turn of its loop, and sends it as one SSH_MSG_CHANNEL_DATA (up to the
 channel's packet size), however many writes the command made; asyncssh sends a packet
 per write. `one_packet_a_turn(channel)` gathers what the emulated command writes in one
 turn of the event loop into one write (stdout and stderr each, in order).
+
+And its login: asyncssh's server, at each connection's first auth request, prepares
+its options anew (to apply an sshd_config's `Match` blocks) in a thread of the default
+executor: a thread hop and a host name lookup (`socket.getfqdn`) per connection,
+contending for the GIL with every other handshake, and the success answered a loop turn
+late, in a packet of its own. The emulated hosts have no sshd_config: their options are
+those they listen with, so `like_openssh` keeps them (`no_config_to_reload`).
 """
 
 from __future__ import annotations
@@ -29,6 +36,17 @@ def like_openssh(conn: asyncssh.SSHServerConnection) -> None:
     """From the server's `connection_made`: one send() a burst, no ignore packets."""
     coalesce(conn)
     drop_ignore_packets(conn)
+    no_config_to_reload(conn)
+
+
+async def _options_as_listening() -> None:
+    """No sshd_config to apply per connection: the options stay those of `listen`."""
+
+
+def no_config_to_reload(conn: asyncssh.SSHServerConnection) -> None:
+    """The connection's auth starts at once, with its options as they are (a plain
+    function, not a closure over `conn`: nothing that would keep it in a cycle)."""
+    conn.reload_config = _options_as_listening  # type: ignore[method-assign]
 
 
 def one_packet_a_turn(channel: Any) -> None:

@@ -25,6 +25,7 @@ from ..fleet import Fleet
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive, probe_then_interactive
+from .leftovers import Leftovers
 from .packets import like_openssh, one_packet_a_turn
 from .virsh import Virsh
 
@@ -91,6 +92,7 @@ class _HostServer(asyncssh.SSHServer):
         stats.handshaking += 1
         stats.max_handshaking = max(stats.max_handshaking, stats.handshaking)
         self._handshaking = True
+        self._served.leftovers.opened()
         like_openssh(conn)
         if not self._served.answers(self._host):
             asyncio.get_running_loop().call_soon(conn.abort)
@@ -108,6 +110,7 @@ class _HostServer(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._handshake_over()
+        self._served.leftovers.closed_one()
         # only this connection: scanning every host's set made closing N connections O(N^2)
         if self._conn is not None:
             self._served._connections.get(self._host, set()).discard(self._conn)
@@ -161,6 +164,7 @@ class FleetSshServer:
         self.bastion: Endpoint | None = None
         self.stats = Stats()
         self.faults = Faults()
+        self.leftovers = Leftovers()  # closed connections' objects, freed while none is open
         self.on_exec: Callable[[str, str], None] | None = None  # (host, command) of each exec
         self._connections: dict[str, set[asyncssh.SSHServerConnection]] = {}
         self._open_execs: dict[asyncssh.SSHServerConnection, int] = {}
