@@ -331,11 +331,3 @@ async def restart_vms(app: VdcApp, host: str) -> None:
     outcomes = await app.act(restart_vms_of(app.ops, host))
     if outcomes is not None:
         app.notify(f"{len(outcomes)} VM(s) of {host} handled; see Tasks (4) and Audit (6).")
-
-
-def quit_question(running: int) -> Question:
-    return Question(
-        f"{running} migration(s) started here are still running. Quit and cancel them? "
-        "The VMs stay where they are.",
-        verb="Cancel them and quit",
-    )

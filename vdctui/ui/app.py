@@ -148,6 +148,7 @@ class VdcApp(App[None]):
         self._rest_imported = False
         self._syncing = False
         self._next_sync = 0.0
+        self._quitting = False  # what runs here is being stopped: the console closes next
         self.synced_at: float | None = None  # when the last good sync ended (time.time())
         self.sync_error: str | None = None  # why the last sync failed, if it did
         self._sync_took = 0.0
@@ -284,22 +285,33 @@ class VdcApp(App[None]):
             header.speed = self.clock.speed
 
     async def action_quit(self) -> None:
-        """Leave; migrations this console is running are cancelled first, if you agree."""
-        running = self.ops.running_migrations()
-        if not running:
+        """Leave; what this console runs (migrations, a balance, an HA restart, an
+        evacuation) is named and stopped first, if you agree (vdctui.ui.quitting)."""
+        from vdctui.ui import quitting
+
+        if self._quitting:
+            return
+        question = quitting.question(self.ops)
+        if question is None:
             await self._leave(True)
             return
-        from vdctui.ui.actions import quit_question
         from vdctui.ui.dialogs import ConfirmDialog
 
-        self.push_screen(ConfirmDialog(quit_question(len(running))), self._leave)
+        self.push_screen(ConfirmDialog(question), self._leave)
 
     async def _leave(self, yes: bool | None) -> None:
-        if yes:
-            self.connected = False  # no sync starts, and none still running reads a closed db
-            self.workers.cancel_group(self, "sync")
-            await self.ops.close(abort_migrations=True)
-            self.exit()
+        if yes and not self._quitting:
+            self._quitting = True
+            self.run_worker(self._stop_and_close(), group="quit")
+
+    async def _stop_and_close(self) -> None:
+        from vdctui.ui import quitting
+
+        await quitting.stop_what_runs(self)
+        self.connected = False  # no sync starts, and none still running reads a closed db
+        await quitting.interrupt_workers(self)
+        await self.ops.close(abort_migrations=True)
+        self.exit()
 
     def notify(
         self,
