@@ -31,6 +31,8 @@ import asyncssh.connection
 from asyncssh.logging import SSHLogger
 from asyncssh.public_key import get_default_certificate_algs, get_default_public_key_algs
 
+from vdctui.drivers.ssh.prepared import PreparedOptions
+
 # Put first, ahead of asyncssh's defaults (the `^` prefix): a preference, not a restriction.
 KEX_FIRST = "^curve25519-sha256,curve25519-sha256@libssh.org"
 CIPHERS_FIRST = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
@@ -78,16 +80,19 @@ _INLINE = _inline_connect_fits()
 
 
 async def open_connection(
-    host: str, client_factory: Callable[[], asyncssh.SSHClient], **options: Any
+    host: str,
+    client_factory: Callable[[], asyncssh.SSHClient],
+    *,
+    like: PreparedOptions | None = None,
+    **options: Any,
 ) -> asyncssh.SSHClientConnection:
-    """asyncssh.connect(host, client_factory=..., **options), its options prepared here."""
+    """asyncssh.connect(host, client_factory=..., **options), its options prepared here
+    (`like`: copied from those of a connection like it, where they can be)."""
     if not _INLINE:
         return await asyncssh.connect(host, client_factory=client_factory, **options)
     loop = asyncio.get_running_loop()
-    config = options.pop("config", ())
-    prepared = asyncssh.SSHClientConnectionOptions(
-        None, loop=loop, config=config, host=host, client_factory=client_factory, **options
-    )
+    config = options.get("config", ())
+    prepared = (like or PreparedOptions()).for_connection(loop, host, client_factory, options)
 
     def conn_factory() -> asyncssh.SSHClientConnection:
         return asyncssh.SSHClientConnection(loop, prepared, wait="auth")

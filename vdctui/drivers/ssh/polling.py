@@ -36,7 +36,7 @@ class PollSessions:
         virsh when one is opened here, its output before the answer."""
         session = self._sessions.get(host.name)
         if session is None or session.broken:
-            session = await self._open(host, first)
+            session = await self._open(host, first, line)
             if session is None:
                 return None
         try:
@@ -57,11 +57,11 @@ class PollSessions:
         session = self._sessions.get(host.name)
         return session.last_error.removeprefix("error:").strip() if session else ""
 
-    async def _open(self, host: InventoryHost, first: str) -> VirshSession | None:
+    async def _open(self, host: InventoryHost, first: str, line: str) -> VirshSession | None:
         await self.drop(host)
         session = VirshSession(self.pool, host)
-        try:  # the poll's answer is read between its markers
-            await session.open(greet=False, first=first)
+        try:  # the poll's answer is read between its markers; its line goes with the exec
+            await session.open(greet=False, first=first, then=line)
         except HostUnreachable:
             await session.close()
             return None

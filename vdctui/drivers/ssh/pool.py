@@ -43,6 +43,8 @@ from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh.connecting import open_connection, preferred_algorithms
 from vdctui.drivers.ssh.hostkeys import NO_KNOWN_HOSTS, Check, CheckingClient, HostKeyBook
 from vdctui.drivers.ssh.inventory import Address, Inventory, InventoryHost, parse_address
+from vdctui.drivers.ssh.pipelined import process_writing_first
+from vdctui.drivers.ssh.prepared import PreparedOptions
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -146,6 +148,7 @@ class ConnectionPool:
         self._config_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self._config_jumps: dict[Address, tuple[Address, ...]] = {}
         self._config_files: list[str] | None = None  # `_config_paths`
+        self._prepared = PreparedOptions()  # asyncssh's options, once for hosts alike
         self.handshakes_done = 0
         self.execs_done = 0
 
@@ -228,7 +231,9 @@ class ConnectionPool:
             options["tunnel"] = tunnel
         async with self._handshake_gate(gate_key), self._handshakes_total:
             try:
-                conn = await open_connection(address.host, lambda: client, **options)
+                conn = await open_connection(
+                    address.host, lambda: client, like=self._prepared, **options
+                )
             except BaseException as exc:
                 refusal = client.refusal()
                 if refusal is not None and isinstance(exc, asyncssh.Error | OSError):
@@ -437,17 +442,22 @@ class ConnectionPool:
             self._held[host.name] -= 1
             link.channels.release()
 
-    async def process(self, host: InventoryHost, command: str, *, binary: bool = False) -> Any:
+    async def process(
+        self, host: InventoryHost, command: str, *, binary: bool = False, first: str = ""
+    ) -> Any:
         """A long-running command with its stdin open (an interactive virsh, a disk copy).
         No terminal: it ends when its stdin does, so closing the process ends it. Its
         channel counts against `max_channels` only if taken (`take_channel`).
-        `binary`: bytes, not text."""
+        `binary`: bytes, not text. `first`: text on its stdin, sent with the exec."""
         conn = await self.connection(host)
         try:
             async with asyncio.timeout(self.limits.command_timeout_s):
                 if binary:
                     return await conn.create_process(command, encoding=None)
-                return await conn.create_process(command, encoding="utf-8", errors="replace")
+                text = {"encoding": "utf-8", "errors": "replace"}
+                if first:
+                    return await process_writing_first(conn, command, first, **text)
+                return await conn.create_process(command, **text)
         except TimeoutError:
             raise HostUnreachable(f"Host {host.name} did not open a channel in time.") from None
         except CHANNEL_LOST as exc:

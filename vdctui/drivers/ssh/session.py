@@ -48,24 +48,40 @@ class VirshSession:
         self._channel = False  # holds one of the host's channels
         self._stale: list[str] = []  # markers of asks cancelled before their answer came
         self._unread = ""  # read from virsh, past the last answer
+        self._sent: tuple[str, str] | None = None  # (line, marker) written with the exec
 
-    async def open(self, *, greet: bool = True, first: str = "") -> None:
+    async def open(self, *, greet: bool = True, first: str = "", then: str = "") -> None:
         """Start virsh and read past its banner; HostUnreachable if it cannot, or if the
         host's connection has no channel to spare for it (`ConnectionPool.take_channel`).
         `greet=False`: no round trip for the banner, which the first answer then starts
         with (for an ask whose answer is read between markers of its own). `first`: a
         command run on the same channel before virsh starts, whose output the first
-        answer starts with (the poll's process probe: one channel for both)."""
+        answer starts with (the poll's process probe: one channel for both). `then`: the
+        line the first `ask_line` will ask, sent right behind the exec (`pipelined`)."""
         if not await self.pool.take_channel(self.host):
             raise SessionClosed(f"Host {self.host.name} has no SSH channel to spare.")
         self._channel = True
         command = "LC_ALL=C " + " ".join(commands.quote(w) for w in ("virsh", "-c", self.host.uri))
         if first:
             command = f"{first}; {command}"
-        self._process = await self.pool.process(self.host, command)
+        written = ""
+        if then and not greet:
+            marker = self._next_marker()
+            written = self._asking(then, marker)
+            self._sent = (then, marker)
+        self._process = await self.pool.process(self.host, command, first=written)
         self._drain = asyncio.get_running_loop().create_task(self._drain_errors())
         if greet:
             await self.ask(())
+
+    def _next_marker(self) -> str:
+        self._asked += 1
+        return f"@@vdctui-{self._nonce}:{self._asked}@@"
+
+    @staticmethod
+    def _asking(line: str, marker: str) -> str:
+        """What is written to virsh to ask `line`: it, then the echo of the marker."""
+        return f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
 
     async def _drain_errors(self) -> None:
         """Read stderr as it comes (a failed command's `error:` lines), so that it never
@@ -85,12 +101,14 @@ class VirshSession:
         if self.broken or self._process is None:
             raise SessionClosed(f"The virsh session on {self.host.name} is closed.")
         async with self._lock:
-            self._asked += 1
-            marker = f"@@vdctui-{self._nonce}:{self._asked}@@"
+            sent, self._sent = self._sent, None
+            written = sent is not None and sent[0] == line  # with the exec
+            if sent is not None and not written:  # another line first: read past its answer
+                self._stale.append(sent[1])
+            marker = sent[1] if sent is not None and written else self._next_marker()
             try:
-                self._process.stdin.write(
-                    f"{line}\necho {marker}\n" if line else f"echo {marker}\n"
-                )
+                if not written:
+                    self._process.stdin.write(self._asking(line, marker))
                 async with asyncio.timeout(self.pool.limits.command_timeout_s):
                     while self._stale:  # the rest of answers no one waited for
                         await self._read_to(self._stale[0])
