@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+import emulator
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import Role
 from vdctui.ui.app import VdcApp
 from vdctui.ui.fixed import fixed_app
 
 SIZE = (160, 48)
+MakeApp = Callable[..., VdcApp]  # the make_app fixture: make_app(role=, hosts=, vms=)
 
 
 @pytest.fixture(autouse=True)
@@ -39,11 +42,29 @@ def notes_kept(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Callable[..., VdcApp]:
+def make_app(tmp_path: Path) -> MakeApp:
     def make(role: Role = Role.ADMIN, hosts: int = 8, vms: int = 40) -> VdcApp:
         return fixed_app(tmp_path / "vdctui.db", hosts=hosts, vms=vms, seed=3, role=role)
 
     return make
+
+
+class Opened(NamedTuple):
+    """A console running headless at SIZE, its first sync done: the app, the pilot that
+    drives it, and its embedded fleet (to change behind the console's back)."""
+
+    app: VdcApp
+    pilot: Pilot[None]
+    fleet: emulator.Fleet
+
+
+@pytest.fixture
+async def opened(make_app: MakeApp) -> AsyncIterator[Opened]:
+    """`make_app()` (8 hosts, 40 VMs, an admin) opened and settled, for the test's body."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        yield Opened(app, pilot, fleet_of(app))
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -79,7 +100,7 @@ def notes(app: VdcApp) -> list[str]:
     return list(vars(app).get("_notes_kept", []))
 
 
-def fleet_of(app: VdcApp):  # type: ignore[no-untyped-def]
+def fleet_of(app: VdcApp) -> emulator.Fleet:
     driver = app.ops.driver
     assert isinstance(driver, EmulatedDriver)
     return driver.fleet

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 
-from tests.ui.conftest import settle
-from vdctui.ui.app import VdcApp
+from tests.ui.conftest import MakeApp, settle
 from vdctui.ui.screens.vms import TREND_HEADINGS
 from vdctui.ui.widgets.paged_table import PagedTable
 
-MakeApp = Callable[..., VdcApp]
 TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>')
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.widgets import Footer, Static
 
-from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
+from tests.ui.conftest import SIZE, MakeApp, Opened, command, fleet_of, notes, settle
 from vdctui.ui.app import VdcApp
 from vdctui.ui.widgets.command_line import CommandInput, CommandLine
-
-MakeApp = Callable[..., VdcApp]
 
 
 def shown_text(app: VdcApp) -> str:
@@ -50,46 +46,40 @@ async def test_the_command_line_is_seen_with_its_text_and_completions(make_app: 
         app = make_app()
 
 
-async def test_a_completed_command_takes_a_space_before_its_argument(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("colon", *"spe", "tab", "1")
-        await settle(pilot)
-        assert app.screen.query_one(CommandInput).value == "speed 1"
-        vm = sorted(fleet_of(app).vms)[0]
-        await pilot.press(*["backspace"] * 7, *"start ", *vm[:-1], "tab")
-        await settle(pilot)
-        assert app.screen.query_one(CommandInput).value == f"start {vm} "
-        hint = str(app.screen.query_one("#command-hint", Static).render())
-        assert ":start VM..." in hint and "vms: " in hint  # what the next argument can be
+async def test_a_completed_command_takes_a_space_before_its_argument(opened: Opened) -> None:
+    app, pilot, _ = opened
+    await pilot.press("colon", *"spe", "tab", "1")
+    await settle(pilot)
+    assert app.screen.query_one(CommandInput).value == "speed 1"
+    vm = sorted(fleet_of(app).vms)[0]
+    await pilot.press(*["backspace"] * 7, *"start ", *vm[:-1], "tab")
+    await settle(pilot)
+    assert app.screen.query_one(CommandInput).value == f"start {vm} "
+    hint = str(app.screen.query_one("#command-hint", Static).render())
+    assert ":start VM..." in hint and "vms: " in hint  # what the next argument can be
 
 
-async def test_a_line_that_cannot_run_stays_with_its_reason(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await command(pilot, "frobnicate now")
-        line = app.screen.query_one(CommandLine)
-        assert line.is_open and line.value == "frobnicate now"
-        assert "No command 'frobnicate'" in shown_text(app)
-        await pilot.press("escape")
-        await settle(pilot)
-        vm = sorted(fleet_of(app).vms)[0]
-        await command(pilot, f"resize {vm}")
-        assert "Usage: :resize VM VCPUS|- [MEMORY]" in shown_text(app)
-        await pilot.press("escape")
-        await command(pilot, f"resize {vm} lots")
-        assert "MEMORY" in str(line.hint.render()) and "lots" in str(line.hint.render())
-        assert not notes(app)
+async def test_a_line_that_cannot_run_stays_with_its_reason(opened: Opened) -> None:
+    app, pilot, _ = opened
+    await command(pilot, "frobnicate now")
+    line = app.screen.query_one(CommandLine)
+    assert line.is_open and line.value == "frobnicate now"
+    assert "No command 'frobnicate'" in shown_text(app)
+    await pilot.press("escape")
+    await settle(pilot)
+    vm = sorted(fleet_of(app).vms)[0]
+    await command(pilot, f"resize {vm}")
+    assert "Usage: :resize VM VCPUS|- [MEMORY]" in shown_text(app)
+    await pilot.press("escape")
+    await command(pilot, f"resize {vm} lots")
+    assert "MEMORY" in str(line.hint.render()) and "lots" in str(line.hint.render())
+    assert not notes(app)
 
 
-async def test_resize_takes_the_memory_alone(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        vm = next(v for v in app.ops.vms(state="running") if v.max_memory_mib > v.memory_mib)
-        memory = min(vm.max_memory_mib, vm.memory_mib + 1024)
-        await command(pilot, f"resize {vm.name} {memory}MiB")
-        assert fleet_of(app).vms[vm.name].memory_mib == memory, notes(app)
-        assert fleet_of(app).vms[vm.name].vcpus == vm.vcpus
+async def test_resize_takes_the_memory_alone(opened: Opened) -> None:
+    app, pilot, _ = opened
+    vm = next(v for v in app.ops.vms(state="running") if v.max_memory_mib > v.memory_mib)
+    memory = min(vm.max_memory_mib, vm.memory_mib + 1024)
+    await command(pilot, f"resize {vm.name} {memory}MiB")
+    assert fleet_of(app).vms[vm.name].memory_mib == memory, notes(app)
+    assert fleet_of(app).vms[vm.name].vcpus == vm.vcpus

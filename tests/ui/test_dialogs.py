@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, OptionList, Select, Static
 
-from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
+from tests.ui.conftest import MakeApp, Opened, command, fleet_of, notes, settle
 from vdctui.ui.actions import lifecycle_question
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import (
@@ -20,7 +19,6 @@ from vdctui.ui.dialogs import (
 )
 from vdctui.ui.screens.vms import VmsScreen
 
-MakeApp = Callable[..., VdcApp]
 UI = Path(__file__).resolve().parents[2] / "vdctui" / "ui"
 
 
@@ -79,29 +77,26 @@ async def test_a_refused_maintenance_says_why_and_offers_only_close(make_app: Ma
         assert host not in app.ops.hosts_in_maintenance()
 
 
-async def test_confirm_names_its_keys_and_enter_is_not_a_silent_no(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "slash", *"state:running", "enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, VmsScreen)
-        name = screen._page[0].name
-        await pilot.press("d")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, ConfirmDialog)
-        assert buttons(app) == ["Destroy (y)", "Cancel (n, Esc)"]
-        assert (
-            dialog.question.title
-            == f"Destroy {name}? It loses power at once, like pulling the plug."
-        )
-        await pilot.press("enter")  # the focused, safe button: said, not silent
-        await settle(pilot)
-        assert fleet_of(app).vms[name].state == "running"
-        assert any("nothing changed" in n for n in notes(app))
-        assert not any("hidden by the filter" in n for n in notes(app))  # nothing was marked
+async def test_confirm_names_its_keys_and_enter_is_not_a_silent_no(opened: Opened) -> None:
+    app, pilot, _ = opened
+    await pilot.press("2", "slash", *"state:running", "enter")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, VmsScreen)
+    name = screen._page[0].name
+    await pilot.press("d")
+    await settle(pilot)
+    dialog = app.screen
+    assert isinstance(dialog, ConfirmDialog)
+    assert buttons(app) == ["Destroy (y)", "Cancel (n, Esc)"]
+    assert (
+        dialog.question.title == f"Destroy {name}? It loses power at once, like pulling the plug."
+    )
+    await pilot.press("enter")  # the focused, safe button: said, not silent
+    await settle(pilot)
+    assert fleet_of(app).vms[name].state == "running"
+    assert any("nothing changed" in n for n in notes(app))
+    assert not any("hidden by the filter" in n for n in notes(app))  # nothing was marked
 
 
 def test_the_question_fits_one_vm_or_several() -> None:
@@ -112,57 +107,52 @@ def test_the_question_fits_one_vm_or_several() -> None:
     assert several.body == ("a", "b", "c")
 
 
-async def test_migrate_shows_scores_and_the_excluded_hosts_reachable(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fleet = fleet_of(app)
-        vm = next(v for v in sorted(fleet.vms) if fleet.vms[v].state == "running")
-        cut_off = next(h for h in sorted(fleet.hosts) if h != fleet.vms[vm].host)
-        fleet.partition_host(cut_off)  # it cannot take the VM now
-        await app.ops.sync()
-        await command(pilot, f"migrate {vm}")
-        dialog = app.screen
-        assert isinstance(dialog, MigrateDialog)
-        fit = dialog.query_one("#fit", OptionList)
-        assert "score" in str(fit.get_option_at_index(0).prompt)
-        excluded = [t for t in dialog.targets if t.reason is not None]
-        assert cut_off in [t.host.name for t in excluded]
-        await pilot.press("tab")
-        await settle(pilot)
-        assert app.focused is dialog.query_one("#excluded", OptionList)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert app.screen is dialog  # an excluded host is explained, not chosen
-        why = text_of(dialog.query_one("#why", Static))
-        assert excluded[0].host.name in why and str(excluded[0].reason) in why
+async def test_migrate_shows_scores_and_the_excluded_hosts_reachable(opened: Opened) -> None:
+    app, pilot, fleet = opened
+    vm = next(v for v in sorted(fleet.vms) if fleet.vms[v].state == "running")
+    cut_off = next(h for h in sorted(fleet.hosts) if h != fleet.vms[vm].host)
+    fleet.partition_host(cut_off)  # it cannot take the VM now
+    await app.ops.sync()
+    await command(pilot, f"migrate {vm}")
+    dialog = app.screen
+    assert isinstance(dialog, MigrateDialog)
+    fit = dialog.query_one("#fit", OptionList)
+    assert "score" in str(fit.get_option_at_index(0).prompt)
+    excluded = [t for t in dialog.targets if t.reason is not None]
+    assert cut_off in [t.host.name for t in excluded]
+    await pilot.press("tab")
+    await settle(pilot)
+    assert app.focused is dialog.query_one("#excluded", OptionList)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert app.screen is dialog  # an excluded host is explained, not chosen
+    why = text_of(dialog.query_one("#why", Static))
+    assert excluded[0].host.name in why and str(excluded[0].reason) in why
 
 
-async def test_create_keeps_what_was_typed_and_enter_in_count_creates(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "n")
-        await settle(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, CreateDialog)
-        await pilot.press(*"newvm", "tab", "enter")  # open the flavors ...
-        await settle(pilot)
-        await pilot.press("escape")  # ... and choose none
-        await settle(pilot)
-        assert app.screen is dialog
-        await pilot.click("#ok")
-        await settle(pilot)
-        assert app.screen is dialog
-        assert dialog.query_one("#name", Input).value == "newvm"
-        assert "flavor" in text_of(dialog.query_one("#why", Static))
-        dialog.query_one("#flavor", Select).value = app.ops.flavors()[0].name
-        dialog.query_one("#pool", Select).value = app.ops.pools()[0].pool.name
-        dialog.query_one("#count", Input).focus()
-        await pilot.press("backspace", "2", "enter")
-        await settle(pilot)
-        assert not isinstance(app.screen, CreateDialog)
-        assert len([v for v in fleet_of(app).vms if v.startswith("newvm")]) == 2, notes(app)
+async def test_create_keeps_what_was_typed_and_enter_in_count_creates(opened: Opened) -> None:
+    app, pilot, _ = opened
+    await pilot.press("2", "n")
+    await settle(pilot)
+    dialog = app.screen
+    assert isinstance(dialog, CreateDialog)
+    await pilot.press(*"newvm", "tab", "enter")  # open the flavors ...
+    await settle(pilot)
+    await pilot.press("escape")  # ... and choose none
+    await settle(pilot)
+    assert app.screen is dialog
+    await pilot.click("#ok")
+    await settle(pilot)
+    assert app.screen is dialog
+    assert dialog.query_one("#name", Input).value == "newvm"
+    assert "flavor" in text_of(dialog.query_one("#why", Static))
+    dialog.query_one("#flavor", Select).value = app.ops.flavors()[0].name
+    dialog.query_one("#pool", Select).value = app.ops.pools()[0].pool.name
+    dialog.query_one("#count", Input).focus()
+    await pilot.press("backspace", "2", "enter")
+    await settle(pilot)
+    assert not isinstance(app.screen, CreateDialog)
+    assert len([v for v in fleet_of(app).vms if v.startswith("newvm")]) == 2, notes(app)
 
 
 def test_no_dialog_acts_by_itself() -> None:
@@ -175,13 +165,11 @@ def test_no_dialog_acts_by_itself() -> None:
         assert not {"act", "ops", "notify", "push_screen"} & attrs, path
 
 
-async def test_create_from_the_command_line_keeps_name_and_flavor(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        flavor = app.ops.flavors()[1].name
-        await command(pilot, f"create newvm {flavor}")
-        dialog = app.screen
-        assert isinstance(dialog, CreateDialog)
-        assert dialog.query_one("#name", Input).value == "newvm"
-        assert dialog.query_one("#flavor", Select).value == flavor
+async def test_create_from_the_command_line_keeps_name_and_flavor(opened: Opened) -> None:
+    app, pilot, _ = opened
+    flavor = app.ops.flavors()[1].name
+    await command(pilot, f"create newvm {flavor}")
+    dialog = app.screen
+    assert isinstance(dialog, CreateDialog)
+    assert dialog.query_one("#name", Input).value == "newvm"
+    assert dialog.query_one("#flavor", Select).value == flavor

@@ -4,21 +4,16 @@ figure goes on to the next line under its own column, broken between phrases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from rich.cells import cell_len
 from textual.widgets import Static
 
-from tests.ui.conftest import settle
+from tests.ui.conftest import MakeApp, settle
 from tests.ui.test_details import open_host
 from tests.ui.test_truths import RACK, a_host
 from vdctui.model import CpuContention
 from vdctui.ops.placement import Allocation
-from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.host_detail import LABEL, host_detail
-
-MakeApp = Callable[..., VdcApp]
 
 
 @pytest.mark.parametrize("size", [(100, 30), (160, 48), (80, 24)])

@@ -3,17 +3,13 @@ from hosts that break the grammar escaped, never as markup or terminal sequences
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.widgets import DataTable
 
-from tests.ui.conftest import SIZE, fleet_of, notes, settle
-from vdctui.ui.app import VdcApp
+from tests.ui.conftest import SIZE, MakeApp, Opened, notes, settle
 from vdctui.ui.commands import execute
 from vdctui.ui.widgets.paged_table import PagedTable
 
-MakeApp = Callable[..., VdcApp]
 HOSTILE = "[bold]evil[/]\x1b]0;owned\x07\x1b[2J"
 
 
@@ -29,40 +25,35 @@ HOSTILE = "[bold]evil[/]\x1b]0;owned\x07\x1b[2J"
         ("balance spread 9" + "9" * 50, "The threshold"),
     ],
 )
-async def test_absurd_numbers_on_the_command_line(make_app: MakeApp, line: str, says: str) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        why = await execute(app, line)
-        await settle(pilot)
-        assert why is not None and says in why, why
-        assert app.is_running
+async def test_absurd_numbers_on_the_command_line(opened: Opened, line: str, says: str) -> None:
+    app, pilot, _ = opened
+    why = await execute(app, line)
+    await settle(pilot)
+    assert why is not None and says in why, why
+    assert app.is_running
 
 
-async def test_a_name_from_a_host_is_shown_escaped(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fleet = fleet_of(app)
-        host = sorted(fleet.hosts)[0]
-        fleet.define_vm(HOSTILE, host, vcpus=1, memory_mib=512)
-        await app.ops.sync()
-        await pilot.press("2")
-        await settle(pilot)
-        table = app.screen.query_one(PagedTable)
-        names = [row[1] for row in table._rows]
-        escaped = "[bold]evil[/]\\x1b]0;owned\\x07\\x1b[2J"
-        assert escaped in names
-        assert not any("\x1b" in cell for row in table._rows for cell in row)
-        why = await execute(app, f"migrate {HOSTILE} nowhere")  # a refusal names it
-        await settle(pilot)
-        assert not any("\x1b" in note for note in [*notes(app), why or ""])
-        await pilot.press("6")  # the audit screen lists the refusal's target
-        await settle(pilot)
-        audit = app.screen.query_one(DataTable)
-        cells = [str(audit.get_cell_at((r, 5))) for r in range(audit.row_count)]
-        assert escaped in cells, cells
-        assert app.is_running
+async def test_a_name_from_a_host_is_shown_escaped(opened: Opened) -> None:
+    app, pilot, fleet = opened
+    host = sorted(fleet.hosts)[0]
+    fleet.define_vm(HOSTILE, host, vcpus=1, memory_mib=512)
+    await app.ops.sync()
+    await pilot.press("2")
+    await settle(pilot)
+    table = app.screen.query_one(PagedTable)
+    names = [row[1] for row in table._rows]
+    escaped = "[bold]evil[/]\\x1b]0;owned\\x07\\x1b[2J"
+    assert escaped in names
+    assert not any("\x1b" in cell for row in table._rows for cell in row)
+    why = await execute(app, f"migrate {HOSTILE} nowhere")  # a refusal names it
+    await settle(pilot)
+    assert not any("\x1b" in note for note in [*notes(app), why or ""])
+    await pilot.press("6")  # the audit screen lists the refusal's target
+    await settle(pilot)
+    audit = app.screen.query_one(DataTable)
+    cells = [str(audit.get_cell_at((r, 5))) for r in range(audit.row_count)]
+    assert escaped in cells, cells
+    assert app.is_running
 
 
 @pytest.mark.parametrize("count", ["²", "9" * 400, "0", "nan"])

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.ui.conftest import SIZE, fleet_of, notes, settle
+from tests.ui.conftest import SIZE, MakeApp, fleet_of, notes, settle
 from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.vms import VmsScreen
-
-MakeApp = Callable[..., VdcApp]
 
 
 async def open_vms(pilot: Pilot[None], query: str = "") -> VmsScreen:

@@ -11,15 +11,12 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import SIZE, settle
+from tests.ui.conftest import SIZE, MakeApp, settle
 from tests.waiting import ENOUGH
 from vdctui.ops import balancing
-from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import ConfirmDialog
 from vdctui.ui.help import HelpScreen
 from vdctui.ui.widgets.command_line import CommandLine
-
-MakeApp = Callable[..., VdcApp]
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], what: str) -> None:

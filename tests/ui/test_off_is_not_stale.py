@@ -7,49 +7,44 @@ is as last seen: the host did not list them)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.cli.conftest import Vdctui
-from tests.ui.conftest import SIZE, command, fleet_of, settle
+from tests.ui.conftest import Opened, command, settle
 from tests.ui.test_details import open_host
-from vdctui.ui.app import VdcApp
 
 
 async def test_an_off_hosts_tree_line_says_off_and_why_not_stale(
-    make_app: Callable[..., VdcApp],
+    opened: Opened,
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fleet = fleet_of(app)
-        fenced, silent = sorted(fleet.hosts)[:2]
-        await command(pilot, f"fence {fenced}")
-        await pilot.press("y")
-        await settle(pilot)
-        fleet.partition_host(silent)
-        await app.ops.sync()
-        app.refresh_screen()
-        await settle(pilot)
-        screen = await open_host(pilot, fenced)
-        line = screen._badges(app.ops.host(fenced)).plain
-        assert line == f"{fenced} off (fenced)"
-        assert "STALE" not in line and "last seen" not in line
-        assert "STALE, last seen" in screen._badges(app.ops.host(silent)).plain
-        assert not app.ops.host_sightings()[fenced].stale
-        assert app.ops.host_sightings()[silent].stale
-        vm = next(v for v in app.ops.vms() if v.host == fenced)
-        assert app.ops.vm_seen(vm.name).stale  # not listed by its host: as last seen
-        # the host pane's VMs: not "running" at some CPU %, but unknown, as last seen
-        table = screen.side_table
-        screen.select_host(fenced)
-        await settle(pilot)
-        cells = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        rows = {row[0]: row for row in cells}
-        assert rows, "the pane lists the host's VMs"
-        for name, row in rows.items():
-            assert row[1].startswith("unknown: running (STALE, last seen "), (name, row)
-            assert row[5] == "—", (name, row)
+    app, pilot, fleet = opened
+    fenced, silent = sorted(fleet.hosts)[:2]
+    await command(pilot, f"fence {fenced}")
+    await pilot.press("y")
+    await settle(pilot)
+    fleet.partition_host(silent)
+    await app.ops.sync()
+    app.refresh_screen()
+    await settle(pilot)
+    screen = await open_host(pilot, fenced)
+    line = screen._badges(app.ops.host(fenced)).plain
+    assert line == f"{fenced} off (fenced)"
+    assert "STALE" not in line and "last seen" not in line
+    assert "STALE, last seen" in screen._badges(app.ops.host(silent)).plain
+    assert not app.ops.host_sightings()[fenced].stale
+    assert app.ops.host_sightings()[silent].stale
+    vm = next(v for v in app.ops.vms() if v.host == fenced)
+    assert app.ops.vm_seen(vm.name).stale  # not listed by its host: as last seen
+    # the host pane's VMs: not "running" at some CPU %, but unknown, as last seen
+    table = screen.side_table
+    screen.select_host(fenced)
+    await settle(pilot)
+    cells = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    rows = {row[0]: row for row in cells}
+    assert rows, "the pane lists the host's VMs"
+    for name, row in rows.items():
+        assert row[1].startswith("unknown: running (STALE, last seen "), (name, row)
+        assert row[5] == "—", (name, row)
 
 
 def test_the_cli_host_list_does_not_call_an_off_host_stale(tmp_path: Path) -> None:

@@ -3,18 +3,14 @@ has no terminal to hand over), refusals said without suspending, read-only hides
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
+from tests.ui.conftest import SIZE, MakeApp, Opened, command, fleet_of, notes, settle
 from vdctui.drivers.serial import SerialChannel
 from vdctui.model import Role
 from vdctui.ui import serial_console
 from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.vm_detail import VmDetailScreen
-
-MakeApp = Callable[..., VdcApp]
 
 
 class Operator:
@@ -60,23 +56,21 @@ def running_vm(app: VdcApp) -> str:
     return next(v.name for v in app.ops.vms() if v.state.value == "running")
 
 
-async def test_c_runs_the_vms_console_and_comes_back(make_app: MakeApp, operator: Operator) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        name = running_vm(app)
-        app.push_screen(VmDetailScreen(name))
-        await settle(pilot)
-        await pilot.press("c")
-        await settle(pilot)
-        assert operator.runs == 1
-        vm = fleet_of(app).vms[name]
-        assert f"Connected to domain '{name}'" in operator.seen
-        assert f"nproc\r\n{vm.vcpus}\r\n" in operator.seen
-        assert f"The console of {name} on host {vm.host} ended." in notes(app)
-        assert isinstance(app.screen, VmDetailScreen)  # back where it was
-        records = audited(app, name)
-        assert ("vm.console", "ok") in records and ("vm.console.end", "ok") in records
+async def test_c_runs_the_vms_console_and_comes_back(opened: Opened, operator: Operator) -> None:
+    app, pilot, _ = opened
+    name = running_vm(app)
+    app.push_screen(VmDetailScreen(name))
+    await settle(pilot)
+    await pilot.press("c")
+    await settle(pilot)
+    assert operator.runs == 1
+    vm = fleet_of(app).vms[name]
+    assert f"Connected to domain '{name}'" in operator.seen
+    assert f"nproc\r\n{vm.vcpus}\r\n" in operator.seen
+    assert f"The console of {name} on host {vm.host} ended." in notes(app)
+    assert isinstance(app.screen, VmDetailScreen)  # back where it was
+    records = audited(app, name)
+    assert ("vm.console", "ok") in records and ("vm.console.end", "ok") in records
 
 
 async def test_c_in_the_vms_list_and_a_refusal_suspends_nothing(
@@ -130,30 +124,26 @@ async def test_a_viewer_has_no_console(make_app: MakeApp, operator: Operator) ->
 
 
 async def test_the_console_command_opens_a_named_vms_console(
-    make_app: MakeApp, operator: Operator
+    opened: Opened, operator: Operator
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        name = running_vm(app)
-        await command(pilot, f"console {name}")
-        await settle(pilot)
-        assert operator.runs == 1
-        assert f"Connected to domain '{name}'" in operator.seen
-        assert ("vm.console", "ok") in audited(app, name)
+    app, pilot, _ = opened
+    name = running_vm(app)
+    await command(pilot, f"console {name}")
+    await settle(pilot)
+    assert operator.runs == 1
+    assert f"Connected to domain '{name}'" in operator.seen
+    assert ("vm.console", "ok") in audited(app, name)
 
 
 async def test_the_console_command_on_an_unknown_vm_is_refused_in_one_sentence(
-    make_app: MakeApp, operator: Operator
+    opened: Opened, operator: Operator
 ) -> None:
     """The line runs (a VM name is not checked on the command line): ops' open_console
     refuses it through the door, audited, and nothing is suspended."""
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await command(pilot, "console nosuch-vm")
-        await settle(pilot)
-        assert operator.runs == 0
-        said = [n for n in notes(app) if "nosuch-vm" in n]
-        assert said == ["There is no VM named 'nosuch-vm'."], notes(app)
-        assert audited(app, "nosuch-vm") == [("vm.console", "refused")]
+    app, pilot, _ = opened
+    await command(pilot, "console nosuch-vm")
+    await settle(pilot)
+    assert operator.runs == 0
+    said = [n for n in notes(app) if "nosuch-vm" in n]
+    assert said == ["There is no VM named 'nosuch-vm'."], notes(app)
+    assert audited(app, "nosuch-vm") == [("vm.console", "refused")]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from textual.widgets import DataTable, Static
 
-from tests.ui.conftest import SIZE, fleet_of, notes, settle
+from tests.ui.conftest import SIZE, MakeApp, fleet_of, notes, settle
 from vdctui.model import Role
 from vdctui.ui.app import VdcApp
 from vdctui.ui.dialogs import ConfirmDialog
 from vdctui.ui.dialogs.snapshot import SnapshotDialog
 from vdctui.ui.screens.vm_detail import VmDetailScreen
-
-MakeApp = Callable[..., VdcApp]
 
 
 async def open_snapshots(pilot, app: VdcApp, vm: str) -> VmDetailScreen:  # type: ignore[no-untyped-def]

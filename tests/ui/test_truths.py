@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tests.ui.conftest import SIZE, command, fleet_of, settle
+from tests.ui.conftest import Opened, command, fleet_of
 from vdctui.columns import HOST_COLUMNS, VM_COLUMNS
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.model import (
@@ -21,26 +20,21 @@ from vdctui.model import (
     VmState,
 )
 from vdctui.ops.placement import Allocation
-from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.host_detail import bar_width, host_detail, rack_host_row
 from vdctui.ui.screens.vm_detail import vm_facts
 
-MakeApp = Callable[..., VdcApp]
 
-
-async def test_uptime_counts_from_a_start(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        name = next(n for n, v in sorted(fleet_of(app).vms.items()) if v.state == "shut off")
-        await command(pilot, f"start {name}")
-        driver = app.ops.driver
-        assert isinstance(driver, EmulatedDriver)
-        for _ in range(3):
-            await driver.advance(4.0)
-            await app.ops.sync()
-        uptime = app.ops.vm(name).uptime_s
-        assert uptime is not None and uptime >= 8.0  # was stuck at 0.0s for a minute
+async def test_uptime_counts_from_a_start(opened: Opened) -> None:
+    app, pilot, _ = opened
+    name = next(n for n, v in sorted(fleet_of(app).vms.items()) if v.state == "shut off")
+    await command(pilot, f"start {name}")
+    driver = app.ops.driver
+    assert isinstance(driver, EmulatedDriver)
+    for _ in range(3):
+        await driver.advance(4.0)
+        await app.ops.sync()
+    uptime = app.ops.vm(name).uptime_s
+    assert uptime is not None and uptime >= 8.0  # was stuck at 0.0s for a minute
 
 
 def a_host(**figures: object) -> Host:

@@ -4,22 +4,18 @@ table say it in a word; a host the console did not power off says `—` (not kno
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Static
 
-from tests.ui.conftest import SIZE, command, fleet_of, settle
+from tests.ui.conftest import SIZE, Opened, command, settle
 from tests.ui.test_balance_wake_ui import apply_balance, small_fleet_app
 from tests.ui.test_details import open_host
 from tests.ui.test_truths import a_host
 from vdctui.model import HostState
 from vdctui.ops.why_off import off_sentence, off_word
 from vdctui.store.power_offs import PowerOff
-from vdctui.ui.app import VdcApp
 from vdctui.ui.screens.inventory import InventoryScreen
-
-MakeApp = Callable[..., VdcApp]
 
 
 def tree_line(screen: InventoryScreen, host: str) -> str:
@@ -57,40 +53,37 @@ def test_the_words_for_each_reason() -> None:
 
 
 async def test_an_operators_a_fences_and_an_unknown_power_off_are_told_apart(
-    make_app: MakeApp,
+    opened: Opened,
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fleet = fleet_of(app)
-        by_operator, fenced, by_itself = sorted(fleet.hosts)[:3]
-        await command(pilot, f"power {by_operator} off force")
-        await pilot.press("y")
-        await settle(pilot)
-        await command(pilot, f"fence {fenced}")
-        await pilot.press("y")
-        await settle(pilot)
-        fleet.power_off_host(by_itself)  # behind the console's back
-        await app.ops.sync()
-        app.refresh_screen()
-        await settle(pilot)
-        screen = await open_host(pilot, by_operator)
-        assert tree_line(screen, by_operator).endswith("off (operator)")
-        assert tree_line(screen, fenced).endswith("off (fenced)")
-        assert tree_line(screen, by_itself).endswith("off (—)")
-        actor = app.ops.identity.actor
-        assert f"Powered off by {actor} (operator)" in pane(screen)
-        screen.select_host(fenced)
-        await settle(pilot)
-        assert f"Fenced (powered off by {actor} after a failure)" in pane(screen)
-        screen.select_host(by_itself)
-        await settle(pilot)
-        assert "Powered off by: —" in pane(screen)
-        screen._put_cursor(("rack", fleet.hosts[by_operator].rack))
-        await settle(pilot)
-        assert rack_state(screen, by_operator) == "off (operator)"
-        assert rack_state(screen, fenced) == "off (fenced)"
-        assert f"{by_operator} (off, operator)" in pane(screen)  # the rack's "Not up" line
+    app, pilot, fleet = opened
+    by_operator, fenced, by_itself = sorted(fleet.hosts)[:3]
+    await command(pilot, f"power {by_operator} off force")
+    await pilot.press("y")
+    await settle(pilot)
+    await command(pilot, f"fence {fenced}")
+    await pilot.press("y")
+    await settle(pilot)
+    fleet.power_off_host(by_itself)  # behind the console's back
+    await app.ops.sync()
+    app.refresh_screen()
+    await settle(pilot)
+    screen = await open_host(pilot, by_operator)
+    assert tree_line(screen, by_operator).endswith("off (operator)")
+    assert tree_line(screen, fenced).endswith("off (fenced)")
+    assert tree_line(screen, by_itself).endswith("off (—)")
+    actor = app.ops.identity.actor
+    assert f"Powered off by {actor} (operator)" in pane(screen)
+    screen.select_host(fenced)
+    await settle(pilot)
+    assert f"Fenced (powered off by {actor} after a failure)" in pane(screen)
+    screen.select_host(by_itself)
+    await settle(pilot)
+    assert "Powered off by: —" in pane(screen)
+    screen._put_cursor(("rack", fleet.hosts[by_operator].rack))
+    await settle(pilot)
+    assert rack_state(screen, by_operator) == "off (operator)"
+    assert rack_state(screen, fenced) == "off (fenced)"
+    assert f"{by_operator} (off, operator)" in pane(screen)  # the rack's "Not up" line
 
 
 async def test_the_hosts_the_balancer_powered_off_say_so(tmp_path: Path) -> None:
