@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import emulator
+from tests.ops.test_task_cancel_steps import Gate
 from tests.ui.conftest import SIZE, fleet_of
 from tests.ui.test_shared_fleet import ENOUGH, connected, db, vdctui
 from tests.ui.test_shared_operations import said, started, wait_for_state
@@ -38,6 +40,25 @@ async def until(condition: Callable[[], Any], what: str) -> Any:
         assert time.monotonic() < deadline, f"never: {what}"
         await asyncio.sleep(0.05)
     return held
+
+
+BALANCE = ("balance", "--apply", "--goal", "power", "--yes")
+
+
+async def stepping(db: Path, *command: str) -> tuple[asyncio.subprocess.Process, int, int]:
+    """`vdctui --db DB COMMAND`, a command carried out step by step (`BALANCE`, `ha restart
+    HOST --yes`), started and heard saying its task and how many steps it has: the
+    process, the task's id and its number of steps."""
+    proc = await started("--db", str(db), *command)
+    heard = await said(proc, b"Ctrl-C stops after the current step")
+    match = STEPS.search(heard)
+    assert match, heard
+    return proc, int(match[1]), int(match[2])
+
+
+def fullest_host(fleet: emulator.Fleet) -> str:
+    """The host with the most VMs (ties by name): fenced, it has the most to restart."""
+    return max(sorted(fleet.hosts), key=lambda h: len(fleet.vms_on(h)))
 
 
 def tasks(app: VdcApp, kind: str) -> list[Task]:
@@ -61,11 +82,7 @@ async def test_ctrl_c_stops_a_handed_over_balance_after_the_current_step(db: Pat
         await connected(app, pilot)
         driver = app.ops.driver
         speed, driver.speed = driver.speed, 0.0  # the first migration stays under way
-        proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
-        heard = await said(proc, b"Ctrl-C stops after the current step")
-        match = STEPS.search(heard)
-        assert match, heard
-        task_id, steps = int(match[1]), int(match[2])
+        proc, task_id, steps = await stepping(db, *BALANCE)
         assert steps > 2
         migrating = await until(lambda: tasks(app, "migrate"), "a move under way")
         proc.send_signal(signal.SIGINT)
@@ -100,11 +117,7 @@ async def test_an_asker_killed_mid_apply_leaves_the_holder_to_finish(db: Path) -
         await connected(app, pilot)
         driver = app.ops.driver
         speed, driver.speed = driver.speed, 0.0
-        proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
-        heard = await said(proc, b"Ctrl-C stops after the current step")
-        match = STEPS.search(heard)
-        assert match, heard
-        task_id, steps = int(match[1]), int(match[2])
+        proc, task_id, steps = await stepping(db, *BALANCE)
         await until(lambda: tasks(app, "migrate"), "a move under way")
         proc.kill()
         await asyncio.wait_for(proc.wait(), ENOUGH)
@@ -123,39 +136,23 @@ async def test_ctrl_c_stops_a_handed_over_ha_restart_after_the_current_vm(db: Pa
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
-        fleet = fleet_of(app)
-        host = max(sorted(fleet.hosts), key=lambda h: len(fleet.vms_on(h)))
-        assert len(fleet.vms_on(host)) > 2
+        host = fullest_host(fleet_of(app))
         await fence(app.ops, host)
-        driver = app.ops.driver
-        gate, entered, begun = asyncio.Event(), asyncio.Event(), []
-        start = driver.start
-
-        async def held_start(vm: str) -> None:  # the first restart stays under way
-            begun.append(vm)
-            entered.set()
-            await gate.wait()
-            await start(vm)
-
-        driver.start = held_start  # type: ignore[method-assign]
-        proc = await started("--db", str(db), "ha", "restart", host, "--yes")
-        heard = await said(proc, b"Ctrl-C stops after the current step")
-        match = STEPS.search(heard)
-        assert match, heard
-        task_id, steps = int(match[1]), int(match[2])
+        gate = Gate(app.ops.driver, "start")  # the first restart stays under way
+        proc, task_id, steps = await stepping(db, "ha", "restart", host, "--yes")
         assert steps > 2
-        await asyncio.wait_for(entered.wait(), ENOUGH)
+        await gate.wait_entered()
         proc.send_signal(signal.SIGINT)
         request_id = await wait_for_state(app.ops.store, CANCELLING)
         await until(lambda: holder_cancelled(app, request_id), "the holder cancels")
-        gate.set()
+        gate.open.set()
         out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
         assert proc.returncode == 1, (out, err)
         assert b"Traceback" not in err
         why = f"cancelled after 1 of {steps} steps"
         assert f"The HA restart of {host}'s VMs was {why}; not restarted: " in err.decode()
-        assert re.search(rf"^{begun[0]}: restarted on \S+$", out.decode(), re.M), out
-        assert begun == [begun[0]]  # no further VM was restarted
+        assert re.search(rf"^{gate.calls[0]}: restarted on \S+$", out.decode(), re.M), out
+        assert gate.calls == [gate.calls[0]]  # no further VM was restarted
         restart = app.ops.store.task(task_id)
         assert restart is not None and restart.state is TaskState.CANCELLED
         assert restart.error.startswith(f"{why}; not restarted: ")
@@ -167,7 +164,7 @@ async def test_a_handed_over_ha_restart_says_each_vm_where_it_was_typed(db: Path
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
         fleet = fleet_of(app)
-        host = max(sorted(fleet.hosts), key=lambda h: len(fleet.vms_on(h)))
+        host = fullest_host(fleet)
         victims = sorted(v.name for v in fleet.vms_on(host) if v.state == "running")
         await fence(app.ops, host)
         proc = await started("--db", str(db), "ha", "restart", host, "--yes")
@@ -180,11 +177,7 @@ async def test_a_handed_over_ha_restart_says_each_vm_where_it_was_typed(db: Path
 
 async def test_ctrl_c_stops_balance_alike_in_the_process_that_holds_the_fleet(db: Path) -> None:
     """No other process: the command holds the fleet itself; Ctrl-C is the same cancel."""
-    proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
-    heard = await said(proc, b"Ctrl-C stops after the current step")
-    match = STEPS.search(heard)
-    assert match, heard
-    task_id, steps = int(match[1]), int(match[2])
+    proc, task_id, steps = await stepping(db, *BALANCE)
     proc.send_signal(signal.SIGINT)
     out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
     assert proc.returncode == 1, (out, err)

@@ -13,10 +13,11 @@ import json
 import re
 from pathlib import Path
 
+from tests.ops.test_task_cancel_steps import Gate
 from tests.ui.conftest import SIZE, fleet_of
 from tests.ui.test_shared_fleet import ENOUGH, connected, db, vdctui
-from tests.ui.test_shared_operations import said, started
-from tests.ui.test_shared_stepping import STEPS, ends, tasks, until
+from tests.ui.test_shared_operations import started
+from tests.ui.test_shared_stepping import BALANCE, ends, fullest_host, stepping, tasks, until
 from vdctui.model import TaskState
 from vdctui.ops.ha import fence, restart_vms_of
 from vdctui.ui.launch import console_app
@@ -36,10 +37,7 @@ async def test_task_cancel_stops_a_balance_a_console_runs_for_another_command(db
         await connected(app, pilot)
         driver = app.ops.driver
         speed, driver.speed = driver.speed, 0.0  # the first migration stays under way
-        proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
-        match = STEPS.search(await said(proc, b"Ctrl-C stops after the current step"))
-        assert match
-        task_id, steps = int(match[1]), int(match[2])
+        proc, task_id, steps = await stepping(db, *BALANCE)
         assert steps > 2
         migrating = await until(lambda: tasks(app, "migrate"), "a move under way")
         canceller = await started("--db", str(db), "task", "cancel", str(task_id))
@@ -68,30 +66,20 @@ async def test_task_cancel_stops_an_ha_restart_the_console_runs(db: Path) -> Non
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
-        fleet = fleet_of(app)
-        host = max(sorted(fleet.hosts), key=lambda h: len(fleet.vms_on(h)))
+        host = fullest_host(fleet_of(app))
         await fence(app.ops, host)
-        driver = app.ops.driver
-        gate, begun = asyncio.Event(), []
-        start = driver.start
-
-        async def held_start(vm: str) -> None:  # the first restart stays under way
-            begun.append(vm)
-            await gate.wait()
-            await start(vm)
-
-        driver.start = held_start  # type: ignore[method-assign]
+        gate = Gate(app.ops.driver, "start")  # the first restart stays under way
         restarting = asyncio.ensure_future(restart_vms_of(app.ops, host))
         (restart,) = await until(lambda: tasks(app, "ha-restart"), "the restart's task")
         steps = len(restart.detail["vms"])
         assert steps > 2
-        await until(lambda: begun, "a VM under way")
+        await gate.wait_entered()
         canceller = await started("--db", str(db), "task", "cancel", str(restart.id))
         await until(
             lambda: cancels(app, restart.id) or canceller.returncode is not None, "a cancel"
         )
         assert cancels(app, restart.id) == ["ok"]
-        gate.set()
+        gate.open.set()
         done, err = await asyncio.wait_for(canceller.communicate(), ENOUGH)
         code, out = canceller.returncode, done.decode()
         assert code == 0, (out, err)
@@ -99,7 +87,7 @@ async def test_task_cancel_stops_an_ha_restart_the_console_runs(db: Path) -> Non
         assert ended is not None and ended.state is TaskState.CANCELLED
         assert ended.error.startswith(f"cancelled after 1 of {steps} steps; not restarted: ")
         assert out == f"task {restart.id} (ha-restart): {ended.error}\n"
-        assert begun == [begun[0]]  # no further VM was restarted
+        assert gate.calls == [gate.calls[0]]  # no further VM was restarted
         assert ends(app, "ha.restart.end")[:1] == [(host, "cancelled", ended.error)]
         assert restarting.done() and restarting.exception() is not None
 
@@ -108,10 +96,7 @@ async def test_task_cancel_stops_a_balance_in_the_command_that_holds_the_fleet(
     db: Path,
 ) -> None:
     """No console: `balance --apply` holds the fleet itself and takes the cancel."""
-    proc = await started("--db", str(db), "balance", "--apply", "--goal", "power", "--yes")
-    match = STEPS.search(await said(proc, b"Ctrl-C stops after the current step"))
-    assert match
-    task_id, steps = int(match[1]), int(match[2])
+    proc, task_id, steps = await stepping(db, *BALANCE)
     code, out, err = await vdctui(db, "task", "cancel", str(task_id))
     assert code == 0, (out, err)
     taken = re.fullmatch(
