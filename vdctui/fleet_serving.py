@@ -26,6 +26,7 @@ from vdctui.model import Role
 from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.errors import NotAllowed
 from vdctui.ops.requests import perform
+from vdctui.stopping import cancelled
 from vdctui.store.requests import (
     BY_ROLE,
     CANCELLED,
@@ -131,9 +132,7 @@ class RequestServer:
     async def stop(self) -> None:
         """Take no more requests; let the ones under way answer."""
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            await cancelled(self._loop)
             self._loop = None
         await self._socket.close()
         if self._running:

@@ -17,6 +17,7 @@ import asyncssh
 
 from ..fleet import Fleet
 from ..serial import ConsoleRefused, SerialConsole
+from ..stopping import cancelled
 from .words import ShellInjection, Unbalanced, shell_words
 
 NO_TTY = "error: Cannot run interactive console without a controlling TTY\n"
@@ -84,9 +85,8 @@ async def serve_console(
             reading = asyncio.ensure_future(process.stdin.read(1024))
             done, _ = await asyncio.wait({reading, watcher}, return_when=asyncio.FIRST_COMPLETED)
             if reading not in done:
-                reading.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reading
+                with contextlib.suppress(Exception):  # what it read, or failed with: unheard
+                    await cancelled(reading)
                 break
             try:
                 typed = reading.result()
@@ -96,8 +96,6 @@ async def serve_console(
                 break
             process.stdout.write(console.feed(typed))
     finally:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        await cancelled(watcher)
     if not process.channel.is_closing():
         process.exit(0)

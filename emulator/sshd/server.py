@@ -22,6 +22,7 @@ import asyncssh
 
 from ..errors import HostUnreachable
 from ..fleet import Fleet
+from ..stopping import cancelled
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive, probe_then_interactive
@@ -391,9 +392,7 @@ class FleetSshServer:
 
     async def close(self) -> None:
         if self._clock is not None:
-            self._clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock
+            await cancelled(self._clock)
             self._clock = None
         for conns in self._connections.values():
             for conn in list(conns):

@@ -13,7 +13,6 @@ most of a change's time at 10,000 hosts; see emulator.persist).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import time
@@ -63,6 +62,7 @@ from vdctui.model import (
     VmSpec,
     VmState,
 )
+from vdctui.stopping import cancelled
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -197,9 +197,7 @@ class EmulatedDriver(EmulatedSnapshots, EmulatedConfig, EmulatedSerial, HostDriv
 
     async def close(self) -> None:
         if self._clock is not None:
-            self._clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock
+            await cancelled(self._clock)
             self._clock = None
         self.save()
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
+from vdctui.stopping import cancelled
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console
@@ -39,9 +40,7 @@ async def follow_events(console: Console, after_sync: Callable[[], None] | None 
                 vms.add(None if whole else event.vm)
                 wanted.set()
     finally:
-        syncer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await syncer
+        await cancelled(syncer)
 
 
 async def _sync_when_wanted(

@@ -23,6 +23,7 @@ from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.pool import ConnectionPool
+from vdctui.stopping import cancelled
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -89,9 +90,7 @@ class EventChannel:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
             self._task = None
         self.open = False
 
