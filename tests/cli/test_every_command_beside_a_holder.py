@@ -25,6 +25,7 @@ from tests.cli.test_viewer_refusals import COMMANDS, EVERY_COMMAND, Changes, Pla
 from tests.waiting import ENOUGH
 from vdctui.cli.main import main
 from vdctui.ops.identity import os_user
+from vdctui.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITED = (
@@ -34,6 +35,16 @@ WAITED = (
     "still connecting",
     "Traceback",
 )
+
+
+def requests_asked(db: Path) -> int:
+    with Store(db) as store:
+        return int(store._db.execute("SELECT COUNT(*) FROM fleet_requests").fetchone()[0])
+
+
+def forget_requests(db: Path) -> None:
+    with Store(db) as store, store._db.atomic():
+        store._db.execute("DELETE FROM fleet_requests")
 
 
 def asks(path: str) -> bool:
@@ -88,7 +99,10 @@ def test_every_change_a_viewer_tries_beside_a_holder_is_refused_in_one_sentence(
 ) -> None:
     """As in tests/cli/test_viewer_refusals.py, but beside the holder: the refusal is the
     one line said, naming the viewer, not preceded by a note on who holds the data
-    center (nothing was asked of it; a refused change is one sentence)."""
+    center (nothing was asked of it; a refused change is one sentence), and it leaves no
+    request row behind (a refused change has no side effect: `service drain` and
+    `service enable`, one operation of two actions, wrote a request for the holder to
+    refuse)."""
     place = Place(vdctui, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VDCTUI_FLEET_WAIT_S": "5"}
     tried, said_more = 0, []
@@ -106,6 +120,9 @@ def test_every_change_a_viewer_tries_beside_a_holder_is_refused_in_one_sentence(
                 stdin=subprocess.DEVNULL,
             )
             lines = proc.stderr.strip().splitlines()
+            if requests_asked(vdctui.db):
+                said_more.append(f"vdctui {' '.join(argv[2:])}: wrote a request row")
+                forget_requests(vdctui.db)
             role = f"needs the {action.role} role; {os_user()} is a viewer (read-only)."
             wanted = f"vdctui: {action.what} {role}"
             if proc.returncode != 1 or lines != [wanted]:

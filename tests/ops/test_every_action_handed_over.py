@@ -121,3 +121,16 @@ def test_a_forgotten_action_or_operation_is_caught() -> None:
     assert ("vdctui.ops.console", "Console.resize_vm", "VM_RESIZE") in entries
     assert ("vdctui.ops.ha", "confirm_down", "HA_CONFIRM_DOWN") in entries
     assert Action.VM_AUTOSTART in by_operations()
+
+
+def test_an_operation_of_several_actions_says_which_one_a_call_enters() -> None:
+    """So that its role is checked before anything is asked of the holder (a refused
+    change writes no request row: tests/cli/test_every_command_beside_a_holder.py)."""
+    try:
+        handover.fleet_operation(Action.SERVICE_DRAIN, Action.SERVICE_ENABLE)
+    except TypeError as exc:
+        assert "door" in str(exc)
+    else:
+        raise AssertionError("an operation of several actions without `door` was taken")
+    several = [op for op in operations().values() if len(op.actions) > 1]
+    assert several and all(op.door is not None for op in several)

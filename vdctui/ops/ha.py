@@ -186,7 +186,10 @@ def restart_order(console: Console, vms: list[Vm]) -> list[Vm]:
 
 
 @fleet_operation(
-    Action.HA_RESTART_HOST, Action.HA_RESTART, progress={"note": str, "started": Stepping}
+    Action.HA_RESTART_HOST,
+    Action.HA_RESTART,  # one per VM, within the host's
+    door=lambda _call: Action.HA_RESTART_HOST,
+    progress={"note": str, "started": Stepping},
 )
 async def restart_vms_of(
     console: Console,

@@ -50,6 +50,7 @@ class Operation:
     fn: Callable[..., Awaitable[Any]]
     progress: Mapping[str, type | str]  # a str: a type named in the function's module
     actions: frozenset[Action] = frozenset()  # the door's actions it carries out; none: a read
+    door: Callable[[dict[str, Any]], Action] | None = None  # of several: the one a call enters
     _hints: dict[str, Any] = field(default_factory=dict)
 
     def hints(self) -> dict[str, Any]:
@@ -102,12 +103,16 @@ class Operation:
             ) from None
 
     def refuse_before_asking(self, console: Console, params: dict[str, Any]) -> None:
-        """A change of one action this console's identity may not make: refused here
-        (audited; nothing is asked of the holder). Of several: the holder judges which it
-        is, and its refusal by the role comes back as the door's (vdctui.fleet_sharing)."""
-        if len(self.actions) == 1:
+        """A change this console's identity may not make: refused here (audited; nothing
+        is asked of the holder, no request row is written). Of several actions, the one
+        this call enters the door with, as `door` tells it from the call's parameters."""
+        if not self.actions:
+            return  # a read
+        if self.door is not None:
+            action = self.door(params)
+        else:
             (action,) = self.actions
-            console.require(action, _target(params), params)
+        console.require(action, _target(params), params)
 
     def decode_result(self, value: Any) -> Any:
         return decode(value, self.hints().get("return", Any))
@@ -140,15 +145,21 @@ class TookTheFleet(Exception):
 
 
 def fleet_operation(
-    *actions: Action, progress: Mapping[str, type | str] | None = None
+    *actions: Action,
+    door: Callable[[dict[str, Any]], Action] | None = None,
+    progress: Mapping[str, type | str] | None = None,
 ) -> Callable[[F], F]:
     """Mark an ops function (its first parameter the Console) as one the holder of the
     embedded fleet carries out for the other processes (see the module): a change of
-    `actions`, or with none a read of the fleet."""
+    `actions`, or with none a read of the fleet. An operation of several actions says
+    by `door` which one a call enters the door with (from the call's parameters, as
+    encoded for the request), so that its role is checked before anything is asked."""
+    if len(actions) > 1 and door is None:
+        raise TypeError("an operation of several actions needs `door`: which one a call is")
 
     def mark(fn: F) -> F:
         name = f"{fn.__module__}.{fn.__qualname__}"
-        operation = Operation(name, fn, dict(progress or {}), frozenset(actions))
+        operation = Operation(name, fn, dict(progress or {}), frozenset(actions), door)
         OPERATIONS[name] = operation
 
         @functools.wraps(fn)

@@ -45,7 +45,12 @@ def power_action(what: str, *, force: bool = False) -> tuple[Action, dict[str, A
     raise ValueError(f"power {what!r} is not one of {', '.join(POWER_CHOICES)}")
 
 
-@fleet_operation(Action.HOST_POWER_ON, Action.HOST_POWER_OFF, Action.HOST_POWER_CYCLE)
+@fleet_operation(
+    Action.HOST_POWER_ON,
+    Action.HOST_POWER_OFF,
+    Action.HOST_POWER_CYCLE,
+    door=lambda call: power_action(call["what"])[0],
+)
 async def power(console: Console, host: str, what: str, *, force: bool = False) -> None:
     """Power `host` on, off (graceful; `force`: cut at once) or cycle it."""
     action, params = power_action(what, force=force)

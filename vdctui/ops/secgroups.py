@@ -203,7 +203,13 @@ async def remove_rule(console: Console, rule_id: int) -> None:
     )
 
 
-@fleet_operation(Action.SECGROUP_ATTACH, Action.SECGROUP_DETACH)
+def attach_action(on: bool) -> Action:
+    return Action.SECGROUP_ATTACH if on else Action.SECGROUP_DETACH
+
+
+@fleet_operation(
+    Action.SECGROUP_ATTACH, Action.SECGROUP_DETACH, door=lambda call: attach_action(call["on"])
+)
 async def attach(console: Console, group: str, vm: str, *, on: bool = True) -> None:
     """Attach `group` to `vm` (or detach it)."""
 
@@ -219,7 +225,7 @@ async def attach(console: Console, group: str, vm: str, *, on: bool = True) -> N
     def undo() -> None:
         console.store.set_secgroup_member(group, vm, not on)
 
-    action = Action.SECGROUP_ATTACH if on else Action.SECGROUP_DETACH
+    action = attach_action(on)
     await _change(console, action, vm, {"group": group}, group, do, undo)
 
 

@@ -188,7 +188,14 @@ async def remove_member(
     return await console.change(Action.SERVICE_MEMBER_REMOVE, service_name, params, work)
 
 
-@fleet_operation(Action.SERVICE_DRAIN, Action.SERVICE_ENABLE)
+def member_action(state: str) -> Action:
+    """The door's action for setting a member to `state`."""
+    return Action.SERVICE_ENABLE if state == "ready" else Action.SERVICE_DRAIN
+
+
+@fleet_operation(
+    Action.SERVICE_DRAIN, Action.SERVICE_ENABLE, door=lambda call: member_action(call["state"])
+)
 async def set_member(
     console: Console,
     service_name: str,
@@ -199,7 +206,7 @@ async def set_member(
     force: bool = False,
 ) -> ServiceMember:
     """Drain a member (`state` "drain", or "maint"), or enable it ("ready")."""
-    action = Action.SERVICE_ENABLE if state == "ready" else Action.SERVICE_DRAIN
+    action = member_action(state)
     params = {"vm": vm, "port": port, "state": state, "force": force}
 
     async def work() -> ServiceMember:
