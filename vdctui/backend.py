@@ -22,26 +22,30 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.pending import PendingDriver
 from vdctui.files import (
-    FileProblem,
-    check_db_path,
     damaged_sentence,
     explain,
     integrity_problems,
-    os_sentence,
     writable,
 )
 from vdctui.fleet_lock import BackendError, FleetLock
 from vdctui.model import Role
 from vdctui.ops import Console, Identity, Refused
 from vdctui.ops.actions import Action
-from vdctui.store import Store, StoreError
+from vdctui.store import Store
 from vdctui.store.connection import create_shared_file
+from vdctui.store_reads import explain_for as explain_for  # the CLI's and TUI's, from here
+from vdctui.store_reads import (
+    fleet_path,
+    following_the_store,
+    identity_for,
+    open_store,
+)
 
 if TYPE_CHECKING:  # the emulator is imported where used: not before the console's first frame
     import emulator
@@ -84,11 +88,6 @@ class DemoSize:
         if self.traces is not None:
             return build_traced(self.traces, hosts=self.hosts, seed=self.seed, epoch=epoch)
         return emulator.build_demo(seed=self.seed, hosts=self.hosts, vms=self.vm_count, epoch=epoch)
-
-
-def fleet_path(db: Path) -> Path:
-    """The emulated fleet's own file, beside the console's store."""
-    return db.with_name(f"{db.stem}.fleet{db.suffix or '.db'}")
 
 
 def fleet_exists(db: Path) -> bool:
@@ -195,43 +194,6 @@ def _fleet_gone(db: Path, how: str, hosts_seen: int) -> str:
     )
 
 
-def make_folder(db: Path) -> None:
-    """The folder of the console's files, created 0770 less the umask (never world-open)."""
-    try:
-        check_db_path(db)
-        db.parent.mkdir(mode=0o770, parents=True, exist_ok=True)  # less the umask
-    except FileProblem as exc:
-        raise BackendError(str(exc)) from None
-    except OSError as exc:
-        raise BackendError(os_sentence(exc, "create the folder")) from exc
-
-
-def open_store(db: Path) -> Store:
-    """The console's store at `db` (its folder created), or one sentence."""
-    make_folder(db)
-    try:
-        return Store(db)
-    except StoreError as exc:
-        raise BackendError(str(exc)) from exc
-
-
-def explain_for(db: Path) -> Callable[[BaseException], str]:
-    """One sentence for any error from the console's files at `db` (the store, the
-    embedded fleet beside it): what the CLI prints and the TUI notifies."""
-    return lambda exc: explain(exc, [db, fleet_path(db)])
-
-
-def identity_for(store: Store, *, read_only: bool = False) -> Identity:
-    """This process's OS user with the role the store gives it, lowered by `read_only`,
-    $VDCTUI_ROLE, or a store file it cannot write."""
-    try:
-        return Identity.of_process(
-            store.operator_role, read_only=read_only, writable=store.writable, where=store.path
-        )
-    except Refused as exc:
-        raise BackendError(str(exc)) from exc
-
-
 def store_console(db: Path, *, read_only: bool = False) -> Console:
     """A console over the store alone (no fleet): for records, roles, and role checks."""
     store = open_store(db)
@@ -309,35 +271,6 @@ def held_elsewhere(lock: FleetLock) -> str:
         f"This needs the embedded data center itself, which {lock.holder()} holds; "
         "run it there, or once that process is closed."
     )
-
-
-def following_the_store(console: Console, holder: str, *, sharing: bool = False) -> Console:
-    """Make `console` follow the store (see `Console.follow_store`), and say so once.
-    `sharing`: its changes are carried out by the holder; otherwise it changes nothing
-    (a role above viewer is lowered for this console)."""
-    console.follow_store()
-    seen = console.store_seen_at()
-    age = "never synced" if seen is None else f"last synced {_age(time.time() - seen)} ago"
-    showing = f"showing what the store holds ({age})"
-    note = f"{holder} holds the data center: {showing}" if holder else showing.capitalize()
-    identity = console.identity
-    role = identity.role
-    if sharing:  # and it takes the fleet over when that process is done
-        note += "; it carries out your changes" if role is not Role.VIEWER else ""
-    elif identity.role is not Role.VIEWER:  # a command that only reads: nothing to say
-        role = Role.VIEWER
-    note += "."
-    console.identity = replace(identity, role=role, following=note)
-    return console
-
-
-def _age(seconds: float) -> str:
-    seconds = max(seconds, 0.0)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"
 
 
 async def attach_embedded(

@@ -1,8 +1,9 @@
 """A whole CLI read beside a process that holds the embedded fleet (issue 10, speed):
 `vdctui vm list --host H` answers from the store, so its process runs none of the modules
-a read does not need: not the emulator, the TUI, SSH, numpy or sqlite-utils, nor the ops
-services a change calls (the scheduler, maintenance, CPU pinning, recovery), nor the
-fleet sharing that hands changes over. It guards the import budget of the read whose
+a read does not need: not the emulator, the TUI, SSH, numpy or sqlite-utils, nor asyncio
+(it reads the store without an event loop: vdctui.store_reads), nor the Console, its
+drivers and the ops services a change calls (the scheduler, maintenance, CPU pinning,
+recovery), nor the fleet sharing that hands changes over. It guards the import budget of the read whose
 start-up is most of what a script waits for; it never measures time.
 
 Real processes: `vdctui emulate` holds the fleet; the read is `python -m vdctui` in its
@@ -23,9 +24,23 @@ from tests.waiting import ENOUGH
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NOT_FOR_A_READ = ("emulator", "textual", "rich", "asyncssh", "numpy", "sqlite_utils")
+NOT_FOR_A_READ = (
+    "emulator",
+    "textual",
+    "rich",
+    "asyncssh",
+    "numpy",
+    "sqlite_utils",
+    "asyncio",
+    "concurrent",
+)
 NOT_FOR_A_READ_VDCTUI = (
     "vdctui.ui",
+    "vdctui.backend",
+    "vdctui.drivers",
+    "vdctui.ops.console",
+    "vdctui.ops.reconcile",
+    "vdctui.ops.tasks",
     "vdctui.drivers.emulated",
     "vdctui.drivers.locked",
     "vdctui.drivers.ssh",
@@ -84,3 +99,16 @@ def test_a_read_beside_a_holder_runs_only_what_it_needs(
     early |= {m for m in ran if m.startswith(NOT_FOR_A_READ_VDCTUI)}
     assert not early, sorted(early)
     assert holder.poll() is None
+
+
+def test_a_host_list_beside_a_holder_runs_only_what_it_needs_too(
+    vdctui: Vdctui,
+    holder: subprocess.Popen[str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    out, ran = modules_run(vdctui.db, tmp_path / "ran.json", "--json", "host", "list")
+    names = [h["name"] for h in json.loads(out)]  # what the store holds, as any read says
+    assert names and names == [h["name"] for h in vdctui.json("host", "list")]
+    early = {m for m in ran if m.split(".")[0] in NOT_FOR_A_READ}
+    early |= {m for m in ran if m.startswith(NOT_FOR_A_READ_VDCTUI)}
+    assert not early, sorted(early)

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from vdctui.backend import (
-    BackendError,
-    explain_for,
-    open_console,
-    store_console,
-)
-from vdctui.backend_ssh import open_ssh_console
 from vdctui.cli.output import forget_note, hold_note, say, say_held_note
-from vdctui.drivers.base import DriverError
 from vdctui.escape import for_terminal
-from vdctui.ops import Console, Failed, Refused
-from vdctui.ops.actions import Action
-from vdctui.ops.errors import NotAllowed
+from vdctui.fleet_lock import BackendError
+from vdctui.ops.errors import Failed, NotAllowed, Refused
 from vdctui.store import StoreError
+from vdctui.store_reads import explain_for, open_reader
+
+if TYPE_CHECKING:
+    from vdctui.ops import Console
+    from vdctui.ops.actions import Action
+    from vdctui.ops.identity import Identity
+    from vdctui.ops.reads import FleetReads
 
 T = TypeVar("T")
 
@@ -47,6 +44,30 @@ class CliContext:
 
         self.run(check, sync=False, fleet=False)
 
+    def read(self, body: Callable[[FleetReads], T]) -> T:
+        """A command that reads the store alone (what the last sync saw). While another
+        process holds the embedded fleet, or the store is not this user's to write, it
+        reads the store in this process without an event loop, a driver or the ops
+        services (vdctui.store_reads): most of what such a read waits for is its start-up.
+        Otherwise it opens the console, which syncs with the fleet first: `run(reads=True)`."""
+        if self.inventory is None:
+            reader = self._outcome(lambda: open_reader(self.db, read_only=self.read_only))
+            if reader is not None:
+
+                def session() -> T:
+                    try:
+                        self._note(reader.identity)
+                        return body(reader)
+                    finally:
+                        reader.close()
+
+                return self._outcome(session)
+
+        async def in_console(console: Console) -> T:
+            return body(console)
+
+        return self.run(in_console, reads=True)
+
     def run(
         self,
         body: Callable[[Console], Awaitable[T]],
@@ -63,6 +84,11 @@ class CliContext:
         what `body` asks of the fleet, a change or a read of a host, is carried out by
         the process that holds the embedded fleet, if another one does: no command waits
         for the fleet's lock (vdctui.fleet_sharing, vdctui.ops.handover)."""
+        import asyncio
+
+        from vdctui.backend import open_console, store_console
+        from vdctui.backend_ssh import open_ssh_console
+        from vdctui.drivers.base import DriverError
 
         async def session() -> T:
             if not fleet:
@@ -73,11 +99,7 @@ class CliContext:
                 console = await open_console(
                     self.db, read_only=self.read_only, reads=reads, shares=shares and not reads
                 )
-            identity = console.identity
-            if identity.notes and not self.noted:  # said before what the command says
-                self.noted = True
-                why_viewer = f"vdctui: {identity.note}" if identity.note else ""
-                hold_note(f"vdctui: {identity.notes}", if_refused=why_viewer)
+            self._note(console.identity)
             try:
                 if sync:
                     await console.sync()
@@ -85,12 +107,27 @@ class CliContext:
             finally:
                 await console.close()
 
+        return self._outcome(lambda: asyncio.run(session()), (DriverError,))
+
+    def _note(self, identity: Identity) -> None:
+        """The identity's note (a lowered role, the store followed), held to be said
+        before what the command says; once per process."""
+        if identity.notes and not self.noted:
+            self.noted = True
+            why_viewer = f"vdctui: {identity.note}" if identity.note else ""
+            hold_note(f"vdctui: {identity.notes}", if_refused=why_viewer)
+
+    def _outcome(self, call: Callable[[], T], errors: tuple[type[Exception], ...] = ()) -> T:
+        """`call()`'s result; a refusal, an error of ours (or one of `errors`) exits 1
+        with one sentence."""
         try:
-            done = asyncio.run(session())
+            done = call()
         except NotAllowed as exc:  # refused before anything was asked: one sentence
             say_held_note(refused_by_role=True)
             fail(str(exc))
-        except (Refused, Failed, BackendError, StoreError, DriverError) as exc:
+        except (Refused, Failed, BackendError, StoreError) as exc:
+            fail(str(exc))
+        except errors as exc:  # () catches nothing
             fail(str(exc))
         except (sqlite3.Error, OSError) as exc:  # the store's or the fleet's file
             fail(explain_for(self.db)(exc))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from vdctui.cli.context import CliContext, pass_cli
@@ -9,7 +11,9 @@ from vdctui.cli.lazy import LazyGroup
 from vdctui.cli.output import nothing_matches
 from vdctui.cli.seen import HOST_FIGURES, Refresh, Seen, host_columns, print_seen, seen_hosts
 from vdctui.columns import HOST_COLUMNS
-from vdctui.ops import Console
+
+if TYPE_CHECKING:
+    from vdctui.ops.reads import FleetReads
 
 
 @click.group(cls=LazyGroup)
@@ -24,7 +28,7 @@ def host() -> None:
 def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
     """List hosts with their facts and what they do now."""
 
-    async def body(console: Console) -> tuple[list[Seen], float, Refresh]:
+    def body(console: FleetReads) -> tuple[list[Seen], float, Refresh]:
         hosts = [
             h
             for h in console.hosts()
@@ -33,7 +37,7 @@ def list_hosts(cli: CliContext, rack: str | None, state: str | None) -> None:
         return seen_hosts(console, hosts), console.store_now(), Refresh.of(console)
 
     empty = nothing_matches("host", {"rack": rack, "state": state}, empty="No hosts.")
-    rows, now, refresh = cli.run(body, reads=True)
+    rows, now, refresh = cli.read(body)
     columns = host_columns(HOST_COLUMNS, now)
     note = refresh.figures_note(HOST_FIGURES, now)
     print_seen(rows, columns, as_json=cli.as_json, empty=empty, note=note)

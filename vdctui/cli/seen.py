@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from vdctui.cli.output import plain, print_json, print_table, say
 from vdctui.columns import Column, stale_note
 from vdctui.model import Host, HostState, Sighting, Vm
-from vdctui.ops import Console
 from vdctui.ops.figures import FiguresAge
 from vdctui.ops.why_off import off_word
 from vdctui.units import UNKNOWN
 
 if TYPE_CHECKING:
+    from vdctui.ops.reads import FleetReads
     from vdctui.store.power_offs import PowerOff
 
 PARTIAL_EXIT = 3  # the command worked, but some hosts did not answer: part of it is stale
@@ -58,9 +58,8 @@ class Refresh:
     figures: FiguresAge = FiguresAge(None, None)  # when the figures and states were read
 
     @classmethod
-    def of(cls, console: Console) -> Refresh:
-        silent = [h for h in console.reconciler.hosts if h.state is HostState.UNREACHABLE]
-        return cls(silent, console.figures_age())
+    def of(cls, console: FleetReads) -> Refresh:
+        return cls(console.unanswered(), console.figures_age())
 
     def figures_note(self, what: str, now: float) -> str:
         """ "" when the figures are as new as the states; else how old each is."""
@@ -80,7 +79,7 @@ class Refresh:
         sys.exit(PARTIAL_EXIT)
 
 
-def seen_vms(console: Console, vms: list[Vm]) -> list[Seen]:
+def seen_vms(console: FleetReads, vms: list[Vm]) -> list[Seen]:
     """VMs with when each was seen, and when its figures (cpu_util) were read."""
     sightings = console.vm_sightings(vms)
     figures = console.figures_age()
@@ -91,7 +90,7 @@ def seen_vms(console: Console, vms: list[Vm]) -> list[Seen]:
     ]
 
 
-def seen_hosts(console: Console, hosts: list[Host]) -> list[Seen]:
+def seen_hosts(console: FleetReads, hosts: list[Host]) -> list[Seen]:
     """Hosts with when each was seen, its maintenance, and why it is off (the words of
     the TUI's tree: `balancer`, `operator`, `fenced`; None when not known or not off)."""
     sightings = console.host_sightings(hosts)

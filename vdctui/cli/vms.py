@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,10 +15,13 @@ from vdctui.cli.params import Name, WholeNumber
 from vdctui.cli.seen import VM_FIGURES, Refresh, Seen, print_seen, seen_vms, vm_columns
 from vdctui.columns import VM_COLUMNS
 from vdctui.model import Vm, VmState
-from vdctui.ops import Console
 from vdctui.ops import services_on_demand as on_demand
 from vdctui.ops.actions import Action
 from vdctui.units import format_mib, parse_memory_mib
+
+if TYPE_CHECKING:
+    from vdctui.ops import Console
+    from vdctui.ops.reads import FleetReads
 
 
 def _state(_ctx: click.Context, _param: click.Parameter, value: str | None) -> VmState | None:
@@ -55,7 +59,7 @@ def vm() -> None:
 def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str | None) -> None:
     """List VMs as last seen, after a sync with the fleet."""
 
-    async def body(console: Console) -> tuple[list[Seen], float, Refresh]:
+    def body(console: FleetReads) -> tuple[list[Seen], float, Refresh]:
         if host is not None:
             console.host(host)  # an unknown host is an error, not an empty list
         vms = console.vms(host=host, state=state, pool=pool)
@@ -63,7 +67,7 @@ def list_vms(cli: CliContext, host: str | None, state: VmState | None, pool: str
 
     filters = {"host": host, "state": state, "pool": pool}
     empty = nothing_matches("VM", filters, empty="No VMs.")
-    rows, now, refresh = cli.run(body, reads=True)
+    rows, now, refresh = cli.read(body)
     columns = vm_columns(VM_COLUMNS, now)
     note = refresh.figures_note(VM_FIGURES, now)
     print_seen(rows, columns, as_json=cli.as_json, empty=empty, note=note)

@@ -137,15 +137,6 @@ class Console(FleetReads):
 
     # --- reads ----------------------------------------------------------------
 
-    def follow_store(self) -> None:
-        """Read only what the store holds, as another process keeps it (a viewer who
-        cannot have the fleet): `sync()` then asks no driver and writes nothing."""
-        self.follows_store = True
-
-    def store_seen_at(self) -> float | None:
-        """When the store last heard from the fleet (its newest host), or None."""
-        return self.store.last_seen()
-
     async def sync(self) -> list[FleetEvent]:
         """Reconcile the store with the fleet; returns the drift it found. One sync at a
         time: a second caller waits for the first, then reads again."""

@@ -28,12 +28,13 @@ from vdctui.ops import placement
 from vdctui.ops.errors import Refused
 from vdctui.ops.figures import FiguresAge, figures_age
 from vdctui.ops.services_on_demand import core_map
-from vdctui.ops.vm_history import VmTrend
 from vdctui.store import Store, StoreError
 
 if TYPE_CHECKING:
     from vdctui.ops.core_map import HostCores
+    from vdctui.ops.identity import Identity
     from vdctui.ops.reconcile import Reconciler
+    from vdctui.ops.vm_history import VmTrend
     from vdctui.store.power_offs import PowerOff
 
 
@@ -47,10 +48,26 @@ class FleetCounts:
 
 
 class FleetReads:
-    """Reads through the store (what was last seen); the Console adds the changes."""
+    """Reads through the store (what was last seen); the Console adds the changes and
+    the syncs (vdctui.store_reads.StoreReader has these reads alone, for a CLI read)."""
 
     store: Store
     reconciler: Reconciler
+    identity: Identity
+    follows_store: bool = False  # see follow_store()
+
+    def follow_store(self) -> None:
+        """Read only what the store holds, as another process keeps it (a viewer who
+        cannot have the fleet): `sync()` then asks no driver and writes nothing."""
+        self.follows_store = True
+
+    def store_seen_at(self) -> float | None:
+        """When the store last heard from the fleet (its newest host), or None."""
+        return self.store.last_seen()
+
+    def unanswered(self) -> list[Host]:
+        """The hosts this console's last sync could not reach (what they hold is stale)."""
+        return [h for h in self.reconciler.hosts if h.state is HostState.UNREACHABLE]
 
     def vm_trend(self, name: str) -> VmTrend:
         """The VM's CPU and memory at the recent syncs of this console, oldest first."""
