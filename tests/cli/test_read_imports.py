@@ -3,8 +3,8 @@
 a read does not need: not the emulator, the TUI, SSH, numpy or sqlite-utils, nor asyncio
 (it reads the store without an event loop: vdctui.store_reads), nor the Console, its
 drivers and the ops services a change calls (the scheduler, maintenance, CPU pinning,
-recovery), nor the fleet sharing that hands changes over. It guards the import budget of the read whose
-start-up is most of what a script waits for; it never measures time.
+recovery), nor the fleet sharing that hands changes over. It guards the import budget
+of the read whose start-up is most of what a script waits for; it never measures time.
 
 Real processes: `vdctui emulate` holds the fleet; the read is `python -m vdctui` in its
 own process, which writes, as it exits, the modules it ran (a module imported on first
