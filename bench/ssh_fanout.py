@@ -83,7 +83,7 @@ class Emulated:
 
 @contextlib.contextmanager
 def emulated_hosts(hosts: int, vms: int) -> Iterator[Emulated]:
-    """`vdctui emulate --serve-ssh` in its own process, until the block ends."""
+    """`vdctui emulate --serve-ssh` in its own process and session, until the block ends."""
     with tempfile.TemporaryDirectory(prefix="vdctui-fanout-") as tmp:
         path = Path(tmp) / "inv.toml"
         server = subprocess.Popen(
@@ -105,6 +105,10 @@ def emulated_hosts(hosts: int, vms: int) -> Iterator[Emulated]:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            # a session of its own: where the scheduler groups processes by session
+            # (Linux autogroup), the hosts then take no CPU from the console's share,
+            # nor from the shell loop's, as other machines would not
+            start_new_session=True,
         )
         try:
             deadline = time.monotonic() + 600
