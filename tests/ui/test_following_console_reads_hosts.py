@@ -6,16 +6,14 @@ Real processes: `vdctui emulate` holds the fleet; the console (Pilot) follows it
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.ui.conftest import SIZE, command, settle
+from tests.ui.processes import emulating
 from tests.ui.test_shared_fleet import ENOUGH, db
-from tests.ui.test_shared_operations import said, started
 from vdctui.backend import FleetLock, fleet_path
 from vdctui.ops import config as vm_config
 from vdctui.ops import duplicates, snapshots
@@ -27,9 +25,7 @@ __all__ = ["db"]  # the fixture
 
 
 async def test_a_following_console_reads_and_changes_hosts_through_the_holder(db: Path) -> None:
-    holder = await started("--db", str(db), "emulate")
-    try:
-        await said(holder, b"Running in real time")
+    async with emulating(db):
         app = console_app(db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
@@ -48,9 +44,6 @@ async def test_a_following_console_reads_and_changes_hosts_through_the_holder(db
             for action in ("vm.snapshot.create", "vm.autostart"):
                 assert (action, vm, ops.identity.actor, "ok") in records
             assert ops.follows_store  # still following: the other process did it all
-    finally:
-        holder.send_signal(signal.SIGINT)
-        await asyncio.wait_for(holder.wait(), ENOUGH)
 
 
 async def test_screens_that_read_hosts_say_a_holder_that_does_not_answer(

@@ -7,9 +7,7 @@ Every wait here is for a condition (a sync, a process's exit), never a time."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +18,7 @@ from textual.pilot import Pilot
 from tests.cli.conftest import Vdctui
 from tests.conftest import host_with_room_for, make_busy, running_vm_on_shared_storage
 from tests.ui.conftest import SIZE, command, fleet_of, notes, settle
+from tests.ui.processes import emulating, started, vdctui
 from tests.ui.test_lists import open_vms
 from tests.ui.test_other_processes import one_sync, rows
 from tests.waiting import ENOUGH
@@ -28,8 +27,6 @@ from vdctui.model import TaskState
 from vdctui.ui.app import VdcApp
 from vdctui.ui.launch import console_app
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
@@ -37,24 +34,6 @@ def db(tmp_path: Path) -> Path:
     built = Vdctui(path)("emulate", "--hosts", "8", "--vms", "40", "--seed", "3", "--for", "1m")
     assert built.exit_code == 0, built.output
     return path
-
-
-async def vdctui(db: Path, *args: str) -> tuple[int, str, str]:
-    """`vdctui --db DB ARGS` in another process, while this one's event loop runs."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "vdctui",
-        "--db",
-        str(db),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def until(
@@ -145,21 +124,7 @@ async def test_ctrl_c_cancels_a_migration_handed_over(db: Path) -> None:
         vm = running_vm_on_shared_storage(fleet)
         target = host_with_room_for(fleet, vm)
         make_busy(fleet, vm)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "vdctui",
-            "--db",
-            str(db),
-            "vm",
-            "migrate",
-            vm,
-            "--to",
-            target,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
+        proc = await started("--db", str(db), "vm", "migrate", vm, "--to", target)
         assert proc.stderr is not None
         said = b""
         while b"Ctrl-C cancels" not in said:  # the task is started, in this process
@@ -176,21 +141,7 @@ async def test_ctrl_c_cancels_a_migration_handed_over(db: Path) -> None:
 
 
 async def test_a_following_console_hands_its_changes_over_then_takes_the_fleet(db: Path) -> None:
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "vdctui",
-        "--db",
-        str(db),
-        "emulate",
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert holder.stderr is not None
-        started = await asyncio.wait_for(holder.stderr.readline(), ENOUGH)
-        assert b"Running in real time" in started, started
+    async with emulating(db) as holder:
         app = console_app(db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
@@ -215,7 +166,3 @@ async def test_a_following_console_hands_its_changes_over_then_takes_the_fleet(d
             code, out, err = await vdctui(db, "vm", "suspend", again)
             assert code == 0, err
             assert app.ops.driver.fleet.vms[again].state == "paused"
-    finally:
-        if holder.returncode is None:
-            holder.kill()
-            await holder.wait()

@@ -10,44 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 from tests.conftest import make_busy
 from tests.ui.conftest import SIZE, fleet_of, settle
-from tests.ui.test_shared_fleet import ENOUGH, ROOT, connected, db, vdctui
+from tests.ui.processes import emulating, said, started, vdctui
+from tests.ui.test_shared_fleet import ENOUGH, connected, db
 from vdctui.fleet_serving import RequestServer
 from vdctui.ops.requests import perform
 from vdctui.store.requests import CANCELLING, DONE, TAKEN
 from vdctui.ui.launch import console_app
 
 __all__ = ["db"]  # the fixture
-
-
-async def started(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "vdctui",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-
-
-async def said(proc: asyncio.subprocess.Process, words: bytes) -> bytes:
-    """Read the process's stderr until it says `words`."""
-    assert proc.stderr is not None
-    heard = b""
-    while words not in heard:
-        line = await asyncio.wait_for(proc.stderr.readline(), ENOUGH)
-        assert line, heard
-        heard += line
-    return heard
 
 
 async def test_maintenance_power_ha_and_balance_are_handed_to_the_holder(db: Path) -> None:
@@ -184,9 +160,7 @@ async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(db: Pa
 async def test_a_following_console_hands_host_maintenance_over_and_keeps_drawing(
     db: Path,
 ) -> None:
-    holder = await started("--db", str(db), "emulate")
-    try:
-        await said(holder, b"Running in real time")
+    async with emulating(db):
         app = console_app(db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
@@ -207,6 +181,3 @@ async def test_a_following_console_hands_host_maintenance_over_and_keeps_drawing
             assert frames > 1 and seen  # progress followed here, from the other process
             assert app.ops.store.in_maintenance(host)
             assert app.ops.follows_store  # still following: the other process ran it
-    finally:
-        holder.send_signal(signal.SIGINT)
-        await asyncio.wait_for(holder.wait(), ENOUGH)

@@ -9,16 +9,14 @@ Real processes: `vdctui emulate` holds the fleet; the console (Pilot) follows it
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.ui.conftest import SIZE, command, settle
-from tests.ui.test_shared_fleet import ENOUGH, ROOT, db
+from tests.ui.processes import emulating
+from tests.ui.test_shared_fleet import ENOUGH, db
 from vdctui.ops.handover import OPERATIONS, is_operation
 from vdctui.store import Store
 from vdctui.ui.launch import console_app
@@ -45,17 +43,7 @@ def rows(db: Path) -> tuple[int, dict[str, int]]:
 
 @pytest.mark.parametrize("screen", ["services", "snapshots"])
 async def test_a_following_consoles_answered_reads_leave_no_rows(db: Path, screen: str) -> None:
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "vdctui", "--db", str(db), "emulate"),
-        stderr=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        assert holder.stderr is not None
-        started = await asyncio.wait_for(holder.stderr.readline(), ENOUGH)
-        assert b"Running in real time" in started, started
+    async with emulating(db):
         app = console_app(db)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
@@ -73,7 +61,3 @@ async def test_a_following_consoles_answered_reads_leave_no_rows(db: Path, scree
             read_rows = sum(n for action, n in kept.items() if action in reads())
             assert read_rows <= 1, (written, kept)  # one may be under way
             assert kept.get("vm.suspend") == 1, kept
-    finally:
-        if holder.returncode is None:
-            holder.send_signal(signal.SIGINT)
-            await asyncio.wait_for(holder.wait(), ENOUGH)

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from tests.ui.conftest import SIZE, fleet_of
+from tests.ui.processes import started
 from tests.ui.test_shared_fleet import ENOUGH, connected, db
-from tests.ui.test_shared_operations import started, wait_for_state
+from tests.ui.test_shared_operations import wait_for_state
 from vdctui.model import Role
 from vdctui.ops.identity import os_user
 from vdctui.ops.requests import perform

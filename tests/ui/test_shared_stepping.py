@@ -21,8 +21,9 @@ from typing import Any
 import emulator
 from tests.ops.test_task_cancel_steps import Gate
 from tests.ui.conftest import SIZE, fleet_of
-from tests.ui.test_shared_fleet import ENOUGH, connected, db, vdctui
-from tests.ui.test_shared_operations import said, started, wait_for_state
+from tests.ui.processes import said, started, vdctui
+from tests.ui.test_shared_fleet import ENOUGH, connected, db
+from tests.ui.test_shared_operations import wait_for_state
 from vdctui.model import Task, TaskState
 from vdctui.ops.ha import fence
 from vdctui.store.requests import CANCELLING, DONE

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from tests.ops.test_task_cancel_steps import Gate
 from tests.ui.conftest import SIZE, fleet_of
-from tests.ui.test_shared_fleet import ENOUGH, connected, db, vdctui
-from tests.ui.test_shared_operations import started
+from tests.ui.processes import started, vdctui
+from tests.ui.test_shared_fleet import ENOUGH, connected, db
 from tests.ui.test_shared_stepping import BALANCE, ends, fullest_host, stepping, tasks, until
 from vdctui.model import TaskState
 from vdctui.ops.ha import fence, restart_vms_of
