@@ -12,8 +12,9 @@ them from this process (list_hosts + list_vms, as a sync does: one exec per host
    (target: warm < 0.5 s; median of --repeat).
 2. Against the shell loop: the first 50 hosts refreshed cold by the console, and by one
    OpenSSH `ssh HOST virsh ...` per host one after another (the same virsh script per
-   host), each --repeat times (median); the whole comparison --rounds times (target: the
-   console >= 20x faster in every round). Each console refresh, and the shell loops,
+   host), each --repeat times in turn (a refresh, a loop, ...: both meet the machine's
+   load over the same seconds; medians); the whole comparison --rounds times (target: the
+   console >= 20x faster in every round). Each console refresh, and each shell loop,
    start once the emulated hosts have done what the last refresh left them (closing its
    connections; their process under 10% of a CPU for 0.25 s), as real hosts would be idle,
    and once this process has freed the last driver's closed connections (a cycle
@@ -219,6 +220,12 @@ def script_refresh(inventory: Inventory) -> float:
     return time.perf_counter() - began
 
 
+def children_cpu_s() -> float:
+    """The CPU time this process's ended children (the ssh processes) have used so far."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
 def figures(values: list[float]) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
@@ -234,25 +241,28 @@ def fleet_refresh(inventory: Inventory, repeat: int, target: str) -> None:
 
 
 def against_the_shell(emulated: Emulated, hosts: int, repeat: int, rounds: int) -> None:
-    """Each round: `repeat` cold refreshes by the console, then `repeat` shell loops; their
-    medians, the ratio, and the CPU each used (console or ssh processes, and the emulated
-    hosts'), which unlike the times does not move with the machine's load."""
+    """Each round: `repeat` times a cold refresh by the console, then a shell loop (taken
+    in turn, so that both meet the machine's load over the same seconds); their medians,
+    the ratio, and the CPU each used (console or ssh processes, and the emulated hosts'),
+    which unlike the times does not move with the machine's load."""
     few = replace(emulated.inventory, hosts=emulated.inventory.hosts[:hosts])
     ratios = []
     for number in range(1, rounds + 1):
         emulated.quiet(QUIET_S)  # the emulator closes the connections of the last phase
-        console = []
-        cpu, served = time.process_time(), emulated.cpu_s()
+        console: list[float] = []
+        shells: list[float] = []
+        cpu = served = ssh_cpu = shell_served = 0.0
         for _ in range(repeat):  # each cold: a new driver, new connections
+            began, serving = time.process_time(), emulated.cpu_s()
             console.append(asyncio.run(cold(few)))
             emulated.quiet(QUIET_S / 4)
-        cpu, served = time.process_time() - cpu, emulated.cpu_s() - served
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        ssh_cpu, shell_served = children.ru_utime + children.ru_stime, emulated.cpu_s()
-        shells = [script_refresh(few) for _ in range(repeat)]
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        ssh_cpu = children.ru_utime + children.ru_stime - ssh_cpu
-        shell_served = emulated.cpu_s() - shell_served
+            cpu += time.process_time() - began
+            served += emulated.cpu_s() - serving
+            began, serving = children_cpu_s(), emulated.cpu_s()
+            shells.append(script_refresh(few))
+            emulated.quiet(QUIET_S / 4)
+            ssh_cpu += children_cpu_s() - began
+            shell_served += emulated.cpu_s() - serving
         ratio = statistics.median(shells) / statistics.median(console)
         ratios.append(ratio)
         print(
