@@ -43,6 +43,8 @@ def frozen(cls: type[T]) -> type[T]:
     if any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
         raise TypeError(f"{cls.__name__}: @frozen makes no subclass of a dataclass")
     had_doc = bool(cls.__dict__.get("__doc__"))
+    if not had_doc:  # written below: dataclasses would read object's signature for it
+        cls.__doc__ = cls.__name__
     made: Any = dataclasses.dataclass(init=False, repr=False, eq=False, slots=True)(cls)
     if any("InitVar" in str(f.type) for f in made.__dataclass_fields__.values()):
         raise TypeError(f"{cls.__name__}: @frozen makes no InitVar field")
