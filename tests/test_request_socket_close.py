@@ -10,7 +10,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from vdctui.fleet_socket import RequestSocket, announce
+from vdctui.fleet_socket import Reply, RequestSocket, announce
 
 
 async def test_closing_the_socket_stops_the_requests_being_taken(tmp_path: Path) -> None:
@@ -21,7 +21,7 @@ async def test_closing_the_socket_stops_the_requests_being_taken(tmp_path: Path)
     store_closed = False
     finished: list[int] = []
 
-    async def on_request(request_id: int, digest: str, user: str) -> str:
+    async def on_request(request_id: int, digest: str, user: str, reply: Reply) -> str:
         taking.set()
         await asyncio.sleep(0.5)  # the request's work, under way as the holder quits
         if store_closed:
@@ -49,7 +49,7 @@ async def test_a_socket_closed_while_it_opens_hears_no_one(tmp_path: Path) -> No
     a request announced after the stop was taken and carried out."""
     heard: list[int] = []
 
-    async def on_request(request_id: int, digest: str, user: str) -> str:
+    async def on_request(request_id: int, digest: str, user: str, reply: Reply) -> str:
         heard.append(request_id)
         return "taken"
 

@@ -1,18 +1,15 @@
 """The console's domain types, spoken by every layer.
 
-Frozen dataclasses (made by vdctui.frozen, for less at import) and enums only: no
-I/O, no imports of textual, rich, SQLite or a driver. Sizes are in MiB (memory) and
-GiB (disks); rates in bytes/s; times in seconds (floats, UNIX time for wall-clock
-stamps).
+Frozen dataclasses and enums only: no I/O, no imports of textual, rich, SQLite
+or a driver. Sizes are in MiB (memory) and GiB (disks); rates in bytes/s;
+times in seconds (floats, UNIX time for wall-clock stamps).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
-
-from vdctui.frozen import frozen
 
 
 class HostState(enum.StrEnum):
@@ -64,7 +61,7 @@ class Role(enum.StrEnum):
         return order.index(self) >= order.index(needed)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Operator:
     """An OS user's role in one data center, as an admin set it."""
 
@@ -105,18 +102,18 @@ class DatastoreKind(enum.StrEnum):
 # --- physical inventory -------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Site:
     name: str
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Room:
     name: str
     site: str
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Rack:
     name: str
     room: str
@@ -125,7 +122,7 @@ class Rack:
     uplink_gbps: float
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class RackTotals:
     """What a rack's hosts add up to, as last seen: its line in the inventory tree."""
 
@@ -135,7 +132,7 @@ class RackTotals:
     not_up: int = 0
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Datastore:
     name: str
     kind: DatastoreKind
@@ -144,13 +141,13 @@ class Datastore:
     host: str | None = None  # local datastores: the one host that has it
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Network:
     name: str
     vlan: int | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Topology:
     """Where everything physical is: the driver's answer to `topology()`."""
 
@@ -161,7 +158,7 @@ class Topology:
     networks: tuple[Network, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Host:
     """One hypervisor host: its facts (from `nodeinfo`) and what it does now."""
 
@@ -202,7 +199,7 @@ class Host:
 # --- virtual inventory ---------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Nic:
     """A VM's network interface, as `virsh domiflist` shows it."""
 
@@ -213,7 +210,7 @@ class Nic:
     mac: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Disk:
     """A VM's disk, from `domstats` `block.N.*`."""
 
@@ -222,7 +219,7 @@ class Disk:
     capacity_bytes: int | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class VmSpec:
     """What it takes to define a VM: the input of `HostDriver.define`."""
 
@@ -238,7 +235,7 @@ class VmSpec:
     workload: str = "constant:0.2"  # constant:U | walk:U | trace:NAME (emulator only)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Vm:
     """One VM as the driver reports it now (or as the store last saw it)."""
 
@@ -265,7 +262,7 @@ class Vm:
     autostart: bool | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Flavor:
     name: str
     vcpus: int
@@ -278,7 +275,7 @@ class Flavor:
     cpu_numa: str = "one"  # a NumaPolicy value: may a dedicated VM spread over nodes
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Pool:
     """A resource pool, vSphere-style. Zero means "none" for reservations and limits."""
 
@@ -294,7 +291,7 @@ class Pool:
     description: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class PoolUsage:
     pool: Pool
     vm_count: int
@@ -306,7 +303,7 @@ class PoolUsage:
 # --- work and history ----------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MigrationProgress:
     """One sample of a migration, in `virsh domjobinfo --rawstats` field names."""
 
@@ -331,7 +328,7 @@ class MigrationProgress:
         return max(0.0, min(100.0, 100.0 * done / self.data_total))
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MigrationResult:
     vm: str
     source: str
@@ -346,7 +343,7 @@ class MigrationResult:
     reason: str = ""
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MigrationRecord:
     """A row of the migration history."""
 
@@ -366,7 +363,7 @@ class MigrationRecord:
     task_id: int | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Task:
     id: int
     kind: str  # "migrate", "create", "start", ...
@@ -381,7 +378,7 @@ class Task:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     id: int
     ts: float
@@ -396,7 +393,7 @@ class AuditRecord:
     hash: str
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AuditProblem:
     """One place where the audit chain does not hold."""
 
@@ -404,7 +401,7 @@ class AuditProblem:
     problem: str  # one sentence: "row 17 was edited", "row 18 is missing", ...
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AuditSeal:
     """The audit log's active seal, as `audit seal status` shows it (no key material)."""
 
@@ -415,7 +412,7 @@ class AuditSeal:
     first_id: int | None  # the first record it seals (None if its history row is gone)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AuditCheck:
     """What `audit verify` found: where the log does not hold, and what was checked."""
 
@@ -426,7 +423,7 @@ class AuditCheck:
     seal_checked: bool  # whether every seal was checked with the auditor's key
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FleetEvent:
     """Something that happened in the fleet or that reconcile noticed."""
 
@@ -438,7 +435,7 @@ class FleetEvent:
     part_of: int | None = None  # the task (a balance, an evacuation) it is a step of
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Sighting:
     """When a host or VM was last seen answering, and whether the last refresh missed it
     (its figures and state are then as last seen: stale, not current)."""
@@ -464,14 +461,14 @@ BALANCING_METHODS = ("roundrobin", "leastconn")
 HEALTH_CHECKS = ("tcp", "http", "agent", "none")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ServiceMember:
     vm: str
     port: int
     weight: int = 100  # 0..256, as HAProxy counts it
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Service:
     """A virtual IP and port, a balancing method, a health check, and members."""
 
@@ -483,7 +480,7 @@ class Service:
     members: tuple[ServiceMember, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MemberStatus:
     """What the ADC says of one member now (None: it does not say)."""
 
@@ -496,7 +493,7 @@ class MemberStatus:
     req_s: float | None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class ServiceStatus:
     service: Service
     members: tuple[MemberStatus, ...]
@@ -505,7 +502,7 @@ class ServiceStatus:
     failed: int | None  # failed requests since the ADC started counting
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """One snapshot of a VM, as `virsh snapshot-dumpxml` describes it (vdctui.ops.snapshots)."""
 
@@ -545,7 +542,7 @@ class NumaPolicy(enum.StrEnum):
     SPREAD = "spread"  # in one node when it fits, else over several (memory bound to them)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class NumaNode:
     """One NUMA node: its physical cores (each the logical CPUs of its threads)."""
 
@@ -558,7 +555,7 @@ class NumaNode:
         return tuple(cpu for core in self.cores for cpu in core)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CpuTopology:
     """A host's NUMA nodes, cores and threads, and the logical CPUs it keeps for itself
     (its partition: named CPUs, not a count)."""
@@ -580,7 +577,7 @@ class CpuTopology:
         return None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CpuContention:
     """A host's CPUs as its VMs compete for them: reserved for the host, dedicated to
     pinned VMs (never waited for), and the shared pool the other VMs want `wanted_cpus`
@@ -594,7 +591,7 @@ class CpuContention:
     steal: dict[str, float]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class VmCpus:
     """A VM's CPU policy and, when dedicated, where its vCPUs are pinned on its host."""
 
@@ -614,7 +611,7 @@ class VmCpus:
         return self.policy is CpuPolicy.DEDICATED
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CpuPins:
     """What a VM's definition says of its CPUs and memory on a host: each vCPU's allowed
     CPUs, QEMU's own threads' and the NUMA nodes its memory is bound to (libvirt's
@@ -625,7 +622,7 @@ class CpuPins:
     memory_nodes: tuple[int, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class PinDrift:
     """A VM whose pins on its host are not what the console holds for it: a dedicated
     VM's vCPU, emulator or memory elsewhere, or a shared VM that may run on a dedicated or
@@ -640,7 +637,7 @@ class PinDrift:
 # --- isolation: security groups ------------------------------------------------------
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class SecurityRule:
     """One allow rule of a security group: traffic in a direction, protocol and port range,
     from/to a CIDR or the members of a group (everything else is dropped)."""
@@ -663,7 +660,7 @@ class SecurityRule:
         return f"{self.direction} {self.protocol}{ports} {way} {remote}"
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class SecurityGroup:
     name: str
     description: str = ""
@@ -671,7 +668,7 @@ class SecurityGroup:
     members: tuple[str, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FirewallRule:
     """A security rule as a hypervisor applies it: remote groups expanded to their VMs."""
 
@@ -685,7 +682,7 @@ class FirewallRule:
     remote_vms: tuple[str, ...] = ()
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class VmFirewall:
     """What a VM's interface lets through: nothing is filtered without groups; with
     groups, only what a rule allows (a group without rules: nothing)."""
@@ -695,7 +692,7 @@ class VmFirewall:
     rules: tuple[FirewallRule, ...]
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FlowCounts:
     """Flows the hypervisor let through or dropped, per VM and per rule."""
 
@@ -704,7 +701,7 @@ class FlowCounts:
     by_rule: dict[int, int]  # flows each rule let through
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FlowRecord:
     ts: float
     src: str  # an address
@@ -718,7 +715,7 @@ class FlowRecord:
     state: str = "new"  # "established": replies within a connection let open before
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class Alert:
     id: int
     ts: float
@@ -729,7 +726,7 @@ class Alert:
     state: str  # "open" | "quarantined"
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class MigrationOptions:
     """How a live migration moves a VM, in libvirt's terms (vdctui.ops.preflight says
     what each one does, and which ones a driver refuses)."""
@@ -743,7 +740,7 @@ class MigrationOptions:
     tunnelled: bool = False  # through libvirtd's own connection instead of a direct one
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class HostNetworks:
     """What a VM's NICs can plug into on a host: libvirt's active networks and its
     interfaces (bridges among them); None where the host cannot say."""
@@ -752,7 +749,7 @@ class HostNetworks:
     interfaces: frozenset[str] | None = None
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class CpuComparison:
     """Whether a target's hypervisor can run a VM's CPU, as libvirt compared them."""
 
@@ -760,7 +757,7 @@ class CpuComparison:
     detail: str  # "identical" | "superset" | libvirt's reason it is not
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class DuplicateDefinition:
     """A VM defined on more than one host (another tool's migration can leave a shut-off
     copy behind): every host that has it, with the state of its copy there."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.cli.conftest import Vdctui
 from tests.waiting import ENOUGH
 from vdctui.backend import FleetLock, fleet_path
-from vdctui.fleet_socket import RequestSocket
+from vdctui.fleet_socket import Reply, RequestSocket
 from vdctui.store import Store
 from vdctui.store.requests import PENDING, WITHDRAWN
 
@@ -124,7 +124,7 @@ async def interrupted_while_heard(db: Path, vm: str) -> tuple[int | None, bytes,
     holder.acquire()
     heard = asyncio.Event()
 
-    async def hears_but_never_answers(request_id: int, digest: str, user: str) -> str:
+    async def hears_but_never_answers(request_id: int, digest: str, user: str, reply: Reply) -> str:
         heard.set()
         await asyncio.sleep(ENOUGH)
         return ""

@@ -12,15 +12,21 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import make_busy
 from tests.ui.conftest import SIZE, fleet_of, settle
 from tests.ui.processes import emulating, said, started, vdctui
 from tests.ui.test_shared_fleet import ENOUGH, connected, db
+from vdctui import fleet_serving
 from vdctui.fleet_serving import RequestServer
 from vdctui.ops.requests import perform
-from vdctui.store.requests import CANCELLING, DONE, TAKEN
+from vdctui.store.requests import CANCELLING, TAKEN
 from vdctui.ui.launch import console_app
 
 __all__ = ["db"]  # the fixture
@@ -110,46 +116,67 @@ async def wait_for_state(  # type: ignore[no-untyped-def]
                 await asyncio.wait_for(asyncio.shield(asker.wait()), 0.05)
 
 
+@contextmanager
+def gated(server: RequestServer, gate: asyncio.Event) -> Iterator[None]:
+    """The holder takes requests as usual, but begins carrying one out once `gate` opens."""
+    carry_out = server._carry_out
+
+    async def after_the_gate(*args: Any, **kwargs: Any) -> None:
+        await gate.wait()
+        await carry_out(*args, **kwargs)
+
+    server._carry_out = after_the_gate  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        gate.set()
+        server._carry_out = carry_out  # type: ignore[method-assign]
+
+
 async def test_ctrl_c_on_a_quick_change_taken_but_not_carried_out_cancels_it(db: Path) -> None:
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
         fleet = fleet_of(app)
         server = app.ops.driver.server  # type: ignore[attr-defined]
-        await server.stop()  # this test takes the request itself, then lets it go on
         vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
-        proc = await started("--db", str(db), "vm", "stop", vm, "--yes")
         store = app.ops.store
-        await wait_for_state(store, "pending", proc)
-        request = store.take_request()
-        assert request is not None and request.state == TAKEN
-        proc.send_signal(signal.SIGINT)
-        await wait_for_state(store, CANCELLING, proc)
-        await RequestServer(app.ops)._carry_out(request)  # the holder comes to it now
-        out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
+        gate = asyncio.Event()
+        with gated(server, gate):  # the holder takes it, and begins once the gate opens
+            proc = await started("--db", str(db), "vm", "stop", vm, "--yes")
+            await wait_for_state(store, TAKEN, proc)
+            proc.send_signal(signal.SIGINT)
+            await wait_for_state(store, CANCELLING, proc)  # the holder heard the cancel
+            gate.set()  # the holder comes to it now
+            out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
         assert proc.returncode == 1, (out, err)
         assert "nothing was changed" in err.decode() and b"Traceback" not in err
         assert fleet.vms[vm].state == "running"
 
 
-async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(db: Path) -> None:
+async def test_ctrl_c_too_late_for_a_quick_change_says_it_was_carried_out(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app = console_app(db)
     async with app.run_test(size=SIZE) as pilot:
         await connected(app, pilot)
         fleet = fleet_of(app)
-        server = app.ops.driver.server  # type: ignore[attr-defined]
-        await server.stop()
         vm = next(n for n, v in sorted(fleet.vms.items()) if v.state == "running")
-        proc = await started("--db", str(db), "vm", "suspend", vm)
         store = app.ops.store
-        await wait_for_state(store, "pending", proc)
-        request = store.take_request()
-        assert request is not None
-        proc.send_signal(signal.SIGINT)
-        await wait_for_state(store, CANCELLING, proc)
-        # the holder had begun it before the Ctrl-C reached it: it is carried out
-        answer = await perform(app.ops, request)
-        store.answer_request(request.id, DONE, answer=answer)
+        gate = asyncio.Event()
+
+        async def begun_then_gated(*args: Any, **kwargs: Any) -> Any:
+            await gate.wait()  # the holder has begun it: a cancel now comes too late
+            return await perform(*args, **kwargs)
+
+        monkeypatch.setattr(fleet_serving, "perform", begun_then_gated)
+        try:
+            proc = await started("--db", str(db), "vm", "suspend", vm)
+            await wait_for_state(store, TAKEN, proc)
+            proc.send_signal(signal.SIGINT)
+            await wait_for_state(store, CANCELLING, proc)  # the holder heard the cancel
+        finally:
+            gate.set()
         out, err = await asyncio.wait_for(proc.communicate(), ENOUGH)
         assert proc.returncode == 1, (out, err)
         assert "Too late to cancel" in err.decode() and f"suspending a VM ({vm})" in err.decode()

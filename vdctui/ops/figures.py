@@ -10,7 +10,8 @@ and how much, in the words every screen and command uses.
 
 from __future__ import annotations
 
-from vdctui.frozen import frozen
+from dataclasses import dataclass
+
 from vdctui.store import Store
 from vdctui.units import format_duration
 
@@ -21,7 +22,7 @@ def age_words(seconds: float) -> str:
     return f"{int(seconds)}s" if seconds < 60 else format_duration(seconds)
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FiguresAge:
     """When the figures were last read (a whole sync), and the states (any sync), in the
     store's time; None: never, as far as the store knows."""

@@ -207,6 +207,12 @@ def is_read(name: str) -> bool:
     return operation is not None and not operation.actions
 
 
+def reads() -> frozenset[str]:
+    """The names of every registered fleet operation that changes nothing."""
+    is_operation("")  # every operation registered
+    return frozenset(name for name, op in OPERATIONS.items() if not op.actions)
+
+
 def is_operation(name: str) -> bool:
     """Whether `name` is a registered fleet operation (its modules imported first: where
     used, not before a console's first frame)."""

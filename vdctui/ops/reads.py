@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from vdctui.frozen import frozen
 from vdctui.model import (
     AuditCheck,
     AuditProblem,
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from vdctui.store.power_offs import PowerOff
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FleetCounts:
     hosts: int
     hosts_up: int

@@ -7,13 +7,14 @@ off, written by the change that did it and removed when the console powers it on
 
 from __future__ import annotations
 
-from vdctui.frozen import frozen
+from dataclasses import dataclass
+
 from vdctui.store.base import StoreBase
 
 POWERED_OFF_BY = ("balancer", "operator", "fence")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class PowerOff:
     """Who powered `host` off (`by`: balancer, operator or fence), as whom, and when."""
 

@@ -6,27 +6,25 @@ holder takes it (once: a conditional update in one write transaction), carries i
 through the ops door as the asker, and writes the answer: done (with what the asker
 needs to show the result), refused or failed (with the sentence). A pending request
 can be withdrawn by its asker, once, so that it is carried out by exactly one process.
-See vdctui.fleet_sharing.
+The row is the request's durable record, not its answer's way: anyone in the group can
+write it, so the asker hears the answer from the holder itself, on the connection it
+announced the request on (vdctui.fleet_socket). See vdctui.fleet_sharing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import socket
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
-from vdctui.frozen import frozen
-from vdctui.imports import on_first_use
 from vdctui.model import Role
 from vdctui.store import owners
 from vdctui.store.base import StoreBase, to_json
-
-if TYPE_CHECKING:
-    import hashlib
-else:  # run when a record is chained or a request fingerprinted: not by a CLI read
-    hashlib = on_first_use("hashlib")
 
 PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
     "pending",
@@ -36,8 +34,8 @@ PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
     "failed",
     "withdrawn",
 )
-# the asker asked a taken request to stop (Ctrl-C); the holder then cancels it if it has
-# not carried it out yet (cancelled), or stops it if it can (a running evacuation)
+# the asker asked a taken request to stop (Ctrl-C, on its connection; noted here by the
+# holder): it is cancelled if not carried out yet, or stopped if it can be (an evacuation)
 CANCELLING, CANCELLED = "cancelling", "cancelled"
 UNDER_WAY = frozenset({TAKEN, CANCELLING})
 ANSWERED = frozenset({DONE, REFUSED, FAILED, CANCELLED})
@@ -47,14 +45,13 @@ ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when 
 # every field of a request the holder acts on: the digest its asker announces covers them
 FINGERPRINTED = ("id", "action", "target", "params", "actor", "role")
 
-
 _SELECT = (
     "SELECT id, action, target, params, actor, role, asked, state, answer, error, task_id, "
     "taker, taker_host, taker_pid, taker_started FROM fleet_requests"
 )
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class FleetRequest:
     id: int
     action: str
@@ -119,6 +116,15 @@ def _request(row: Sequence[Any]) -> FleetRequest:
         taker_pid=row[13],
         taker_started=row[14],
     )
+
+
+def _asker_gone(host: str | None, pid: int | None, started: str | None) -> bool:
+    """Whether the process that asked a request is known to be gone (this machine's, by
+    pid and start time; this process is not gone; another machine's is not known)."""
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
+        return False
+    now_started = owners.process_started(pid)
+    return now_started is None or bool(started and now_started and now_started != started)
 
 
 def _object(text: Any) -> dict[str, Any]:
@@ -222,16 +228,10 @@ class RequestStore(StoreBase):
                 [state, to_json(answer or {}), error, task_id, time.time(), request_id],
             )
 
-    def report_progress(self, request_id: int, progress: list[Any]) -> None:
-        """What a request under way has reported so far (its answer until it ends)."""
-        with self._db.atomic():
-            self._db.execute(
-                "UPDATE fleet_requests SET answer = ? WHERE id = ? AND state IN (?, ?)",
-                [to_json({"progress": progress}), request_id, TAKEN, CANCELLING],
-            )
-
-    def ask_cancel(self, request_id: int) -> bool:
-        """Ask the holder to stop a request it took; whether it was still under way."""
+    def record_cancel(self, request_id: int) -> bool:
+        """Note in its row that the asker of a taken request cancelled it (the holder
+        writes it, as a record: what it acts on is the asker's word on its connection);
+        whether it was still under way."""
         with self._db.atomic():
             cursor = self._db.execute(
                 "UPDATE fleet_requests SET state = ? WHERE id = ? AND state = ?",
@@ -239,16 +239,28 @@ class RequestStore(StoreBase):
             )
         return bool(cursor.rowcount)
 
-    def cancelling(self, request_ids: Sequence[int]) -> list[int]:
-        """Those of `request_ids` whose askers asked them to stop."""
-        if not request_ids:
-            return []
-        marks = ",".join("?" * len(request_ids))
+    def forget_reads_of_gone_askers(self, reads: Collection[str]) -> int:
+        """Delete the requests for reads (`reads`: their actions) whose askers are gone,
+        in any state: a read's row is only its answer's way, and nobody waits for it any
+        more. A live asker's are kept: this machine's processes are told by pid and start
+        time; another machine's, which cannot be told, are left to the day's pruning.
+        How many were deleted."""
+        if not reads:
+            return 0
+        marks = ",".join("?" * len(reads))
         rows = self._db.execute(
-            f"SELECT id FROM fleet_requests WHERE state = ? AND id IN ({marks})",
-            [CANCELLING, *request_ids],
-        )
-        return [int(r[0]) for r in rows]
+            "SELECT id, asker_host, asker_pid, asker_started FROM fleet_requests "
+            f"WHERE action IN ({marks})",
+            list(reads),
+        ).fetchall()
+        gone = [r[0] for r in rows if _asker_gone(r[1], r[2], r[3])]
+        if gone:
+            with self._db.atomic():
+                self._db.execute(
+                    f"DELETE FROM fleet_requests WHERE id IN ({','.join('?' * len(gone))})",
+                    gone,
+                )
+        return len(gone)
 
     def pending_since(self, asked_before: float) -> list[FleetRequest]:
         """The requests still pending that were asked before `asked_before`."""

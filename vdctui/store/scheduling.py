@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from vdctui.frozen import frozen
+from dataclasses import dataclass
+
 from vdctui.store.base import StoreBase
 
 AFFINITY_KINDS = ("same-host", "different-hosts", "different-racks")
 
 
-@frozen
+@dataclass(frozen=True, slots=True)
 class AffinityGroup:
     """VMs kept together (same-host) or apart (different-hosts, different-racks)."""
 
