@@ -1,15 +1,18 @@
 """The console's domain types, spoken by every layer.
 
-Frozen dataclasses and enums only: no I/O, no imports of textual, rich, SQLite
-or a driver. Sizes are in MiB (memory) and GiB (disks); rates in bytes/s;
-times in seconds (floats, UNIX time for wall-clock stamps).
+Frozen dataclasses (made by vdctui.frozen, for less at import) and enums only: no
+I/O, no imports of textual, rich, SQLite or a driver. Sizes are in MiB (memory) and
+GiB (disks); rates in bytes/s; times in seconds (floats, UNIX time for wall-clock
+stamps).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from vdctui.frozen import frozen
 
 
 class HostState(enum.StrEnum):
@@ -61,7 +64,7 @@ class Role(enum.StrEnum):
         return order.index(self) >= order.index(needed)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Operator:
     """An OS user's role in one data center, as an admin set it."""
 
@@ -102,18 +105,18 @@ class DatastoreKind(enum.StrEnum):
 # --- physical inventory -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Site:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Room:
     name: str
     site: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Rack:
     name: str
     room: str
@@ -122,7 +125,7 @@ class Rack:
     uplink_gbps: float
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class RackTotals:
     """What a rack's hosts add up to, as last seen: its line in the inventory tree."""
 
@@ -132,7 +135,7 @@ class RackTotals:
     not_up: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Datastore:
     name: str
     kind: DatastoreKind
@@ -141,13 +144,13 @@ class Datastore:
     host: str | None = None  # local datastores: the one host that has it
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Network:
     name: str
     vlan: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Topology:
     """Where everything physical is: the driver's answer to `topology()`."""
 
@@ -158,7 +161,7 @@ class Topology:
     networks: tuple[Network, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Host:
     """One hypervisor host: its facts (from `nodeinfo`) and what it does now."""
 
@@ -199,7 +202,7 @@ class Host:
 # --- virtual inventory ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Nic:
     """A VM's network interface, as `virsh domiflist` shows it."""
 
@@ -210,7 +213,7 @@ class Nic:
     mac: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Disk:
     """A VM's disk, from `domstats` `block.N.*`."""
 
@@ -219,7 +222,7 @@ class Disk:
     capacity_bytes: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VmSpec:
     """What it takes to define a VM: the input of `HostDriver.define`."""
 
@@ -235,7 +238,7 @@ class VmSpec:
     workload: str = "constant:0.2"  # constant:U | walk:U | trace:NAME (emulator only)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Vm:
     """One VM as the driver reports it now (or as the store last saw it)."""
 
@@ -262,7 +265,7 @@ class Vm:
     autostart: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flavor:
     name: str
     vcpus: int
@@ -275,7 +278,7 @@ class Flavor:
     cpu_numa: str = "one"  # a NumaPolicy value: may a dedicated VM spread over nodes
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pool:
     """A resource pool, vSphere-style. Zero means "none" for reservations and limits."""
 
@@ -291,7 +294,7 @@ class Pool:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PoolUsage:
     pool: Pool
     vm_count: int
@@ -303,7 +306,7 @@ class PoolUsage:
 # --- work and history ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MigrationProgress:
     """One sample of a migration, in `virsh domjobinfo --rawstats` field names."""
 
@@ -328,7 +331,7 @@ class MigrationProgress:
         return max(0.0, min(100.0, 100.0 * done / self.data_total))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MigrationResult:
     vm: str
     source: str
@@ -343,7 +346,7 @@ class MigrationResult:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MigrationRecord:
     """A row of the migration history."""
 
@@ -363,7 +366,7 @@ class MigrationRecord:
     task_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Task:
     id: int
     kind: str  # "migrate", "create", "start", ...
@@ -378,7 +381,7 @@ class Task:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditRecord:
     id: int
     ts: float
@@ -393,7 +396,7 @@ class AuditRecord:
     hash: str
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditProblem:
     """One place where the audit chain does not hold."""
 
@@ -401,7 +404,7 @@ class AuditProblem:
     problem: str  # one sentence: "row 17 was edited", "row 18 is missing", ...
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditSeal:
     """The audit log's active seal, as `audit seal status` shows it (no key material)."""
 
@@ -412,7 +415,7 @@ class AuditSeal:
     first_id: int | None  # the first record it seals (None if its history row is gone)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditCheck:
     """What `audit verify` found: where the log does not hold, and what was checked."""
 
@@ -423,7 +426,7 @@ class AuditCheck:
     seal_checked: bool  # whether every seal was checked with the auditor's key
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FleetEvent:
     """Something that happened in the fleet or that reconcile noticed."""
 
@@ -435,7 +438,7 @@ class FleetEvent:
     part_of: int | None = None  # the task (a balance, an evacuation) it is a step of
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sighting:
     """When a host or VM was last seen answering, and whether the last refresh missed it
     (its figures and state are then as last seen: stale, not current)."""
@@ -461,14 +464,14 @@ BALANCING_METHODS = ("roundrobin", "leastconn")
 HEALTH_CHECKS = ("tcp", "http", "agent", "none")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServiceMember:
     vm: str
     port: int
     weight: int = 100  # 0..256, as HAProxy counts it
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Service:
     """A virtual IP and port, a balancing method, a health check, and members."""
 
@@ -480,7 +483,7 @@ class Service:
     members: tuple[ServiceMember, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MemberStatus:
     """What the ADC says of one member now (None: it does not say)."""
 
@@ -493,7 +496,7 @@ class MemberStatus:
     req_s: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ServiceStatus:
     service: Service
     members: tuple[MemberStatus, ...]
@@ -502,7 +505,7 @@ class ServiceStatus:
     failed: int | None  # failed requests since the ADC started counting
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Snapshot:
     """One snapshot of a VM, as `virsh snapshot-dumpxml` describes it (vdctui.ops.snapshots)."""
 
@@ -542,7 +545,7 @@ class NumaPolicy(enum.StrEnum):
     SPREAD = "spread"  # in one node when it fits, else over several (memory bound to them)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class NumaNode:
     """One NUMA node: its physical cores (each the logical CPUs of its threads)."""
 
@@ -555,7 +558,7 @@ class NumaNode:
         return tuple(cpu for core in self.cores for cpu in core)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CpuTopology:
     """A host's NUMA nodes, cores and threads, and the logical CPUs it keeps for itself
     (its partition: named CPUs, not a count)."""
@@ -577,7 +580,7 @@ class CpuTopology:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CpuContention:
     """A host's CPUs as its VMs compete for them: reserved for the host, dedicated to
     pinned VMs (never waited for), and the shared pool the other VMs want `wanted_cpus`
@@ -591,7 +594,7 @@ class CpuContention:
     steal: dict[str, float]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VmCpus:
     """A VM's CPU policy and, when dedicated, where its vCPUs are pinned on its host."""
 
@@ -611,7 +614,7 @@ class VmCpus:
         return self.policy is CpuPolicy.DEDICATED
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CpuPins:
     """What a VM's definition says of its CPUs and memory on a host: each vCPU's allowed
     CPUs, QEMU's own threads' and the NUMA nodes its memory is bound to (libvirt's
@@ -622,7 +625,7 @@ class CpuPins:
     memory_nodes: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PinDrift:
     """A VM whose pins on its host are not what the console holds for it: a dedicated
     VM's vCPU, emulator or memory elsewhere, or a shared VM that may run on a dedicated or
@@ -637,7 +640,7 @@ class PinDrift:
 # --- isolation: security groups ------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecurityRule:
     """One allow rule of a security group: traffic in a direction, protocol and port range,
     from/to a CIDR or the members of a group (everything else is dropped)."""
@@ -660,7 +663,7 @@ class SecurityRule:
         return f"{self.direction} {self.protocol}{ports} {way} {remote}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SecurityGroup:
     name: str
     description: str = ""
@@ -668,7 +671,7 @@ class SecurityGroup:
     members: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FirewallRule:
     """A security rule as a hypervisor applies it: remote groups expanded to their VMs."""
 
@@ -682,7 +685,7 @@ class FirewallRule:
     remote_vms: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class VmFirewall:
     """What a VM's interface lets through: nothing is filtered without groups; with
     groups, only what a rule allows (a group without rules: nothing)."""
@@ -692,7 +695,7 @@ class VmFirewall:
     rules: tuple[FirewallRule, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlowCounts:
     """Flows the hypervisor let through or dropped, per VM and per rule."""
 
@@ -701,7 +704,7 @@ class FlowCounts:
     by_rule: dict[int, int]  # flows each rule let through
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FlowRecord:
     ts: float
     src: str  # an address
@@ -715,7 +718,7 @@ class FlowRecord:
     state: str = "new"  # "established": replies within a connection let open before
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Alert:
     id: int
     ts: float
@@ -726,7 +729,7 @@ class Alert:
     state: str  # "open" | "quarantined"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class MigrationOptions:
     """How a live migration moves a VM, in libvirt's terms (vdctui.ops.preflight says
     what each one does, and which ones a driver refuses)."""
@@ -740,7 +743,7 @@ class MigrationOptions:
     tunnelled: bool = False  # through libvirtd's own connection instead of a direct one
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class HostNetworks:
     """What a VM's NICs can plug into on a host: libvirt's active networks and its
     interfaces (bridges among them); None where the host cannot say."""
@@ -749,7 +752,7 @@ class HostNetworks:
     interfaces: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CpuComparison:
     """Whether a target's hypervisor can run a VM's CPU, as libvirt compared them."""
 
@@ -757,7 +760,7 @@ class CpuComparison:
     detail: str  # "identical" | "superset" | libvirt's reason it is not
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class DuplicateDefinition:
     """A VM defined on more than one host (another tool's migration can leave a shut-off
     copy behind): every host that has it, with the state of its copy there."""

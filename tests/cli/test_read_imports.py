@@ -1,7 +1,8 @@
 """A whole CLI read beside a process that holds the embedded fleet (issue 10, speed):
 `vdctui vm list --host H` answers from the store, so its process runs none of the modules
 a read does not need: not the emulator, the TUI, SSH, numpy or sqlite-utils, nor asyncio
-(it reads the store without an event loop: vdctui.store_reads), nor the Console, its
+(it reads the store without an event loop: vdctui.store_reads), sockets or OpenSSL's
+hashes (imported where the store sends or hashes), nor the Console, its
 drivers and the ops services a change calls (the scheduler, maintenance, CPU pinning,
 recovery), nor the fleet sharing that hands changes over. It guards the import budget
 of the read whose start-up is most of what a script waits for; it never measures time.
@@ -33,6 +34,9 @@ NOT_FOR_A_READ = (
     "sqlite_utils",
     "asyncio",
     "concurrent",
+    "socket",  # the store's syslog copy and its owner's host name do without it
+    "_hashlib",  # OpenSSL: hashes chain the audit log and fingerprint requests, not reads
+    "secrets",
 )
 NOT_FOR_A_READ_VDCTUI = (
     "vdctui.ui",

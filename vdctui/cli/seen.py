@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from vdctui.cli.output import plain, print_json, print_table, say
 from vdctui.columns import Column, stale_note
+from vdctui.frozen import frozen
 from vdctui.model import Host, HostState, Sighting, Vm
 from vdctui.ops.figures import FiguresAge
 from vdctui.ops.why_off import off_word
@@ -29,7 +30,7 @@ def age(sighting: Sighting, now: float) -> str:
     return stale_note(sighting, now)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Seen:
     """A listed host or VM with when it was last seen (and, for hosts, maintenance)."""
 
@@ -50,7 +51,7 @@ class Seen:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Refresh:
     """What the last sync could not reach: hosts that did not answer, with why."""
 

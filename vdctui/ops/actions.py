@@ -9,12 +9,12 @@ string, and the door refuses at run time whatever is not an `Action`.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 
+from vdctui.frozen import frozen
 from vdctui.model import Role
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ActionSpec:
     name: str  # as written in the audit log, e.g. "vm.migrate"
     role: Role  # the least role that may do it

@@ -10,8 +10,7 @@ and how much, in the words every screen and command uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from vdctui.frozen import frozen
 from vdctui.store import Store
 from vdctui.units import format_duration
 
@@ -22,7 +21,7 @@ def age_words(seconds: float) -> str:
     return f"{int(seconds)}s" if seconds < 60 else format_duration(seconds)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FiguresAge:
     """When the figures were last read (a whole sync), and the states (any sync), in the
     store's time; None: never, as far as the store knows."""

@@ -13,9 +13,9 @@ import os
 import pwd
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vdctui.frozen import frozen
 from vdctui.model import Operator, Role
 from vdctui.ops.actions import Action
 from vdctui.ops.errors import NotAllowed, Refused
@@ -64,7 +64,7 @@ A_ROLE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Identity:
     actor: str
     role: Role

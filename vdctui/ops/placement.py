@@ -8,9 +8,9 @@ one with room after overcommit ratios and the hypervisor's reserve.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from vdctui.frozen import frozen
 from vdctui.model import Host, HostState, Pool, Vm, VmState
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ DEFAULT_CPU_OVERCOMMIT = 4.0
 DEFAULT_MEMORY_OVERCOMMIT = 1.0
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Ratios:
     cpu: float = DEFAULT_CPU_OVERCOMMIT
     memory: float = DEFAULT_MEMORY_OVERCOMMIT
@@ -34,7 +34,7 @@ class Ratios:
         return cls(pool.cpu_overcommit, pool.memory_overcommit) if pool else cls()
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Allocation:
     """What the VMs on one host hold (shut-off VMs hold nothing)."""
 

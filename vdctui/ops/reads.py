@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from vdctui.frozen import frozen
 from vdctui.model import (
     AuditCheck,
     AuditProblem,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from vdctui.store.power_offs import PowerOff
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FleetCounts:
     hosts: int
     hosts_up: int

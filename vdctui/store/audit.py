@@ -13,10 +13,11 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TextIO
 
 from vdctui.escape import csv_row
+from vdctui.frozen import frozen
 from vdctui.model import AuditRecord, Role
 from vdctui.store.audit_record import (
     COLUMNS,
@@ -50,7 +51,7 @@ _INSERT = f"INSERT INTO audit ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for
 _ROLES = {role.value: role for role in Role}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AuditEntry:
     """What an operator did, before the store numbers and chains it."""
 
@@ -80,7 +81,7 @@ def _record(row: Sequence[Any]) -> AuditRecord:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Checked:
     """An entry checked and put in canonical form, before it gets an id."""
 

@@ -8,11 +8,17 @@ first record's prev_hash is 64 zeros.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii as _quote
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from vdctui.imports import on_first_use
+
+if TYPE_CHECKING:
+    import hashlib
+else:  # run when a record is chained or a request fingerprinted: not by a CLI read
+    hashlib = on_first_use("hashlib")
 
 COLUMNS = (
     "id",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Generator
@@ -103,7 +102,7 @@ class SharedDatabase:
     @contextlib.contextmanager
     def atomic(self) -> Generator[SharedDatabase, None, None]:
         if self.conn.in_transaction:  # a savepoint inside the open transaction
-            name = f"vdctui_{secrets.token_hex(8)}"
+            name = f"vdctui_{os.urandom(8).hex()}"  # a savepoint's: unique
             self.conn.execute(f"SAVEPOINT {name}")
             try:
                 yield self

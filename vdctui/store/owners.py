@@ -20,15 +20,20 @@ task is alive only while the session that created it is open.
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from vdctui.frozen import frozen
 
 REMOTE_SILENCE_S = 300.0  # another machine's process that has not beaten for this long is gone
 
 _OPEN_SESSIONS: set[str] = set()
+
+
+def this_host() -> str:
+    """This machine's name, as `socket.gethostname()` says it (the kernel's nodename),
+    without importing socket for it (a CLI read opens a store and no socket)."""
+    return os.uname().nodename
 
 
 def process_started(pid: int) -> str | None:
@@ -55,7 +60,7 @@ def _pid_exists(pid: int) -> str | None:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Owner:
     """A process (and its store session) that runs tasks."""
 
@@ -68,7 +73,7 @@ class Owner:
     def this_process(cls) -> Owner:
         """This process, with a new session (one per open store)."""
         pid = os.getpid()
-        return cls(socket.gethostname(), pid, process_started(pid) or "", secrets.token_hex(8))
+        return cls(this_host(), pid, process_started(pid) or "", os.urandom(8).hex())
 
     def open(self) -> None:
         _OPEN_SESSIONS.add(self.session)
@@ -83,7 +88,7 @@ def alive(owner: Sequence[Any], now: float) -> bool:
     host, pid, started, session, heartbeat = owner
     if host is None or pid is None:
         return False
-    if host != socket.gethostname():
+    if host != this_host():
         return heartbeat is not None and now - heartbeat < REMOTE_SILENCE_S
     if pid == os.getpid():
         return session in _OPEN_SESSIONS

@@ -7,14 +7,13 @@ off, written by the change that did it and removed when the console powers it on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from vdctui.frozen import frozen
 from vdctui.store.base import StoreBase
 
 POWERED_OFF_BY = ("balancer", "operator", "fence")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PowerOff:
     """Who powered `host` off (`by`: balancer, operator or fence), as whom, and when."""
 

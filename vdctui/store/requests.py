@@ -13,18 +13,23 @@ announced the request on (vdctui.fleet_socket). See vdctui.fleet_sharing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import socket
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+from vdctui.frozen import frozen
+from vdctui.imports import on_first_use
 from vdctui.model import Role
 from vdctui.store import owners
 from vdctui.store.base import StoreBase, to_json
+
+if TYPE_CHECKING:
+    import hashlib
+else:  # run when a record is chained or a request fingerprinted: not by a CLI read
+    hashlib = on_first_use("hashlib")
 
 PENDING, TAKEN, DONE, REFUSED, FAILED, WITHDRAWN = (
     "pending",
@@ -45,13 +50,14 @@ ANSWERS_KEPT_S = 86_400.0  # answered requests older than this are deleted when 
 # every field of a request the holder acts on: the digest its asker announces covers them
 FINGERPRINTED = ("id", "action", "target", "params", "actor", "role")
 
+
 _SELECT = (
     "SELECT id, action, target, params, actor, role, asked, state, answer, error, task_id, "
     "taker, taker_host, taker_pid, taker_started FROM fleet_requests"
 )
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FleetRequest:
     id: int
     action: str
@@ -121,7 +127,7 @@ def _request(row: Sequence[Any]) -> FleetRequest:
 def _asker_gone(host: str | None, pid: int | None, started: str | None) -> bool:
     """Whether the process that asked a request is known to be gone (this machine's, by
     pid and start time; this process is not gone; another machine's is not known)."""
-    if host != socket.gethostname() or pid is None or pid == os.getpid():
+    if host != owners.this_host() or pid is None or pid == os.getpid():
         return False
     now_started = owners.process_started(pid)
     return now_started is None or bool(started and now_started and now_started != started)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from vdctui.frozen import frozen
 from vdctui.store.base import StoreBase
 
 AFFINITY_KINDS = ("same-host", "different-hosts", "different-racks")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class AffinityGroup:
     """VMs kept together (same-host) or apart (different-hosts, different-racks)."""
 

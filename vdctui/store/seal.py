@@ -16,15 +16,21 @@ key material, seals, and the walk that checks a log against a key.
 
 from __future__ import annotations
 
-import hmac
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from vdctui.frozen import frozen
+from vdctui.imports import on_first_use
 from vdctui.model import AuditProblem
 from vdctui.store.errors import StoreError
+
+if TYPE_CHECKING:
+    import hmac
+else:  # run when a seal is made or checked: a CLI read does neither (issue 10)
+    hmac = on_first_use("hmac")
 
 KEY_PREFIX = "vdctui-seal1"
 ENDED = -1  # a closing tag's next epoch when its seal was replaced by a new one
@@ -77,7 +83,7 @@ def when(ts: float) -> str:
         return f"{ts!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SealKey:
     """What `audit seal init` prints once: K_0 and the epoch parameters."""
 
@@ -119,7 +125,7 @@ def epoch_at(started: float, epoch_s: float, now: float) -> int:
     return int((now - started) // epoch_s)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EpochTag:
     """An epoch's closing tag: where the chain stood when the epoch's key was erased."""
 
@@ -145,7 +151,7 @@ class EpochTag:
         return hmac.compare_digest(expected, str(self.mac))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SealRecord:
     """One seal as the log keeps it (the history of seals, one row each)."""
 
@@ -156,7 +162,7 @@ class SealRecord:
     replaced_at: int | None  # the first record of the seal that replaced this one
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LiveSeal:
     """The active seal's state on this machine: its current epoch and key."""
 
@@ -168,7 +174,7 @@ class LiveSeal:
     count: int  # records sealed in the current epoch
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SealedRow:
     """What the walk needs of a record: its id, canonical text, hash and seal."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import secrets
 import sqlite3
 from collections.abc import Iterator
 
@@ -125,6 +124,8 @@ class AuditSealing(StoreBase):
         seal (its last epoch is closed) and starts a new one."""
         if not (math.isfinite(epoch_s) and 1 <= epoch_s <= 10**9):
             raise StoreError(f"an epoch lasts from 1 s to 10^9 s, not {epoch_s!r}")
+        import secrets  # only to begin a seal: a CLI read begins none
+
         initial = secrets.token_bytes(32)
 
         def begin() -> SealKey:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vdctui.frozen import frozen
 from vdctui.store.audit_record import iso_utc
+from vdctui.store.owners import this_host
+
+if TYPE_CHECKING:
+    import socket
 
 ENV = "VDCTUI_AUDIT_SYSLOG"
 DEFAULT_SOCKET = "/dev/log"
@@ -30,7 +33,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NOT_PRINTUSASCII = re.compile(r"[^\x21-\x7e]")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SyslogSetting:
     """Where the copy goes (None: nowhere) and why, in the operator's words."""
 
@@ -99,7 +102,7 @@ class SyslogCopy:
         self.setting = setting
         self.dropped = 0
         self._socket: socket.socket | None = None
-        self._hostname = socket.gethostname()
+        self._hostname = this_host()
 
     def send(self, rows: Sequence[Sequence[Any]]) -> tuple[int, str]:
         """Send each row; return how many were dropped and the last reason."""
@@ -111,6 +114,8 @@ class SyslogCopy:
         for row in rows:
             try:
                 if self._socket is None:
+                    import socket  # only once a copy is sent: a CLI read sends none
+
                     self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                     self._socket.setblocking(False)
                 self._socket.sendto(format_record(row, hostname=self._hostname, pid=pid), path)

@@ -11,7 +11,7 @@ operator gets one sentence, never "database is locked".
 from __future__ import annotations
 
 import contextlib
-import secrets
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -48,7 +48,7 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     the lock could not be had within the connection's busy timeout.
     """
     if conn.in_transaction:
-        name = f"vdctui_{secrets.token_hex(8)}"
+        name = f"vdctui_{os.urandom(8).hex()}"  # a savepoint's: unique
         conn.execute(f"SAVEPOINT {name}")
         try:
             yield conn
