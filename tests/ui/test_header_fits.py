@@ -18,6 +18,7 @@ from vdctui.ops import intrusion
 from vdctui.ops.figures import FiguresAge
 from vdctui.ops.reads import FleetCounts
 from vdctui.ui.app import VdcApp
+from vdctui.ui.widgets.fitting import fitted, part
 from vdctui.ui.widgets.header import FleetHeader
 
 MakeApp = Callable[..., VdcApp]
@@ -90,8 +91,11 @@ async def test_what_goes_first_is_the_less_important(
         assert drawn(header) == line.strip()
         for words in ("READ-ONLY", "figures 2m10s old", "ALERTS 12", "tasks", "37"):
             assert words in line, (words, line)
-        assert "9990/10000" in line and "99990/100000" in line  # exact, only shorter
         assert "[emulated]" not in line and "99,990" not in line  # went first
+        if size[0] == 100:
+            assert "hosts 9990/10000" in line and "VMs 99990/100000" in line  # exact, shorter
+        else:  # the VMs' count went before the hosts' (what is down: red)
+            assert "hosts 9990/10000" in line and "37 tasks" in line
 
 
 async def test_at_160_columns_nothing_is_shortened(
@@ -110,3 +114,21 @@ async def test_at_160_columns_nothing_is_shortened(
         assert "hosts 9990/10000 up (250 in maintenance)" in line
         assert "VMs 99,990/100,000 running" in line
         assert "tasks 37 running" in line and "synced " in line
+
+
+def test_a_part_of_one_form_never_goes() -> None:
+    """The fitting itself: shrink steps never take a part given one form; when even the
+    shortest line is too wide, the parts named first lead it (the edge crops the rest)."""
+    parts = {
+        "clock": part("2026-12-01 11:00:00", "11:00:00", ""),
+        "vms": part("VMs 99,990/100,000 running", "VMs 99990/100000", ""),
+        "read_only": part("READ-ONLY"),
+    }
+    shrink = ("clock", "clock", "vms", "vms", "read_only")
+    widths = {width: fitted(parts, shrink, width).plain for width in (80, 40, 30, 20, 5)}
+    assert widths[80] == "2026-12-01 11:00:00  VMs 99,990/100,000 running  READ-ONLY"
+    assert widths[40] == "VMs 99,990/100,000 running  READ-ONLY"
+    assert widths[30] == "VMs 99990/100000  READ-ONLY"
+    assert widths[20] == "READ-ONLY"
+    crowded = {**parts, "alerts": part("ALERTS 12")}
+    assert fitted(crowded, shrink, 12, first=("read_only",)).plain == "READ-ONLY  ALERTS 12"
