@@ -188,6 +188,19 @@ def test_pickled_and_back_it_is_equal() -> None:
     assert pickle.loads(pickle.dumps(one)) == one
 
 
+def test_the_first_hash_or_equality_of_a_class_answers_as_the_compiled_ones_after() -> None:
+    for first in ("hash", "eq"):
+        made, ours = both(Hidden)
+        stub = ours.__eq__
+        if first == "hash":  # equal ignoring `ignored`, hashed without `unhashed`
+            assert (hash(made(1, ignored=2)) == hash(made(1))) is True
+            assert (hash(ours(1, ignored=2)) == hash(ours(1))) is True
+        assert (made(1) == made(1, ignored=5), made(1) == made(2)) == (True, False)
+        assert (ours(1) == ours(1, ignored=5), ours(1) == ours(2)) == (True, False)
+        assert ours.__eq__ is not stub  # compiled, on the class, at the first call
+        assert hash(ours(1, unhashed=9)) == hash(ours(1)) == hash(made(1))
+
+
 def test_a_recursive_repr_says_dots_as_dataclasses_does() -> None:
     made, ours = both(Nested)
     a, b = made([]), ours([])

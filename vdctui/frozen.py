@@ -4,11 +4,12 @@ makes it, for less at import.
 Python 3.11's dataclasses compile each method they write on its own (`exec`): six per
 frozen class, most of the time a CLI process spends importing vdctui.model (issue 10,
 speed: `vdctui vm list` is mostly its start-up). Here dataclasses reads the fields and
-makes the slots; `__init__`, `__eq__` and `__hash__`, which run most, are written as
-dataclasses writes them and compiled in one go; `__setattr__`, `__delattr__`,
-`__repr__` and the copy/pickle state are closures over the fields, which need no
-compiling. tests/test_frozen.py checks each against dataclasses' own. What it does not
-make (an InitVar field, a dataclass base, its own __init__ or __setattr__) it refuses."""
+makes the slots; `__init__` is written as dataclasses writes it and compiled, and so are
+`__eq__` and `__hash__` the first time either is called (a CLI read compares or hashes
+one of the ~70 types it imports); `__setattr__`, `__delattr__`, `__repr__` and the
+copy/pickle state are closures over the fields, which need no compiling.
+tests/test_frozen.py checks each against dataclasses' own. What it does not make (an
+InitVar field, a dataclass base, its own __init__ or __setattr__) it refuses."""
 
 from __future__ import annotations
 
@@ -74,9 +75,23 @@ def frozen(cls: type[T]) -> type[T]:
         for name, value in zip(names, state, strict=False):
             object.__setattr__(self, name, value)
 
-    init, eq, hash_ = _compiled(made, fields)
+    def compile_comparing() -> None:  # on the first == or hash() of this class
+        for method in _comparing(made, fields):
+            if not _written(cls, method.__name__):
+                method.__qualname__ = f"{made.__qualname__}.{method.__name__}"
+                setattr(made, method.__name__, method)
+
+    def __eq__(self: Any, other: object) -> bool:
+        compile_comparing()
+        return made.__eq__(self, other)  # type: ignore[no-any-return]
+
+    def __hash__(self: Any) -> int:
+        compile_comparing()
+        return made.__hash__(self)  # type: ignore[no-any-return]
+
+    init = _init(made, fields)
     own = [__setattr__, __delattr__, __getstate__, __setstate__, init]
-    for method in [*own, eq, hash_, __repr__]:
+    for method in [*own, __eq__, __hash__, __repr__]:
         if _written(cls, method.__name__):
             if method in own:
                 raise TypeError(f"{cls.__name__}: @frozen makes {method.__name__} itself")
@@ -89,12 +104,9 @@ def frozen(cls: type[T]) -> type[T]:
     return made  # type: ignore[no-any-return]
 
 
-def _compiled(
-    cls: type, fields: tuple[Field[Any], ...]
-) -> tuple[Callable[..., None], Callable[[Any, object], bool], Callable[[Any], int]]:
-    """`__init__` (each field from its argument, its default or its default_factory;
-    then `__post_init__`, if any), `__eq__` and `__hash__` (the fields they compare and
-    hash, as tuples), written as dataclasses writes them, compiled in one go."""
+def _init(cls: type, fields: tuple[Field[Any], ...]) -> Callable[..., None]:
+    """`__init__`, written as dataclasses writes it: each field from its argument, its
+    default or its default_factory; then `__post_init__`, if any."""
     me = "__dataclass_self__" if "self" in {f.name for f in fields} else "self"
     env: dict[str, Any] = {
         "__name__": cls.__module__,
@@ -126,6 +138,17 @@ def _compiled(
     if hasattr(cls, "__post_init__"):
         body.append(f"    {me}.__post_init__()")
     params = [me, *positional, *(["*", *keyword] if keyword else [])]
+    source = "\n".join([f"def __init__({', '.join(params)}):", *(body or ["    pass"])])
+    namespace: dict[str, Any] = {}
+    exec(source, env, namespace)
+    init = namespace["__init__"]
+    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
+    return init
+
+
+def _comparing(cls: type, fields: tuple[Field[Any], ...]) -> list[Callable[..., Any]]:
+    """`__eq__` and `__hash__` (the fields they compare and hash, as tuples), written as
+    dataclasses writes them, compiled in one go."""
     compared = [f.name for f in fields if f.compare]
     hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
 
@@ -134,8 +157,6 @@ def _compiled(
 
     source = "\n".join(
         [
-            f"def __init__({', '.join(params)}):",
-            *(body or ["    pass"]),
             "def __eq__(self, other):",
             "    if other.__class__ is self.__class__:",
             f"        return {values('self', compared)}=={values('other', compared)}",
@@ -144,11 +165,9 @@ def _compiled(
             f"    return hash({values('self', hashed)})",
         ]
     )
-    namespace: dict[str, Any] = {}
-    exec(source, env, namespace)
-    init = namespace["__init__"]
-    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
-    return init, namespace["__eq__"], namespace["__hash__"]
+    namespace: dict[str, Any] = {"__name__": cls.__module__}
+    exec(source, namespace)
+    return [namespace["__eq__"], namespace["__hash__"]]
 
 
 def _written(cls: type, name: str) -> bool:
