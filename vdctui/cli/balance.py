@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from vdctui.cli.context import CliContext, confirm, fail, pass_cli
-from vdctui.cli.output import print_json, say
+from vdctui.cli.output import plain, print_json, say
 from vdctui.cli.stepping import ctrl_c_stops
 from vdctui.ops import Console
 from vdctui.ops.actions import Action
 from vdctui.ops.balancer import Recommendation
 from vdctui.ops.balancing import Applied, apply_moves, recommendations
+from vdctui.ops.figures import PLANNED_ON, FiguresAge
 
 
 @click.command("balance")
@@ -38,13 +39,17 @@ def balance(cli: CliContext, do_apply: bool, threshold: int, goal: str, yes: boo
     if do_apply:
         cli.require(Action.BALANCE_APPLY, "fleet")
 
-    async def body(console: Console) -> Recommendation:
-        return recommendations(console, threshold=threshold, goal=goal)
+    async def body(console: Console) -> tuple[Recommendation, FiguresAge, float]:
+        plan = recommendations(console, threshold=threshold, goal=goal)
+        return plan, console.figures_age(), console.store_now()
 
-    rec = cli.run(body, shares=True)
+    rec, figures, now = cli.run(body, shares=True)
     if cli.as_json and not do_apply:
-        print_json([rec])
+        print_json([{**plain(rec), "figures_at": figures.read_at}])
         return
+    aged = figures.as_read(PLANNED_ON, now)  # between two whole syncs of a big fleet
+    if aged:
+        say(f"vdctui: {aged}.", err=True)
     if rec.power_on:
         say(f"first power on (the balancer powered them off): {', '.join(rec.power_on)}")
     for m in rec.moves:

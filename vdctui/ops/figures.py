@@ -68,6 +68,13 @@ class FiguresAge:
         return min(seen_at, self.read_at)
 
 
+PLANNED_ON = "planned on figures"
+"""A balancer's plan, as made on the figures (`:balance`, `vdctui balance`):
+`figures.as_read(PLANNED_ON, now)` says how old they were when they are behind."""
+RANKED_ON = "ranked on figures"
+"""The hosts the scheduler ranked for a VM (the migrate dialog), likewise."""
+
+
 def figures_age(store: Store) -> FiguresAge:
     """The figures' age as the store holds it (written by whichever process syncs)."""
     return FiguresAge(store.figures_read_at(), store.last_seen())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from vdctui.model import MigrationOptions, Vm
 from vdctui.ops import Console, Refused, preflight
 from vdctui.ops.balancer import Recommendation
+from vdctui.ops.figures import PLANNED_ON, RANKED_ON
 from vdctui.ops.preflight import Preflight
 from vdctui.ui.dialogs import (
     ConfirmDialog,
@@ -128,7 +129,9 @@ def choose_and_migrate(app: VdcApp, names: list[str]) -> None:
         if host:
             await check_and_migrate(app, names, host)
 
-    app.push_screen(MigrateDialog(names[0], targets, also=len(names) - 1), chosen)
+    ranked_on = app.ops.figures_age().as_read(RANKED_ON, app.ops.store_now())
+    dialog = MigrateDialog(names[0], targets, also=len(names) - 1, figures=ranked_on)
+    app.push_screen(dialog, chosen)
 
 
 async def check_and_migrate(app: VdcApp, names: list[str], target: str) -> None:
@@ -261,10 +264,14 @@ def balance(app: VdcApp, goal: str, level: int) -> None:
     from vdctui.ops.balancing import recommendations
 
     rec = recommendations(app.ops, threshold=level, goal=goal)
+    aged = app.ops.figures_age().as_read(PLANNED_ON, app.ops.store_now())
     if not rec.moves and not rec.power_off and not rec.power_on:
-        app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced.")
+        planned = f" ({aged})" if aged else ""
+        app.notify(f"Nothing to gain ({goal}, threshold {level}): the fleet is balanced{planned}.")
         return
     body = tuple(f"{m.vm}: {m.source} -> {m.target}  ({m.gain})" for m in rec.moves)
+    if aged:  # between two whole syncs of a big fleet
+        body = (f"{aged[:1].upper()}{aged[1:]}.", *body)
     if rec.power_on:  # hosts the balancer powered off, woken (and answering) before the moves
         body = (f"first power on: {', '.join(rec.power_on)}", *body)
     if rec.power_off:

@@ -41,11 +41,12 @@ class MigrateDialog(ModalScreen[str | None]):
     )
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, vm: str, targets: list[Target], also: int = 0) -> None:
+    def __init__(self, vm: str, targets: list[Target], also: int = 0, figures: str = "") -> None:
         super().__init__()
         self.vm = vm
         self.targets = targets
         self.also = also  # marked VMs that go to the same host
+        self.figures = figures  # how old the cpu% and scores' figures are, when behind
 
     def compose(self) -> ComposeResult:
         fit = [t for t in self.targets if t.reason is None]
@@ -53,6 +54,8 @@ class MigrateDialog(ModalScreen[str | None]):
         with Vertical():
             others = f" and {self.also} more marked VM(s)" if self.also else ""
             yield Static(Text(for_terminal(f"Migrate {self.vm}{others} to ...")), classes="title")
+            if self.figures:  # between two whole syncs of a big fleet
+                yield Static(Text(f"Hosts {self.figures}.", style="yellow"), id="figures-age")
             if fit:
                 yield OptionList(*[_fit_option(t) for t in fit], id="fit")
             yield Static(

@@ -369,10 +369,11 @@ class InventoryScreen(FleetScreen):
                 table.move_cursor(row=table.get_row_index(was_on))
 
     def _show_figures_age(self) -> None:
-        """Between two whole syncs of a big fleet: how old the figures shown are."""
+        """Between two whole syncs of a big fleet: how old the figures shown are (the
+        pane's, and the tree's cpu%, whatever is selected)."""
         note = self.query_one("#figures-age", Static)
         figures = self.ops.figures_age()  # (the header says when the states were read)
-        said = figures.as_read("CPU, memory and power", self._now) if self.selected else ""
+        said = figures.as_read("CPU, memory and power", self._now)
         note.update(Text(said, style="yellow"))
         note.display = bool(said)
 
