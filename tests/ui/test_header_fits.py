@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
-from tests.ui.conftest import fleet_of, settle
+from tests.ops.test_sync_changes import incremental  # noqa: F401 - the fixture
+from tests.ui.conftest import command, fleet_of, settle
+from tests.ui.test_figures_decided_on_ui import figures_42s_behind
 from vdctui.model import Role
 from vdctui.ops import intrusion
 from vdctui.ops.figures import FiguresAge
@@ -132,3 +135,27 @@ def test_a_part_of_one_form_never_goes() -> None:
     assert widths[20] == "READ-ONLY"
     crowded = {**parts, "alerts": part("ALERTS 12")}
     assert fitted(crowded, shrink, 12, first=("read_only",)).plain == "READ-ONLY  ALERTS 12"
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24)])
+async def test_the_vms_status_line_keeps_the_figures_age_and_the_marks(
+    make_app: MakeApp,
+    incremental: None,  # noqa: F811
+    size: tuple[int, int],
+) -> None:
+    """A long filter, marks hidden by it and figures behind: the line (one row) keeps the
+    figures' age and the marks, and shortens the filter, the sort and the hint first."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("space")  # batch-001..003 marked
+        await figures_42s_behind(app, pilot)  # batch-001 paused
+        await command(pilot, "vms state:running pool:batch batch-00")
+        status = app.screen.query_one("#vm-status", Static)
+        line = status.render().plain  # type: ignore[union-attr]
+        assert len(line) <= status.size.width, line
+        for words in ("42s", "3 marked", "1 hidden", "filter:"):
+            assert words in line, (words, line)

@@ -19,6 +19,7 @@ from vdctui.ui.screens.base import FleetScreen
 from vdctui.ui.widgets.bars import spark_text
 from vdctui.ui.widgets.paged_table import PagedTable
 from vdctui.ui.widgets.prompt import Prompt
+from vdctui.ui.widgets.vm_status import vm_status
 
 SORT_FIELDS = {  # a column's heading -> the Vm field it sorts by
     "name": "name",
@@ -168,20 +169,18 @@ class VmsScreen(FleetScreen):
         self.table.sorted_by = (1 + SORT_COLUMNS.index(self.sort_field), self.descending)
         self.table.show(rows, [vm.name in self.marked for vm in self._page])
         first = self.first_row + 1 if self._page else 0
-        status = f"VMs {first:,}-{self.first_row + len(self._page):,} of {self._total:,}"
-        if self.query_text:
-            status += f"  filter: {self.query_text}"
-        status += f"  sorted by {sort_heading(self.sort_field)} {'▼' if self.descending else '▲'}"
-        figures = self.ops.figures_age().as_read("cpu% and trends", now)
-        if figures:  # between two whole syncs of a big fleet
-            status += f"  {figures}"
-        if self.marked:
-            status += f"  {len(self.marked)} marked"
-            hidden = len(self.marked) - len(self.visible_marked())
-            if hidden:
-                status += f", {hidden} hidden by the filter"
-            status += " (u unmarks all)"
-        self.query_one("#vm-status", Static).update(status)
+        status = self.query_one("#vm-status", Static)
+        hidden = len(self.marked) - len(self.visible_marked()) if self.marked else 0
+        line = vm_status(
+            (first, self.first_row + len(self._page), self._total),
+            self.query_text,
+            f"{sort_heading(self.sort_field)} {'▼' if self.descending else '▲'}",
+            self.ops.figures_age(),
+            now,
+            (len(self.marked), hidden),
+            status.size.width or self.size.width - 2,
+        )
+        status.update(line)
 
     def current(self) -> Vm | None:
         row = self.table.cursor_row
