@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.conftest import Vdctui
 
 
@@ -43,7 +45,12 @@ def test_a_viewer_may_list_but_not_change(vdctui: Vdctui) -> None:
     assert result.exit_code == 1 and "viewer" in result.stderr.lower()
 
 
-def test_a_stop_or_drained_migration_of_the_last_member_needs_force(vdctui: Vdctui) -> None:
+def test_a_stop_or_drained_migration_of_the_last_member_needs_force(
+    vdctui: Vdctui, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The forced stop drains the member first and waits, in real time, for its sessions
+    # to end or the drain timeout (60 s by default: 76 s of this test); 2 s is enough here.
+    monkeypatch.setenv("VDCTUI_DRAIN_TIMEOUT_S", "2")
     (only,) = running_web(vdctui, 1)
     vdctui("service", "create", "shop", "--vip", "10.0.0.10", "--port", "443")
     vdctui("service", "member", "add", "shop", only, "--port", "8080")
