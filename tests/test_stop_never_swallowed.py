@@ -7,8 +7,8 @@ closes). The stop paths cancel a task of theirs and wait for it to end; written 
 
 the `suppress` also swallows the cancellation of the task that waits: cancelled while it
 waits (the stop being cancelled), it returns as if it had stopped normally, and whatever
-was to be cancelled goes on. `cancelled(task)` (vdctui.stopping, and its twin
-emulator.stopping: the emulator never imports vdctui) takes the task's own end only,
+was to be cancelled goes on. `cancelled(task)` (wire.stopping, which the console and
+the emulator share) takes the task's own end only,
 and raises again when the waiting task is being cancelled (`Task.cancelling()`).
 
 As tests/test_cancel_never_swallowed.py, this checks one such stop and the class: no
@@ -24,13 +24,11 @@ from typing import Any
 
 import pytest
 
-import emulator.stopping
-import vdctui.stopping
 from vdctui.drivers.emulated import EmulatedDriver
 from vdctui.fleet_serving import RequestServer
+from wire.stopping import cancelled
 
 ROOT = Path(__file__).resolve().parents[1]
-HELPERS = [vdctui.stopping.cancelled, emulator.stopping.cancelled]
 
 
 def slow_to_stop(release: asyncio.Event) -> Callable[[], Awaitable[None]]:
@@ -65,17 +63,11 @@ async def stopped_while_stopping(stop: Callable[[asyncio.Task[None]], Awaitable[
     assert inner.done()
 
 
-@pytest.mark.parametrize("cancelled", HELPERS, ids=["vdctui", "emulator"])
-async def test_a_stop_cancelled_while_it_waits_is_cancelled(
-    cancelled: Callable[[Any], Awaitable[None]],
-) -> None:
+async def test_a_stop_cancelled_while_it_waits_is_cancelled() -> None:
     await stopped_while_stopping(cancelled)
 
 
-@pytest.mark.parametrize("cancelled", HELPERS, ids=["vdctui", "emulator"])
-async def test_a_stop_that_is_not_cancelled_takes_the_task_end(
-    cancelled: Callable[[Any], Awaitable[None]],
-) -> None:
+async def test_a_stop_that_is_not_cancelled_takes_the_task_end() -> None:
     inner = asyncio.ensure_future(asyncio.sleep(3600))
     await asyncio.sleep(0)
     await cancelled(inner)  # its own CancelledError is the end asked for: not raised
@@ -113,7 +105,7 @@ def test_no_module_suppresses_a_cancellation() -> None:
     (a call may span lines)."""
     found = [
         f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}"
-        for folder in ("vdctui", "emulator")
+        for folder in ("vdctui", "emulator", "wire")
         for path in sorted((ROOT / folder).rglob("*.py"))
         for text in [path.read_text()]
         for match in SUPPRESSED.finditer(text)

@@ -32,7 +32,6 @@ from vdctui.ops import Console, Failed, Refused
 from vdctui.ops.errors import NotAllowed
 from vdctui.ops.handover import reads
 from vdctui.ops.requests import perform
-from vdctui.stopping import cancelled
 from vdctui.store.requests import (
     BY_ROLE,
     CANCELLED,
@@ -42,6 +41,7 @@ from vdctui.store.requests import (
     REFUSED,
     FleetRequest,
 )
+from wire.stopping import cancelled
 
 SERVE_EVERY_S = 0.05  # how often the holder looks for requests
 ROUNDS_WATCHED = 20  # rounds a request stays unannounced past UNANNOUNCED_S before refused

@@ -15,9 +15,10 @@ from typing import Any
 
 import asyncssh
 
+from wire.stopping import cancelled
+
 from ..fleet import Fleet
 from ..serial import ConsoleRefused, SerialConsole
-from ..stopping import cancelled
 from .words import ShellInjection, Unbalanced, shell_words
 
 NO_TTY = "error: Cannot run interactive console without a controlling TTY\n"

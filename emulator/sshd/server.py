@@ -20,9 +20,10 @@ from typing import Any, cast
 
 import asyncssh
 
+from wire.stopping import cancelled
+
 from ..errors import HostUnreachable
 from ..fleet import Fleet
-from ..stopping import cancelled
 from .console import console_domain, serve_console
 from .events import is_event_loop, stream_events
 from .interactive import converse, is_interactive, probe_then_interactive

@@ -62,7 +62,7 @@ from vdctui.model import (
     VmSpec,
     VmState,
 )
-from vdctui.stopping import cancelled
+from wire.stopping import cancelled
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vdctui.drivers.base import DriverError
-from vdctui.stopping import cancelled
+from wire.stopping import cancelled
 
 if TYPE_CHECKING:
     from vdctui.ops.console import Console

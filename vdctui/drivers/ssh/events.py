@@ -23,7 +23,7 @@ from vdctui.drivers.base import HostUnreachable
 from vdctui.drivers.ssh import commands
 from vdctui.drivers.ssh.inventory import InventoryHost
 from vdctui.drivers.ssh.pool import ConnectionPool
-from vdctui.stopping import cancelled
+from wire.stopping import cancelled
 
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 30.0

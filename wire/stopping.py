@@ -4,8 +4,8 @@ A stop path cancels a task it started (a clock, a loop, a watcher) and waits for
 end. Suppressing every asyncio.CancelledError around that wait also swallows the
 cancellation of the task that waits, when the stop itself is cancelled (a shutdown
 cancelled, Ctrl-C while a console closes): it would return as if stopped normally.
-`cancelled` takes the stopped task's own end only (tests/test_stop_never_swallowed.py;
-the emulator, which never imports vdctui, has its twin in emulator.stopping).
+`cancelled` takes the stopped task's own end only (tests/test_stop_never_swallowed.py).
+The console's stop paths and the emulator's use this one.
 """
 
 from __future__ import annotations
